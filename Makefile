@@ -1,0 +1,120 @@
+# hsmca — plain Makefile. `make`, `make test`, `make test-san`, `make demo`,
+# `make bench`, `make install PREFIX=...`, `make fuzz`.
+
+PREFIX   ?= /usr/local
+BUILD    ?= build
+CC       ?= cc
+PKGS      = libcrypto p11-kit-1 sqlite3 jansson
+WERROR   ?=
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+OSSL_MODULES := $(shell pkg-config --variable=modulesdir libcrypto 2>/dev/null)
+
+WARN     = -std=c11 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+           -Wmissing-prototypes -Werror=implicit-function-declaration $(WERROR)
+HARDEN   = -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+OPT     ?= -O2 -g
+ifeq ($(SAN),1)
+OPT      = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+           -fno-sanitize-recover=undefined
+HARDEN   = -fstack-protector-strong
+endif
+CFLAGS  += $(WARN) $(HARDEN) $(OPT) -D_GNU_SOURCE -fPIC $(PKG_CFLAGS) \
+           -DHSMCA_VERSION=\"$(VERSION)\"
+LDFLAGS += -Wl,-z,relro,-z,now $(if $(filter 1,$(SAN)),-fsanitize=address$(comma)undefined)
+comma := ,
+VERSION := 0.1.0
+
+PROV_SRCS := $(sort $(wildcard providers/hsmca/*.c))
+LIB_SRCS  := $(sort $(wildcard tools/lib/*.c))
+TOOL_SRCS := $(sort $(wildcard tools/*.c))
+TOOLS     := $(patsubst tools/%.c,%,$(TOOL_SRCS))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
+
+PROV_OBJS := $(PROV_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# The provider module carries the token layer plus the two library modules
+# it needs (error reporting and PIN sourcing).
+MOD_OBJS  := $(PROV_OBJS) $(BUILD)/obj/tools/lib/err.o $(BUILD)/obj/tools/lib/pin.o
+
+BINS      := $(TOOLS:%=$(BUILD)/bin/hsmca-%)
+UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+HELPERS   := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
+MODULE    := $(BUILD)/lib/hsmca.so
+LIBA      := $(BUILD)/libhsmca.a
+
+.PHONY: all deps test test-san test-run demo bench install fuzz clean format
+
+all: $(MODULE) $(BINS) $(UNITS) $(HELPERS)
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(MODULE): $(MOD_OBJS) providers/hsmca/hsmca.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $(MOD_OBJS) $(LDFLAGS) -Wl,-z,nodelete \
+	  -Wl,--version-script=providers/hsmca/hsmca.map $(PKG_LIBS) -lpthread
+
+$(LIBA): $(LIB_OBJS) $(PROV_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bin/hsmca-%: $(BUILD)/obj/tools/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) -pie -o $@ $< $(LIBA) $(LDFLAGS) $(PKG_LIBS) -lpthread
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) -pie -o $@ $< $(LIBA) $(LDFLAGS) $(PKG_LIBS) -lpthread
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) -pie -o $@ $< $(LIBA) $(LDFLAGS) $(PKG_LIBS) -lpthread
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tests/run
+
+test-san: deps
+	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 all
+	@BUILD=build/san HSMCA_SAN=1 tests/run
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) ceremony/demo
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) scripts/bench
+
+install: $(MODULE) $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	if [ "$(PREFIX)" = "/usr" ] || [ "$(PREFIX)" = "/usr/local" ]; then \
+	  install -d $(DESTDIR)$(OSSL_MODULES) && \
+	  install -m 0644 $(MODULE) $(DESTDIR)$(OSSL_MODULES)/hsmca.so; \
+	else \
+	  install -d $(DESTDIR)$(PREFIX)/lib/ossl-modules && \
+	  install -m 0644 $(MODULE) $(DESTDIR)$(PREFIX)/lib/ossl-modules/hsmca.so; \
+	fi
+	install -d $(DESTDIR)$(PREFIX)/share/hsmca
+	install -m 0644 providers/hsmca/openssl-hsmca.cnf $(DESTDIR)$(PREFIX)/share/hsmca/
+
+fuzz:
+	@scripts/build-fuzz
+
+format:
+	clang-format -i $(PROV_SRCS) $(LIB_SRCS) $(TOOL_SRCS) providers/hsmca/*.h tools/lib/*.h
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,23 @@
+/* The hsmca OpenSSL 3 provider: KEYMGMT, SIGNATURE and STORE for keys that
+ * live on a PKCS#11 token. Loaded as a module (build/lib/hsmca.so, which
+ * exports only OSSL_provider_init) or added in-process by the tools with
+ * OSSL_PROVIDER_add_builtin(libctx, "hsmca", ca_provider_init).
+ */
+#ifndef HSMCA_PROVIDER_H
+#define HSMCA_PROVIDER_H
+
+#include <openssl/core.h>
+
+/* Provider configuration (openssl.cnf [hsmca_sect]). */
+#define CA_PROV_PARAM_MODULE "pkcs11-module"       /* module path */
+#define CA_PROV_PARAM_PIN_SOURCE "pin-source"      /* file:/fd:/env: */
+#define CA_PROV_PARAM_ALLOW_PIN_VALUE "allow-pin-value" /* yes|no */
+
+/* Extra gettable key parameters (UTF-8 strings) naming where a key lives. */
+#define CA_PKEY_PARAM_URI "hsmca-uri"
+#define CA_PKEY_PARAM_TOKEN_LABEL "hsmca-token-label"
+#define CA_PKEY_PARAM_TOKEN_SERIAL "hsmca-token-serial"
+
+OSSL_provider_init_fn ca_provider_init;
+
+#endif

@@ -1,0 +1,128 @@
+# Shared helpers for integration tests (POSIX sh). Source it first:
+#   . "$HSMCA_TOP/tests/lib.sh"
+# Each test gets a fresh temporary directory ($T) with its own SoftHSM
+# configuration; tokens are created by label and selected by label.
+set -u
+: "${HSMCA_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${HSMCA_BUILD:=$HSMCA_TOP/build}"
+BIN=$HSMCA_BUILD/bin
+PROVDIR=$HSMCA_BUILD/lib
+SOFTHSM_MODULE=${SOFTHSM_MODULE:-/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so}
+[ -f "$SOFTHSM_MODULE" ] || SOFTHSM_MODULE=$(dpkg -L softhsm2 2>/dev/null | grep 'libsofthsm2.so$' | head -n 1)
+export HSMCA_MODULE=$SOFTHSM_MODULE
+PATH=$BIN:$PATH
+export PATH
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/hsmca-test.XXXXXX")
+mkdir -p "$T/tokens"
+printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$T" >"$T/softhsm2.conf"
+export SOFTHSM2_CONF=$T/softhsm2.conf
+umask 077
+PIN=1234
+SOPIN=87654321
+printf '%s\n' "$PIN" >"$T/pin"
+chmod 600 "$T/pin"
+PINSRC="file:$T/pin"
+cd "$T" || exit 1
+
+# Under the sanitizer build, the stock openssl binary loads our ASan module.
+OPENSSL="openssl"
+if [ "${HSMCA_SAN:-0}" = 1 ]; then
+	_asan=$(${CC:-cc} -print-file-name=libasan.so)
+	_ubsan=$(${CC:-cc} -print-file-name=libubsan.so)
+	OPENSSL="env LD_PRELOAD=$_asan:$_ubsan ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0 openssl"
+fi
+
+_n=0
+_failed=0
+cleanup() {
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "# kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+
+plan() { echo "1..$1"; }
+ok() {
+	_n=$((_n + 1))
+	echo "ok $_n - $1"
+}
+notok() {
+	_n=$((_n + 1))
+	_failed=$((_failed + 1))
+	echo "not ok $_n - $1"
+	shift
+	for l in "$@"; do echo "#   $l"; done
+}
+diag() { echo "# $*"; }
+skip() {
+	_n=$((_n + 1))
+	echo "ok $_n - $1 # SKIP $2"
+}
+
+# check DESC CMD...: passes when CMD exits 0.
+check() {
+	_d=$1
+	shift
+	if "$@" >"$T/.out" 2>&1; then ok "$_d"; else notok "$_d" "command: $*" "$(tail -n 5 "$T/.out")"; fi
+}
+# expect_exit CODE DESC CMD...: passes when CMD exits with CODE; output in $T/.out
+expect_exit() {
+	_code=$1
+	_d=$2
+	shift 2
+	"$@" >"$T/.out" 2>&1
+	_rc=$?
+	if [ "$_rc" -eq "$_code" ]; then ok "$_d"; else notok "$_d" "expected exit $_code, got $_rc: $*" "$(tail -n 5 "$T/.out")"; fi
+}
+# expect_fail CODE PATTERN DESC CMD...: exit CODE and a message matching PATTERN (grep -E).
+expect_fail() {
+	_code=$1
+	_pat=$2
+	_d=$3
+	shift 3
+	"$@" >"$T/.out" 2>&1
+	_rc=$?
+	if [ "$_rc" -ne "$_code" ]; then
+		notok "$_d" "expected exit $_code, got $_rc: $*" "$(tail -n 5 "$T/.out")"
+	elif ! grep -qE -- "$_pat" "$T/.out"; then
+		notok "$_d" "message does not match /$_pat/:" "$(tail -n 5 "$T/.out")"
+	else
+		ok "$_d"
+	fi
+}
+# is GOT WANT DESC
+is() {
+	if [ "$1" = "$2" ]; then ok "$3"; else notok "$3" "got:  '$1'" "want: '$2'"; fi
+}
+# like TEXT PATTERN DESC (grep -E)
+like() {
+	if printf '%s\n' "$1" | grep -qE -- "$2"; then ok "$3"; else notok "$3" "'$1'" "does not match /$2/"; fi
+}
+unlike() {
+	if printf '%s\n' "$1" | grep -qE -- "$2"; then notok "$3" "'$1'" "matches /$2/"; else ok "$3"; fi
+}
+
+# new_token LABEL: initialise a fresh SoftHSM token with user PIN $PIN.
+new_token() {
+	softhsm2-util --init-token --free --label "$1" --pin "$PIN" --so-pin "$SOPIN" >/dev/null
+}
+# keygen LABEL OBJECT TYPE [extra args]: a key on token LABEL (PIN from $PINSRC).
+keygen() {
+	_tok=$1
+	_obj=$2
+	_type=$3
+	shift 3
+	hsmca-keygen --token "pkcs11:token=$_tok" --label "$_obj" --type "$_type" --pin-source "$PINSRC" "$@"
+}
+# ossl_prov: openssl arguments that load our provider before the default one.
+ossl_prov() { echo "-provider-path $PROVDIR -provider hsmca -provider default"; }
+
+# sha256 FILE: hex digest
+sha256() { sha256sum "$1" | cut -d' ' -f1; }
+
+done_testing() {
+	[ "$_failed" -eq 0 ]
+}

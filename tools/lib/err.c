@@ -1,0 +1,75 @@
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+static _Thread_local char errbuf[1024];
+
+int ca_err(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int ca_err_ctx(int code, const char *fmt, ...)
+{
+	char prefix[512];
+	char old[sizeof(errbuf)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, errbuf, sizeof(old));
+	if (old[0] != '\0')
+		snprintf(errbuf, sizeof(errbuf), "%s: %s", prefix, old);
+	else
+		snprintf(errbuf, sizeof(errbuf), "%s", prefix);
+	return code;
+}
+
+const char *ca_errmsg(void)
+{
+	return errbuf;
+}
+
+void ca_err_clear(void)
+{
+	errbuf[0] = '\0';
+}
+
+int ca_exit_code(int rc)
+{
+	switch (rc) {
+	case CA_OK:
+		return 0;
+	case CA_EUSAGE:
+		return 2;
+	case CA_EPOLICY:
+		return 3;
+	default:
+		return 1;
+	}
+}
+
+void ca_err_openssl(char *buf, size_t len)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *reason;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (e == 0)
+		return;
+	reason = ERR_reason_error_string(e);
+	if (reason != NULL)
+		snprintf(buf, len, " (%s)", reason);
+}
