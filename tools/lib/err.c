@@ -28,10 +28,21 @@ int ca_err_ctx(int code, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, errbuf, sizeof(old));
-	if (old[0] != '\0')
-		snprintf(errbuf, sizeof(errbuf), "%s: %s", prefix, old);
-	else
-		snprintf(errbuf, sizeof(errbuf), "%s", prefix);
+	snprintf(errbuf, sizeof(errbuf), "%s", prefix);
+	if (old[0] != '\0') {
+		size_t n = strlen(errbuf);
+
+		size_t m = strlen(old);
+
+		if (n + 2 < sizeof(errbuf)) {
+			errbuf[n++] = ':';
+			errbuf[n++] = ' ';
+			if (m > sizeof(errbuf) - n - 1)
+				m = sizeof(errbuf) - n - 1;
+			memcpy(errbuf + n, old, m);
+			errbuf[n + m] = '\0';
+		}
+	}
 	return code;
 }
 

@@ -1,0 +1,94 @@
+/* Internals of the token layer, shared by p11.c (modules), uri.c, token.c
+ * (tokens, login, session pool), key.c (key lookup, signing) and keygen.c.
+ * Nothing here is part of the token.h contract.
+ */
+#ifndef HSMCA_INTERNAL_H
+#define HSMCA_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "token.h"
+
+#define CA_KEY_MAGIC 0x6873636bu /* "hsck": sanity check on references */
+#define CA_ID_MAX 64             /* longest CKA_ID we handle */
+#define CA_LABEL_MAX 256         /* longest CKA_LABEL we handle */
+
+struct ca_token {
+	atomic_int refs;
+	CK_FUNCTION_LIST *fl;
+	CK_SLOT_ID slot;
+	CK_TOKEN_INFO info;
+	char label[33];
+	char serial[17];
+	int login_required;
+	int dead; /* module finalized: no PKCS#11 call any more */
+	pthread_mutex_t lock;
+	CK_SESSION_HANDLE anchor; /* kept open: holds the login state */
+	CK_SESSION_HANDLE *idle;  /* session pool (stack) */
+	size_t n_idle;
+	size_t cap_idle;
+	struct ca_token *next; /* token cache list (under the global lock) */
+};
+
+struct ca_key {
+	unsigned int magic;
+	atomic_int refs;
+	ca_token *tok;
+	CK_OBJECT_HANDLE priv;
+	enum ca_keytype type;
+	int bits;
+	int curve_nid;
+	char *label;
+	unsigned char id[CA_ID_MAX];
+	size_t id_len;
+	EVP_PKEY *pub;
+	unsigned char *spki;
+	size_t spki_len;
+	unsigned char spki_sha256[32];
+	char *uri;
+};
+
+/* p11.c: module cache and process-wide state. */
+/* Modules to search for uri, in order (NULL-terminated, borrowed). */
+int ca_p11_modules(P11KitUri *uri, CK_FUNCTION_LIST ***out) CA_WUR;
+void ca_p11_lock(void);
+void ca_p11_unlock(void);
+/* Private library context (default provider) for public keys and hashing;
+ * created on first use. ca_p11_libctx_hold/drop count the keys using it. */
+OSSL_LIB_CTX *ca_p11_libctx(void);
+void ca_p11_libctx_hold(void);
+void ca_p11_libctx_drop(void);
+/* Free the private library context unless a key still uses it. */
+void ca_p11_libctx_release(void);
+/* Fetched once per process: SHA-256/384/512 by NID, NULL for others. */
+const EVP_MD *ca_p11_md(int nid);
+
+/* token.c */
+void ca_token_forget_all(void); /* under the global lock, at shutdown */
+int ca_token_session(ca_token *tok, CK_SESSION_HANDLE *out) CA_WUR;
+/* Return a session to the pool; bad != 0 closes it instead. */
+void ca_token_release(ca_token *tok, CK_SESSION_HANDLE s, int bad);
+ca_token *ca_token_ref(ca_token *tok);
+/* Find up to max objects matching tmpl; *n is the number found (<= max). */
+int ca_token_find(ca_token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl,
+		  CK_ULONG ntmpl, CK_OBJECT_HANDLE *found, CK_ULONG max,
+		  CK_ULONG *n) CA_WUR;
+/* Read one variable-length attribute into a new buffer. */
+int ca_token_attr(ca_token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+		  CK_ATTRIBUTE_TYPE type, unsigned char **val,
+		  size_t *len) CA_WUR;
+
+/* key.c */
+/* Build a ca_key for the private key object priv (reads the public half). */
+int ca_key_load(ca_token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE priv,
+		ca_key **out) CA_WUR;
+
+/* uri.c */
+/* Copy uri into buf with any pin-value replaced by "***" (for messages). */
+void ca_uri_redact(const char *uri, char *buf, size_t len);
+/* Canonical key URI (RFC 7512 percent-encoding); malloc'd. */
+char *ca_uri_for_key(const ca_token *tok, const char *label,
+		     const unsigned char *id, size_t id_len);
+
+#endif

@@ -1,0 +1,381 @@
+/* Tokens: lookup by URI, the process-wide token cache, login state and the
+ * session pool. A token found twice is the same ca_token, so a login made
+ * by a tool is seen by the provider (PKCS#11 v2.40 5.5: login state is per
+ * application and token, held while one of its sessions is open; the anchor
+ * session keeps it).
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MSG_URI_MAX 200
+#define POOL_MIN 8
+
+static ca_token *g_tokens; /* under ca_p11_lock() */
+
+static void trim(char *dst, const unsigned char *src, size_t n)
+{
+	size_t len = p11_kit_space_strlen(src, n);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+static int open_session(ca_token *tok, CK_SESSION_HANDLE *out)
+{
+	CK_RV rv;
+
+	rv = tok->fl->C_OpenSession(tok->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
+				    NULL, NULL, out);
+	if (rv == CKR_TOKEN_WRITE_PROTECTED)
+		rv = tok->fl->C_OpenSession(tok->slot, CKF_SERIAL_SESSION, NULL,
+					    NULL, out);
+	if (rv != CKR_OK)
+		return ca_err(CA_EIO, "cannot open a session on token '%s': %s",
+			      tok->label, p11_kit_strerror(rv));
+	return CA_OK;
+}
+
+static void token_destroy(ca_token *tok)
+{
+	pthread_mutex_destroy(&tok->lock);
+	free(tok->idle);
+	free(tok);
+}
+
+/* Under the global lock: a new cached token (one reference, the cache's). */
+static int token_new(CK_FUNCTION_LIST *fl, CK_SLOT_ID slot,
+		     const CK_TOKEN_INFO *info, ca_token **out)
+{
+	ca_token *tok = NULL;
+	int rc = CA_OK;
+
+	tok = calloc(1, sizeof(*tok));
+	if (tok == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
+	atomic_init(&tok->refs, 1);
+	tok->fl = fl;
+	tok->slot = slot;
+	tok->info = *info;
+	trim(tok->label, info->label, sizeof(info->label));
+	trim(tok->serial, info->serialNumber, sizeof(info->serialNumber));
+	tok->login_required = (info->flags & CKF_LOGIN_REQUIRED) != 0;
+	pthread_mutex_init(&tok->lock, NULL);
+	rc = open_session(tok, &tok->anchor);
+	if (rc < 0) {
+		token_destroy(tok);
+		goto out;
+	}
+	tok->next = g_tokens;
+	g_tokens = tok;
+	*out = tok;
+out:
+	return rc;
+}
+
+struct match {
+	CK_FUNCTION_LIST *fl;
+	CK_SLOT_ID slot;
+	CK_TOKEN_INFO info;
+	int n;
+};
+
+/* Count the initialised tokens of one module that match uri. */
+static void scan_module(CK_FUNCTION_LIST *fl, P11KitUri *uri, struct match *m)
+{
+	CK_SLOT_ID *slots = NULL;
+	CK_ULONG i, n = 0;
+	CK_TOKEN_INFO ti;
+	CK_INFO mi;
+
+	if (fl->C_GetInfo(&mi) != CKR_OK ||
+	    !p11_kit_uri_match_module_info(uri, &mi))
+		goto out;
+	if (fl->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n == 0)
+		goto out;
+	slots = calloc(n, sizeof(*slots));
+	if (slots == NULL || fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (fl->C_GetTokenInfo(slots[i], &ti) != CKR_OK ||
+		    (ti.flags & CKF_TOKEN_INITIALIZED) == 0 ||
+		    !p11_kit_uri_match_token_info(uri, &ti))
+			continue;
+		m->fl = fl;
+		m->slot = slots[i];
+		m->info = ti;
+		m->n++;
+	}
+out:
+	free(slots);
+}
+
+static ca_token *cached(const struct match *m)
+{
+	ca_token *t;
+
+	for (t = g_tokens; t != NULL; t = t->next) {
+		if (t->fl == m->fl && t->slot == m->slot &&
+		    memcmp(t->info.label, m->info.label, sizeof(m->info.label)) == 0 &&
+		    memcmp(t->info.serialNumber, m->info.serialNumber,
+			   sizeof(m->info.serialNumber)) == 0)
+			return t;
+	}
+	return NULL;
+}
+
+int ca_token_open_parsed(P11KitUri *uri, const char *uri_text, ca_token **out)
+{
+	CK_FUNCTION_LIST **mods;
+	struct match m = {0};
+	ca_token *tok;
+	char shown[MSG_URI_MAX];
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	ca_uri_redact(uri_text != NULL ? uri_text : "pkcs11:", shown,
+		      sizeof(shown));
+	ca_p11_lock();
+	GUARD(ca_p11_modules(uri, &mods));
+	for (i = 0; mods[i] != NULL; i++)
+		scan_module(mods[i], uri, &m);
+	if (m.n == 0) {
+		rc = ca_err(CA_EIO, "no token matches '%s'", shown);
+		goto out;
+	}
+	if (m.n > 1) {
+		rc = ca_err(CA_EUSAGE,
+			    "more than one token matches '%s': add token= or "
+			    "serial= to the URI",
+			    shown);
+		goto out;
+	}
+	tok = cached(&m);
+	if (tok == NULL)
+		GUARD(token_new(m.fl, m.slot, &m.info, &tok));
+	*out = ca_token_ref(tok);
+out:
+	ca_p11_unlock();
+	return rc;
+}
+
+int ca_token_open(const char *uri, ca_token **out)
+{
+	P11KitUri *parsed = NULL;
+	int rc;
+
+	*out = NULL;
+	GUARD(ca_p11_uri_parse(uri, &parsed));
+	GUARD(ca_token_open_parsed(parsed, uri, out));
+out:
+	if (parsed != NULL)
+		p11_kit_uri_free(parsed);
+	return rc;
+}
+
+ca_token *ca_token_ref(ca_token *tok)
+{
+	atomic_fetch_add(&tok->refs, 1);
+	return tok;
+}
+
+/* The cache holds a reference until shutdown, so the last reference is
+ * only dropped once the module is finalized: no PKCS#11 call here. */
+void ca_token_free(ca_token *tok)
+{
+	if (tok == NULL)
+		return;
+	if (atomic_fetch_sub(&tok->refs, 1) == 1)
+		token_destroy(tok);
+}
+
+void ca_token_forget_all(void)
+{
+	ca_token *t, *next;
+
+	for (t = g_tokens; t != NULL; t = next) {
+		next = t->next;
+		pthread_mutex_lock(&t->lock);
+		t->dead = 1;
+		t->n_idle = 0;
+		pthread_mutex_unlock(&t->lock);
+		t->next = NULL;
+		ca_token_free(t);
+	}
+	g_tokens = NULL;
+}
+
+const char *ca_token_label(const ca_token *tok)
+{
+	return tok->label;
+}
+
+const char *ca_token_serial(const ca_token *tok)
+{
+	return tok->serial;
+}
+
+static int gone(const ca_token *tok)
+{
+	return ca_err(CA_EIO, "token '%s' is no longer available (PKCS#11 shut down)",
+		      tok->label);
+}
+
+int ca_token_logged_in(ca_token *tok)
+{
+	CK_SESSION_INFO si;
+	CK_RV rv;
+
+	if (tok->dead)
+		return gone(tok);
+	if (!tok->login_required)
+		return 1;
+	rv = tok->fl->C_GetSessionInfo(tok->anchor, &si);
+	if (rv != CKR_OK)
+		return ca_err(CA_EIO, "cannot query token '%s': %s", tok->label,
+			      p11_kit_strerror(rv));
+	return si.state == CKS_RO_USER_FUNCTIONS ||
+	       si.state == CKS_RW_USER_FUNCTIONS;
+}
+
+int ca_token_login(ca_token *tok, const char *pin, size_t pin_len)
+{
+	CK_RV rv;
+
+	if (tok->dead)
+		return gone(tok);
+	/* PKCS#11 v2.40 5.6 C_Login: NULL PIN for a protected auth path */
+	rv = tok->fl->C_Login(tok->anchor, CKU_USER, (CK_UTF8CHAR_PTR)pin,
+			      pin != NULL ? (CK_ULONG)pin_len : 0);
+	switch (rv) {
+	case CKR_OK:
+	case CKR_USER_ALREADY_LOGGED_IN:
+		return CA_OK;
+	case CKR_PIN_INCORRECT:
+	case CKR_PIN_LEN_RANGE:
+		return ca_err(CA_EIO, "wrong PIN for token '%s'", tok->label);
+	case CKR_PIN_LOCKED:
+		return ca_err(CA_EIO, "PIN of token '%s' is locked", tok->label);
+	default:
+		return ca_err(CA_EIO, "cannot log in to token '%s': %s",
+			      tok->label, p11_kit_strerror(rv));
+	}
+}
+
+int ca_token_session(ca_token *tok, CK_SESSION_HANDLE *out)
+{
+	int have = 0;
+
+	pthread_mutex_lock(&tok->lock);
+	if (!tok->dead && tok->n_idle > 0) {
+		*out = tok->idle[--tok->n_idle];
+		have = 1;
+	}
+	pthread_mutex_unlock(&tok->lock);
+	if (have)
+		return CA_OK;
+	if (tok->dead)
+		return gone(tok);
+	return open_session(tok, out);
+}
+
+void ca_token_release(ca_token *tok, CK_SESSION_HANDLE s, int bad)
+{
+	CK_SESSION_HANDLE *grown;
+	size_t cap;
+
+	pthread_mutex_lock(&tok->lock);
+	if (tok->dead) {
+		pthread_mutex_unlock(&tok->lock);
+		return;
+	}
+	if (!bad && tok->n_idle == tok->cap_idle) {
+		cap = tok->cap_idle < POOL_MIN ? POOL_MIN : tok->cap_idle * 2;
+		grown = realloc(tok->idle, cap * sizeof(*grown));
+		if (grown != NULL) {
+			tok->idle = grown;
+			tok->cap_idle = cap;
+		} else {
+			bad = 1;
+		}
+	}
+	if (!bad)
+		tok->idle[tok->n_idle++] = s;
+	pthread_mutex_unlock(&tok->lock);
+	if (bad)
+		(void)tok->fl->C_CloseSession(s);
+}
+
+int ca_token_random(ca_token *tok, unsigned char *buf, size_t len)
+{
+	CK_SESSION_HANDLE s;
+	CK_RV rv;
+	int rc;
+
+	GUARD(ca_token_session(tok, &s));
+	rv = tok->fl->C_GenerateRandom(s, buf, (CK_ULONG)len);
+	ca_token_release(tok, s, rv != CKR_OK);
+	if (rv != CKR_OK)
+		rc = ca_err(CA_EIO, "C_GenerateRandom on token '%s' failed: %s",
+			    tok->label, p11_kit_strerror(rv));
+out:
+	return rc;
+}
+
+int ca_token_find(ca_token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl,
+		  CK_ULONG ntmpl, CK_OBJECT_HANDLE *found, CK_ULONG max,
+		  CK_ULONG *n)
+{
+	CK_RV rv;
+
+	*n = 0;
+	rv = tok->fl->C_FindObjectsInit(s, tmpl, ntmpl);
+	if (rv != CKR_OK)
+		goto fail;
+	rv = tok->fl->C_FindObjects(s, found, max, n);
+	(void)tok->fl->C_FindObjectsFinal(s);
+	if (rv != CKR_OK)
+		goto fail;
+	return CA_OK;
+fail:
+	return ca_err(CA_EIO, "cannot search token '%s': %s", tok->label,
+		      p11_kit_strerror(rv));
+}
+
+int ca_token_attr(ca_token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+		  CK_ATTRIBUTE_TYPE type, unsigned char **val, size_t *len)
+{
+	CK_ATTRIBUTE a = {type, NULL, 0};
+	CK_RV rv;
+	int rc = CA_OK;
+
+	*val = NULL;
+	*len = 0;
+	rv = tok->fl->C_GetAttributeValue(s, obj, &a, 1);
+	if (rv != CKR_OK || a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+		goto fail;
+	a.pValue = malloc(a.ulValueLen > 0 ? a.ulValueLen : 1);
+	if (a.pValue == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
+	rv = tok->fl->C_GetAttributeValue(s, obj, &a, 1);
+	if (rv != CKR_OK) {
+		free(a.pValue);
+		goto fail;
+	}
+	*val = a.pValue;
+	*len = a.ulValueLen;
+	goto out;
+fail:
+	rc = ca_err(CA_EIO, "cannot read attribute 0x%lx of a key on token '%s': %s",
+		    (unsigned long)type, tok->label,
+		    rv != CKR_OK ? p11_kit_strerror(rv) : "unavailable");
+out:
+	return rc;
+}

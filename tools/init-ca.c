@@ -1,0 +1,141 @@
+/* hsmca-init-ca: create a CA directory bound to a token key. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/cli.h"
+#include "lib/initca.h"
+#include "lib/pin.h"
+#include "lib/util.h"
+
+static const char usage_line[] =
+	"hsmca-init-ca --ca DIR --key URI --self-sign --subject DN --days N "
+	"[options]";
+
+static const char usage[] =
+	"usage: hsmca-init-ca --ca DIR --key URI --self-sign --subject DN --days N\n"
+	"                     [--pathlen N] [--crl-url URL] [--aia-url URL]\n"
+	"                     [--policy OID]... [--lint-cert FILE]\n"
+	"\n"
+	"Create a CA directory (ca.crt, ca.json, ca.db with the audit log) bound to\n"
+	"a key on a PKCS#11 token. --self-sign makes a root CA certificate.\n"
+	"\n"
+	"  --ca DIR           the CA directory to create (must not exist)\n"
+	"  --key URI          the CA key, e.g. 'pkcs11:token=Root;object=root-key'\n"
+	"  --self-sign        create a self-signed root certificate\n"
+	"  --subject DN       'CN=Example Root R1,O=Example,C=GB' or '/C=GB/O=.../CN=...'\n"
+	"  --days N           validity in days (1 to 36500)\n"
+	"  --pathlen N        basicConstraints pathLenConstraint (default: none)\n"
+	"  --crl-url URL      CRL distribution point put in certificates this CA issues\n"
+	"  --aia-url URL      caIssuers URL put in certificates this CA issues\n"
+	"  --policy OID       certificate policy (repeatable)\n"
+	"  --lint-cert FILE   also write the TBS signed by a throwaway key, for linters\n"
+	"  --module PATH      PKCS#11 module (default: URI, $HSMCA_MODULE, p11-kit)\n"
+	"  --pin-source SRC   file:PATH, fd:N or env:NAME (default: prompt)\n"
+	"  --json             print the result as JSON\n"
+	"\n"
+	"Exit status: 0 done, 1 error, 2 usage, 3 refused by policy.\n";
+
+enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_KEY, OPT_SELF_SIGN, OPT_SUBJECT, OPT_DAYS,
+       OPT_PATHLEN, OPT_CRL_URL, OPT_AIA_URL, OPT_POLICY, OPT_LINT_CERT };
+
+static void report(int json, const struct ca_init_params *p,
+		   const struct ca_init_result *r)
+{
+	if (json) {
+		ca_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ca",
+					p->dir, "subject", r->subject, "serial",
+					r->serial, "key", r->key_uri, "spki_sha256",
+					r->spki_sha256, "cert_sha256", r->cert_sha256,
+					"not_after", r->not_after));
+		return;
+	}
+	printf("CA directory: %s\n", p->dir);
+	printf("subject:      %s\n", r->subject);
+	printf("serial:       %s\n", r->serial);
+	printf("not after:    %s\n", r->not_after);
+	printf("key:          %s\n", r->key_uri);
+	printf("spki sha256:  %s\n", r->spki_sha256);
+	printf("cert sha256:  %s\n", r->cert_sha256);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CA_COMMON_OPTIONS,
+		{"ca", required_argument, NULL, OPT_CA},
+		{"key", required_argument, NULL, OPT_KEY},
+		{"self-sign", no_argument, NULL, OPT_SELF_SIGN},
+		{"subject", required_argument, NULL, OPT_SUBJECT},
+		{"days", required_argument, NULL, OPT_DAYS},
+		{"pathlen", required_argument, NULL, OPT_PATHLEN},
+		{"crl-url", required_argument, NULL, OPT_CRL_URL},
+		{"aia-url", required_argument, NULL, OPT_AIA_URL},
+		{"policy", required_argument, NULL, OPT_POLICY},
+		{"lint-cert", required_argument, NULL, OPT_LINT_CERT},
+		{NULL, 0, NULL, 0},
+	};
+	struct ca_init_params p;
+	struct ca_init_result r;
+	struct ca_common c;
+	const char *days = NULL, *pathlen = NULL;
+	json_t *crl = json_array(), *aia = json_array(), *pol = json_array();
+	int opt, h, self_sign = 0, rc = CA_OK;
+	long v;
+
+	memset(&p, 0, sizeof(p));
+	memset(&c, 0, sizeof(c));
+	ca_tool_start("init-ca");
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		h = ca_common_option(opt, optarg, &c, usage);
+		if (h < 0)
+			return 0;
+		if (h > 0)
+			continue;
+		switch (opt) {
+		case OPT_CA: p.dir = optarg; break;
+		case OPT_KEY: p.key_uri = optarg; break;
+		case OPT_SELF_SIGN: self_sign = 1; break;
+		case OPT_SUBJECT: p.subject = optarg; break;
+		case OPT_DAYS: days = optarg; break;
+		case OPT_PATHLEN: pathlen = optarg; break;
+		case OPT_CRL_URL: json_array_append_new(crl, json_string(optarg)); break;
+		case OPT_AIA_URL: json_array_append_new(aia, json_string(optarg)); break;
+		case OPT_POLICY: json_array_append_new(pol, json_string(optarg)); break;
+		case OPT_LINT_CERT: p.lint_cert = optarg; break;
+		default: return ca_usage_error(usage_line, "unknown option");
+		}
+	}
+	if (optind != argc)
+		return ca_usage_error(usage_line, "unexpected argument '%s'", argv[optind]);
+	if (p.dir == NULL || p.key_uri == NULL)
+		return ca_usage_error(usage_line, "--ca and --key are required");
+	if (!self_sign)
+		return ca_usage_error(usage_line, "--self-sign is required");
+	if (p.subject == NULL || days == NULL)
+		return ca_usage_error(usage_line, "--self-sign needs --subject and --days");
+	if (ca_parse_long(days, 1, 36500, "--days", &v) < 0)
+		return ca_usage_error(usage_line, "%s", ca_errmsg());
+	p.days = v;
+	p.pathlen = -1;
+	if (pathlen != NULL) {
+		if (ca_parse_long(pathlen, 0, 32, "--pathlen", &v) < 0)
+			return ca_usage_error(usage_line, "%s", ca_errmsg());
+		p.pathlen = (int)v;
+	}
+	if (ca_pin_source_check(c.pin_source) < 0)
+		return ca_usage_error(usage_line, "%s", ca_errmsg());
+	p.pin_source = c.pin_source;
+	p.module = c.module;
+	p.force = c.force;
+	p.crl_urls = crl;
+	p.aia_urls = aia;
+	p.policies = pol;
+	rc = ca_init_root(&p, &r);
+	if (rc == CA_OK)
+		report(c.json, &p, &r);
+	json_decref(crl);
+	json_decref(aia);
+	json_decref(pol);
+	return ca_tool_finish(rc);
+}

@@ -1,0 +1,91 @@
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../providers/hsmca/token.h"
+#include "audit.h"
+#include "pin.h"
+#include "util.h"
+
+#ifndef HSMCA_VERSION
+#define HSMCA_VERSION "0"
+#endif
+
+static const char *tool = "hsmca";
+
+void ca_tool_start(const char *name)
+{
+	tool = name;
+	ca_harden_process();
+	ca_audit_set_tool(name);
+}
+
+int ca_common_option(int opt, const char *arg, struct ca_common *c,
+		     const char *usage)
+{
+	switch (opt) {
+	case CA_OPT_HELP:
+		fputs(usage, stdout);
+		return -1;
+	case CA_OPT_VERSION:
+		printf("hsmca-%s %s\n", tool, HSMCA_VERSION);
+		return -1;
+	case CA_OPT_MODULE:
+		c->module = arg;
+		ca_p11_set_module(arg);
+		return 1;
+	case CA_OPT_PIN_SOURCE:
+		c->pin_source = arg;
+		return 1;
+	case CA_OPT_ALLOW_PIN_VALUE:
+		ca_p11_allow_pin_value(1);
+		return 1;
+	case CA_OPT_JSON:
+		c->json = 1;
+		return 1;
+	case CA_OPT_FORCE:
+		c->force = 1;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int ca_usage_error(const char *usage_line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "hsmca-%s: ", tool);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: %s\nTry 'hsmca-%s --help'.\n", usage_line, tool);
+	ca_p11_shutdown();
+	return 2;
+}
+
+int ca_tool_finish(int rc)
+{
+	int code = ca_exit_code(rc);
+
+	if (rc < 0) {
+		const char *msg = ca_errmsg();
+
+		fprintf(stderr, "hsmca-%s: %s%s\n", tool,
+			code == 3 ? "refused: " : "",
+			msg[0] ? msg : "failed");
+	}
+	ca_p11_shutdown();
+	return code;
+}
+
+void ca_print_json(json_t *obj)
+{
+	if (obj == NULL)
+		return;
+	json_dumpf(obj, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	fputc('\n', stdout);
+	json_decref(obj);
+}

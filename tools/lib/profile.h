@@ -1,0 +1,43 @@
+/* Certificate profiles: what goes into root, subordinate CA and end-entity
+ * certificates. Builders produce an X509 whose TBS the caller encodes with
+ * ca_x509_tbs(). */
+#ifndef HSMCA_PROFILE_H
+#define HSMCA_PROFILE_H
+
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/x509.h>
+
+#include "err.h"
+
+struct ca_cert_spec {
+	X509_NAME *subject;
+	EVP_PKEY *pub;           /* subject public key */
+	ASN1_INTEGER *serial;
+	time_t not_before, not_after;
+	int pathlen;             /* -1: no pathLenConstraint */
+	json_t *policies;        /* array of dotted OIDs, may be NULL */
+	json_t *crl_urls;        /* array of URLs for CDP, may be NULL */
+	json_t *aia_urls;        /* array of caIssuers URLs, may be NULL */
+	json_t *ekus;            /* array of EKU names/OIDs, may be NULL */
+	const ASN1_OCTET_STRING *ski; /* keep this SKI (cross-signing), or NULL */
+};
+
+/* Self-signed root: basicConstraints critical CA:TRUE [pathlen],
+ * keyUsage critical keyCertSign, cRLSign, digitalSignature, SKI, AKI,
+ * optional certificate policies; no EKU. */
+int ca_profile_root(const struct ca_cert_spec *spec, X509 **out) CA_WUR;
+
+/* Helpers shared by the builders. */
+int ca_profile_base(const struct ca_cert_spec *spec, const X509_NAME *issuer,
+		    X509 **out) CA_WUR;
+int ca_profile_add_policies(X509 *x, json_t *policies) CA_WUR;
+int ca_profile_add_urls(X509 *x, json_t *crl_urls, json_t *aia_urls) CA_WUR;
+int ca_profile_add_ski(X509 *x, const ASN1_OCTET_STRING *ski) CA_WUR;
+int ca_profile_add_aki(X509 *x, X509 *issuer) CA_WUR;
+
+/* Validity from --days: now .. now + days (1 to CA_MAX_DAYS). */
+int ca_validity_days(long days, time_t *not_before, time_t *not_after) CA_WUR;
+
+#endif
