@@ -44,7 +44,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-plan() { echo "1..$1"; }
 ok() {
 	_n=$((_n + 1))
 	echo "ok $_n - $1"
@@ -123,6 +122,8 @@ ossl_prov() { echo "-provider-path $PROVDIR -provider hsmca -provider default"; 
 # sha256 FILE: hex digest
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
 
+# done_testing: print the plan (TAP allows it last) and the status.
 done_testing() {
+	echo "1..$_n"
 	[ "$_failed" -eq 0 ]
 }
