@@ -9,16 +9,22 @@
 #include "lib/util.h"
 
 static const char usage_line[] =
-	"hsmca-init-ca --ca DIR --key URI --self-sign --subject DN --days N "
-	"[options]";
+	"hsmca-init-ca --ca DIR --key URI (--self-sign --subject DN --days N | "
+	"--cert CERT --chain CHAIN) [options]";
 
 static const char usage[] =
 	"usage: hsmca-init-ca --ca DIR --key URI --self-sign --subject DN --days N\n"
 	"                     [--pathlen N] [--crl-url URL] [--aia-url URL]\n"
 	"                     [--policy OID]... [--lint-cert FILE]\n"
+	"                     [--quorum quorum.json (--prepare REQ | --request REQ\n"
+	"                      --approval A.sig...)]\n"
+	"       hsmca-init-ca --ca DIR --key URI --cert ca.crt --chain chain.pem\n"
+	"                     [--quorum quorum.json] [--crl-url URL] [--aia-url URL]\n"
 	"\n"
 	"Create a CA directory (ca.crt, ca.json, ca.db with the audit log) bound to\n"
-	"a key on a PKCS#11 token. --self-sign makes a root CA certificate.\n"
+	"a key on a PKCS#11 token. --self-sign makes a root CA certificate; --cert\n"
+	"takes a subordinate CA certificate signed elsewhere (its key must be the\n"
+	"token key and it must verify with the chain).\n"
 	"\n"
 	"  --ca DIR           the CA directory to create (must not exist)\n"
 	"  --key URI          the CA key, e.g. 'pkcs11:token=Root;object=root-key'\n"
@@ -30,6 +36,15 @@ static const char usage[] =
 	"  --aia-url URL      caIssuers URL put in certificates this CA issues\n"
 	"  --policy OID       certificate policy (repeatable)\n"
 	"  --lint-cert FILE   also write the TBS signed by a throwaway key, for linters\n"
+	"  --cert FILE        the subordinate CA certificate (instead of --self-sign)\n"
+	"  --chain FILE       its issuers up to and including the root (PEM)\n"
+	"  --quorum FILE      pin this quorum file: later root actions need M-of-N\n"
+	"                     approvals; with --self-sign, the self-signature too\n"
+	"  --prepare FILE     write the approval request for the self-signature\n"
+	"  --request FILE     execute an approved request (same command line)\n"
+	"  --approval FILE    an approval from hsmca-two-person-approve (repeatable)\n"
+	"  --approval-ttl T   request lifetime: 90s, 30m, 24h (default), 2d\n"
+	"  --force            replace existing --lint-cert/--prepare outputs\n"
 	"  --module PATH      PKCS#11 module (default: URI, $HSMCA_MODULE, p11-kit)\n"
 	"  --pin-source SRC   file:PATH, fd:N or env:NAME (default: prompt)\n"
 	"  --json             print the result as JSON\n"
@@ -37,11 +52,25 @@ static const char usage[] =
 	"Exit status: 0 done, 1 error, 2 usage, 3 refused by policy.\n";
 
 enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_KEY, OPT_SELF_SIGN, OPT_SUBJECT, OPT_DAYS,
-       OPT_PATHLEN, OPT_CRL_URL, OPT_AIA_URL, OPT_POLICY, OPT_LINT_CERT };
+       OPT_PATHLEN, OPT_CRL_URL, OPT_AIA_URL, OPT_POLICY, OPT_LINT_CERT,
+       OPT_CERT, OPT_CHAIN, OPT_TWOPHASE };
 
 static void report(int json, const struct ca_init_params *p,
 		   const struct ca_init_result *r)
 {
+	if (r->prepared) {
+		if (json)
+			ca_print_json(json_pack("{s:s, s:s, s:s}", "request",
+						p->tp.prepare, "subject", r->subject,
+						"serial", r->serial));
+		else
+			printf("approval request written: %s\n"
+			       "  subject %s, serial %s\n"
+			       "collect approvals with: hsmca-two-person-approve sign %s "
+			       "--id ID --key KEY --out ID.sig\n",
+			       p->tp.prepare, r->subject, r->serial, p->tp.prepare);
+		return;
+	}
 	if (json) {
 		ca_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ca",
 					p->dir, "subject", r->subject, "serial",
@@ -73,6 +102,13 @@ int main(int argc, char **argv)
 		{"aia-url", required_argument, NULL, OPT_AIA_URL},
 		{"policy", required_argument, NULL, OPT_POLICY},
 		{"lint-cert", required_argument, NULL, OPT_LINT_CERT},
+		{"cert", required_argument, NULL, OPT_CERT},
+		{"chain", required_argument, NULL, OPT_CHAIN},
+		{"quorum", required_argument, NULL, OPT_TWOPHASE},
+		{"prepare", required_argument, NULL, OPT_TWOPHASE},
+		{"request", required_argument, NULL, OPT_TWOPHASE},
+		{"approval", required_argument, NULL, OPT_TWOPHASE},
+		{"approval-ttl", required_argument, NULL, OPT_TWOPHASE},
 		{NULL, 0, NULL, 0},
 	};
 	struct ca_init_params p;
@@ -80,13 +116,13 @@ int main(int argc, char **argv)
 	struct ca_common c;
 	const char *days = NULL, *pathlen = NULL;
 	json_t *crl = json_array(), *aia = json_array(), *pol = json_array();
-	int opt, h, self_sign = 0, rc = CA_OK;
+	int opt, h, idx = 0, self_sign = 0, rc = CA_OK;
 	long v;
 
 	memset(&p, 0, sizeof(p));
 	memset(&c, 0, sizeof(c));
 	ca_tool_start("init-ca");
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "", opts, &idx)) != -1) {
 		h = ca_common_option(opt, optarg, &c, usage);
 		if (h < 0)
 			return 0;
@@ -103,6 +139,13 @@ int main(int argc, char **argv)
 		case OPT_AIA_URL: json_array_append_new(aia, json_string(optarg)); break;
 		case OPT_POLICY: json_array_append_new(pol, json_string(optarg)); break;
 		case OPT_LINT_CERT: p.lint_cert = optarg; break;
+		case OPT_CERT: p.cert = optarg; break;
+		case OPT_CHAIN: p.chain = optarg; break;
+		case OPT_TWOPHASE:
+			if (ca_tp_option(&p.tp, opts[idx].name, optarg) <= 0)
+				return ca_usage_error(usage_line, "--%s: %s", opts[idx].name,
+						      ca_errmsg());
+			break;
 		default: return ca_usage_error(usage_line, "unknown option");
 		}
 	}
@@ -110,13 +153,18 @@ int main(int argc, char **argv)
 		return ca_usage_error(usage_line, "unexpected argument '%s'", argv[optind]);
 	if (p.dir == NULL || p.key_uri == NULL)
 		return ca_usage_error(usage_line, "--ca and --key are required");
-	if (!self_sign)
-		return ca_usage_error(usage_line, "--self-sign is required");
-	if (p.subject == NULL || days == NULL)
+	if (self_sign == (p.cert != NULL))
+		return ca_usage_error(usage_line, "give either --self-sign or --cert");
+	if (p.cert != NULL && p.chain == NULL)
+		return ca_usage_error(usage_line, "--cert needs --chain");
+	if (p.cert != NULL && (p.subject || days || p.tp.prepare || p.tp.request))
+		return ca_usage_error(usage_line, "--cert takes no --subject, --days, "
+						  "--prepare or --request");
+	if (self_sign && (p.subject == NULL || days == NULL))
 		return ca_usage_error(usage_line, "--self-sign needs --subject and --days");
-	if (ca_parse_long(days, 1, 36500, "--days", &v) < 0)
+	if (days != NULL && ca_parse_long(days, 1, 36500, "--days", &v) < 0)
 		return ca_usage_error(usage_line, "%s", ca_errmsg());
-	p.days = v;
+	p.days = days ? v : 0;
 	p.pathlen = -1;
 	if (pathlen != NULL) {
 		if (ca_parse_long(pathlen, 0, 32, "--pathlen", &v) < 0)
@@ -131,7 +179,7 @@ int main(int argc, char **argv)
 	p.crl_urls = crl;
 	p.aia_urls = aia;
 	p.policies = pol;
-	rc = ca_init_root(&p, &r);
+	rc = self_sign ? ca_init_root(&p, &r) : ca_init_sub(&p, &r);
 	if (rc == CA_OK)
 		report(c.json, &p, &r);
 	json_decref(crl);

@@ -45,7 +45,7 @@ out:
 	return rc;
 }
 
-int ca_serial_new(struct ca_signer *s, ASN1_INTEGER **out)
+int ca_serial_new(ca_token *tok, ASN1_INTEGER **out)
 {
 	unsigned char raw[CA_SERIAL_LEN];
 	BIGNUM *bn = NULL;
@@ -53,7 +53,7 @@ int ca_serial_new(struct ca_signer *s, ASN1_INTEGER **out)
 
 	*out = NULL;
 	raw[0] = 0x01;
-	rc = ca_signer_random(s, raw + 1, sizeof(raw) - 1);
+	rc = ca_token_random(tok, raw + 1, sizeof(raw) - 1);
 	if (rc < 0)
 		return rc;
 	bn = BN_bin2bn(raw, sizeof(raw), NULL);

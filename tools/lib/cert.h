@@ -26,7 +26,7 @@ int ca_algid_der(const EVP_PKEY *pub, unsigned char **der, size_t *len) CA_WUR;
 
 /* Serial: CA_SERIAL_LEN octets, 0x01 then 16 bytes from the token RNG
  * (positive, fixed length, 128 random bits). */
-int ca_serial_new(struct ca_signer *s, ASN1_INTEGER **out) CA_WUR;
+int ca_serial_new(ca_token *tok, ASN1_INTEGER **out) CA_WUR;
 /* Lowercase hex of the serial's magnitude ("01a2..."); out >= 41 bytes. */
 int ca_serial_hex(const ASN1_INTEGER *serial, char *out, size_t len) CA_WUR;
 /* Parse hex as `openssl x509 -serial` prints it (colons, case ignored). */

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "twophase.h"
 
 struct ca_init_params {
 	const char *dir;
@@ -20,7 +21,10 @@ struct ca_init_params {
 	json_t *aia_urls;
 	json_t *policies;       /* root: in the root certificate too */
 	const char *lint_cert;  /* --lint-cert FILE */
-	int force;              /* for --lint-cert only */
+	int force;              /* for --lint-cert and --prepare only */
+	const char *cert;       /* --cert: subordinate CA certificate */
+	const char *chain;      /* --chain: its issuers up to the root */
+	struct ca_twophase tp;  /* --quorum, --prepare, --request, --approval */
 };
 
 struct ca_init_result {
@@ -30,8 +34,12 @@ struct ca_init_result {
 	char key_uri[1024];
 	char subject[1024];
 	char not_after[32];
+	int prepared;           /* wrote an approval request only */
 };
 
+/* --self-sign: a root CA (with --quorum: two-phase, see twophase.h). */
 int ca_init_root(const struct ca_init_params *p, struct ca_init_result *res) CA_WUR;
+/* --cert/--chain: a subordinate CA certified elsewhere. */
+int ca_init_sub(const struct ca_init_params *p, struct ca_init_result *res) CA_WUR;
 
 #endif

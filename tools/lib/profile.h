@@ -39,5 +39,34 @@ int ca_profile_add_aki(X509 *x, X509 *issuer) CA_WUR;
 
 /* Validity from --days: now .. now + days (1 to CA_MAX_DAYS). */
 int ca_validity_days(long days, time_t *not_before, time_t *not_after) CA_WUR;
+/* Validity from --days clamped inside the issuer's validity; refused
+ * (CA_EPOLICY) when less than a day remains or the issuer is not valid
+ * now. *clamped is set when notAfter was pulled in. */
+int ca_validity_clamp(X509 *issuer, long days, time_t *not_before,
+		      time_t *not_after, int *clamped) CA_WUR;
+
+/* Extended key usage by name: SPEC / serverless-CA names
+ * (TLS_WEB_SERVER_AUTHENTICATION, CODE_SIGNING, ...), OpenSSL short names
+ * (serverAuth, clientAuth, ...) or dotted OIDs. NULL when unknown. */
+ASN1_OBJECT *ca_eku_parse(const char *name);
+/* Add an EKU extension (non-critical) for a JSON array of names. */
+int ca_profile_add_ekus(X509 *x, json_t *ekus) CA_WUR;
+
+struct ca_name_constraints {
+	json_t *permit_dns, *exclude_dns;     /* "example.com" */
+	json_t *permit_ip, *exclude_ip;       /* CIDR "10.0.0.0/8", "2001:db8::/32" */
+	json_t *permit_email, *exclude_email; /* "example.com", "a@example.com" */
+	json_t *permit_uri, *exclude_uri;     /* "example.com", ".example.com" */
+};
+/* Critical nameConstraints (RFC 5280 4.2.1.10); nothing when all empty. */
+int ca_profile_add_name_constraints(X509 *x,
+				    const struct ca_name_constraints *nc) CA_WUR;
+
+/* Subordinate CA: basicConstraints critical CA:TRUE [pathlen], keyUsage
+ * critical keyCertSign, cRLSign, digitalSignature, SKI (spec->ski or from
+ * the key), AKI from issuer, name constraints, policies, optional EKU, CDP
+ * and AIA. */
+int ca_profile_subca(const struct ca_cert_spec *spec, X509 *issuer,
+		     const struct ca_name_constraints *nc, X509 **out) CA_WUR;
 
 #endif

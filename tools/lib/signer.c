@@ -324,8 +324,3 @@ void ca_sign_stream_free(ca_sign_stream *st)
 	EVP_MD_CTX_free(st->md);
 	free(st);
 }
-
-int ca_signer_random(struct ca_signer *s, unsigned char *buf, size_t len)
-{
-	return ca_token_random(s->tok, buf, len);
-}

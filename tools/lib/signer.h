@@ -60,9 +60,6 @@ int ca_sign_stream_final(ca_sign_stream *st, unsigned char **sig,
 			 size_t *siglen) CA_WUR; /* frees st */
 void ca_sign_stream_free(ca_sign_stream *st);
 
-/* Random bytes from the signer's token RNG. */
-int ca_signer_random(struct ca_signer *s, unsigned char *buf, size_t len) CA_WUR;
-
 /* SHA-256 of a public key's DER SubjectPublicKeyInfo. */
 int ca_spki_sha256(EVP_PKEY *pub, unsigned char out[32]) CA_WUR;
 
