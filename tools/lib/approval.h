@@ -85,11 +85,41 @@ void ca_request_free(struct ca_request *r);
 /* A human summary of a certificate TBS for the request's "summary". */
 json_t *ca_request_summary_cert(const unsigned char *tbs, size_t tbs_len);
 
+/* Everything a person must check, decoded from the request's own bytes
+ * (never from "summary"): request_sha256, request_words, action, ca,
+ * tbs_type, tbs_sha256, tbs_bytes, created, expires, expired, nonce,
+ * quorum_sha256, and one of "certificate" (subject, issuer, serial,
+ * validity, signature_algorithm, public_key, extensions), "crl" (issuer,
+ * this_update, next_update, crl_number, entries, first_entries,
+ * extensions) or "revocation" (the canonical text). Text is printable
+ * ASCII: other bytes appear as \xNN (names as RFC 2253 escapes). */
+int ca_request_describe(const struct ca_request *req, json_t **out) CA_WUR;
+
+/* An approval file, parsed (no signature check). */
+struct ca_approval {
+	char approver[65];
+	char request_sha256[65];
+	char algorithm[24];
+	unsigned char *signature;
+	size_t signature_len;
+	time_t signed_at; /* informative: not covered by the signature */
+};
+
+/* Malformed, truncated or unknown keys -> CA_EPOLICY. */
+int ca_approval_parse(const unsigned char *data, size_t len, const char *what,
+		      struct ca_approval **out) CA_WUR;
+void ca_approval_free(struct ca_approval *a);
+
 /* Sign an approval of the request at request_path with key (a PEM private
  * key file, passphrase from pass_source or a prompt; or a pkcs11: URI, PIN
  * from pass_source) as approver id; write it to out. */
 int ca_approval_sign(const char *request_path, const char *id, const char *key,
 		     const char *pass_source, const char *out, int force) CA_WUR;
+/* The same for a request already loaded, so that what the approver was
+ * shown is exactly what gets signed (no second read of the file). */
+int ca_approval_sign_req(const struct ca_request *req, const char *id,
+			 const char *key, const char *pass_source,
+			 const char *out, int force) CA_WUR;
 
 /* Everything an execution must check before the token signs:
  * request not expired; request's quorum hash equals quorum->sha256_hex and
@@ -105,6 +135,16 @@ int ca_request_check(const struct ca_request *req, const char *want_action,
 		     const char *pinned, ca_store *st,
 		     const char *const *approval_files, int n_files,
 		     json_t **approvers) CA_WUR;
+
+/* Evaluate approval files against the request and quorum (no time, replay
+ * or pin checks): *report = { request_sha256, quorum_sha256,
+ * request_quorum_sha256, quorum_matches, threshold, approvers, valid,
+ * threshold_met, approved_by: [ids], approvals: [{ file, approver, valid,
+ * counted, reason }] }. */
+int ca_approvals_eval(const struct ca_request *req,
+		      const struct ca_quorum *quorum,
+		      const char *const *approval_files, int n_files,
+		      json_t **report) CA_WUR;
 
 /* Verify approvals against a quorum only (two-person-approve verify):
  * prints one line per file to out; returns CA_OK when the threshold is met. */

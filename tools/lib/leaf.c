@@ -1,0 +1,957 @@
+#include "leaf.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "audit.h"
+#include "cadir.h"
+#include "cert.h"
+#include "csr.h"
+#include "issue.h"
+#include "leafprof.h"
+#include "lint.h"
+#include "name.h"
+#include "output.h"
+#include "partition.h"
+#include "profile.h"
+#include "util.h"
+
+#define CHUNK 256
+
+/* What stays the same for every certificate of a run. */
+struct run {
+	const struct ca_leaf_params *p;
+	struct ca_dir *d;
+	struct ca_leaf_profile profile;
+	struct ca_partitions parts;
+	unsigned char *algid;
+	size_t algid_len;
+	char *chain_pem;          /* this CA's certificate + chain.pem */
+	size_t chain_len;
+	unsigned char rng[CHUNK * 16];
+	size_t rng_left;
+	json_t *results;
+	json_t *used_names;
+	long issued, already, refused;
+	json_t *pending;          /* files to write after the chunk commits */
+	int last_refusal;         /* exit code of the last refusal */
+	int in_chunk;
+};
+
+/* One request on its way to a certificate. */
+struct job {
+	const struct ca_leaf_request *r;
+	const char *what;         /* names the request in messages */
+	X509_REQ *csr;
+	X509_NAME *subject;
+	char spki[65];
+	char request_key[65];
+	struct ca_leaf_profile prof;
+	GENERAL_NAMES *sans;
+	json_t *ekus;
+	char *cert_path, *chain_path, *bundle_path;
+	X509 *cert;
+	char serial[80];
+	int partition;
+};
+
+static void job_free(struct job *j)
+{
+	X509_REQ_free(j->csr);
+	X509_NAME_free(j->subject);
+	GENERAL_NAMES_free(j->sans);
+	json_decref(j->ekus);
+	free(j->cert_path);
+	free(j->chain_path);
+	free(j->bundle_path);
+	X509_free(j->cert);
+}
+
+/* ---- set-up --------------------------------------------------------- */
+
+static int load_chain(struct run *run)
+{
+	char *path = ca_dir_file(run->d->path, "chain.pem");
+	unsigned char *ca = NULL, *chain = NULL;
+	size_t ca_len = 0, chain_len = 0;
+	char *ca_path = ca_dir_file(run->d->path, "ca.crt");
+	int rc;
+
+	if (path == NULL || ca_path == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
+	GUARD(ca_read_file(ca_path, CA_MAX_INPUT, &ca, &ca_len));
+	if (access(path, F_OK) == 0)
+		GUARD(ca_read_file(path, CA_MAX_INPUT, &chain, &chain_len));
+	run->chain_pem = malloc(ca_len + chain_len + 1);
+	if (run->chain_pem == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
+	memcpy(run->chain_pem, ca, ca_len);
+	if (chain_len)
+		memcpy(run->chain_pem + ca_len, chain, chain_len);
+	run->chain_len = ca_len + chain_len;
+out:
+	free(ca);
+	free(chain);
+	free(path);
+	free(ca_path);
+	return rc;
+}
+
+static int run_setup(struct run *run)
+{
+	const struct ca_leaf_params *p = run->p;
+	char *pinned = NULL;
+	int rc;
+
+	GUARD(ca_dir_open(p->ca_dir, &run->d));
+	GUARD(ca_leaf_profile_find(run->d->config, p->profile ? p->profile : "server-client",
+				   &run->profile));
+	GUARD(ca_partitions_config(run->d->config, &run->parts));
+	GUARD(load_chain(run));
+	GUARD(ca_store_meta_get(run->d->store, "quorum_sha256", &pinned));
+	if (pinned != NULL) {
+		rc = ca_err(CA_EPOLICY, "this CA's key is protected by a quorum (an "
+					"offline root): it does not sign end-entity "
+					"certificates");
+		goto out;
+	}
+	GUARD(ca_algid_der(X509_get0_pubkey(run->d->cert), &run->algid, &run->algid_len));
+	GUARD(ca_dir_signer(run->d, p->pin_source));
+	run->results = json_array();
+	run->used_names = json_object();
+	run->pending = json_array();
+	if (run->results == NULL || run->used_names == NULL || run->pending == NULL)
+		rc = ca_err(CA_EIO, "out of memory");
+out:
+	free(pinned);
+	return rc;
+}
+
+/* ---- per request ------------------------------------------------------ */
+
+static int next_serial(struct run *run, unsigned char raw[CA_SERIAL_LEN],
+		       ASN1_INTEGER **out)
+{
+	BIGNUM *bn;
+	int rc;
+
+	if (run->rng_left < 16) {
+		rc = ca_token_random(run->d->signer->tok, run->rng, sizeof(run->rng));
+		if (rc < 0)
+			return rc;
+		run->rng_left = sizeof(run->rng);
+	}
+	/* 0x01 prefix + 128 bits from the token RNG: positive, fixed length. */
+	raw[0] = 0x01;
+	memcpy(raw + 1, run->rng + sizeof(run->rng) - run->rng_left, 16);
+	OPENSSL_cleanse(run->rng + sizeof(run->rng) - run->rng_left, 16);
+	run->rng_left -= 16;
+	bn = BN_bin2bn(raw, CA_SERIAL_LEN, NULL);
+	*out = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
+	BN_free(bn);
+	return *out ? CA_OK : ca_err(CA_EIO, "cannot encode the serial number");
+}
+
+static int load_csr(struct run *run, struct job *j)
+{
+	const struct ca_leaf_request *r = j->r;
+	char *path;
+	int rc;
+
+	if (r->csr_pem != NULL)
+		return ca_csr_parse(r->csr_pem, r->csr_pem_len, j->what, &j->csr);
+	if (run->p->csr_dir == NULL)
+		return ca_csr_load(r->csr_file, &j->csr);
+	path = ca_dir_file(run->p->csr_dir, r->csr_file);
+	if (path == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	rc = ca_csr_load(path, &j->csr);
+	free(path);
+	return rc;
+}
+
+static int request_key(struct job *j)
+{
+	char *cn = ca_name_cn(j->subject);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char h[32];
+	unsigned int n = 32;
+	int rc = CA_OK;
+
+	/* Same common name and same key: the same request (idempotent runs). */
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(md, cn ? cn : "", cn ? strlen(cn) : 0) != 1 ||
+	    EVP_DigestUpdate(md, "\n", 1) != 1 ||
+	    EVP_DigestUpdate(md, j->spki, 64) != 1 || EVP_DigestFinal_ex(md, h, &n) != 1)
+		rc = ca_err(CA_EIO, "SHA-256 failed");
+	else
+		ca_hex(h, 32, j->request_key);
+	EVP_MD_CTX_free(md);
+	free(cn);
+	return rc;
+}
+
+static int choose_sans(struct job *j)
+{
+	const struct ca_leaf_request *r = j->r;
+	struct ca_san *csr_sans = NULL, cn_san;
+	size_t n = 0;
+	char *cn = NULL;
+	int rc;
+
+	if (r->sans_given && r->n_sans > 0)
+		return ca_sans_encode(r->sans, r->n_sans, j->prof.san_types, &j->sans);
+	GUARD(ca_csr_sans(j->csr, &csr_sans, &n));
+	if (n > 0) {
+		rc = ca_sans_encode(csr_sans, n, j->prof.san_types, &j->sans);
+		goto out;
+	}
+	cn = ca_name_cn(j->subject);
+	if (cn != NULL && ca_lint_dns_name(cn, strlen(cn), 1) == CA_OK) {
+		cn_san.type = CA_SAN_DNS;
+		cn_san.value = cn;
+		rc = ca_sans_encode(&cn_san, 1, j->prof.san_types, &j->sans);
+		goto out;
+	}
+	rc = ca_err(CA_EPOLICY, "no subject alternative name: give sans, put them "
+				"in the CSR, or use a DNS name as the common name");
+out:
+	ca_sans_free(csr_sans, n);
+	free(cn);
+	return rc;
+}
+
+static int choose_ekus(struct job *j)
+{
+	const struct ca_leaf_request *r = j->r;
+	size_t i, k;
+	int e;
+
+	j->ekus = json_array();
+	if (j->ekus == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	if (r->n_ekus == 0) {
+		for (e = 0; e < j->prof.n_ekus; e++)
+			json_array_append_new(j->ekus, json_string(j->prof.ekus[e]));
+		if (j->prof.custom_ekus != NULL)
+			json_array_extend(j->ekus, j->prof.custom_ekus);
+		return CA_OK;
+	}
+	for (i = 0; i < r->n_ekus; i++) {
+		ASN1_OBJECT *want = ca_eku_parse(r->ekus[i]);
+		int allowed = j->prof.custom_ekus == NULL;
+		json_t *v;
+
+		if (want == NULL)
+			return ca_err(CA_EPOLICY, "unknown extended key usage '%s'",
+				      r->ekus[i]);
+		json_array_foreach(j->prof.custom_ekus, k, v) {
+			ASN1_OBJECT *o = ca_eku_parse(json_string_value(v));
+
+			allowed |= o != NULL && OBJ_cmp(o, want) == 0;
+			ASN1_OBJECT_free(o);
+		}
+		ASN1_OBJECT_free(want);
+		if (!allowed)
+			return ca_err(CA_EPOLICY, "extended key usage %s is not allowed "
+						  "by profile %s", r->ekus[i], j->prof.name);
+		json_array_append_new(j->ekus, json_string(r->ekus[i]));
+	}
+	return CA_OK;
+}
+
+/* Extensions a request may add: on the CA's allowlist, never one the
+ * profile owns. */
+static int add_request_extensions(struct run *run, struct job *j, X509 *x)
+{
+	static const int owned[] = {
+		NID_subject_key_identifier, NID_authority_key_identifier,
+		NID_key_usage, NID_ext_key_usage, NID_subject_alt_name,
+		NID_basic_constraints, NID_crl_distribution_points, NID_info_access,
+		NID_certificate_policies, NID_name_constraints,
+	};
+	json_t *allow = json_object_get(run->d->config, "extension_allowlist");
+	size_t i, k;
+	json_t *e, *a;
+
+	json_array_foreach(j->r->extensions, i, e) {
+		const char *oid = json_string_value(json_object_get(e, "oid"));
+		const char *b64 = json_string_value(json_object_get(e, "value_b64"));
+		ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+		unsigned char buf[4096];
+		ASN1_OCTET_STRING *val = NULL;
+		X509_EXTENSION *ext = NULL;
+		int ok = 0, n, allowed = 0;
+
+		for (k = 0; o != NULL && k < sizeof(owned) / sizeof(owned[0]); k++)
+			if (OBJ_obj2nid(o) == owned[k]) {
+				ASN1_OBJECT_free(o);
+				return ca_err(CA_EPOLICY, "extension %s belongs to the "
+							  "profile and cannot be set", oid);
+			}
+		json_array_foreach(allow, k, a)
+			allowed |= json_string_value(a) && strcmp(json_string_value(a), oid) == 0;
+		if (o == NULL || !allowed) {
+			ASN1_OBJECT_free(o);
+			return ca_err(CA_EPOLICY, "extension %s is not on this CA's "
+						  "extension_allowlist", oid ? oid : "?");
+		}
+		n = b64 ? EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)strlen(b64)) : -1;
+		if (n > 0) {
+			const char *end = b64 + strlen(b64);
+
+			/* EVP_DecodeBlock counts padding as zero bytes. */
+			while (end > b64 && end[-1] == '=') {
+				end--;
+				n--;
+			}
+			val = ASN1_OCTET_STRING_new();
+			ok = val != NULL && ASN1_OCTET_STRING_set(val, buf, n) == 1 &&
+			     (ext = X509_EXTENSION_create_by_OBJ(
+				      NULL, o, json_is_true(json_object_get(e, "critical")),
+				      val)) != NULL &&
+			     X509_add_ext(x, ext, -1) == 1;
+		}
+		X509_EXTENSION_free(ext);
+		ASN1_OCTET_STRING_free(val);
+		ASN1_OBJECT_free(o);
+		if (!ok)
+			return ca_err(CA_EPOLICY, "extension %s has a bad value", oid);
+	}
+	return CA_OK;
+}
+
+static int crl_urls_for(struct run *run, struct job *j, json_t **urls)
+{
+	char *url;
+
+	if (!ca_partitions_enabled(&run->parts)) {
+		*urls = json_incref(json_object_get(run->d->config, "crl_urls"));
+		return CA_OK;
+	}
+	url = ca_partition_url(&run->parts, j->partition);
+	if (url == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	*urls = json_pack("[s]", url);
+	free(url);
+	return *urls ? CA_OK : ca_err(CA_EIO, "out of memory");
+}
+
+static int build_cert(struct run *run, struct job *j, const struct ca_cert_spec *spec,
+		      X509 **out)
+{
+	unsigned ku = ca_leaf_key_usage(&j->prof, spec->pub);
+	json_t *crl = NULL;
+	X509 *x = NULL;
+	char kus[160];
+	int rc;
+
+	GUARD(ca_profile_base(spec, X509_get_subject_name(run->d->cert), &x));
+	GUARD(ca_x509_add_ext(x, NULL, NID_basic_constraints, "critical,CA:FALSE"));
+	snprintf(kus, sizeof(kus), "critical%s%s%s%s%s",
+		 ku & KU_DIGITAL_SIGNATURE ? ",digitalSignature" : "",
+		 ku & KU_NON_REPUDIATION ? ",nonRepudiation" : "",
+		 ku & KU_KEY_ENCIPHERMENT ? ",keyEncipherment" : "",
+		 ku & KU_DATA_ENCIPHERMENT ? ",dataEncipherment" : "",
+		 ku & KU_KEY_AGREEMENT ? ",keyAgreement" : "");
+	GUARD(ca_x509_add_ext(x, NULL, NID_key_usage, kus));
+	GUARD(ca_profile_add_ekus(x, j->ekus));
+	/* RFC 5280 4.2.1.6: critical when the subject is empty. */
+	if (X509_add1_ext_i2d(x, NID_subject_alt_name, j->sans,
+			      X509_NAME_entry_count(spec->subject) == 0,
+			      X509V3_ADD_DEFAULT) != 1) {
+		rc = ca_err(CA_EIO, "cannot add the subject alternative names");
+		goto out;
+	}
+	GUARD(ca_profile_add_ski(x, NULL));
+	GUARD(ca_profile_add_aki(x, run->d->cert));
+	GUARD(crl_urls_for(run, j, &crl));
+	GUARD(ca_profile_add_urls(x, crl, json_object_get(run->d->config, "aia_urls")));
+	GUARD(ca_profile_add_policies(x, json_object_get(run->d->config, "policies")));
+	if (j->prof.ocsp_nocheck)
+		GUARD(ca_x509_add_ext(x, NULL, NID_id_pkix_OCSP_noCheck, "ignored"));
+	GUARD(add_request_extensions(run, j, x));
+	*out = x;
+	x = NULL;
+out:
+	json_decref(crl);
+	X509_free(x);
+	return rc;
+}
+
+static int validity(struct run *run, struct job *j, time_t *nb, time_t *na)
+{
+	long days = j->r->lifetime > 0 ? j->r->lifetime : j->prof.default_days;
+	int clamped;
+
+	if (days > j->prof.max_days)
+		return ca_err(CA_EPOLICY, "lifetime of %ld days is above the maximum "
+					  "of profile %s (%ld days)",
+			      days, j->prof.name, j->prof.max_days);
+	return ca_validity_clamp(run->d->cert, days, nb, na, &clamped);
+}
+
+/* Build, lint, sign and verify one certificate (no state written yet). */
+static int issue_one(struct run *run, struct job *j)
+{
+	struct ca_lint lint = {CA_LINT_LEAF, run->d->cert};
+	struct ca_cert_spec spec;
+	unsigned char *tbs = NULL, raw[CA_SERIAL_LEN];
+	size_t tbs_len;
+	X509 *draft = NULL;
+	int rc;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.subject = j->subject;
+	spec.pub = X509_REQ_get0_pubkey(j->csr);
+	spec.pathlen = -1;
+	GUARD(validity(run, j, &spec.not_before, &spec.not_after));
+	GUARD(choose_sans(j));
+	GUARD(choose_ekus(j));
+	GUARD(next_serial(run, raw, &spec.serial));
+	GUARD(ca_serial_hex(spec.serial, j->serial, sizeof(j->serial)));
+	j->partition = -1;
+	if (ca_partitions_enabled(&run->parts))
+		GUARD(ca_partition_assign(run->d->store, &run->parts, raw,
+					  CA_SERIAL_LEN, &j->partition));
+	GUARD(build_cert(run, j, &spec, &draft));
+	GUARD(ca_x509_tbs(draft, run->algid, run->algid_len, &tbs, &tbs_len));
+	GUARD(ca_lint_cert(tbs, tbs_len, &lint));
+	GUARD(ca_cert_sign(run->d->signer, tbs, tbs_len, X509_get0_pubkey(run->d->cert),
+			   &j->cert));
+out:
+	ASN1_INTEGER_free(spec.serial);
+	X509_free(draft);
+	free(tbs);
+	return rc;
+}
+
+/* ---- outputs ---------------------------------------------------------- */
+
+/* A file name from the request: the CSR file's base name, else the common
+ * name, else its position; made unique within the batch. */
+static int batch_names(struct run *run, struct job *j)
+{
+	const struct ca_leaf_request *r = j->r;
+	char base[200], name[256];
+	const char *src = NULL;
+	size_t i, n = 0;
+
+	if (r->csr_file != NULL) {
+		src = strrchr(r->csr_file, '/');
+		src = src ? src + 1 : r->csr_file;
+	} else if (r->common_name != NULL) {
+		src = r->common_name;
+	}
+	for (i = 0; src != NULL && src[i] != '\0' && n + 1 < sizeof(base); i++) {
+		char c = src[i];
+
+		if (r->csr_file != NULL && strcmp(src + i, ".csr") == 0)
+			break;
+		base[n++] = (c == '.' || c == '-' || c == '_' ||
+			     (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+			     (c >= 'A' && c <= 'Z')) ? c : '_';
+	}
+	base[n] = '\0';
+	if (n == 0 || base[0] == '.')
+		snprintf(base, sizeof(base), "request-%zu", r->index + 1);
+	snprintf(name, sizeof(name), "%s", base);
+	if (json_object_get(run->used_names, name) != NULL)
+		snprintf(name, sizeof(name), "%s-%zu", base, r->index + 1);
+	json_object_set_new(run->used_names, name, json_true());
+	if (asprintf(&j->cert_path, "%s/%s.crt", run->p->out_dir, name) < 0 ||
+	    asprintf(&j->chain_path, "%s/%s.chain.pem", run->p->out_dir, name) < 0 ||
+	    asprintf(&j->bundle_path, "%s/%s.pem", run->p->out_dir, name) < 0)
+		return ca_err(CA_EIO, "out of memory");
+	return CA_OK;
+}
+
+static int single_names(struct run *run, struct job *j)
+{
+	j->cert_path = strdup(run->p->out);
+	if (run->p->chain_out != NULL)
+		j->chain_path = strdup(run->p->chain_out);
+	if (j->cert_path == NULL || (run->p->chain_out && j->chain_path == NULL))
+		return ca_err(CA_EIO, "out of memory");
+	return CA_OK;
+}
+
+/* Which files a request produces: certificate + chain, or one bundle, or
+ * only the chain (ca_chain_only). */
+static int outputs_check(const struct job *j, int force)
+{
+	int rc = CA_OK;
+
+	if (j->r->ca_chain_only)
+		return j->chain_path ? ca_out_check(j->chain_path, force) : CA_OK;
+	if (j->r->cert_bundle)
+		return ca_out_check(j->bundle_path, force);
+	rc = ca_out_check(j->cert_path, force);
+	if (rc == CA_OK && j->chain_path != NULL)
+		rc = ca_out_check(j->chain_path, force);
+	return rc;
+}
+
+/* Write a file unless it already holds exactly these bytes. */
+static int put_file(const char *path, const char *data, size_t len, int force)
+{
+	unsigned char *old = NULL;
+	size_t old_len;
+	int same;
+
+	if (access(path, F_OK) == 0 &&
+	    ca_read_file(path, CA_MAX_INPUT, &old, &old_len) == CA_OK) {
+		same = old_len == len && memcmp(old, data, len) == 0;
+		free(old);
+		if (same)
+			return CA_OK;
+	}
+	return ca_out_write(path, data, len, force, 0644);
+}
+
+static int write_outputs(struct run *run, const char *cert_path,
+			 const char *chain_path, const char *bundle_path,
+			 int chain_only, int bundle, const unsigned char *der,
+			 size_t der_len)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)der_len);
+	char *pem = NULL, *both = NULL;
+	size_t pem_len = 0;
+	int rc;
+
+	if (x == NULL)
+		return ca_err(CA_EIO, "stored certificate does not parse");
+	GUARD(ca_x509_pem(x, &pem, &pem_len));
+	if (chain_only) {
+		if (chain_path != NULL)
+			GUARD(put_file(chain_path, run->chain_pem, run->chain_len,
+				       run->p->force));
+	} else if (bundle) {
+		both = malloc(pem_len + run->chain_len);
+		if (both == NULL) {
+			rc = ca_err(CA_EIO, "out of memory");
+			goto out;
+		}
+		memcpy(both, pem, pem_len);
+		memcpy(both + pem_len, run->chain_pem, run->chain_len);
+		GUARD(put_file(bundle_path, both, pem_len + run->chain_len,
+			       run->p->force));
+	} else {
+		GUARD(put_file(cert_path, pem, pem_len, run->p->force));
+		if (chain_path != NULL)
+			GUARD(put_file(chain_path, run->chain_pem, run->chain_len,
+				       run->p->force));
+	}
+out:
+	X509_free(x);
+	free(pem);
+	free(both);
+	return rc;
+}
+
+/* ---- results ---------------------------------------------------------- */
+
+static json_t *result(const struct job *j, const char *status, const char *reason)
+{
+	char *cn = j->subject ? ca_name_cn(j->subject) : NULL;
+	json_t *o = json_pack("{s:I, s:s}", "index", (json_int_t)j->r->index + 1,
+			      "status", status);
+
+	if (o == NULL) {
+		free(cn);
+		return NULL;
+	}
+	if (cn != NULL || j->r->common_name != NULL)
+		json_object_set_new(o, "common_name",
+				    json_string(cn ? cn : j->r->common_name));
+	if (j->serial[0] != '\0')
+		json_object_set_new(o, "serial", json_string(j->serial));
+	if (!j->r->ca_chain_only && !j->r->cert_bundle && j->cert_path)
+		json_object_set_new(o, "certificate", json_string(j->cert_path));
+	if (j->r->cert_bundle && j->bundle_path)
+		json_object_set_new(o, "bundle", json_string(j->bundle_path));
+	if (!j->r->cert_bundle && j->chain_path)
+		json_object_set_new(o, "chain", json_string(j->chain_path));
+	if (reason != NULL)
+		json_object_set_new(o, "reason", json_string(reason));
+	free(cn);
+	return o;
+}
+
+static int refuse(struct run *run, struct job *j, int rc, ca_audit *a)
+{
+	char reason[1024];
+
+	snprintf(reason, sizeof(reason), "%s", ca_errmsg());
+	run->last_refusal = rc;
+	j->serial[0] = '\0';
+	json_array_append_new(run->results, result(j, "refused", reason));
+	run->refused++;
+	ca_audit_set_action(a, "sign-leaf");
+	ca_audit_input(a, "request", j->request_key, strlen(j->request_key));
+	/* Inside the chunk's transaction: the refusal commits with it. */
+	if (ca_audit_append(run->d->store, a, rc == CA_EPOLICY ? "refused" : "error",
+			    reason) < 0)
+		return CA_EIO;
+	ca_err(rc, "%s", reason);
+	return rc == CA_EPOLICY || rc == CA_EUSAGE ? CA_OK : rc;
+}
+
+/* Remember the files of a certificate, to write after the commit. */
+static int pend(struct run *run, const struct job *j, const unsigned char *der,
+		size_t len)
+{
+	json_t *o = json_pack("{s:s?, s:s?, s:s?, s:b, s:b}", "cert", j->cert_path,
+			      "chain", j->chain_path, "bundle", j->bundle_path,
+			      "chain_only", j->r->ca_chain_only, "bundle_on",
+			      j->r->cert_bundle);
+	char *hex = malloc(2 * len + 1);
+
+	if (o == NULL || hex == NULL) {
+		json_decref(o);
+		free(hex);
+		return ca_err(CA_EIO, "out of memory");
+	}
+	ca_hex(der, len, hex);
+	json_object_set_new(o, "der", json_string(hex));
+	free(hex);
+	return json_array_append_new(run->pending, o) == 0
+		       ? CA_OK
+		       : ca_err(CA_EIO, "out of memory");
+}
+
+/* Already issued (same common name and key): re-write missing files. */
+static int already_issued(struct run *run, struct job *j, int *done)
+{
+	unsigned char *der = NULL;
+	size_t len = 0;
+	const unsigned char *p;
+	X509 *x;
+	int rc;
+
+	*done = 0;
+	rc = ca_store_cert_by_request(run->d->store, j->request_key, &der, &len);
+	if (rc < 0 || der == NULL)
+		return rc;
+	p = der;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x == NULL ||
+	    ca_serial_hex(X509_get0_serialNumber(x), j->serial, sizeof(j->serial)) < 0)
+		j->serial[0] = '\0';
+	X509_free(x);
+	/* Files are (re-)written once the chunk commits, like new ones. */
+	rc = pend(run, j, der, len);
+	free(der);
+	if (rc < 0)
+		return rc;
+	json_array_append_new(run->results, result(j, "already issued", NULL));
+	run->already++;
+	*done = 1;
+	return CA_OK;
+}
+
+/* Checks that need only the CSR and the store. */
+static int precheck(struct run *run, struct job *j)
+{
+	const struct ca_leaf_request *r = j->r;
+	struct ca_subject_override ov = {r->common_name, r->country, r->state,
+					 r->locality, r->organization,
+					 r->organizational_unit, r->email_address};
+	unsigned char md[32];
+	int rc;
+
+	GUARD(load_csr(run, j));
+	GUARD(ca_csr_check(j->csr, j->what));
+	GUARD(ca_csr_refuse_ca(j->csr, j->what));
+	GUARD(ca_leaf_subject(j->csr, &ov, &j->subject));
+	GUARD(ca_spki_sha256(X509_REQ_get0_pubkey(j->csr), md));
+	ca_hex(md, 32, j->spki);
+	GUARD(request_key(j));
+out:
+	return rc;
+}
+
+static int key_reuse(struct run *run, struct job *j)
+{
+	int count = 0, rc;
+
+	if (j->r->force_issue)
+		return CA_OK;
+	rc = ca_store_spki_count(run->d->store, j->spki, &count);
+	if (rc < 0)
+		return rc;
+	if (count > 0)
+		return ca_err(CA_EPOLICY, "this public key (spki sha256 %.16s...) was "
+					  "already certified by this CA: refused "
+					  "(force_issue to allow)", j->spki);
+	return CA_OK;
+}
+
+static int record(struct run *run, struct job *j, ca_audit *a)
+{
+	struct ca_issued how = {"leaf", j->prof.name, j->partition, j->request_key,
+				NULL};
+	char *notify = j->r->notify ? json_dumps(j->r->notify, JSON_COMPACT) : NULL;
+	struct ca_cert_info ci;
+	struct ca_cert_row row;
+	int rc;
+
+	how.notify = notify;
+	GUARD(ca_cert_info(j->cert, &ci));
+	memset(&row, 0, sizeof(row));
+	row.serial = ci.serial;
+	row.subject = ci.subject;
+	row.cn = ci.cn;
+	row.spki_sha256 = ci.spki_sha256;
+	row.not_before = ci.not_before;
+	row.not_after = ci.not_after;
+	row.kind = how.kind;
+	row.profile = how.profile;
+	row.partition = how.partition;
+	row.request_key = how.request_key;
+	row.notify = how.notify;
+	row.der = ci.der;
+	row.der_len = ci.der_len;
+	ca_audit_set_action(a, "sign-leaf");
+	ca_audit_output(a, "certificate", ci.der, ci.der_len);
+	ca_audit_set(a, "serial", ci.serial);
+	ca_audit_set(a, "subject", ci.subject);
+	ca_audit_set(a, "profile", j->prof.name);
+	rc = ca_store_cert_add(run->d->store, &row);
+	if (rc == CA_OK)
+		rc = ca_audit_append(run->d->store, a, "ok", "certificate issued");
+	if (rc == CA_OK)
+		rc = pend(run, j, ci.der, ci.der_len);
+	ca_cert_info_free(&ci);
+out:
+	free(notify);
+	return rc;
+}
+
+/* One request: refusals are recorded and do not stop a batch. */
+static int process(struct run *run, const struct ca_leaf_request *r, int batch)
+{
+	struct job j;
+	ca_audit *a = ca_audit_new("sign-leaf");
+	char what[300];
+	int rc, done = 0;
+
+	memset(&j, 0, sizeof(j));
+	j.r = r;
+	if (batch)
+		snprintf(what, sizeof(what), "%s request %zu", run->p->requests,
+			 r->index + 1);
+	else
+		snprintf(what, sizeof(what), "%s", run->p->csr);
+	j.what = what;
+	j.prof = run->profile;
+	if (a == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
+	rc = batch ? batch_names(run, &j) : single_names(run, &j);
+	if (rc == CA_OK)
+		rc = precheck(run, &j);
+	if (rc == CA_OK)
+		rc = already_issued(run, &j, &done);
+	if (rc == CA_OK && !done)
+		rc = key_reuse(run, &j);
+	if (rc == CA_OK && !done)
+		rc = outputs_check(&j, run->p->force);
+	if (rc == CA_OK && !done)
+		rc = issue_one(run, &j);
+	if (rc == CA_OK && !done) {
+		rc = record(run, &j, a);
+		if (rc == CA_OK) {
+			json_array_append_new(run->results, result(&j, "issued", NULL));
+			run->issued++;
+		}
+	}
+	if (rc < 0 && rc != CA_EIO)
+		rc = refuse(run, &j, rc, a);
+	else if (rc == CA_EIO && j.csr == NULL && ca_errmsg()[0] != '\0' && batch)
+		rc = refuse(run, &j, CA_EPOLICY, a); /* unreadable CSR file */
+out:
+	ca_audit_free(a);
+	job_free(&j);
+	return rc;
+}
+
+/* ---- chunks ----------------------------------------------------------- */
+
+static int write_pending(struct run *run)
+{
+	size_t i, n;
+	json_t *o;
+	int rc = CA_OK;
+
+	json_array_foreach(run->pending, i, o) {
+		const char *hex = json_string_value(json_object_get(o, "der"));
+		unsigned char *der = malloc(strlen(hex) / 2 + 1);
+
+		if (der == NULL)
+			return ca_err(CA_EIO, "out of memory");
+		rc = ca_unhex(hex, der, strlen(hex) / 2 + 1, &n);
+		if (rc == CA_OK)
+			rc = write_outputs(run, json_string_value(json_object_get(o, "cert")),
+					   json_string_value(json_object_get(o, "chain")),
+					   json_string_value(json_object_get(o, "bundle")),
+					   json_is_true(json_object_get(o, "chain_only")),
+					   json_is_true(json_object_get(o, "bundle_on")),
+					   der, n);
+		free(der);
+		if (rc < 0)
+			return ca_err_ctx(rc, "the certificate is committed in the CA "
+					      "store; re-run to write its files");
+	}
+	json_array_clear(run->pending);
+	return rc;
+}
+
+static int chunk_begin(struct run *run)
+{
+	int rc;
+
+	if (run->in_chunk)
+		return CA_OK;
+	rc = ca_store_begin(run->d->store);
+	if (rc == CA_OK)
+		run->in_chunk = 1;
+	return rc;
+}
+
+/* Commit what the chunk issued, then (and only then) write its files. */
+static int chunk_end(struct run *run)
+{
+	int rc;
+
+	if (!run->in_chunk)
+		return CA_OK;
+	run->in_chunk = 0;
+	rc = ca_store_commit(run->d->store);
+	if (rc < 0) {
+		ca_store_rollback(run->d->store);
+		json_array_clear(run->pending);
+		return rc;
+	}
+	return write_pending(run);
+}
+
+static void progress(const struct run *run, size_t done, size_t total)
+{
+	int width = 40, fill = total ? (int)((done * (size_t)width) / total) : width;
+
+	fprintf(stderr, "\r[%.*s%*s] %zu/%zu  issued %ld  already %ld  refused %ld",
+		fill, "########################################", width - fill, "",
+		done, total, run->issued, run->already, run->refused);
+	if (done == total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static int single(struct run *run)
+{
+	const struct ca_leaf_params *p = run->p;
+	struct ca_leaf_request r;
+	size_t i;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.common_name = (char *)p->cn;
+	r.sans = p->sans;
+	r.n_sans = p->n_sans;
+	r.sans_given = p->n_sans > 0;
+	r.ekus = (char **)p->ekus;
+	r.n_ekus = p->n_ekus;
+	r.lifetime = p->days;
+	r.force_issue = p->force_issue;
+	r.csr_file = (char *)p->csr;
+	for (i = 0; i < p->n_ekus; i++)
+		if (ca_eku_parse(p->ekus[i]) == NULL)
+			return ca_err(CA_EUSAGE, "unknown extended key usage '%s'",
+				      p->ekus[i]);
+	GUARD(chunk_begin(run));
+	GUARD(process(run, &r, 0));
+	GUARD(chunk_end(run));
+	if (run->refused > 0)
+		rc = run->last_refusal;
+out:
+	return rc;
+}
+
+static int batch(struct run *run)
+{
+	const struct ca_leaf_params *p = run->p;
+	struct ca_leaf_request *reqs = NULL;
+	size_t n = 0, i;
+	struct stat st;
+	int rc;
+
+	GUARD(ca_requests_load(p->requests, &reqs, &n));
+	if (stat(p->out_dir, &st) != 0 && mkdir(p->out_dir, 0755) != 0) {
+		rc = ca_err(CA_EIO, "cannot create %s: %s", p->out_dir, strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		GUARD(chunk_begin(run));
+		GUARD(process(run, &reqs[i], 1));
+		if ((i + 1) % CHUNK == 0 || i + 1 == n) {
+			GUARD(chunk_end(run));
+			if (p->progress)
+				progress(run, i + 1, n);
+		}
+	}
+	if (run->refused > 0)
+		rc = ca_err(CA_EPOLICY, "%ld of %zu requests refused (see the summary)",
+			    run->refused, n);
+out:
+	if (rc < 0 && run->in_chunk) {
+		/* An I/O or token error: what this chunk issued is not kept. */
+		ca_store_rollback(run->d->store);
+		run->in_chunk = 0;
+	}
+	ca_requests_free(reqs, n);
+	return rc;
+}
+
+static void run_free(struct run *run)
+{
+	ca_dir_free(run->d);
+	OPENSSL_free(run->algid);
+	free(run->chain_pem);
+	json_decref(run->results);
+	json_decref(run->used_names);
+	json_decref(run->pending);
+	OPENSSL_cleanse(run->rng, sizeof(run->rng));
+}
+
+int ca_leaf_issue(const struct ca_leaf_params *p, json_t **summary)
+{
+	struct run run;
+	int rc;
+
+	memset(&run, 0, sizeof(run));
+	run.p = p;
+	*summary = NULL;
+	GUARD(run_setup(&run));
+	rc = p->requests ? batch(&run) : single(&run);
+	*summary = json_pack("{s:I, s:I, s:I, s:O}", "issued", (json_int_t)run.issued,
+			     "already_issued", (json_int_t)run.already, "refused",
+			     (json_int_t)run.refused, "results", run.results);
+out:
+	run_free(&run);
+	return rc;
+}
