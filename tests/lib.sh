@@ -53,7 +53,7 @@ notok() {
 	_failed=$((_failed + 1))
 	echo "not ok $_n - $1"
 	shift
-	for l in "$@"; do echo "#   $l"; done
+	for _l in "$@"; do echo "#   $_l"; done
 }
 diag() { echo "# $*"; }
 skip() {

@@ -127,7 +127,7 @@ static int point_public(CK_KEY_TYPE kt, const unsigned char *params,
 {
 	int nid = curve_nid(params, plen);
 	size_t want = point_len(nid);
-	const unsigned char *pt;
+	const unsigned char *pt = NULL;
 	int rc;
 
 	if (want == 0 || (kt == CKK_EC_EDWARDS) != (nid == NID_ED25519)) {

@@ -949,8 +949,16 @@ static json_t *pubkey_json(X509_PUBKEY *xpk)
 		j = json_pack("{s:s, s:s}", "type", type, "spki_sha256", hex);
 		goto out;
 	}
-	snprintf(type, sizeof(type), "%s",
-		 OBJ_nid2sn(EVP_PKEY_get_base_id(pkey)));
+	switch (EVP_PKEY_get_base_id(pkey)) {
+	case EVP_PKEY_RSA: snprintf(type, sizeof(type), "RSA"); break;
+	case EVP_PKEY_RSA_PSS: snprintf(type, sizeof(type), "RSA-PSS"); break;
+	case EVP_PKEY_EC: snprintf(type, sizeof(type), "EC"); break;
+	case EVP_PKEY_ED25519: snprintf(type, sizeof(type), "Ed25519"); break;
+	case EVP_PKEY_ED448: snprintf(type, sizeof(type), "Ed448"); break;
+	default:
+		snprintf(type, sizeof(type), "%s",
+			 OBJ_nid2sn(EVP_PKEY_get_base_id(pkey)));
+	}
 	j = json_pack("{s:s, s:i, s:s}", "type", type, "bits",
 		      EVP_PKEY_get_bits(pkey), "spki_sha256", hex);
 	if (j != NULL && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC) {

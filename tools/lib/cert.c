@@ -252,7 +252,9 @@ static int tbs_algid(X509 *x, unsigned char **der, size_t *len)
 /* Parse a TBSCertificate by wrapping it with a placeholder signature. */
 int ca_tbs_parse(const unsigned char *tbs, size_t tbs_len, X509 **out)
 {
-	static const unsigned char placeholder_alg[] = {0x30, 0x00};
+	/* ecdsa-with-SHA256: any well-formed AlgorithmIdentifier will do. */
+	static const unsigned char placeholder_alg[] = {
+		0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
 	static const unsigned char placeholder_sig[] = {0x00};
 	unsigned char *der = NULL;
 	const unsigned char *p;

@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 
 static _Thread_local char errbuf[1024];
+static _Thread_local int errcode;
 
 int ca_err(int code, const char *fmt, ...)
 {
@@ -15,6 +16,7 @@ int ca_err(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
 	va_end(ap);
+	errcode = code;
 	return code;
 }
 
@@ -28,6 +30,7 @@ int ca_err_ctx(int code, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, errbuf, sizeof(old));
+	errcode = code;
 	snprintf(errbuf, sizeof(errbuf), "%s", prefix);
 	if (old[0] != '\0') {
 		size_t n = strlen(errbuf);
@@ -54,6 +57,12 @@ const char *ca_errmsg(void)
 void ca_err_clear(void)
 {
 	errbuf[0] = '\0';
+	errcode = CA_OK;
+}
+
+int ca_errcode(void)
+{
+	return errbuf[0] != '\0' && errcode < 0 ? errcode : CA_EIO;
 }
 
 int ca_exit_code(int rc)

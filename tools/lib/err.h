@@ -24,6 +24,9 @@ int ca_err(int code, const char *fmt, ...) CA_PRINTF(2, 3);
 int ca_err_ctx(int code, const char *fmt, ...) CA_PRINTF(2, 3);
 /* The last recorded message ("" when none). */
 const char *ca_errmsg(void);
+/* The code recorded with the last message (CA_EIO when none): lets a
+ * caller keep the class of an error that crossed OpenSSL's API. */
+int ca_errcode(void);
 /* Forget the last message. */
 void ca_err_clear(void);
 /* Exit status for a library return code (0, 1, 2 or 3). */

@@ -76,27 +76,41 @@ static int join(json_t *arr, const char *prefix, char *out, size_t len)
 
 int ca_profile_add_policies(X509 *x, json_t *policies)
 {
-	char buf[2048];
+	CERTIFICATEPOLICIES *cp = NULL;
 	size_t i;
 	json_t *v;
-	int rc;
+	int rc = CA_OK;
 
 	if (json_array_size(policies) == 0)
 		return CA_OK;
+	cp = sk_POLICYINFO_new_null();
+	if (cp == NULL)
+		return ca_err(CA_EIO, "out of memory");
 	json_array_foreach(policies, i, v) {
-		ASN1_OBJECT *o = OBJ_txt2obj(json_string_value(v), 1);
+		const char *oid = json_string_value(v);
+		POLICYINFO *pi = POLICYINFO_new();
+		ASN1_OBJECT *o = oid ? OBJ_txt2obj(oid, 1) : NULL;
 
-		if (o == NULL) {
+		if (o == NULL || pi == NULL) {
 			ERR_clear_error();
-			return ca_err(CA_EUSAGE, "policy '%s' is not a dotted OID",
-				      json_string_value(v) ? json_string_value(v) : "?");
+			POLICYINFO_free(pi);
+			rc = ca_err(CA_EUSAGE, "policy '%s' is not a dotted OID",
+				    oid ? oid : "?");
+			goto out;
 		}
-		ASN1_OBJECT_free(o);
+		ASN1_OBJECT_free(pi->policyid);
+		pi->policyid = o;
+		if (!sk_POLICYINFO_push(cp, pi)) {
+			POLICYINFO_free(pi);
+			rc = ca_err(CA_EIO, "out of memory");
+			goto out;
+		}
 	}
-	rc = join(policies, "", buf, sizeof(buf));
-	if (rc < 0)
-		return rc;
-	return ca_x509_add_ext(x, NULL, NID_certificate_policies, buf);
+	if (X509_add1_ext_i2d(x, NID_certificate_policies, cp, 0, X509V3_ADD_DEFAULT) != 1)
+		rc = ca_err(CA_EIO, "cannot add the certificate policies");
+out:
+	sk_POLICYINFO_pop_free(cp, POLICYINFO_free);
+	return rc;
 }
 
 int ca_profile_add_urls(X509 *x, json_t *crl_urls, json_t *aia_urls)
@@ -138,16 +152,20 @@ int ca_profile_add_ski(X509 *x, const ASN1_OCTET_STRING *ski)
 int ca_profile_add_aki(X509 *x, X509 *issuer)
 {
 	AUTHORITY_KEYID *akid = AUTHORITY_KEYID_new();
-	const ASN1_OCTET_STRING *iski = X509_get0_subject_key_id(issuer ? issuer : x);
+	/* Read the extension itself: the cached key id of a certificate
+	 * being built is stale. */
+	ASN1_OCTET_STRING *iski =
+		X509_get_ext_d2i(issuer ? issuer : x, NID_subject_key_identifier, NULL, NULL);
 	int ok = 0;
 
 	/* RFC 5280 4.2.1.1: keyIdentifier = the issuer's SKI. */
 	if (akid != NULL && iski != NULL) {
-		akid->keyid = ASN1_OCTET_STRING_dup(iski);
-		ok = akid->keyid != NULL &&
-		     X509_add1_ext_i2d(x, NID_authority_key_identifier, akid, 0,
+		akid->keyid = iski;
+		iski = NULL;
+		ok = X509_add1_ext_i2d(x, NID_authority_key_identifier, akid, 0,
 				       X509V3_ADD_DEFAULT) == 1;
 	}
+	ASN1_OCTET_STRING_free(iski);
 	AUTHORITY_KEYID_free(akid);
 	return ok ? CA_OK
 		  : ca_err(CA_EIO, "cannot add the authority key identifier");

@@ -120,6 +120,8 @@ static int load_pkey(const char *uri, EVP_PKEY **out)
 out:
 	if (rc < 0 && ca_errmsg()[0] == '\0')
 		ca_err(CA_EIO, "cannot load the private key %s", uri);
+	else if (rc < 0)
+		rc = ca_errcode();
 	OSSL_STORE_close(sc);
 	ERR_clear_error();
 	return rc;

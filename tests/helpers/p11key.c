@@ -1,0 +1,159 @@
+/* p11key: drive the token layer from integration tests.
+ *
+ *   p11key gen  TOKEN-URI LABEL TYPE PIN-SOURCE [ID-HEX]
+ *   p11key find KEY-URI PIN-SOURCE
+ *   p11key sign KEY-URI PIN-SOURCE COUNT   (COUNT signatures with the raw
+ *                                           mechanism, pooled sessions)
+ *
+ * gen and find print "uri=...", "type=...", "bits=...", "spki_sha256=..."
+ * and write the public key PEM to stdout after them. Errors go to stderr as
+ * "p11key: <message>"; the exit status is ca_exit_code(rc).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "../../providers/hsmca/token.h"
+#include "../../tools/lib/err.h"
+#include "../../tools/lib/pin.h"
+
+static int parse_hex(const char *s, unsigned char *out, size_t max, size_t *len)
+{
+	size_t n = strlen(s), i;
+	unsigned int b;
+
+	if (n == 0 || n % 2 != 0 || n / 2 > max)
+		return ca_err(CA_EUSAGE, "bad hex id '%s'", s);
+	for (i = 0; i < n / 2; i++) {
+		if (sscanf(s + 2 * i, "%2x", &b) != 1)
+			return ca_err(CA_EUSAGE, "bad hex id '%s'", s);
+		out[i] = (unsigned char)b;
+	}
+	*len = n / 2;
+	return CA_OK;
+}
+
+static int login(ca_token *tok, const char *source)
+{
+	struct ca_pin pin;
+	int rc;
+
+	memset(&pin, 0, sizeof(pin));
+	GUARD(ca_pin_read(source, NULL, &pin));
+	rc = ca_token_login(tok, pin.value, pin.len);
+out:
+	ca_pin_wipe(&pin);
+	return rc;
+}
+
+static void show(const ca_key *key)
+{
+	static const char *const types[] = {"none", "rsa", "ec", "ed25519"};
+	const unsigned char *h = ca_key_spki_sha256(key);
+	size_t i;
+
+	printf("uri=%s\ntype=%s\nbits=%d\nlabel=%s\nspki_sha256=", ca_key_uri(key),
+	       types[ca_key_type(key)], ca_key_bits(key), ca_key_label(key));
+	for (i = 0; i < 32; i++)
+		printf("%02x", h[i]);
+	printf("\n");
+	PEM_write_PUBKEY(stdout, ca_key_public(key));
+}
+
+static int gen(char **argv, int argc, ca_key **key)
+{
+	struct ca_keyspec spec;
+	unsigned char id[64];
+	size_t id_len = 0;
+	ca_token *tok = NULL;
+	int rc;
+
+	GUARD(ca_keyspec_parse(argv[4], &spec));
+	if (argc > 6)
+		GUARD(parse_hex(argv[6], id, sizeof(id), &id_len));
+	GUARD(ca_token_open(argv[2], &tok));
+	GUARD(login(tok, argv[5]));
+	GUARD(ca_token_generate(tok, &spec, argv[3], id_len ? id : NULL, id_len,
+				key));
+out:
+	ca_token_free(tok);
+	return rc;
+}
+
+static int find(const char *uri, const char *source, ca_key **key)
+{
+	P11KitUri *parsed = NULL;
+	ca_token *tok = NULL;
+	int rc;
+
+	GUARD(ca_p11_uri_parse(uri, &parsed));
+	GUARD(ca_token_open_parsed(parsed, uri, &tok));
+	GUARD(login(tok, source));
+	GUARD(ca_token_find_key(tok, parsed, key));
+out:
+	ca_token_free(tok);
+	if (parsed != NULL)
+		p11_kit_uri_free(parsed);
+	return rc;
+}
+
+/* Sign with the raw mechanisms through ca_key_sign. */
+static int sign_loop(ca_key *key, long count)
+{
+	static const unsigned char info[19] = {
+		0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+		0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+	unsigned char msg[19 + 32], sig[1024];
+	size_t siglen;
+	long i;
+	int rc = CA_OK;
+
+	memcpy(msg, info, sizeof(info));
+	for (i = 0; i < count && rc == CA_OK; i++) {
+		memset(msg + 19, (int)i, 32);
+		siglen = sizeof(sig);
+		switch (ca_key_type(key)) {
+		case CA_KT_RSA:
+			rc = ca_key_sign(key, CKM_RSA_PKCS, NULL, 0, msg,
+					 sizeof(msg), sig, &siglen);
+			break;
+		case CA_KT_EC:
+			rc = ca_key_sign(key, CKM_ECDSA, NULL, 0, msg + 19, 32,
+					 sig, &siglen);
+			break;
+		default:
+			rc = ca_key_sign(key, CKM_EDDSA, NULL, 0, msg, sizeof(msg),
+					 sig, &siglen);
+			break;
+		}
+	}
+	if (rc == CA_OK)
+		printf("signed=%ld\n", count);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	ca_key *key = NULL;
+	int rc;
+
+	if (argc >= 6 && strcmp(argv[1], "gen") == 0)
+		rc = gen(argv, argc, &key);
+	else if ((argc == 4 || argc == 5) && (strcmp(argv[1], "find") == 0 ||
+					      strcmp(argv[1], "sign") == 0))
+		rc = find(argv[2], argv[3], &key);
+	else
+		rc = ca_err(CA_EUSAGE, "usage: p11key gen|find|sign ...");
+	if (rc == CA_OK && strcmp(argv[1], "sign") == 0)
+		rc = sign_loop(key, argc == 5 ? strtol(argv[4], NULL, 10) : 1);
+	else if (rc == CA_OK)
+		show(key);
+	if (rc < 0)
+		fprintf(stderr, "p11key: %s\n", ca_errmsg());
+	ca_key_free(key);
+	ca_p11_shutdown();
+	return ca_exit_code(rc);
+}

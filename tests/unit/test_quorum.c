@@ -1,0 +1,457 @@
+/* Unit tests for quorum files (tools/lib/quorum.c): what is accepted, what
+ * is refused and why. Keys are generated here; no token is needed. TAP. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include "../../tools/lib/quorum.h"
+#include "../../tools/lib/util.h"
+
+static int n_run, n_failed;
+
+static void ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	n_run++;
+	if (!cond)
+		n_failed++;
+	printf("%sok %d - ", cond ? "" : "not ", n_run);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (!cond)
+		printf("#   last error: %s\n", ca_errmsg());
+}
+
+/* ---------------------------------------------------------------------- */
+/* Keys                                                                    */
+
+static EVP_PKEY *gen(const char *alg, const char *curve, int bits,
+		     unsigned long e)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, alg, NULL);
+	EVP_PKEY *k = NULL;
+	BIGNUM *bn = NULL;
+
+	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1)
+		goto out;
+	if (curve != NULL &&
+	    EVP_PKEY_CTX_set_group_name(ctx, curve) != 1)
+		goto out;
+	if (bits > 0 && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits) != 1)
+		goto out;
+	if (e != 0) {
+		bn = BN_new();
+		if (bn == NULL || BN_set_word(bn, e) != 1 ||
+		    EVP_PKEY_CTX_set1_rsa_keygen_pubexp(ctx, bn) != 1)
+			goto out;
+	}
+	if (EVP_PKEY_generate(ctx, &k) != 1)
+		k = NULL;
+out:
+	BN_free(bn);
+	EVP_PKEY_CTX_free(ctx);
+	return k;
+}
+
+static char *pub_pem(EVP_PKEY *k)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data, *s = NULL;
+	long n;
+
+	if (b != NULL && PEM_write_bio_PUBKEY(b, k) == 1) {
+		n = BIO_get_mem_data(b, &data);
+		s = strndup(data, (size_t)n);
+	}
+	BIO_free(b);
+	return s;
+}
+
+static char *priv_pem(EVP_PKEY *k)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data, *s = NULL;
+	long n;
+
+	if (b != NULL &&
+	    PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) == 1) {
+		n = BIO_get_mem_data(b, &data);
+		s = strndup(data, (size_t)n);
+	}
+	BIO_free(b);
+	return s;
+}
+
+static json_t *approver(const char *id, EVP_PKEY *k)
+{
+	char *pem = pub_pem(k);
+	char name[128];
+	json_t *j;
+
+	snprintf(name, sizeof(name), "%s Example", id);
+	j = json_pack("{s:s, s:s, s:s}", "id", id, "name", name, "public_key",
+		      pem ? pem : "");
+	free(pem);
+	return j;
+}
+
+static json_t *quorum(int m, json_t *approvers)
+{
+	return json_pack("{s:i, s:i, s:o}", "version", 1, "threshold", m,
+			 "approvers", approvers);
+}
+
+/* Parse the JSON text of q (consumed); returns the code, *out on success. */
+static int parse_json(json_t *q, struct ca_quorum **out)
+{
+	char *text = json_dumps(q, JSON_INDENT(2));
+	int rc;
+
+	json_decref(q);
+	if (text == NULL)
+		return CA_EIO;
+	ca_err_clear();
+	rc = ca_quorum_parse((const unsigned char *)text, strlen(text),
+			     "q.json", out);
+	free(text);
+	return rc;
+}
+
+static int parse_text(const char *text, struct ca_quorum **out)
+{
+	ca_err_clear();
+	return ca_quorum_parse((const unsigned char *)text, strlen(text),
+			       "q.json", out);
+}
+
+/* Expect CA_EPOLICY with a message containing needle and naming the file. */
+static void refused(int rc, struct ca_quorum *q, const char *needle,
+		    const char *desc)
+{
+	ok(rc == CA_EPOLICY && q == NULL && strstr(ca_errmsg(), needle) &&
+		   strstr(ca_errmsg(), "q.json"),
+	   "refused: %s", desc);
+	ca_quorum_free(q);
+}
+
+static EVP_PKEY *ed1, *ed2, *p256, *p384, *rsa2048, *rsa1024, *p521, *k256,
+	*rsa_e3, *ed448;
+
+static json_t *three(void)
+{
+	return json_pack("[o, o, o]", approver("alice", ed1),
+			 approver("bob", p256), approver("carol", rsa2048));
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void test_valid(void)
+{
+	struct ca_quorum *q = NULL;
+	const struct ca_approver *a;
+	char hex[65], *text;
+	json_t *j;
+	int rc;
+
+	j = quorum(2, json_pack("[o, o, o, o]", approver("alice", ed1),
+				approver("bob", p256), approver("carol", p384),
+				approver("dave", rsa2048)));
+	text = json_dumps(j, JSON_INDENT(2));
+	json_decref(j);
+	rc = parse_text(text, &q);
+	ok(rc == CA_OK && q != NULL, "a 2-of-4 quorum (Ed25519, P-256, P-384, "
+				     "RSA-2048) is accepted");
+	if (q == NULL) {
+		free(text);
+		return;
+	}
+	ok(q->version == 1 && q->threshold == 2 && q->n == 4,
+	   "version 1, threshold 2, four approvers");
+	a = ca_quorum_find(q, "carol");
+	ok(a != NULL && strcmp(a->name, "carol Example") == 0 &&
+		   EVP_PKEY_get_base_id(a->pub) == EVP_PKEY_EC,
+	   "ca_quorum_find finds carol with her EC key");
+	ok(ca_quorum_find(q, "mallory") == NULL &&
+		   ca_quorum_find(q, "Carol") == NULL,
+	   "ca_quorum_find: unknown ids and other cases are not found");
+	ca_sha256_hex((const unsigned char *)text, strlen(text), hex);
+	ok(strcmp(hex, q->sha256_hex) == 0,
+	   "sha256_hex is the SHA-256 of the file's exact bytes");
+	ca_quorum_free(q);
+	free(text);
+
+	rc = parse_json(quorum(1, json_pack("[o]", approver("a.b_c-9", ed1))),
+			&q);
+	ok(rc == CA_OK && q->threshold == 1 && q->n == 1,
+	   "1-of-1 with id a.b_c-9 is accepted");
+	ca_quorum_free(q);
+	q = NULL;
+	rc = parse_json(quorum(3, three()), &q);
+	ok(rc == CA_OK && q->threshold == 3, "M = N is accepted");
+	ca_quorum_free(q);
+}
+
+static void test_threshold(void)
+{
+	struct ca_quorum *q = NULL;
+	json_t *j;
+	int rc;
+
+	rc = parse_json(quorum(0, three()), &q);
+	refused(rc, q, "threshold 0 is out of range", "M = 0");
+	q = NULL;
+	rc = parse_json(quorum(4, three()), &q);
+	refused(rc, q, "threshold 4 is out of range", "M > N (4 of 3)");
+	q = NULL;
+	rc = parse_json(quorum(-1, three()), &q);
+	refused(rc, q, "out of range", "M negative");
+	q = NULL;
+	j = quorum(2, three());
+	json_object_set_new(j, "threshold", json_string("2"));
+	rc = parse_json(j, &q);
+	refused(rc, q, "whole number", "M as a string");
+	q = NULL;
+	j = quorum(2, three());
+	json_object_set_new(j, "threshold", json_real(2.0));
+	rc = parse_json(j, &q);
+	refused(rc, q, "whole number", "M as 2.0");
+	q = NULL;
+	j = quorum(2, three());
+	json_object_del(j, "threshold");
+	rc = parse_json(j, &q);
+	refused(rc, q, "whole number", "M missing");
+	q = NULL;
+	rc = parse_json(quorum(1, json_array()), &q);
+	refused(rc, q, "non-empty list", "no approvers");
+}
+
+static void test_duplicates(void)
+{
+	struct ca_quorum *q = NULL;
+	int rc;
+
+	rc = parse_json(quorum(2, json_pack("[o, o, o]", approver("alice", ed1),
+					    approver("bob", p256),
+					    approver("alice", ed2))),
+			&q);
+	refused(rc, q, "\"alice\" appears twice", "duplicate ids");
+	q = NULL;
+	rc = parse_json(quorum(2, json_pack("[o, o]", approver("alice", ed1),
+					    approver("Alice", ed2))),
+			&q);
+	refused(rc, q, "appears twice", "ids differing only in case");
+	q = NULL;
+	rc = parse_json(quorum(2, json_pack("[o, o, o]", approver("alice", ed1),
+					    approver("bob", p256),
+					    approver("carol", ed1))),
+			&q);
+	refused(rc, q, "alice and carol have the same public key",
+		"duplicate keys (one person, two ids)");
+	q = NULL;
+	rc = parse_text("{\"version\": 1, \"threshold\": 1, \"threshold\": 2, "
+			"\"approvers\": []}",
+			&q);
+	refused(rc, q, "not valid JSON", "a JSON key given twice");
+}
+
+static void test_unknown_keys(void)
+{
+	struct ca_quorum *q = NULL;
+	json_t *j, *a;
+	int rc;
+
+	j = quorum(2, three());
+	json_object_set_new(j, "comment", json_string("x"));
+	rc = parse_json(j, &q);
+	refused(rc, q, "unknown key \"comment\"", "unknown top-level key");
+	q = NULL;
+	a = approver("carol", p384);
+	json_object_set_new(a, "email", json_string("carol@example.com"));
+	rc = parse_json(quorum(2, json_pack("[o, o, o]", approver("alice", ed1),
+					    approver("bob", p256), a)),
+			&q);
+	refused(rc, q, "unknown key \"email\"", "unknown key in an approver");
+	q = NULL;
+	j = quorum(2, three());
+	json_object_set_new(j, "version", json_integer(2));
+	rc = parse_json(j, &q);
+	refused(rc, q, "\"version\" must be 1", "version 2");
+}
+
+static void test_key_types(void)
+{
+	struct {
+		EVP_PKEY **k;
+		const char *needle, *desc;
+	} bad[] = {
+		{&rsa1024, "1024 bits is refused", "an RSA-1024 key"},
+		{&p521, "secp521r1 is refused", "a P-521 key"},
+		{&k256, "secp256k1 is refused", "a secp256k1 key"},
+		{&rsa_e3, "exponent other than 65537", "RSA with e = 3"},
+		{&ed448, "ED448 is refused", "an Ed448 key"},
+	};
+	struct ca_quorum *q = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		q = NULL;
+		if (*bad[i].k == NULL) {
+			ok(0, "refused: %s (key generation failed)", bad[i].desc);
+			continue;
+		}
+		rc = parse_json(quorum(1, json_pack("[o, o]",
+						    approver("alice", ed1),
+						    approver("eve", *bad[i].k))),
+				&q);
+		refused(rc, q, bad[i].needle, bad[i].desc);
+	}
+	ok(ca_quorum_key_ok(ed1, "k") == CA_OK &&
+		   ca_quorum_key_ok(p256, "k") == CA_OK &&
+		   ca_quorum_key_ok(p384, "k") == CA_OK &&
+		   ca_quorum_key_ok(rsa2048, "k") == CA_OK,
+	   "ca_quorum_key_ok accepts Ed25519, P-256, P-384, RSA-2048");
+	ok(ca_quorum_key_ok(rsa1024, "KEY") == CA_EPOLICY &&
+		   strstr(ca_errmsg(), "KEY: RSA key of 1024 bits") != NULL,
+	   "ca_quorum_key_ok refuses RSA-1024, naming the key");
+	ok(ca_quorum_key_ok(p521, "k") == CA_EPOLICY &&
+		   ca_quorum_key_ok(k256, "k") == CA_EPOLICY,
+	   "ca_quorum_key_ok refuses P-521 and secp256k1");
+}
+
+static void test_fields(void)
+{
+	struct ca_quorum *q = NULL;
+	char *priv = priv_pem(ed2), *pem = pub_pem(ed2), *junk;
+	json_t *a;
+	int rc;
+	size_t n;
+
+	rc = parse_json(quorum(1, json_pack("[o]", approver("al ice", ed1))), &q);
+	refused(rc, q, "\"id\" must be", "an id with a space");
+	q = NULL;
+	rc = parse_json(quorum(1, json_pack("[o]", approver("", ed1))), &q);
+	refused(rc, q, "\"id\" must be", "an empty id");
+	q = NULL;
+	rc = parse_json(
+		quorum(1, json_pack("[o]",
+				    approver("a234567890123456789012345678901234"
+					     "5678901234567890123456789012345",
+					     ed1))),
+		&q);
+	refused(rc, q, "\"id\" must be", "a 65-character id");
+	q = NULL;
+	a = approver("alice", ed1);
+	json_object_set_new(a, "name", json_string("Alice\033[2J"));
+	rc = parse_json(quorum(1, json_pack("[o]", a)), &q);
+	refused(rc, q, "control characters", "a name with a terminal escape");
+	q = NULL;
+	a = approver("alice", ed1);
+	json_object_set_new(a, "name", json_string(""));
+	rc = parse_json(quorum(1, json_pack("[o]", a)), &q);
+	refused(rc, q, "\"name\" must be", "an empty name");
+	q = NULL;
+	a = approver("alice", ed1);
+	json_object_set_new(a, "public_key", json_string(priv ? priv : ""));
+	rc = parse_json(quorum(1, json_pack("[o]", a)), &q);
+	refused(rc, q, "not a PEM public key", "a private key as public_key");
+	q = NULL;
+	a = approver("alice", ed1);
+	json_object_set_new(a, "public_key", json_string("MCowBQYDK2VwAyEA"));
+	rc = parse_json(quorum(1, json_pack("[o]", a)), &q);
+	refused(rc, q, "not a PEM public key", "base64 without PEM armour");
+	q = NULL;
+	n = strlen(pem ? pem : "") + 32;
+	junk = malloc(n);
+	snprintf(junk, n, "%sgarbage\n", pem ? pem : "");
+	a = approver("alice", ed1);
+	json_object_set_new(a, "public_key", json_string(junk));
+	rc = parse_json(quorum(1, json_pack("[o]", a)), &q);
+	refused(rc, q, "data after the PEM block", "data after the PEM block");
+	q = NULL;
+	a = approver("alice", ed1);
+	json_object_set_new(a, "public_key", json_integer(5));
+	rc = parse_json(quorum(1, json_pack("[o]", a)), &q);
+	refused(rc, q, "public_key", "public_key not a string");
+	free(junk);
+	free(pem);
+	free(priv);
+}
+
+static void test_not_json(void)
+{
+	struct ca_quorum *q = NULL;
+	char *text;
+	json_t *j;
+	int rc;
+
+	rc = parse_text("version: 1\nthreshold: 2\n", &q);
+	refused(rc, q, "not valid JSON", "YAML, not JSON");
+	q = NULL;
+	rc = parse_text("", &q);
+	refused(rc, q, "not valid JSON", "an empty file");
+	q = NULL;
+	rc = parse_text("[1, 2]", &q);
+	refused(rc, q, "JSON object", "a JSON array");
+	q = NULL;
+	j = quorum(2, three());
+	text = json_dumps(j, 0);
+	json_decref(j);
+	if (text != NULL)
+		text[strlen(text) / 2] = '\0';
+	rc = parse_text(text ? text : "", &q);
+	refused(rc, q, "not valid JSON", "a truncated quorum file");
+	free(text);
+	q = NULL;
+	rc = ca_quorum_load("/nonexistent/quorum.json", &q);
+	ok(rc == CA_EIO && q == NULL &&
+		   strstr(ca_errmsg(), "/nonexistent/quorum.json") != NULL,
+	   "a missing file is an I/O error naming it");
+}
+
+int main(void)
+{
+	ed1 = gen("ED25519", NULL, 0, 0);
+	ed2 = gen("ED25519", NULL, 0, 0);
+	p256 = gen("EC", "P-256", 0, 0);
+	p384 = gen("EC", "P-384", 0, 0);
+	p521 = gen("EC", "P-521", 0, 0);
+	k256 = gen("EC", "secp256k1", 0, 0);
+	rsa2048 = gen("RSA", NULL, 2048, 0);
+	rsa1024 = gen("RSA", NULL, 1024, 0);
+	rsa_e3 = gen("RSA", NULL, 2048, 3);
+	ed448 = gen("ED448", NULL, 0, 0);
+	ok(ed1 && ed2 && p256 && p384 && p521 && k256 && rsa2048 && rsa1024 &&
+		   rsa_e3 && ed448,
+	   "test keys generated");
+	test_valid();
+	test_threshold();
+	test_duplicates();
+	test_unknown_keys();
+	test_key_types();
+	test_fields();
+	test_not_json();
+	EVP_PKEY_free(ed1);
+	EVP_PKEY_free(ed2);
+	EVP_PKEY_free(p256);
+	EVP_PKEY_free(p384);
+	EVP_PKEY_free(p521);
+	EVP_PKEY_free(k256);
+	EVP_PKEY_free(rsa2048);
+	EVP_PKEY_free(rsa1024);
+	EVP_PKEY_free(rsa_e3);
+	EVP_PKEY_free(ed448);
+	printf("1..%d\n", n_run);
+	return n_failed == 0 ? 0 : 1;
+}
