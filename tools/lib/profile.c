@@ -215,10 +215,11 @@ int ca_validity_clamp(X509 *issuer, long days, time_t *not_before,
 		*not_after = ina;
 		*clamped = 1;
 	}
-	if (*not_after - *not_before < 86400)
+	/* Clamped to a day or less: the issuer is about to expire. */
+	if (*clamped && *not_after - *not_before <= 86400)
 		return ca_err(CA_EPOLICY,
 			      "validity cannot fit inside the issuer's: the issuer "
-			      "expires in less than a day");
+			      "expires within a day");
 out:
 	return rc;
 }
