@@ -27,8 +27,8 @@ comma := ,
 VERSION := 0.1.0
 
 PROV_SRCS := $(sort $(wildcard providers/hsmca/*.c))
-LIB_SRCS  := $(sort $(wildcard tools/lib/*.c))
-TOOL_SRCS := $(sort $(wildcard tools/*.c))
+LIB_SRCS  := $(filter-out $(EXCLUDE),$(sort $(wildcard tools/lib/*.c)))
+TOOL_SRCS := $(filter-out $(EXCLUDE),$(sort $(wildcard tools/*.c)))
 TOOLS     := $(patsubst tools/%.c,%,$(TOOL_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))

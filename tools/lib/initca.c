@@ -194,6 +194,7 @@ static int root_serial_validity(const struct ca_init_params *p, struct ca_tp *tp
 	GUARD(ca_serial_parse(serial, &spec->serial));
 	GUARD(ca_tp_param_time(tp, "not_before", &spec->not_before));
 	GUARD(ca_tp_param_time(tp, "not_after", &spec->not_after));
+	GUARD(ca_tp_param_days(tp, p->days));
 out:
 	return rc;
 }
@@ -210,8 +211,8 @@ static int root_prepare(const struct ca_init_params *p, struct ca_tp *tp,
 	ca_time_rfc3339(spec->not_before, nb, sizeof(nb));
 	ca_time_rfc3339(spec->not_after, na, sizeof(na));
 	GUARD(ca_serial_hex(spec->serial, serial, sizeof(serial)));
-	params = json_pack("{s:s, s:s, s:s}", "serial", serial, "not_before", nb,
-			   "not_after", na);
+	params = json_pack("{s:s, s:s, s:s, s:I}", "serial", serial, "not_before", nb,
+			   "not_after", na, "days", (json_int_t)p->days);
 	GUARD(ca_tp_prepare(&p->tp, tp, "init-ca", "certificate", s->spki_sha256_hex,
 			    s->token_serial, s->uri, tbs, tbs_len, summary, params,
 			    p->force));

@@ -104,6 +104,7 @@ static int serial_validity(struct job *j, int *clamped)
 		GUARD(ca_serial_parse(serial, &j->spec.serial));
 		GUARD(ca_tp_param_time(&j->tp, "not_before", &j->spec.not_before));
 		GUARD(ca_tp_param_time(&j->tp, "not_after", &j->spec.not_after));
+		GUARD(ca_tp_param_days(&j->tp, j->p->days));
 		return CA_OK;
 	}
 	GUARD(ca_validity_clamp(j->d->cert, j->p->days, &j->spec.not_before,
@@ -122,8 +123,8 @@ static json_t *request_params(const struct job *j)
 	ca_time_rfc3339(j->spec.not_after, na, sizeof(na));
 	if (ca_serial_hex(j->spec.serial, serial, sizeof(serial)) < 0)
 		return NULL;
-	return json_pack("{s:s, s:s, s:s}", "serial", serial, "not_before", nb,
-			 "not_after", na);
+	return json_pack("{s:s, s:s, s:s, s:I}", "serial", serial, "not_before", nb,
+			 "not_after", na, "days", (json_int_t)j->p->days);
 }
 
 static int build_tbs(struct job *j, unsigned char **tbs, size_t *tbs_len)

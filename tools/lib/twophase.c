@@ -118,6 +118,21 @@ int ca_tp_param_time(const struct ca_tp *st, const char *key, time_t *out)
 	return CA_OK;
 }
 
+int ca_tp_param_days(const struct ca_tp *st, long days)
+{
+	json_t *v = json_object_get(st->req->params, "days");
+
+	if (!json_is_integer(v))
+		return ca_err(CA_EPOLICY, "the approval request has no 'days'");
+	if (json_integer_value(v) != days)
+		return ca_err(CA_EPOLICY,
+			      "the operation on this command line is not the one "
+			      "approved: --days %ld, approved --days %lld: nothing "
+			      "was signed",
+			      days, (long long)json_integer_value(v));
+	return CA_OK;
+}
+
 int ca_tp_prepare(const struct ca_twophase *tp, const struct ca_tp *st,
 		  const char *action, const char *tbs_type,
 		  const char *ca_spki_sha256, const char *ca_token_serial,

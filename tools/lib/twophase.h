@@ -54,6 +54,9 @@ void ca_tp_free(struct ca_tp *st);
 int ca_tp_param_str(const struct ca_tp *st, const char *key, const char **out) CA_WUR;
 int ca_tp_param_time(const struct ca_tp *st, const char *key, time_t *out) CA_WUR;
 
+/* --days on the command line must be the approved one. */
+int ca_tp_param_days(const struct ca_tp *st, long days) CA_WUR;
+
 /* Phase 1: write the request. */
 int ca_tp_prepare(const struct ca_twophase *tp, const struct ca_tp *st,
 		  const char *action, const char *tbs_type,
