@@ -65,7 +65,7 @@ static void report(int json, const struct ca_leaf_params *p, json_t *summary)
 
 	if (summary == NULL)
 		return;
-	if (p->requests != NULL) {
+	if (p->requests != NULL && access(p->out_dir, F_OK) == 0) {
 		char *path = NULL, *text = json_dumps(summary, JSON_INDENT(2) | JSON_SORT_KEYS);
 
 		if (text != NULL && asprintf(&path, "%s/summary.json", p->out_dir) >= 0 &&

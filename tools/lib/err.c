@@ -11,11 +11,14 @@ static _Thread_local int errcode;
 
 int ca_err(int code, const char *fmt, ...)
 {
+	char tmp[sizeof(errbuf)];
 	va_list ap;
 
+	/* Format aside first: the arguments may include ca_errmsg(). */
 	va_start(ap, fmt);
-	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
+	memcpy(errbuf, tmp, sizeof(errbuf));
 	errcode = code;
 	return code;
 }

@@ -765,7 +765,7 @@ static int process(struct run *run, const struct ca_leaf_request *r, int batch)
 	rc = batch ? batch_names(run, &j) : single_names(run, &j);
 	if (rc == CA_OK)
 		rc = precheck(run, &j);
-	if (rc == CA_OK)
+	if (rc == CA_OK && !r->force_issue)
 		rc = already_issued(run, &j, &done);
 	if (rc == CA_OK && !done)
 		rc = key_reuse(run, &j);
@@ -900,7 +900,11 @@ static int batch(struct run *run)
 	struct stat st;
 	int rc;
 
-	GUARD(ca_requests_load(p->requests, &reqs, &n));
+	rc = ca_requests_load(p->requests, &reqs, &n);
+	if (rc == CA_EUSAGE)
+		rc = ca_err(CA_EPOLICY, "%s: nothing issued", ca_errmsg());
+	if (rc < 0)
+		goto out;
 	if (stat(p->out_dir, &st) != 0 && mkdir(p->out_dir, 0755) != 0) {
 		rc = ca_err(CA_EIO, "cannot create %s: %s", p->out_dir, strerror(errno));
 		goto out;
