@@ -238,18 +238,6 @@ int ca_signed_assemble(const unsigned char *tbs, size_t tbs_len,
 	return CA_OK;
 }
 
-/* The DER of the AlgorithmIdentifier inside a TBSCertificate. */
-static int tbs_algid(X509 *x, unsigned char **der, size_t *len)
-{
-	int n = i2d_X509_ALGOR(X509_get0_tbs_sigalg(x), der);
-
-	if (n <= 0)
-		return ca_err(CA_EIO, "cannot read the TBS signature algorithm");
-	*len = (size_t)n;
-	return CA_OK;
-}
-
-/* Parse a TBSCertificate by wrapping it with a placeholder signature. */
 int ca_tbs_parse(const unsigned char *tbs, size_t tbs_len, X509 **out)
 {
 	/* ecdsa-with-SHA256: any well-formed AlgorithmIdentifier will do. */
@@ -276,18 +264,86 @@ int ca_tbs_parse(const unsigned char *tbs, size_t tbs_len, X509 **out)
 	return CA_OK;
 }
 
-int ca_cert_sign(struct ca_signer *s, const unsigned char *tbs, size_t tbs_len,
-		 EVP_PKEY *issuer_pub, X509 **out)
+/* Read one DER TLV at p (definite lengths up to 4 octets). */
+static int der_tlv(const unsigned char *p, const unsigned char *end,
+		   unsigned char *tag, const unsigned char **content, size_t *len)
 {
-	unsigned char *algid = NULL, *want = NULL, *sig = NULL, *der = NULL;
-	size_t algid_len = 0, want_len = 0, sig_len = 0, der_len = 0;
-	const unsigned char *p;
-	X509 *parsed = NULL, *x = NULL;
+	size_t n, i, hdr = 2;
+
+	if (end - p < 2)
+		return -1;
+	*tag = p[0];
+	n = p[1];
+	if (n & 0x80) {
+		i = n & 0x7f;
+		if (i == 0 || i > 4 || (size_t)(end - p) < 2 + i)
+			return -1;
+		for (n = 0; i > 0; i--, hdr++)
+			n = n << 8 | p[hdr];
+	}
+	if ((size_t)(end - p) - hdr < n)
+		return -1;
+	*content = p + hdr;
+	*len = n;
+	return 0;
+}
+
+int ca_tbs_sigalg(const unsigned char *tbs, size_t tbs_len,
+		  const unsigned char **algid, size_t *algid_len)
+{
+	const unsigned char *end = tbs + tbs_len, *c, *p;
+	unsigned char tag;
+	size_t len;
+
+	/* TBSCertificate / TBSCertList: SEQUENCE { [0] version OPTIONAL or
+	 * INTEGER version OPTIONAL, (serial INTEGER,) signature AlgId, ... } */
+	if (der_tlv(tbs, end, &tag, &c, &len) < 0 || tag != 0x30)
+		goto bad;
+	end = c + len;
+	p = c;
+	while (p < end) {
+		if (der_tlv(p, end, &tag, &c, &len) < 0)
+			goto bad;
+		if (tag == 0x30) {
+			*algid = p;
+			*algid_len = (size_t)(c + len - p);
+			return CA_OK;
+		}
+		if (tag != 0xa0 && tag != 0x02)
+			goto bad;
+		p = c + len;
+	}
+bad:
+	return ca_err(CA_EPOLICY, "the data to be signed is not a TBS structure");
+}
+
+int ca_signed_verify(EVP_PKEY *issuer_pub, const unsigned char *tbs,
+		     size_t tbs_len, const unsigned char *sig, size_t sig_len)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok;
+
+	ok = md != NULL &&
+	     EVP_DigestVerifyInit_ex(md, NULL, ca_digest_for_key(issuer_pub), NULL,
+				     NULL, issuer_pub, NULL) == 1 &&
+	     EVP_DigestVerify(md, sig, sig_len, tbs, tbs_len) == 1;
+	EVP_MD_CTX_free(md);
+	ERR_clear_error();
+	return ok ? CA_OK
+		  : ca_err(CA_EIO, "the token's signature does not verify with the "
+				   "issuer's public key: nothing was written");
+}
+
+int ca_cert_sign_der(struct ca_signer *s, const unsigned char *tbs, size_t tbs_len,
+		     EVP_PKEY *issuer_pub, unsigned char **der, size_t *der_len)
+{
+	unsigned char *algid = NULL, *sig = NULL;
+	const unsigned char *want;
+	size_t algid_len = 0, want_len = 0, sig_len = 0;
 	int rc;
 
-	*out = NULL;
-	GUARD(ca_tbs_parse(tbs, tbs_len, &parsed));
-	GUARD(tbs_algid(parsed, &want, &want_len));
+	*der = NULL;
+	GUARD(ca_tbs_sigalg(tbs, tbs_len, &want, &want_len));
 	GUARD(ca_signer_algid(s, &algid, &algid_len));
 	if (algid_len != want_len || CRYPTO_memcmp(algid, want, want_len) != 0) {
 		rc = ca_err(CA_EPOLICY, "the certificate's signature algorithm is "
@@ -295,29 +351,35 @@ int ca_cert_sign(struct ca_signer *s, const unsigned char *tbs, size_t tbs_len,
 		goto out;
 	}
 	GUARD(ca_signer_sign(s, tbs, tbs_len, &sig, &sig_len));
-	GUARD(ca_signed_assemble(tbs, tbs_len, algid, algid_len, sig, sig_len,
-				 &der, &der_len));
-	p = der;
-	x = d2i_X509(NULL, &p, (long)der_len);
-	if (x == NULL || p != der + der_len) {
-		rc = ca_err(CA_EIO, "the signed certificate does not parse");
-		goto out;
-	}
 	/* Never release a faulty HSM signature. */
-	if (X509_verify(x, issuer_pub) != 1) {
-		ERR_clear_error();
-		rc = ca_err(CA_EIO, "the token's signature does not verify with the "
-				    "issuer's public key: nothing was written");
-		goto out;
-	}
-	*out = x;
-	x = NULL;
+	GUARD(ca_signed_verify(issuer_pub, tbs, tbs_len, sig, sig_len));
+	GUARD(ca_signed_assemble(tbs, tbs_len, algid, algid_len, sig, sig_len, der,
+				 der_len));
 out:
-	X509_free(parsed);
-	X509_free(x);
-	OPENSSL_free(want);
 	free(algid);
 	free(sig);
+	return rc;
+}
+
+int ca_cert_sign(struct ca_signer *s, const unsigned char *tbs, size_t tbs_len,
+		 EVP_PKEY *issuer_pub, X509 **out)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	size_t der_len = 0;
+	int rc;
+
+	*out = NULL;
+	rc = ca_cert_sign_der(s, tbs, tbs_len, issuer_pub, &der, &der_len);
+	if (rc < 0)
+		return rc;
+	p = der;
+	*out = d2i_X509(NULL, &p, (long)der_len);
+	if (*out == NULL || p != der + der_len) {
+		X509_free(*out);
+		*out = NULL;
+		rc = ca_err(CA_EIO, "the signed certificate does not parse");
+	}
 	free(der);
 	return rc;
 }
@@ -401,6 +463,32 @@ int ca_x509_pem(X509 *x, char **pem, size_t *len)
 out:
 	if (rc < 0)
 		ca_err(CA_EIO, "cannot encode the certificate as PEM");
+	BIO_free(b);
+	return rc;
+}
+
+int ca_der_pem(const char *label, const unsigned char *der, size_t der_len,
+	       char **pem, size_t *len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data;
+	long n;
+	int rc = CA_EIO;
+
+	*pem = NULL;
+	if (b == NULL || PEM_write_bio(b, label, "", der, (long)der_len) <= 0)
+		goto out;
+	n = BIO_get_mem_data(b, &data);
+	*pem = malloc((size_t)n + 1);
+	if (*pem == NULL)
+		goto out;
+	memcpy(*pem, data, (size_t)n);
+	(*pem)[n] = '\0';
+	*len = (size_t)n;
+	rc = CA_OK;
+out:
+	if (rc < 0)
+		ca_err(CA_EIO, "cannot encode %s as PEM", label);
 	BIO_free(b);
 	return rc;
 }

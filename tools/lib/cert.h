@@ -51,9 +51,20 @@ int ca_signed_assemble(const unsigned char *tbs, size_t tbs_len,
 /* DER length header for a SEQUENCE of content_len bytes; returns its size. */
 size_t ca_der_header(unsigned char tag, size_t content_len, unsigned char out[6]);
 
-/* Sign exactly tbs with the token key and check the result verifies with
- * issuer_pub. Refuses when the TBS signature algorithm is not the signer's.
- * *out gets the parsed certificate. */
+/* The AlgorithmIdentifier inside a TBSCertificate or TBSCertList (DER
+ * walk, no parsing of the rest). */
+int ca_tbs_sigalg(const unsigned char *tbs, size_t tbs_len,
+		  const unsigned char **algid, size_t *algid_len) CA_WUR;
+/* Verify a signature over tbs with the issuer's public key. */
+int ca_signed_verify(EVP_PKEY *issuer_pub, const unsigned char *tbs,
+		     size_t tbs_len, const unsigned char *sig, size_t sig_len) CA_WUR;
+/* Sign exactly tbs with the token key and check the signature verifies
+ * with issuer_pub before returning the signed DER (malloc'd). Refuses when
+ * the TBS signature algorithm is not the signer's. */
+int ca_cert_sign_der(struct ca_signer *s, const unsigned char *tbs,
+		     size_t tbs_len, EVP_PKEY *issuer_pub, unsigned char **der,
+		     size_t *der_len) CA_WUR;
+/* The same, returning the parsed certificate. */
 int ca_cert_sign(struct ca_signer *s, const unsigned char *tbs, size_t tbs_len,
 		 EVP_PKEY *issuer_pub, X509 **out) CA_WUR;
 /* Sign the same TBS with a throwaway software key of the signer's type and
@@ -63,6 +74,9 @@ int ca_cert_lint_copy(const EVP_PKEY *pub, const unsigned char *tbs,
 
 /* PEM text of a certificate (malloc'd). */
 int ca_x509_pem(X509 *x, char **pem, size_t *len) CA_WUR;
+/* PEM text of DER bytes under label ("CERTIFICATE", "X509 CRL"). */
+int ca_der_pem(const char *label, const unsigned char *der, size_t der_len,
+	       char **pem, size_t *len) CA_WUR;
 /* DER of a certificate (malloc'd with OPENSSL_malloc; free with OPENSSL_free). */
 int ca_x509_der(X509 *x, unsigned char **der, size_t *len) CA_WUR;
 /* Load one PEM or DER certificate from a file. */

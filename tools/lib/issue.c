@@ -15,7 +15,7 @@ int ca_cert_info(X509 *x, struct ca_cert_info *ci)
 
 	memset(ci, 0, sizeof(*ci));
 	GUARD(ca_serial_hex(X509_get0_serialNumber(x), ci->serial, sizeof(ci->serial)));
-	GUARD(ca_spki_sha256(X509_get0_pubkey(x), md));
+	GUARD(ca_spki_der_sha256(X509_get_X509_PUBKEY(x), md));
 	ca_hex(md, 32, ci->spki_sha256);
 	GUARD(ca_asn1_time(X509_get0_notBefore(x), &ci->not_before));
 	GUARD(ca_asn1_time(X509_get0_notAfter(x), &ci->not_after));

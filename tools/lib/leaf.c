@@ -1,6 +1,7 @@
 #include "leaf.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "util.h"
 
 #define CHUNK 256
+#define CA_MAX_WORKERS 8
 
 /* What stays the same for every certificate of a run. */
 struct run {
@@ -34,6 +36,7 @@ struct run {
 	struct ca_partitions parts;
 	unsigned char *algid;
 	size_t algid_len;
+	EVP_PKEY *issuer_pub;     /* borrowed from the CA certificate */
 	char *chain_pem;          /* this CA's certificate + chain.pem */
 	size_t chain_len;
 	unsigned char rng[CHUNK * 16];
@@ -43,13 +46,13 @@ struct run {
 	long issued, already, refused;
 	json_t *pending;          /* files to write after the chunk commits */
 	int last_refusal;         /* exit code of the last refusal */
+	int workers;              /* threads for CPU and token work */
 	int in_chunk;
 };
 
 /* One request on its way to a certificate. */
 struct job {
 	const struct ca_leaf_request *r;
-	const char *what;         /* names the request in messages */
 	X509_REQ *csr;
 	X509_NAME *subject;
 	char spki[65];
@@ -58,7 +61,17 @@ struct job {
 	GENERAL_NAMES *sans;
 	json_t *ekus;
 	char *cert_path, *chain_path, *bundle_path;
-	X509 *cert;
+	long index;               /* file jobs: position in the pending list */
+	int state;                /* JOB_* */
+	int rc;                   /* why it was refused */
+	char reason[1024];
+	char what[300];           /* names the request in messages */
+	time_t not_before, not_after;
+	unsigned char serial_raw[CA_SERIAL_LEN];
+	ASN1_INTEGER *serial_int;
+	X509 *draft;              /* the certificate as built (metadata) */
+	unsigned char *der;       /* the signed certificate */
+	size_t der_len;
 	char serial[80];
 	int partition;
 };
@@ -72,7 +85,9 @@ static void job_free(struct job *j)
 	free(j->cert_path);
 	free(j->chain_path);
 	free(j->bundle_path);
-	X509_free(j->cert);
+	X509_free(j->draft);
+	ASN1_INTEGER_free(j->serial_int);
+	free(j->der);
 }
 
 /* ---- set-up --------------------------------------------------------- */
@@ -127,7 +142,13 @@ static int run_setup(struct run *run)
 					"certificates");
 		goto out;
 	}
-	GUARD(ca_algid_der(X509_get0_pubkey(run->d->cert), &run->algid, &run->algid_len));
+	run->workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (run->workers < 1)
+		run->workers = 1;
+	if (run->workers > CA_MAX_WORKERS)
+		run->workers = CA_MAX_WORKERS;
+	run->issuer_pub = X509_get0_pubkey(run->d->cert);
+	GUARD(ca_algid_der(run->issuer_pub, &run->algid, &run->algid_len));
 	GUARD(ca_dir_signer(run->d, p->pin_source));
 	run->results = json_array();
 	run->used_names = json_object();
@@ -406,34 +427,28 @@ static int validity(struct run *run, struct job *j, time_t *nb, time_t *na)
 /* Build, lint, sign and verify one certificate (no state written yet). */
 static int issue_one(struct run *run, struct job *j)
 {
-	struct ca_lint lint = {CA_LINT_LEAF, run->d->cert};
+	struct ca_lint lint = {CA_LINT_LEAF, run->d->cert, NULL, NULL};
 	struct ca_cert_spec spec;
-	unsigned char *tbs = NULL, raw[CA_SERIAL_LEN];
+	unsigned char *tbs = NULL;
 	size_t tbs_len;
-	X509 *draft = NULL;
 	int rc;
 
 	memset(&spec, 0, sizeof(spec));
 	spec.subject = j->subject;
 	spec.pub = X509_REQ_get0_pubkey(j->csr);
+	spec.spki = X509_REQ_get_X509_PUBKEY(j->csr);
 	spec.pathlen = -1;
-	GUARD(validity(run, j, &spec.not_before, &spec.not_after));
-	GUARD(choose_sans(j));
-	GUARD(choose_ekus(j));
-	GUARD(next_serial(run, raw, &spec.serial));
-	GUARD(ca_serial_hex(spec.serial, j->serial, sizeof(j->serial)));
-	j->partition = -1;
-	if (ca_partitions_enabled(&run->parts))
-		GUARD(ca_partition_assign(run->d->store, &run->parts, raw,
-					  CA_SERIAL_LEN, &j->partition));
-	GUARD(build_cert(run, j, &spec, &draft));
-	GUARD(ca_x509_tbs(draft, run->algid, run->algid_len, &tbs, &tbs_len));
+	spec.not_before = j->not_before;
+	spec.not_after = j->not_after;
+	spec.serial = j->serial_int;
+	GUARD(build_cert(run, j, &spec, &j->draft));
+	GUARD(ca_x509_tbs(j->draft, run->algid, run->algid_len, &tbs, &tbs_len));
+	lint.draft = j->draft;
+	lint.subject_pub = spec.pub;
 	GUARD(ca_lint_cert(tbs, tbs_len, &lint));
-	GUARD(ca_cert_sign(run->d->signer, tbs, tbs_len, X509_get0_pubkey(run->d->cert),
-			   &j->cert));
+	GUARD(ca_cert_sign_der(run->d->signer, tbs, tbs_len, run->issuer_pub, &j->der,
+			       &j->der_len));
 out:
-	ASN1_INTEGER_free(spec.serial);
-	X509_free(draft);
 	free(tbs);
 	return rc;
 }
@@ -504,7 +519,9 @@ static int outputs_check(const struct job *j, int force)
 	return rc;
 }
 
-/* Write a file unless it already holds exactly these bytes. */
+/* Write a file unless it already holds exactly these bytes. Files are not
+ * fsynced: the store holds every certificate durably, and a re-run writes
+ * again (or repairs) any file a crash lost. */
 static int put_file(const char *path, const char *data, size_t len, int force)
 {
 	unsigned char *old = NULL;
@@ -518,27 +535,23 @@ static int put_file(const char *path, const char *data, size_t len, int force)
 		if (same)
 			return CA_OK;
 	}
-	return ca_out_write(path, data, len, force, 0644);
+	return ca_out_write_nosync(path, data, len, force, 0644);
 }
 
 static int write_outputs(struct run *run, const char *cert_path,
 			 const char *chain_path, const char *bundle_path,
-			 int chain_only, int bundle, const unsigned char *der,
-			 size_t der_len)
+			 int chain_only, int bundle, int force,
+			 const unsigned char *der, size_t der_len)
 {
-	const unsigned char *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)der_len);
 	char *pem = NULL, *both = NULL;
 	size_t pem_len = 0;
 	int rc;
 
-	if (x == NULL)
-		return ca_err(CA_EIO, "stored certificate does not parse");
-	GUARD(ca_x509_pem(x, &pem, &pem_len));
+	GUARD(ca_der_pem("CERTIFICATE", der, der_len, &pem, &pem_len));
 	if (chain_only) {
 		if (chain_path != NULL)
 			GUARD(put_file(chain_path, run->chain_pem, run->chain_len,
-				       run->p->force));
+				       force));
 	} else if (bundle) {
 		both = malloc(pem_len + run->chain_len);
 		if (both == NULL) {
@@ -547,16 +560,13 @@ static int write_outputs(struct run *run, const char *cert_path,
 		}
 		memcpy(both, pem, pem_len);
 		memcpy(both + pem_len, run->chain_pem, run->chain_len);
-		GUARD(put_file(bundle_path, both, pem_len + run->chain_len,
-			       run->p->force));
+		GUARD(put_file(bundle_path, both, pem_len + run->chain_len, force));
 	} else {
-		GUARD(put_file(cert_path, pem, pem_len, run->p->force));
+		GUARD(put_file(cert_path, pem, pem_len, force));
 		if (chain_path != NULL)
-			GUARD(put_file(chain_path, run->chain_pem, run->chain_len,
-				       run->p->force));
+			GUARD(put_file(chain_path, run->chain_pem, run->chain_len, force));
 	}
 out:
-	X509_free(x);
 	free(pem);
 	free(both);
 	return rc;
@@ -612,12 +622,12 @@ static int refuse(struct run *run, struct job *j, int rc, ca_audit *a)
 
 /* Remember the files of a certificate, to write after the commit. */
 static int pend(struct run *run, const struct job *j, const unsigned char *der,
-		size_t len)
+		size_t len, int repair)
 {
-	json_t *o = json_pack("{s:s?, s:s?, s:s?, s:b, s:b}", "cert", j->cert_path,
+	json_t *o = json_pack("{s:s?, s:s?, s:s?, s:b, s:b, s:b}", "cert", j->cert_path,
 			      "chain", j->chain_path, "bundle", j->bundle_path,
 			      "chain_only", j->r->ca_chain_only, "bundle_on",
-			      j->r->cert_bundle);
+			      j->r->cert_bundle, "repair", repair);
 	char *hex = malloc(2 * len + 1);
 
 	if (o == NULL || hex == NULL) {
@@ -653,7 +663,9 @@ static int already_issued(struct run *run, struct job *j, int *done)
 		j->serial[0] = '\0';
 	X509_free(x);
 	/* Files are (re-)written once the chunk commits, like new ones. */
-	rc = pend(run, j, der, len);
+	/* The store is the truth: a damaged file of this request is
+	 * replaced by the committed certificate. */
+	rc = pend(run, j, der, len, 1);
 	free(der);
 	if (rc < 0)
 		return rc;
@@ -677,7 +689,7 @@ static int precheck(struct run *run, struct job *j)
 	GUARD(ca_csr_check(j->csr, j->what));
 	GUARD(ca_csr_refuse_ca(j->csr, j->what));
 	GUARD(ca_leaf_subject(j->csr, &ov, &j->subject));
-	GUARD(ca_spki_sha256(X509_REQ_get0_pubkey(j->csr), md));
+	GUARD(ca_spki_der_sha256(X509_REQ_get_X509_PUBKEY(j->csr), md));
 	ca_hex(md, 32, j->spki);
 	GUARD(request_key(j));
 out:
@@ -702,121 +714,299 @@ static int key_reuse(struct run *run, struct job *j)
 
 static int record(struct run *run, struct job *j, ca_audit *a)
 {
-	struct ca_issued how = {"leaf", j->prof.name, j->partition, j->request_key,
-				NULL};
 	char *notify = j->r->notify ? json_dumps(j->r->notify, JSON_COMPACT) : NULL;
-	struct ca_cert_info ci;
+	char *subject = ca_name_oneline(j->subject);
+	char *cn = ca_name_cn(j->subject);
 	struct ca_cert_row row;
 	int rc;
 
-	how.notify = notify;
-	GUARD(ca_cert_info(j->cert, &ci));
 	memset(&row, 0, sizeof(row));
-	row.serial = ci.serial;
-	row.subject = ci.subject;
-	row.cn = ci.cn;
-	row.spki_sha256 = ci.spki_sha256;
-	row.not_before = ci.not_before;
-	row.not_after = ci.not_after;
-	row.kind = how.kind;
-	row.profile = how.profile;
-	row.partition = how.partition;
-	row.request_key = how.request_key;
-	row.notify = how.notify;
-	row.der = ci.der;
-	row.der_len = ci.der_len;
+	row.serial = j->serial;
+	row.subject = subject ? subject : "";
+	row.cn = cn;
+	row.spki_sha256 = j->spki;
+	GUARD(ca_asn1_time(X509_get0_notBefore(j->draft), &row.not_before));
+	GUARD(ca_asn1_time(X509_get0_notAfter(j->draft), &row.not_after));
+	row.kind = "leaf";
+	row.profile = j->prof.name;
+	row.partition = j->partition;
+	row.request_key = j->request_key;
+	row.notify = notify;
+	row.der = j->der;
+	row.der_len = j->der_len;
 	ca_audit_set_action(a, "sign-leaf");
-	ca_audit_output(a, "certificate", ci.der, ci.der_len);
-	ca_audit_set(a, "serial", ci.serial);
-	ca_audit_set(a, "subject", ci.subject);
+	ca_audit_output(a, "certificate", j->der, j->der_len);
+	ca_audit_set(a, "serial", j->serial);
+	ca_audit_set(a, "subject", row.subject);
 	ca_audit_set(a, "profile", j->prof.name);
-	rc = ca_store_cert_add(run->d->store, &row);
-	if (rc == CA_OK)
-		rc = ca_audit_append(run->d->store, a, "ok", "certificate issued");
-	if (rc == CA_OK)
-		rc = pend(run, j, ci.der, ci.der_len);
-	ca_cert_info_free(&ci);
+	GUARD(ca_store_cert_add(run->d->store, &row));
+	GUARD(ca_audit_append(run->d->store, a, "ok", "certificate issued"));
+	GUARD(pend(run, j, j->der, j->der_len, 0));
 out:
 	free(notify);
+	free(subject);
+	free(cn);
 	return rc;
 }
 
-/* One request: refusals are recorded and do not stop a batch. */
-static int process(struct run *run, const struct ca_leaf_request *r, int batch)
+/* ---- chunks: parallel where the work is CPU or token bound -------------- */
+
+enum { JOB_OPEN, JOB_DONE, JOB_REFUSED, JOB_SIGNED };
+
+static int chunk_begin(struct run *run);
+static int chunk_end(struct run *run);
+
+/* Keep a job's failure for the main thread (messages are per thread). */
+static void job_fail(struct job *j, int rc)
 {
-	struct job j;
-	ca_audit *a = ca_audit_new("sign-leaf");
-	char what[300];
+	j->rc = rc;
+	j->state = JOB_REFUSED;
+	snprintf(j->reason, sizeof(j->reason), "%s", ca_errmsg());
+}
+
+/* Phase A (workers): the CSR and everything that follows from it alone. */
+static void phase_a(struct run *run, struct job *j)
+{
+	int rc;
+
+	if (j->state != JOB_OPEN)
+		return;
+	GUARD(precheck(run, j));
+	GUARD(validity(run, j, &j->not_before, &j->not_after));
+	GUARD(choose_sans(j));
+	GUARD(choose_ekus(j));
+out:
+	if (rc < 0)
+		job_fail(j, rc);
+}
+
+/* Phase B (main thread, in order): the store, the serial, the partition. */
+static int phase_b(struct run *run, struct job *j, json_t *chunk_keys)
+{
 	int rc, done = 0;
 
-	memset(&j, 0, sizeof(j));
-	j.r = r;
+	if (j->state != JOB_OPEN)
+		return CA_OK;
+	if (!j->r->force_issue) {
+		GUARD(already_issued(run, j, &done));
+		if (done) {
+			j->state = JOB_DONE;
+			return CA_OK;
+		}
+		if (json_object_get(chunk_keys, j->spki) != NULL) {
+			rc = ca_err(CA_EPOLICY, "the same public key is in another "
+						"request of this batch: refused "
+						"(force_issue to allow)");
+			goto out;
+		}
+		GUARD(key_reuse(run, j));
+	}
+	GUARD(outputs_check(j, run->p->force));
+	GUARD(next_serial(run, j->serial_raw, &j->serial_int));
+	GUARD(ca_serial_hex(j->serial_int, j->serial, sizeof(j->serial)));
+	j->partition = -1;
+	if (ca_partitions_enabled(&run->parts))
+		GUARD(ca_partition_assign(run->d->store, &run->parts, j->serial_raw,
+					  CA_SERIAL_LEN, &j->partition));
+	json_object_set_new(chunk_keys, j->spki, json_true());
+out:
+	if (rc == CA_EPOLICY || rc == CA_EUSAGE) {
+		job_fail(j, rc);
+		rc = CA_OK;
+	}
+	return rc;
+}
+
+/* Phase C (workers): build, lint, sign on the token, verify. */
+static void phase_c(struct run *run, struct job *j)
+{
+	int rc;
+
+	if (j->state != JOB_OPEN)
+		return;
+	rc = issue_one(run, j);
+	if (rc < 0)
+		job_fail(j, rc);
+	else
+		j->state = JOB_SIGNED;
+}
+
+struct pool {
+	struct run *run;
+	struct job *jobs;
+	size_t n;
+	size_t next;
+	pthread_mutex_t lock;
+	void (*fn)(struct run *, struct job *);
+};
+
+static void *pool_worker(void *arg)
+{
+	struct pool *p = arg;
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		i = p->next++;
+		pthread_mutex_unlock(&p->lock);
+		if (i >= p->n)
+			return NULL;
+		p->fn(p->run, &p->jobs[i]);
+	}
+}
+
+/* Run fn over the jobs on every CPU (the calling thread included). */
+static void parallel(struct run *run, struct job *jobs, size_t n,
+		     void (*fn)(struct run *, struct job *))
+{
+	struct pool p = {run, jobs, n, 0, PTHREAD_MUTEX_INITIALIZER, fn};
+	pthread_t t[CA_MAX_WORKERS];
+	int k, started = 0;
+
+	for (k = 1; k < run->workers && (size_t)k < n; k++)
+		if (pthread_create(&t[started], NULL, pool_worker, &p) == 0)
+			started++;
+	pool_worker(&p);
+	for (k = 0; k < started; k++)
+		pthread_join(t[k], NULL);
+}
+
+static int job_init(struct run *run, struct job *j, const struct ca_leaf_request *r,
+		    int batch)
+{
+	memset(j, 0, sizeof(*j));
+	j->r = r;
+	j->prof = run->profile;
 	if (batch)
-		snprintf(what, sizeof(what), "%s request %zu", run->p->requests,
+		snprintf(j->what, sizeof(j->what), "%s request %zu", run->p->requests,
 			 r->index + 1);
 	else
-		snprintf(what, sizeof(what), "%s", run->p->csr);
-	j.what = what;
-	j.prof = run->profile;
-	if (a == NULL) {
+		snprintf(j->what, sizeof(j->what), "%s", run->p->csr);
+	return batch ? batch_names(run, j) : single_names(run, j);
+}
+
+/* Phase D (main thread, in order): commit rows, refusals and audit
+ * entries in one transaction, then write the files. */
+static int phase_d(struct run *run, struct job *j, int batch)
+{
+	ca_audit *a = ca_audit_new("sign-leaf");
+	int rc = CA_OK;
+
+	if (a == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	switch (j->state) {
+	case JOB_SIGNED:
+		rc = record(run, j, a);
+		if (rc == CA_OK) {
+			json_array_append_new(run->results, result(j, "issued", NULL));
+			run->issued++;
+		}
+		break;
+	case JOB_REFUSED:
+		/* An unreadable CSR file refuses that request of a batch; any
+		 * other I/O or token error stops the run. */
+		if (j->rc == CA_EIO && !(batch && j->csr == NULL)) {
+			rc = ca_err(CA_EIO, "%s", j->reason);
+			break;
+		}
+		ca_err(j->rc, "%s", j->reason);
+		rc = refuse(run, j, j->rc == CA_EIO ? CA_EPOLICY : j->rc, a);
+		break;
+	default:
+		break;
+	}
+	ca_audit_free(a);
+	return rc;
+}
+
+static int run_chunk(struct run *run, const struct ca_leaf_request *reqs, size_t n,
+		     int batch)
+{
+	struct job *jobs = calloc(n, sizeof(*jobs));
+	json_t *chunk_keys = json_object();
+	size_t i;
+	int rc = CA_OK;
+
+	if (jobs == NULL || chunk_keys == NULL) {
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	rc = batch ? batch_names(run, &j) : single_names(run, &j);
-	if (rc == CA_OK)
-		rc = precheck(run, &j);
-	if (rc == CA_OK && !r->force_issue)
-		rc = already_issued(run, &j, &done);
-	if (rc == CA_OK && !done)
-		rc = key_reuse(run, &j);
-	if (rc == CA_OK && !done)
-		rc = outputs_check(&j, run->p->force);
-	if (rc == CA_OK && !done)
-		rc = issue_one(run, &j);
-	if (rc == CA_OK && !done) {
-		rc = record(run, &j, a);
-		if (rc == CA_OK) {
-			json_array_append_new(run->results, result(&j, "issued", NULL));
-			run->issued++;
-		}
-	}
-	if (rc < 0 && rc != CA_EIO)
-		rc = refuse(run, &j, rc, a);
-	else if (rc == CA_EIO && j.csr == NULL && ca_errmsg()[0] != '\0' && batch)
-		rc = refuse(run, &j, CA_EPOLICY, a); /* unreadable CSR file */
+	for (i = 0; i < n; i++)
+		if (job_init(run, &jobs[i], &reqs[i], batch) < 0)
+			job_fail(&jobs[i], CA_EIO);
+	parallel(run, jobs, n, phase_a);
+	GUARD(chunk_begin(run));
+	for (i = 0; i < n; i++)
+		GUARD(phase_b(run, &jobs[i], chunk_keys));
+	parallel(run, jobs, n, phase_c);
+	for (i = 0; i < n; i++)
+		GUARD(phase_d(run, &jobs[i], batch));
+	GUARD(chunk_end(run));
 out:
-	ca_audit_free(a);
-	job_free(&j);
+	for (i = 0; jobs != NULL && i < n; i++)
+		job_free(&jobs[i]);
+	free(jobs);
+	json_decref(chunk_keys);
 	return rc;
 }
 
-/* ---- chunks ----------------------------------------------------------- */
+/* Files of committed certificates, written in parallel. */
+struct file_job {
+	struct run *run;
+	json_t *entry;
+	int rc;
+	char reason[512];
+};
+
+static int write_entry(struct run *run, json_t *o)
+{
+	const char *hex = json_string_value(json_object_get(o, "der"));
+	size_t n = strlen(hex) / 2 + 1;
+	unsigned char *der = malloc(n);
+	int rc;
+
+	if (der == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	rc = ca_unhex(hex, der, n, &n);
+	if (rc == CA_OK)
+		rc = write_outputs(run, json_string_value(json_object_get(o, "cert")),
+				   json_string_value(json_object_get(o, "chain")),
+				   json_string_value(json_object_get(o, "bundle")),
+				   json_is_true(json_object_get(o, "chain_only")),
+				   json_is_true(json_object_get(o, "bundle_on")),
+				   run->p->force || json_is_true(json_object_get(o, "repair")),
+				   der, n);
+	free(der);
+	return rc;
+}
+
+static void write_job(struct run *run, struct job *j)
+{
+	/* The pool hands out jobs; file jobs borrow the pending entries. */
+	json_t *o = json_array_get(run->pending, (size_t)j->index);
+
+	j->rc = write_entry(run, o);
+	if (j->rc < 0)
+		snprintf(j->reason, sizeof(j->reason), "%s", ca_errmsg());
+}
 
 static int write_pending(struct run *run)
 {
-	size_t i, n;
-	json_t *o;
+	size_t i, n = json_array_size(run->pending);
+	struct job *w = calloc(n ? n : 1, sizeof(*w));
 	int rc = CA_OK;
 
-	json_array_foreach(run->pending, i, o) {
-		const char *hex = json_string_value(json_object_get(o, "der"));
-		unsigned char *der = malloc(strlen(hex) / 2 + 1);
-
-		if (der == NULL)
-			return ca_err(CA_EIO, "out of memory");
-		rc = ca_unhex(hex, der, strlen(hex) / 2 + 1, &n);
-		if (rc == CA_OK)
-			rc = write_outputs(run, json_string_value(json_object_get(o, "cert")),
-					   json_string_value(json_object_get(o, "chain")),
-					   json_string_value(json_object_get(o, "bundle")),
-					   json_is_true(json_object_get(o, "chain_only")),
-					   json_is_true(json_object_get(o, "bundle_on")),
-					   der, n);
-		free(der);
-		if (rc < 0)
-			return ca_err_ctx(rc, "the certificate is committed in the CA "
-					      "store; re-run to write its files");
-	}
+	if (w == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	for (i = 0; i < n; i++)
+		w[i].index = (long)i;
+	parallel(run, w, n, write_job);
+	for (i = 0; i < n && rc == CA_OK; i++)
+		if (w[i].rc < 0)
+			rc = ca_err_ctx(ca_err(w[i].rc, "%s", w[i].reason),
+					"the certificate is committed in the CA "
+					"store; re-run to write its files");
+	free(w);
 	json_array_clear(run->pending);
 	return rc;
 }
@@ -883,9 +1073,7 @@ static int single(struct run *run)
 		if (ca_eku_parse(p->ekus[i]) == NULL)
 			return ca_err(CA_EUSAGE, "unknown extended key usage '%s'",
 				      p->ekus[i]);
-	GUARD(chunk_begin(run));
-	GUARD(process(run, &r, 0));
-	GUARD(chunk_end(run));
+	GUARD(run_chunk(run, &r, 1, 0));
 	if (run->refused > 0)
 		rc = run->last_refusal;
 out:
@@ -909,14 +1097,12 @@ static int batch(struct run *run)
 		rc = ca_err(CA_EIO, "cannot create %s: %s", p->out_dir, strerror(errno));
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		GUARD(chunk_begin(run));
-		GUARD(process(run, &reqs[i], 1));
-		if ((i + 1) % CHUNK == 0 || i + 1 == n) {
-			GUARD(chunk_end(run));
-			if (p->progress)
-				progress(run, i + 1, n);
-		}
+	for (i = 0; i < n; i += CHUNK) {
+		size_t k = n - i < CHUNK ? n - i : CHUNK;
+
+		GUARD(run_chunk(run, reqs + i, k, 1));
+		if (p->progress)
+			progress(run, i + k, n);
 	}
 	if (run->refused > 0)
 		rc = ca_err(CA_EPOLICY, "%ld of %zu requests refused (see the summary)",

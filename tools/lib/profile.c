@@ -24,6 +24,43 @@ int ca_validity_days(long days, time_t *not_before, time_t *not_after)
 	return CA_OK;
 }
 
+/* Copy an encoded SubjectPublicKeyInfo (OpenSSL 3.0 would otherwise run
+ * its encoder framework for every certificate). */
+static int copy_spki(X509 *x, X509_PUBKEY *from)
+{
+	ASN1_OBJECT *obj = NULL;
+	const ASN1_OBJECT *o;
+	const unsigned char *pk;
+	const void *pval;
+	unsigned char *bits = NULL;
+	void *val = NULL;
+	X509_ALGOR *alg;
+	int ptype, pklen;
+
+	if (X509_PUBKEY_get0_param(NULL, &pk, &pklen, &alg, from) != 1)
+		return 0;
+	X509_ALGOR_get0(&o, &ptype, &pval, alg);
+	obj = OBJ_dup(o);
+	if (ptype == V_ASN1_OBJECT)
+		val = OBJ_dup(pval);
+	else if (ptype == V_ASN1_SEQUENCE || ptype == V_ASN1_OCTET_STRING)
+		val = ASN1_STRING_dup(pval);
+	bits = OPENSSL_memdup(pk, (size_t)pklen);
+	if (obj == NULL || bits == NULL ||
+	    (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL && val == NULL) ||
+	    X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), obj, ptype, val, bits,
+				   pklen) != 1) {
+		ASN1_OBJECT_free(obj);
+		if (ptype == V_ASN1_OBJECT)
+			ASN1_OBJECT_free(val);
+		else
+			ASN1_STRING_free(val);
+		OPENSSL_free(bits);
+		return 0;
+	}
+	return 1;
+}
+
 int ca_profile_base(const struct ca_cert_spec *spec, const X509_NAME *issuer,
 		    X509 **out)
 {
@@ -35,7 +72,8 @@ int ca_profile_base(const struct ca_cert_spec *spec, const X509_NAME *issuer,
 	    X509_set_serialNumber(x, spec->serial) != 1 ||
 	    X509_set_subject_name(x, spec->subject) != 1 ||
 	    X509_set_issuer_name(x, issuer ? issuer : spec->subject) != 1 ||
-	    X509_set_pubkey(x, spec->pub) != 1) {
+	    (spec->spki != NULL ? copy_spki(x, spec->spki) != 1
+				: X509_set_pubkey(x, spec->pub) != 1)) {
 		rc = ca_err(CA_EIO, "cannot build the certificate");
 		goto out;
 	}

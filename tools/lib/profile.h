@@ -14,6 +14,8 @@
 struct ca_cert_spec {
 	X509_NAME *subject;
 	EVP_PKEY *pub;           /* subject public key */
+	X509_PUBKEY *spki;       /* the same as encoded (e.g. from a CSR), or
+				  * NULL: copied as is, without re-encoding */
 	ASN1_INTEGER *serial;
 	time_t not_before, not_after;
 	int pathlen;             /* -1: no pathLenConstraint */

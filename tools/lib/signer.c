@@ -60,6 +60,21 @@ int ca_spki_sha256(EVP_PKEY *pub, unsigned char out[32])
 	return rc;
 }
 
+int ca_spki_der_sha256(X509_PUBKEY *spki, unsigned char out[32])
+{
+	unsigned char *der = NULL;
+	int n, rc;
+
+	/* The SubjectPublicKeyInfo as encoded: no re-encoding through the
+	 * OpenSSL 3.0 encoder framework. */
+	n = i2d_X509_PUBKEY(spki, &der);
+	if (n <= 0)
+		return ca_err(CA_EIO, "cannot encode the public key");
+	rc = ca_sha256(der, (size_t)n, out);
+	OPENSSL_free(der);
+	return rc;
+}
+
 static char *get_str(EVP_PKEY *pkey, const char *name)
 {
 	char buf[1024];

@@ -62,5 +62,7 @@ void ca_sign_stream_free(ca_sign_stream *st);
 
 /* SHA-256 of a public key's DER SubjectPublicKeyInfo. */
 int ca_spki_sha256(EVP_PKEY *pub, unsigned char out[32]) CA_WUR;
+/* The same for an encoded SubjectPublicKeyInfo (a CSR's or certificate's). */
+int ca_spki_der_sha256(X509_PUBKEY *spki, unsigned char out[32]) CA_WUR;
 
 #endif

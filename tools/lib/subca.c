@@ -129,7 +129,7 @@ static json_t *request_params(const struct job *j)
 
 static int build_tbs(struct job *j, unsigned char **tbs, size_t *tbs_len)
 {
-	struct ca_lint lint = {CA_LINT_SUBCA, j->d->cert};
+	struct ca_lint lint = {CA_LINT_SUBCA, j->d->cert, NULL, NULL};
 	unsigned char *algid = NULL;
 	size_t algid_len;
 	X509 *draft = NULL;

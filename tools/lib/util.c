@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -128,11 +129,26 @@ int ca_unhex(const char *in, unsigned char *out, size_t max, size_t *len)
 	return CA_OK;
 }
 
+/* Fetched once: an implicit fetch per digest costs more than the hash. */
+static EVP_MD *sha256_fetched;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256_md(void)
+{
+	(void)pthread_once(&sha256_once, sha256_fetch);
+	return sha256_fetched != NULL ? sha256_fetched : EVP_sha256();
+}
+
 int ca_sha256(const unsigned char *in, size_t len, unsigned char out[32])
 {
 	unsigned int n = 32;
 
-	if (EVP_Digest(in, len, out, &n, EVP_sha256(), NULL) != 1)
+	if (EVP_Digest(in, len, out, &n, sha256_md(), NULL) != 1)
 		return ca_err(CA_EIO, "SHA-256 failed");
 	return CA_OK;
 }
@@ -161,7 +177,7 @@ int ca_sha256_file(const char *path, char out[65])
 	if (fd < 0)
 		return ca_err(CA_EIO, "cannot open %s: %s", path, strerror(errno));
 	ctx = EVP_MD_CTX_new();
-	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, sha256_md(), NULL) != 1)
 		goto out;
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
