@@ -51,6 +51,13 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 done, 1 error, 2 usage, 3 refused by policy.\n";
 
+/* A usage error after the option arrays exist: report, free, exit 2. */
+#define USAGE(...)                                                             \
+	do {                                                                   \
+		code = ca_usage_error(__VA_ARGS__);                            \
+		goto done;                                                     \
+	} while (0)
+
 enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_KEY, OPT_SELF_SIGN, OPT_SUBJECT, OPT_DAYS,
        OPT_PATHLEN, OPT_CRL_URL, OPT_AIA_URL, OPT_POLICY, OPT_LINT_CERT,
        OPT_CERT, OPT_CHAIN, OPT_TWOPHASE };
@@ -116,7 +123,7 @@ int main(int argc, char **argv)
 	struct ca_common c;
 	const char *days = NULL, *pathlen = NULL;
 	json_t *crl = json_array(), *aia = json_array(), *pol = json_array();
-	int opt, h, idx = 0, self_sign = 0, rc = CA_OK;
+	int opt, h, idx = 0, self_sign = 0, rc = CA_OK, code = 0;
 	long v;
 
 	memset(&p, 0, sizeof(p));
@@ -125,7 +132,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, &idx)) != -1) {
 		h = ca_common_option(opt, optarg, &c, usage);
 		if (h < 0)
-			return 0;
+			goto done;
 		if (h > 0)
 			continue;
 		switch (opt) {
@@ -143,36 +150,36 @@ int main(int argc, char **argv)
 		case OPT_CHAIN: p.chain = optarg; break;
 		case OPT_TWOPHASE:
 			if (ca_tp_option(&p.tp, opts[idx].name, optarg) <= 0)
-				return ca_usage_error(usage_line, "--%s: %s", opts[idx].name,
+				USAGE(usage_line, "--%s: %s", opts[idx].name,
 						      ca_errmsg());
 			break;
-		default: return ca_usage_error(usage_line, "unknown option");
+		default: USAGE(usage_line, "unknown option");
 		}
 	}
 	if (optind != argc)
-		return ca_usage_error(usage_line, "unexpected argument '%s'", argv[optind]);
+		USAGE(usage_line, "unexpected argument '%s'", argv[optind]);
 	if (p.dir == NULL || p.key_uri == NULL)
-		return ca_usage_error(usage_line, "--ca and --key are required");
+		USAGE(usage_line, "--ca and --key are required");
 	if (self_sign == (p.cert != NULL))
-		return ca_usage_error(usage_line, "give either --self-sign or --cert");
+		USAGE(usage_line, "give either --self-sign or --cert");
 	if (p.cert != NULL && p.chain == NULL)
-		return ca_usage_error(usage_line, "--cert needs --chain");
+		USAGE(usage_line, "--cert needs --chain");
 	if (p.cert != NULL && (p.subject || days || p.tp.prepare || p.tp.request))
-		return ca_usage_error(usage_line, "--cert takes no --subject, --days, "
+		USAGE(usage_line, "--cert takes no --subject, --days, "
 						  "--prepare or --request");
 	if (self_sign && (p.subject == NULL || days == NULL))
-		return ca_usage_error(usage_line, "--self-sign needs --subject and --days");
+		USAGE(usage_line, "--self-sign needs --subject and --days");
 	if (days != NULL && ca_parse_long(days, 1, 36500, "--days", &v) < 0)
-		return ca_usage_error(usage_line, "%s", ca_errmsg());
+		USAGE(usage_line, "%s", ca_errmsg());
 	p.days = days ? v : 0;
 	p.pathlen = -1;
 	if (pathlen != NULL) {
 		if (ca_parse_long(pathlen, 0, 32, "--pathlen", &v) < 0)
-			return ca_usage_error(usage_line, "%s", ca_errmsg());
+			USAGE(usage_line, "%s", ca_errmsg());
 		p.pathlen = (int)v;
 	}
 	if (ca_pin_source_check(c.pin_source) < 0)
-		return ca_usage_error(usage_line, "%s", ca_errmsg());
+		USAGE(usage_line, "%s", ca_errmsg());
 	p.pin_source = c.pin_source;
 	p.module = c.module;
 	p.force = c.force;
@@ -182,8 +189,10 @@ int main(int argc, char **argv)
 	rc = self_sign ? ca_init_root(&p, &r) : ca_init_sub(&p, &r);
 	if (rc == CA_OK)
 		report(c.json, &p, &r);
+	code = ca_tool_finish(rc);
+done:
 	json_decref(crl);
 	json_decref(aia);
 	json_decref(pol);
-	return ca_tool_finish(rc);
+	return code;
 }

@@ -54,6 +54,13 @@ static const char usage[] =
 	"Exit status: 0 done, 1 error, 2 usage, 3 refused by policy (in a batch: at\n"
 	"least one request refused; the others are issued).\n";
 
+/* A usage error after --san values were taken: report, free, exit 2. */
+#define USAGE(...)                                                             \
+	do {                                                                   \
+		code = ca_usage_error(__VA_ARGS__);                            \
+		goto done;                                                     \
+	} while (0)
+
 enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_CSR, OPT_PROFILE, OPT_CN, OPT_SAN, OPT_EKU,
        OPT_DAYS, OPT_FORCE_ISSUE, OPT_OUT, OPT_CHAIN_OUT, OPT_REQUESTS,
        OPT_CSR_DIR, OPT_OUT_DIR };
@@ -128,7 +135,7 @@ int main(int argc, char **argv)
 	const char *ekus[32];
 	json_t *summary = NULL;
 	const char *days = NULL;
-	int opt, h, rc;
+	int opt, h, rc, code = 0;
 	size_t i;
 	long v;
 
@@ -140,7 +147,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		h = ca_common_option(opt, optarg, &c, usage);
 		if (h < 0)
-			return 0;
+			goto done;
 		if (h > 0)
 			continue;
 		switch (opt) {
@@ -150,14 +157,14 @@ int main(int argc, char **argv)
 		case OPT_CN: p.cn = optarg; break;
 		case OPT_SAN:
 			if (p.n_sans == sizeof(sans) / sizeof(sans[0]))
-				return ca_usage_error(usage_line, "too many --san");
+				USAGE(usage_line, "too many --san");
 			if (ca_san_parse(optarg, &sans[p.n_sans]) < 0)
-				return ca_usage_error(usage_line, "--san: %s", ca_errmsg());
+				USAGE(usage_line, "--san: %s", ca_errmsg());
 			p.n_sans++;
 			break;
 		case OPT_EKU:
 			if (p.n_ekus == sizeof(ekus) / sizeof(ekus[0]))
-				return ca_usage_error(usage_line, "too many --eku");
+				USAGE(usage_line, "too many --eku");
 			ekus[p.n_ekus++] = optarg;
 			break;
 		case OPT_DAYS: days = optarg; break;
@@ -167,22 +174,22 @@ int main(int argc, char **argv)
 		case OPT_REQUESTS: p.requests = optarg; break;
 		case OPT_CSR_DIR: p.csr_dir = optarg; break;
 		case OPT_OUT_DIR: p.out_dir = optarg; break;
-		default: return ca_usage_error(usage_line, "unknown option");
+		default: USAGE(usage_line, "unknown option");
 		}
 	}
 	if (optind != argc)
-		return ca_usage_error(usage_line, "unexpected argument '%s'", argv[optind]);
+		USAGE(usage_line, "unexpected argument '%s'", argv[optind]);
 	if (p.ca_dir == NULL)
-		return ca_usage_error(usage_line, "--ca is required");
+		USAGE(usage_line, "--ca is required");
 	if ((p.csr == NULL) == (p.requests == NULL))
-		return ca_usage_error(usage_line, "give either --csr or --requests");
+		USAGE(usage_line, "give either --csr or --requests");
 	if (p.csr != NULL && p.out == NULL)
-		return ca_usage_error(usage_line, "--csr needs --out");
+		USAGE(usage_line, "--csr needs --out");
 	if (p.requests != NULL && (p.out_dir == NULL || p.csr_dir == NULL))
-		return ca_usage_error(usage_line, "--requests needs --csr-dir and --out-dir");
+		USAGE(usage_line, "--requests needs --csr-dir and --out-dir");
 	if (p.requests != NULL && (p.cn || p.n_sans || p.n_ekus || days || p.out ||
 				   p.chain_out || p.force_issue))
-		return ca_usage_error(usage_line, "--requests takes its values from the "
+		USAGE(usage_line, "--requests takes its values from the "
 						  "JSON file: no --cn, --san, --eku, "
 						  "--days, --out, --chain-out or "
 						  "--force-issue");
@@ -192,21 +199,24 @@ int main(int argc, char **argv)
 			 * lifetime the profile does not allow. */
 			if (strcmp(days, "0") == 0) {
 				ca_err(CA_EPOLICY, "lifetime of 0 days: refused");
-				return ca_tool_finish(CA_EPOLICY);
+				code = ca_tool_finish(CA_EPOLICY);
+				goto done;
 			}
-			return ca_usage_error(usage_line, "%s", ca_errmsg());
+			USAGE(usage_line, "%s", ca_errmsg());
 		}
 		p.days = v;
 	}
 	if (ca_pin_source_check(c.pin_source) < 0)
-		return ca_usage_error(usage_line, "%s", ca_errmsg());
+		USAGE(usage_line, "%s", ca_errmsg());
 	p.pin_source = c.pin_source;
 	p.force = c.force;
 	p.progress = p.requests != NULL && isatty(STDERR_FILENO) && !c.json;
 	rc = ca_leaf_issue(&p, &summary);
 	report(c.json, &p, summary);
 	json_decref(summary);
+	code = ca_tool_finish(rc);
+done:
 	for (i = 0; i < p.n_sans; i++)
 		free(sans[i].value);
-	return ca_tool_finish(rc);
+	return code;
 }

@@ -54,6 +54,13 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 done, 1 error, 2 usage, 3 refused by policy.\n";
 
+/* A usage error after option arrays exist: report, free, exit 2. */
+#define USAGE(...)                                                             \
+	do {                                                                   \
+		code = ca_usage_error(__VA_ARGS__);                            \
+		goto done;                                                     \
+	} while (0)
+
 enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_CSR, OPT_CROSS, OPT_SUBJECT, OPT_DAYS,
        OPT_PATHLEN, OPT_OUT, OPT_LINT, OPT_ARRAY, OPT_TWOPHASE };
 
@@ -148,7 +155,7 @@ int main(int argc, char **argv)
 	struct ca_subca_result r;
 	struct ca_common c;
 	const char *dir = NULL, *days = NULL, *pathlen = NULL;
-	int opt, h, idx = 0, rc;
+	int opt, h, idx = 0, rc, code = 0;
 	long v;
 
 	memset(&p, 0, sizeof(p));
@@ -157,7 +164,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, &idx)) != -1) {
 		h = ca_common_option(opt, optarg, &c, usage);
 		if (h < 0)
-			return 0;
+			goto done;
 		if (h > 0)
 			continue;
 		switch (opt) {
@@ -179,38 +186,40 @@ int main(int argc, char **argv)
 		}
 		case OPT_TWOPHASE:
 			if (ca_tp_option(&p.tp, opts[idx].name, optarg) <= 0)
-				return ca_usage_error(usage_line, "--%s: %s", opts[idx].name,
+				USAGE(usage_line, "--%s: %s", opts[idx].name,
 						      ca_errmsg());
 			break;
-		default: return ca_usage_error(usage_line, "unknown option");
+		default: USAGE(usage_line, "unknown option");
 		}
 	}
 	if (optind != argc)
-		return ca_usage_error(usage_line, "unexpected argument '%s'", argv[optind]);
+		USAGE(usage_line, "unexpected argument '%s'", argv[optind]);
 	if (dir == NULL || days == NULL)
-		return ca_usage_error(usage_line, "--ca and --days are required");
+		USAGE(usage_line, "--ca and --days are required");
 	if ((p.csr == NULL) == (p.cross_sign == NULL))
-		return ca_usage_error(usage_line, "give either --csr or --cross-sign");
+		USAGE(usage_line, "give either --csr or --cross-sign");
 	if (p.cross_sign != NULL && p.subject != NULL)
-		return ca_usage_error(usage_line, "--cross-sign keeps the certificate's subject: no --subject");
+		USAGE(usage_line, "--cross-sign keeps the certificate's subject: no --subject");
 	if (p.out == NULL && p.tp.prepare == NULL)
-		return ca_usage_error(usage_line, "--out is required");
+		USAGE(usage_line, "--out is required");
 	if (ca_parse_long(days, 1, 36500, "--days", &v) < 0)
-		return ca_usage_error(usage_line, "%s", ca_errmsg());
+		USAGE(usage_line, "%s", ca_errmsg());
 	p.days = v;
 	p.pathlen = -1;
 	if (pathlen != NULL) {
 		if (ca_parse_long(pathlen, 0, 32, "--pathlen", &v) < 0)
-			return ca_usage_error(usage_line, "%s", ca_errmsg());
+			USAGE(usage_line, "%s", ca_errmsg());
 		p.pathlen = (int)v;
 	}
 	if (ca_pin_source_check(c.pin_source) < 0)
-		return ca_usage_error(usage_line, "%s", ca_errmsg());
+		USAGE(usage_line, "%s", ca_errmsg());
 	p.pin_source = c.pin_source;
 	p.force = c.force;
 	rc = ca_subca_sign(dir, &p, &r);
 	if (rc == CA_OK)
 		report(c.json, &p, &r);
+	code = ca_tool_finish(rc);
+done:
 	free_arrays(&p);
-	return ca_tool_finish(rc);
+	return code;
 }

@@ -108,7 +108,9 @@ int ca_report(ca_store *st, long expiring_days, int json, FILE *out)
 	if (expiring_days >= 0)
 		GUARD(collect(st,
 			      "WHERE r.serial IS NULL AND c.not_after >= ?1 AND"
-			      " c.not_after <= ?2",
+			      " c.not_after <= ?2 AND (c.notify IS NULL OR"
+			      " coalesce(json_extract(c.notify, '$.notify_expiry'), 1)"
+			      " IS NOT 0)",
 			      now, now + (sqlite3_int64)expiring_days * 86400, 2,
 			      expiring));
 	if (json) {
