@@ -12,42 +12,61 @@
 #include "lib/util.h"
 
 static const char usage_line[] =
-	"hsmca-two-person-approve show|sign|verify REQUEST [options] "
-	"[SIG...]";
+    "hsmca-two-person-approve show|sign|verify REQUEST [options] "
+    "[SIG...]";
 
 static const char usage[] =
-	"usage: hsmca-two-person-approve show   REQUEST [--json]\n"
-	"       hsmca-two-person-approve sign   REQUEST --id NAME --key KEYFILE|pkcs11:URI\n"
-	"                                       --out NAME.sig [--pass-source SRC | --pin-source SRC]\n"
-	"                                       [--force] [--json]\n"
-	"       hsmca-two-person-approve verify REQUEST --quorum quorum.json SIG... [--json]\n"
-	"\n"
-	"M-of-N approval of one exact operation prepared by a CA tool's --prepare.\n"
-	"\n"
-	"  show     print what the operation will sign, decoded from the request's\n"
-	"           own bytes, and the request digest as hex and as words to read aloud\n"
-	"  sign     sign an approval of the request with your key (a PEM private key\n"
-	"           file, optionally encrypted, or a key on a token as a pkcs11: URI)\n"
-	"  verify   check approvals against a quorum file: one line per file, then\n"
-	"           \"N of M required approvals valid\"\n"
-	"\n"
-	"  --id NAME          your approver id in the quorum file\n"
-	"  --key KEY          PEM private key file (mode 0600, yours) or pkcs11: URI;\n"
-	"                     Ed25519, ECDSA P-256/P-384 or RSA >= 2048\n"
-	"  --out FILE         the approval file to write (refused if it exists)\n"
-	"  --pass-source SRC  passphrase of an encrypted key file: file:PATH, fd:N,\n"
-	"                     env:NAME (default: prompt when the key is encrypted)\n"
-	"  --pin-source SRC   PIN of the token holding a pkcs11: key (default: prompt)\n"
-	"  --quorum FILE      the quorum file (verify)\n"
-	"  --module PATH      PKCS#11 module (default: URI, $HSMCA_MODULE, p11-kit)\n"
-	"  --force            replace an existing --out file\n"
-	"  --json             print the result as JSON\n"
-	"\n"
-	"Exit status: 0 done (verify: threshold met), 1 error, 2 usage,\n"
-	"3 refused by policy (expired request, refused key, threshold not met).\n";
+    "usage: hsmca-two-person-approve show   REQUEST [--json]\n"
+    "       hsmca-two-person-approve sign   REQUEST --id NAME --key "
+    "KEYFILE|pkcs11:URI\n"
+    "                                       --out NAME.sig [--pass-source SRC "
+    "| --pin-source SRC]\n"
+    "                                       [--force] [--json]\n"
+    "       hsmca-two-person-approve verify REQUEST --quorum quorum.json "
+    "SIG... [--json]\n"
+    "\n"
+    "M-of-N approval of one exact operation prepared by a CA tool's "
+    "--prepare.\n"
+    "\n"
+    "  show     print what the operation will sign, decoded from the "
+    "request's\n"
+    "           own bytes, and the request digest as hex and as words to read "
+    "aloud\n"
+    "  sign     sign an approval of the request with your key (a PEM private "
+    "key\n"
+    "           file, optionally encrypted, or a key on a token as a pkcs11: "
+    "URI)\n"
+    "  verify   check approvals against a quorum file: one line per file, "
+    "then\n"
+    "           \"N of M required approvals valid\"\n"
+    "\n"
+    "  --id NAME          your approver id in the quorum file\n"
+    "  --key KEY          PEM private key file (mode 0600, yours) or pkcs11: "
+    "URI;\n"
+    "                     Ed25519, ECDSA P-256/P-384 or RSA >= 2048\n"
+    "  --out FILE         the approval file to write (refused if it exists)\n"
+    "  --pass-source SRC  passphrase of an encrypted key file: file:PATH, "
+    "fd:N,\n"
+    "                     env:NAME (default: prompt when the key is "
+    "encrypted)\n"
+    "  --pin-source SRC   PIN of the token holding a pkcs11: key (default: "
+    "prompt)\n"
+    "  --quorum FILE      the quorum file (verify)\n"
+    "  --module PATH      PKCS#11 module (default: URI, $HSMCA_MODULE, "
+    "p11-kit)\n"
+    "  --force            replace an existing --out file\n"
+    "  --json             print the result as JSON\n"
+    "\n"
+    "Exit status: 0 done (verify: threshold met), 1 error, 2 usage,\n"
+    "3 refused by policy (expired request, refused key, threshold not met).\n";
 
-enum { OPT_ID = CA_OPT_FIRST_TOOL, OPT_KEY, OPT_OUT, OPT_PASS_SOURCE,
-       OPT_QUORUM };
+enum {
+	OPT_ID = CA_OPT_FIRST_TOOL,
+	OPT_KEY,
+	OPT_OUT,
+	OPT_PASS_SOURCE,
+	OPT_QUORUM
+};
 
 struct args {
 	struct ca_common c;
@@ -96,8 +115,8 @@ static void print_extensions(json_t *exts)
 	{
 		printf("    %s (%s%s):\n", str(e, "name"),
 		       json_is_true(json_object_get(e, "critical"))
-			       ? "critical, "
-			       : "not critical, ",
+			   ? "critical, "
+			   : "not critical, ",
 		       str(e, "oid"));
 		print_indented(str(e, "value"), "        ");
 	}
@@ -120,8 +139,9 @@ static void print_cert(json_t *desc, json_t *c)
 {
 	json_t *k = json_object_get(c, "public_key");
 
-	printf("Certificate to be signed (TBSCertificate, %lld bytes):\n",
-	       (long long)json_integer_value(json_object_get(desc, "tbs_bytes")));
+	printf(
+	    "Certificate to be signed (TBSCertificate, %lld bytes):\n",
+	    (long long)json_integer_value(json_object_get(desc, "tbs_bytes")));
 	printf("  Subject:           %s\n", str(c, "subject"));
 	printf("  Issuer:            %s\n", str(c, "issuer"));
 	printf("  Serial (hex):      %s\n", str(c, "serial"));
@@ -131,8 +151,8 @@ static void print_cert(json_t *desc, json_t *c)
 	printf("  Signature alg:     %s\n", str(c, "signature_algorithm"));
 	printf("  Public key:        %s", str(k, "type"));
 	if (json_object_get(k, "bits") != NULL)
-		printf(" %lld bits",
-		       (long long)json_integer_value(json_object_get(k, "bits")));
+		printf(" %lld bits", (long long)json_integer_value(
+					 json_object_get(k, "bits")));
 	if (json_object_get(k, "curve") != NULL)
 		printf(" (%s)", str(k, "curve"));
 	printf("\n  Key SPKI SHA-256:  %s\n", str(k, "spki_sha256"));
@@ -145,8 +165,9 @@ static void print_crl(json_t *desc, json_t *c)
 	size_t i;
 	long long n = json_integer_value(json_object_get(c, "entries"));
 
-	printf("CRL to be signed (TBSCertList, %lld bytes):\n",
-	       (long long)json_integer_value(json_object_get(desc, "tbs_bytes")));
+	printf(
+	    "CRL to be signed (TBSCertList, %lld bytes):\n",
+	    (long long)json_integer_value(json_object_get(desc, "tbs_bytes")));
 	printf("  Issuer:            %s\n", str(c, "issuer"));
 	printf("  This update:       %s\n", str(c, "this_update"));
 	printf("  Next update:       %s\n", str(c, "next_update"));
@@ -163,7 +184,7 @@ static void print_crl(json_t *desc, json_t *c)
 	if (n > (long long)json_array_size(json_object_get(c, "first_entries")))
 		printf("    ... and %lld more\n",
 		       n - (long long)json_array_size(
-				   json_object_get(c, "first_entries")));
+			       json_object_get(c, "first_entries")));
 	print_extensions(json_object_get(c, "extensions"));
 }
 
@@ -212,7 +233,7 @@ static void print_describe(const char *path, json_t *d)
 	else {
 		printf("Revocation to be signed (%lld bytes):\n",
 		       (long long)json_integer_value(
-			       json_object_get(d, "tbs_bytes")));
+			   json_object_get(d, "tbs_bytes")));
 		print_indented(str(d, "revocation"), "  ");
 	}
 	printf("  TBS SHA-256:       %s\n\n", str(d, "tbs_sha256"));
@@ -245,14 +266,16 @@ static void print_oneline(FILE *f, json_t *d)
 			str(c, "subject"), str(c, "issuer"), str(c, "serial"),
 			str(c, "not_after"));
 	else if ((c = json_object_get(d, "crl")) != NULL)
-		fprintf(f, "CRL number %s of %s, %lld entries, next update %s\n",
+		fprintf(f,
+			"CRL number %s of %s, %lld entries, next update %s\n",
 			str(c, "crl_number"), str(c, "issuer"),
-			(long long)json_integer_value(json_object_get(c, "entries")),
+			(long long)json_integer_value(
+			    json_object_get(c, "entries")),
 			str(c, "next_update"));
 	else
 		fprintf(f, "revocation (%lld bytes; run 'show' to read it)\n",
 			(long long)json_integer_value(
-				json_object_get(d, "tbs_bytes")));
+			    json_object_get(d, "tbs_bytes")));
 	fprintf(f, "Request SHA-256: %s\n", str(d, "request_sha256"));
 	fprintf(f, "Request words:   %s\n", str(d, "request_words"));
 }
@@ -296,9 +319,9 @@ static int cmd_sign(const struct args *a)
 				   a->c.force));
 	if (a->c.json)
 		ca_print_json(json_pack("{s:s, s:s, s:s, s:s}", "approval",
-					a->out, "approver", a->id,
-					"request", a->request,
-					"request_sha256", req->sha256_hex));
+					a->out, "approver", a->id, "request",
+					a->request, "request_sha256",
+					req->sha256_hex));
 	else
 		printf("%s: approval by %s of %s (SHA-256 %s)\n", a->out, a->id,
 		       a->request, req->sha256_hex);
@@ -342,13 +365,13 @@ out:
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
-		CA_COMMON_OPTIONS,
-		{"id", required_argument, NULL, OPT_ID},
-		{"key", required_argument, NULL, OPT_KEY},
-		{"out", required_argument, NULL, OPT_OUT},
-		{"pass-source", required_argument, NULL, OPT_PASS_SOURCE},
-		{"quorum", required_argument, NULL, OPT_QUORUM},
-		{NULL, 0, NULL, 0},
+	    CA_COMMON_OPTIONS,
+	    {"id", required_argument, NULL, OPT_ID},
+	    {"key", required_argument, NULL, OPT_KEY},
+	    {"out", required_argument, NULL, OPT_OUT},
+	    {"pass-source", required_argument, NULL, OPT_PASS_SOURCE},
+	    {"quorum", required_argument, NULL, OPT_QUORUM},
+	    {NULL, 0, NULL, 0},
 	};
 	int opt, r;
 
@@ -359,12 +382,23 @@ static int parse_args(int argc, char **argv, struct args *a)
 		if (r > 0)
 			continue;
 		switch (opt) {
-		case OPT_ID: a->id = optarg; break;
-		case OPT_KEY: a->key = optarg; break;
-		case OPT_OUT: a->out = optarg; break;
-		case OPT_PASS_SOURCE: a->pass_source = optarg; break;
-		case OPT_QUORUM: a->quorum = optarg; break;
-		default: return ca_usage_error(usage_line, "unknown option");
+		case OPT_ID:
+			a->id = optarg;
+			break;
+		case OPT_KEY:
+			a->key = optarg;
+			break;
+		case OPT_OUT:
+			a->out = optarg;
+			break;
+		case OPT_PASS_SOURCE:
+			a->pass_source = optarg;
+			break;
+		case OPT_QUORUM:
+			a->quorum = optarg;
+			break;
+		default:
+			return ca_usage_error(usage_line, "unknown option");
 		}
 	}
 	if (optind >= argc)
@@ -384,9 +418,9 @@ static int check_args(const struct args *a)
 
 	if (!is_sign && (a->id || a->key || a->out || a->pass_source ||
 			 a->c.pin_source || a->c.force))
-		return ca_usage_error(usage_line,
-				      "--id, --key, --out, --pass-source, "
-				      "--pin-source and --force are for 'sign'");
+		return ca_usage_error(
+		    usage_line, "--id, --key, --out, --pass-source, "
+				"--pin-source and --force are for 'sign'");
 	if (!is_verify && a->quorum)
 		return ca_usage_error(usage_line, "--quorum is for 'verify'");
 	if (!is_verify && a->n_sigs > 0)
@@ -418,13 +452,13 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return ca_usage_error(usage_line, "missing subcommand");
 	/* Only --help and --version come before a subcommand. */
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "--version") == 0)
-		return ca_common_option(strcmp(argv[1], "--help") == 0
-						? CA_OPT_HELP
-						: CA_OPT_VERSION,
-					NULL, &a.c, usage) < 0
-			       ? 0
-			       : 2;
+	if (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "--version") == 0) {
+		(void)ca_common_option(argv[1][2] == 'h' ? CA_OPT_HELP
+							 : CA_OPT_VERSION,
+				       NULL, &a.c, usage);
+		return 0;
+	}
 	a.cmd = argv[1];
 	if (strcmp(a.cmd, "show") != 0 && strcmp(a.cmd, "sign") != 0 &&
 	    strcmp(a.cmd, "verify") != 0)

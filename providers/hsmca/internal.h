@@ -11,8 +11,8 @@
 #include "token.h"
 
 #define CA_KEY_MAGIC 0x6873636bu /* "hsck": sanity check on references */
-#define CA_ID_MAX 64             /* longest CKA_ID we handle */
-#define CA_LABEL_MAX 256         /* longest CKA_LABEL we handle */
+#define CA_ID_MAX    64		 /* longest CKA_ID we handle */
+#define CA_LABEL_MAX 256	 /* longest CKA_LABEL we handle */
 
 struct ca_token {
 	atomic_int refs;
@@ -35,7 +35,8 @@ struct ca_key {
 	unsigned int magic;
 	atomic_int refs;
 	ca_token *tok;
-	CK_OBJECT_HANDLE priv;
+	CK_OBJECT_HANDLE priv;   /* the public-key object when public_only */
+	int public_only;         /* found by ca_token_find_public: cannot sign */
 	enum ca_keytype type;
 	int bits;
 	int curve_nid;

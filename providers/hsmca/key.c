@@ -13,7 +13,7 @@
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
 
-#define ED25519_PUB_LEN 32
+#define ED25519_PUB_LEN	    32
 #define DER_PRINTABLESTRING 0x13
 
 /* --- the public half ------------------------------------------------- */
@@ -33,7 +33,8 @@ static int rsa_public(const unsigned char *n, size_t nlen,
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) != 1 ||
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) != 1 ||
 	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (pc = EVP_PKEY_CTX_new_from_name(ca_p11_libctx(), "RSA", NULL)) == NULL ||
+	    (pc = EVP_PKEY_CTX_new_from_name(ca_p11_libctx(), "RSA", NULL)) ==
+		NULL ||
 	    EVP_PKEY_fromdata_init(pc) != 1 ||
 	    EVP_PKEY_fromdata(pc, out, EVP_PKEY_PUBLIC_KEY, params) != 1)
 		rc = ca_err(CA_EIO, "the token's RSA public key is not valid");
@@ -52,16 +53,18 @@ static int ec_public(int nid, const unsigned char *pt, size_t ptlen,
 	EVP_PKEY_CTX *pc = NULL;
 	int rc = CA_OK;
 
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-						     (char *)OBJ_nid2sn(nid), 0);
+	params[0] = OSSL_PARAM_construct_utf8_string(
+	    OSSL_PKEY_PARAM_GROUP_NAME, (char *)OBJ_nid2sn(nid), 0);
 	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
 						      (void *)pt, ptlen);
 	params[2] = OSSL_PARAM_construct_end();
 	pc = EVP_PKEY_CTX_new_from_name(ca_p11_libctx(), "EC", NULL);
 	if (pc == NULL || EVP_PKEY_fromdata_init(pc) != 1 ||
 	    EVP_PKEY_fromdata(pc, out, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		rc = ca_err(CA_EIO, "the token's EC public key is not a valid "
-				    "point on %s", OBJ_nid2sn(nid));
+		rc = ca_err(CA_EIO,
+			    "the token's EC public key is not a valid "
+			    "point on %s",
+			    OBJ_nid2sn(nid));
 	EVP_PKEY_CTX_free(pc);
 	return rc;
 }
@@ -77,8 +80,7 @@ static int curve_nid(const unsigned char *der, size_t len)
 	if (len == 14 && der[0] == DER_PRINTABLESTRING && der[1] == 12 &&
 	    memcmp(der + 2, "edwards25519", 12) == 0)
 		return NID_ED25519;
-	if (d2i_ASN1_OBJECT(&obj, &p, (long)len) != NULL &&
-	    p == der + len)
+	if (d2i_ASN1_OBJECT(&obj, &p, (long)len) != NULL && p == der + len)
 		nid = OBJ_obj2nid(obj);
 	ASN1_OBJECT_free(obj);
 	return nid;
@@ -93,8 +95,8 @@ static int unwrap_point(const unsigned char *der, size_t len, size_t want,
 		*pt = der + 2;
 		return CA_OK;
 	}
-	if (want >= 128 && len == want + 3 && der[0] == 0x04 && der[1] == 0x81 &&
-	    der[2] == want) {
+	if (want >= 128 && len == want + 3 && der[0] == 0x04 &&
+	    der[1] == 0x81 && der[2] == want) {
 		*pt = der + 3;
 		return CA_OK;
 	}
@@ -131,16 +133,17 @@ static int point_public(CK_KEY_TYPE kt, const unsigned char *params,
 	int rc;
 
 	if (want == 0 || (kt == CKK_EC_EDWARDS) != (nid == NID_ED25519)) {
-		rc = ca_err(CA_EPOLICY, "unsupported key type: %s curve %s (P-256, "
-					"P-384, P-521 and Ed25519 only)",
+		rc = ca_err(CA_EPOLICY,
+			    "unsupported key type: %s curve %s (P-256, "
+			    "P-384, P-521 and Ed25519 only)",
 			    kt == CKK_EC ? "EC" : "Edwards",
 			    nid != NID_undef ? OBJ_nid2sn(nid) : "unknown");
 		goto out;
 	}
 	GUARD(unwrap_point(der, dlen, want, &pt));
 	if (nid == NID_ED25519) {
-		*out = EVP_PKEY_new_raw_public_key_ex(ca_p11_libctx(), "ED25519",
-						      NULL, pt, want);
+		*out = EVP_PKEY_new_raw_public_key_ex(
+		    ca_p11_libctx(), "ED25519", NULL, pt, want);
 		if (*out == NULL)
 			rc = ca_err(CA_EIO, "the token's Ed25519 public key is "
 					    "not valid");
@@ -164,16 +167,21 @@ static int cert_public(ca_token *tok, CK_SESSION_HANDLE s,
 	GUARD(ca_token_attr(tok, s, cert, CKA_VALUE, &der, &len));
 	p = der;
 	x = d2i_X509(NULL, &p, (long)len);
-	if (x == NULL || (n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki)) <= 0) {
-		rc = ca_err(CA_EIO, "the certificate next to the key on token "
-				    "'%s' cannot be parsed", tok->label);
+	if (x == NULL ||
+	    (n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki)) <= 0) {
+		rc = ca_err(CA_EIO,
+			    "the certificate next to the key on token "
+			    "'%s' cannot be parsed",
+			    tok->label);
 		goto out;
 	}
 	p = spki;
 	*out = d2i_PUBKEY_ex(NULL, &p, n, ca_p11_libctx(), NULL);
 	if (*out == NULL)
-		rc = ca_err(CA_EIO, "the certificate next to the key on token "
-				    "'%s' has an unusable public key", tok->label);
+		rc = ca_err(CA_EIO,
+			    "the certificate next to the key on token "
+			    "'%s' has an unusable public key",
+			    tok->label);
 out:
 	OPENSSL_free(spki);
 	X509_free(x);
@@ -214,8 +222,10 @@ static int load_rsa(ca_token *tok, CK_SESSION_HANDLE s, ca_key *key)
 	if (ca_token_attr(tok, s, obj, CKA_MODULUS, &n, &nlen) < 0) {
 		GUARD(companion(tok, s, CKO_PUBLIC_KEY, key, &obj, &found));
 		if (!found) {
-			rc = ca_err(CA_EIO, "cannot read the public key of '%s' "
-					    "on token '%s'", key->label, tok->label);
+			rc = ca_err(CA_EIO,
+				    "cannot read the public key of '%s' "
+				    "on token '%s'",
+				    key->label, tok->label);
 			goto out;
 		}
 		GUARD(ca_token_attr(tok, s, obj, CKA_MODULUS, &n, &nlen));
@@ -226,8 +236,10 @@ static int load_rsa(ca_token *tok, CK_SESSION_HANDLE s, ca_key *key)
 	key->bits = EVP_PKEY_get_bits(key->pub);
 	key->curve_nid = NID_undef;
 	if (key->bits < 2048 || key->bits > 4096)
-		rc = ca_err(CA_EPOLICY, "unsupported key type: RSA %d bits "
-					"(2048 to 4096 only)", key->bits);
+		rc = ca_err(CA_EPOLICY,
+			    "unsupported key type: RSA %d bits "
+			    "(2048 to 4096 only)",
+			    key->bits);
 out:
 	free(n);
 	free(e);
@@ -244,14 +256,16 @@ static int load_point(ca_token *tok, CK_SESSION_HANDLE s, CK_KEY_TYPE kt,
 
 	GUARD(companion(tok, s, CKO_PUBLIC_KEY, key, &obj, &found));
 	if (found) {
-		GUARD(ca_token_attr(tok, s, obj, CKA_EC_PARAMS, &params, &plen));
+		GUARD(
+		    ca_token_attr(tok, s, obj, CKA_EC_PARAMS, &params, &plen));
 		GUARD(ca_token_attr(tok, s, obj, CKA_EC_POINT, &pt, &ptlen));
 		GUARD(point_public(kt, params, plen, pt, ptlen, &key->pub));
 	} else {
 		GUARD(companion(tok, s, CKO_CERTIFICATE, key, &obj, &found));
 		if (!found) {
-			rc = ca_err(CA_EIO, "key '%s' on token '%s' has no public "
-					    "key or certificate object with its id",
+			rc = ca_err(CA_EIO,
+				    "key '%s' on token '%s' has no public "
+				    "key or certificate object with its id",
 				    key->label, tok->label);
 			goto out;
 		}
@@ -263,15 +277,17 @@ static int load_point(ca_token *tok, CK_SESSION_HANDLE s, CK_KEY_TYPE kt,
 	if (kt == CKK_EC) {
 		char group[64];
 
-		if (EVP_PKEY_get_utf8_string_param(key->pub,
-						   OSSL_PKEY_PARAM_GROUP_NAME,
-						   group, sizeof(group), NULL) == 1)
+		if (EVP_PKEY_get_utf8_string_param(
+			key->pub, OSSL_PKEY_PARAM_GROUP_NAME, group,
+			sizeof(group), NULL) == 1)
 			key->curve_nid = OBJ_sn2nid(group);
 	}
 	if ((kt == CKK_EC && point_len(key->curve_nid) == 0) ||
 	    (kt == CKK_EC_EDWARDS && !EVP_PKEY_is_a(key->pub, "ED25519")))
-		rc = ca_err(CA_EPOLICY, "unsupported key type: the certificate "
-					"of '%s' has another key type", key->label);
+		rc = ca_err(CA_EPOLICY,
+			    "unsupported key type: the certificate "
+			    "of '%s' has another key type",
+			    key->label);
 out:
 	free(params);
 	free(pt);
@@ -302,9 +318,10 @@ static int load_names(ca_token *tok, CK_SESSION_HANDLE s, ca_key *key)
 	v = NULL;
 	GUARD(ca_token_attr(tok, s, key->priv, CKA_ID, &v, &len));
 	if (len > CA_ID_MAX) {
-		rc = ca_err(CA_EIO, "key '%s' on token '%s' has an id longer "
-				    "than %d bytes", key->label, tok->label,
-			    CA_ID_MAX);
+		rc = ca_err(CA_EIO,
+			    "key '%s' on token '%s' has an id longer "
+			    "than %d bytes",
+			    key->label, tok->label, CA_ID_MAX);
 		goto out;
 	}
 	memcpy(key->id, v, len);
@@ -345,7 +362,8 @@ int ca_key_load(ca_token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE priv,
 
 	*out = NULL;
 	if (ca_p11_libctx() == NULL) {
-		rc = ca_err(CA_EIO, "cannot set up the OpenSSL default provider");
+		rc = ca_err(CA_EIO,
+			    "cannot set up the OpenSSL default provider");
 		goto out;
 	}
 	key = calloc(1, sizeof(*key));
@@ -370,8 +388,9 @@ int ca_key_load(ca_token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE priv,
 	} else if (kt == CKK_EC || kt == CKK_EC_EDWARDS) {
 		GUARD(load_point(tok, s, kt, key));
 	} else {
-		rc = ca_err(CA_EPOLICY, "unsupported key type 0x%lx of '%s' on "
-					"token '%s' (RSA, EC and Ed25519 only)",
+		rc = ca_err(CA_EPOLICY,
+			    "unsupported key type 0x%lx of '%s' on "
+			    "token '%s' (RSA, EC and Ed25519 only)",
 			    (unsigned long)kt, key->label, tok->label);
 		goto out;
 	}
@@ -392,9 +411,10 @@ static void object_text(P11KitUri *uri, char *buf, size_t len)
 	CK_ATTRIBUTE *attrs = p11_kit_uri_get_attributes(uri, &n);
 
 	snprintf(buf, len, "pkcs11:");
-	if (obj != NULL && p11_kit_uri_set_attributes(obj, attrs, n) ==
-				   P11_KIT_URI_OK &&
-	    p11_kit_uri_format(obj, P11_KIT_URI_FOR_OBJECT, &s) == P11_KIT_URI_OK)
+	if (obj != NULL &&
+	    p11_kit_uri_set_attributes(obj, attrs, n) == P11_KIT_URI_OK &&
+	    p11_kit_uri_format(obj, P11_KIT_URI_FOR_OBJECT, &s) ==
+		P11_KIT_URI_OK)
 		snprintf(buf, len, "%s", s);
 	free(s);
 	if (obj != NULL)
@@ -439,14 +459,52 @@ int ca_token_find_key(ca_token *tok, P11KitUri *uri, ca_key **out)
 	GUARD(ca_token_find(tok, s, tmpl, ntmpl, found, 2, &n));
 	if (n != 1) {
 		object_text(uri, what, sizeof(what));
-		rc = ca_err(CA_EIO, "%s private key matches '%s' on token '%s'%s",
+		rc = ca_err(CA_EIO,
+			    "%s private key matches '%s' on token '%s'%s",
 			    n == 0 ? "no" : "more than one", what, tok->label,
-			    n == 0 && ca_token_logged_in(tok) == 0 ?
-				    " (not logged in: private keys are hidden)" :
-				    "");
+			    n == 0 && ca_token_logged_in(tok) == 0
+				? " (not logged in: private keys are hidden)"
+				: "");
 		goto out;
 	}
 	GUARD(ca_key_load(tok, s, found[0], out));
+out:
+	if (have)
+		ca_token_release(tok, s, 0);
+	return rc;
+}
+
+int ca_token_find_public(ca_token *tok, P11KitUri *uri, ca_key **out)
+{
+	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	CK_ATTRIBUTE tmpl[3];
+	CK_OBJECT_HANDLE found[2];
+	CK_SESSION_HANDLE s = 0;
+	CK_ULONG ntmpl = 0, n = 0;
+	CK_ATTRIBUTE *a;
+	char what[256];
+	int have = 0, rc;
+
+	*out = NULL;
+	/* The key's public half: same label/id, whatever type= says. */
+	tmpl[ntmpl++] = (CK_ATTRIBUTE){CKA_CLASS, &cls, sizeof(cls)};
+	if ((a = p11_kit_uri_get_attribute(uri, CKA_LABEL)) != NULL)
+		tmpl[ntmpl++] = *a;
+	if ((a = p11_kit_uri_get_attribute(uri, CKA_ID)) != NULL)
+		tmpl[ntmpl++] = *a;
+	GUARD(ca_token_session(tok, &s));
+	have = 1;
+	GUARD(ca_token_find(tok, s, tmpl, ntmpl, found, 2, &n));
+	if (n != 1) {
+		object_text(uri, what, sizeof(what));
+		rc = ca_err(CA_EIO, "%s public key matches '%s' on token '%s'",
+			    n == 0 ? "no" : "more than one", what, tok->label);
+		goto out;
+	}
+	/* Label, id and key material all read the same from the public
+	 * object; signing with it is refused. */
+	GUARD(ca_key_load(tok, s, found[0], out));
+	(*out)->public_only = 1;
 out:
 	if (have)
 		ca_token_release(tok, s, 0);
@@ -534,6 +592,9 @@ int ca_key_sign(ca_key *key, CK_MECHANISM_TYPE mech, void *param,
 	CK_RV rv;
 	int rc;
 
+	if (key->public_only)
+		return ca_err(CA_EIO, "key '%s' was opened as a public key: it "
+				      "cannot sign", key->label);
 	GUARD(ca_token_session(key->tok, &s));
 	rv = fl->C_SignInit(s, &m, key->priv);
 	if (rv == CKR_OK)
@@ -542,10 +603,13 @@ int ca_key_sign(ca_key *key, CK_MECHANISM_TYPE mech, void *param,
 	 * active (CKR_BUFFER_TOO_SMALL): do not reuse that session. */
 	ca_token_release(key->tok, s, rv != CKR_OK);
 	if (rv == CKR_USER_NOT_LOGGED_IN)
-		rc = ca_err(CA_EIO, "token '%s' is not logged in: key '%s' needs "
-				    "the PIN", key->tok->label, key->label);
+		rc = ca_err(CA_EIO,
+			    "token '%s' is not logged in: key '%s' needs "
+			    "the PIN",
+			    key->tok->label, key->label);
 	else if (rv != CKR_OK)
-		rc = ca_err(CA_EIO, "signing with key '%s' on token '%s' failed: %s",
+		rc = ca_err(CA_EIO,
+			    "signing with key '%s' on token '%s' failed: %s",
 			    key->label, key->tok->label, p11_kit_strerror(rv));
 	else
 		*siglen = (size_t)len;

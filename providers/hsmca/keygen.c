@@ -9,8 +9,8 @@
 #define ID_RANDOM_LEN 16
 
 /* CKA_EC_PARAMS: DER namedCurve OIDs (RFC 5480 2.1.1.1, RFC 8410 3). */
-static const unsigned char oid_p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
-					 0x3d, 0x03, 0x01, 0x07};
+static const unsigned char oid_p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+					 0xce, 0x3d, 0x03, 0x01, 0x07};
 static const unsigned char oid_p384[] = {0x06, 0x05, 0x2b, 0x81,
 					 0x04, 0x00, 0x22};
 static const unsigned char oid_p521[] = {0x06, 0x05, 0x2b, 0x81,
@@ -41,12 +41,16 @@ static int refuse_existing(ca_token *tok, CK_SESSION_HANDLE s,
 	if (n == 0)
 		goto out;
 	if (type == CKA_LABEL) {
-		rc = ca_err(CA_EPOLICY, "an object labelled '%s' already exists on "
-					"token '%s'", (const char *)v, tok->label);
+		rc = ca_err(CA_EPOLICY,
+			    "an object labelled '%s' already exists on "
+			    "token '%s'",
+			    (const char *)v, tok->label);
 	} else {
 		hex(v, len, shown, sizeof(shown));
-		rc = ca_err(CA_EPOLICY, "an object with id %s already exists on "
-					"token '%s'", shown, tok->label);
+		rc = ca_err(CA_EPOLICY,
+			    "an object with id %s already exists on "
+			    "token '%s'",
+			    shown, tok->label);
 	}
 out:
 	return rc;
@@ -59,14 +63,18 @@ static int check_args(ca_token *tok, const struct ca_keyspec *spec,
 
 	if (strcmp(ca_keyspec_name(spec), "unknown") == 0)
 		rc = ca_err(CA_EUSAGE, "unknown key type");
-	else if (label == NULL || label[0] == '\0' || strlen(label) > CA_LABEL_MAX)
+	else if (label == NULL || label[0] == '\0' ||
+		 strlen(label) > CA_LABEL_MAX)
 		rc = ca_err(CA_EUSAGE, "a key label of 1 to %d bytes is needed",
 			    CA_LABEL_MAX);
 	else if (id_len > CA_ID_MAX)
-		rc = ca_err(CA_EUSAGE, "a key id is at most %d bytes", CA_ID_MAX);
+		rc = ca_err(CA_EUSAGE, "a key id is at most %d bytes",
+			    CA_ID_MAX);
 	else if (ca_token_logged_in(tok) != 1)
-		rc = ca_err(CA_EIO, "token '%s' is not logged in: generating a "
-				    "key needs the PIN", tok->label);
+		rc = ca_err(CA_EIO,
+			    "token '%s' is not logged in: generating a "
+			    "key needs the PIN",
+			    tok->label);
 	return rc;
 }
 
@@ -98,27 +106,27 @@ static int generate(ca_token *tok, CK_SESSION_HANDLE s,
 	CK_ULONG bits = (CK_ULONG)spec->bits;
 	CK_MECHANISM m = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
 	CK_ATTRIBUTE pubt[9] = {
-		{CKA_TOKEN, &yes, sizeof(yes)},
-		{CKA_PRIVATE, &no, sizeof(no)},
-		{CKA_VERIFY, &yes, sizeof(yes)},
-		{CKA_ENCRYPT, &no, sizeof(no)},
-		{CKA_WRAP, &no, sizeof(no)},
-		{CKA_LABEL, (void *)label, strlen(label)},
-		{CKA_ID, (void *)id, id_len},
-		{CKA_MODULUS_BITS, &bits, sizeof(bits)},
-		{CKA_PUBLIC_EXPONENT, (void *)rsa_e, sizeof(rsa_e)},
+	    {CKA_TOKEN, &yes, sizeof(yes)},
+	    {CKA_PRIVATE, &no, sizeof(no)},
+	    {CKA_VERIFY, &yes, sizeof(yes)},
+	    {CKA_ENCRYPT, &no, sizeof(no)},
+	    {CKA_WRAP, &no, sizeof(no)},
+	    {CKA_LABEL, (void *)label, strlen(label)},
+	    {CKA_ID, (void *)id, id_len},
+	    {CKA_MODULUS_BITS, &bits, sizeof(bits)},
+	    {CKA_PUBLIC_EXPONENT, (void *)rsa_e, sizeof(rsa_e)},
 	};
 	CK_ATTRIBUTE privt[] = {
-		{CKA_TOKEN, &yes, sizeof(yes)},
-		{CKA_PRIVATE, &yes, sizeof(yes)},
-		{CKA_SENSITIVE, &yes, sizeof(yes)},
-		{CKA_EXTRACTABLE, &no, sizeof(no)},
-		{CKA_SIGN, &yes, sizeof(yes)},
-		{CKA_DECRYPT, &no, sizeof(no)},
-		{CKA_UNWRAP, &no, sizeof(no)},
-		{CKA_DERIVE, &no, sizeof(no)},
-		{CKA_LABEL, (void *)label, strlen(label)},
-		{CKA_ID, (void *)id, id_len},
+	    {CKA_TOKEN, &yes, sizeof(yes)},
+	    {CKA_PRIVATE, &yes, sizeof(yes)},
+	    {CKA_SENSITIVE, &yes, sizeof(yes)},
+	    {CKA_EXTRACTABLE, &no, sizeof(no)},
+	    {CKA_SIGN, &yes, sizeof(yes)},
+	    {CKA_DECRYPT, &no, sizeof(no)},
+	    {CKA_UNWRAP, &no, sizeof(no)},
+	    {CKA_DERIVE, &no, sizeof(no)},
+	    {CKA_LABEL, (void *)label, strlen(label)},
+	    {CKA_ID, (void *)id, id_len},
 	};
 	CK_ULONG npub = 9;
 	CK_RV rv;
@@ -127,8 +135,9 @@ static int generate(ca_token *tok, CK_SESSION_HANDLE s,
 		const void *p;
 		size_t len;
 
-		m.mechanism = spec->type == CA_KT_EC ? CKM_EC_KEY_PAIR_GEN :
-						       CKM_EC_EDWARDS_KEY_PAIR_GEN;
+		m.mechanism = spec->type == CA_KT_EC
+				  ? CKM_EC_KEY_PAIR_GEN
+				  : CKM_EC_EDWARDS_KEY_PAIR_GEN;
 		curve_params(spec, &p, &len);
 		pubt[7] = (CK_ATTRIBUTE){CKA_EC_PARAMS, (void *)p, len};
 		npub = 8;
@@ -137,9 +146,9 @@ static int generate(ca_token *tok, CK_SESSION_HANDLE s,
 					sizeof(privt) / sizeof(privt[0]), pub,
 					priv);
 	if (rv != CKR_OK)
-		return ca_err(CA_EIO, "cannot generate a %s key on token '%s': %s",
-			      ca_keyspec_name(spec), tok->label,
-			      p11_kit_strerror(rv));
+		return ca_err(
+		    CA_EIO, "cannot generate a %s key on token '%s': %s",
+		    ca_keyspec_name(spec), tok->label, p11_kit_strerror(rv));
 	return CA_OK;
 }
 
@@ -148,7 +157,8 @@ static int check_key(const ca_key *key, const struct ca_keyspec *spec)
 {
 	if (key->type != spec->type || key->bits != spec->bits ||
 	    (spec->type == CA_KT_EC && key->curve_nid != spec->curve_nid))
-		return ca_err(CA_EIO, "the token generated a key that is not %s",
+		return ca_err(CA_EIO,
+			      "the token generated a key that is not %s",
 			      ca_keyspec_name(spec));
 	return CA_OK;
 }

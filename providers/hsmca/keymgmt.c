@@ -1,9 +1,18 @@
 /* KEYMGMT for token keys (provider-keymgmt(7)): LOAD of a STORE reference,
  * public parameters, public-only EXPORT and MATCH. There is deliberately no
- * NEW/IMPORT: with IMPORT, OpenSSL would move other providers' keys into
- * ours to verify them, and our SIGNATURE cannot verify. */
-#include "prov.h"
+ * IMPORT and no GEN: with IMPORT, OpenSSL would move other providers' keys
+ * into ours to verify them, and our SIGNATURE cannot verify.
+ *
+ * Provider order: OpenSSL 3.0 answers a fetch without a property query
+ * with the first provider's implementation. With hsmca loaded before
+ * default, EVP_PKEY_CTX_new_from_name(ctx, "EC", NULL) gets this KEYMGMT,
+ * so software key generation or EVP_PKEY_fromdata by name in the same
+ * library context fails (openssl genpkey / req -newkey). Everything done
+ * with a token key works in both orders; programs that also make software
+ * keys load default first (the example openssl-hsmca.cnf does) or fetch
+ * with "?provider=default". */
 #include "internal.h"
+#include "prov.h"
 
 #include <string.h>
 
@@ -37,22 +46,42 @@ static void *ed25519_load(const void *ref, size_t ref_sz)
 	return load(ref, ref_sz, CA_KT_ED25519);
 }
 
+/* NEW hands out an inert placeholder that nothing can be imported into
+ * (there is no IMPORT). Without NEW, EVP_PKEY_eq(software key, token key)
+ * first tries to move the software key here and leaves a bogus "malloc
+ * failure" on the error queue even when it then succeeds the other way. */
+static ca_key placeholder;
+
+static void *km_new(void *provctx)
+{
+	(void)provctx;
+	return &placeholder;
+}
+
+static int is_key(const void *keydata)
+{
+	const ca_key *key = keydata;
+
+	return key != NULL && key->magic == CA_KEY_MAGIC;
+}
+
 static void km_free(void *keydata)
 {
-	ca_key_free(keydata);
+	if (is_key(keydata))
+		ca_key_free(keydata);
 }
 
 /* A token key has both halves (the private one stays on the token). */
 static int has(const void *keydata, int selection)
 {
 	(void)selection;
-	return keydata != NULL;
+	return is_key(keydata);
 }
 
 static void *dup(const void *keydata, int selection)
 {
 	(void)selection;
-	return keydata != NULL ? ca_key_ref((ca_key *)keydata) : NULL;
+	return is_key(keydata) ? ca_key_ref((ca_key *)keydata) : NULL;
 }
 
 static int set_utf8(OSSL_PARAM params[], const char *name, const char *v)
@@ -68,7 +97,7 @@ static int get_params(void *keydata, OSSL_PARAM params[])
 {
 	ca_key *key = keydata;
 
-	if (key == NULL)
+	if (!is_key(key))
 		return 0;
 	if (!set_utf8(params, CA_PKEY_PARAM_URI, key->uri) ||
 	    !set_utf8(params, CA_PKEY_PARAM_TOKEN_LABEL, key->tok->label) ||
@@ -79,35 +108,35 @@ static int get_params(void *keydata, OSSL_PARAM params[])
 
 #define COMMON_GETTABLE                                                        \
 	OSSL_PARAM_int(OSSL_PKEY_PARAM_BITS, NULL),                            \
-	OSSL_PARAM_int(OSSL_PKEY_PARAM_SECURITY_BITS, NULL),               \
-	OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, NULL),                    \
-	OSSL_PARAM_utf8_string(CA_PKEY_PARAM_URI, NULL, 0),                \
-	OSSL_PARAM_utf8_string(CA_PKEY_PARAM_TOKEN_LABEL, NULL, 0),        \
-	OSSL_PARAM_utf8_string(CA_PKEY_PARAM_TOKEN_SERIAL, NULL, 0)
+	    OSSL_PARAM_int(OSSL_PKEY_PARAM_SECURITY_BITS, NULL),               \
+	    OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, NULL),                    \
+	    OSSL_PARAM_utf8_string(CA_PKEY_PARAM_URI, NULL, 0),                \
+	    OSSL_PARAM_utf8_string(CA_PKEY_PARAM_TOKEN_LABEL, NULL, 0),        \
+	    OSSL_PARAM_utf8_string(CA_PKEY_PARAM_TOKEN_SERIAL, NULL, 0)
 
 static const OSSL_PARAM rsa_gettable[] = {
-	COMMON_GETTABLE,
-	OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL, 0),
-	OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_N, NULL, 0),
-	OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_E, NULL, 0),
-	OSSL_PARAM_END,
+    COMMON_GETTABLE,
+    OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL, 0),
+    OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_N, NULL, 0),
+    OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_E, NULL, 0),
+    OSSL_PARAM_END,
 };
 
 static const OSSL_PARAM ec_gettable[] = {
-	COMMON_GETTABLE,
-	OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL, 0),
-	OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
-	OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
-	OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
-	OSSL_PARAM_END,
+    COMMON_GETTABLE,
+    OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL, 0),
+    OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
+    OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
+    OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
+    OSSL_PARAM_END,
 };
 
 static const OSSL_PARAM ed_gettable[] = {
-	COMMON_GETTABLE,
-	OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_MANDATORY_DIGEST, NULL, 0),
-	OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
-	OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
-	OSSL_PARAM_END,
+    COMMON_GETTABLE,
+    OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_MANDATORY_DIGEST, NULL, 0),
+    OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
+    OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
+    OSSL_PARAM_END,
 };
 
 static const OSSL_PARAM *rsa_gettable_params(void *provctx)
@@ -136,7 +165,7 @@ static int export(void *keydata, int selection, OSSL_CALLBACK *cb, void *cbarg)
 	OSSL_PARAM *params = NULL;
 	int ok;
 
-	if (key == NULL || (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0)
+	if (!is_key(key) || (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0)
 		return 0;
 	if (EVP_PKEY_todata(key->pub, EVP_PKEY_PUBLIC_KEY, &params) != 1)
 		return 0;
@@ -146,25 +175,26 @@ static int export(void *keydata, int selection, OSSL_CALLBACK *cb, void *cbarg)
 }
 
 static const OSSL_PARAM rsa_export[] = {
-	OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_N, NULL, 0),
-	OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_E, NULL, 0),
-	OSSL_PARAM_END,
+    OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_N, NULL, 0),
+    OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_E, NULL, 0),
+    OSSL_PARAM_END,
 };
 
 static const OSSL_PARAM ec_export[] = {
-	OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
-	OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
-	OSSL_PARAM_END,
+    OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
+    OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
+    OSSL_PARAM_END,
 };
 
 static const OSSL_PARAM ed_export[] = {
-	OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
-	OSSL_PARAM_END,
+    OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
+    OSSL_PARAM_END,
 };
 
 static const OSSL_PARAM *rsa_export_types(int selection)
 {
-	return (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) ? NULL : rsa_export;
+	return (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) ? NULL
+							     : rsa_export;
 }
 
 static const OSSL_PARAM *ec_export_types(int selection)
@@ -181,7 +211,7 @@ static int match(const void *k1, const void *k2, int selection)
 {
 	const ca_key *a = k1, *b = k2;
 
-	if (a == NULL || b == NULL || a->type != b->type)
+	if (!is_key(a) || !is_key(b) || a->type != b->type)
 		return 0;
 	if ((selection & OSSL_KEYMGMT_SELECT_KEYPAIR) != 0)
 		return a->spki_len == b->spki_len &&
@@ -206,20 +236,24 @@ static const char *ed25519_operation_name(int op)
 	return op == OSSL_OP_SIGNATURE ? "ED25519" : NULL;
 }
 
-#define FN(id, f) {OSSL_FUNC_KEYMGMT_##id, (void (*)(void))(f)}
+#define FN(id, f)                                                              \
+	{                                                                      \
+		OSSL_FUNC_KEYMGMT_##id, (void (*)(void))(f)                    \
+	}
 #define KEYMGMT(pfx)                                                           \
 	const OSSL_DISPATCH ca_##pfx##_keymgmt[] = {                           \
-		FN(LOAD, pfx##_load),                                       \
-		FN(FREE, km_free),                                             \
-		FN(HAS, has),                                                  \
-		FN(DUP, dup),                                                  \
-		FN(GET_PARAMS, get_params),                                    \
-		FN(GETTABLE_PARAMS, pfx##_gettable_params),                        \
-		FN(EXPORT, export),                                            \
-		FN(EXPORT_TYPES, pfx##_export_types),                       \
-		FN(MATCH, match),                                              \
-		FN(QUERY_OPERATION_NAME, pfx##_operation_name),                  \
-		{0, NULL},                                                     \
+	    FN(NEW, km_new),                                                   \
+	    FN(LOAD, pfx##_load),                                              \
+	    FN(FREE, km_free),                                                 \
+	    FN(HAS, has),                                                      \
+	    FN(DUP, dup),                                                      \
+	    FN(GET_PARAMS, get_params),                                        \
+	    FN(GETTABLE_PARAMS, pfx##_gettable_params),                        \
+	    FN(EXPORT, export),                                                \
+	    FN(EXPORT_TYPES, pfx##_export_types),                              \
+	    FN(MATCH, match),                                                  \
+	    FN(QUERY_OPERATION_NAME, pfx##_operation_name),                    \
+	    {0, NULL},                                                         \
 	}
 
 KEYMGMT(rsa);

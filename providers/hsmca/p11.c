@@ -20,13 +20,13 @@ struct module {
 /* g_lock guards modules, tokens and settings; g_ctx_lock the libctx. */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t g_ctx_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct module *g_modules;        /* loaded by path */
+static struct module *g_modules;	/* loaded by path */
 static CK_FUNCTION_LIST **g_registered; /* p11-kit registry */
 static CK_FUNCTION_LIST *g_search[MAX_MODULES + 1];
 static char *g_module_path;
 static atomic_int g_allow_pin_value;
 static int g_atexit_done; /* handler registered */
-static int g_exiting;     /* handler ran: no PKCS#11 any more */
+static int g_exiting;	  /* handler ran: no PKCS#11 any more */
 
 static OSSL_LIB_CTX *g_libctx;
 static OSSL_PROVIDER *g_default;
@@ -120,7 +120,8 @@ static int module_by_path(const char *path, CK_FUNCTION_LIST **out)
 	}
 	rv = p11_kit_module_initialize(fl);
 	if (rv != CKR_OK) {
-		rc = ca_err(CA_EIO, "cannot load PKCS#11 module %s: C_Initialize: %s",
+		rc = ca_err(CA_EIO,
+			    "cannot load PKCS#11 module %s: C_Initialize: %s",
 			    path, p11_kit_strerror(rv));
 		p11_kit_module_release(fl);
 		goto out;
@@ -150,9 +151,11 @@ static int registry(void)
 	p11_kit_be_quiet();
 	g_registered = p11_kit_modules_load_and_initialize(0);
 	if (g_registered == NULL)
-		return ca_err(CA_EIO, "cannot load the PKCS#11 modules registered "
-				      "with p11-kit: %s",
-			      p11_kit_message() ? p11_kit_message() : "unknown");
+		return ca_err(CA_EIO,
+			      "cannot load the PKCS#11 modules registered "
+			      "with p11-kit: %s",
+			      p11_kit_message() ? p11_kit_message()
+						: "unknown");
 	module_ready();
 	return CA_OK;
 }

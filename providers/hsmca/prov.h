@@ -11,9 +11,9 @@
 #include "token.h"
 
 /* Reason codes of the errors we raise (see provider.c reason strings). */
-#define CA_R_TOKEN 1  /* CA_EIO */
-#define CA_R_USAGE 2  /* CA_EUSAGE */
-#define CA_R_POLICY 3 /* CA_EPOLICY */
+#define CA_R_TOKEN	   1 /* CA_EIO */
+#define CA_R_USAGE	   2 /* CA_EUSAGE */
+#define CA_R_POLICY	   3 /* CA_EPOLICY */
 #define CA_R_NOT_SUPPORTED 4
 
 struct ca_prov {

@@ -1,7 +1,7 @@
 /* The hsmca provider: initialisation, configuration, algorithm tables and
  * error reporting (OpenSSL 3.0 provider(7), provider-base(7)). */
-#include "prov.h"
 #include "internal.h"
+#include "prov.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -16,34 +16,34 @@
 #define PROPS "provider=hsmca"
 
 static const OSSL_ALGORITHM keymgmt_algs[] = {
-	{"RSA:rsaEncryption", PROPS, ca_rsa_keymgmt, "RSA key on a PKCS#11 token"},
-	{"EC:id-ecPublicKey", PROPS, ca_ec_keymgmt, "EC key on a PKCS#11 token"},
-	{"ED25519", PROPS, ca_ed25519_keymgmt, "Ed25519 key on a PKCS#11 token"},
-	{NULL, NULL, NULL, NULL},
+    {"RSA:rsaEncryption", PROPS, ca_rsa_keymgmt, "RSA key on a PKCS#11 token"},
+    {"EC:id-ecPublicKey", PROPS, ca_ec_keymgmt, "EC key on a PKCS#11 token"},
+    {"ED25519", PROPS, ca_ed25519_keymgmt, "Ed25519 key on a PKCS#11 token"},
+    {NULL, NULL, NULL, NULL},
 };
 
 static const OSSL_ALGORITHM signature_algs[] = {
-	{"RSA:rsaEncryption", PROPS, ca_rsa_signature, "RSA signing on a token"},
-	{"ECDSA", PROPS, ca_ecdsa_signature, "ECDSA signing on a token"},
-	{"ED25519", PROPS, ca_ed25519_signature, "Ed25519 signing on a token"},
-	{NULL, NULL, NULL, NULL},
+    {"RSA:rsaEncryption", PROPS, ca_rsa_signature, "RSA signing on a token"},
+    {"ECDSA", PROPS, ca_ecdsa_signature, "ECDSA signing on a token"},
+    {"ED25519", PROPS, ca_ed25519_signature, "Ed25519 signing on a token"},
+    {NULL, NULL, NULL, NULL},
 };
 
 static const OSSL_ALGORITHM store_algs[] = {
-	{"pkcs11", PROPS, ca_store, "RFC 7512 pkcs11: URIs"},
-	{NULL, NULL, NULL, NULL},
+    {"pkcs11", PROPS, ca_store, "RFC 7512 pkcs11: URIs"},
+    {NULL, NULL, NULL, NULL},
 };
 
 static const OSSL_ITEM reason_strings[] = {
-	{CA_R_TOKEN, "PKCS#11 token error"},
-	{CA_R_USAGE, "bad argument"},
-	{CA_R_POLICY, "refused by policy"},
-	{CA_R_NOT_SUPPORTED, "not supported"},
-	{0, NULL},
+    {CA_R_TOKEN, "PKCS#11 token error"},
+    {CA_R_USAGE, "bad argument"},
+    {CA_R_POLICY, "refused by policy"},
+    {CA_R_NOT_SUPPORTED, "not supported"},
+    {0, NULL},
 };
 
-static void set_error(const struct ca_prov *prov, int reason,
-		      const char *fmt, ...)
+static void set_error(const struct ca_prov *prov, int reason, const char *fmt,
+		      ...)
 {
 	va_list ap;
 
@@ -55,17 +55,17 @@ static void set_error(const struct ca_prov *prov, int reason,
 void ca_prov_raise(const struct ca_prov *prov, int rc, const char *file,
 		   int line, const char *func)
 {
-	int reason = rc == CA_EPOLICY ? CA_R_POLICY :
-		     rc == CA_EUSAGE  ? CA_R_USAGE :
-					CA_R_TOKEN;
+	int reason = rc == CA_EPOLICY  ? CA_R_POLICY
+		     : rc == CA_EUSAGE ? CA_R_USAGE
+				       : CA_R_TOKEN;
 
 	if (prov == NULL || prov->new_error == NULL || prov->vset_error == NULL)
 		return;
 	prov->new_error(prov->handle);
 	if (prov->set_error_debug != NULL)
 		prov->set_error_debug(prov->handle, file, line, func);
-	set_error(prov, reason, "%s", ca_errmsg()[0] != '\0' ? ca_errmsg() :
-							    "unknown error");
+	set_error(prov, reason, "%s",
+		  ca_errmsg()[0] != '\0' ? ca_errmsg() : "unknown error");
 }
 
 static const OSSL_ALGORITHM *query(void *provctx, int op, int *no_cache)
@@ -87,14 +87,14 @@ static const OSSL_ALGORITHM *query(void *provctx, int op, int *no_cache)
 static const OSSL_PARAM *gettable_params(void *provctx)
 {
 	static const OSSL_PARAM params[] = {
-		OSSL_PARAM_DEFN(OSSL_PROV_PARAM_NAME, OSSL_PARAM_UTF8_PTR, NULL, 0),
-		OSSL_PARAM_DEFN(OSSL_PROV_PARAM_VERSION, OSSL_PARAM_UTF8_PTR, NULL,
-				0),
-		OSSL_PARAM_DEFN(OSSL_PROV_PARAM_BUILDINFO, OSSL_PARAM_UTF8_PTR,
-				NULL, 0),
-		OSSL_PARAM_DEFN(OSSL_PROV_PARAM_STATUS, OSSL_PARAM_INTEGER, NULL,
-				0),
-		OSSL_PARAM_END,
+	    OSSL_PARAM_DEFN(OSSL_PROV_PARAM_NAME, OSSL_PARAM_UTF8_PTR, NULL, 0),
+	    OSSL_PARAM_DEFN(OSSL_PROV_PARAM_VERSION, OSSL_PARAM_UTF8_PTR, NULL,
+			    0),
+	    OSSL_PARAM_DEFN(OSSL_PROV_PARAM_BUILDINFO, OSSL_PARAM_UTF8_PTR,
+			    NULL, 0),
+	    OSSL_PARAM_DEFN(OSSL_PROV_PARAM_STATUS, OSSL_PARAM_INTEGER, NULL,
+			    0),
+	    OSSL_PARAM_END,
 	};
 
 	(void)provctx;
@@ -142,13 +142,12 @@ static void teardown(void *provctx)
 }
 
 static const OSSL_DISPATCH prov_dispatch[] = {
-	{OSSL_FUNC_PROVIDER_TEARDOWN, (void (*)(void))teardown},
-	{OSSL_FUNC_PROVIDER_QUERY_OPERATION, (void (*)(void))query},
-	{OSSL_FUNC_PROVIDER_GETTABLE_PARAMS, (void (*)(void))gettable_params},
-	{OSSL_FUNC_PROVIDER_GET_PARAMS, (void (*)(void))get_params},
-	{OSSL_FUNC_PROVIDER_GET_REASON_STRINGS,
-	 (void (*)(void))get_reason_strings},
-	{0, NULL},
+    {OSSL_FUNC_PROVIDER_TEARDOWN, (void (*)(void))teardown},
+    {OSSL_FUNC_PROVIDER_QUERY_OPERATION, (void (*)(void))query},
+    {OSSL_FUNC_PROVIDER_GETTABLE_PARAMS, (void (*)(void))gettable_params},
+    {OSSL_FUNC_PROVIDER_GET_PARAMS, (void (*)(void))get_params},
+    {OSSL_FUNC_PROVIDER_GET_REASON_STRINGS, (void (*)(void))get_reason_strings},
+    {0, NULL},
 };
 
 static int yes_no(const char *v, int *out)
@@ -163,8 +162,10 @@ static int yes_no(const char *v, int *out)
 			return CA_OK;
 		}
 	}
-	return ca_err(CA_EUSAGE, "hsmca provider configuration: %s must be yes or no, not '%s'",
-		      CA_PROV_PARAM_ALLOW_PIN_VALUE, v);
+	return ca_err(
+	    CA_EUSAGE,
+	    "hsmca provider configuration: %s must be yes or no, not '%s'",
+	    CA_PROV_PARAM_ALLOW_PIN_VALUE, v);
 }
 
 /* openssl.cnf [hsmca_sect]: pkcs11-module, pin-source, allow-pin-value. */
@@ -172,12 +173,12 @@ static int configure(struct ca_prov *prov, OSSL_FUNC_core_get_params_fn *get)
 {
 	const char *module = NULL, *pin_source = NULL, *allow = NULL;
 	OSSL_PARAM req[] = {
-		OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_MODULE, (char **)&module, 0),
-		OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_PIN_SOURCE, (char **)&pin_source,
-				    0),
-		OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_ALLOW_PIN_VALUE, (char **)&allow,
-				    0),
-		OSSL_PARAM_END,
+	    OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_MODULE, (char **)&module, 0),
+	    OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_PIN_SOURCE, (char **)&pin_source,
+				0),
+	    OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_ALLOW_PIN_VALUE, (char **)&allow,
+				0),
+	    OSSL_PARAM_END,
 	};
 	int allow_v = 0, rc = CA_OK;
 
@@ -194,7 +195,8 @@ static int configure(struct ca_prov *prov, OSSL_FUNC_core_get_params_fn *get)
 			goto out;
 		}
 		if (strlen(pin_source) >= sizeof(prov->pin_source)) {
-			rc = ca_err(CA_EUSAGE, "hsmca provider configuration: pin-source is too long");
+			rc = ca_err(CA_EUSAGE, "hsmca provider configuration: "
+					       "pin-source is too long");
 			goto out;
 		}
 		memcpy(prov->pin_source, pin_source, strlen(pin_source) + 1);
@@ -217,7 +219,8 @@ static void core_functions(struct ca_prov *prov, const OSSL_DISPATCH *in,
 			prov->new_error = OSSL_FUNC_core_new_error(in);
 			break;
 		case OSSL_FUNC_CORE_SET_ERROR_DEBUG:
-			prov->set_error_debug = OSSL_FUNC_core_set_error_debug(in);
+			prov->set_error_debug =
+			    OSSL_FUNC_core_set_error_debug(in);
 			break;
 		case OSSL_FUNC_CORE_VSET_ERROR:
 			prov->vset_error = OSSL_FUNC_core_vset_error(in);

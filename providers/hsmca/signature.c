@@ -4,8 +4,8 @@
  * RFC 5480 2.2.3), Ed25519 (CKM_EDDSA over the message, RFC 8032).
  * Signing only: verification is the default provider's job.
  */
-#include "prov.h"
 #include "internal.h"
+#include "prov.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +16,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#define MAX_DIGEST 64
-#define MAX_AID 128
+#define MAX_DIGEST   64
+#define MAX_AID	     128
 #define MAX_EC_FIELD 66 /* P-521 */
 
 struct sigctx {
@@ -27,9 +27,9 @@ struct sigctx {
 	size_t max_size;
 	int md_nid; /* NID_undef: not set */
 	EVP_MD_CTX *mdctx;
-	int hashing; /* data went into mdctx: the digest is fixed */
-	int pad;     /* RSA_PKCS1_PADDING or RSA_PKCS1_PSS_PADDING */
-	int saltlen; /* RSA_PSS_SALTLEN_DIGEST/AUTO/MAX or a length */
+	int hashing;  /* data went into mdctx: the digest is fixed */
+	int pad;      /* RSA_PKCS1_PADDING or RSA_PKCS1_PSS_PADDING */
+	int saltlen;  /* RSA_PSS_SALTLEN_DIGEST/AUTO/MAX or a length */
 	int mgf1_nid; /* NID_undef: the message digest */
 	unsigned char aid[MAX_AID];
 	size_t aid_len;
@@ -42,31 +42,37 @@ static const struct digest {
 	const char *name;
 	CK_MECHANISM_TYPE ckm;
 	CK_RSA_PKCS_MGF_TYPE mgf;
-	unsigned char info[19]; /* RFC 8017 9.2 note 1: DigestInfo prefix */
-	unsigned char rsa_aid[15];  /* sha*WithRSAEncryption, NULL params */
+	unsigned char info[19];	   /* RFC 8017 9.2 note 1: DigestInfo prefix */
+	unsigned char rsa_aid[15]; /* sha*WithRSAEncryption, NULL params */
 	unsigned char ecdsa_aid[12]; /* ecdsa-with-SHA*, absent params */
 } digests[] = {
-	{NID_sha256, "SHA256", CKM_SHA256, CKG_MGF1_SHA256,
-	 {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
-	  0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20},
-	 {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
-	  0x01, 0x0b, 0x05, 0x00},
-	 {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03,
-	  0x02}},
-	{NID_sha384, "SHA384", CKM_SHA384, CKG_MGF1_SHA384,
-	 {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
-	  0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30},
-	 {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
-	  0x01, 0x0c, 0x05, 0x00},
-	 {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03,
-	  0x03}},
-	{NID_sha512, "SHA512", CKM_SHA512, CKG_MGF1_SHA512,
-	 {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
-	  0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40},
-	 {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
-	  0x01, 0x0d, 0x05, 0x00},
-	 {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03,
-	  0x04}},
+    {NID_sha256,
+     "SHA256",
+     CKM_SHA256,
+     CKG_MGF1_SHA256,
+     {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+      0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20},
+     {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01,
+      0x0b, 0x05, 0x00},
+     {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02}},
+    {NID_sha384,
+     "SHA384",
+     CKM_SHA384,
+     CKG_MGF1_SHA384,
+     {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+      0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30},
+     {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01,
+      0x0c, 0x05, 0x00},
+     {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03}},
+    {NID_sha512,
+     "SHA512",
+     CKM_SHA512,
+     CKG_MGF1_SHA512,
+     {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+      0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40},
+     {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01,
+      0x0d, 0x05, 0x00},
+     {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04}},
 };
 
 /* RFC 8410 3: id-Ed25519, parameters absent. */
@@ -91,15 +97,17 @@ static int digest_nid(const char *name, int *nid)
 	size_t i;
 	const EVP_MD *md;
 
-	for (i = 0; name != NULL && i < sizeof(digests) / sizeof(digests[0]); i++) {
+	for (i = 0; name != NULL && i < sizeof(digests) / sizeof(digests[0]);
+	     i++) {
 		md = ca_p11_md(digests[i].nid);
 		if (md != NULL && EVP_MD_is_a(md, name)) {
 			*nid = digests[i].nid;
 			return CA_OK;
 		}
 	}
-	return ca_err(CA_EPOLICY, "digest %s is not supported for token keys "
-				  "(SHA-256, SHA-384, SHA-512 only)",
+	return ca_err(CA_EPOLICY,
+		      "digest %s is not supported for token keys "
+		      "(SHA-256, SHA-384, SHA-512 only)",
 		      name != NULL ? name : "(none)");
 }
 
@@ -180,7 +188,8 @@ static int set_digest(struct sigctx *ctx, const char *name)
 
 	GUARD(digest_nid(name, &nid));
 	if (ctx->hashing && nid != ctx->md_nid) {
-		rc = ca_err(CA_EUSAGE, "the digest cannot change while hashing");
+		rc =
+		    ca_err(CA_EUSAGE, "the digest cannot change while hashing");
 		goto out;
 	}
 	ctx->md_nid = nid;
@@ -242,16 +251,15 @@ static int digest_sign_init(void *vctx, const char *mdname, void *provkey,
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	GUARD(set_digest(ctx, mdname != NULL && mdname[0] != '\0' ? mdname :
-								    "SHA256"));
+	GUARD(set_digest(ctx, mdname != NULL && mdname[0] != '\0' ? mdname
+								  : "SHA256"));
 out:
 	if (rc < 0)
 		return fail(ctx, rc);
 	return set_ctx_params(ctx, params);
 }
 
-static int digest_sign_update(void *vctx, const unsigned char *data,
-			      size_t len)
+static int digest_sign_update(void *vctx, const unsigned char *data, size_t len)
 {
 	struct sigctx *ctx = vctx;
 
@@ -264,8 +272,7 @@ static int digest_sign_update(void *vctx, const unsigned char *data,
 /* --- signing --------------------------------------------------------- */
 
 /* RFC 8017 9.1: emLen = ceil((modBits - 1) / 8), sLen <= emLen - hLen - 2 */
-static int pss_salt(const struct sigctx *ctx, const struct digest *d,
-		    int *salt)
+static int pss_salt(const struct sigctx *ctx, const struct digest *d, int *salt)
 {
 	int hlen = EVP_MD_get_size(ca_p11_md(d->nid));
 	int max = (ctx->key->bits - 1 + 7) / 8 - hlen - 2;
@@ -283,8 +290,9 @@ static int pss_salt(const struct sigctx *ctx, const struct digest *d,
 		break;
 	}
 	if (*salt < 0 || *salt > max)
-		return ca_err(CA_EUSAGE, "PSS salt length %d is out of range "
-					 "(0 to %d for this key)",
+		return ca_err(CA_EUSAGE,
+			      "PSS salt length %d is out of range "
+			      "(0 to %d for this key)",
 			      *salt, max);
 	return CA_OK;
 }
@@ -363,8 +371,10 @@ static int ecdsa_sign(struct sigctx *ctx, const unsigned char *dgst,
 
 	GUARD(ca_key_sign(ctx->key, CKM_ECDSA, NULL, 0, dgst, dlen, rs, &len));
 	if (len != 2 * field) {
-		rc = ca_err(CA_EIO, "the token returned an ECDSA signature of "
-				    "%zu bytes, expected %zu", len, 2 * field);
+		rc = ca_err(CA_EIO,
+			    "the token returned an ECDSA signature of "
+			    "%zu bytes, expected %zu",
+			    len, 2 * field);
 		goto out;
 	}
 	rc = ecdsa_der(rs, len, sig, sigsize, siglen);
@@ -381,8 +391,9 @@ static int sign_digest(struct sigctx *ctx, const unsigned char *dgst,
 	int rc;
 
 	if (d == NULL || EVP_MD_get_size(ca_p11_md(d->nid)) != (int)dlen) {
-		rc = ca_err(CA_EUSAGE, "the input is not a SHA-256/384/512 digest "
-				       "of the configured digest");
+		rc = ca_err(CA_EUSAGE,
+			    "the input is not a SHA-256/384/512 digest "
+			    "of the configured digest");
 		goto out;
 	}
 	if (sigsize < ctx->max_size) {
@@ -411,7 +422,8 @@ static int digest_sign_final(void *vctx, unsigned char *sig, size_t *siglen,
 		*siglen = ctx->max_size;
 		return 1;
 	}
-	if (ctx->mdctx == NULL || EVP_DigestFinal_ex(ctx->mdctx, dgst, &dlen) != 1) {
+	if (ctx->mdctx == NULL ||
+	    EVP_DigestFinal_ex(ctx->mdctx, dgst, &dlen) != 1) {
 		rc = ca_err(CA_EIO, "hashing failed");
 		goto out;
 	}
@@ -463,10 +475,10 @@ static int sign(void *vctx, unsigned char *sig, size_t *siglen, size_t sigsize,
 		return 1;
 	}
 	if (ctx->md_nid == NID_undef && ctx->alg == CA_KT_EC)
-		ctx->md_nid = tbslen == 32 ? NID_sha256 :
-			      tbslen == 48 ? NID_sha384 :
-			      tbslen == 64 ? NID_sha512 :
-					     NID_undef;
+		ctx->md_nid = tbslen == 32   ? NID_sha256
+			      : tbslen == 48 ? NID_sha384
+			      : tbslen == 64 ? NID_sha512
+					     : NID_undef;
 	if (ctx->md_nid == NID_undef)
 		rc = ca_err(CA_EUSAGE, "set the digest (SHA-256, SHA-384 or "
 				       "SHA-512) to sign a digest");
@@ -496,7 +508,8 @@ static int pss_aid(struct sigctx *ctx, const struct digest *d)
 		goto out;
 	X509_ALGOR_set_md(pss->hashAlgorithm, ca_p11_md(d->nid));
 	X509_ALGOR_set_md(mgfmd, ca_p11_md(mgf));
-	if ((str = ASN1_item_pack(mgfmd, ASN1_ITEM_rptr(X509_ALGOR), NULL)) == NULL ||
+	if ((str = ASN1_item_pack(mgfmd, ASN1_ITEM_rptr(X509_ALGOR), NULL)) ==
+		NULL ||
 	    X509_ALGOR_set0(pss->maskGenAlgorithm, OBJ_nid2obj(NID_mgf1),
 			    V_ASN1_SEQUENCE, str) != 1)
 		goto out;
@@ -504,7 +517,8 @@ static int pss_aid(struct sigctx *ctx, const struct digest *d)
 	if (salt != 20 && ((pss->saltLength = ASN1_INTEGER_new()) == NULL ||
 			   ASN1_INTEGER_set(pss->saltLength, salt) != 1))
 		goto out;
-	if ((str = ASN1_item_pack(pss, ASN1_ITEM_rptr(RSA_PSS_PARAMS), NULL)) == NULL ||
+	if ((str = ASN1_item_pack(pss, ASN1_ITEM_rptr(RSA_PSS_PARAMS), NULL)) ==
+		NULL ||
 	    X509_ALGOR_set0(alg, OBJ_nid2obj(NID_rsassaPss), V_ASN1_SEQUENCE,
 			    str) != 1)
 		goto out;
@@ -555,9 +569,9 @@ static const struct {
 	int v;
 	const char *name;
 } saltlens[] = {
-	{RSA_PSS_SALTLEN_DIGEST, OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST},
-	{RSA_PSS_SALTLEN_MAX, OSSL_PKEY_RSA_PSS_SALT_LEN_MAX},
-	{RSA_PSS_SALTLEN_AUTO, OSSL_PKEY_RSA_PSS_SALT_LEN_AUTO},
+    {RSA_PSS_SALTLEN_DIGEST, OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST},
+    {RSA_PSS_SALTLEN_MAX, OSSL_PKEY_RSA_PSS_SALT_LEN_MAX},
+    {RSA_PSS_SALTLEN_AUTO, OSSL_PKEY_RSA_PSS_SALT_LEN_AUTO},
 };
 
 static int get_saltlen(const struct sigctx *ctx, OSSL_PARAM *p)
@@ -596,20 +610,20 @@ static int get_ctx_params(void *vctx, OSSL_PARAM params[])
 	if (ctx->alg != CA_KT_RSA)
 		return 1;
 	p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_PAD_MODE);
-	if (p != NULL &&
-	    !(p->data_type == OSSL_PARAM_INTEGER ?
-		      OSSL_PARAM_set_int(p, ctx->pad) :
-		      OSSL_PARAM_set_utf8_string(p, ctx->pad == RSA_PKCS1_PADDING ?
-							    OSSL_PKEY_RSA_PAD_MODE_PKCSV15 :
-							    OSSL_PKEY_RSA_PAD_MODE_PSS)))
+	if (p != NULL && !(p->data_type == OSSL_PARAM_INTEGER
+			       ? OSSL_PARAM_set_int(p, ctx->pad)
+			       : OSSL_PARAM_set_utf8_string(
+				     p, ctx->pad == RSA_PKCS1_PADDING
+					    ? OSSL_PKEY_RSA_PAD_MODE_PKCSV15
+					    : OSSL_PKEY_RSA_PAD_MODE_PSS)))
 		return 0;
 	p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_PSS_SALTLEN);
 	if (p != NULL && !get_saltlen(ctx, p))
 		return 0;
 	p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_MGF1_DIGEST);
 	if (p != NULL) {
-		d = digest_by_nid(ctx->mgf1_nid != NID_undef ? ctx->mgf1_nid :
-							       ctx->md_nid);
+		d = digest_by_nid(ctx->mgf1_nid != NID_undef ? ctx->mgf1_nid
+							     : ctx->md_nid);
 		if (d != NULL && !OSSL_PARAM_set_utf8_string(p, d->name))
 			return 0;
 	}
@@ -625,9 +639,11 @@ static int set_pad(struct sigctx *ctx, const OSSL_PARAM *p)
 		if (!OSSL_PARAM_get_int(p, &v))
 			v = 0;
 	} else if (OSSL_PARAM_get_utf8_string_ptr(p, &s)) {
-		v = strcmp(s, OSSL_PKEY_RSA_PAD_MODE_PKCSV15) == 0 ? RSA_PKCS1_PADDING :
-		    strcmp(s, OSSL_PKEY_RSA_PAD_MODE_PSS) == 0   ? RSA_PKCS1_PSS_PADDING :
-								   0;
+		v = strcmp(s, OSSL_PKEY_RSA_PAD_MODE_PKCSV15) == 0
+			? RSA_PKCS1_PADDING
+		    : strcmp(s, OSSL_PKEY_RSA_PAD_MODE_PSS) == 0
+			? RSA_PKCS1_PSS_PADDING
+			: 0;
 	}
 	if (v != RSA_PKCS1_PADDING && v != RSA_PKCS1_PSS_PADDING)
 		return ca_err(CA_EUSAGE, "RSA padding mode not supported for "
@@ -722,43 +738,43 @@ out:
 }
 
 static const OSSL_PARAM rsa_gettable[] = {
-	OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, NULL, 0),
-	OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-	OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0),
-	OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, NULL, 0),
-	OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, NULL, 0),
-	OSSL_PARAM_END,
+    OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, NULL, 0),
+    OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
+    OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0),
+    OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, NULL, 0),
+    OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, NULL, 0),
+    OSSL_PARAM_END,
 };
 
 static const OSSL_PARAM rsa_settable[] = {
-	OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-	OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PROPERTIES, NULL, 0),
-	OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0),
-	OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, NULL, 0),
-	OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, NULL, 0),
-	OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_PROPERTIES, NULL, 0),
-	OSSL_PARAM_END,
+    OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
+    OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PROPERTIES, NULL, 0),
+    OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0),
+    OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, NULL, 0),
+    OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, NULL, 0),
+    OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_PROPERTIES, NULL, 0),
+    OSSL_PARAM_END,
 };
 
 static const OSSL_PARAM ecdsa_gettable[] = {
-	OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, NULL, 0),
-	OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-	OSSL_PARAM_END,
+    OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, NULL, 0),
+    OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
+    OSSL_PARAM_END,
 };
 
 static const OSSL_PARAM ecdsa_settable[] = {
-	OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-	OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PROPERTIES, NULL, 0),
-	OSSL_PARAM_END,
+    OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
+    OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PROPERTIES, NULL, 0),
+    OSSL_PARAM_END,
 };
 
 static const OSSL_PARAM ed25519_gettable[] = {
-	OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, NULL, 0),
-	OSSL_PARAM_END,
+    OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, NULL, 0),
+    OSSL_PARAM_END,
 };
 
 static const OSSL_PARAM ed25519_settable[] = {
-	OSSL_PARAM_END,
+    OSSL_PARAM_END,
 };
 
 #define TABLE_FN(pfx, what)                                                    \
@@ -775,19 +791,21 @@ TABLE_FN(ecdsa, settable)
 TABLE_FN(ed25519, gettable)
 TABLE_FN(ed25519, settable)
 
-#define FN(id, f) {OSSL_FUNC_SIGNATURE_##id, (void (*)(void))(f)}
+#define FN(id, f)                                                              \
+	{                                                                      \
+		OSSL_FUNC_SIGNATURE_##id, (void (*)(void))(f)                  \
+	}
 #define COMMON(pfx)                                                            \
 	FN(NEWCTX, pfx##_newctx), FN(FREECTX, freectx), FN(DUPCTX, dupctx),    \
-		FN(DIGEST_SIGN_INIT, digest_sign_init),                        \
-		FN(DIGEST_SIGN, digest_sign),                                  \
-		FN(GET_CTX_PARAMS, get_ctx_params),                            \
-		FN(GETTABLE_CTX_PARAMS, pfx##_gettable_ctx_params),            \
-		FN(SET_CTX_PARAMS, set_ctx_params),                            \
-		FN(SETTABLE_CTX_PARAMS, pfx##_settable_ctx_params)
+	    FN(DIGEST_SIGN_INIT, digest_sign_init),                            \
+	    FN(DIGEST_SIGN, digest_sign), FN(GET_CTX_PARAMS, get_ctx_params),  \
+	    FN(GETTABLE_CTX_PARAMS, pfx##_gettable_ctx_params),                \
+	    FN(SET_CTX_PARAMS, set_ctx_params),                                \
+	    FN(SETTABLE_CTX_PARAMS, pfx##_settable_ctx_params)
 #define HASHING                                                                \
 	FN(DIGEST_SIGN_UPDATE, digest_sign_update),                            \
-		FN(DIGEST_SIGN_FINAL, digest_sign_final),                      \
-		FN(SIGN_INIT, sign_init), FN(SIGN, sign)
+	    FN(DIGEST_SIGN_FINAL, digest_sign_final),                          \
+	    FN(SIGN_INIT, sign_init), FN(SIGN, sign)
 
 const OSSL_DISPATCH ca_rsa_signature[] = {COMMON(rsa), HASHING, {0, NULL}};
 const OSSL_DISPATCH ca_ecdsa_signature[] = {COMMON(ecdsa), HASHING, {0, NULL}};

@@ -5,8 +5,8 @@
  * pin-source; its pin-value (only when allowed); the provider's configured
  * pin-source; the passphrase callback (e.g. openssl -passin).
  */
-#include "prov.h"
 #include "internal.h"
+#include "prov.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,8 +74,8 @@ static int eof_fn(void *vctx)
 static const OSSL_PARAM *settable_ctx_params(void *provctx)
 {
 	static const OSSL_PARAM params[] = {
-		OSSL_PARAM_int(OSSL_STORE_PARAM_EXPECT, NULL),
-		OSSL_PARAM_END,
+	    OSSL_PARAM_int(OSSL_STORE_PARAM_EXPECT, NULL),
+	    OSSL_PARAM_END,
 	};
 
 	(void)provctx;
@@ -120,11 +120,12 @@ static int pin_from_callback(struct store *st, OSSL_PASSPHRASE_CALLBACK *cb,
 	params[1] = OSSL_PARAM_construct_end();
 	if (cb == NULL || !cb(pin->value, CA_PIN_MAX, &len, params, cbarg) ||
 	    len == 0 || len > CA_PIN_MAX)
-		return ca_err(CA_EUSAGE,
-			      "no PIN for token '%s': use -passin, a pin-source "
-			      "in the URI or pin-source in the provider "
-			      "configuration",
-			      st->tok->label);
+		return ca_err(
+		    CA_EUSAGE,
+		    "no PIN for token '%s': use -passin, a pin-source "
+		    "in the URI or pin-source in the provider "
+		    "configuration",
+		    st->tok->label);
 	pin->len = len;
 	pin->value[len] = '\0';
 	return CA_OK;
@@ -193,12 +194,12 @@ static int load(void *vctx, OSSL_CALLBACK *object_cb, void *object_cbarg,
 	GUARD(login(st, pw_cb, pw_cbarg));
 	GUARD(ca_token_find_key(st->tok, st->uri, &key));
 	params[0] = OSSL_PARAM_construct_int(OSSL_OBJECT_PARAM_TYPE, &type);
-	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_OBJECT_PARAM_DATA_TYPE,
-						     (char *)data_type(key), 0);
+	params[1] = OSSL_PARAM_construct_utf8_string(
+	    OSSL_OBJECT_PARAM_DATA_TYPE, (char *)data_type(key), 0);
 	/* The reference is the key pointer; KEYMGMT LOAD takes its own
 	 * reference before we drop ours. */
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_OBJECT_PARAM_REFERENCE,
-						      &key, sizeof(key));
+	params[2] = OSSL_PARAM_construct_octet_string(
+	    OSSL_OBJECT_PARAM_REFERENCE, &key, sizeof(key));
 	params[3] = OSSL_PARAM_construct_end();
 	ok = object_cb(params, object_cbarg);
 out:
@@ -209,11 +210,11 @@ out:
 }
 
 const OSSL_DISPATCH ca_store[] = {
-	{OSSL_FUNC_STORE_OPEN, (void (*)(void))open_store},
-	{OSSL_FUNC_STORE_SETTABLE_CTX_PARAMS, (void (*)(void))settable_ctx_params},
-	{OSSL_FUNC_STORE_SET_CTX_PARAMS, (void (*)(void))set_ctx_params},
-	{OSSL_FUNC_STORE_LOAD, (void (*)(void))load},
-	{OSSL_FUNC_STORE_EOF, (void (*)(void))eof_fn},
-	{OSSL_FUNC_STORE_CLOSE, (void (*)(void))close_fn},
-	{0, NULL},
+    {OSSL_FUNC_STORE_OPEN, (void (*)(void))open_store},
+    {OSSL_FUNC_STORE_SETTABLE_CTX_PARAMS, (void (*)(void))settable_ctx_params},
+    {OSSL_FUNC_STORE_SET_CTX_PARAMS, (void (*)(void))set_ctx_params},
+    {OSSL_FUNC_STORE_LOAD, (void (*)(void))load},
+    {OSSL_FUNC_STORE_EOF, (void (*)(void))eof_fn},
+    {OSSL_FUNC_STORE_CLOSE, (void (*)(void))close_fn},
+    {0, NULL},
 };

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define MSG_URI_MAX 200
-#define POOL_MIN 8
+#define POOL_MIN    8
 
 static ca_token *g_tokens; /* under ca_p11_lock() */
 
@@ -27,8 +27,8 @@ static int open_session(ca_token *tok, CK_SESSION_HANDLE *out)
 {
 	CK_RV rv;
 
-	rv = tok->fl->C_OpenSession(tok->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
-				    NULL, NULL, out);
+	rv = tok->fl->C_OpenSession(
+	    tok->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, out);
 	if (rv == CKR_TOKEN_WRITE_PROTECTED)
 		rv = tok->fl->C_OpenSession(tok->slot, CKF_SERIAL_SESSION, NULL,
 					    NULL, out);
@@ -120,7 +120,8 @@ static ca_token *cached(const struct match *m)
 
 	for (t = g_tokens; t != NULL; t = t->next) {
 		if (t->fl == m->fl && t->slot == m->slot &&
-		    memcmp(t->info.label, m->info.label, sizeof(m->info.label)) == 0 &&
+		    memcmp(t->info.label, m->info.label,
+			   sizeof(m->info.label)) == 0 &&
 		    memcmp(t->info.serialNumber, m->info.serialNumber,
 			   sizeof(m->info.serialNumber)) == 0)
 			return t;
@@ -222,7 +223,8 @@ const char *ca_token_serial(const ca_token *tok)
 
 static int gone(const ca_token *tok)
 {
-	return ca_err(CA_EIO, "token '%s' is no longer available (PKCS#11 shut down)",
+	return ca_err(CA_EIO,
+		      "token '%s' is no longer available (PKCS#11 shut down)",
 		      tok->label);
 }
 
@@ -260,7 +262,8 @@ int ca_token_login(ca_token *tok, const char *pin, size_t pin_len)
 	case CKR_PIN_LEN_RANGE:
 		return ca_err(CA_EIO, "wrong PIN for token '%s'", tok->label);
 	case CKR_PIN_LOCKED:
-		return ca_err(CA_EIO, "PIN of token '%s' is locked", tok->label);
+		return ca_err(CA_EIO, "PIN of token '%s' is locked",
+			      tok->label);
 	default:
 		return ca_err(CA_EIO, "cannot log in to token '%s': %s",
 			      tok->label, p11_kit_strerror(rv));
@@ -373,7 +376,8 @@ int ca_token_attr(ca_token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
 	*len = a.ulValueLen;
 	goto out;
 fail:
-	rc = ca_err(CA_EIO, "cannot read attribute 0x%lx of a key on token '%s': %s",
+	rc = ca_err(CA_EIO,
+		    "cannot read attribute 0x%lx of a key on token '%s': %s",
 		    (unsigned long)type, tok->label,
 		    rv != CKR_OK ? p11_kit_strerror(rv) : "unavailable");
 out:

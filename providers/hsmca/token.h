@@ -89,6 +89,11 @@ int ca_token_generate(ca_token *tok, const struct ca_keyspec *spec,
  * (EC, Ed25519). Needs a login for CKA_PRIVATE keys. */
 int ca_token_find_key(ca_token *tok, P11KitUri *uri, ca_key **out) CA_WUR;
 
+/* The public half of the key named by uri (label/id), from its public-key
+ * object; needs no login. The key cannot sign. For work that must not
+ * touch the private key (preparing an approval request). */
+int ca_token_find_public(ca_token *tok, P11KitUri *uri, ca_key **out) CA_WUR;
+
 /* --- keys ---------------------------------------------------------------- */
 ca_key *ca_key_ref(ca_key *key);
 void ca_key_free(ca_key *key);

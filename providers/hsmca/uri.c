@@ -48,8 +48,8 @@ static int refuse(int code, const char *uri, const char *why)
 	char shown[MSG_URI_MAX];
 
 	ca_uri_redact(uri, shown, sizeof(shown));
-	return ca_err(code, "%s PKCS#11 URI '%s'%s", code == CA_EPOLICY ?
-			"refused" : "malformed", shown, why);
+	return ca_err(code, "%s PKCS#11 URI '%s'%s",
+		      code == CA_EPOLICY ? "refused" : "malformed", shown, why);
 }
 
 int ca_p11_uri_parse(const char *uri, P11KitUri **out)
@@ -91,7 +91,8 @@ int ca_p11_uri_parse(const char *uri, P11KitUri **out)
 			    "token= or serial=");
 		goto out;
 	}
-	if (p11_kit_uri_get_pin_value(u) != NULL && !ca_p11_pin_value_allowed()) {
+	if (p11_kit_uri_get_pin_value(u) != NULL &&
+	    !ca_p11_pin_value_allowed()) {
 		rc = refuse(CA_EPOLICY, uri,
 			    ": pin-value is refused (a PIN in a URI ends up "
 			    "in logs and shell history), use pin-source");
@@ -106,8 +107,8 @@ out:
 }
 
 /* RFC 3986 2.3 unreserved characters are written as is, all else %XX. */
-static int pct_encode(char *buf, size_t len, size_t *o,
-		      const unsigned char *v, size_t n, int all)
+static int pct_encode(char *buf, size_t len, size_t *o, const unsigned char *v,
+		      size_t n, int all)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t i;
@@ -179,29 +180,31 @@ static const struct {
 	const char *name;
 	struct ca_keyspec spec;
 } keyspecs[] = {
-	{"rsa:2048", {CA_KT_RSA, 2048, NID_undef}},
-	{"rsa:3072", {CA_KT_RSA, 3072, NID_undef}},
-	{"rsa:4096", {CA_KT_RSA, 4096, NID_undef}},
-	{"ec:p256", {CA_KT_EC, 256, NID_X9_62_prime256v1}},
-	{"ec:p384", {CA_KT_EC, 384, NID_secp384r1}},
-	{"ec:p521", {CA_KT_EC, 521, NID_secp521r1}},
-	{"ed25519", {CA_KT_ED25519, 255, NID_undef}},
+    {"rsa:2048", {CA_KT_RSA, 2048, NID_undef}},
+    {"rsa:3072", {CA_KT_RSA, 3072, NID_undef}},
+    {"rsa:4096", {CA_KT_RSA, 4096, NID_undef}},
+    {"ec:p256", {CA_KT_EC, 256, NID_X9_62_prime256v1}},
+    {"ec:p384", {CA_KT_EC, 384, NID_secp384r1}},
+    {"ec:p521", {CA_KT_EC, 521, NID_secp521r1}},
+    {"ed25519", {CA_KT_ED25519, 255, NID_undef}},
 };
 
 int ca_keyspec_parse(const char *s, struct ca_keyspec *spec)
 {
 	size_t i;
 
-	for (i = 0; s != NULL && i < sizeof(keyspecs) / sizeof(keyspecs[0]); i++) {
+	for (i = 0; s != NULL && i < sizeof(keyspecs) / sizeof(keyspecs[0]);
+	     i++) {
 		if (strcmp(s, keyspecs[i].name) == 0) {
 			*spec = keyspecs[i].spec;
 			return CA_OK;
 		}
 	}
-	return ca_err(CA_EUSAGE,
-		      "unknown key type '%s': use rsa:2048, rsa:3072, rsa:4096, "
-		      "ec:p256, ec:p384, ec:p521 or ed25519",
-		      s != NULL ? s : "");
+	return ca_err(
+	    CA_EUSAGE,
+	    "unknown key type '%s': use rsa:2048, rsa:3072, rsa:4096, "
+	    "ec:p256, ec:p384, ec:p521 or ed25519",
+	    s != NULL ? s : "");
 }
 
 const char *ca_keyspec_name(const struct ca_keyspec *spec)

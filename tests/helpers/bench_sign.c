@@ -18,7 +18,11 @@
  *             a fresh EVP_MD_CTX + EVP_DigestSignInit_ex("?provider=hsmca") +
  *             EVP_DigestSign per message, as ca_signer_sign does.
  *   provider-reuse  the same, one EVP_DigestSignInit_ex for all messages and
- *             EVP_DigestSign repeated on that context.
+ *             EVP_DigestSign repeated on that context (OpenSSL 3.0 allows it:
+ *             the provider's one-shot DIGEST_SIGN restarts its hash; the
+ *             verified samples show each signature covers its own message).
+ *   signer    ca_signer_sign() (tools/lib/signer.c): a fresh context, a size
+ *             query and a malloc'd copy per message, as the tools sign.
  *   engine    the libp11 "pkcs11" engine (ENGINE_load_private_key), a fresh
  *             EVP_MD_CTX + EVP_DigestSignInit + EVP_DigestSign per message.
  *
@@ -58,6 +62,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 #include <p11-kit/p11-kit.h>
 
@@ -67,16 +72,16 @@
 #include "../../tools/lib/signer.h"
 #include "../../tools/lib/util.h"
 
-#define MSG_LEN 256        /* about a small TBSCertificate */
-#define SIG_MAX 1024       /* RSA-8192 fits */
+#define MSG_LEN	    256	 /* about a small TBSCertificate */
+#define SIG_MAX	    1024 /* RSA-8192 fits */
 #define BENCH_N_MAX 1000000L
-#define LABEL_MAX 32       /* CK_TOKEN_INFO label */
+#define LABEL_MAX   32 /* CK_TOKEN_INFO label */
 #define PROPQ_HSMCA "?provider=hsmca"
 
 /* RFC 8017 9.2 note 1: DER DigestInfo prefix for SHA-256. */
 static const unsigned char sha256_digestinfo[19] = {
-	0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-	0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+    0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
 
 struct opts {
 	const char *path;
@@ -89,6 +94,7 @@ struct opts {
 	size_t n;
 	size_t warmup;
 	size_t verify_every;
+	int help;
 };
 
 /* What every path gets: options, the software public key, key facts. */
@@ -127,7 +133,7 @@ static void bench_message(size_t i, unsigned char msg[MSG_LEN])
 		msg[j] = (unsigned char)(j * 131u + 7u);
 }
 
-/* --- raw PKCS#11 ----------------------------------------------------------- */
+/* --- raw PKCS#11 --------------------------------------------------------- */
 
 struct raw_state {
 	CK_FUNCTION_LIST *fl;
@@ -137,9 +143,9 @@ struct raw_state {
 	int logged_in;
 	CK_OBJECT_HANDLE key;
 	CK_MECHANISM_TYPE mech;
-	unsigned char *in;  /* per message: [DigestInfo prefix] || digest */
-	size_t in_len;      /* bytes per message */
-	size_t count;       /* messages precomputed */
+	unsigned char *in; /* per message: [DigestInfo prefix] || digest */
+	size_t in_len;	   /* bytes per message */
+	size_t count;	   /* messages precomputed */
 };
 
 static int p11_fail(const char *what, CK_RV rv)
@@ -199,8 +205,8 @@ static int raw_find_key(struct raw_state *st, const char *label,
 {
 	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
 	CK_ATTRIBUTE tmpl[] = {
-		{CKA_CLASS, &cls, sizeof(cls)},
-		{CKA_LABEL, (void *)label, (CK_ULONG)strlen(label)},
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_LABEL, (void *)label, (CK_ULONG)strlen(label)},
 	};
 	CK_ATTRIBUTE kt = {CKA_KEY_TYPE, type, sizeof(*type)};
 	CK_OBJECT_HANDLE h[2];
@@ -320,8 +326,9 @@ static int raw_open_flags(const struct bench_ctx *bc, int load_flags,
 	st->logged_in = 1;
 	GUARD(raw_find_key(st, bc->o->key, &kt));
 	if (kt != (bc->is_ec ? CKK_EC : CKK_RSA)) {
-		rc = ca_err(CA_EIO, "key '%s' is not an %s key like %s",
-			    bc->o->key, bc->is_ec ? "EC" : "RSA", bc->o->pubkey);
+		rc =
+		    ca_err(CA_EIO, "key '%s' is not an %s key like %s",
+			   bc->o->key, bc->is_ec ? "EC" : "RSA", bc->o->pubkey);
 		goto out;
 	}
 	st->mech = bc->is_ec ? CKM_ECDSA : CKM_RSA_PKCS;
@@ -378,8 +385,6 @@ static int ecdsa_raw_to_der(const struct bench_ctx *bc,
 	unsigned char *p = der;
 	int n, rc = CA_EIO;
 
-	if (!bc->is_ec)
-		return CA_OK; /* RSA: already PKCS#1 v1.5 */
 	if (raw_len != 2 * bc->ec_half) {
 		rc = ca_err(CA_EIO, "ECDSA signature of %zu bytes, want %zu",
 			    raw_len, 2 * bc->ec_half);
@@ -495,7 +500,8 @@ static int token_sign(void *state, size_t i, const unsigned char *msg,
 	(void)i;
 	/* Hash per message, as the provider does. */
 	memcpy(in, sha256_digestinfo, prefix);
-	if (EVP_Digest(msg, msg_len, in + prefix, NULL, EVP_sha256(), NULL) != 1)
+	if (EVP_Digest(msg, msg_len, in + prefix, NULL, EVP_sha256(), NULL) !=
+	    1)
 		return ca_err(CA_EIO, "SHA-256 failed");
 	return ca_key_sign(st->key, st->mech, NULL, 0, in, prefix + 32, sig,
 			   siglen);
@@ -505,12 +511,12 @@ static int token_sign(void *state, size_t i, const unsigned char *msg,
 
 struct evp_state {
 	struct ca_signer *signer; /* provider */
-	int crypto_init;          /* provider: ca_crypto_init() done */
-	ENGINE *engine;           /* engine */
+	int crypto_init;	  /* provider: ca_crypto_init() done */
+	ENGINE *engine;		  /* engine */
 	int engine_init;
 	EVP_PKEY *pkey;
-	const char *propq;        /* provider: "?provider=hsmca" */
-	EVP_MD_CTX *reuse;        /* provider-reuse: the one context */
+	const char *propq; /* provider: "?provider=hsmca" */
+	EVP_MD_CTX *reuse; /* provider-reuse: the one context */
 };
 
 static void evp_close(void *state)
@@ -559,6 +565,14 @@ static int provider_open(const struct bench_ctx *bc, void **state)
 	GUARD(ca_signer_open(uri, bc->o->pin_source, &st->signer));
 	st->pkey = st->signer->pkey;
 	st->propq = PROPQ_HSMCA;
+	/* Measure our provider, not a key some other provider took over. */
+	if (EVP_PKEY_get0_provider(st->pkey) == NULL ||
+	    strcmp(OSSL_PROVIDER_get0_name(EVP_PKEY_get0_provider(st->pkey)),
+		   "hsmca") != 0) {
+		rc = ca_err(CA_EIO, "%s is not a key of the hsmca provider",
+			    uri);
+		goto out;
+	}
 	*state = st;
 	st = NULL;
 out:
@@ -605,7 +619,8 @@ static int engine_get(const struct opts *o, ENGINE **out)
 		return CA_OK;
 	}
 	e = ENGINE_by_id("dynamic");
-	if (e == NULL || ENGINE_ctrl_cmd_string(e, "SO_PATH", o->engine_so, 0) != 1 ||
+	if (e == NULL ||
+	    ENGINE_ctrl_cmd_string(e, "SO_PATH", o->engine_so, 0) != 1 ||
 	    ENGINE_ctrl_cmd_string(e, "ID", "pkcs11", 0) != 1 ||
 	    ENGINE_ctrl_cmd_string(e, "LIST_ADD", "1", 0) != 1 ||
 	    ENGINE_ctrl_cmd_string(e, "LOAD", NULL, 0) != 1) {
@@ -689,13 +704,36 @@ static int evp_sign(void *state, size_t i, const unsigned char *msg,
 	return CA_OK;
 }
 
+/* ca_signer_sign() itself: the tools' call, with its size query and copy. */
+static int signer_sign(void *state, size_t i, const unsigned char *msg,
+		       size_t msg_len, unsigned char *sig, size_t *siglen)
+{
+	struct evp_state *st = state;
+	unsigned char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	(void)i;
+	GUARD(ca_signer_sign(st->signer, msg, msg_len, &out, &len));
+	if (len > *siglen) {
+		rc = ca_err(CA_EIO, "signature of %zu bytes is too long", len);
+		goto out;
+	}
+	memcpy(sig, out, len);
+	*siglen = len;
+out:
+	free(out);
+	return rc;
+}
+
 static const struct bench_path paths[] = {
-	{"raw", raw_open, raw_sign, raw_to_der, raw_close},
-	{"raw-direct", raw_direct_open, raw_sign, raw_to_der, raw_close},
-	{"token", token_open, token_sign, raw_to_der, token_close},
-	{"provider", provider_open, evp_sign, NULL, evp_close},
-	{"provider-reuse", provider_reuse_open, evp_sign, NULL, evp_close},
-	{"engine", engine_open, evp_sign, NULL, evp_close},
+    {"raw", raw_open, raw_sign, raw_to_der, raw_close},
+    {"raw-direct", raw_direct_open, raw_sign, raw_to_der, raw_close},
+    {"token", token_open, token_sign, raw_to_der, token_close},
+    {"provider", provider_open, evp_sign, NULL, evp_close},
+    {"provider-reuse", provider_reuse_open, evp_sign, NULL, evp_close},
+    {"signer", provider_open, signer_sign, NULL, evp_close},
+    {"engine", engine_open, evp_sign, NULL, evp_close},
 };
 
 /* --- the run -------------------------------------------------------------- */
@@ -736,8 +774,7 @@ static int load_pubkey(const char *file, struct bench_ctx *bc)
 		   bits <= 8192) {
 		snprintf(bc->key_name, sizeof(bc->key_name), "rsa-%d", bits);
 	} else {
-		rc = ca_err(CA_EUSAGE, "%s: only P-256 and RSA keys are "
-				       "benchmarked", file);
+		rc = ca_err(CA_EUSAGE, "%s: not a P-256 or RSA key", file);
 		goto out;
 	}
 out:
@@ -748,8 +785,8 @@ out:
 
 /* Verify one sample with OpenSSL's default provider (sha256WithRSA or
  * ecdsa-with-SHA256 over message index). */
-static int verify_sample(const struct bench_ctx *bc, const struct bench_path *bp,
-			 const struct sample *sm)
+static int verify_sample(const struct bench_ctx *bc,
+			 const struct bench_path *bp, const struct sample *sm)
 {
 	unsigned char msg[MSG_LEN], der[SIG_MAX];
 	const unsigned char *sig = sm->sig;
@@ -814,7 +851,8 @@ static int run(const struct bench_ctx *bc, const struct bench_path *bp)
 	for (i = 0; i < o->warmup; i++) {
 		siglen = sizeof(sig);
 		bench_message(i % o->n, msg);
-		GUARD(bp->sign(state, i % o->n, msg, sizeof(msg), sig, &siglen));
+		GUARD(
+		    bp->sign(state, i % o->n, msg, sizeof(msg), sig, &siglen));
 	}
 	t0 = clock_seconds(CLOCK_MONOTONIC);
 	c0 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
@@ -844,8 +882,8 @@ static int run(const struct bench_ctx *bc, const struct bench_path *bp)
 	printf("path=%s key=%s n=%zu warmup=%zu seconds=%.4f rate=%.1f "
 	       "cpu_seconds=%.4f cpu_rate=%.1f verified=%zu/%zu\n",
 	       bp->name, bc->key_name, o->n, o->warmup, t1 - t0,
-	       (double)o->n / (t1 - t0), c1 - c0, (double)o->n / (c1 - c0),
-	       ns, ns);
+	       (double)o->n / (t1 - t0), c1 - c0, (double)o->n / (c1 - c0), ns,
+	       ns);
 	rc = CA_OK;
 out:
 	if (state != NULL)
@@ -857,27 +895,38 @@ out:
 /* --- arguments ------------------------------------------------------------ */
 
 static const char usage[] =
-	"usage: bench_sign --path PATH --module SO --token LABEL --key LABEL\n"
-	"                  --pin-source SRC --pubkey FILE [--n N] [--warmup W]\n"
-	"                  [--verify-every K] [--engine-so FILE]\n"
-	"PATH: raw, raw-direct, token, provider, provider-reuse, engine\n";
+    "usage: bench_sign --path PATH --module SO --token LABEL --key LABEL\n"
+    "                  --pin-source SRC --pubkey FILE [--n N] [--warmup W]\n"
+    "                  [--verify-every K] [--engine-so FILE]\n"
+    "PATH: raw, raw-direct, token, provider, provider-reuse, signer, engine\n";
 
-enum { OPT_PATH = 1, OPT_MODULE, OPT_TOKEN, OPT_KEY, OPT_PIN, OPT_PUB, OPT_N,
-       OPT_WARMUP, OPT_VERIFY, OPT_ENGINE, OPT_HELP };
+enum {
+	OPT_PATH = 1,
+	OPT_MODULE,
+	OPT_TOKEN,
+	OPT_KEY,
+	OPT_PIN,
+	OPT_PUB,
+	OPT_N,
+	OPT_WARMUP,
+	OPT_VERIFY,
+	OPT_ENGINE,
+	OPT_HELP
+};
 
 static const struct option long_opts[] = {
-	{"path", required_argument, NULL, OPT_PATH},
-	{"module", required_argument, NULL, OPT_MODULE},
-	{"token", required_argument, NULL, OPT_TOKEN},
-	{"key", required_argument, NULL, OPT_KEY},
-	{"pin-source", required_argument, NULL, OPT_PIN},
-	{"pubkey", required_argument, NULL, OPT_PUB},
-	{"n", required_argument, NULL, OPT_N},
-	{"warmup", required_argument, NULL, OPT_WARMUP},
-	{"verify-every", required_argument, NULL, OPT_VERIFY},
-	{"engine-so", required_argument, NULL, OPT_ENGINE},
-	{"help", no_argument, NULL, OPT_HELP},
-	{NULL, 0, NULL, 0},
+    {"path", required_argument, NULL, OPT_PATH},
+    {"module", required_argument, NULL, OPT_MODULE},
+    {"token", required_argument, NULL, OPT_TOKEN},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"pin-source", required_argument, NULL, OPT_PIN},
+    {"pubkey", required_argument, NULL, OPT_PUB},
+    {"n", required_argument, NULL, OPT_N},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"verify-every", required_argument, NULL, OPT_VERIFY},
+    {"engine-so", required_argument, NULL, OPT_ENGINE},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 /* Labels go into a URI unescaped: allow only unreserved characters. */
@@ -888,8 +937,9 @@ static int check_label(const char *what, const char *s)
 	if (len == 0 || len > LABEL_MAX ||
 	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 		      "0123456789._-") != len)
-		return ca_err(CA_EUSAGE, "%s '%s': use 1 to %d of A-Z a-z 0-9 . _ -",
-			      what, s, LABEL_MAX);
+		return ca_err(CA_EUSAGE,
+			      "%s '%s': use 1 to %d of A-Z a-z 0-9 . _ -", what,
+			      s, LABEL_MAX);
 	return CA_OK;
 }
 
@@ -914,13 +964,27 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->verify_every = 1000;
 	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_PATH: o->path = optarg; break;
-		case OPT_MODULE: o->module = optarg; break;
-		case OPT_TOKEN: o->token = optarg; break;
-		case OPT_KEY: o->key = optarg; break;
-		case OPT_PIN: o->pin_source = optarg; break;
-		case OPT_PUB: o->pubkey = optarg; break;
-		case OPT_ENGINE: o->engine_so = optarg; break;
+		case OPT_PATH:
+			o->path = optarg;
+			break;
+		case OPT_MODULE:
+			o->module = optarg;
+			break;
+		case OPT_TOKEN:
+			o->token = optarg;
+			break;
+		case OPT_KEY:
+			o->key = optarg;
+			break;
+		case OPT_PIN:
+			o->pin_source = optarg;
+			break;
+		case OPT_PUB:
+			o->pubkey = optarg;
+			break;
+		case OPT_ENGINE:
+			o->engine_so = optarg;
+			break;
 		case OPT_N:
 			GUARD(parse_size(optarg, 1, BENCH_N_MAX, "--n", &o->n));
 			break;
@@ -933,18 +997,25 @@ static int parse_args(int argc, char **argv, struct opts *o)
 					 "--verify-every", &o->verify_every));
 			break;
 		case OPT_HELP:
-			fputs(usage, stdout);
-			exit(0);
+			o->help = 1;
+			goto out;
 		default:
-			return ca_err(CA_EUSAGE, "unknown option");
+			rc = ca_err(CA_EUSAGE, "unknown option");
+			goto out;
 		}
 	}
-	if (optind != argc)
-		return ca_err(CA_EUSAGE, "unexpected argument '%s'", argv[optind]);
+	if (optind != argc) {
+		rc =
+		    ca_err(CA_EUSAGE, "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
 	if (o->path == NULL || o->module == NULL || o->token == NULL ||
-	    o->key == NULL || o->pin_source == NULL || o->pubkey == NULL)
-		return ca_err(CA_EUSAGE, "--path, --module, --token, --key, "
-					 "--pin-source and --pubkey are required");
+	    o->key == NULL || o->pin_source == NULL || o->pubkey == NULL) {
+		rc =
+		    ca_err(CA_EUSAGE, "--path, --module, --token, --key, "
+				      "--pin-source and --pubkey are required");
+		goto out;
+	}
 	GUARD(check_label("token label", o->token));
 	GUARD(check_label("key label", o->key));
 	GUARD(ca_pin_source_check(o->pin_source));
@@ -964,6 +1035,10 @@ int main(int argc, char **argv)
 	memset(&bc, 0, sizeof(bc));
 	bc.o = &o;
 	GUARD(parse_args(argc, argv, &o));
+	if (o.help) {
+		fputs(usage, stdout);
+		goto out;
+	}
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
 		if (strcmp(paths[i].name, o.path) == 0)
 			bp = &paths[i];

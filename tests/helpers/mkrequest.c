@@ -27,8 +27,7 @@ struct opts {
 	int force;
 };
 
-static int tbs_from_pem(const struct opts *o, unsigned char **tbs,
-			size_t *len)
+static int tbs_from_pem(const struct opts *o, unsigned char **tbs, size_t *len)
 {
 	FILE *f = fopen(o->cert ? o->cert : o->crl, "r");
 	X509 *x = NULL;
@@ -37,7 +36,8 @@ static int tbs_from_pem(const struct opts *o, unsigned char **tbs,
 
 	*tbs = NULL;
 	if (f == NULL)
-		return ca_err(CA_EIO, "cannot open %s", o->cert ? o->cert : o->crl);
+		return ca_err(CA_EIO, "cannot open %s",
+			      o->cert ? o->cert : o->crl);
 	if (o->cert != NULL) {
 		x = PEM_read_X509(f, NULL, NULL, NULL);
 		if (x != NULL)
@@ -78,12 +78,12 @@ static int run(const struct opts *o)
 	if (o->cert != NULL)
 		summary = ca_request_summary_cert(tbs, len);
 	spec.action = o->action;
-	spec.tbs_type = strcmp(o->action, "gen-crl") == 0	 ? "crl"
+	spec.tbs_type = strcmp(o->action, "gen-crl") == 0  ? "crl"
 			: strcmp(o->action, "revoke") == 0 ? "revocation"
 							   : "certificate";
-	spec.ca_spki_sha256 =
-		o->spki ? o->spki
-			: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	spec.ca_spki_sha256 = o->spki ? o->spki
+				      : "00112233445566778899aabbccddeeff001122"
+					"33445566778899aabbccddeeff";
 	spec.ca_token_serial = o->serial ? o->serial : "0123456789abcdef";
 	spec.ca_key = o->key ? o->key : "pkcs11:token=Root;object=root-key";
 	spec.tbs = tbs;
@@ -104,18 +104,18 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"action", required_argument, NULL, 'a'},
-		{"quorum", required_argument, NULL, 'q'},
-		{"out", required_argument, NULL, 'o'},
-		{"cert", required_argument, NULL, 'c'},
-		{"crl", required_argument, NULL, 'l'},
-		{"tbs", required_argument, NULL, 't'},
-		{"ttl", required_argument, NULL, 'T'},
-		{"ca-spki", required_argument, NULL, 's'},
-		{"token-serial", required_argument, NULL, 'S'},
-		{"key", required_argument, NULL, 'k'},
-		{"force", no_argument, NULL, 'f'},
-		{NULL, 0, NULL, 0},
+	    {"action", required_argument, NULL, 'a'},
+	    {"quorum", required_argument, NULL, 'q'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"cert", required_argument, NULL, 'c'},
+	    {"crl", required_argument, NULL, 'l'},
+	    {"tbs", required_argument, NULL, 't'},
+	    {"ttl", required_argument, NULL, 'T'},
+	    {"ca-spki", required_argument, NULL, 's'},
+	    {"token-serial", required_argument, NULL, 'S'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"force", no_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct opts o;
 	int c, rc;
@@ -123,27 +123,51 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
-		case 'a': o.action = optarg; break;
-		case 'q': o.quorum = optarg; break;
-		case 'o': o.out = optarg; break;
-		case 'c': o.cert = optarg; break;
-		case 'l': o.crl = optarg; break;
-		case 't': o.tbs = optarg; break;
-		case 'T': o.ttl = optarg; break;
-		case 's': o.spki = optarg; break;
-		case 'S': o.serial = optarg; break;
-		case 'k': o.key = optarg; break;
-		case 'f': o.force = 1; break;
-		default: return 2;
+		case 'a':
+			o.action = optarg;
+			break;
+		case 'q':
+			o.quorum = optarg;
+			break;
+		case 'o':
+			o.out = optarg;
+			break;
+		case 'c':
+			o.cert = optarg;
+			break;
+		case 'l':
+			o.crl = optarg;
+			break;
+		case 't':
+			o.tbs = optarg;
+			break;
+		case 'T':
+			o.ttl = optarg;
+			break;
+		case 's':
+			o.spki = optarg;
+			break;
+		case 'S':
+			o.serial = optarg;
+			break;
+		case 'k':
+			o.key = optarg;
+			break;
+		case 'f':
+			o.force = 1;
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (optind != argc || o.action == NULL || o.quorum == NULL ||
 	    o.out == NULL ||
 	    (o.cert != NULL) + (o.crl != NULL) + (o.tbs != NULL) != 1) {
-		fprintf(stderr, "usage: mkrequest --action A --quorum Q --out F "
-				"(--cert C | --crl L | --tbs T) [--ttl D] "
-				"[--ca-spki HEX] [--token-serial S] [--key URI] "
-				"[--force]\n");
+		fprintf(stderr,
+			"usage: mkrequest --action A --quorum Q --out F "
+			"(--cert C | --crl L | --tbs T) [--ttl D] "
+			"[--ca-spki HEX] [--token-serial S] [--key URI] "
+			"[--force]\n");
 		return 2;
 	}
 	rc = run(&o);

@@ -4,6 +4,10 @@
  *   p11key find KEY-URI PIN-SOURCE
  *   p11key sign KEY-URI PIN-SOURCE COUNT   (COUNT signatures with the raw
  *                                           mechanism, pooled sessions)
+ *   p11key store KEY-URI PIN-SOURCE        (log in through the token layer,
+ *                     then load the key through the builtin provider's STORE
+ *                     with no passphrase callback: the login is shared;
+ *                     sign with EVP_DigestSign, verify with the public key)
  *
  * gen and find print "uri=...", "type=...", "bits=...", "spki_sha256=..."
  * and write the public key PEM to stdout after them. Errors go to stderr as
@@ -15,7 +19,10 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/provider.h>
+#include <openssl/store.h>
 
+#include "../../providers/hsmca/provider.h"
 #include "../../providers/hsmca/token.h"
 #include "../../tools/lib/err.h"
 #include "../../tools/lib/pin.h"
@@ -55,8 +62,9 @@ static void show(const ca_key *key)
 	const unsigned char *h = ca_key_spki_sha256(key);
 	size_t i;
 
-	printf("uri=%s\ntype=%s\nbits=%d\nlabel=%s\nspki_sha256=", ca_key_uri(key),
-	       types[ca_key_type(key)], ca_key_bits(key), ca_key_label(key));
+	printf(
+	    "uri=%s\ntype=%s\nbits=%d\nlabel=%s\nspki_sha256=", ca_key_uri(key),
+	    types[ca_key_type(key)], ca_key_bits(key), ca_key_label(key));
 	for (i = 0; i < 32; i++)
 		printf("%02x", h[i]);
 	printf("\n");
@@ -104,8 +112,8 @@ out:
 static int sign_loop(ca_key *key, long count)
 {
 	static const unsigned char info[19] = {
-		0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-		0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+	    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+	    0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
 	unsigned char msg[19 + 32], sig[1024];
 	size_t siglen;
 	long i;
@@ -125,13 +133,113 @@ static int sign_loop(ca_key *key, long count)
 					 sig, &siglen);
 			break;
 		default:
-			rc = ca_key_sign(key, CKM_EDDSA, NULL, 0, msg, sizeof(msg),
-					 sig, &siglen);
+			rc = ca_key_sign(key, CKM_EDDSA, NULL, 0, msg,
+					 sizeof(msg), sig, &siglen);
 			break;
 		}
 	}
 	if (rc == CA_OK)
 		printf("signed=%ld\n", count);
+	return rc;
+}
+
+/* EVP_DigestSign with a key from OSSL_STORE in libctx; verify with pub. */
+static int evp_sign(OSSL_LIB_CTX *libctx, EVP_PKEY *pkey, EVP_PKEY *pub)
+{
+	static const unsigned char msg[] = "in-process signing";
+	unsigned char sig[1024];
+	size_t siglen = sizeof(sig);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	const char *mdname = EVP_PKEY_is_a(pub, "ED25519") ? NULL : "SHA384";
+	int rc = CA_OK;
+
+	if (md == NULL ||
+	    EVP_DigestSignInit_ex(md, NULL, mdname, libctx, NULL, pkey, NULL) !=
+		1 ||
+	    EVP_DigestSign(md, sig, &siglen, msg, sizeof(msg)) != 1) {
+		rc = ca_err(CA_EIO,
+			    "EVP_DigestSign with the provider key failed");
+		goto out;
+	}
+	EVP_MD_CTX_free(md);
+	md = EVP_MD_CTX_new();
+	if (md == NULL ||
+	    EVP_DigestVerifyInit_ex(md, NULL, mdname, NULL, NULL, pub, NULL) !=
+		1 ||
+	    EVP_DigestVerify(md, sig, siglen, msg, sizeof(msg)) != 1)
+		rc = ca_err(CA_EIO, "the provider's signature does not verify");
+out:
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+/* KEYMGMT as OpenSSL sees it: parameters, public-only export, match. */
+static int check_keymgmt(EVP_PKEY *pkey, ca_key *key)
+{
+	char uri[1024], label[64], digest[32] = "";
+	OSSL_PARAM *params = NULL;
+	int bits = 0, secbits = 0, max = 0, rc = CA_OK;
+
+	if (EVP_PKEY_get_utf8_string_param(pkey, CA_PKEY_PARAM_URI, uri,
+					   sizeof(uri), NULL) != 1 ||
+	    strcmp(uri, ca_key_uri(key)) != 0 ||
+	    EVP_PKEY_get_utf8_string_param(pkey, CA_PKEY_PARAM_TOKEN_LABEL,
+					   label, sizeof(label), NULL) != 1 ||
+	    strcmp(label, ca_token_label(ca_key_token(key))) != 0)
+		return ca_err(CA_EIO,
+			      "hsmca-uri/hsmca-token-label parameters wrong");
+	if (EVP_PKEY_get_int_param(pkey, "bits", &bits) != 1 ||
+	    EVP_PKEY_get_int_param(pkey, "security-bits", &secbits) != 1 ||
+	    EVP_PKEY_get_int_param(pkey, "max-size", &max) != 1)
+		return ca_err(CA_EIO, "bits/security-bits/max-size missing");
+	(void)EVP_PKEY_get_default_digest_name(pkey, digest, sizeof(digest));
+	printf("bits=%d security_bits=%d max_size=%d default_digest=%s\n", bits,
+	       secbits, max, digest);
+	if (EVP_PKEY_todata(pkey, EVP_PKEY_KEYPAIR, &params) == 1) {
+		OSSL_PARAM_free(params);
+		return ca_err(CA_EIO, "the private key was exported");
+	}
+	if (EVP_PKEY_todata(pkey, EVP_PKEY_PUBLIC_KEY, &params) != 1)
+		return ca_err(CA_EIO, "the public key cannot be exported");
+	OSSL_PARAM_free(params);
+	if (EVP_PKEY_eq(pkey, ca_key_public(key)) != 1 ||
+	    EVP_PKEY_eq(ca_key_public(key), pkey) != 1)
+		rc = ca_err(CA_EIO, "EVP_PKEY_eq: token key != its public key");
+	printf("keymgmt=ok\n");
+	return rc;
+}
+
+static int store_sign(const char *uri, ca_key *key)
+{
+	OSSL_LIB_CTX *libctx = OSSL_LIB_CTX_new();
+	OSSL_PROVIDER *hsmca = NULL, *deflt = NULL;
+	OSSL_STORE_CTX *store = NULL;
+	OSSL_STORE_INFO *info = NULL;
+	EVP_PKEY *pkey = NULL;
+	int rc = CA_OK;
+
+	if (libctx == NULL ||
+	    OSSL_PROVIDER_add_builtin(libctx, "hsmca", ca_provider_init) != 1 ||
+	    (hsmca = OSSL_PROVIDER_load(libctx, "hsmca")) == NULL ||
+	    (deflt = OSSL_PROVIDER_load(libctx, "default")) == NULL ||
+	    (store = OSSL_STORE_open_ex(uri, libctx, NULL, NULL, NULL, NULL,
+					NULL, NULL)) == NULL ||
+	    (info = OSSL_STORE_load(store)) == NULL ||
+	    (pkey = OSSL_STORE_INFO_get1_PKEY(info)) == NULL) {
+		rc = ca_err(CA_EIO,
+			    "OSSL_STORE could not load %s without a PIN", uri);
+		goto out;
+	}
+	GUARD(check_keymgmt(pkey, key));
+	GUARD(evp_sign(libctx, pkey, ca_key_public(key)));
+	printf("store-signed=ok\n");
+out:
+	EVP_PKEY_free(pkey);
+	OSSL_STORE_INFO_free(info);
+	OSSL_STORE_close(store);
+	OSSL_PROVIDER_unload(deflt);
+	OSSL_PROVIDER_unload(hsmca);
+	OSSL_LIB_CTX_free(libctx);
 	return rc;
 }
 
@@ -143,11 +251,14 @@ int main(int argc, char **argv)
 	if (argc >= 6 && strcmp(argv[1], "gen") == 0)
 		rc = gen(argv, argc, &key);
 	else if ((argc == 4 || argc == 5) && (strcmp(argv[1], "find") == 0 ||
-					      strcmp(argv[1], "sign") == 0))
+					      strcmp(argv[1], "sign") == 0 ||
+					      strcmp(argv[1], "store") == 0))
 		rc = find(argv[2], argv[3], &key);
 	else
-		rc = ca_err(CA_EUSAGE, "usage: p11key gen|find|sign ...");
-	if (rc == CA_OK && strcmp(argv[1], "sign") == 0)
+		rc = ca_err(CA_EUSAGE, "usage: p11key gen|find|sign|store ...");
+	if (rc == CA_OK && strcmp(argv[1], "store") == 0)
+		rc = store_sign(argv[2], key);
+	else if (rc == CA_OK && strcmp(argv[1], "sign") == 0)
 		rc = sign_loop(key, argc == 5 ? strtol(argv[4], NULL, 10) : 1);
 	else if (rc == CA_OK)
 		show(key);

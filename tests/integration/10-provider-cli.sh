@@ -127,6 +127,42 @@ check "ed25519: pkeyutl -rawin -sign" $OPENSSL pkeyutl $FIRST -sign -rawin -inke
 	$PASS -in data -out ed.sig
 check "ed25519: signature verifies" openssl pkeyutl -verify -rawin -pubin -inkey ed25519.pub -in data -sigfile ed.sig
 
+# CRLs (X509_CRL_sign) and OCSP responses (OCSP_basic_sign).
+printf '[ca]\ndefault_ca = d\n[d]\ndatabase = %s/index.txt\ncrlnumber = %s/crlnumber\ndefault_md = sha384\ndefault_crl_days = 30\n' \
+	"$T" "$T" >ca.cnf
+: >index.txt
+echo 01 >crlnumber
+for k in rsa2048 p384 ed25519; do
+	check "$k: ca -gencrl" $OPENSSL ca $FIRST -config ca.cnf -gencrl -keyfile "pkcs11:token=PC;object=$k" \
+		-cert "$k.pem" $PASS -out "$k.crl"
+	check "$k: CRL signature verifies" openssl crl -in "$k.crl" -CAfile "$k.pem" -noout
+	check "$k: OCSP request" openssl ocsp -issuer "$k.pem" -cert "leaf-$k.pem" -reqout "$k.req"
+	check "$k: OCSP response signed on the token" $OPENSSL ocsp $FIRST -index index.txt -rsigner "$k.pem" \
+		-rkey "pkcs11:token=PC;object=$k" $PASS -CA "$k.pem" -reqin "$k.req" -respout "$k.resp"
+	expect_fail 0 "Response verify OK" "$k: OCSP response verifies" \
+		openssl ocsp -respin "$k.resp" -CAfile "$k.pem"
+	unlike "$(cat "$T/.out")" "error:" "$k: no stray errors on a successful OCSP signing"
+done
+
+# Provider order. Both orders serve every token-key operation above. With
+# hsmca first, OpenSSL 3.0 resolves an unqualified fetch of the RSA/EC/
+# ED25519 KEYMGMT to hsmca (first provider wins), which cannot generate
+# software keys: genpkey / req -newkey need default first (as in the
+# example openssl-hsmca.cnf). See providers/hsmca/keymgmt.c.
+check "default first: software key generation next to hsmca" \
+	$OPENSSL genpkey $SECOND -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out gen.key
+check "default first: req -newkey (software) next to hsmca" \
+	$OPENSSL req -new -x509 $SECOND -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout new.key \
+	-subj /CN=soft -out soft.pem
+expect_exit 1 "hsmca first: software keygen is shadowed (documented 3.0 limitation)" \
+	$OPENSSL genpkey $FIRST -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out gen2.key
+check "hsmca first with -propquery ?provider=default: software keygen works" \
+	$OPENSSL genpkey $FIRST -propquery '?provider=default' -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out gen3.key
+check "hsmca first with -propquery ?provider=default: token key still signs" \
+	$OPENSSL req -new -x509 $FIRST -propquery '?provider=default' -key "pkcs11:token=PC;object=p256" $PASS \
+	-subj /CN=pq -out pq.pem
+check "... and verifies" openssl verify -CAfile pq.pem pq.pem
+
 # --- the libp11 engine as an independent signer -------------------------
 # libp11 0.4.12 fails on tokens holding Ed25519 keys: a token of its own.
 new_token EN

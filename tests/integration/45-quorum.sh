@@ -50,6 +50,8 @@ approve() { # REQUEST ID OUT
 ROOT="hsmca-init-ca --ca root --key pkcs11:token=Root;object=root-key --pin-source $PINSRC --self-sign --subject CN=Quorum_Root_R1 --days 3650 --pathlen 1 --quorum quorum.json"
 
 # --- the root itself: two-phase self-signature -----------------------------
+check "init-ca --quorum --prepare needs no PIN (no private key touched)" sh -c \
+	"hsmca-init-ca --ca root --key 'pkcs11:token=Root;object=root-key' --self-sign --subject CN=Quorum_Root_R1 --days 3650 --pathlen 1 --quorum quorum.json --prepare nopin-req.json </dev/null"
 check "init-ca --quorum --prepare" $ROOT --prepare root-req.json
 [ -e root ] && notok "prepare creates no CA directory" || ok "prepare creates no CA directory"
 approve root-req.json alice root-alice.sig >/dev/null 2>&1
@@ -73,6 +75,8 @@ refusals() { sqlite3 root/ca.db "select count(*) from audit where entry like '%\
 n0=$(certs)
 
 expect_fail 3 "protected by a quorum" "quorum CA without --prepare/--request refused" $SUB
+check "sign-subca --prepare needs no PIN" sh -c \
+	"hsmca-sign-subca --ca root --csr sub.csr --days 1825 --pathlen 0 --permit-dns example.com --out sub.crt --prepare nopin-sub.json </dev/null"
 check "sign-subca --prepare" $SUB --prepare sub-req.json
 [ -e sub.crt ] && notok "prepare signs nothing" || ok "prepare signs nothing"
 approve sub-req.json alice alice.sig >/dev/null 2>&1

@@ -45,8 +45,7 @@ static EVP_PKEY *gen(const char *alg, const char *curve, int bits,
 
 	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1)
 		goto out;
-	if (curve != NULL &&
-	    EVP_PKEY_CTX_set_group_name(ctx, curve) != 1)
+	if (curve != NULL && EVP_PKEY_CTX_set_group_name(ctx, curve) != 1)
 		goto out;
 	if (bits > 0 && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits) != 1)
 		goto out;
@@ -140,13 +139,13 @@ static void refused(int rc, struct ca_quorum *q, const char *needle,
 		    const char *desc)
 {
 	ok(rc == CA_EPOLICY && q == NULL && strstr(ca_errmsg(), needle) &&
-		   strstr(ca_errmsg(), "q.json"),
+	       strstr(ca_errmsg(), "q.json"),
 	   "refused: %s", desc);
 	ca_quorum_free(q);
 }
 
 static EVP_PKEY *ed1, *ed2, *p256, *p384, *rsa2048, *rsa1024, *p521, *k256,
-	*rsa_e3, *ed448;
+    *rsa_e3, *ed448;
 
 static json_t *three(void)
 {
@@ -180,10 +179,10 @@ static void test_valid(void)
 	   "version 1, threshold 2, four approvers");
 	a = ca_quorum_find(q, "carol");
 	ok(a != NULL && strcmp(a->name, "carol Example") == 0 &&
-		   EVP_PKEY_get_base_id(a->pub) == EVP_PKEY_EC,
+	       EVP_PKEY_get_base_id(a->pub) == EVP_PKEY_EC,
 	   "ca_quorum_find finds carol with her EC key");
 	ok(ca_quorum_find(q, "mallory") == NULL &&
-		   ca_quorum_find(q, "Carol") == NULL,
+	       ca_quorum_find(q, "Carol") == NULL,
 	   "ca_quorum_find: unknown ids and other cases are not found");
 	ca_sha256_hex((const unsigned char *)text, strlen(text), hex);
 	ok(strcmp(hex, q->sha256_hex) == 0,
@@ -241,10 +240,10 @@ static void test_duplicates(void)
 	struct ca_quorum *q = NULL;
 	int rc;
 
-	rc = parse_json(quorum(2, json_pack("[o, o, o]", approver("alice", ed1),
-					    approver("bob", p256),
-					    approver("alice", ed2))),
-			&q);
+	rc = parse_json(
+	    quorum(2, json_pack("[o, o, o]", approver("alice", ed1),
+				approver("bob", p256), approver("alice", ed2))),
+	    &q);
 	refused(rc, q, "\"alice\" appears twice", "duplicate ids");
 	q = NULL;
 	rc = parse_json(quorum(2, json_pack("[o, o]", approver("alice", ed1),
@@ -252,10 +251,10 @@ static void test_duplicates(void)
 			&q);
 	refused(rc, q, "appears twice", "ids differing only in case");
 	q = NULL;
-	rc = parse_json(quorum(2, json_pack("[o, o, o]", approver("alice", ed1),
-					    approver("bob", p256),
-					    approver("carol", ed1))),
-			&q);
+	rc = parse_json(
+	    quorum(2, json_pack("[o, o, o]", approver("alice", ed1),
+				approver("bob", p256), approver("carol", ed1))),
+	    &q);
 	refused(rc, q, "alice and carol have the same public key",
 		"duplicate keys (one person, two ids)");
 	q = NULL;
@@ -295,11 +294,11 @@ static void test_key_types(void)
 		EVP_PKEY **k;
 		const char *needle, *desc;
 	} bad[] = {
-		{&rsa1024, "1024 bits is refused", "an RSA-1024 key"},
-		{&p521, "secp521r1 is refused", "a P-521 key"},
-		{&k256, "secp256k1 is refused", "a secp256k1 key"},
-		{&rsa_e3, "exponent other than 65537", "RSA with e = 3"},
-		{&ed448, "ED448 is refused", "an Ed448 key"},
+	    {&rsa1024, "1024 bits is refused", "an RSA-1024 key"},
+	    {&p521, "secp521r1 is refused", "a P-521 key"},
+	    {&k256, "secp256k1 is refused", "a secp256k1 key"},
+	    {&rsa_e3, "exponent other than 65537", "RSA with e = 3"},
+	    {&ed448, "ED448 is refused", "an Ed448 key"},
 	};
 	struct ca_quorum *q = NULL;
 	size_t i;
@@ -308,25 +307,26 @@ static void test_key_types(void)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		q = NULL;
 		if (*bad[i].k == NULL) {
-			ok(0, "refused: %s (key generation failed)", bad[i].desc);
+			ok(0, "refused: %s (key generation failed)",
+			   bad[i].desc);
 			continue;
 		}
-		rc = parse_json(quorum(1, json_pack("[o, o]",
-						    approver("alice", ed1),
-						    approver("eve", *bad[i].k))),
-				&q);
+		rc = parse_json(
+		    quorum(1, json_pack("[o, o]", approver("alice", ed1),
+					approver("eve", *bad[i].k))),
+		    &q);
 		refused(rc, q, bad[i].needle, bad[i].desc);
 	}
 	ok(ca_quorum_key_ok(ed1, "k") == CA_OK &&
-		   ca_quorum_key_ok(p256, "k") == CA_OK &&
-		   ca_quorum_key_ok(p384, "k") == CA_OK &&
-		   ca_quorum_key_ok(rsa2048, "k") == CA_OK,
+	       ca_quorum_key_ok(p256, "k") == CA_OK &&
+	       ca_quorum_key_ok(p384, "k") == CA_OK &&
+	       ca_quorum_key_ok(rsa2048, "k") == CA_OK,
 	   "ca_quorum_key_ok accepts Ed25519, P-256, P-384, RSA-2048");
 	ok(ca_quorum_key_ok(rsa1024, "KEY") == CA_EPOLICY &&
-		   strstr(ca_errmsg(), "KEY: RSA key of 1024 bits") != NULL,
+	       strstr(ca_errmsg(), "KEY: RSA key of 1024 bits") != NULL,
 	   "ca_quorum_key_ok refuses RSA-1024, naming the key");
 	ok(ca_quorum_key_ok(p521, "k") == CA_EPOLICY &&
-		   ca_quorum_key_ok(k256, "k") == CA_EPOLICY,
+	       ca_quorum_key_ok(k256, "k") == CA_EPOLICY,
 	   "ca_quorum_key_ok refuses P-521 and secp256k1");
 }
 
@@ -338,18 +338,19 @@ static void test_fields(void)
 	int rc;
 	size_t n;
 
-	rc = parse_json(quorum(1, json_pack("[o]", approver("al ice", ed1))), &q);
+	rc = parse_json(quorum(1, json_pack("[o]", approver("al ice", ed1))),
+			&q);
 	refused(rc, q, "\"id\" must be", "an id with a space");
 	q = NULL;
 	rc = parse_json(quorum(1, json_pack("[o]", approver("", ed1))), &q);
 	refused(rc, q, "\"id\" must be", "an empty id");
 	q = NULL;
 	rc = parse_json(
-		quorum(1, json_pack("[o]",
-				    approver("a234567890123456789012345678901234"
-					     "5678901234567890123456789012345",
-					     ed1))),
-		&q);
+	    quorum(1, json_pack("[o]",
+				approver("a234567890123456789012345678901234"
+					 "5678901234567890123456789012345",
+					 ed1))),
+	    &q);
 	refused(rc, q, "\"id\" must be", "a 65-character id");
 	q = NULL;
 	a = approver("alice", ed1);
@@ -416,7 +417,7 @@ static void test_not_json(void)
 	q = NULL;
 	rc = ca_quorum_load("/nonexistent/quorum.json", &q);
 	ok(rc == CA_EIO && q == NULL &&
-		   strstr(ca_errmsg(), "/nonexistent/quorum.json") != NULL,
+	       strstr(ca_errmsg(), "/nonexistent/quorum.json") != NULL,
 	   "a missing file is an I/O error naming it");
 }
 
@@ -433,7 +434,7 @@ int main(void)
 	rsa_e3 = gen("RSA", NULL, 2048, 3);
 	ed448 = gen("ED448", NULL, 0, 0);
 	ok(ed1 && ed2 && p256 && p384 && p521 && k256 && rsa2048 && rsa1024 &&
-		   rsa_e3 && ed448,
+	       rsa_e3 && ed448,
 	   "test keys generated");
 	test_valid();
 	test_threshold();

@@ -36,7 +36,7 @@ static void parse_case(const char *uri, int want, const char *msg,
 	ca_err_clear();
 	rc = ca_p11_uri_parse(uri, &u);
 	ok(rc == want && (want != CA_OK) == (u == NULL) &&
-		   (msg == NULL || has(ca_errmsg(), msg)),
+	       (msg == NULL || has(ca_errmsg(), msg)),
 	   what);
 	if (u != NULL)
 		p11_kit_uri_free(u);
@@ -48,8 +48,9 @@ static void test_parse(void)
 		   "token and object URI parses");
 	parse_case("pkcs11:token=My%20CA;id=%01%02;type=private", CA_OK, NULL,
 		   "percent-encoded label, id and type parse");
-	parse_case("pkcs11:serial=0123abcd;model=SoftHSM%20v2?module-name=softhsm2",
-		   CA_OK, NULL, "serial, model and module-name parse");
+	parse_case(
+	    "pkcs11:serial=0123abcd;model=SoftHSM%20v2?module-name=softhsm2",
+	    CA_OK, NULL, "serial, model and module-name parse");
 	parse_case("file:/etc/key.pem", CA_EUSAGE, "malformed PKCS#11 URI",
 		   "non-pkcs11 scheme refused");
 	parse_case("pkcs11:token=%zz", CA_EUSAGE, "malformed PKCS#11 URI",
@@ -66,7 +67,8 @@ static void test_parse(void)
 		   "pin-value is refused", "pin-value refused by default");
 	ok(!has(ca_errmsg(), "s3cr3t") && has(ca_errmsg(), "pin-value=***"),
 	   "the refused PIN is not echoed");
-	ok(has(ca_errmsg(), "use pin-source"), "the refusal says use pin-source");
+	ok(has(ca_errmsg(), "use pin-source"),
+	   "the refusal says use pin-source");
 	ca_p11_allow_pin_value(1);
 	ok(ca_p11_pin_value_allowed() == 1, "pin-value can be allowed");
 	parse_case("pkcs11:token=A?pin-value=s3cr3t", CA_OK, NULL,
@@ -83,7 +85,8 @@ static void test_attributes(void)
 	CK_TOKEN_INFO *ti;
 	int rc;
 
-	rc = ca_p11_uri_parse("pkcs11:token=My%20CA;object=k%2F1;id=%01%ff", &u);
+	rc =
+	    ca_p11_uri_parse("pkcs11:token=My%20CA;object=k%2F1;id=%01%ff", &u);
 	ok(rc == CA_OK, "URI with encoded attributes parses");
 	if (rc != CA_OK)
 		return;
@@ -92,7 +95,7 @@ static void test_attributes(void)
 	   "object label decoded");
 	a = p11_kit_uri_get_attribute(u, CKA_ID);
 	ok(a != NULL && a->ulValueLen == 2 &&
-		   memcmp(a->pValue, "\x01\xff", 2) == 0,
+	       memcmp(a->pValue, "\x01\xff", 2) == 0,
 	   "id decoded");
 	ti = p11_kit_uri_get_token_info(u);
 	ok(ti != NULL && memcmp(ti->label, "My CA ", 6) == 0,
@@ -108,9 +111,10 @@ static void test_redact(void)
 		      sizeof(buf));
 	ok(strcmp(buf, "pkcs11:token=A?pin-value=***&module-name=x") == 0,
 	   "redact hides pin-value");
-	ca_uri_redact("pkcs11:token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-		      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-		      buf, 20);
+	ca_uri_redact(
+	    "pkcs11:token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	    buf, 20);
 	ok(strlen(buf) < 20 && has(buf, "..."), "redact truncates long URIs");
 }
 
@@ -126,20 +130,21 @@ static void test_canonical(void)
 	snprintf(tok.label, sizeof(tok.label), "Root CA;1");
 	snprintf(tok.serial, sizeof(tok.serial), "0a1b2c");
 	uri = ca_uri_for_key(&tok, "root key/2024", id, sizeof(id));
-	ok(uri != NULL && strcmp(uri, "pkcs11:token=Root%20CA%3B1;serial=0a1b2c;"
-				      "object=root%20key%2F2024;id=%01%AB%20;"
-				      "type=private") == 0,
+	ok(uri != NULL &&
+	       strcmp(uri, "pkcs11:token=Root%20CA%3B1;serial=0a1b2c;"
+			   "object=root%20key%2F2024;id=%01%AB%20;"
+			   "type=private") == 0,
 	   "canonical key URI is percent-encoded (RFC 7512)");
 	ok(uri != NULL && ca_p11_uri_parse(uri, &u) == CA_OK,
 	   "canonical URI parses back");
 	if (u != NULL) {
 		a = p11_kit_uri_get_attribute(u, CKA_LABEL);
 		ok(a != NULL && a->ulValueLen == 13 &&
-			   memcmp(a->pValue, "root key/2024", 13) == 0,
+		       memcmp(a->pValue, "root key/2024", 13) == 0,
 		   "label survives the round trip");
 		a = p11_kit_uri_get_attribute(u, CKA_ID);
 		ok(a != NULL && a->ulValueLen == 3 &&
-			   memcmp(a->pValue, id, 3) == 0,
+		       memcmp(a->pValue, id, 3) == 0,
 		   "id survives the round trip");
 		p11_kit_uri_free(u);
 	}
@@ -149,7 +154,7 @@ static void test_canonical(void)
 static void test_keyspec(void)
 {
 	static const char *const names[] = {"rsa:2048", "rsa:3072", "rsa:4096",
-					    "ec:p256",  "ec:p384",  "ec:p521",
+					    "ec:p256",	"ec:p384",  "ec:p521",
 					    "ed25519"};
 	static const char *const bad[] = {"rsa:1024", "rsa:2047", "ec:p224",
 					  "ed448",    "RSA:2048", "",
@@ -163,18 +168,20 @@ static void test_keyspec(void)
 		       strcmp(ca_keyspec_name(&spec), names[i]) == 0;
 	ok(all, "every key type parses and names itself back");
 	ok(ca_keyspec_parse("rsa:3072", &spec) == CA_OK &&
-		   spec.type == CA_KT_RSA && spec.bits == 3072,
+	       spec.type == CA_KT_RSA && spec.bits == 3072,
 	   "rsa:3072 is RSA 3072 bits");
-	ok(ca_keyspec_parse("ec:p384", &spec) == CA_OK && spec.type == CA_KT_EC &&
-		   spec.curve_nid == NID_secp384r1 && spec.bits == 384,
+	ok(ca_keyspec_parse("ec:p384", &spec) == CA_OK &&
+	       spec.type == CA_KT_EC && spec.curve_nid == NID_secp384r1 &&
+	       spec.bits == 384,
 	   "ec:p384 is secp384r1");
 	ok(ca_keyspec_parse("ed25519", &spec) == CA_OK &&
-		   spec.type == CA_KT_ED25519,
+	       spec.type == CA_KT_ED25519,
 	   "ed25519 is Ed25519");
 	all = 1;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		all &= ca_keyspec_parse(bad[i], &spec) == CA_EUSAGE;
-	ok(all && has(ca_errmsg(), "unknown key type"), "bad key types refused");
+	ok(all && has(ca_errmsg(), "unknown key type"),
+	   "bad key types refused");
 	ok(ca_keyspec_parse(NULL, &spec) == CA_EUSAGE, "NULL key type refused");
 	spec.type = CA_KT_RSA;
 	spec.bits = 1024;
@@ -190,22 +197,24 @@ static void test_modules(void)
 	setenv("HSMCA_MODULE", "/nonexistent/libnothing.so", 1);
 	rc = ca_token_open("pkcs11:token=X", &tok);
 	ok(rc == CA_EIO && tok == NULL &&
-		   has(ca_errmsg(), "cannot load PKCS#11 module "
-				    "/nonexistent/libnothing.so: ") &&
-		   has(ca_errmsg(), "No such file"),
+	       has(ca_errmsg(), "cannot load PKCS#11 module "
+				"/nonexistent/libnothing.so: ") &&
+	       has(ca_errmsg(), "No such file"),
 	   "HSMCA_MODULE that does not load is reported");
-	rc = ca_token_open("pkcs11:token=X?module-path=/nonexistent/m.so", &tok);
+	rc =
+	    ca_token_open("pkcs11:token=X?module-path=/nonexistent/m.so", &tok);
 	ok(rc == CA_EIO && has(ca_errmsg(), "/nonexistent/m.so"),
 	   "URI module-path wins over HSMCA_MODULE");
 	ca_p11_set_module("/nonexistent/set.so");
-	rc = ca_token_open("pkcs11:token=X?module-path=/nonexistent/m.so", &tok);
+	rc =
+	    ca_token_open("pkcs11:token=X?module-path=/nonexistent/m.so", &tok);
 	ok(rc == CA_EIO && has(ca_errmsg(), "/nonexistent/set.so"),
 	   "ca_p11_set_module wins over the URI");
 	ca_p11_set_module(NULL);
 	unsetenv("HSMCA_MODULE");
 	rc = ca_token_open("pkcs11:token=X?module-name=no-such-module", &tok);
 	ok(rc == CA_EIO && has(ca_errmsg(), "no-such-module") &&
-		   has(ca_errmsg(), "registered"),
+	       has(ca_errmsg(), "registered"),
 	   "unknown module-name is reported");
 	rc = ca_token_open("pkcs11:slot-id=1", &tok);
 	ok(rc == CA_EUSAGE && tok == NULL, "ca_token_open refuses slot-id");

@@ -27,15 +27,15 @@
 #include "signer.h"
 #include "util.h"
 
-#define TTL_MIN 60L
-#define TTL_MAX (30L * 24 * 3600)
-#define MAX_ID 64
-#define MAX_TEXT 2048          /* token serial, key URI */
-#define MAX_SIG 2048           /* RSA-16384 */
-#define MAX_KEY_FILE 65536     /* a PEM private key */
+#define TTL_MIN		 1L
+#define TTL_MAX		 (30L * 24 * 3600)
+#define MAX_ID		 64
+#define MAX_TEXT	 2048  /* token serial, key URI */
+#define MAX_SIG		 2048  /* RSA-16384 */
+#define MAX_KEY_FILE	 65536 /* a PEM private key */
 #define SHOW_CRL_ENTRIES 10    /* first CRL entries shown */
-#define CREATED_SKEW 300       /* clock skew allowed for "created" */
-#define MSG_LEN (sizeof(CA_APPROVAL_PREFIX) - 1 + 64)
+#define CREATED_SKEW	 300   /* clock skew allowed for "created" */
+#define MSG_LEN		 (sizeof(CA_APPROVAL_PREFIX) - 1 + 64)
 
 /* ---------------------------------------------------------------------- */
 /* Small strict helpers                                                    */
@@ -44,10 +44,10 @@ static const struct {
 	const char *action;
 	const char *tbs_type;
 } actions[] = {
-	{"init-ca", "certificate"},
-	{"sign-subca", "certificate"},
-	{"gen-crl", "crl"},
-	{"revoke", "revocation"},
+    {"init-ca", "certificate"},
+    {"sign-subca", "certificate"},
+    {"gen-crl", "crl"},
+    {"revoke", "revocation"},
 };
 
 /* The TBS type an action signs, or NULL for an unknown action. */
@@ -99,8 +99,8 @@ static int hex64_lower(const char *in, char out[65])
 	if (in == NULL || strlen(in) != 64)
 		return 0;
 	for (i = 0; i < 64; i++)
-		out[i] = (in[i] >= 'A' && in[i] <= 'F') ? (char)(in[i] + 32)
-							: in[i];
+		out[i] =
+		    (in[i] >= 'A' && in[i] <= 'F') ? (char)(in[i] + 32) : in[i];
 	out[64] = '\0';
 	return is_hex64(out);
 }
@@ -185,8 +185,8 @@ static int b64_decode(const char *in, unsigned char **out, size_t *outlen)
 	for (i = 0; i < n; i += 4) {
 		for (j = 0; j < 4; j++) {
 			d[j] = (i + (size_t)j >= n - pad)
-				       ? 0
-				       : b64val((unsigned char)in[i + j]);
+				   ? 0
+				   : b64val((unsigned char)in[i + j]);
 			if (d[j] < 0)
 				goto bad;
 		}
@@ -325,11 +325,24 @@ int ca_ttl_parse(const char *s, long *seconds)
 	if (n == 0 || n > 12)
 		goto bad;
 	switch (s[n - 1]) {
-	case 's': unit = 1; n--; break;
-	case 'm': unit = 60; n--; break;
-	case 'h': unit = 3600; n--; break;
-	case 'd': unit = 86400; n--; break;
-	default: break;
+	case 's':
+		unit = 1;
+		n--;
+		break;
+	case 'm':
+		unit = 60;
+		n--;
+		break;
+	case 'h':
+		unit = 3600;
+		n--;
+		break;
+	case 'd':
+		unit = 86400;
+		n--;
+		break;
+	default:
+		break;
 	}
 	if (n == 0)
 		goto bad;
@@ -347,7 +360,7 @@ int ca_ttl_parse(const char *s, long *seconds)
 	return CA_OK;
 range:
 	return ca_err(CA_EUSAGE,
-		      "--approval-ttl: '%s' is out of range (60s to 30d)", s);
+		      "--approval-ttl: '%s' is out of range (1s to 30d)", s);
 bad:
 	return ca_err(CA_EUSAGE,
 		      "--approval-ttl: '%s' is not a duration (like 90s, 30m, "
@@ -381,8 +394,9 @@ static int get_str(json_t *obj, const char *key, const char *what,
 	json_t *v = json_object_get(obj, key);
 
 	if (!json_is_string(v))
-		return ca_err(CA_EPOLICY, "%s: \"%s\" is missing or not a string",
-			      what, key);
+		return ca_err(CA_EPOLICY,
+			      "%s: \"%s\" is missing or not a string", what,
+			      key);
 	*out = json_string_value(v);
 	return CA_OK;
 }
@@ -405,8 +419,8 @@ out:
 	return rc;
 }
 
-static int dup_text(json_t *obj, const char *key, const char *what,
-		    size_t max, char **out)
+static int dup_text(json_t *obj, const char *key, const char *what, size_t max,
+		    char **out)
 {
 	const char *s = NULL;
 	int rc;
@@ -441,7 +455,8 @@ static int parse_ca(json_t *ca, const char *what, struct ca_request *r)
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	GUARD(dup_text(ca, "token_serial", what, MAX_TEXT, &r->ca_token_serial));
+	GUARD(
+	    dup_text(ca, "token_serial", what, MAX_TEXT, &r->ca_token_serial));
 	GUARD(dup_text(ca, "key", what, MAX_TEXT, &r->ca_key));
 out:
 	return rc;
@@ -459,7 +474,8 @@ static int parse_tbs(json_t *root, const char *what, struct ca_request *r)
 	GUARD(get_str(root, "tbs", what, &b64));
 	GUARD(get_hex64(root, "tbs_sha256", what, want));
 	if (!b64_decode(b64, &r->tbs, &r->tbs_len)) {
-		rc = ca_err(CA_EPOLICY, "%s: \"tbs\" is not valid base64", what);
+		rc =
+		    ca_err(CA_EPOLICY, "%s: \"tbs\" is not valid base64", what);
 		goto out;
 	}
 	GUARD(ca_sha256(r->tbs, r->tbs_len, md));
@@ -475,12 +491,14 @@ static int parse_tbs(json_t *root, const char *what, struct ca_request *r)
 		text = json_loadb((const char *)r->tbs, r->tbs_len,
 				  JSON_REJECT_DUPLICATES, NULL);
 		if (!json_is_object(text))
-			rc = ca_err(CA_EPOLICY,
-				    "%s: the revocation TBS is not a JSON object",
-				    what);
+			rc = ca_err(
+			    CA_EPOLICY,
+			    "%s: the revocation TBS is not a JSON object",
+			    what);
 	} else if (!der_sequence(r->tbs, r->tbs_len)) {
-		rc = ca_err(CA_EPOLICY, "%s: the %s TBS is not one DER SEQUENCE",
-			    what, r->tbs_type);
+		rc =
+		    ca_err(CA_EPOLICY, "%s: the %s TBS is not one DER SEQUENCE",
+			   what, r->tbs_type);
 	}
 out:
 	json_decref(text);
@@ -503,10 +521,11 @@ static int parse_times(json_t *root, const char *what, struct ca_request *r)
 		goto out;
 	}
 	if (r->expires <= r->created || r->expires - r->created > TTL_MAX) {
-		rc = ca_err(CA_EPOLICY,
-			    "%s: the request's lifetime must be between 1 second "
-			    "and 30 days",
-			    what);
+		rc = ca_err(
+		    CA_EPOLICY,
+		    "%s: the request's lifetime must be between 1 second "
+		    "and 30 days",
+		    what);
 		goto out;
 	}
 out:
@@ -515,10 +534,19 @@ out:
 
 static int parse_request(json_t *root, const char *what, struct ca_request *r)
 {
-	static const char *const allowed[] = {
-		"hsmca_approval_request", "action", "ca", "tbs_type", "tbs",
-		"tbs_sha256", "summary", "params", "created", "expires",
-		"nonce", "quorum_sha256", NULL};
+	static const char *const allowed[] = {"hsmca_approval_request",
+					      "action",
+					      "ca",
+					      "tbs_type",
+					      "tbs",
+					      "tbs_sha256",
+					      "summary",
+					      "params",
+					      "created",
+					      "expires",
+					      "nonce",
+					      "quorum_sha256",
+					      NULL};
 	const char *action = NULL, *tbs_type = NULL, *want;
 	json_t *v;
 	int rc;
@@ -592,8 +620,8 @@ int ca_request_parse(const unsigned char *data, size_t len, const char *what,
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return ca_err(CA_EIO, "out of memory");
-	root = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES,
-			  &jerr);
+	root =
+	    json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		rc = ca_err(CA_EPOLICY, "%s is not valid JSON (line %d: %s)",
 			    what, jerr.line, jerr.text);
@@ -640,7 +668,8 @@ static int spec_check(const struct ca_request_spec *spec, char spki[65],
 	want = spec->action ? tbs_type_for(spec->action) : NULL;
 	if (want == NULL || spec->tbs_type == NULL ||
 	    strcmp(want, spec->tbs_type) != 0)
-		return ca_err(CA_EIO, "approval request: bad action or TBS type");
+		return ca_err(CA_EIO,
+			      "approval request: bad action or TBS type");
 	if (spec->tbs == NULL || spec->tbs_len == 0 ||
 	    spec->tbs_len > CA_MAX_INPUT / 2)
 		return ca_err(CA_EPOLICY,
@@ -649,14 +678,16 @@ static int spec_check(const struct ca_request_spec *spec, char spki[65],
 			      CA_MAX_INPUT / 2);
 	if (!hex64_lower(spec->ca_spki_sha256, spki) ||
 	    !hex64_lower(spec->quorum_sha256, quorum))
-		return ca_err(CA_EIO, "approval request: bad CA or quorum hash");
+		return ca_err(CA_EIO,
+			      "approval request: bad CA or quorum hash");
 	if (spec->ca_token_serial == NULL || spec->ca_key == NULL ||
 	    !text_ok(spec->ca_token_serial, MAX_TEXT) ||
 	    !text_ok(spec->ca_key, MAX_TEXT))
-		return ca_err(CA_EIO, "approval request: bad token serial or key");
+		return ca_err(CA_EIO,
+			      "approval request: bad token serial or key");
 	if (spec->ttl_seconds < TTL_MIN || spec->ttl_seconds > TTL_MAX)
 		return ca_err(CA_EUSAGE,
-			      "approval TTL %ld s is out of range (60s to 30d)",
+			      "approval TTL %ld s is out of range (1s to 30d)",
 			      spec->ttl_seconds);
 	if ((spec->summary != NULL && !json_is_object(spec->summary)) ||
 	    (spec->params != NULL && !json_is_object(spec->params)))
@@ -695,11 +726,11 @@ static int request_text(const struct ca_request_spec *spec, const char *spki,
 			 "s:O, s:s, s:s, s:s, s:s}",
 			 "hsmca_approval_request", 1, "action", spec->action,
 			 "ca", "spki_sha256", spki, "token_serial",
-			 spec->ca_token_serial, "key", spec->ca_key,
-			 "tbs_type", spec->tbs_type, "tbs", tbs_b64,
-			 "tbs_sha256", tbs_hash, "summary", summary, "params",
-			 params, "created", created, "expires", expires,
-			 "nonce", nonce, "quorum_sha256", quorum);
+			 spec->ca_token_serial, "key", spec->ca_key, "tbs_type",
+			 spec->tbs_type, "tbs", tbs_b64, "tbs_sha256", tbs_hash,
+			 "summary", summary, "params", params, "created",
+			 created, "expires", expires, "nonce", nonce,
+			 "quorum_sha256", quorum);
 	if (root == NULL)
 		goto oom;
 	dump = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -736,9 +767,10 @@ int ca_request_write(const struct ca_request_spec *spec, const char *path,
 	GUARD(ca_out_check(path, force));
 	GUARD(request_text(spec, spki, quorum, &text, &len));
 	if (len > CA_MAX_INPUT) {
-		rc = ca_err(CA_EPOLICY,
-			    "the approval request would be larger than %d bytes",
-			    CA_MAX_INPUT);
+		rc =
+		    ca_err(CA_EPOLICY,
+			   "the approval request would be larger than %d bytes",
+			   CA_MAX_INPUT);
 		goto out;
 	}
 	/* What is written must load back: never hand approvers a request
@@ -758,9 +790,11 @@ out:
 /* ---------------------------------------------------------------------- */
 /* Decoding the TBS for display (never from "summary")                      */
 
-/* Printable ASCII; anything else as \xNN (newlines kept when asked), so
- * what the operator reads cannot hide bytes or drive the terminal. */
-static char *clean_text(const unsigned char *s, size_t n, int newlines)
+/* Printable ASCII; anything else as \xNN (and \ as \\, unless the text
+ * is escaped already), newlines kept when asked, so what the operator reads
+ * cannot hide bytes or drive the terminal. */
+static char *clean_text(const unsigned char *s, size_t n, int newlines,
+			int escaped)
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t i, o = 0;
@@ -774,7 +808,7 @@ static char *clean_text(const unsigned char *s, size_t n, int newlines)
 	for (i = 0; i < n; i++) {
 		unsigned char c = s[i];
 
-		if (c == '\\') {
+		if (c == '\\' && !escaped) {
 			out[o++] = '\\';
 			out[o++] = '\\';
 		} else if ((c >= 0x20 && c < 0x7f) || (newlines && c == '\n')) {
@@ -790,7 +824,7 @@ static char *clean_text(const unsigned char *s, size_t n, int newlines)
 	return out;
 }
 
-static json_t *bio_text(BIO *b, int newlines)
+static json_t *bio_text(BIO *b, int newlines, int escaped)
 {
 	char *data = NULL, *clean;
 	long n = BIO_get_mem_data(b, &data);
@@ -801,7 +835,8 @@ static json_t *bio_text(BIO *b, int newlines)
 	/* Drop trailing newlines. */
 	while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == ' '))
 		n--;
-	clean = clean_text((const unsigned char *)data, (size_t)n, newlines);
+	clean = clean_text((const unsigned char *)data, (size_t)n, newlines,
+			   escaped);
 	if (clean == NULL)
 		return NULL;
 	j = json_string(clean);
@@ -817,7 +852,7 @@ static json_t *name_json(const X509_NAME *name)
 	json_t *j = NULL;
 
 	if (b != NULL && X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0)
-		j = bio_text(b, 0);
+		j = bio_text(b, 0, 1);
 	BIO_free(b);
 	return j;
 }
@@ -885,7 +920,7 @@ static json_t *ext_json(X509_EXTENSION *ext)
 	    OBJ_obj2txt(oid, sizeof(oid), obj, 1) <= 0)
 		goto out;
 	if (X509V3_EXT_print(b, ext, X509V3_EXT_DUMP_UNKNOWN, 0) == 1) {
-		value = bio_text(b, 1);
+		value = bio_text(b, 1, 0);
 	} else {
 		/* A known extension whose value does not decode. */
 		const ASN1_OCTET_STRING *v = X509_EXTENSION_get_data(ext);
@@ -911,14 +946,14 @@ out:
 	return j;
 }
 
-static json_t *exts_json(const STACK_OF(X509_EXTENSION) *exts)
+static json_t *exts_json(const STACK_OF(X509_EXTENSION) * exts)
 {
 	json_t *arr = json_array();
 	int i;
 
 	for (i = 0; arr != NULL && i < sk_X509_EXTENSION_num(exts); i++)
 		if (json_array_append_new(
-			    arr, ext_json(sk_X509_EXTENSION_value(exts, i))) != 0) {
+			arr, ext_json(sk_X509_EXTENSION_value(exts, i))) != 0) {
 			json_decref(arr);
 			return NULL;
 		}
@@ -950,11 +985,21 @@ static json_t *pubkey_json(X509_PUBKEY *xpk)
 		goto out;
 	}
 	switch (EVP_PKEY_get_base_id(pkey)) {
-	case EVP_PKEY_RSA: snprintf(type, sizeof(type), "RSA"); break;
-	case EVP_PKEY_RSA_PSS: snprintf(type, sizeof(type), "RSA-PSS"); break;
-	case EVP_PKEY_EC: snprintf(type, sizeof(type), "EC"); break;
-	case EVP_PKEY_ED25519: snprintf(type, sizeof(type), "Ed25519"); break;
-	case EVP_PKEY_ED448: snprintf(type, sizeof(type), "Ed448"); break;
+	case EVP_PKEY_RSA:
+		snprintf(type, sizeof(type), "RSA");
+		break;
+	case EVP_PKEY_RSA_PSS:
+		snprintf(type, sizeof(type), "RSA-PSS");
+		break;
+	case EVP_PKEY_EC:
+		snprintf(type, sizeof(type), "EC");
+		break;
+	case EVP_PKEY_ED25519:
+		snprintf(type, sizeof(type), "Ed25519");
+		break;
+	case EVP_PKEY_ED448:
+		snprintf(type, sizeof(type), "Ed448");
+		break;
 	default:
 		snprintf(type, sizeof(type), "%s",
 			 OBJ_nid2sn(EVP_PKEY_get_base_id(pkey)));
@@ -962,9 +1007,9 @@ static json_t *pubkey_json(X509_PUBKEY *xpk)
 	j = json_pack("{s:s, s:i, s:s}", "type", type, "bits",
 		      EVP_PKEY_get_bits(pkey), "spki_sha256", hex);
 	if (j != NULL && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC) {
-		if (EVP_PKEY_get_utf8_string_param(pkey,
-						   OSSL_PKEY_PARAM_GROUP_NAME,
-						   group, sizeof(group), &gl) != 1)
+		if (EVP_PKEY_get_utf8_string_param(
+			pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+			&gl) != 1)
 			snprintf(group, sizeof(group), "explicit parameters");
 		json_object_set_new(j, "curve", json_string(group));
 	}
@@ -1001,8 +1046,7 @@ static int wrap_tbs(const unsigned char *tbs, size_t tbs_len,
 	return CA_OK;
 }
 
-static int describe_cert(const unsigned char *tbs, size_t tbs_len,
-			 json_t **out)
+static int describe_cert(const unsigned char *tbs, size_t tbs_len, json_t **out)
 {
 	unsigned char *der = NULL;
 	const unsigned char *p;
@@ -1015,13 +1059,14 @@ static int describe_cert(const unsigned char *tbs, size_t tbs_len,
 	p = der;
 	x = d2i_X509(NULL, &p, (long)len);
 	if (x == NULL || p != der + len) {
-		rc = ca_err(CA_EPOLICY,
-			    "the certificate to be signed (TBSCertificate) does "
-			    "not decode");
+		rc =
+		    ca_err(CA_EPOLICY,
+			   "the certificate to be signed (TBSCertificate) does "
+			   "not decode");
 		goto out;
 	}
-	j = json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "version",
-		      (int)X509_get_version(x) + 1, "subject",
+	j = json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		      "version", (int)X509_get_version(x) + 1, "subject",
 		      name_json(X509_get_subject_name(x)), "issuer",
 		      name_json(X509_get_issuer_name(x)), "serial",
 		      integer_hex_json(X509_get0_serialNumber(x)), "not_before",
@@ -1045,10 +1090,10 @@ out:
 static const char *reason_name(long code)
 {
 	static const char *const names[] = {
-		"unspecified", "keyCompromise", "cACompromise",
-		"affiliationChanged", "superseded", "cessationOfOperation",
-		"certificateHold", "(7)", "removeFromCRL", "privilegeWithdrawn",
-		"aACompromise"};
+	    "unspecified",	  "keyCompromise", "cACompromise",
+	    "affiliationChanged", "superseded",	   "cessationOfOperation",
+	    "certificateHold",	  "(7)",	   "removeFromCRL",
+	    "privilegeWithdrawn", "aACompromise"};
 
 	if (code < 0 || code > 10)
 		return "(unknown)";
@@ -1068,8 +1113,8 @@ static json_t *revoked_json(X509_REVOKED *r)
 	reason = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, &crit, NULL);
 	if (j != NULL && reason != NULL)
 		json_object_set_new(
-			j, "reason",
-			json_string(reason_name(ASN1_ENUMERATED_get(reason))));
+		    j, "reason",
+		    json_string(reason_name(ASN1_ENUMERATED_get(reason))));
 	ASN1_ENUMERATED_free(reason);
 	ERR_clear_error();
 	return j;
@@ -1124,10 +1169,9 @@ out:
 	return j != NULL ? j : json_string("(unknown)");
 }
 
-static int describe_crl(const unsigned char *tbs, size_t tbs_len,
-			json_t **out)
+static int describe_crl(const unsigned char *tbs, size_t tbs_len, json_t **out)
 {
-	STACK_OF(X509_REVOKED) *revoked;
+	STACK_OF(X509_REVOKED) * revoked;
 	unsigned char *der = NULL;
 	const unsigned char *p;
 	X509_CRL *crl = NULL;
@@ -1139,8 +1183,9 @@ static int describe_crl(const unsigned char *tbs, size_t tbs_len,
 	p = der;
 	crl = d2i_X509_CRL(NULL, &p, (long)len);
 	if (crl == NULL || p != der + len) {
-		rc = ca_err(CA_EPOLICY,
-			    "the CRL to be signed (TBSCertList) does not decode");
+		rc = ca_err(
+		    CA_EPOLICY,
+		    "the CRL to be signed (TBSCertList) does not decode");
 		goto out;
 	}
 	revoked = X509_CRL_get_REVOKED(crl);
@@ -1150,16 +1195,16 @@ static int describe_crl(const unsigned char *tbs, size_t tbs_len,
 	first = json_array();
 	for (i = 0; first != NULL && i < n && i < SHOW_CRL_ENTRIES; i++)
 		if (json_array_append_new(
-			    first, revoked_json(sk_X509_REVOKED_value(revoked, i))))
+			first, revoked_json(sk_X509_REVOKED_value(revoked, i))))
 			goto oom;
-	j = json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:i, s:O, s:o}", "version",
-		      (int)X509_CRL_get_version(crl) + 1, "issuer",
-		      name_json(X509_CRL_get_issuer(crl)), "signature_algorithm",
-		      crl_tbs_alg_json(tbs, tbs_len), "this_update",
-		      time_json(X509_CRL_get0_lastUpdate(crl)), "next_update",
-		      time_json(X509_CRL_get0_nextUpdate(crl)), "crl_number",
-		      crl_number_json(crl), "entries", n, "first_entries",
-		      first, "extensions",
+	j = json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:i, s:O, s:o}",
+		      "version", (int)X509_CRL_get_version(crl) + 1, "issuer",
+		      name_json(X509_CRL_get_issuer(crl)),
+		      "signature_algorithm", crl_tbs_alg_json(tbs, tbs_len),
+		      "this_update", time_json(X509_CRL_get0_lastUpdate(crl)),
+		      "next_update", time_json(X509_CRL_get0_nextUpdate(crl)),
+		      "crl_number", crl_number_json(crl), "entries", n,
+		      "first_entries", first, "extensions",
 		      exts_json(X509_CRL_get0_extensions(crl)));
 	if (j == NULL)
 		goto oom;
@@ -1188,7 +1233,7 @@ static int describe_tbs(const struct ca_request *req, json_t *obj)
 		GUARD(describe_crl(req->tbs, req->tbs_len, &j));
 		json_object_set_new(obj, "crl", j);
 	} else {
-		text = clean_text(req->tbs, req->tbs_len, 1);
+		text = clean_text(req->tbs, req->tbs_len, 1, 0);
 		if (text == NULL)
 			return ca_err(CA_EIO, "out of memory");
 		json_object_set_new(obj, "revocation", json_string(text));
@@ -1266,12 +1311,15 @@ void ca_approval_free(struct ca_approval *a)
 	free(a);
 }
 
-static int parse_approval(json_t *root, const char *what,
-			  struct ca_approval *a)
+static int parse_approval(json_t *root, const char *what, struct ca_approval *a)
 {
-	static const char *const allowed[] = {
-		"hsmca_approval", "approver", "request_sha256", "algorithm",
-		"signature", "signed_at", NULL};
+	static const char *const allowed[] = {"hsmca_approval",
+					      "approver",
+					      "request_sha256",
+					      "algorithm",
+					      "signature",
+					      "signed_at",
+					      NULL};
 	const char *s = NULL;
 	json_t *v;
 	int rc;
@@ -1282,8 +1330,9 @@ static int parse_approval(json_t *root, const char *what,
 	GUARD(keys_allowed(root, what, allowed));
 	v = json_object_get(root, "hsmca_approval");
 	if (!json_is_integer(v) || json_integer_value(v) != 1) {
-		rc = ca_err(CA_EPOLICY,
-			    "%s: not an approval (\"hsmca_approval\": 1)", what);
+		rc =
+		    ca_err(CA_EPOLICY,
+			   "%s: not an approval (\"hsmca_approval\": 1)", what);
 		goto out;
 	}
 	GUARD(get_str(root, "approver", what, &s));
@@ -1304,8 +1353,9 @@ static int parse_approval(json_t *root, const char *what,
 	GUARD(get_str(root, "signature", what, &s));
 	if (!b64_decode(s, &a->signature, &a->signature_len) ||
 	    a->signature_len == 0 || a->signature_len > MAX_SIG) {
-		rc = ca_err(CA_EPOLICY,
-			    "%s: \"signature\" is not a base64 signature", what);
+		rc =
+		    ca_err(CA_EPOLICY,
+			   "%s: \"signature\" is not a base64 signature", what);
 		goto out;
 	}
 	GUARD(get_str(root, "signed_at", what, &s));
@@ -1337,8 +1387,8 @@ int ca_approval_parse(const unsigned char *data, size_t len, const char *what,
 	a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return ca_err(CA_EIO, "out of memory");
-	root = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES,
-			  &jerr);
+	root =
+	    json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		rc = ca_err(CA_EPOLICY,
 			    "%s is not valid JSON (truncated or damaged? line "
@@ -1383,8 +1433,9 @@ static int pass_cb(char *buf, int size, int rwflag, void *u)
 			memcpy(buf, pin.value, pin.len);
 			n = (int)pin.len;
 		} else {
-			d->rc = ca_err(CA_EUSAGE, "passphrase for %s is too long",
-				       d->path);
+			d->rc =
+			    ca_err(CA_EUSAGE, "passphrase for %s is too long",
+				   d->path);
 		}
 	}
 	ca_pin_wipe(&pin);
@@ -1410,12 +1461,13 @@ static int read_key_file(const char *path, unsigned char **data, size_t *len)
 		goto out;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = ca_err(CA_EUSAGE, "key file %s is not a regular file", path);
+		rc = ca_err(CA_EUSAGE, "key file %s is not a regular file",
+			    path);
 		goto out;
 	}
 	if (st.st_uid != geteuid()) {
-		rc = ca_err(CA_EPOLICY, "key file %s is not owned by you: refused",
-			    path);
+		rc = ca_err(CA_EPOLICY,
+			    "key file %s is not owned by you: refused", path);
 		goto out;
 	}
 	if ((st.st_mode & 077) != 0) {
@@ -1483,7 +1535,7 @@ static int load_key_file(const char *path, const char *pass_source,
 		if (cb.rc < 0)
 			rc = cb.rc;
 		else if (cb.asked)
-			rc = ca_err(CA_EUSAGE,
+			rc = ca_err(CA_EIO,
 				    "cannot decrypt the key file %s: wrong "
 				    "passphrase?",
 				    path);
@@ -1511,9 +1563,8 @@ static int sign_soft(EVP_PKEY *pkey, const struct sigalg *alg,
 	int rc = CA_EIO;
 
 	*sig = NULL;
-	if (md == NULL ||
-	    EVP_DigestSignInit_ex(md, &pctx, alg->md, NULL, NULL, pkey,
-				  NULL) != 1)
+	if (md == NULL || EVP_DigestSignInit_ex(md, &pctx, alg->md, NULL, NULL,
+						pkey, NULL) != 1)
 		goto out;
 	if (alg == &alg_rsa &&
 	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
@@ -1639,8 +1690,8 @@ int ca_approval_sign_req(const struct ca_request *req, const char *id,
 			    key);
 		goto out;
 	}
-	GUARD(approval_text(id, req->sha256_hex, alg, sig, siglen, &text,
-			    &len));
+	GUARD(
+	    approval_text(id, req->sha256_hex, alg, sig, siglen, &text, &len));
 	GUARD(ca_out_write(out, text, len, force, 0644));
 out:
 	free(text);
@@ -1745,17 +1796,18 @@ int ca_approvals_eval(const struct ca_request *req,
 			json_t *v;
 
 			counted = 1;
-			json_array_foreach(ids, k, v)
-			if (strcmp(json_string_value(v), id) == 0)
-				counted = 0;
+			json_array_foreach(ids, k,
+					   v) if (strcmp(json_string_value(v),
+							 id) == 0) counted = 0;
 			if (counted) {
 				valid++;
 				if (json_array_append_new(ids, json_string(id)))
 					goto oom;
 			} else {
-				snprintf(why, sizeof(why),
-					 "duplicate approval by %s, counted once",
-					 id);
+				snprintf(
+				    why, sizeof(why),
+				    "duplicate approval by %s, counted once",
+				    id);
 			}
 		}
 		e = json_pack("{s:s, s:s?, s:b, s:b, s:s?}", "file",
@@ -1765,16 +1817,15 @@ int ca_approvals_eval(const struct ca_request *req,
 		if (e == NULL || json_array_append_new(list, e) != 0)
 			goto oom;
 	}
-	rep = json_pack("{s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:b, s:O, s:O}",
-			"request_sha256", req->sha256_hex, "quorum_sha256",
-			quorum->sha256_hex, "request_quorum_sha256",
-			req->quorum_sha256, "quorum_matches",
-			CRYPTO_memcmp(req->quorum_sha256, quorum->sha256_hex,
-				      64) == 0,
-			"threshold", quorum->threshold, "approvers", quorum->n,
-			"valid", valid, "threshold_met",
-			valid >= quorum->threshold, "approved_by", ids,
-			"approvals", list);
+	rep = json_pack(
+	    "{s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:b, s:O, s:O}",
+	    "request_sha256", req->sha256_hex, "quorum_sha256",
+	    quorum->sha256_hex, "request_quorum_sha256", req->quorum_sha256,
+	    "quorum_matches",
+	    CRYPTO_memcmp(req->quorum_sha256, quorum->sha256_hex, 64) == 0,
+	    "threshold", quorum->threshold, "approvers", quorum->n, "valid",
+	    valid, "threshold_met", valid >= quorum->threshold, "approved_by",
+	    ids, "approvals", list);
 	if (rep == NULL)
 		goto oom;
 	json_decref(list);
@@ -1822,14 +1873,14 @@ static int check_request_fields(const struct ca_request *req,
 			      req->quorum_sha256, quorum->sha256_hex);
 	if (pinned != NULL && (!hex64_lower(pinned, hex) ||
 			       CRYPTO_memcmp(hex, quorum->sha256_hex, 64) != 0))
-		return ca_err(CA_EPOLICY,
-			      "the quorum file (SHA-256 %s) is not the one this "
-			      "CA pinned (%.64s)",
-			      quorum->sha256_hex, pinned);
+		return ca_err(
+		    CA_EPOLICY,
+		    "the quorum file (SHA-256 %s) is not the one this "
+		    "CA pinned (%.64s)",
+		    quorum->sha256_hex, pinned);
 	if (want_action != NULL && strcmp(req->action, want_action) != 0)
-		return ca_err(CA_EPOLICY,
-			      "the request approves %s, not %s", req->action,
-			      want_action);
+		return ca_err(CA_EPOLICY, "the request approves %s, not %s",
+			      req->action, want_action);
 	if (ca_spki_sha256 != NULL &&
 	    (!hex64_lower(ca_spki_sha256, hex) ||
 	     CRYPTO_memcmp(hex, req->ca_spki_sha256, 64) != 0))
@@ -1906,8 +1957,10 @@ int ca_approvals_report(const struct ca_request *req,
 	GUARD(ca_approvals_eval(req, quorum, approval_files, n_files, &rep));
 	json_array_foreach(json_object_get(rep, "approvals"), i, e)
 	{
-		const char *id = json_string_value(json_object_get(e, "approver"));
-		const char *why = json_string_value(json_object_get(e, "reason"));
+		const char *id =
+		    json_string_value(json_object_get(e, "approver"));
+		const char *why =
+		    json_string_value(json_object_get(e, "reason"));
 
 		fprintf(out, "%s: %s: %s%s%s\n",
 			json_string_value(json_object_get(e, "file")),

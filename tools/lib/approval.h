@@ -70,7 +70,8 @@ struct ca_request_spec {
 	const char *quorum_sha256;
 };
 
-/* --approval-ttl: "90s", "30m", "24h", "2d" or plain seconds; 60 s to 30 d. */
+/* --approval-ttl: "90s", "30m", "24h", "2d" or plain seconds; 1 s to 30 d
+ * (short lifetimes are for rehearsals and tests). */
 int ca_ttl_parse(const char *s, long *seconds) CA_WUR;
 
 /* Write a request file (O_EXCL unless force) with a fresh nonce. */

@@ -116,6 +116,12 @@ void ca_audit_output_file(ca_audit *a, const char *name, const char *path)
 		put_file(a->outputs, name, path);
 }
 
+void ca_audit_output_sha256(ca_audit *a, const char *name, const char *hex)
+{
+	if (a != NULL && hex != NULL)
+		json_object_set_new(a->outputs, name, json_string(hex));
+}
+
 void ca_audit_set(ca_audit *a, const char *key, const char *value)
 {
 	if (a != NULL && value != NULL)

@@ -31,6 +31,9 @@ void ca_audit_input(ca_audit *a, const char *name, const void *data, size_t len)
 void ca_audit_input_file(ca_audit *a, const char *name, const char *path);
 void ca_audit_output(ca_audit *a, const char *name, const void *data, size_t len);
 void ca_audit_output_file(ca_audit *a, const char *name, const char *path);
+/* Record an output whose SHA-256 (hex) the caller computed while writing
+ * it (large files such as CRLs). */
+void ca_audit_output_sha256(ca_audit *a, const char *name, const char *hex);
 void ca_audit_set(ca_audit *a, const char *key, const char *value); /* extra detail field */
 void ca_audit_approver(ca_audit *a, const char *id);
 

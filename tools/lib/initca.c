@@ -258,7 +258,12 @@ int ca_init_root(const struct ca_init_params *p, struct ca_init_result *res)
 	else if (access(p->dir, F_OK) == 0)
 		GUARD(ca_err(CA_EUSAGE, "%s already exists: refusing to create a CA "
 					"there", p->dir));
-	GUARD(ca_signer_open(p->key_uri, p->pin_source, &s));
+	/* Preparing an approval request needs no PIN: only the public key
+	 * and the token's RNG. */
+	if (tp.preparing)
+		GUARD(ca_signer_open_public(p->key_uri, &s));
+	else
+		GUARD(ca_signer_open(p->key_uri, p->pin_source, &s));
 	spec.pub = s->pub;
 	GUARD(root_serial_validity(p, &tp, s, &spec));
 	GUARD(ca_profile_root(&spec, &draft));

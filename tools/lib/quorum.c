@@ -19,9 +19,9 @@
 #include "util.h"
 
 #define QUORUM_MAX_APPROVERS 100
-#define QUORUM_MAX_ID 64
-#define QUORUM_MAX_NAME 256
-#define QUORUM_MAX_RSA_BITS 16384
+#define QUORUM_MAX_ID	     64
+#define QUORUM_MAX_NAME	     256
+#define QUORUM_MAX_RSA_BITS  16384
 
 void ca_quorum_free(struct ca_quorum *q)
 {
@@ -224,7 +224,8 @@ static int parse_pubkey(const char *pem, const char *what, EVP_PKEY **out)
 	}
 	while ((n = BIO_read(b, rest, sizeof(rest))) > 0)
 		for (i = 0; i < n; i++)
-			if (strchr(" \t\r\n", rest[i]) == NULL || rest[i] == 0) {
+			if (strchr(" \t\r\n", rest[i]) == NULL ||
+			    rest[i] == 0) {
 				ca_err(CA_EPOLICY,
 				       "%s: public_key has data after the "
 				       "PEM block",
@@ -280,10 +281,11 @@ static int parse_approver(json_t *obj, const char *file, int idx,
 	snprintf(what, sizeof(what), "%s: approver %s", file,
 		 json_string_value(id));
 	if (!json_is_string(name) || !name_ok(json_string_value(name))) {
-		rc = ca_err(CA_EPOLICY,
-			    "%s: \"name\" must be a non-empty string of at most "
-			    "%d bytes without control characters",
-			    what, QUORUM_MAX_NAME);
+		rc =
+		    ca_err(CA_EPOLICY,
+			   "%s: \"name\" must be a non-empty string of at most "
+			   "%d bytes without control characters",
+			   what, QUORUM_MAX_NAME);
 		goto out;
 	}
 	if (!json_is_string(pk)) {
@@ -312,18 +314,20 @@ static int check_unique(const struct ca_quorum *q, const char *file)
 
 	for (i = 0; i < q->n; i++)
 		for (j = 0; j < i; j++) {
-			if (strcasecmp(q->approvers[i].id, q->approvers[j].id) == 0)
+			if (strcasecmp(q->approvers[i].id,
+				       q->approvers[j].id) == 0)
 				return ca_err(CA_EPOLICY,
 					      "%s: approver id \"%s\" appears "
 					      "twice",
 					      file, q->approvers[i].id);
 			if (CRYPTO_memcmp(q->approvers[i].spki_sha256,
 					  q->approvers[j].spki_sha256, 32) == 0)
-				return ca_err(CA_EPOLICY,
-					      "%s: approvers %s and %s have the "
-					      "same public key",
-					      file, q->approvers[j].id,
-					      q->approvers[i].id);
+				return ca_err(
+				    CA_EPOLICY,
+				    "%s: approvers %s and %s have the "
+				    "same public key",
+				    file, q->approvers[j].id,
+				    q->approvers[i].id);
 		}
 	return CA_OK;
 }
@@ -348,7 +352,8 @@ static int parse_top(json_t *root, const char *what, struct ca_quorum *q)
 		return ca_err(CA_EPOLICY, "%s: \"version\" must be 1", what);
 	if (!json_is_array(approvers) || json_array_size(approvers) == 0)
 		return ca_err(CA_EPOLICY,
-			      "%s: \"approvers\" must be a non-empty list", what);
+			      "%s: \"approvers\" must be a non-empty list",
+			      what);
 	n = json_array_size(approvers);
 	if (n > QUORUM_MAX_APPROVERS)
 		return ca_err(CA_EPOLICY, "%s: more than %d approvers", what,
@@ -395,8 +400,8 @@ int ca_quorum_parse(const unsigned char *data, size_t len, const char *what,
 	q = calloc(1, sizeof(*q));
 	if (q == NULL)
 		return ca_err(CA_EIO, "out of memory");
-	root = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES,
-			  &jerr);
+	root =
+	    json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		rc = ca_err(CA_EPOLICY, "%s is not valid JSON (line %d: %s)",
 			    what, jerr.line, jerr.text);

@@ -1,8 +1,11 @@
 /* Batch leaf requests: the serverless CA's tls.json, parsed strictly.
  *
- * Every key and form the serverless CA documents is accepted as written;
- * anything else (unknown keys, wrong types, duplicate keys, unknown SAN
- * types, purposes or EKU names) is refused with the file, the request
+ * The keys and forms the serverless CA documents are accepted as written,
+ * except three that hsmca cannot honour and refuses by name: the "profile"
+ * key (sign-leaf --profile chooses), the DN SAN type, and a request with
+ * no CSR (the serverless CA can make the key; here the key never leaves
+ * its owner). Anything else unknown (keys, types, duplicate keys, SAN
+ * types, purposes, EKU names) is refused with the file, the request
  * (1-based) and the key. Values are kept as written: DNS syntax, wildcard
  * rules and SAN lengths are checked by lint at signing time, never fixed
  * or dropped here. A JSON null stands for "not given", as it does for the
@@ -24,42 +27,45 @@
 
 #include "util.h"
 
-#define MAX_REQUESTS 10000
-#define MAX_SANS 100       /* per request, all forms together */
-#define MAX_EKUS 64        /* purposes plus extended_key_usages */
+#define MAX_REQUESTS   10000
+#define MAX_SANS       100 /* per request, all forms together */
+#define MAX_EKUS       64  /* entries in purposes, in extended_key_usages */
 #define MAX_EXTENSIONS 64
-#define MAX_TEXT 2048      /* a SAN value, an EKU name */
-#define MAX_PATH 4096      /* csr_file */
-#define MAX_CSR_B64 (256 * 1024)
-#define MAX_EXT_VALUE 4096 /* decoded value_b64 */
-#define MAX_EXT_B64 16384  /* value_b64 as written, whitespace included */
-#define MAX_OID 128
-#define MAX_LIFETIME 36500 /* days: 100 years */
-#define SAN_UNTYPED (-1)   /* classify the value (string and list forms) */
+#define MAX_TEXT       2048 /* a SAN value, a name, an EKU */
+#define MAX_CSR_PATH   4096 /* csr_file */
+#define MAX_CSR_B64    (256 * 1024)
+#define MAX_EXT_VALUE  4096  /* decoded value_b64 */
+#define MAX_EXT_B64    16384 /* value_b64 as written, whitespace included */
+#define MAX_OID	       128
+#define MAX_LIFETIME   36500 /* days: 100 years */
+#define SAN_UNTYPED    (-1)  /* classify the value (string and list forms) */
 
 /* RFC 5280 Appendix A upper bounds, in characters. */
-#define UB_COMMON_NAME 64
-#define UB_ORGANIZATION_NAME 64
+#define UB_COMMON_NAME		    64
+#define UB_ORGANIZATION_NAME	    64
 #define UB_ORGANIZATIONAL_UNIT_NAME 64
-#define UB_LOCALITY_NAME 128
-#define UB_STATE_NAME 128
-#define UB_COUNTRY 2            /* ub-country-name-alpha-length, exactly */
-#define UB_EMAIL_ADDRESS 255    /* PKCS #9 pkcs-9-ub-emailAddress */
+#define UB_LOCALITY_NAME	    128
+#define UB_STATE_NAME		    128
+#define UB_COUNTRY		    2 /* ub-country-name-alpha-length, exactly */
+#define UB_EMAIL_ADDRESS	    255 /* PKCS #9 pkcs-9-ub-emailAddress */
 
 /* Where we are, for error messages. */
 struct ctx {
 	const char *what; /* the file */
-	size_t index;     /* request, from 0 */
+	size_t index;	  /* request, from 0 */
 };
 
 static const char *const request_keys[] = {
-	"common_name",   "sans",         "purposes",
-	"extended_key_usages", "lifetime", "country",
-	"state",         "locality",     "organization",
-	"organizational_unit", "email_address", "csr_file",
-	"base64_csr_data", "force_issue", "cert_bundle",
-	"ca_chain_only", "notify_expiry", "notify_issued",
-	"extensions",
+    "common_name",     "sans",
+    "purposes",	       "extended_key_usages",
+    "lifetime",	       "country",
+    "state",	       "locality",
+    "organization",    "organizational_unit",
+    "email_address",   "csr_file",
+    "base64_csr_data", "force_issue",
+    "cert_bundle",     "ca_chain_only",
+    "notify_expiry",   "notify_issued",
+    "extensions",
 };
 static const char *const extension_keys[] = {"oid", "value_b64", "critical"};
 static const char *const san_object_keys[] = {"type", "value"};
@@ -69,44 +75,44 @@ static const struct {
 	const char *name;
 	const char *oid;
 } eku_names[] = {
-	{"TLS_WEB_SERVER_AUTHENTICATION", "1.3.6.1.5.5.7.3.1"},
-	{"TLS_WEB_CLIENT_AUTHENTICATION", "1.3.6.1.5.5.7.3.2"},
-	{"CODE_SIGNING", "1.3.6.1.5.5.7.3.3"},
-	{"EMAIL_PROTECTION", "1.3.6.1.5.5.7.3.4"},
-	{"IPSEC_END_SYSTEM", "1.3.6.1.5.5.7.3.5"},
-	{"IPSEC_TUNNEL", "1.3.6.1.5.5.7.3.6"},
-	{"IPSEC_USER", "1.3.6.1.5.5.7.3.7"},
-	{"TIME_STAMPING", "1.3.6.1.5.5.7.3.8"},
-	{"OCSP_SIGNING", "1.3.6.1.5.5.7.3.9"},
-	{"ANY", "2.5.29.37.0"},
+    {"TLS_WEB_SERVER_AUTHENTICATION", "1.3.6.1.5.5.7.3.1"},
+    {"TLS_WEB_CLIENT_AUTHENTICATION", "1.3.6.1.5.5.7.3.2"},
+    {"CODE_SIGNING", "1.3.6.1.5.5.7.3.3"},
+    {"EMAIL_PROTECTION", "1.3.6.1.5.5.7.3.4"},
+    {"IPSEC_END_SYSTEM", "1.3.6.1.5.5.7.3.5"},
+    {"IPSEC_TUNNEL", "1.3.6.1.5.5.7.3.6"},
+    {"IPSEC_USER", "1.3.6.1.5.5.7.3.7"},
+    {"TIME_STAMPING", "1.3.6.1.5.5.7.3.8"},
+    {"OCSP_SIGNING", "1.3.6.1.5.5.7.3.9"},
+    {"ANY", "2.5.29.37.0"},
 };
 
 static const struct {
 	const char *purpose;
 	const char *eku;
 } purposes[] = {
-	{"client_auth", "TLS_WEB_CLIENT_AUTHENTICATION"},
-	{"server_auth", "TLS_WEB_SERVER_AUTHENTICATION"},
+    {"client_auth", "TLS_WEB_CLIENT_AUTHENTICATION"},
+    {"server_auth", "TLS_WEB_SERVER_AUTHENTICATION"},
 };
 
 static const struct {
 	const char *name;
 	enum ca_san_type type;
 } san_map_types[] = {
-	{"DNS_NAME", CA_SAN_DNS},
-	{"IP_ADDRESS", CA_SAN_IP},
-	{"EMAIL_ADDRESS", CA_SAN_EMAIL},
-	{"URL", CA_SAN_URI},
+    {"DNS_NAME", CA_SAN_DNS},
+    {"IP_ADDRESS", CA_SAN_IP},
+    {"EMAIL_ADDRESS", CA_SAN_EMAIL},
+    {"URL", CA_SAN_URI},
 };
 
 static const struct {
 	const char *prefix;
 	enum ca_san_type type;
 } san_arg_types[] = {
-	{"dns", CA_SAN_DNS},
-	{"ip", CA_SAN_IP},
-	{"email", CA_SAN_EMAIL},
-	{"uri", CA_SAN_URI},
+    {"dns", CA_SAN_DNS},
+    {"ip", CA_SAN_IP},
+    {"email", CA_SAN_EMAIL},
+    {"uri", CA_SAN_URI},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -146,7 +152,7 @@ static const char *show(const char *s, char *buf, size_t len)
 }
 
 static int req_err(const struct ctx *c, const char *key, const char *fmt, ...)
-	CA_PRINTF(3, 4);
+    CA_PRINTF(3, 4);
 
 /* "what: request N: key: message" (CA_EUSAGE). */
 static int req_err(const struct ctx *c, const char *key, const char *fmt, ...)
@@ -213,7 +219,8 @@ static int check_keys(const struct ctx *c, const char *where, const json_t *obj,
 	char shown[80];
 	size_t i;
 
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach((json_t *)obj, key, v)
+	{
 		for (i = 0; i < n_known; i++)
 			if (strcmp(key, known[i]) == 0)
 				break;
@@ -238,7 +245,8 @@ static int get_str(const struct ctx *c, const char *key, const json_t *v,
 	size_t len;
 
 	if (!json_is_string(v))
-		return req_err(c, key, "must be a string, not %s", type_name(v));
+		return req_err(c, key, "must be a string, not %s",
+			       type_name(v));
 	len = json_string_length(v);
 	if (strlen(json_string_value(v)) != len)
 		return req_err(c, key,
@@ -280,9 +288,10 @@ static int b64_decode(const char *in, size_t in_len, unsigned char **out,
 			continue;
 		if (ch == '=') {
 			pad++;
-		} else if (pad > 0 ||
-			   !((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-			     (ch >= '0' && ch <= '9') || ch == '+' || ch == '/')) {
+		} else if (pad > 0 || !((ch >= 'A' && ch <= 'Z') ||
+					(ch >= 'a' && ch <= 'z') ||
+					(ch >= '0' && ch <= '9') || ch == '+' ||
+					ch == '/')) {
 			goto out; /* data after padding, or not the alphabet */
 		}
 		clean[n++] = ch;
@@ -369,7 +378,8 @@ static enum ca_san_type classify(const char *s)
 {
 	unsigned char addr[sizeof(struct in6_addr)];
 
-	if (inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1)
+	if (inet_pton(AF_INET, s, addr) == 1 ||
+	    inet_pton(AF_INET6, s, addr) == 1)
 		return CA_SAN_IP;
 	if (strstr(s, "://") != NULL)
 		return CA_SAN_URI;
@@ -391,9 +401,10 @@ static int san_map_type(const struct ctx *c, const char *key, const char *name,
 		}
 	}
 	if (strcasecmp(name, "DN") == 0)
-		return req_err(c, key,
-			       "SAN type DN (directoryName) is not supported "
-			       "(use DNS_NAME, IP_ADDRESS, EMAIL_ADDRESS or URL)");
+		return req_err(
+		    c, key,
+		    "SAN type DN (directoryName) is not supported "
+		    "(use DNS_NAME, IP_ADDRESS, EMAIL_ADDRESS or URL)");
 	return req_err(c, key,
 		       "unknown SAN type '%s' (use DNS_NAME, IP_ADDRESS, "
 		       "EMAIL_ADDRESS or URL)",
@@ -429,7 +440,7 @@ static int san_add(const struct ctx *c, const char *key, int type,
 	}
 	GUARD(dup_str(s, &value));
 	r->sans[r->n_sans].type =
-		type == SAN_UNTYPED ? classify(value) : (enum ca_san_type)type;
+	    type == SAN_UNTYPED ? classify(value) : (enum ca_san_type)type;
 	r->sans[r->n_sans].value = value;
 	r->n_sans++;
 	value = NULL;
@@ -476,7 +487,8 @@ static int sans_list(const struct ctx *c, const json_t *list,
 
 	if (json_array_size(list) > MAX_SANS)
 		return req_err(c, "sans", "more than %d SANs", MAX_SANS);
-	json_array_foreach(list, i, v) {
+	json_array_foreach(list, i, v)
+	{
 		snprintf(key, sizeof(key), "sans item %zu", i + 1);
 		if (json_is_string(v))
 			n_str++;
@@ -492,7 +504,8 @@ static int sans_list(const struct ctx *c, const json_t *list,
 		return req_err(c, "sans",
 			       "mixes strings and {\"type\", \"value\"} "
 			       "objects: use one form");
-	json_array_foreach(list, i, v) {
+	json_array_foreach(list, i, v)
+	{
 		snprintf(key, sizeof(key), "sans item %zu", i + 1);
 		if (json_is_string(v))
 			rc = san_add(c, key, SAN_UNTYPED, v, r, cap);
@@ -515,7 +528,8 @@ static int sans_map(const struct ctx *c, const json_t *map,
 	size_t i;
 	int rc = CA_OK;
 
-	json_object_foreach((json_t *)map, name, vals) {
+	json_object_foreach((json_t *)map, name, vals)
+	{
 		snprintf(key, sizeof(key), "sans: %s",
 			 show(name, shown, sizeof(shown)));
 		GUARD(san_map_type(c, "sans", name, &type));
@@ -534,7 +548,8 @@ static int sans_map(const struct ctx *c, const json_t *map,
 			rc = req_err(c, "sans", "more than %d SANs", MAX_SANS);
 			goto out;
 		}
-		json_array_foreach(vals, i, v) {
+		json_array_foreach(vals, i, v)
+		{
 			snprintf(key, sizeof(key), "sans: %s item %zu",
 				 show(name, shown, sizeof(shown)), i + 1);
 			GUARD(san_add(c, key, (int)type, v, r, cap));
@@ -610,7 +625,8 @@ static int parse_purposes(const struct ctx *c, const json_t *v,
 			       type_name(v));
 	if (json_array_size(v) > MAX_EKUS)
 		return req_err(c, "purposes", "more than %d entries", MAX_EKUS);
-	json_array_foreach(v, i, p) {
+	json_array_foreach(v, i, p)
+	{
 		snprintf(key, sizeof(key), "purposes item %zu", i + 1);
 		GUARD(get_str(c, key, p, MAX_TEXT, &s));
 		for (k = 0; k < COUNT(purposes); k++)
@@ -644,19 +660,22 @@ static int parse_eku_list(const struct ctx *c, const json_t *v,
 	if (json_array_size(v) > MAX_EKUS)
 		return req_err(c, "extended_key_usages", "more than %d entries",
 			       MAX_EKUS);
-	json_array_foreach(v, i, e) {
-		snprintf(key, sizeof(key), "extended_key_usages item %zu", i + 1);
+	json_array_foreach(v, i, e)
+	{
+		snprintf(key, sizeof(key), "extended_key_usages item %zu",
+			 i + 1);
 		GUARD(get_str(c, key, e, MAX_TEXT, &s));
 		/* NONE: "no additional extended key usages" (serverless CA). */
 		if (strcmp(s, "NONE") == 0)
 			continue;
 		if (eku_oid(s) == s && !oid_ok(s)) {
-			rc = req_err(c, key,
-				     "unknown extended key usage '%s' (a name "
-				     "such as TLS_WEB_SERVER_AUTHENTICATION, "
-				     "CODE_SIGNING, IPSEC_USER, ANY, or a dotted "
-				     "OID such as 1.3.6.1.5.5.7.3.17)",
-				     show(s, shown, sizeof(shown)));
+			rc = req_err(
+			    c, key,
+			    "unknown extended key usage '%s' (a name "
+			    "such as TLS_WEB_SERVER_AUTHENTICATION, "
+			    "CODE_SIGNING, IPSEC_USER, ANY, or a dotted "
+			    "OID such as 1.3.6.1.5.5.7.3.17)",
+			    show(s, shown, sizeof(shown)));
 			goto out;
 		}
 		GUARD(eku_add(r, s));
@@ -702,12 +721,13 @@ static int parse_lifetime(const struct ctx *c, const json_t *obj,
 			       type_name(v));
 	days = json_integer_value(v);
 	if (days < 1)
-		return req_err(c, "lifetime", "must be at least 1 day (got %lld)",
+		return req_err(c, "lifetime",
+			       "must be at least 1 day (got %lld)",
 			       (long long)days);
 	if (days > MAX_LIFETIME)
 		return req_err(c, "lifetime",
-			       "must be at most %d days (got %lld)", MAX_LIFETIME,
-			       (long long)days);
+			       "must be at most %d days (got %lld)",
+			       MAX_LIFETIME, (long long)days);
 	r->lifetime = (long)days;
 	return CA_OK;
 }
@@ -721,7 +741,7 @@ static int parse_common_name(const struct ctx *c, const json_t *obj,
 
 	if (v == NULL)
 		goto out;
-	GUARD(get_str(c, "common_name", v, 4 * UB_COMMON_NAME, &s));
+	GUARD(get_str(c, "common_name", v, MAX_TEXT, &s));
 	if (*s == '\0') {
 		rc = req_err(c, "common_name", "must not be empty");
 		goto out;
@@ -750,12 +770,13 @@ static int subject_field(const struct ctx *c, const json_t *obj,
 
 	if (v == NULL)
 		goto out;
-	GUARD(get_str(c, key, v, 4 * ub, &s));
+	GUARD(get_str(c, key, v, MAX_TEXT, &s));
 	if (*s == '\0')
 		goto out;
 	n = utf8_chars(s);
 	if (exact && n != ub) {
-		rc = req_err(c, key, "must be %zu characters (ISO 3166 code)", ub);
+		rc = req_err(c, key, "must be %zu characters (ISO 3166 code)",
+			     ub);
 		goto out;
 	}
 	if (n > ub) {
@@ -817,8 +838,9 @@ static int parse_csr(const struct ctx *c, const json_t *obj,
 	int rc = CA_OK;
 
 	if (file != NULL && b64 != NULL) {
-		rc = req_err(c, NULL,
-			     "give either csr_file or base64_csr_data, not both");
+		rc = req_err(
+		    c, NULL,
+		    "give either csr_file or base64_csr_data, not both");
 		goto out;
 	}
 	if (file == NULL && b64 == NULL) {
@@ -826,12 +848,13 @@ static int parse_csr(const struct ctx *c, const json_t *obj,
 		goto out;
 	}
 	if (file != NULL) {
-		GUARD(get_str(c, "csr_file", file, MAX_PATH, &s));
+		GUARD(get_str(c, "csr_file", file, MAX_CSR_PATH, &s));
 		if (!csr_path_ok(s)) {
-			rc = req_err(c, "csr_file",
-				     "'%s' must be a path relative to --csr-dir, "
-				     "without '..'",
-				     show(s, shown, sizeof(shown)));
+			rc = req_err(
+			    c, "csr_file",
+			    "'%s' must be a path relative to --csr-dir, "
+			    "without '..'",
+			    show(s, shown, sizeof(shown)));
 			goto out;
 		}
 		rc = dup_str(s, &r->csr_file);
@@ -923,7 +946,8 @@ static int extension_one(const struct ctx *c, const char *key, const json_t *e,
 			     show(oid, shown, sizeof(shown)));
 		goto out;
 	}
-	json_array_foreach(list, i, prev) {
+	json_array_foreach(list, i, prev)
+	{
 		if (strcmp(json_string_value(json_object_get(prev, "oid")),
 			   oid) == 0) {
 			/* RFC 5280 4.2: one instance of an extension. */
@@ -965,8 +989,8 @@ static int extension_one(const struct ctx *c, const char *key, const json_t *e,
 	}
 	EVP_EncodeBlock((unsigned char *)canon, der, (int)der_len);
 	if (json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "oid", oid,
-						  "value_b64", canon, "critical",
-						  critical)) != 0) {
+						  "value_b64", canon,
+						  "critical", critical)) != 0) {
 		rc = oom();
 		goto out;
 	}
@@ -1005,7 +1029,8 @@ static int parse_extensions(const struct ctx *c, const json_t *obj,
 		rc = oom();
 		goto out;
 	}
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		snprintf(key, sizeof(key), "extensions item %zu", i + 1);
 		GUARD(extension_one(c, key, e, list));
 	}
@@ -1068,12 +1093,12 @@ int ca_requests_parse(const unsigned char *data, size_t len, const char *what,
 	}
 	/* NUL inside strings is let through jansson so that we can name
 	 * the key that holds it (get_str). */
-	root = json_loadb(data != NULL ? (const char *)data : "", len,
-			  JSON_REJECT_DUPLICATES | JSON_DECODE_ANY |
-				  JSON_ALLOW_NUL,
-			  &jerr);
+	root = json_loadb(
+	    data != NULL ? (const char *)data : "", len,
+	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	if (root == NULL) {
-		rc = ca_err(CA_EUSAGE, "%s: not valid JSON at line %d column %d: %s",
+		rc = ca_err(CA_EUSAGE,
+			    "%s: not valid JSON at line %d column %d: %s",
 			    c.what, jerr.line, jerr.column,
 			    show(jerr.text, shown, sizeof(shown)));
 		goto out;
@@ -1170,7 +1195,8 @@ int ca_san_parse(const char *arg, struct ca_san *out)
 		return ca_err(CA_EUSAGE,
 			      "--san '%s': expected TYPE:VALUE with TYPE dns, "
 			      "ip, email or uri",
-			      arg != NULL ? show(arg, shown, sizeof(shown)) : "");
+			      arg != NULL ? show(arg, shown, sizeof(shown))
+					  : "");
 	plen = (size_t)(colon - arg);
 	for (i = 0; i < COUNT(san_arg_types); i++)
 		if (strlen(san_arg_types[i].prefix) == plen &&
@@ -1185,7 +1211,8 @@ int ca_san_parse(const char *arg, struct ca_san *out)
 		return ca_err(CA_EUSAGE, "--san '%s': the value is empty",
 			      show(arg, shown, sizeof(shown)));
 	if (strlen(colon + 1) > MAX_TEXT)
-		return ca_err(CA_EUSAGE, "--san: the value is longer than %d bytes",
+		return ca_err(CA_EUSAGE,
+			      "--san: the value is longer than %d bytes",
 			      MAX_TEXT);
 	out->value = strdup(colon + 1);
 	if (out->value == NULL)

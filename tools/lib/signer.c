@@ -191,6 +191,48 @@ out:
 	return rc;
 }
 
+int ca_signer_open_public(const char *uri, struct ca_signer **out)
+{
+	struct ca_signer *s = NULL;
+	P11KitUri *parsed = NULL;
+	ca_key *key = NULL;
+	const unsigned char *spki, *p;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	GUARD(ca_crypto_init());
+	GUARD(ca_p11_uri_parse(uri, &parsed));
+	GUARD(ca_token_open_parsed(parsed, uri, &s->tok));
+	GUARD(ca_token_find_public(s->tok, parsed, &key));
+	spki = ca_key_spki(key, &len);
+	p = spki;
+	s->pub = d2i_PUBKEY(NULL, &p, (long)len);
+	s->uri = strdup(ca_key_uri(key));
+	s->token_label = strdup(ca_token_label(s->tok));
+	s->token_serial = strdup(ca_token_serial(s->tok));
+	if (s->pub == NULL || s->uri == NULL || s->token_label == NULL ||
+	    s->token_serial == NULL) {
+		rc = ca_err(CA_EIO, "cannot read the public key %s", uri);
+		goto out;
+	}
+	memcpy(s->spki_sha256, ca_key_spki_sha256(key), 32);
+	ca_hex(s->spki_sha256, 32, s->spki_sha256_hex);
+	s->type = EVP_PKEY_get_base_id(s->pub);
+	s->bits = EVP_PKEY_get_bits(s->pub);
+	*out = s;
+	s = NULL;
+out:
+	ca_key_free(key);
+	if (parsed != NULL)
+		p11_kit_uri_free(parsed);
+	ca_signer_free(s);
+	return rc;
+}
+
 const char *ca_digest_for_key(const EVP_PKEY *pub)
 {
 	int type = EVP_PKEY_get_base_id(pub), bits = EVP_PKEY_get_bits(pub);

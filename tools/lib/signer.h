@@ -38,6 +38,9 @@ struct ca_signer {
  * pin_source (see pin.h) when the token is not logged in yet. */
 int ca_signer_open(const char *uri, const char *pin_source,
 		   struct ca_signer **out) CA_WUR;
+/* The same key's public half only, without a login (pkey stays NULL):
+ * for preparing approval requests, which never touch the private key. */
+int ca_signer_open_public(const char *uri, struct ca_signer **out) CA_WUR;
 void ca_signer_free(struct ca_signer *s);
 
 /* The digest a key signs certificates with: SHA-256 for RSA and P-256,

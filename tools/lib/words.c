@@ -7,6 +7,7 @@
 
 #include "approval.h"
 
+/* clang-format off */
 static const char *const even_words[256] = {
 	/* 00 */ "aardvark", "absurd", "accrue", "acme",
 	/* 04 */ "adrift", "adult", "afflict", "ahead",
@@ -140,6 +141,7 @@ static const char *const odd_words[256] = {
 	/* f8 */ "warranty", "Waterloo", "whimsical", "Wichita",
 	/* fc */ "Wilmington", "Wyoming", "yesteryear", "Yucatan",
 };
+/* clang-format on */
 
 void ca_words(const unsigned char *digest, size_t len, char *out, size_t outlen)
 {
