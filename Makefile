@@ -95,9 +95,11 @@ bench: deps
 	@BUILD=$(BUILD) scripts/bench
 
 install: $(MODULE) $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 	if [ "$(PREFIX)" = "/usr" ] || [ "$(PREFIX)" = "/usr/local" ]; then \
 	  install -d $(DESTDIR)$(OSSL_MODULES) && \
 	  install -m 0644 $(MODULE) $(DESTDIR)$(OSSL_MODULES)/hsmca.so; \

@@ -32,12 +32,6 @@ if [ "${HSMCA_SAN:-0}" = 1 ]; then
 	_ubsan=$(${CC:-cc} -print-file-name=libubsan.so)
 	OPENSSL="env LD_PRELOAD=$_asan:$_ubsan ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0 openssl"
 fi
-# SoftHSM 2.6.1 leaks in its EdDSA C_SignInit. The leak:libsofthsm2.so
-# suppression only matches with the slow unwinder: the fast one stops in
-# libcrypto (no frame pointers) before it reaches libsofthsm2.so.
-if [ "${HSMCA_SAN:-0}" = 1 ]; then
-	export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-fi
 
 _n=0
 _failed=0

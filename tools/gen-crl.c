@@ -10,65 +10,84 @@
 #include "lib/util.h"
 
 static const char usage_line[] =
-	"hsmca-gen-crl --ca DIR [--days N] [--partitions N | --partition-size "
-	"BYTES] [--format pem|der] (--out FILE | --out-dir DIR)";
+    "hsmca-gen-crl --ca DIR [--days N] [--partitions N | --partition-size "
+    "BYTES] [--format pem|der] (--out FILE | --out-dir DIR)";
 
 static const char usage[] =
-	"usage: hsmca-gen-crl --ca DIR [--days N] [--format pem|der] --out FILE\n"
-	"       hsmca-gen-crl --ca DIR [--days N] [--partitions N | --partition-size BYTES]\n"
-	"                     [--partition-url URL] [--format pem|der] --out-dir DIR\n"
-	"                     [--prepare REQ | --request REQ --approval A.sig...]\n"
-	"\n"
-	"Sign a version 2 CRL with this CA's token key: issuer = the CA's\n"
-	"subject, authorityKeyIdentifier, a CRL number one above the last\n"
-	"(recorded before the file is released), thisUpdate = now, nextUpdate =\n"
-	"now + --days, and every revoked certificate (reasonCode unless\n"
-	"unspecified). Entries of expired certificates appear in one more CRL,\n"
-	"then are dropped. The CRL is linted before the token signs and its\n"
-	"signature verified before it is written.\n"
-	"\n"
-	"  --ca DIR              the CA directory\n"
-	"  --days N              nextUpdate in days (default 7); refused when it\n"
-	"                        would pass the CA certificate's notAfter\n"
-	"  --format pem|der      output encoding (default pem)\n"
-	"  --out FILE            the CRL (never overwritten without --force)\n"
-	"  --out-dir DIR         partitioned CRLs: DIR/crl-<n>.crl for partition n\n"
-	"                        (0, 1, ...) and DIR/crl-base.crl for certificates\n"
-	"                        bound to no partition (its issuingDistributionPoint\n"
-	"                        names ca.json crl_urls; without crl_urls it lists\n"
-	"                        every entry and has none)\n"
-	"  --partitions N        N partitions (1-1024), certificate -> serial mod N\n"
-	"  --partition-size B    partitions of at most B bytes of DER (8192 to\n"
-	"                        1 GiB) filled in issuance order\n"
-	"  --partition-url URL   partition URL template with {n} (default: the\n"
-	"                        first crl_urls entry with -{n} before its\n"
-	"                        extension)\n"
-	"                        The partition options are stored in ca.json \"crl\"\n"
-	"                        while no certificate is bound to a partition;\n"
-	"                        afterwards they must match it. sign-leaf binds\n"
-	"                        each certificate and puts the partition's URL in\n"
-	"                        its CRL distribution point; each partition CRL has\n"
-	"                        a critical issuingDistributionPoint naming it.\n"
-	"  --lint-cert FILE      also write the TBSCertList signed by a throwaway\n"
-	"                        key, for external linters\n"
-	"  --prepare FILE        quorum CA: write the approval request with the\n"
-	"                        exact TBSCertList, sign nothing\n"
-	"  --request FILE        quorum CA: sign an approved request\n"
-	"  --approval FILE       an approval (repeatable)\n"
-	"  --approval-ttl T      request lifetime: 90s, 30m, 24h (default), 2d\n"
-	"  --quorum FILE         the quorum file (default: DIR/quorum.json)\n"
-	"  --module PATH         PKCS#11 module\n"
-	"  --pin-source SRC      file:PATH, fd:N or env:NAME (default: prompt)\n"
-	"  --force               replace existing output files\n"
-	"  --json                print the result as JSON\n"
-	"\n"
-	"Ed25519 keys cannot sign a stream: their CRLs are signed in one piece,\n"
-	"up to 64 MiB (about 1.5 million entries).\n"
-	"\n"
-	"Exit status: 0 done, 1 error, 2 usage, 3 refused by policy.\n";
+    "usage: hsmca-gen-crl --ca DIR [--days N] [--format pem|der] --out FILE\n"
+    "       hsmca-gen-crl --ca DIR [--days N] [--partitions N | "
+    "--partition-size BYTES]\n"
+    "                     [--partition-url URL] [--format pem|der] --out-dir "
+    "DIR\n"
+    "                     [--prepare REQ | --request REQ --approval A.sig...]\n"
+    "\n"
+    "Sign a version 2 CRL with this CA's token key: issuer = the CA's\n"
+    "subject, authorityKeyIdentifier, a CRL number one above the last\n"
+    "(recorded before the file is released), thisUpdate = now, nextUpdate =\n"
+    "now + --days, and every revoked certificate (reasonCode unless\n"
+    "unspecified). Entries of expired certificates appear in one more CRL,\n"
+    "then are dropped. The CRL is linted before the token signs and its\n"
+    "signature verified before it is written.\n"
+    "\n"
+    "  --ca DIR              the CA directory\n"
+    "  --days N              nextUpdate in days (default 7); refused when it\n"
+    "                        would pass the CA certificate's notAfter\n"
+    "  --format pem|der      output encoding (default pem)\n"
+    "  --out FILE            the CRL (never overwritten without --force)\n"
+    "  --out-dir DIR         partitioned CRLs: DIR/crl-<n>.crl for partition "
+    "n\n"
+    "                        (0, 1, ...) and DIR/crl-base.crl for "
+    "certificates\n"
+    "                        bound to no partition (its "
+    "issuingDistributionPoint\n"
+    "                        names ca.json crl_urls; without crl_urls it "
+    "lists\n"
+    "                        every entry and has none)\n"
+    "  --partitions N        N partitions (1-1024), certificate -> serial mod "
+    "N\n"
+    "  --partition-size B    partitions of at most B bytes of DER (8192 to\n"
+    "                        1 GiB) filled in issuance order\n"
+    "  --partition-url URL   partition URL template with {n} (default: the\n"
+    "                        first crl_urls entry with -{n} before its\n"
+    "                        extension)\n"
+    "                        The partition options are stored in ca.json "
+    "\"crl\"\n"
+    "                        while no certificate is bound to a partition;\n"
+    "                        afterwards they must match it. sign-leaf binds\n"
+    "                        each certificate and puts the partition's URL in\n"
+    "                        its CRL distribution point; each partition CRL "
+    "has\n"
+    "                        a critical issuingDistributionPoint naming it.\n"
+    "  --lint-cert FILE      also write the TBSCertList signed by a throwaway\n"
+    "                        key, for external linters\n"
+    "  --prepare FILE        quorum CA: write the approval request with the\n"
+    "                        exact TBSCertList, sign nothing\n"
+    "  --request FILE        quorum CA: sign an approved request\n"
+    "  --approval FILE       an approval (repeatable)\n"
+    "  --approval-ttl T      request lifetime: 90s, 30m, 24h (default), 2d\n"
+    "  --quorum FILE         the quorum file (default: DIR/quorum.json)\n"
+    "  --module PATH         PKCS#11 module\n"
+    "  --pin-source SRC      file:PATH, fd:N or env:NAME (default: prompt)\n"
+    "  --force               replace existing output files\n"
+    "  --json                print the result as JSON\n"
+    "\n"
+    "Ed25519 keys cannot sign a stream: their CRLs are signed in one piece,\n"
+    "up to 64 MiB (about 1.5 million entries).\n"
+    "\n"
+    "Exit status: 0 done, 1 error, 2 usage, 3 refused by policy.\n";
 
-enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_DAYS, OPT_PARTITIONS, OPT_PSIZE, OPT_PURL,
-       OPT_FORMAT, OPT_OUT, OPT_OUT_DIR, OPT_LINT, OPT_TWOPHASE };
+enum {
+	OPT_CA = CA_OPT_FIRST_TOOL,
+	OPT_DAYS,
+	OPT_PARTITIONS,
+	OPT_PSIZE,
+	OPT_PURL,
+	OPT_FORMAT,
+	OPT_OUT,
+	OPT_OUT_DIR,
+	OPT_LINT,
+	OPT_TWOPHASE
+};
 
 static void report(int json, const struct ca_gencrl_params *p,
 		   const struct ca_gencrl_result *r)
@@ -85,50 +104,60 @@ static void report(int json, const struct ca_gencrl_params *p,
 		ca_print_json(o);
 		return;
 	}
-	json_array_foreach(r->crls, i, e) {
+	json_array_foreach(r->crls, i, e)
+	{
 		if (r->prepared) {
-			printf("approval request written: %s\n  CRL number %lld, %lld "
+			printf("approval request written: %s\n  CRL number "
+			       "%lld, %lld "
 			       "entries, thisUpdate %s, nextUpdate %s\n",
 			       p->tp.prepare,
-			       (long long)json_integer_value(json_object_get(e, "crl_number")),
-			       (long long)json_integer_value(json_object_get(e, "entries")),
-			       json_string_value(json_object_get(e, "this_update")),
-			       json_string_value(json_object_get(e, "next_update")));
+			       (long long)json_integer_value(
+				   json_object_get(e, "crl_number")),
+			       (long long)json_integer_value(
+				   json_object_get(e, "entries")),
+			       json_string_value(
+				   json_object_get(e, "this_update")),
+			       json_string_value(
+				   json_object_get(e, "next_update")));
 			continue;
 		}
-		printf("crl: %s  number %lld, %lld entries, %lld bytes, next update "
-		       "%s%s%s\n",
-		       json_string_value(json_object_get(e, "file")),
-		       (long long)json_integer_value(json_object_get(e, "crl_number")),
-		       (long long)json_integer_value(json_object_get(e, "entries")),
-		       (long long)json_integer_value(json_object_get(e, "bytes")),
-		       json_string_value(json_object_get(e, "next_update")),
-		       json_object_get(e, "url") ? ", " : "",
-		       json_object_get(e, "url")
-			       ? json_string_value(json_object_get(e, "url"))
-			       : "");
+		printf(
+		    "crl: %s  number %lld, %lld entries, %lld bytes, next "
+		    "update "
+		    "%s%s%s\n",
+		    json_string_value(json_object_get(e, "file")),
+		    (long long)json_integer_value(
+			json_object_get(e, "crl_number")),
+		    (long long)json_integer_value(
+			json_object_get(e, "entries")),
+		    (long long)json_integer_value(json_object_get(e, "bytes")),
+		    json_string_value(json_object_get(e, "next_update")),
+		    json_object_get(e, "url") ? ", " : "",
+		    json_object_get(e, "url")
+			? json_string_value(json_object_get(e, "url"))
+			: "");
 	}
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		CA_COMMON_OPTIONS,
-		{"ca", required_argument, NULL, OPT_CA},
-		{"days", required_argument, NULL, OPT_DAYS},
-		{"partitions", required_argument, NULL, OPT_PARTITIONS},
-		{"partition-size", required_argument, NULL, OPT_PSIZE},
-		{"partition-url", required_argument, NULL, OPT_PURL},
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"out", required_argument, NULL, OPT_OUT},
-		{"out-dir", required_argument, NULL, OPT_OUT_DIR},
-		{"lint-cert", required_argument, NULL, OPT_LINT},
-		{"quorum", required_argument, NULL, OPT_TWOPHASE},
-		{"prepare", required_argument, NULL, OPT_TWOPHASE},
-		{"request", required_argument, NULL, OPT_TWOPHASE},
-		{"approval", required_argument, NULL, OPT_TWOPHASE},
-		{"approval-ttl", required_argument, NULL, OPT_TWOPHASE},
-		{NULL, 0, NULL, 0},
+	    CA_COMMON_OPTIONS,
+	    {"ca", required_argument, NULL, OPT_CA},
+	    {"days", required_argument, NULL, OPT_DAYS},
+	    {"partitions", required_argument, NULL, OPT_PARTITIONS},
+	    {"partition-size", required_argument, NULL, OPT_PSIZE},
+	    {"partition-url", required_argument, NULL, OPT_PURL},
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"out", required_argument, NULL, OPT_OUT},
+	    {"out-dir", required_argument, NULL, OPT_OUT_DIR},
+	    {"lint-cert", required_argument, NULL, OPT_LINT},
+	    {"quorum", required_argument, NULL, OPT_TWOPHASE},
+	    {"prepare", required_argument, NULL, OPT_TWOPHASE},
+	    {"request", required_argument, NULL, OPT_TWOPHASE},
+	    {"approval", required_argument, NULL, OPT_TWOPHASE},
+	    {"approval-ttl", required_argument, NULL, OPT_TWOPHASE},
+	    {NULL, 0, NULL, 0},
 	};
 	struct ca_gencrl_params p;
 	struct ca_gencrl_result r;
@@ -149,25 +178,46 @@ int main(int argc, char **argv)
 		if (h > 0)
 			continue;
 		switch (opt) {
-		case OPT_CA: dir = optarg; break;
-		case OPT_DAYS: days = optarg; break;
-		case OPT_PARTITIONS: parts = optarg; break;
-		case OPT_PSIZE: psize = optarg; break;
-		case OPT_PURL: p.partition_url = optarg; break;
-		case OPT_FORMAT: format = optarg; break;
-		case OPT_OUT: p.out = optarg; break;
-		case OPT_OUT_DIR: p.out_dir = optarg; break;
-		case OPT_LINT: p.lint_cert = optarg; break;
+		case OPT_CA:
+			dir = optarg;
+			break;
+		case OPT_DAYS:
+			days = optarg;
+			break;
+		case OPT_PARTITIONS:
+			parts = optarg;
+			break;
+		case OPT_PSIZE:
+			psize = optarg;
+			break;
+		case OPT_PURL:
+			p.partition_url = optarg;
+			break;
+		case OPT_FORMAT:
+			format = optarg;
+			break;
+		case OPT_OUT:
+			p.out = optarg;
+			break;
+		case OPT_OUT_DIR:
+			p.out_dir = optarg;
+			break;
+		case OPT_LINT:
+			p.lint_cert = optarg;
+			break;
 		case OPT_TWOPHASE:
 			if (ca_tp_option(&p.tp, opts[idx].name, optarg) <= 0)
-				return ca_usage_error(usage_line, "--%s: %s", opts[idx].name,
+				return ca_usage_error(usage_line, "--%s: %s",
+						      opts[idx].name,
 						      ca_errmsg());
 			break;
-		default: return ca_usage_error(usage_line, "unknown option");
+		default:
+			return ca_usage_error(usage_line, "unknown option");
 		}
 	}
 	if (optind != argc)
-		return ca_usage_error(usage_line, "unexpected argument '%s'", argv[optind]);
+		return ca_usage_error(usage_line, "unexpected argument '%s'",
+				      argv[optind]);
 	if (dir == NULL)
 		return ca_usage_error(usage_line, "--ca is required");
 	p.days = CA_CRL_DAYS_DEFAULT;
@@ -177,25 +227,28 @@ int main(int argc, char **argv)
 		p.days = v;
 	}
 	if (parts != NULL && psize != NULL)
-		return ca_usage_error(usage_line, "--partitions and --partition-size "
-						  "exclude each other");
+		return ca_usage_error(usage_line,
+				      "--partitions and --partition-size "
+				      "exclude each other");
 	if (parts != NULL) {
 		if (ca_parse_long(parts, 1, 1024, "--partitions", &v) < 0)
 			return ca_usage_error(usage_line, "%s", ca_errmsg());
 		p.partitions = (int)v;
 	}
 	if (psize != NULL) {
-		if (ca_parse_long(psize, 8192, 1024L * 1024 * 1024, "--partition-size",
-				  &v) < 0)
+		if (ca_parse_long(psize, 8192, 1024L * 1024 * 1024,
+				  "--partition-size", &v) < 0)
 			return ca_usage_error(usage_line, "%s", ca_errmsg());
 		p.partition_size = v;
 	}
-	if (format != NULL && strcmp(format, "der") != 0 && strcmp(format, "pem") != 0)
-		return ca_usage_error(usage_line, "--format is pem or der, not '%s'",
-				      format);
+	if (format != NULL && strcmp(format, "der") != 0 &&
+	    strcmp(format, "pem") != 0)
+		return ca_usage_error(
+		    usage_line, "--format is pem or der, not '%s'", format);
 	p.der = format != NULL && strcmp(format, "der") == 0;
 	if (p.out != NULL && p.out_dir != NULL)
-		return ca_usage_error(usage_line, "give --out or --out-dir, not both");
+		return ca_usage_error(usage_line,
+				      "give --out or --out-dir, not both");
 	if (ca_pin_source_check(c.pin_source) < 0)
 		return ca_usage_error(usage_line, "%s", ca_errmsg());
 	p.pin_source = c.pin_source;

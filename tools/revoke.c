@@ -11,50 +11,59 @@
 #include "lib/util.h"
 
 static const char usage_line[] =
-	"hsmca-revoke --ca DIR (--serial HEX [--reason R] [--date TIME] | "
-	"--revoked revoked.json)";
+    "hsmca-revoke --ca DIR (--serial HEX [--reason R] [--date TIME] | "
+    "--revoked revoked.json)";
 
 static const char usage[] =
-	"usage: hsmca-revoke --ca DIR --serial HEX [--reason R] [--date TIME]\n"
-	"                    [--prepare REQ | --request REQ --approval A.sig...]\n"
-	"       hsmca-revoke --ca DIR --revoked revoked.json\n"
-	"\n"
-	"Revoke certificates this CA issued. The revocation is committed to the\n"
-	"CA's state store (with its audit entry) before success is reported; the\n"
-	"next hsmca-gen-crl lists it.\n"
-	"\n"
-	"  --ca DIR              the issuing CA directory\n"
-	"  --serial HEX          serial as `openssl x509 -serial` prints it\n"
-	"                        (colons and case ignored)\n"
-	"  --reason R            RFC 5280 reason: unspecified (default),\n"
-	"                        keyCompromise, cACompromise, affiliationChanged,\n"
-	"                        superseded, cessationOfOperation, certificateHold,\n"
-	"                        privilegeWithdrawn, aACompromise; removeFromCRL\n"
-	"                        releases a certificateHold\n"
-	"  --date TIME           revocation date, RFC 3339 UTC\n"
-	"                        (2026-11-22T08:00:00Z; default now); not in the\n"
-	"                        future, not before the certificate's notBefore\n"
-	"  --revoked FILE        the serverless CA's revoked.json: a JSON array of\n"
-	"                        {\"common_name\": CN, \"serial_number\": DECIMAL};\n"
-	"                        applied as a whole or not at all, reason\n"
-	"                        unspecified, already revoked entries reported\n"
-	"  --prepare FILE        quorum CA, CA certificate: write the approval\n"
-	"                        request, change nothing\n"
-	"  --request FILE        quorum CA: execute an approved request\n"
-	"  --approval FILE       an approval (repeatable)\n"
-	"  --approval-ttl T      request lifetime: 90s, 30m, 24h (default), 2d\n"
-	"  --quorum FILE         the quorum file (default: DIR/quorum.json)\n"
-	"  --force               replace an existing --prepare file\n"
-	"  --json                print the result as JSON\n"
-	"\n"
-	"The same serial with the same reason again is reported as already\n"
-	"revoked; with another reason it is refused (a certificateHold may be\n"
-	"made permanent or released).\n"
-	"\n"
-	"Exit status: 0 done, 1 error, 2 usage, 3 refused by policy.\n";
+    "usage: hsmca-revoke --ca DIR --serial HEX [--reason R] [--date TIME]\n"
+    "                    [--prepare REQ | --request REQ --approval A.sig...]\n"
+    "       hsmca-revoke --ca DIR --revoked revoked.json\n"
+    "\n"
+    "Revoke certificates this CA issued. The revocation is committed to the\n"
+    "CA's state store (with its audit entry) before success is reported; the\n"
+    "next hsmca-gen-crl lists it.\n"
+    "\n"
+    "  --ca DIR              the issuing CA directory\n"
+    "  --serial HEX          serial as `openssl x509 -serial` prints it\n"
+    "                        (colons and case ignored)\n"
+    "  --reason R            RFC 5280 reason: unspecified (default),\n"
+    "                        keyCompromise, cACompromise, affiliationChanged,\n"
+    "                        superseded, cessationOfOperation, "
+    "certificateHold,\n"
+    "                        privilegeWithdrawn, aACompromise; removeFromCRL\n"
+    "                        releases a certificateHold\n"
+    "  --date TIME           revocation date, RFC 3339 UTC\n"
+    "                        (2026-11-22T08:00:00Z; default now); not in the\n"
+    "                        future, not before the certificate's notBefore\n"
+    "  --revoked FILE        the serverless CA's revoked.json: a JSON array "
+    "of\n"
+    "                        {\"common_name\": CN, \"serial_number\": "
+    "DECIMAL};\n"
+    "                        applied as a whole or not at all, reason\n"
+    "                        unspecified, already revoked entries reported\n"
+    "  --prepare FILE        quorum CA, CA certificate: write the approval\n"
+    "                        request, change nothing\n"
+    "  --request FILE        quorum CA: execute an approved request\n"
+    "  --approval FILE       an approval (repeatable)\n"
+    "  --approval-ttl T      request lifetime: 90s, 30m, 24h (default), 2d\n"
+    "  --quorum FILE         the quorum file (default: DIR/quorum.json)\n"
+    "  --force               replace an existing --prepare file\n"
+    "  --json                print the result as JSON\n"
+    "\n"
+    "The same serial with the same reason again is reported as already\n"
+    "revoked; with another reason it is refused (a certificateHold may be\n"
+    "made permanent or released).\n"
+    "\n"
+    "Exit status: 0 done, 1 error, 2 usage, 3 refused by policy.\n";
 
-enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_SERIAL, OPT_REASON, OPT_DATE, OPT_REVOKED,
-       OPT_TWOPHASE };
+enum {
+	OPT_CA = CA_OPT_FIRST_TOOL,
+	OPT_SERIAL,
+	OPT_REASON,
+	OPT_DATE,
+	OPT_REVOKED,
+	OPT_TWOPHASE
+};
 
 static void report(int json, const struct ca_revoke_params *p,
 		   const struct ca_revoke_result *r)
@@ -64,22 +73,25 @@ static void report(int json, const struct ca_revoke_params *p,
 
 	if (json) {
 		ca_print_json(json_pack("{s:O, s:i, s:i, s:b, s:s?}", "entries",
-					r->entries, "changed", r->changed, "unchanged",
-					r->unchanged, "prepared", r->prepared,
-					"request", r->prepared ? p->tp.prepare : NULL));
+					r->entries, "changed", r->changed,
+					"unchanged", r->unchanged, "prepared",
+					r->prepared, "request",
+					r->prepared ? p->tp.prepare : NULL));
 		return;
 	}
 	if (r->prepared) {
 		e = json_array_get(r->entries, 0);
 		printf("approval request written: %s\n  revoke serial %s (%s), "
 		       "reason %s, date %s\n",
-		       p->tp.prepare, json_string_value(json_object_get(e, "serial")),
+		       p->tp.prepare,
+		       json_string_value(json_object_get(e, "serial")),
 		       json_string_value(json_object_get(e, "subject")),
 		       json_string_value(json_object_get(e, "reason")),
 		       json_string_value(json_object_get(e, "date")));
 		return;
 	}
-	json_array_foreach(r->entries, i, e) {
+	json_array_foreach(r->entries, i, e)
+	{
 		printf("%s: serial %s (%s), reason %s, date %s\n",
 		       json_string_value(json_object_get(e, "status")),
 		       json_string_value(json_object_get(e, "serial")),
@@ -88,25 +100,25 @@ static void report(int json, const struct ca_revoke_params *p,
 		       json_string_value(json_object_get(e, "date")));
 	}
 	if (p->revoked != NULL)
-		printf("%s: %d revoked, %d already revoked\n", p->revoked, r->changed,
-		       r->unchanged);
+		printf("%s: %d revoked, %d already revoked\n", p->revoked,
+		       r->changed, r->unchanged);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		CA_COMMON_OPTIONS,
-		{"ca", required_argument, NULL, OPT_CA},
-		{"serial", required_argument, NULL, OPT_SERIAL},
-		{"reason", required_argument, NULL, OPT_REASON},
-		{"date", required_argument, NULL, OPT_DATE},
-		{"revoked", required_argument, NULL, OPT_REVOKED},
-		{"quorum", required_argument, NULL, OPT_TWOPHASE},
-		{"prepare", required_argument, NULL, OPT_TWOPHASE},
-		{"request", required_argument, NULL, OPT_TWOPHASE},
-		{"approval", required_argument, NULL, OPT_TWOPHASE},
-		{"approval-ttl", required_argument, NULL, OPT_TWOPHASE},
-		{NULL, 0, NULL, 0},
+	    CA_COMMON_OPTIONS,
+	    {"ca", required_argument, NULL, OPT_CA},
+	    {"serial", required_argument, NULL, OPT_SERIAL},
+	    {"reason", required_argument, NULL, OPT_REASON},
+	    {"date", required_argument, NULL, OPT_DATE},
+	    {"revoked", required_argument, NULL, OPT_REVOKED},
+	    {"quorum", required_argument, NULL, OPT_TWOPHASE},
+	    {"prepare", required_argument, NULL, OPT_TWOPHASE},
+	    {"request", required_argument, NULL, OPT_TWOPHASE},
+	    {"approval", required_argument, NULL, OPT_TWOPHASE},
+	    {"approval-ttl", required_argument, NULL, OPT_TWOPHASE},
+	    {NULL, 0, NULL, 0},
 	};
 	struct ca_revoke_params p;
 	struct ca_revoke_result r;
@@ -127,29 +139,44 @@ int main(int argc, char **argv)
 		if (h > 0)
 			continue;
 		switch (opt) {
-		case OPT_CA: dir = optarg; break;
-		case OPT_SERIAL: p.serial = optarg; break;
-		case OPT_REASON: reason = optarg; break;
-		case OPT_DATE: p.date = optarg; break;
-		case OPT_REVOKED: p.revoked = optarg; break;
+		case OPT_CA:
+			dir = optarg;
+			break;
+		case OPT_SERIAL:
+			p.serial = optarg;
+			break;
+		case OPT_REASON:
+			reason = optarg;
+			break;
+		case OPT_DATE:
+			p.date = optarg;
+			break;
+		case OPT_REVOKED:
+			p.revoked = optarg;
+			break;
 		case OPT_TWOPHASE:
 			if (ca_tp_option(&p.tp, opts[idx].name, optarg) <= 0)
-				return ca_usage_error(usage_line, "--%s: %s", opts[idx].name,
+				return ca_usage_error(usage_line, "--%s: %s",
+						      opts[idx].name,
 						      ca_errmsg());
 			break;
-		default: return ca_usage_error(usage_line, "unknown option");
+		default:
+			return ca_usage_error(usage_line, "unknown option");
 		}
 	}
 	if (optind != argc)
-		return ca_usage_error(usage_line, "unexpected argument '%s'", argv[optind]);
+		return ca_usage_error(usage_line, "unexpected argument '%s'",
+				      argv[optind]);
 	if (dir == NULL)
 		return ca_usage_error(usage_line, "--ca is required");
 	if ((p.serial == NULL) == (p.revoked == NULL))
-		return ca_usage_error(usage_line, "give either --serial or --revoked");
+		return ca_usage_error(usage_line,
+				      "give either --serial or --revoked");
 	if (p.revoked != NULL && (reason != NULL || p.date != NULL))
-		return ca_usage_error(usage_line, "revoked.json carries no reason or "
-						  "date: --reason and --date go "
-						  "with --serial");
+		return ca_usage_error(usage_line,
+				      "revoked.json carries no reason or "
+				      "date: --reason and --date go "
+				      "with --serial");
 	/* Syntax first: nothing is opened for a malformed command line. */
 	if (p.serial != NULL && ca_serial_parse(p.serial, &serial) < 0)
 		return ca_usage_error(usage_line, "%s", ca_errmsg());

@@ -8,7 +8,8 @@
  *   clang -std=c11 -D_GNU_SOURCE -g -fsanitize=fuzzer,address,undefined \
  *     tests/fuzz/fuzz_revoked_json.c tools/lib/*.c providers/hsmca/*.c \
  *     $(pkg-config --cflags --libs libcrypto p11-kit-1 sqlite3 jansson) \
- *     -o fuzz_revoked_json && ./fuzz_revoked_json tests/fuzz/corpus/revoked_json
+ *     -o fuzz_revoked_json && ./fuzz_revoked_json
+ * tests/fuzz/corpus/revoked_json
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,8 +30,8 @@ static void check_entry(const struct ca_revoked_entry *e)
 
 	if (ca_crl_serial_from_hex(e->serial, &ce) != CA_OK)
 		abort();
-	if (BN_hex2bn(&hex, e->serial) == 0 || BN_dec2bn(&dec, e->serial_dec) == 0 ||
-	    BN_cmp(hex, dec) != 0)
+	if (BN_hex2bn(&hex, e->serial) == 0 ||
+	    BN_dec2bn(&dec, e->serial_dec) == 0 || BN_cmp(hex, dec) != 0)
 		abort();
 	if (e->common_name == NULL || e->common_name[0] == '\0')
 		abort();

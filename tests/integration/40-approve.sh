@@ -5,10 +5,6 @@
 . "$HSMCA_TOP/tests/lib.sh"
 
 TPA=hsmca-two-person-approve
-# SoftHSM 2.6.1 leaks an ASN1_STRING when it signs with Ed25519; with fast
-# unwinding the stack stops in libcrypto and the libsofthsm2.so suppression
-# in tests/lsan.supp cannot match it.
-[ "${HSMCA_SAN:-0}" = 1 ] && export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
 MK=$HSMCA_BUILD/tests/mkrequest
 
 # pem_json FILE: the PEM text as a JSON string body (newlines as \n)

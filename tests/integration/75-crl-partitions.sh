@@ -102,6 +102,20 @@ cat a.crt issuing.crt >a-chain.pem
 certtool --verify --load-ca-certificate root/ca.crt --load-crl "p$pa.pem" --infile a-chain.pem >ct.out 2>&1
 like "$(cat ct.out)" "revoked" "certtool: a revoked with its partition CRL"
 
+# NSS does not implement the issuingDistributionPoint extension, which RFC
+# 5280 5.2.5 makes critical: it refuses partition CRLs. Relying parties on
+# NSS need a CA without partitions (documented).
+mkdir nss
+certutil -N -d sql:nss --empty-password
+certutil -A -d sql:nss -n root -t "CT,C,C" -i root/ca.crt
+certutil -A -d sql:nss -n issuing -t ",," -i issuing.crt
+certutil -A -d sql:nss -n a -t ",," -i a.crt
+if crlutil -I -d sql:nss -i "out1/crl-$pa.crl" -t 1 >nss.out 2>&1; then
+	expect_fail 255 "revoked" "NSS: a revoked with its partition CRL" certutil -V -d sql:nss -n a -u V
+else
+	like "$(cat nss.out)" "UNKNOWN_CRITICAL_EXTENSION" "NSS refuses the critical IDP of a partition CRL (known NSS limitation)"
+fi
+
 # --- the configuration is fixed once certificates are bound -----------------
 before=$(cat issuing/ca.json)
 expect_fail 3 "already bound" "--partitions 5 refused once certificates are bound (exit 3)" gencrl --partitions 5 --out-dir out2

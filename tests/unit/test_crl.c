@@ -60,14 +60,16 @@ static void make_ca(void)
 	X509_set_version(ca_cert, 2);
 	ASN1_INTEGER_set(X509_get_serialNumber(ca_cert), 1);
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-				   (const unsigned char *)"Unit Test CA", -1, -1, 0);
+				   (const unsigned char *)"Unit Test CA", -1,
+				   -1, 0);
 	X509_set_subject_name(ca_cert, name);
 	X509_set_issuer_name(ca_cert, name);
 	if (ca_x509_set_validity(ca_cert, ca_nb, ca_na) < 0)
 		abort();
 	X509_set_pubkey(ca_cert, sw_key);
 	X509V3_set_ctx(&ctx, ca_cert, ca_cert, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_key_identifier, "hash");
+	ext =
+	    X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_key_identifier, "hash");
 	X509_add_ext(ca_cert, ext, -1);
 	X509_EXTENSION_free(ext);
 	X509_sign(ca_cert, sw_key, EVP_sha256());
@@ -179,12 +181,12 @@ static void test_reasons(void)
 	ok(ca_crl_reason_parse("removeFromCRL", &code) == CA_OK && code == 8,
 	   "removeFromCRL is 8");
 	ok(ca_crl_reason_parse("compromised", &code) == CA_EUSAGE &&
-		   has("unknown revocation reason"),
+	       has("unknown revocation reason"),
 	   "unknown reason refused (usage)");
 	ok(strcmp(ca_crl_reason_name(6), "certificateHold") == 0,
 	   "6 is certificateHold");
 	ok(!ca_crl_reason_listable(7) && !ca_crl_reason_listable(8) &&
-		   ca_crl_reason_listable(0) && ca_crl_reason_listable(10),
+	       ca_crl_reason_listable(0) && ca_crl_reason_listable(10),
 	   "7 and removeFromCRL are never listed");
 }
 
@@ -194,26 +196,30 @@ static void test_time(void)
 	size_t len = 0;
 
 	ok(ca_crl_time_der(2524607999, out, &len) == CA_OK && len == 15 &&
-		   out[0] == V_ASN1_UTCTIME && memcmp(out + 2, "491231235959Z", 13) == 0,
+	       out[0] == V_ASN1_UTCTIME &&
+	       memcmp(out + 2, "491231235959Z", 13) == 0,
 	   "2049-12-31T23:59:59Z is UTCTime");
 	ok(ca_crl_time_der(2524608000, out, &len) == CA_OK && len == 17 &&
-		   out[0] == V_ASN1_GENERALIZEDTIME &&
-		   memcmp(out + 2, "20500101000000Z", 15) == 0,
+	       out[0] == V_ASN1_GENERALIZEDTIME &&
+	       memcmp(out + 2, "20500101000000Z", 15) == 0,
 	   "2050-01-01T00:00:00Z is GeneralizedTime");
-	ok(ca_crl_time_der(-631152001, out, &len) < 0, "1949 cannot be encoded");
+	ok(ca_crl_time_der(-631152001, out, &len) < 0,
+	   "1949 cannot be encoded");
 	{
-		/* The calendar arithmetic agrees with OpenSSL's over 1950-9999. */
+		/* The calendar arithmetic agrees with OpenSSL's over 1950-9999.
+		 */
 		unsigned char *ref = NULL;
 		ASN1_TIME *at;
 		long long t;
 		int i, same = 1, n;
 
 		for (i = 0; i < 20000 && same; i++) {
-			t = -631152000LL + (long long)i * 12622780LL + i % 86400;
+			t = -631152000LL + (long long)i * 12622780LL +
+			    i % 86400;
 			at = ASN1_TIME_set(NULL, (time_t)t);
 			n = at ? i2d_ASN1_TIME(at, &ref) : -1;
-			if (ca_crl_time_der((time_t)t, out, &len) < 0 || n != (int)len ||
-			    memcmp(ref, out, len) != 0)
+			if (ca_crl_time_der((time_t)t, out, &len) < 0 ||
+			    n != (int)len || memcmp(ref, out, len) != 0)
 				same = 0;
 			OPENSSL_free(ref);
 			ref = NULL;
@@ -228,11 +234,14 @@ static void test_serial_hex(void)
 	struct ca_crl_entry e;
 
 	ok(ca_crl_serial_from_hex("01a2b3", &e) == CA_OK && e.serial_len == 3 &&
-		   e.serial[2] == 0xb3,
+	       e.serial[2] == 0xb3,
 	   "canonical hex serial parses");
-	ok(ca_crl_serial_from_hex("00a2", &e) < 0, "leading zero octet refused");
-	ok(ca_crl_serial_from_hex("abc", &e) < 0, "odd number of digits refused");
-	ok(ca_crl_serial_from_hex("ABCD", &e) < 0, "uppercase refused (not canonical)");
+	ok(ca_crl_serial_from_hex("00a2", &e) < 0,
+	   "leading zero octet refused");
+	ok(ca_crl_serial_from_hex("abc", &e) < 0,
+	   "odd number of digits refused");
+	ok(ca_crl_serial_from_hex("ABCD", &e) < 0,
+	   "uppercase refused (not canonical)");
 	ok(ca_crl_serial_from_hex("", &e) < 0, "empty serial refused");
 	ok(ca_crl_serial_from_hex("010203040506070809101112131415161718192021",
 				  &e) < 0,
@@ -257,22 +266,24 @@ static void test_entry(void)
 	e.revoked_at = 1700000000;
 	e.reason = CA_REASON_KEY_COMPROMISE;
 	ok(ca_crl_entry_der(&e, der, &len) == CA_OK && der[2] == 0x02 &&
-		   der[3] == 3 && der[4] == 0x00,
+	       der[3] == 3 && der[4] == 0x00,
 	   "high-bit serial gets a zero octet (stays positive)");
 	r = d2i_X509_REVOKED(NULL, &p, (long)len);
 	ok(r != NULL && p == der + len, "entry parses as X509_REVOKED");
-	reason = r ? X509_REVOKED_get_ext_d2i(r, NID_crl_reason, &crit, NULL) : NULL;
+	reason =
+	    r ? X509_REVOKED_get_ext_d2i(r, NID_crl_reason, &crit, NULL) : NULL;
 	ok(reason != NULL && ASN1_ENUMERATED_get(reason) == 1 && crit == 0,
 	   "reasonCode keyCompromise, non-critical");
-	ok(r != NULL && ASN1_INTEGER_get(X509_REVOKED_get0_serialNumber(r)) == 0x8001,
+	ok(r != NULL &&
+	       ASN1_INTEGER_get(X509_REVOKED_get0_serialNumber(r)) == 0x8001,
 	   "serial value kept");
 	ASN1_ENUMERATED_free(reason);
 	X509_REVOKED_free(r);
 	e.reason = CA_REASON_UNSPECIFIED;
 	p = der;
 	ok(ca_crl_entry_der(&e, der, &len) == CA_OK &&
-		   (r = d2i_X509_REVOKED(NULL, &p, (long)len)) != NULL &&
-		   X509_REVOKED_get_ext_count(r) == 0,
+	       (r = d2i_X509_REVOKED(NULL, &p, (long)len)) != NULL &&
+	       X509_REVOKED_get_ext_count(r) == 0,
 	   "unspecified: no reasonCode extension (RFC 5280 5.3.1)");
 	X509_REVOKED_free(r);
 	e.reason = CA_REASON_REMOVE_FROM_CRL;
@@ -317,11 +328,13 @@ static void test_crl_roundtrip(void)
 	ok(crl && X509_CRL_get_version(crl) == X509_CRL_VERSION_2, "version 2");
 	ok(crl && sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) == 2000,
 	   "2000 entries");
-	num = crl ? X509_CRL_get_ext_d2i(crl, NID_crl_number, &crit, NULL) : NULL;
+	num =
+	    crl ? X509_CRL_get_ext_d2i(crl, NID_crl_number, &crit, NULL) : NULL;
 	ok(num != NULL && ASN1_INTEGER_get(num) == 42 && crit == 0,
 	   "cRLNumber 42, non-critical");
 	ASN1_INTEGER_free(num);
-	ok(crl && X509_CRL_get_ext_by_NID(crl, NID_issuing_distribution_point, -1) < 0,
+	ok(crl && X509_CRL_get_ext_by_NID(crl, NID_issuing_distribution_point,
+					  -1) < 0,
 	   "no IDP without partitions");
 	bn = BN_new();
 	BN_hex2bn(&bn, "0100000000000003e800000000000003e8");
@@ -331,14 +344,16 @@ static void test_crl_roundtrip(void)
 	ASN1_INTEGER_free(probe);
 	BN_free(bn);
 	{
-		AUTHORITY_KEYID *aki = crl ? X509_CRL_get_ext_d2i(
-						     crl, NID_authority_key_identifier,
-						     &crit, NULL)
-					   : NULL;
-		const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(ca_cert);
+		AUTHORITY_KEYID *aki =
+		    crl ? X509_CRL_get_ext_d2i(
+			      crl, NID_authority_key_identifier, &crit, NULL)
+			: NULL;
+		const ASN1_OCTET_STRING *ski =
+		    X509_get0_subject_key_id(ca_cert);
 
-		ok(aki != NULL && aki->keyid != NULL && crit == 0 && ski != NULL &&
-			   ASN1_OCTET_STRING_cmp(aki->keyid, ski) == 0,
+		ok(aki != NULL && aki->keyid != NULL && crit == 0 &&
+		       ski != NULL &&
+		       ASN1_OCTET_STRING_cmp(aki->keyid, ski) == 0,
 		   "AKI keyIdentifier is the CA's SKI, non-critical");
 		AUTHORITY_KEYID_free(aki);
 	}
@@ -367,12 +382,12 @@ static void test_empty_and_idp(void)
 	crl = tbs ? sign_tbs(tbs, tbs_len) : NULL;
 	ok(crl && X509_CRL_get_REVOKED(crl) == NULL,
 	   "no entries: revokedCertificates absent (RFC 5280 5.1.2.6)");
-	idp = crl ? X509_CRL_get_ext_d2i(crl, NID_issuing_distribution_point, &crit,
-					 NULL)
+	idp = crl ? X509_CRL_get_ext_d2i(crl, NID_issuing_distribution_point,
+					 &crit, NULL)
 		  : NULL;
 	ok(idp != NULL && crit == 1, "IDP present and critical");
 	ok(idp && idp->distpoint && idp->distpoint->type == 0 &&
-		   sk_GENERAL_NAME_num(idp->distpoint->name.fullname) == 1,
+	       sk_GENERAL_NAME_num(idp->distpoint->name.fullname) == 1,
 	   "IDP names one fullName");
 	ISSUING_DIST_POINT_free(idp);
 	X509_CRL_free(crl);
@@ -380,7 +395,7 @@ static void test_empty_and_idp(void)
 	s.idp_urls = NULL;
 	s.n_idp_urls = 0;
 	ok(tbs && ca_crl_lint_tbs(tbs, tbs_len, &s, ca_cert, 0) == CA_EPOLICY &&
-		   has("issuingDistributionPoint"),
+	       has("issuingDistributionPoint"),
 	   "lint: unexpected IDP refused");
 	free(tbs);
 	s.idp_urls = urls;
@@ -393,7 +408,7 @@ static void test_empty_and_idp(void)
 		tbs = build_tbs(&none, &es, &tbs_len);
 	}
 	ok(tbs && ca_crl_lint_tbs(tbs, tbs_len, &s, ca_cert, 0) == CA_EPOLICY &&
-		   has("no issuingDistributionPoint"),
+	       has("no issuingDistributionPoint"),
 	   "lint: partition CRL without IDP refused");
 	free(tbs);
 	{
@@ -404,12 +419,13 @@ static void test_empty_and_idp(void)
 		tbs = build_tbs(&wrong, &es, &tbs_len);
 	}
 	ok(tbs && ca_crl_lint_tbs(tbs, tbs_len, &s, ca_cert, 0) == CA_EPOLICY &&
-		   has("does not name"),
+	       has("does not name"),
 	   "lint: IDP naming another URL refused");
 	free(tbs);
 }
 
-static void lint_case(void (*mutate)(struct ca_crl_spec *, struct ca_crl_spec *),
+static void lint_case(void (*mutate)(struct ca_crl_spec *,
+				     struct ca_crl_spec *),
 		      const char *msg, const char *what)
 {
 	struct ca_crl_spec want, built;
@@ -426,9 +442,9 @@ static void lint_case(void (*mutate)(struct ca_crl_spec *, struct ca_crl_spec *)
 	mutate(&want, &built);
 	tbs = build_tbs(&built, &es, &tbs_len);
 	ca_err_clear();
-	ok(tbs == NULL ||
-		   (ca_crl_lint_tbs(tbs, tbs_len, &want, ca_cert, es.n) == CA_EPOLICY &&
-		    has(msg)),
+	ok(tbs == NULL || (ca_crl_lint_tbs(tbs, tbs_len, &want, ca_cert,
+					   es.n) == CA_EPOLICY &&
+			   has(msg)),
 	   what);
 	free(tbs);
 	free(es.p);
@@ -466,7 +482,8 @@ static void m_times(struct ca_crl_spec *w, struct ca_crl_spec *b)
 }
 static void m_algid(struct ca_crl_spec *w, struct ca_crl_spec *b)
 {
-	static const unsigned char ed[] = {0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70};
+	static const unsigned char ed[] = {0x30, 0x05, 0x06, 0x03,
+					   0x2b, 0x65, 0x70};
 
 	(void)w;
 	b->algid = ed;
@@ -475,7 +492,8 @@ static void m_algid(struct ca_crl_spec *w, struct ca_crl_spec *b)
 
 static void test_lint_refusals(void)
 {
-	lint_case(m_number, "cRLNumber is not 42", "lint: wrong CRL number refused");
+	lint_case(m_number, "cRLNumber is not 42",
+		  "lint: wrong CRL number refused");
 	lint_case(m_aki, "not the CA's subject key identifier",
 		  "lint: AKI that is not the CA's SKI refused");
 	lint_case(m_next_past_ca, "past the CA certificate's notAfter",
@@ -499,38 +517,37 @@ static void test_entry_lint(void)
 	unsigned char a[CA_CRL_ENTRY_MAX], b[CA_CRL_ENTRY_MAX];
 	size_t al, bl;
 	/* serial 1, UTCTime 2020-01-01, no extensions */
-	static const unsigned char good[] = {0x30, 0x12, 0x02, 0x01, 0x01, 0x17, 0x0d,
-					     '2', '0', '0', '1', '0', '1', '0', '0',
-					     '0', '0', '0', '0', 'Z'};
-	static const unsigned char neg[] = {0x30, 0x12, 0x02, 0x01, 0x81, 0x17, 0x0d,
-					    '2', '0', '0', '1', '0', '1', '0', '0',
-					    '0', '0', '0', '0', 'Z'};
-	static const unsigned char zero[] = {0x30, 0x12, 0x02, 0x01, 0x00, 0x17, 0x0d,
-					     '2', '0', '0', '1', '0', '1', '0', '0',
-					     '0', '0', '0', '0', 'Z'};
-	static const unsigned char pad[] = {0x30, 0x13, 0x02, 0x02, 0x00, 0x01, 0x17,
-					    0x0d, '2', '0', '0', '1', '0', '1', '0',
-					    '0', '0', '0', '0', '0', 'Z'};
-	static const unsigned char longlen[] = {0x30, 0x81, 0x12, 0x02, 0x01, 0x01,
-						0x17, 0x0d, '2', '0', '0', '1', '0',
-						'1', '0', '0', '0', '0', '0', '0', 'Z'};
-	static const unsigned char gen2020[] = {0x30, 0x14, 0x02, 0x01, 0x01, 0x18,
-						0x0f, '2', '0', '2', '0', '0', '1',
-						'0', '1', '0', '0', '0', '0', '0', '0',
-						'Z'};
-	static const unsigned char badday[] = {0x30, 0x12, 0x02, 0x01, 0x01, 0x17, 0x0d,
-					       '2', '0', '0', '2', '3', '1', '0', '0',
-					       '0', '0', '0', '0', 'Z'};
-	static const unsigned char unspec[] = {0x30, 0x20, 0x02, 0x01, 0x01, 0x17, 0x0d,
-					       '2', '0', '0', '1', '0', '1', '0', '0',
-					       '0', '0', '0', '0', 'Z', 0x30, 0x0c, 0x30,
-					       0x0a, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x04,
-					       0x03, 0x0a, 0x01, 0x00};
-	static const unsigned char crit[] = {0x30, 0x23, 0x02, 0x01, 0x01, 0x17, 0x0d,
-					     '2', '0', '0', '1', '0', '1', '0', '0',
-					     '0', '0', '0', '0', 'Z', 0x30, 0x0f, 0x30,
-					     0x0d, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x01,
-					     0x01, 0xff, 0x04, 0x03, 0x0a, 0x01, 0x01};
+	static const unsigned char good[] = {
+	    0x30, 0x12, 0x02, 0x01, 0x01, 0x17, 0x0d, '2', '0', '0',
+	    '1',  '0',	'1',  '0',  '0',  '0',	'0',  '0', '0', 'Z'};
+	static const unsigned char neg[] = {
+	    0x30, 0x12, 0x02, 0x01, 0x81, 0x17, 0x0d, '2', '0', '0',
+	    '1',  '0',	'1',  '0',  '0',  '0',	'0',  '0', '0', 'Z'};
+	static const unsigned char zero[] = {
+	    0x30, 0x12, 0x02, 0x01, 0x00, 0x17, 0x0d, '2', '0', '0',
+	    '1',  '0',	'1',  '0',  '0',  '0',	'0',  '0', '0', 'Z'};
+	static const unsigned char pad[] = {
+	    0x30, 0x13, 0x02, 0x02, 0x00, 0x01, 0x17, 0x0d, '2', '0', '0',
+	    '1',  '0',	'1',  '0',  '0',  '0',	'0',  '0',  '0', 'Z'};
+	static const unsigned char longlen[] = {
+	    0x30, 0x81, 0x12, 0x02, 0x01, 0x01, 0x17, 0x0d, '2', '0', '0',
+	    '1',  '0',	'1',  '0',  '0',  '0',	'0',  '0',  '0', 'Z'};
+	static const unsigned char gen2020[] = {
+	    0x30, 0x14, 0x02, 0x01, 0x01, 0x18, 0x0f, '2', '0', '2', '0',
+	    '0',  '1',	'0',  '1',  '0',  '0',	'0',  '0', '0', '0', 'Z'};
+	static const unsigned char badday[] = {
+	    0x30, 0x12, 0x02, 0x01, 0x01, 0x17, 0x0d, '2', '0', '0',
+	    '2',  '3',	'1',  '0',  '0',  '0',	'0',  '0', '0', 'Z'};
+	static const unsigned char unspec[] = {
+	    0x30, 0x20, 0x02, 0x01, 0x01, 0x17, 0x0d, '2',  '0',
+	    '0',  '1',	'0',  '1',  '0',  '0',	'0',  '0',  '0',
+	    '0',  'Z',	0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55,
+	    0x1d, 0x15, 0x04, 0x03, 0x0a, 0x01, 0x00};
+	static const unsigned char crit[] = {
+	    0x30, 0x23, 0x02, 0x01, 0x01, 0x17, 0x0d, '2',  '0',  '0',
+	    '1',  '0',	'1',  '0',  '0',  '0',	'0',  '0',  '0',  'Z',
+	    0x30, 0x0f, 0x30, 0x0d, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x01,
+	    0x01, 0xff, 0x04, 0x03, 0x0a, 0x01, 0x01};
 
 	base_spec(&s);
 #define ONE(bytes, expect, what)                                               \
@@ -543,10 +560,13 @@ static void test_entry_lint(void)
 	ONE(neg, CA_EPOLICY, "entry lint: negative serial refused");
 	ONE(zero, CA_EPOLICY, "entry lint: zero serial refused");
 	ONE(pad, CA_EPOLICY, "entry lint: non-minimal serial refused");
-	ONE(longlen, CA_EPOLICY, "entry lint: non-minimal length octets refused");
-	ONE(gen2020, CA_EPOLICY, "entry lint: GeneralizedTime before 2050 refused");
+	ONE(longlen, CA_EPOLICY,
+	    "entry lint: non-minimal length octets refused");
+	ONE(gen2020, CA_EPOLICY,
+	    "entry lint: GeneralizedTime before 2050 refused");
 	ONE(badday, CA_EPOLICY, "entry lint: 31 February refused");
-	ONE(unspec, CA_EPOLICY, "entry lint: encoded reasonCode unspecified refused");
+	ONE(unspec, CA_EPOLICY,
+	    "entry lint: encoded reasonCode unspecified refused");
 	ONE(crit, CA_EPOLICY, "entry lint: critical reasonCode refused");
 	/* order and duplicates */
 	entry(&e, 5, 0, s.this_update - 10);
@@ -557,17 +577,18 @@ static void test_entry_lint(void)
 		bl = 0;
 	ca_crl_lint_init(&l, ca_cert, &s);
 	ok(ca_crl_lint_entry(&l, a, al) == CA_OK &&
-		   ca_crl_lint_entry(&l, a, al) == CA_EPOLICY && has("increasing"),
+	       ca_crl_lint_entry(&l, a, al) == CA_EPOLICY && has("increasing"),
 	   "entry lint: duplicate entry refused");
 	ca_crl_lint_init(&l, ca_cert, &s);
 	ok(ca_crl_lint_entry(&l, a, al) == CA_OK &&
-		   ca_crl_lint_entry(&l, b, bl) == CA_EPOLICY,
+	       ca_crl_lint_entry(&l, b, bl) == CA_EPOLICY,
 	   "entry lint: entries out of order refused");
 	entry(&e, 6, 0, s.this_update + 10);
 	if (ca_crl_entry_der(&e, a, &al) < 0)
 		al = 0;
 	ca_crl_lint_init(&l, ca_cert, &s);
-	ok(ca_crl_lint_entry(&l, a, al) == CA_EPOLICY && has("after thisUpdate"),
+	ok(ca_crl_lint_entry(&l, a, al) == CA_EPOLICY &&
+	       has("after thisUpdate"),
 	   "entry lint: revocation date after thisUpdate refused");
 #undef ONE
 }
@@ -588,7 +609,7 @@ static void test_lint_dup_in_tbs(void)
 	}
 	tbs = build_tbs(&s, &es, &tbs_len);
 	ok(tbs && ca_crl_lint_tbs(tbs, tbs_len, &s, ca_cert, 2) == CA_EPOLICY &&
-		   has("strictly increasing"),
+	       has("strictly increasing"),
 	   "lint: TBS with a duplicate entry refused");
 	free(tbs);
 	free(es.p);
@@ -618,48 +639,62 @@ static void test_partition_config(void)
 
 	ok(config_rc("{}", &pc) == CA_OK && !ca_partitions_enabled(&pc),
 	   "no crl: no partitions");
-	ok(config_rc("{\"crl\": {\"partitions\": 4, \"url\": \"http://c.example/p-{n}.crl\"}}",
+	ok(config_rc("{\"crl\": {\"partitions\": 4, \"url\": "
+		     "\"http://c.example/p-{n}.crl\"}}",
 		     &pc) == CA_OK &&
-		   pc.count == 4 && ca_partitions_enabled(&pc),
+	       pc.count == 4 && ca_partitions_enabled(&pc),
 	   "count mode");
 	u = ca_partition_url(&pc, 3);
-	ok(u && strcmp(u, "http://c.example/p-3.crl") == 0, "URL of partition 3");
+	ok(u && strcmp(u, "http://c.example/p-3.crl") == 0,
+	   "URL of partition 3");
 	free(u);
 	ok(ca_partition_url(&pc, -1) == NULL, "no URL for partition -1");
-	ok(config_rc("{\"crl\": {\"partition_size\": 1000000, \"url\": \"http://c.example/{n}.crl\"}}",
+	ok(config_rc("{\"crl\": {\"partition_size\": 1000000, \"url\": "
+		     "\"http://c.example/{n}.crl\"}}",
 		     &pc) == CA_OK &&
-		   pc.per_partition ==
-			   (1000000 - 2560 - (long)strlen("http://c.example/{n}.crl") - 16) /
-				   CA_CRL_ENTRY_WORST,
+	       pc.per_partition ==
+		   (1000000 - 2560 - (long)strlen("http://c.example/{n}.crl") -
+		    16) /
+		       CA_CRL_ENTRY_WORST,
 	   "size mode: per_partition = (size - overhead) / worst entry");
-	ok(config_rc("{\"crl\": {\"partitions\": 4, \"partition_size\": 100000, \"url\": \"http://c/{n}\"}}",
+	ok(config_rc("{\"crl\": {\"partitions\": 4, \"partition_size\": "
+		     "100000, \"url\": \"http://c/{n}\"}}",
 		     &pc) == CA_EUSAGE,
 	   "both partitions and partition_size refused");
-	ok(config_rc("{\"crl\": {\"partitions\": 4}}", &pc) == CA_EUSAGE && has("crl.url"),
+	ok(config_rc("{\"crl\": {\"partitions\": 4}}", &pc) == CA_EUSAGE &&
+	       has("crl.url"),
 	   "partitions without url refused");
-	ok(config_rc("{\"crl\": {\"partitions\": 4, \"url\": \"http://c/x.crl\"}}", &pc) ==
-			   CA_EUSAGE &&
-		   has("{n}"),
+	ok(config_rc(
+	       "{\"crl\": {\"partitions\": 4, \"url\": \"http://c/x.crl\"}}",
+	       &pc) == CA_EUSAGE &&
+	       has("{n}"),
 	   "url without {n} refused");
-	ok(config_rc("{\"crl\": {\"partitions\": 4, \"url\": \"http://c/{n}-{n}\"}}", &pc) ==
-		   CA_EUSAGE,
+	ok(config_rc(
+	       "{\"crl\": {\"partitions\": 4, \"url\": \"http://c/{n}-{n}\"}}",
+	       &pc) == CA_EUSAGE,
 	   "url with {n} twice refused");
-	ok(config_rc("{\"crl\": {\"partitions\": 4, \"url\": \"no scheme {n}\"}}", &pc) ==
-		   CA_EUSAGE,
+	ok(config_rc(
+	       "{\"crl\": {\"partitions\": 4, \"url\": \"no scheme {n}\"}}",
+	       &pc) == CA_EUSAGE,
 	   "url with a space / no scheme refused");
-	ok(config_rc("{\"crl\": {\"partitions\": 0, \"url\": \"http://c/{n}\"}}", &pc) ==
-		   CA_EUSAGE,
+	ok(config_rc(
+	       "{\"crl\": {\"partitions\": 0, \"url\": \"http://c/{n}\"}}",
+	       &pc) == CA_EUSAGE,
 	   "0 partitions refused");
-	ok(config_rc("{\"crl\": {\"partition_size\": 100, \"url\": \"http://c/{n}\"}}", &pc) ==
-		   CA_EUSAGE,
+	ok(config_rc("{\"crl\": {\"partition_size\": 100, \"url\": "
+		     "\"http://c/{n}\"}}",
+		     &pc) == CA_EUSAGE,
 	   "partition_size below 8192 refused");
-	ok(config_rc("{\"crl\": {\"partitions\": 2, \"url\": \"http://c/{n}\", \"x\": 1}}",
+	ok(config_rc("{\"crl\": {\"partitions\": 2, \"url\": \"http://c/{n}\", "
+		     "\"x\": 1}}",
 		     &pc) == CA_EUSAGE &&
-		   has("unknown key crl.x"),
+	       has("unknown key crl.x"),
 	   "unknown key in crl refused");
-	ok(config_rc("{\"crl\": {\"url\": \"http://c/{n}\"}}", &pc) == CA_EUSAGE,
+	ok(config_rc("{\"crl\": {\"url\": \"http://c/{n}\"}}", &pc) ==
+	       CA_EUSAGE,
 	   "url alone refused");
-	ok(config_rc("{\"crl\": 3}", &pc) == CA_EUSAGE, "crl not an object refused");
+	ok(config_rc("{\"crl\": 3}", &pc) == CA_EUSAGE,
+	   "crl not an object refused");
 }
 
 static void test_partition_assign(void)
@@ -676,16 +711,19 @@ static void test_partition_assign(void)
 
 	memset(serial, 0xa7, sizeof(serial));
 	serial[0] = 0x01;
-	ok(config_rc("{\"crl\": {\"partitions\": 7, \"url\": \"http://c/{n}\"}}", &pc) ==
-			   CA_OK &&
-		   ca_partition_assign(NULL, &pc, serial, sizeof(serial), &part) == CA_OK,
+	ok(config_rc(
+	       "{\"crl\": {\"partitions\": 7, \"url\": \"http://c/{n}\"}}",
+	       &pc) == CA_OK &&
+	       ca_partition_assign(NULL, &pc, serial, sizeof(serial), &part) ==
+		   CA_OK,
 	   "count mode assigns without the store");
 	bn = BN_bin2bn(serial, sizeof(serial), NULL);
 	m = BN_new();
 	r = BN_new();
 	BN_set_word(m, 7);
 	BN_mod(r, bn, m, bctx);
-	ok(part == (int)BN_get_word(r), "count mode: partition = serial mod count");
+	ok(part == (int)BN_get_word(r),
+	   "count mode: partition = serial mod count");
 	BN_free(bn);
 	BN_free(m);
 	BN_free(r);
@@ -695,18 +733,22 @@ static void test_partition_assign(void)
 		return;
 	snprintf(db, sizeof(db), "%s/ca.db", path);
 	ok(ca_store_create(db, &st) == CA_OK, "temporary state store");
-	ok(config_rc("{\"crl\": {\"partition_size\": 8192, \"url\": \"http://c/{n}\"}}",
+	ok(config_rc("{\"crl\": {\"partition_size\": 8192, \"url\": "
+		     "\"http://c/{n}\"}}",
 		     &pc) == CA_OK,
 	   "size mode, 8192 bytes");
 	per = pc.per_partition;
-	ok(st && ca_partition_assign(st, &pc, serial, sizeof(serial), &part) == CA_OK &&
-		   part == 0,
+	ok(st &&
+	       ca_partition_assign(st, &pc, serial, sizeof(serial), &part) ==
+		   CA_OK &&
+	       part == 0,
 	   "size mode: the first certificate goes to partition 0");
 	/* Issue 2.5 partitions' worth; each lands where assign says. */
 	for (i = 0; st != NULL && i < per * 5 / 2; i++) {
 		memset(&row, 0, sizeof(row));
 		snprintf(hex, sizeof(hex), "01%032x", i + 1);
-		if (ca_partition_assign(st, &pc, serial, sizeof(serial), &mine) < 0) {
+		if (ca_partition_assign(st, &pc, serial, sizeof(serial),
+					&mine) < 0) {
 			good = 0;
 			break;
 		}
@@ -724,9 +766,12 @@ static void test_partition_assign(void)
 			break;
 		}
 	}
-	ok(good, "size mode: partitions fill in issuance order, per_partition each");
-	ok(st && ca_partition_assign(st, &pc, serial, sizeof(serial), &part) == CA_OK &&
-		   part == 2,
+	ok(good,
+	   "size mode: partitions fill in issuance order, per_partition each");
+	ok(st &&
+	       ca_partition_assign(st, &pc, serial, sizeof(serial), &part) ==
+		   CA_OK &&
+	       part == 2,
 	   "size mode: the next certificate still fits partition 2");
 	ca_store_close(st);
 	snprintf(db, sizeof(db), "rm -rf %s", path);
@@ -738,8 +783,8 @@ static void test_partition_assign(void)
 
 static int parse(const char *text, struct ca_revoked_entry **es, size_t *n)
 {
-	return ca_revoked_parse((const unsigned char *)text, strlen(text), "r.json",
-				es, n);
+	return ca_revoked_parse((const unsigned char *)text, strlen(text),
+				"r.json", es, n);
 }
 
 static void test_revoked_json(void)
@@ -751,61 +796,64 @@ static void test_revoked_json(void)
 		 "\"487548094217404552161959299244142788109493400485\"},"
 		 " {\"serial_number\": 255, \"common_name\": \"b\"}]",
 		 &es, &n) == CA_OK &&
-		   n == 2,
+	       n == 2,
 	   "serverless revoked.json parses (string and integer serials)");
-	ok(n == 2 && strcmp(es[0].serial, "556669a4444ee0a4c321273629686b4c07b0f3a5") == 0,
+	ok(n == 2 && strcmp(es[0].serial,
+			    "556669a4444ee0a4c321273629686b4c07b0f3a5") == 0,
 	   "decimal serial converted to canonical hex");
 	ok(n == 2 && strcmp(es[1].serial, "ff") == 0 &&
-		   strcmp(es[1].common_name, "b") == 0,
+	       strcmp(es[1].common_name, "b") == 0,
 	   "integer serial 255 is ff");
 	ca_revoked_free(es, n);
 	ok(parse("[]", &es, &n) == CA_OK && n == 0, "empty list is fine");
 	ok(parse("[{\"common_name\": \"a\"", &es, &n) == CA_EUSAGE &&
-		   has("not valid JSON"),
+	       has("not valid JSON"),
 	   "truncated JSON refused");
-	ok(parse("{\"common_name\": \"a\", \"serial_number\": \"1\"}", &es, &n) ==
-			   CA_EUSAGE &&
-		   has("JSON array"),
+	ok(parse("{\"common_name\": \"a\", \"serial_number\": \"1\"}", &es,
+		 &n) == CA_EUSAGE &&
+	       has("JSON array"),
 	   "object instead of array refused");
-	ok(parse("[{\"common_name\": \"a\", \"serial_number\": \"1\", \"reason\": \"x\"}]",
+	ok(parse("[{\"common_name\": \"a\", \"serial_number\": \"1\", "
+		 "\"reason\": \"x\"}]",
 		 &es, &n) == CA_EUSAGE &&
-		   has("unknown key 'reason'"),
+	       has("unknown key 'reason'"),
 	   "unknown key refused");
 	ok(parse("[{\"common_name\": \"a\"}]", &es, &n) == CA_EUSAGE &&
-		   has("required"),
+	       has("required"),
 	   "missing serial_number refused");
-	ok(parse("[{\"common_name\": \"a\", \"serial_number\": \"0x1f\"}]", &es, &n) ==
-		   CA_EUSAGE,
+	ok(parse("[{\"common_name\": \"a\", \"serial_number\": \"0x1f\"}]", &es,
+		 &n) == CA_EUSAGE,
 	   "hex serial_number refused (decimal)");
-	ok(parse("[{\"common_name\": \"a\", \"serial_number\": \"-5\"}]", &es, &n) ==
-		   CA_EUSAGE,
+	ok(parse("[{\"common_name\": \"a\", \"serial_number\": \"-5\"}]", &es,
+		 &n) == CA_EUSAGE,
 	   "negative serial_number refused");
-	ok(parse("[{\"common_name\": \"a\", \"serial_number\": -5}]", &es, &n) ==
-		   CA_EUSAGE,
+	ok(parse("[{\"common_name\": \"a\", \"serial_number\": -5}]", &es,
+		 &n) == CA_EUSAGE,
 	   "negative integer serial_number refused");
-	ok(parse("[{\"common_name\": \"a\", \"serial_number\": \"0\"}]", &es, &n) ==
-		   CA_EUSAGE,
+	ok(parse("[{\"common_name\": \"a\", \"serial_number\": \"0\"}]", &es,
+		 &n) == CA_EUSAGE,
 	   "zero serial refused");
 	ok(parse("[{\"common_name\": \"a\", \"serial_number\": "
 		 "\"99999999999999999999999999999999999999999999999999\"}]",
 		 &es, &n) == CA_EUSAGE,
 	   "serial longer than 20 octets refused");
-	ok(parse("[{\"common_name\": \"a\", \"serial_number\": 1.5}]", &es, &n) ==
-		   CA_EUSAGE,
+	ok(parse("[{\"common_name\": \"a\", \"serial_number\": 1.5}]", &es,
+		 &n) == CA_EUSAGE,
 	   "real serial_number refused");
-	ok(parse("[{\"common_name\": \"\", \"serial_number\": \"1\"}]", &es, &n) ==
-		   CA_EUSAGE,
+	ok(parse("[{\"common_name\": \"\", \"serial_number\": \"1\"}]", &es,
+		 &n) == CA_EUSAGE,
 	   "empty common_name refused");
 	ok(parse("[{\"common_name\": \"a\", \"serial_number\": \"17\"},"
 		 " {\"common_name\": \"a\", \"serial_number\": 17}]",
 		 &es, &n) == CA_EUSAGE &&
-		   has("repeats"),
+	       has("repeats"),
 	   "a serial listed twice refused");
-	ok(parse("[{\"common_name\": \"a\", \"common_name\": \"b\", \"serial_number\": \"1\"}]",
+	ok(parse("[{\"common_name\": \"a\", \"common_name\": \"b\", "
+		 "\"serial_number\": \"1\"}]",
 		 &es, &n) == CA_EUSAGE,
 	   "duplicate key refused");
-	ok(parse("[{\"common_name\": \"a\\u0000b\", \"serial_number\": \"1\"}]", &es,
-		 &n) == CA_EUSAGE,
+	ok(parse("[{\"common_name\": \"a\\u0000b\", \"serial_number\": \"1\"}]",
+		 &es, &n) == CA_EUSAGE,
 	   "common_name with NUL refused");
 }
 

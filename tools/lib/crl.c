@@ -17,16 +17,16 @@ static const struct {
 	int code;
 	const char *name;
 } reasons[] = {
-	{CA_REASON_UNSPECIFIED, "unspecified"},
-	{CA_REASON_KEY_COMPROMISE, "keyCompromise"},
-	{CA_REASON_CA_COMPROMISE, "cACompromise"},
-	{CA_REASON_AFFILIATION_CHANGED, "affiliationChanged"},
-	{CA_REASON_SUPERSEDED, "superseded"},
-	{CA_REASON_CESSATION, "cessationOfOperation"},
-	{CA_REASON_CERTIFICATE_HOLD, "certificateHold"},
-	{CA_REASON_REMOVE_FROM_CRL, "removeFromCRL"},
-	{CA_REASON_PRIVILEGE_WITHDRAWN, "privilegeWithdrawn"},
-	{CA_REASON_AA_COMPROMISE, "aACompromise"},
+    {CA_REASON_UNSPECIFIED, "unspecified"},
+    {CA_REASON_KEY_COMPROMISE, "keyCompromise"},
+    {CA_REASON_CA_COMPROMISE, "cACompromise"},
+    {CA_REASON_AFFILIATION_CHANGED, "affiliationChanged"},
+    {CA_REASON_SUPERSEDED, "superseded"},
+    {CA_REASON_CESSATION, "cessationOfOperation"},
+    {CA_REASON_CERTIFICATE_HOLD, "certificateHold"},
+    {CA_REASON_REMOVE_FROM_CRL, "removeFromCRL"},
+    {CA_REASON_PRIVILEGE_WITHDRAWN, "privilegeWithdrawn"},
+    {CA_REASON_AA_COMPROMISE, "aACompromise"},
 };
 
 int ca_crl_reason_parse(const char *name, int *code)
@@ -66,9 +66,9 @@ int ca_crl_reason_listable(int code)
 /* Lowercase hex digit value + 1; 0 for anything else (a table: a
  * million serials per CRL). */
 static const unsigned char hexv[256] = {
-	['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,	['4'] = 5,  ['5'] = 6,
-	['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
-	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['0'] = 1,	['1'] = 2,  ['2'] = 3,	['3'] = 4,  ['4'] = 5,	['5'] = 6,
+    ['6'] = 7,	['7'] = 8,  ['8'] = 9,	['9'] = 10, ['a'] = 11, ['b'] = 12,
+    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
 };
 
 int ca_crl_serial_from_hex(const char *hex, struct ca_crl_entry *e)
@@ -77,21 +77,26 @@ int ca_crl_serial_from_hex(const char *hex, struct ca_crl_entry *e)
 	int hi, lo;
 
 	if (n == 0 || n % 2 != 0 || n > 2 * CA_CRL_SERIAL_MAX)
-		return ca_err(CA_EPOLICY, "serial '%s' in the state store is not "
-					  "canonical hex of 1 to 20 octets",
+		return ca_err(CA_EPOLICY,
+			      "serial '%s' in the state store is not "
+			      "canonical hex of 1 to 20 octets",
 			      hex ? hex : "");
 	for (i = 0; i < n / 2; i++) {
 		hi = hexv[(unsigned char)hex[2 * i]] - 1;
 		lo = hexv[(unsigned char)hex[2 * i + 1]] - 1;
 		if (hi < 0 || lo < 0)
-			return ca_err(CA_EPOLICY, "serial '%s' in the state store "
-						  "is not lowercase hex", hex);
+			return ca_err(CA_EPOLICY,
+				      "serial '%s' in the state store "
+				      "is not lowercase hex",
+				      hex);
 		e->serial[i] = (unsigned char)(hi << 4 | lo);
 	}
 	e->serial_len = n / 2;
 	if (e->serial[0] == 0)
-		return ca_err(CA_EPOLICY, "serial '%s' in the state store has a "
-					  "leading zero octet or is zero", hex);
+		return ca_err(CA_EPOLICY,
+			      "serial '%s' in the state store has a "
+			      "leading zero octet or is zero",
+			      hex);
 	return CA_OK;
 }
 
@@ -126,7 +131,8 @@ static long days_from_civil(int y, int m, int d)
 
 static int days_in_month(int y, int m)
 {
-	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int dm[] = {31, 28, 31, 30, 31, 30,
+				 31, 31, 30, 31, 30, 31};
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	return m == 2 && leap ? 29 : dm[m - 1];
@@ -148,7 +154,8 @@ int ca_crl_time_der(time_t t, unsigned char out[17], size_t *len)
 
 	civil_from_days(days, &year, &mon, &day);
 	if (year < 1950 || year > 9999)
-		return ca_err(CA_EUSAGE, "year %d cannot be encoded in a CRL", year);
+		return ca_err(CA_EUSAGE, "year %d cannot be encoded in a CRL",
+			      year);
 	/* RFC 5280 5.1.2.4: UTCTime through 2049, GeneralizedTime after. */
 	if (year < 2050) {
 		out[0] = V_ASN1_UTCTIME;
@@ -172,7 +179,8 @@ int ca_crl_time_der(time_t t, unsigned char out[17], size_t *len)
 
 /* reasonCode extension (2.5.29.21), non-critical, ENUMERATED value. */
 static const unsigned char reason_ext_head[] = {
-	0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x04, 0x03, 0x0a, 0x01,
+    0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55,
+    0x1d, 0x15, 0x04, 0x03, 0x0a, 0x01,
 };
 
 int ca_crl_entry_der(const struct ca_crl_entry *e,
@@ -189,8 +197,9 @@ int ca_crl_entry_der(const struct ca_crl_entry *e,
 	/* INTEGER: a leading zero octet keeps the value positive. */
 	pad = (e->serial[0] & 0x80) != 0;
 	if (e->serial_len + (size_t)pad > CA_CRL_SERIAL_MAX)
-		return ca_err(CA_EPOLICY, "lint: CRL entry serial needs more than "
-					  "20 octets");
+		return ca_err(CA_EPOLICY,
+			      "lint: CRL entry serial needs more than "
+			      "20 octets");
 	body[n++] = V_ASN1_INTEGER;
 	body[n++] = (unsigned char)(e->serial_len + (size_t)pad);
 	if (pad)
@@ -198,14 +207,17 @@ int ca_crl_entry_der(const struct ca_crl_entry *e,
 	memcpy(body + n, e->serial, e->serial_len);
 	n += e->serial_len;
 	if (ca_crl_time_der(e->revoked_at, body + n, &tl) < 0)
-		return ca_err(CA_EPOLICY, "lint: CRL entry revocation date cannot "
-					  "be encoded");
+		return ca_err(CA_EPOLICY,
+			      "lint: CRL entry revocation date cannot "
+			      "be encoded");
 	n += tl;
 	if (e->reason != CA_REASON_UNSPECIFIED) {
 		/* RFC 5280 5.3.1: omit the extension rather than encode 0. */
 		if (!ca_crl_reason_listable(e->reason))
-			return ca_err(CA_EPOLICY, "lint: CRL entry reason code %d "
-						  "cannot be listed", e->reason);
+			return ca_err(CA_EPOLICY,
+				      "lint: CRL entry reason code %d "
+				      "cannot be listed",
+				      e->reason);
 		memcpy(body + n, reason_ext_head, sizeof(reason_ext_head));
 		n += sizeof(reason_ext_head);
 		body[n++] = (unsigned char)e->reason;
@@ -267,7 +279,8 @@ static void put_ext(struct dbuf *b, const unsigned char *oid, size_t oid_len,
 	unsigned char h[6];
 	size_t hl = ca_der_header(0x04, value->len, h);
 
-	put_hdr(b, 0x30, oid_len + (critical ? sizeof(crit) : 0) + hl + value->len);
+	put_hdr(b, 0x30,
+		oid_len + (critical ? sizeof(crit) : 0) + hl + value->len);
 	put(b, oid, oid_len);
 	if (critical)
 		put(b, crit, sizeof(crit));
@@ -314,7 +327,8 @@ static int encode_suffix(const struct ca_crl_spec *s, struct dbuf *out)
 		/* IssuingDistributionPoint { distributionPoint [0] {
 		 * fullName [0] { uniformResourceIdentifier [6] ... } } } */
 		for (i = 0; i < s->n_idp_urls; i++)
-			put_tlv(&gn, 0x86, s->idp_urls[i], strlen(s->idp_urls[i]));
+			put_tlv(&gn, 0x86, s->idp_urls[i],
+				strlen(s->idp_urls[i]));
 		{
 			unsigned char h1[6], h2[6];
 			size_t l1 = ca_der_header(0xa0, gn.len, h1);
@@ -336,8 +350,8 @@ static int encode_suffix(const struct ca_crl_spec *s, struct dbuf *out)
 		put(out, h, hl);
 		put(out, exts.p, exts.len);
 	}
-	if (aki.failed || num.failed || gn.failed || idp.failed || exts.failed ||
-	    out->failed)
+	if (aki.failed || num.failed || gn.failed || idp.failed ||
+	    exts.failed || out->failed)
 		rc = ca_err(CA_EIO, "out of memory");
 	free(aki.p);
 	free(num.p);
@@ -474,7 +488,8 @@ static int time_check(unsigned char tag, const unsigned char *c, size_t len,
 	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
 	    mi > 59 || s > 59)
 		return -1;
-	*out = (time_t)days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+	*out =
+	    (time_t)days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
 	return 0;
 }
 
@@ -505,13 +520,16 @@ static int lint_entry_reason(const unsigned char *c, size_t len)
 	/* Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension: we only ever
 	 * sign a single, non-critical reasonCode. */
 	if (len != sizeof(head) + 1 || memcmp(c, head, sizeof(head)) != 0)
-		return ca_err(CA_EPOLICY, "an extension other than a non-critical "
-					  "reasonCode");
+		return ca_err(CA_EPOLICY,
+			      "an extension other than a non-critical "
+			      "reasonCode");
 	if (c[sizeof(head)] == CA_REASON_UNSPECIFIED)
-		return ca_err(CA_EPOLICY, "reasonCode unspecified is encoded "
-					  "(RFC 5280 5.3.1: omit the extension)");
+		return ca_err(CA_EPOLICY,
+			      "reasonCode unspecified is encoded "
+			      "(RFC 5280 5.3.1: omit the extension)");
 	if (!ca_crl_reason_listable(c[sizeof(head)]))
-		return ca_err(CA_EPOLICY, "reasonCode %d cannot appear in a CRL",
+		return ca_err(CA_EPOLICY,
+			      "reasonCode %d cannot appear in a CRL",
 			      c[sizeof(head)]);
 	return CA_OK;
 }
@@ -530,7 +548,8 @@ int ca_crl_lint_entry(struct ca_crl_lint *l, const unsigned char *der,
 		return LINT("entry %zu is not one DER SEQUENCE", l->n);
 	e = c;
 	ee = c + n;
-	if (der_next(&e, ee, &tag, &c, &n) < 0 || tag != V_ASN1_INTEGER || n == 0)
+	if (der_next(&e, ee, &tag, &c, &n) < 0 || tag != V_ASN1_INTEGER ||
+	    n == 0)
 		return LINT("entry %zu has no serial number", l->n);
 	if (n > CA_CRL_SERIAL_MAX)
 		return LINT("entry %zu: serial longer than 20 octets", l->n);
@@ -546,22 +565,28 @@ int ca_crl_lint_entry(struct ca_crl_lint *l, const unsigned char *der,
 	}
 	if (magl == 1 && mag[0] == 0)
 		return LINT("entry %zu: serial is zero", l->n);
-	if (der_next(&e, ee, &tag, &c, &n) < 0 || time_check(tag, c, n, &when) < 0)
-		return LINT("entry %zu: revocationDate is not a valid RFC 5280 Time",
-			    l->n);
+	if (der_next(&e, ee, &tag, &c, &n) < 0 ||
+	    time_check(tag, c, n, &when) < 0)
+		return LINT(
+		    "entry %zu: revocationDate is not a valid RFC 5280 Time",
+		    l->n);
 	if (l->spec != NULL && when > l->spec->this_update)
-		return LINT("entry %zu: revocationDate is after thisUpdate", l->n);
+		return LINT("entry %zu: revocationDate is after thisUpdate",
+			    l->n);
 	if (e != ee) {
-		if (der_next(&e, ee, &tag, &c, &n) < 0 || tag != 0x30 || e != ee)
+		if (der_next(&e, ee, &tag, &c, &n) < 0 || tag != 0x30 ||
+		    e != ee)
 			return LINT("entry %zu: trailing data after the "
-				    "revocationDate", l->n);
+				    "revocationDate",
+				    l->n);
 		rc = lint_entry_reason(c, n);
 		if (rc < 0)
 			return ca_err_ctx(rc, "lint: CRL entry %zu", l->n);
 	}
 	if (l->n > 1 && serial_cmp(l->prev, l->prev_len, mag, magl) >= 0)
 		return LINT("entry %zu: serials are not in strictly increasing "
-			    "order (a duplicate entry?)", l->n);
+			    "order (a duplicate entry?)",
+			    l->n);
 	memcpy(l->prev, mag, magl);
 	l->prev_len = magl;
 	return CA_OK;
@@ -574,9 +599,11 @@ int ca_crl_issuer_keyid(X509 *issuer, unsigned char out[64], size_t *len)
 
 	if (ski != NULL) {
 		if (ASN1_STRING_length(ski) < 1 || ASN1_STRING_length(ski) > 64)
-			return ca_err(CA_EPOLICY, "the CA certificate's subject key "
-						  "identifier has a bad length");
-		memcpy(out, ASN1_STRING_get0_data(ski), (size_t)ASN1_STRING_length(ski));
+			return ca_err(CA_EPOLICY,
+				      "the CA certificate's subject key "
+				      "identifier has a bad length");
+		memcpy(out, ASN1_STRING_get0_data(ski),
+		       (size_t)ASN1_STRING_length(ski));
 		*len = (size_t)ASN1_STRING_length(ski);
 		return CA_OK;
 	}
@@ -631,8 +658,9 @@ static int lint_times(X509_CRL *crl, const struct ca_crl_spec *s, X509 *issuer)
 	time_t t_tu, t_nu, ca_nb, ca_na;
 
 	if (tu == NULL || nu == NULL)
-		return LINT("has no nextUpdate (RFC 5280 5.1.2.5: conforming CAs "
-			    "include it)");
+		return LINT(
+		    "has no nextUpdate (RFC 5280 5.1.2.5: conforming CAs "
+		    "include it)");
 	if (ca_asn1_time(tu, &t_tu) < 0 || ca_asn1_time(nu, &t_nu) < 0 ||
 	    ca_asn1_time(X509_get0_notBefore(issuer), &ca_nb) < 0 ||
 	    ca_asn1_time(X509_get0_notAfter(issuer), &ca_na) < 0)
@@ -642,7 +670,8 @@ static int lint_times(X509_CRL *crl, const struct ca_crl_spec *s, X509 *issuer)
 	if (t_tu >= t_nu)
 		return LINT("thisUpdate is not before nextUpdate");
 	if (t_tu < ca_nb)
-		return LINT("thisUpdate is before the CA certificate's notBefore");
+		return LINT(
+		    "thisUpdate is before the CA certificate's notBefore");
 	if (t_nu > ca_na)
 		return LINT("nextUpdate is past the CA certificate's notAfter");
 	return CA_OK;
@@ -682,7 +711,8 @@ static int lint_number(X509_EXTENSION *ext, const struct ca_crl_spec *s)
 		 ASN1_STRING_type(num) == V_ASN1_NEG_INTEGER)
 		rc = LINT("cRLNumber is negative or longer than 20 octets");
 	else if (ASN1_INTEGER_get_uint64(&v, num) != 1 || v != s->number)
-		rc = LINT("cRLNumber is not %llu", (unsigned long long)s->number);
+		rc = LINT("cRLNumber is not %llu",
+			  (unsigned long long)s->number);
 	ERR_clear_error();
 	ASN1_INTEGER_free(num);
 	return rc;
@@ -695,7 +725,8 @@ static int lint_idp(X509_EXTENSION *ext, const struct ca_crl_spec *s)
 	size_t i;
 	int rc = CA_OK;
 
-	if (idp == NULL || idp->distpoint == NULL || idp->distpoint->type != 0) {
+	if (idp == NULL || idp->distpoint == NULL ||
+	    idp->distpoint->type != 0) {
 		rc = LINT("issuingDistributionPoint has no fullName");
 		goto out;
 	}
@@ -742,23 +773,27 @@ static int lint_extensions(X509_CRL *crl, const struct ca_crl_spec *s,
 		nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
 		if (nid == NID_authority_key_identifier) {
 			if (seen_aki++)
-				return LINT("has two authorityKeyIdentifier extensions");
+				return LINT("has two authorityKeyIdentifier "
+					    "extensions");
 			if (crit)
-				return LINT("authorityKeyIdentifier is critical");
+				return LINT(
+				    "authorityKeyIdentifier is critical");
 			rc = lint_aki(ext, issuer);
 		} else if (nid == NID_crl_number) {
 			if (seen_num++)
 				return LINT("has two cRLNumber extensions");
 			if (crit)
-				return LINT("cRLNumber is critical (RFC 5280 5.2.3)");
+				return LINT(
+				    "cRLNumber is critical (RFC 5280 5.2.3)");
 			rc = lint_number(ext, s);
 		} else if (nid == NID_issuing_distribution_point) {
 			if (seen_idp++)
 				return LINT("has two issuingDistributionPoint "
 					    "extensions");
 			if (!crit)
-				return LINT("issuingDistributionPoint is not critical "
-					    "(RFC 5280 5.2.5)");
+				return LINT(
+				    "issuingDistributionPoint is not critical "
+				    "(RFC 5280 5.2.5)");
 			rc = lint_idp(ext, s);
 		} else {
 			return LINT("has an unexpected extension %s",
@@ -815,33 +850,39 @@ static int lint_parsed(X509_CRL *crl, const unsigned char *tbs, size_t len,
 	/* DER that re-encodes to itself (no BER, no explicit defaults). */
 	n = i2d_re_X509_CRL_tbs(crl, &re);
 	if (n <= 0 || (size_t)n != len || memcmp(re, tbs, len) != 0) {
-		rc = LINT("is not canonical DER: it does not re-encode to itself");
+		rc = LINT(
+		    "is not canonical DER: it does not re-encode to itself");
 		goto out;
 	}
 	if (X509_CRL_get_version(crl) != X509_CRL_VERSION_2) {
 		rc = LINT("is not version 2");
 		goto out;
 	}
-	if (tbs_fields(tbs, len, &algid, &algid_len, &entries, &entries_len) < 0) {
+	if (tbs_fields(tbs, len, &algid, &algid_len, &entries, &entries_len) <
+	    0) {
 		rc = LINT("structure does not parse");
 		goto out;
 	}
-	if (algid_len != s->algid_len || memcmp(algid, s->algid, algid_len) != 0) {
+	if (algid_len != s->algid_len ||
+	    memcmp(algid, s->algid, algid_len) != 0) {
 		rc = LINT("signature algorithm is not the CA key's");
 		goto out;
 	}
 	n = i2d_X509_NAME(X509_get_subject_name(issuer), &issuer_der);
-	if (n <= 0 || X509_NAME_cmp(X509_CRL_get_issuer(crl),
-				    X509_get_subject_name(issuer)) != 0 ||
-	    (size_t)n != s->issuer_len || memcmp(issuer_der, s->issuer, s->issuer_len) != 0) {
+	if (n <= 0 ||
+	    X509_NAME_cmp(X509_CRL_get_issuer(crl),
+			  X509_get_subject_name(issuer)) != 0 ||
+	    (size_t)n != s->issuer_len ||
+	    memcmp(issuer_der, s->issuer, s->issuer_len) != 0) {
 		rc = LINT("issuer is not the CA certificate's subject");
 		goto out;
 	}
 	GUARD(lint_times(crl, s, issuer));
 	GUARD(lint_extensions(crl, s, issuer));
 	if (entries == NULL && n_entries > 0) {
-		rc = LINT("has no revokedCertificates but %zu entries were expected",
-			  n_entries);
+		rc = LINT(
+		    "has no revokedCertificates but %zu entries were expected",
+		    n_entries);
 		goto out;
 	}
 	if (entries != NULL && entries_len == 0) {
@@ -868,8 +909,9 @@ int ca_crl_lint_tbs(const unsigned char *tbs, size_t len,
 	int rc;
 
 	/* Wrap the TBS with a placeholder signature so OpenSSL parses it. */
-	GUARD(ca_signed_assemble(tbs, len, s->algid, s->algid_len, placeholder_sig,
-				 sizeof(placeholder_sig), &der, &der_len));
+	GUARD(ca_signed_assemble(tbs, len, s->algid, s->algid_len,
+				 placeholder_sig, sizeof(placeholder_sig), &der,
+				 &der_len));
 	p = der;
 	crl = d2i_X509_CRL(NULL, &p, (long)der_len);
 	if (crl == NULL || p != der + der_len) {

@@ -30,8 +30,8 @@
 
 #include "err.h"
 
-#define CA_CRL_SERIAL_MAX 20   /* RFC 5280 4.1.2.2: at most 20 octets */
-#define CA_CRL_ENTRY_MAX 64    /* buffer for one encoded entry */
+#define CA_CRL_SERIAL_MAX 20 /* RFC 5280 4.1.2.2: at most 20 octets */
+#define CA_CRL_ENTRY_MAX  64 /* buffer for one encoded entry */
 /* Worst-case DER size of one entry: serial of 20 octets (22), a
  * GeneralizedTime (17) and a reasonCode extension (14), in a SEQUENCE. */
 #define CA_CRL_ENTRY_WORST 55
@@ -86,7 +86,7 @@ struct ca_crl_spec {
 	const unsigned char *aki; /* keyIdentifier octets (the CA's SKI) */
 	size_t aki_len;
 	time_t this_update, next_update;
-	uint64_t number;            /* cRLNumber */
+	uint64_t number;	     /* cRLNumber */
 	const char *const *idp_urls; /* IDP fullName URIs; NULL: no IDP */
 	size_t n_idp_urls;
 };
@@ -106,7 +106,7 @@ void ca_crl_frame_free(struct ca_crl_frame *f);
 
 /* Lint before sign. Any finding: CA_EPOLICY "lint: CRL ...". */
 struct ca_crl_lint {
-	X509 *issuer;                /* the CA certificate */
+	X509 *issuer;			/* the CA certificate */
 	const struct ca_crl_spec *spec; /* what the TBS must say */
 	/* streaming state (ca_crl_lint_entry) */
 	unsigned char prev[CA_CRL_SERIAL_MAX];

@@ -24,14 +24,14 @@
 #include "signer.h"
 #include "util.h"
 
-#define FULL_LINT_MAX ((size_t)4 << 20)
-#define QUORUM_TBS_MAX ((size_t)512 << 10)
+#define FULL_LINT_MAX	((size_t)4 << 20)
+#define QUORUM_TBS_MAX	((size_t)512 << 10)
 #define ED25519_TBS_MAX ((size_t)64 << 20)
-#define LINT_COPY_MAX ((size_t)256 << 20)
-#define SPOOL_BUF ((size_t)256 << 10)
-#define MAX_IDP_URLS 8
+#define LINT_COPY_MAX	((size_t)256 << 20)
+#define SPOOL_BUF	((size_t)256 << 10)
+#define MAX_IDP_URLS	8
 #define SUMMARY_ENTRIES 50
-#define B64_CHUNK 12288 /* 256 lines of 48 input bytes */
+#define B64_CHUNK	12288 /* 256 lines of 48 input bytes */
 
 /* ---- spool: the encoded entries, in an unlinked file ------------------- */
 
@@ -73,7 +73,8 @@ static int spool_open(const char *dir, struct spool **out)
 		int e = errno;
 
 		free(s);
-		return ca_err(CA_EIO, "cannot create a temporary file in %s: %s", dir,
+		return ca_err(CA_EIO,
+			      "cannot create a temporary file in %s: %s", dir,
 			      strerror(e));
 	}
 	*out = s;
@@ -90,7 +91,8 @@ static int spool_flush(struct spool *s)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return ca_err(CA_EIO, "cannot write the CRL spool file: %s",
+			return ca_err(CA_EIO,
+				      "cannot write the CRL spool file: %s",
 				      strerror(errno));
 		off += (size_t)n;
 	}
@@ -144,11 +146,11 @@ enum scope_kind { SCOPE_ALL, SCOPE_PARTITION, SCOPE_BASE };
 struct scope {
 	enum scope_kind kind;
 	int partition;
-	int full;                       /* every entry of the CA */
-	char *url;                      /* a partition's URL */
-	const char *idp[MAX_IDP_URLS];  /* IDP fullName; none for SCOPE_ALL */
+	int full;		       /* every entry of the CA */
+	char *url;		       /* a partition's URL */
+	const char *idp[MAX_IDP_URLS]; /* IDP fullName; none for SCOPE_ALL */
 	size_t n_idp;
-	char *path;                     /* output file */
+	char *path; /* output file */
 };
 
 struct gen {
@@ -157,7 +159,7 @@ struct gen {
 	struct ca_tp tp;
 	char *pinned;
 	struct ca_partitions pc;
-	EVP_PKEY *pub;                  /* the CA certificate's key (borrowed) */
+	EVP_PKEY *pub; /* the CA certificate's key (borrowed) */
 	unsigned char *algid;
 	size_t algid_len;
 	unsigned char *issuer;
@@ -165,7 +167,7 @@ struct gen {
 	unsigned char keyid[64];
 	size_t keyid_len;
 	time_t this_update, next_update;
-	uint64_t run_first;             /* first CRL number of this run */
+	uint64_t run_first; /* first CRL number of this run */
 	char *spool_dir;
 	struct scope *scopes;
 	size_t n_scopes;
@@ -179,8 +181,8 @@ struct crl_job {
 	struct ca_crl_frame frame;
 	struct spool *spool;
 	size_t n, n_expired;
-	json_t *listed;                 /* first entries (approval summary) */
-	unsigned char *tbs;             /* whole TBS in memory, when needed */
+	json_t *listed;	    /* first entries (approval summary) */
+	unsigned char *tbs; /* whole TBS in memory, when needed */
 	unsigned char *sig;
 	size_t sig_len;
 	ca_outfile *out;
@@ -201,8 +203,9 @@ static void crl_job_free(struct crl_job *cj)
 
 static const char *scope_name(const struct scope *sc)
 {
-	return sc->kind == SCOPE_ALL ? "all" : sc->kind == SCOPE_BASE ? "base"
-								     : "partition";
+	return sc->kind == SCOPE_ALL	? "all"
+	       : sc->kind == SCOPE_BASE ? "base"
+					: "partition";
 }
 
 static void scopes_free(struct gen *g)
@@ -225,17 +228,20 @@ static const char *stream_sql(const struct scope *sc)
 	/* Entries not yet dropped: never expired-listed, or listed after
 	 * expiry by a CRL of this very run (another scope). */
 	if (sc->kind == SCOPE_PARTITION)
-		return "SELECT serial, reason, revoked_at, not_after, expired_listed"
+		return "SELECT serial, reason, revoked_at, not_after, "
+		       "expired_listed"
 		       " FROM revocations WHERE partition = ?2 AND"
 		       " (expired_listed = 0 OR expired_listed >= ?1)"
 		       " ORDER BY serial";
 	if (sc->kind == SCOPE_BASE && !sc->full)
-		return "SELECT serial, reason, revoked_at, not_after, expired_listed"
+		return "SELECT serial, reason, revoked_at, not_after, "
+		       "expired_listed"
 		       " FROM revocations WHERE partition IS NULL AND"
 		       " (expired_listed = 0 OR expired_listed >= ?1)"
 		       " ORDER BY serial";
 	return "SELECT serial, reason, revoked_at, not_after, expired_listed"
-	       " FROM revocations WHERE (expired_listed = 0 OR expired_listed >= ?1)"
+	       " FROM revocations WHERE (expired_listed = 0 OR expired_listed "
+	       ">= ?1)"
 	       " ORDER BY serial";
 }
 
@@ -244,13 +250,14 @@ static int list_entry(struct crl_job *cj, const struct ca_crl_entry *e,
 {
 	char when[32];
 
-	if (cj->listed == NULL || json_array_size(cj->listed) >= SUMMARY_ENTRIES)
+	if (cj->listed == NULL ||
+	    json_array_size(cj->listed) >= SUMMARY_ENTRIES)
 		return CA_OK;
 	ca_time_rfc3339(e->revoked_at, when, sizeof(when));
-	if (json_array_append_new(cj->listed,
-				  json_pack("{s:s, s:s, s:s}", "serial", serial,
-					    "reason", ca_crl_reason_name(e->reason),
-					    "date", when)) != 0)
+	if (json_array_append_new(
+		cj->listed,
+		json_pack("{s:s, s:s, s:s}", "serial", serial, "reason",
+			  ca_crl_reason_name(e->reason), "date", when)) != 0)
 		return ca_err(CA_EIO, "out of memory");
 	return CA_OK;
 }
@@ -268,14 +275,17 @@ static int one_row(struct gen *g, struct crl_job *cj, struct ca_crl_lint *l,
 	e.reason = sqlite3_column_int(q, 1);
 	e.revoked_at = (time_t)sqlite3_column_int64(q, 2);
 	if (!ca_crl_reason_listable(e.reason)) {
-		rc = ca_err(CA_EPOLICY, "lint: revocation of %s has reason code %d, "
-					"which cannot be listed", serial, e.reason);
+		rc = ca_err(CA_EPOLICY,
+			    "lint: revocation of %s has reason code %d, "
+			    "which cannot be listed",
+			    serial, e.reason);
 		goto out;
 	}
 	if (g->tp.executing && e.revoked_at > g->this_update) {
-		rc = ca_err(CA_EPOLICY, "serial %s was revoked after the approved CRL "
-					"was prepared: the CRL on this command line is "
-					"not the one approved; prepare a new request",
+		rc = ca_err(CA_EPOLICY,
+			    "serial %s was revoked after the approved CRL "
+			    "was prepared: the CRL on this command line is "
+			    "not the one approved; prepare a new request",
 			    serial);
 		goto out;
 	}
@@ -325,8 +335,9 @@ static int slurp(struct crl_job *cj, size_t max, const char *why)
 	if (cj->tbs != NULL)
 		return CA_OK;
 	if (cj->frame.tbs_len > max)
-		return ca_err(CA_EPOLICY, "the CRL to be signed is %zu bytes: %s "
-					  "takes at most %zu",
+		return ca_err(CA_EPOLICY,
+			      "the CRL to be signed is %zu bytes: %s "
+			      "takes at most %zu",
 			      cj->frame.tbs_len, why, max);
 	cj->tbs = malloc(cj->frame.tbs_len);
 	if (cj->tbs == NULL)
@@ -367,7 +378,8 @@ static int lint(struct gen *g, struct crl_job *cj)
 	} else {
 		memcpy(skel, sk.prefix, sk.prefix_len);
 		memcpy(skel + sk.prefix_len, sk.suffix, sk.suffix_len);
-		rc = ca_crl_lint_tbs(skel, sk.tbs_len, &cj->spec, g->d->cert, 0);
+		rc =
+		    ca_crl_lint_tbs(skel, sk.tbs_len, &cj->spec, g->d->cert, 0);
 	}
 	free(skel);
 	ca_crl_frame_free(&sk);
@@ -379,8 +391,8 @@ out:
 static size_t signed_size(size_t tbs_len, size_t algid_len, size_t sig_len)
 {
 	unsigned char h[6];
-	size_t body = tbs_len + algid_len + ca_der_header(0x03, sig_len + 1, h) +
-		      sig_len + 1;
+	size_t body = tbs_len + algid_len +
+		      ca_der_header(0x03, sig_len + 1, h) + sig_len + 1;
 
 	return ca_der_header(0x30, body, h) + body;
 }
@@ -393,8 +405,9 @@ static int size_check(struct gen *g, struct crl_job *cj)
 	if (cj->sc->kind != SCOPE_PARTITION || g->pc.size <= 0 ||
 	    worst <= (size_t)g->pc.size)
 		return CA_OK;
-	return ca_err(CA_EPOLICY, "the CRL of partition %d would be up to %zu "
-				  "bytes, over partition_size %ld",
+	return ca_err(CA_EPOLICY,
+		      "the CRL of partition %d would be up to %zu "
+		      "bytes, over partition_size %ld",
 		      cj->sc->partition, worst, g->pc.size);
 }
 
@@ -406,7 +419,8 @@ static int sign_stream(struct gen *g, struct crl_job *cj)
 	int rc;
 
 	GUARD(ca_sign_stream_new(g->d->signer, &st));
-	GUARD(ca_sign_stream_update(st, cj->frame.prefix, cj->frame.prefix_len));
+	GUARD(
+	    ca_sign_stream_update(st, cj->frame.prefix, cj->frame.prefix_len));
 	if (cj->tbs != NULL) {
 		GUARD(ca_sign_stream_update(st, cj->tbs + cj->frame.prefix_len,
 					    cj->spool->total));
@@ -418,7 +432,8 @@ static int sign_stream(struct gen *g, struct crl_job *cj)
 			GUARD(ca_sign_stream_update(st, c, n));
 		}
 	}
-	GUARD(ca_sign_stream_update(st, cj->frame.suffix, cj->frame.suffix_len));
+	GUARD(
+	    ca_sign_stream_update(st, cj->frame.suffix, cj->frame.suffix_len));
 	rc = ca_sign_stream_final(st, &cj->sig, &cj->sig_len);
 	st = NULL;
 out:
@@ -436,9 +451,12 @@ static int sign(struct gen *g, struct crl_job *cj)
 	GUARD(ca_dir_signer(g->d, g->p->pin_source));
 	s = g->d->signer;
 	GUARD(ca_signer_algid(s, &algid, &algid_len));
-	if (algid_len != g->algid_len || CRYPTO_memcmp(algid, g->algid, algid_len)) {
-		rc = ca_err(CA_EPOLICY, "the CRL's signature algorithm is not the "
-					"one the key %s signs with", s->uri);
+	if (algid_len != g->algid_len ||
+	    CRYPTO_memcmp(algid, g->algid, algid_len)) {
+		rc = ca_err(CA_EPOLICY,
+			    "the CRL's signature algorithm is not the "
+			    "one the key %s signs with",
+			    s->uri);
 		goto out;
 	}
 	if (s->type == EVP_PKEY_ED25519) {
@@ -461,7 +479,7 @@ struct emit {
 	EVP_MD_CTX *sha;
 	EVP_MD_CTX *verify;  /* streaming verification; NULL for Ed25519 */
 	EVP_ENCODE_CTX *b64; /* PEM; NULL for DER */
-	size_t bytes;        /* DER bytes */
+	size_t bytes;	     /* DER bytes */
 	unsigned char enc[B64_CHUNK / 48 * 65 + 130];
 };
 
@@ -495,14 +513,17 @@ static int emit_begin(struct gen *g, struct crl_job *cj, struct emit *e)
 	int rc;
 
 	e->sha = EVP_MD_CTX_new();
-	if (e->sha == NULL || EVP_DigestInit_ex(e->sha, EVP_sha256(), NULL) != 1)
+	if (e->sha == NULL ||
+	    EVP_DigestInit_ex(e->sha, EVP_sha256(), NULL) != 1)
 		return ca_err(CA_EIO, "cannot start SHA-256");
 	if (g->d->signer->type != EVP_PKEY_ED25519) {
 		e->verify = EVP_MD_CTX_new();
 		if (e->verify == NULL ||
-		    EVP_DigestVerifyInit_ex(e->verify, NULL, ca_digest_for_key(g->pub),
-					    NULL, NULL, g->pub, NULL) != 1)
-			return ca_err(CA_EIO, "cannot start verifying the CRL signature");
+		    EVP_DigestVerifyInit_ex(e->verify, NULL,
+					    ca_digest_for_key(g->pub), NULL,
+					    NULL, g->pub, NULL) != 1)
+			return ca_err(
+			    CA_EIO, "cannot start verifying the CRL signature");
 	}
 	rc = ca_out_open(cj->sc->path, g->p->force, 0644, &cj->out);
 	if (rc < 0)
@@ -596,9 +617,10 @@ static int write_verified(struct gen *g, struct crl_job *cj)
 				      cj->frame.tbs_len) == 1;
 	}
 	if (!ok) {
-		rc = ca_err(CA_EIO, "the token's signature on CRL number %" PRIu64
-				    " does not verify with the CA certificate's "
-				    "public key: nothing was written",
+		rc = ca_err(CA_EIO,
+			    "the token's signature on CRL number %" PRIu64
+			    " does not verify with the CA certificate's "
+			    "public key: nothing was written",
 			    cj->spec.number);
 		goto out;
 	}
@@ -642,12 +664,14 @@ static int crl_number(struct gen *g, uint64_t *number)
 	*number = last + 1;
 	if (g->tp.executing) {
 		GUARD(ca_tp_param_str(&g->tp, "crl_number", &want));
-		GUARD(parse_u64(want, "the approval request's crl_number", number));
+		GUARD(parse_u64(want, "the approval request's crl_number",
+				number));
 		if (*number <= last) {
-			rc = ca_err(CA_EPOLICY, "CRL number %" PRIu64 " of the "
-						"approval request is not above "
-						"the last one used (%" PRIu64 "): "
-						"prepare a new request",
+			rc = ca_err(CA_EPOLICY,
+				    "CRL number %" PRIu64 " of the "
+				    "approval request is not above "
+				    "the last one used (%" PRIu64 "): "
+				    "prepare a new request",
 				    *number, last);
 			goto out;
 		}
@@ -664,9 +688,11 @@ static int record(struct gen *g, struct crl_job *cj, ca_audit *a)
 	char num[32], entries[32];
 	int rc;
 
-	rc = ca_store_prepare(st, "INSERT INTO crls(number, partition, this_update,"
-				  " next_update, entries, issued_at, sha256)"
-				  " VALUES (?,?,?,?,?,?,?)", &q);
+	rc = ca_store_prepare(st,
+			      "INSERT INTO crls(number, partition, this_update,"
+			      " next_update, entries, issued_at, sha256)"
+			      " VALUES (?,?,?,?,?,?,?)",
+			      &q);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(q, 1, (sqlite3_int64)cj->spec.number);
@@ -690,16 +716,16 @@ static int record(struct gen *g, struct crl_job *cj, ca_audit *a)
 	if (cj->n_expired > 0) {
 		/* Listed once after expiry: later CRLs drop them. */
 		const char *sql =
-			cj->sc->kind == SCOPE_PARTITION
-				? "UPDATE revocations SET expired_listed = ?1 WHERE"
-				  " expired_listed = 0 AND not_after < ?2 AND"
-				  " partition = ?3"
-			: cj->sc->kind == SCOPE_BASE && !cj->sc->full
-				? "UPDATE revocations SET expired_listed = ?1 WHERE"
-				  " expired_listed = 0 AND not_after < ?2 AND"
-				  " partition IS NULL"
-				: "UPDATE revocations SET expired_listed = ?1 WHERE"
-				  " expired_listed = 0 AND not_after < ?2";
+		    cj->sc->kind == SCOPE_PARTITION
+			? "UPDATE revocations SET expired_listed = ?1 WHERE"
+			  " expired_listed = 0 AND not_after < ?2 AND"
+			  " partition = ?3"
+		    : cj->sc->kind == SCOPE_BASE && !cj->sc->full
+			? "UPDATE revocations SET expired_listed = ?1 WHERE"
+			  " expired_listed = 0 AND not_after < ?2 AND"
+			  " partition IS NULL"
+			: "UPDATE revocations SET expired_listed = ?1 WHERE"
+			  " expired_listed = 0 AND not_after < ?2";
 
 		GUARD(ca_store_prepare(st, sql, &q));
 		sqlite3_bind_int64(q, 1, (sqlite3_int64)cj->spec.number);
@@ -742,21 +768,23 @@ static int prepare(struct gen *g, struct crl_job *cj, ca_audit *a)
 			    "sign a CRL", "issuer", issuer, "crl_number", num,
 			    "this_update", tu, "next_update", nu, "entries",
 			    (json_int_t)cj->n, "revoked", cj->listed);
-	params = json_pack("{s:s, s:s, s:s}", "crl_number", num, "this_update", tu,
-			   "next_update", nu);
+	params = json_pack("{s:s, s:s, s:s}", "crl_number", num, "this_update",
+			   tu, "next_update", nu);
 	if (summary == NULL || params == NULL) {
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	GUARD(ca_tp_prepare(&p->tp, &g->tp, "gen-crl", "crl",
-			    json_string_value(json_object_get(g->d->config, "spki_sha256")),
-			    json_string_value(json_object_get(g->d->config, "token_serial")),
-			    ca_dir_key_uri(g->d), cj->tbs, cj->frame.tbs_len, summary,
-			    params, p->force));
+	GUARD(ca_tp_prepare(
+	    &p->tp, &g->tp, "gen-crl", "crl",
+	    json_string_value(json_object_get(g->d->config, "spki_sha256")),
+	    json_string_value(json_object_get(g->d->config, "token_serial")),
+	    ca_dir_key_uri(g->d), cj->tbs, cj->frame.tbs_len, summary, params,
+	    p->force));
 	ca_audit_set_action(a, "gen-crl-prepare");
 	ca_audit_output_file(a, "approval-request", p->tp.prepare);
 	ca_audit_set(a, "crl_number", num);
-	GUARD(ca_audit_append(g->d->store, a, "ok", "approval request written"));
+	GUARD(
+	    ca_audit_append(g->d->store, a, "ok", "approval request written"));
 	GUARD(ca_store_commit(g->d->store));
 out:
 	free(issuer);
@@ -771,12 +799,15 @@ static int check_approved(struct gen *g, struct crl_job *cj)
 
 	if (rc < 0)
 		return rc;
-	return ca_tp_check(&g->p->tp, &g->tp, "gen-crl",
-			   json_string_value(json_object_get(g->d->config, "spki_sha256")),
-			   g->d->store, cj->tbs, cj->frame.tbs_len);
+	return ca_tp_check(
+	    &g->p->tp, &g->tp, "gen-crl",
+	    json_string_value(json_object_get(g->d->config, "spki_sha256")),
+	    g->d->store, cj->tbs, cj->frame.tbs_len);
 }
 
 /* ---- one CRL ----------------------------------------------------------- */
+
+static int update_times(struct gen *g);
 
 static int result_json(struct gen *g, struct crl_job *cj)
 {
@@ -786,18 +817,20 @@ static int result_json(struct gen *g, struct crl_job *cj)
 	ca_time_rfc3339(g->this_update, tu, sizeof(tu));
 	ca_time_rfc3339(g->next_update, nu, sizeof(nu));
 	o = json_pack("{s:s?, s:s, s:I, s:I, s:s, s:s}", "file",
-		      g->tp.preparing ? g->p->tp.prepare : cj->sc->path, "scope",
-		      scope_name(cj->sc), "crl_number", (json_int_t)cj->spec.number,
-		      "entries", (json_int_t)cj->n, "this_update", tu,
-		      "next_update", nu);
+		      g->tp.preparing ? g->p->tp.prepare : cj->sc->path,
+		      "scope", scope_name(cj->sc), "crl_number",
+		      (json_int_t)cj->spec.number, "entries", (json_int_t)cj->n,
+		      "this_update", tu, "next_update", nu);
 	if (o == NULL)
 		return ca_err(CA_EIO, "out of memory");
 	if (cj->sc->kind == SCOPE_PARTITION)
-		json_object_set_new(o, "partition", json_integer(cj->sc->partition));
+		json_object_set_new(o, "partition",
+				    json_integer(cj->sc->partition));
 	if (cj->sc->n_idp > 0)
 		json_object_set_new(o, "url", json_string(cj->sc->idp[0]));
 	if (!g->tp.preparing) {
-		json_object_set_new(o, "bytes", json_integer((json_int_t)cj->bytes));
+		json_object_set_new(o, "bytes",
+				    json_integer((json_int_t)cj->bytes));
 		json_object_set_new(o, "sha256", json_string(cj->sha256));
 	}
 	json_array_append_new(g->res->crls, o);
@@ -819,7 +852,14 @@ static int make_crl(struct gen *g, struct scope *sc)
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
+	/* Log in (perhaps at a PIN prompt) before taking the store's write
+	 * lock; with approvals, only once they are checked. */
+	if (!g->tp.preparing && !g->tp.executing)
+		GUARD(ca_dir_signer(g->d, p->pin_source));
 	GUARD(ca_store_begin(g->d->store));
+	/* thisUpdate is taken under the write lock: every revocation
+	 * committed so far is dated no later than it. */
+	GUARD(update_times(g));
 	GUARD(crl_number(g, &cj.spec.number));
 	if (g->run_first == 0)
 		g->run_first = cj.spec.number;
@@ -839,8 +879,8 @@ static int make_crl(struct gen *g, struct scope *sc)
 	GUARD(size_check(g, &cj));
 	if (p->lint_cert != NULL) {
 		GUARD(slurp(&cj, LINT_COPY_MAX, "--lint-cert"));
-		GUARD(ca_cert_lint_copy(g->pub, cj.tbs, cj.frame.tbs_len, p->lint_cert,
-					p->force));
+		GUARD(ca_cert_lint_copy(g->pub, cj.tbs, cj.frame.tbs_len,
+					p->lint_cert, p->force));
 	}
 	if (g->tp.preparing) {
 		GUARD(prepare(g, &cj, a));
@@ -856,8 +896,10 @@ static int make_crl(struct gen *g, struct scope *sc)
 	rc = ca_out_commit(cj.out);
 	cj.out = NULL;
 	if (rc < 0) {
-		rc = ca_err_ctx(rc, "CRL number %" PRIu64 " is recorded but %s was "
-				    "not written", cj.spec.number, sc->path);
+		rc = ca_err_ctx(rc,
+				"CRL number %" PRIu64 " is recorded but %s was "
+				"not written",
+				cj.spec.number, sc->path);
 		goto out;
 	}
 	GUARD(result_json(g, &cj));
@@ -880,11 +922,14 @@ static int add_config_urls(struct scope *sc, json_t *urls)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(urls, i, v) {
+	json_array_foreach(urls, i, v)
+	{
 		if (!json_is_string(v))
-			return ca_err(CA_EUSAGE, "ca.json: crl_urls must be strings");
+			return ca_err(CA_EUSAGE,
+				      "ca.json: crl_urls must be strings");
 		if (sc->n_idp == MAX_IDP_URLS)
-			return ca_err(CA_EUSAGE, "ca.json: more than %d crl_urls",
+			return ca_err(CA_EUSAGE,
+				      "ca.json: more than %d crl_urls",
 				      MAX_IDP_URLS);
 		sc->idp[sc->n_idp++] = json_string_value(v);
 	}
@@ -902,7 +947,8 @@ static int partition_count(struct gen *g, int *count)
 	}
 	/* Size mode: every partition opened so far, at least the first. */
 	*count = 1;
-	rc = ca_store_prepare(g->d->store, "SELECT max(partition) FROM certs", &q);
+	rc = ca_store_prepare(g->d->store, "SELECT max(partition) FROM certs",
+			      &q);
 	if (rc < 0)
 		return rc;
 	if (sqlite3_step(q) != SQLITE_ROW)
@@ -958,7 +1004,8 @@ static int plan_scopes(struct gen *g)
 		sc->partition = -1;
 		GUARD(add_config_urls(sc, urls));
 		sc->full = sc->n_idp == 0;
-		sc->path = join_path(p->out_dir ? p->out_dir : ".", "crl-base.crl");
+		sc->path =
+		    join_path(p->out_dir ? p->out_dir : ".", "crl-base.crl");
 		if (sc->path == NULL)
 			return ca_err(CA_EIO, "out of memory");
 	}
@@ -975,16 +1022,19 @@ static int check_output_args(struct gen *g)
 
 	if (g->tp.preparing) {
 		if (p->out != NULL || p->out_dir != NULL)
-			return ca_err(CA_EUSAGE, "--prepare writes the approval request "
-						 "only: give --out with --request");
+			return ca_err(CA_EUSAGE,
+				      "--prepare writes the approval request "
+				      "only: give --out with --request");
 		return CA_OK;
 	}
 	if (parts && p->out != NULL)
-		return ca_err(CA_EUSAGE, "this CA has partitioned CRLs: give --out-dir "
-					 "DIR, not --out");
+		return ca_err(CA_EUSAGE,
+			      "this CA has partitioned CRLs: give --out-dir "
+			      "DIR, not --out");
 	if (!parts && p->out_dir != NULL)
-		return ca_err(CA_EUSAGE, "--out-dir is for partitioned CRLs: give "
-					 "--out FILE");
+		return ca_err(CA_EUSAGE,
+			      "--out-dir is for partitioned CRLs: give "
+			      "--out FILE");
 	if (parts && p->lint_cert != NULL)
 		return ca_err(CA_EUSAGE, "--lint-cert applies to a CRL without "
 					 "partitions");
@@ -992,7 +1042,8 @@ static int check_output_args(struct gen *g)
 		return ca_err(CA_EUSAGE, parts ? "--out-dir DIR is required"
 					       : "--out FILE is required");
 	if (parts && (stat(p->out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
-		return ca_err(CA_EUSAGE, "--out-dir %s is not a directory", p->out_dir);
+		return ca_err(CA_EUSAGE, "--out-dir %s is not a directory",
+			      p->out_dir);
 	return CA_OK;
 }
 
@@ -1034,7 +1085,8 @@ static int spool_dir(struct gen *g)
  * ("http://x/issuing.crl" -> "http://x/issuing-{n}.crl"). */
 static char *derive_url(struct gen *g)
 {
-	const char *u = json_string_value(json_array_get(ca_dir_urls(g->d, "crl_urls"), 0));
+	const char *u =
+	    json_string_value(json_array_get(ca_dir_urls(g->d, "crl_urls"), 0));
 	const char *slash, *dot;
 	size_t n, at;
 	char *out;
@@ -1054,15 +1106,18 @@ static char *derive_url(struct gen *g)
 static int bound_certs(struct gen *g, long *n)
 {
 	sqlite3_stmt *q = NULL;
-	int rc = ca_store_prepare(g->d->store, "SELECT count(*) FROM certs WHERE "
-					       "partition IS NOT NULL", &q);
+	int rc = ca_store_prepare(g->d->store,
+				  "SELECT count(*) FROM certs WHERE "
+				  "partition IS NOT NULL",
+				  &q);
 
 	if (rc < 0)
 		return rc;
 	if (sqlite3_step(q) == SQLITE_ROW)
 		*n = (long)sqlite3_column_int64(q, 0);
 	else
-		rc = ca_store_fail(g->d->store, "cannot count partitioned certificates");
+		rc = ca_store_fail(g->d->store,
+				   "cannot count partitioned certificates");
 	sqlite3_finalize(q);
 	return rc;
 }
@@ -1090,7 +1145,8 @@ static int write_config(struct gen *g, json_t *crl)
 	GUARD(ca_out_write(path, text, strlen(text), 1, 0644));
 	ca_audit_output(a, "ca.json", text, strlen(text));
 	GUARD(ca_store_begin(g->d->store));
-	GUARD(ca_audit_append(g->d->store, a, "ok", "CRL partitions configured"));
+	GUARD(
+	    ca_audit_append(g->d->store, a, "ok", "CRL partitions configured"));
 	GUARD(ca_store_commit(g->d->store));
 	json_decref(g->d->config);
 	g->d->config = copy;
@@ -1118,21 +1174,26 @@ static int resolve_partitions(struct gen *g)
 	GUARD(ca_partitions_config(g->d->config, &g->pc));
 	if (p->partitions == 0 && p->partition_size == 0) {
 		if (p->partition_url != NULL)
-			rc = ca_err(CA_EUSAGE, "--partition-url goes with --partitions "
-					       "or --partition-size");
+			rc = ca_err(CA_EUSAGE,
+				    "--partition-url goes with --partitions "
+				    "or --partition-size");
 		goto out;
 	}
 	if (g->pinned != NULL) {
-		rc = ca_err(CA_EPOLICY, "partitioned CRLs are not available on a CA "
-					"with a pinned quorum");
+		rc = ca_err(CA_EPOLICY,
+			    "partitioned CRLs are not available on a CA "
+			    "with a pinned quorum");
 		goto out;
 	}
 	derived = derive_url(g);
-	url = p->partition_url ? p->partition_url : g->pc.url ? g->pc.url : derived;
+	url = p->partition_url ? p->partition_url
+	      : g->pc.url      ? g->pc.url
+			       : derived;
 	if (url == NULL) {
-		rc = ca_err(CA_EUSAGE, "give --partition-url (e.g. "
-				       "http://crl.example/ca-{n}.crl): ca.json has "
-				       "no crl_urls to derive it from");
+		rc = ca_err(CA_EUSAGE,
+			    "give --partition-url (e.g. "
+			    "http://crl.example/ca-{n}.crl): ca.json has "
+			    "no crl_urls to derive it from");
 		goto out;
 	}
 	if (g->pc.count == p->partitions && g->pc.size == p->partition_size &&
@@ -1140,19 +1201,21 @@ static int resolve_partitions(struct gen *g)
 		goto out;
 	GUARD(bound_certs(g, &bound));
 	if (bound > 0) {
-		rc = ca_err(CA_EPOLICY,
-			    "%ld certificates are already bound to the CRL partitions "
-			    "of ca.json (%s %ld, url %s): --partitions, "
-			    "--partition-size and --partition-url must match them",
-			    bound, g->pc.count ? "partitions" : "partition_size",
-			    g->pc.count ? (long)g->pc.count : g->pc.size,
-			    g->pc.url ? g->pc.url : "(none)");
+		rc = ca_err(
+		    CA_EPOLICY,
+		    "%ld certificates are already bound to the CRL partitions "
+		    "of ca.json (%s %ld, url %s): --partitions, "
+		    "--partition-size and --partition-url must match them",
+		    bound, g->pc.count ? "partitions" : "partition_size",
+		    g->pc.count ? (long)g->pc.count : g->pc.size,
+		    g->pc.url ? g->pc.url : "(none)");
 		goto out;
 	}
-	crl = p->partitions ? json_pack("{s:i, s:s}", "partitions", p->partitions,
-					"url", url)
-			    : json_pack("{s:I, s:s}", "partition_size",
-					(json_int_t)p->partition_size, "url", url);
+	crl = p->partitions
+		  ? json_pack("{s:i, s:s}", "partitions", p->partitions, "url",
+			      url)
+		  : json_pack("{s:I, s:s}", "partition_size",
+			      (json_int_t)p->partition_size, "url", url);
 	if (crl == NULL) {
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
@@ -1171,12 +1234,13 @@ static int partitioning_json(struct gen *g)
 
 	if (!ca_partitions_enabled(&g->pc))
 		return CA_OK;
-	o = g->pc.count ? json_pack("{s:s, s:i, s:s}", "mode", "count", "partitions",
-				    g->pc.count, "url", g->pc.url)
-			: json_pack("{s:s, s:I, s:I, s:s}", "mode", "size",
-				    "partition_size", (json_int_t)g->pc.size,
-				    "per_partition", (json_int_t)g->pc.per_partition,
-				    "url", g->pc.url);
+	o = g->pc.count
+		? json_pack("{s:s, s:i, s:s}", "mode", "count", "partitions",
+			    g->pc.count, "url", g->pc.url)
+		: json_pack("{s:s, s:I, s:I, s:s}", "mode", "size",
+			    "partition_size", (json_int_t)g->pc.size,
+			    "per_partition", (json_int_t)g->pc.per_partition,
+			    "url", g->pc.url);
 	if (o == NULL)
 		return ca_err(CA_EIO, "out of memory");
 	g->res->partitioning = o;
@@ -1203,16 +1267,20 @@ static int update_times(struct gen *g)
 	if (g->this_update < nb || g->this_update >= na) {
 		ca_time_rfc3339(nb, a, sizeof(a));
 		ca_time_rfc3339(na, b, sizeof(b));
-		rc = ca_err(CA_EPOLICY, "the CA certificate is not valid now (%s to "
-					"%s): it cannot sign a CRL", a, b);
+		rc = ca_err(CA_EPOLICY,
+			    "the CA certificate is not valid now (%s to "
+			    "%s): it cannot sign a CRL",
+			    a, b);
 		goto out;
 	}
 	if (g->next_update > na) {
 		ca_time_rfc3339(g->next_update, a, sizeof(a));
 		ca_time_rfc3339(na, b, sizeof(b));
-		rc = ca_err(CA_EPOLICY, "nextUpdate %s would be past the CA "
-					"certificate's notAfter %s (at most --days "
-					"%ld)", a, b, (long)((na - g->this_update) / 86400));
+		rc = ca_err(CA_EPOLICY,
+			    "nextUpdate %s would be past the CA "
+			    "certificate's notAfter %s (at most --days "
+			    "%ld)",
+			    a, b, (long)((na - g->this_update) / 86400));
 		goto out;
 	}
 out:
@@ -1225,7 +1293,8 @@ static int issuer_fields(struct gen *g)
 
 	g->pub = X509_get0_pubkey(g->d->cert);
 	if (g->pub == NULL)
-		return ca_err(CA_EIO, "cannot read the CA certificate's public key");
+		return ca_err(CA_EIO,
+			      "cannot read the CA certificate's public key");
 	GUARD(ca_algid_der(g->pub, &g->algid, &g->algid_len));
 	n = i2d_X509_NAME(X509_get_subject_name(g->d->cert), &g->issuer);
 	if (n <= 0)
@@ -1245,19 +1314,21 @@ static int run(struct gen *g)
 
 	GUARD(ca_store_meta_get(g->d->store, "quorum_sha256", &g->pinned));
 	GUARD(ca_tp_begin(&g->p->tp, g->d->path, g->pinned, &g->tp));
+	/* Refuse --days past the CA's notAfter before anything is written. */
+	GUARD(update_times(g));
 	GUARD(resolve_partitions(g));
 	GUARD(partitioning_json(g));
 	if (g->pinned != NULL && ca_partitions_enabled(&g->pc)) {
-		rc = ca_err(CA_EPOLICY, "ca.json configures CRL partitions, which "
-					"are not available on a CA with a pinned "
-					"quorum");
+		rc = ca_err(CA_EPOLICY,
+			    "ca.json configures CRL partitions, which "
+			    "are not available on a CA with a pinned "
+			    "quorum");
 		goto out;
 	}
 	GUARD(check_output_args(g));
 	GUARD(plan_scopes(g));
 	GUARD(check_outputs(g));
 	GUARD(spool_dir(g));
-	GUARD(update_times(g));
 	GUARD(issuer_fields(g));
 	for (i = 0; i < g->n_scopes; i++)
 		GUARD(make_crl(g, &g->scopes[i]));

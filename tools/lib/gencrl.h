@@ -6,7 +6,8 @@
  * partitioning was configured). Per scope:
  *
  *   1. BEGIN IMMEDIATE (revocations cannot change under us; the CRL
- *      counter is ours); the CRL number is the last one + 1.
+ *      counter is ours); thisUpdate is now (every committed revocation is
+ *      dated no later), the CRL number is the last one + 1.
  *   2. One pass over the revocations of the scope in serial order
  *      (SQLite index order): each entry is encoded on its own, linted and
  *      appended to an unlinked spool file next to the output, so memory
@@ -46,25 +47,25 @@
 #define CA_CRL_DAYS_DEFAULT 7
 
 struct ca_gencrl_params {
-	long days;                  /* nextUpdate = thisUpdate + days */
-	int partitions;             /* --partitions N (0: not given) */
-	long partition_size;        /* --partition-size BYTES (0: not given) */
-	const char *partition_url;  /* --partition-url TEMPLATE with {n} */
-	int der;                    /* --format der (default PEM) */
-	const char *out;            /* --out FILE (no partitions) */
-	const char *out_dir;        /* --out-dir DIR (partitions) */
-	const char *lint_cert;      /* --lint-cert FILE */
+	long days;		   /* nextUpdate = thisUpdate + days */
+	int partitions;		   /* --partitions N (0: not given) */
+	long partition_size;	   /* --partition-size BYTES (0: not given) */
+	const char *partition_url; /* --partition-url TEMPLATE with {n} */
+	int der;		   /* --format der (default PEM) */
+	const char *out;	   /* --out FILE (no partitions) */
+	const char *out_dir;	   /* --out-dir DIR (partitions) */
+	const char *lint_cert;	   /* --lint-cert FILE */
 	const char *pin_source;
 	int force;
 	struct ca_twophase tp;
 };
 
 struct ca_gencrl_result {
-	json_t *crls;         /* [{file, scope, partition, url, crl_number,
+	json_t *crls;	      /* [{file, scope, partition, url, crl_number,
 			       *   entries, this_update, next_update, bytes,
 			       *   sha256}] */
 	json_t *partitioning; /* the partition configuration, or NULL */
-	int prepared;         /* wrote an approval request only */
+	int prepared;	      /* wrote an approval request only */
 };
 
 int ca_gencrl(const char *dir, const struct ca_gencrl_params *p,

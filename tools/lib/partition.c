@@ -7,10 +7,10 @@
 #include "crl.h"
 
 /* Limits of the configuration (ca.json "crl"). */
-#define PARTITIONS_MAX 1024
+#define PARTITIONS_MAX	   1024
 #define PARTITION_SIZE_MIN 8192L
 #define PARTITION_SIZE_MAX (1024L * 1024 * 1024)
-#define URL_MAX 1024
+#define URL_MAX		   1024
 /* Everything in a partition CRL but its entries, bounded from above:
  * outer SEQUENCE header, two AlgorithmIdentifiers, a signature of up to
  * 4096-bit RSA, version, an issuer Name of up to 1 KiB, two
@@ -25,23 +25,31 @@ static int url_check(const char *url)
 	size_t i, n = strlen(url);
 
 	if (n == 0 || n > URL_MAX)
-		return ca_err(CA_EUSAGE, "ca.json: crl.url must be 1 to %d characters",
+		return ca_err(CA_EUSAGE,
+			      "ca.json: crl.url must be 1 to %d characters",
 			      URL_MAX);
 	/* An absolute URI (RFC 3986 scheme ":"), IA5 without spaces. */
 	for (i = 0; i < n; i++)
 		if (url[i] <= 0x20 || url[i] >= 0x7f)
-			return ca_err(CA_EUSAGE, "ca.json: crl.url '%s' has a space "
-						 "or a non-ASCII character", url);
+			return ca_err(CA_EUSAGE,
+				      "ca.json: crl.url '%s' has a space "
+				      "or a non-ASCII character",
+				      url);
 	p = strchr(url, ':');
-	if (p == NULL || p == url || strspn(url, "abcdefghijklmnopqrstuvwxyz"
-						 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-						 "0123456789+.-") != (size_t)(p - url))
-		return ca_err(CA_EUSAGE, "ca.json: crl.url '%s' is not an absolute "
-					 "URI", url);
+	if (p == NULL || p == url ||
+	    strspn(url, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			"0123456789+.-") != (size_t)(p - url))
+		return ca_err(CA_EUSAGE,
+			      "ca.json: crl.url '%s' is not an absolute "
+			      "URI",
+			      url);
 	brace = strstr(url, "{n}");
 	if (brace == NULL || strstr(brace + 3, "{n}") != NULL)
-		return ca_err(CA_EUSAGE, "ca.json: crl.url '%s' must contain {n} "
-					 "(the partition number) exactly once", url);
+		return ca_err(CA_EUSAGE,
+			      "ca.json: crl.url '%s' must contain {n} "
+			      "(the partition number) exactly once",
+			      url);
 	return CA_OK;
 }
 
@@ -49,8 +57,10 @@ static int get_long(json_t *v, const char *key, long min, long max, long *out)
 {
 	if (!json_is_integer(v) || json_integer_value(v) < min ||
 	    json_integer_value(v) > max)
-		return ca_err(CA_EUSAGE, "ca.json: crl.%s must be an integer from "
-					 "%ld to %ld", key, min, max);
+		return ca_err(CA_EUSAGE,
+			      "ca.json: crl.%s must be an integer from "
+			      "%ld to %ld",
+			      key, min, max);
 	*out = (long)json_integer_value(v);
 	return CA_OK;
 }
@@ -67,18 +77,21 @@ int ca_partitions_config(json_t *config, struct ca_partitions *pc)
 		return CA_OK;
 	if (!json_is_object(crl))
 		return ca_err(CA_EUSAGE, "ca.json: \"crl\" must be an object");
-	json_object_foreach(crl, k, v) {
+	json_object_foreach(crl, k, v)
+	{
 		if (strcmp(k, "partitions") == 0)
 			rc = get_long(v, k, 1, PARTITIONS_MAX, &count);
 		else if (strcmp(k, "partition_size") == 0)
-			rc = get_long(v, k, PARTITION_SIZE_MIN, PARTITION_SIZE_MAX,
-				      &pc->size);
+			rc = get_long(v, k, PARTITION_SIZE_MIN,
+				      PARTITION_SIZE_MAX, &pc->size);
 		else if (strcmp(k, "url") == 0 && json_is_string(v))
 			pc->url = json_string_value(v);
 		else if (strcmp(k, "url") == 0)
-			rc = ca_err(CA_EUSAGE, "ca.json: crl.url must be a string");
+			rc = ca_err(CA_EUSAGE,
+				    "ca.json: crl.url must be a string");
 		else
-			rc = ca_err(CA_EUSAGE, "ca.json: unknown key crl.%s", k);
+			rc =
+			    ca_err(CA_EUSAGE, "ca.json: unknown key crl.%s", k);
 		if (rc < 0)
 			return rc;
 	}
@@ -88,13 +101,15 @@ int ca_partitions_config(json_t *config, struct ca_partitions *pc)
 					 "partition_size: choose one");
 	if (!ca_partitions_enabled(pc)) {
 		if (pc->url != NULL)
-			return ca_err(CA_EUSAGE, "ca.json: crl.url without "
-						 "partitions or partition_size");
+			return ca_err(CA_EUSAGE,
+				      "ca.json: crl.url without "
+				      "partitions or partition_size");
 		return CA_OK;
 	}
 	if (pc->url == NULL)
-		return ca_err(CA_EUSAGE, "ca.json: partitioned CRLs need crl.url "
-					 "(with {n} for the partition number)");
+		return ca_err(CA_EUSAGE,
+			      "ca.json: partitioned CRLs need crl.url "
+			      "(with {n} for the partition number)");
 	rc = url_check(pc->url);
 	if (rc < 0)
 		return rc;
@@ -105,8 +120,9 @@ int ca_partitions_config(json_t *config, struct ca_partitions *pc)
 
 		pc->per_partition = (pc->size - overhead) / CA_CRL_ENTRY_WORST;
 		if (pc->per_partition < 1)
-			return ca_err(CA_EUSAGE, "ca.json: crl.partition_size %ld "
-						 "leaves no room for entries",
+			return ca_err(CA_EUSAGE,
+				      "ca.json: crl.partition_size %ld "
+				      "leaves no room for entries",
 				      pc->size);
 	}
 	return CA_OK;
@@ -134,7 +150,8 @@ static int query_long(ca_store *st, const char *sql, int bind, long arg,
 		*is_null = sqlite3_column_type(q, 0) == SQLITE_NULL;
 		*out = (long)sqlite3_column_int64(q, 0);
 	} else {
-		rc = ca_store_fail(st, "cannot count certificates per CRL partition");
+		rc = ca_store_fail(
+		    st, "cannot count certificates per CRL partition");
 	}
 	sqlite3_finalize(q);
 	return rc;
@@ -161,7 +178,8 @@ int ca_partition_assign(ca_store *st, const struct ca_partitions *pc,
 	}
 	/* Size mode: fill the highest partition in issuance order, open the
 	 * next one when it holds per_partition certificates. */
-	rc = query_long(st, "SELECT max(partition) FROM certs", 0, 0, &last, &null);
+	rc = query_long(st, "SELECT max(partition) FROM certs", 0, 0, &last,
+			&null);
 	if (rc < 0)
 		return rc;
 	if (null) {
@@ -193,7 +211,7 @@ char *ca_partition_url(const struct ca_partitions *pc, int partition)
 	n = strlen(pc->url) - 3 + strlen(num) + 1;
 	out = malloc(n);
 	if (out != NULL)
-		snprintf(out, n, "%.*s%s%s", (int)(brace - pc->url), pc->url, num,
-			 brace + 3);
+		snprintf(out, n, "%.*s%s%s", (int)(brace - pc->url), pc->url,
+			 num, brace + 3);
 	return out;
 }

@@ -27,8 +27,10 @@ static int decimal_serial(json_t *v, const char *what, size_t idx,
 
 	if (json_is_integer(v)) {
 		if (json_integer_value(v) <= 0)
-			return ca_err(CA_EUSAGE, "%s: entry %zu: serial_number must "
-						 "be positive", what, idx);
+			return ca_err(CA_EUSAGE,
+				      "%s: entry %zu: serial_number must "
+				      "be positive",
+				      what, idx);
 		snprintf(e->serial_dec, sizeof(e->serial_dec), "%lld",
 			 (long long)json_integer_value(v));
 	} else if (json_is_string(v)) {
@@ -37,18 +39,24 @@ static int decimal_serial(json_t *v, const char *what, size_t idx,
 		/* 20 octets are at most 49 decimal digits. */
 		if (n == 0 || n > 49 || strspn(s, "0123456789") != n ||
 		    n != json_string_length(v))
-			return ca_err(CA_EUSAGE, "%s: entry %zu: serial_number '%.60s' "
-						 "is not a decimal number of at most "
-						 "20 octets", what, idx, s);
+			return ca_err(CA_EUSAGE,
+				      "%s: entry %zu: serial_number '%.60s' "
+				      "is not a decimal number of at most "
+				      "20 octets",
+				      what, idx, s);
 		memcpy(e->serial_dec, s, n + 1);
 	} else {
-		return ca_err(CA_EUSAGE, "%s: entry %zu: serial_number must be a "
-					 "decimal string or integer", what, idx);
+		return ca_err(CA_EUSAGE,
+			      "%s: entry %zu: serial_number must be a "
+			      "decimal string or integer",
+			      what, idx);
 	}
 	if (BN_dec2bn(&bn, e->serial_dec) == 0 || BN_is_zero(bn) ||
 	    BN_num_bytes(bn) > CA_CRL_SERIAL_MAX) {
-		rc = ca_err(CA_EUSAGE, "%s: entry %zu: serial_number %s is zero or "
-				       "longer than 20 octets", what, idx, e->serial_dec);
+		rc = ca_err(CA_EUSAGE,
+			    "%s: entry %zu: serial_number %s is zero or "
+			    "longer than 20 octets",
+			    what, idx, e->serial_dec);
 		goto out;
 	}
 	len = BN_bn2bin(bn, bin);
@@ -66,24 +74,31 @@ static int parse_entry(json_t *o, const char *what, size_t idx,
 
 	e->index = idx;
 	if (!json_is_object(o))
-		return ca_err(CA_EUSAGE, "%s: entry %zu is not an object", what, idx);
-	json_object_foreach(o, k, v) {
+		return ca_err(CA_EUSAGE, "%s: entry %zu is not an object", what,
+			      idx);
+	json_object_foreach(o, k, v)
+	{
 		if (strcmp(k, "common_name") == 0)
 			cn = v;
 		else if (strcmp(k, "serial_number") == 0)
 			sn = v;
 		else
-			return ca_err(CA_EUSAGE, "%s: entry %zu: unknown key '%.60s' "
-						 "(common_name and serial_number only)",
+			return ca_err(CA_EUSAGE,
+				      "%s: entry %zu: unknown key '%.60s' "
+				      "(common_name and serial_number only)",
 				      what, idx, k);
 	}
 	if (cn == NULL || sn == NULL)
-		return ca_err(CA_EUSAGE, "%s: entry %zu: common_name and "
-					 "serial_number are required", what, idx);
+		return ca_err(CA_EUSAGE,
+			      "%s: entry %zu: common_name and "
+			      "serial_number are required",
+			      what, idx);
 	if (!json_is_string(cn) || json_string_length(cn) == 0 ||
 	    json_string_length(cn) != strlen(json_string_value(cn)))
-		return ca_err(CA_EUSAGE, "%s: entry %zu: common_name must be a "
-					 "non-empty string", what, idx);
+		return ca_err(CA_EUSAGE,
+			      "%s: entry %zu: common_name must be a "
+			      "non-empty string",
+			      what, idx);
 	e->common_name = strdup(json_string_value(cn));
 	if (e->common_name == NULL)
 		return ca_err(CA_EIO, "out of memory");
@@ -101,13 +116,16 @@ int ca_revoked_parse(const unsigned char *data, size_t len, const char *what,
 
 	*entries = NULL;
 	*n = 0;
-	root = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
+	root =
+	    json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
-		return ca_err(CA_EUSAGE, "%s: not valid JSON: line %d: %s", what,
-			      jerr.line, jerr.text);
+		return ca_err(CA_EUSAGE, "%s: not valid JSON: line %d: %s",
+			      what, jerr.line, jerr.text);
 	if (!json_is_array(root)) {
-		rc = ca_err(CA_EUSAGE, "%s: must be a JSON array of {common_name, "
-				       "serial_number}", what);
+		rc = ca_err(CA_EUSAGE,
+			    "%s: must be a JSON array of {common_name, "
+			    "serial_number}",
+			    what);
 		goto out;
 	}
 	count = json_array_size(root);
@@ -121,8 +139,10 @@ int ca_revoked_parse(const unsigned char *data, size_t len, const char *what,
 	for (i = 0; i < count; i++)
 		for (j = 0; j < i; j++)
 			if (strcmp(es[i].serial, es[j].serial) == 0) {
-				rc = ca_err(CA_EUSAGE, "%s: entry %zu repeats the "
-						       "serial of entry %zu", what, i, j);
+				rc = ca_err(CA_EUSAGE,
+					    "%s: entry %zu repeats the "
+					    "serial of entry %zu",
+					    what, i, j);
 				goto out;
 			}
 	*entries = es;
@@ -154,7 +174,7 @@ struct cert_state {
 	char *cn;
 	char *subject;
 	time_t not_before, not_after;
-	int partition;      /* -1: none */
+	int partition; /* -1: none */
 	int revoked;
 	int reason;
 	time_t revoked_at;
@@ -184,11 +204,13 @@ static int load_state(ca_store *st, const char *serial, struct cert_state *cs,
 	memset(cs, 0, sizeof(*cs));
 	*found = 0;
 	snprintf(cs->serial, sizeof(cs->serial), "%s", serial);
-	rc = ca_store_prepare(st, "SELECT c.kind, c.cn, c.subject, c.not_before,"
-				  " c.not_after, c.partition, r.reason,"
-				  " r.revoked_at, r.serial IS NOT NULL"
-				  " FROM certs c LEFT JOIN revocations r"
-				  " ON r.serial = c.serial WHERE c.serial = ?", &q);
+	rc = ca_store_prepare(st,
+			      "SELECT c.kind, c.cn, c.subject, c.not_before,"
+			      " c.not_after, c.partition, r.reason,"
+			      " r.revoked_at, r.serial IS NOT NULL"
+			      " FROM certs c LEFT JOIN revocations r"
+			      " ON r.serial = c.serial WHERE c.serial = ?",
+			      &q);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC);
@@ -202,8 +224,8 @@ static int load_state(ca_store *st, const char *serial, struct cert_state *cs,
 		cs->not_before = (time_t)sqlite3_column_int64(q, 3);
 		cs->not_after = (time_t)sqlite3_column_int64(q, 4);
 		cs->partition = sqlite3_column_type(q, 5) == SQLITE_NULL
-					? -1
-					: sqlite3_column_int(q, 5);
+				    ? -1
+				    : sqlite3_column_int(q, 5);
 		cs->reason = sqlite3_column_int(q, 6);
 		cs->revoked_at = (time_t)sqlite3_column_int64(q, 7);
 		cs->revoked = sqlite3_column_int(q, 8);
@@ -221,10 +243,14 @@ enum action { ACT_NEW, ACT_ALREADY, ACT_PERMANENT, ACT_RELEASE };
 static const char *action_status(enum action a)
 {
 	switch (a) {
-	case ACT_NEW: return "revoked";
-	case ACT_ALREADY: return "already revoked";
-	case ACT_PERMANENT: return "hold made permanent";
-	default: return "hold released";
+	case ACT_NEW:
+		return "revoked";
+	case ACT_ALREADY:
+		return "already revoked";
+	case ACT_PERMANENT:
+		return "hold made permanent";
+	default:
+		return "hold released";
 	}
 }
 
@@ -232,14 +258,17 @@ static const char *action_status(enum action a)
 static int decide(const struct cert_state *cs, int reason, enum action *act)
 {
 	if (strcmp(cs->kind, "root") == 0)
-		return ca_err(CA_EPOLICY, "serial %s is this CA's own root "
-					  "certificate: a CA does not revoke itself",
+		return ca_err(CA_EPOLICY,
+			      "serial %s is this CA's own root "
+			      "certificate: a CA does not revoke itself",
 			      cs->serial);
 	if (!cs->revoked) {
 		if (reason == CA_REASON_REMOVE_FROM_CRL)
-			return ca_err(CA_EPOLICY, "serial %s is not revoked: "
-						  "removeFromCRL only releases a "
-						  "certificateHold", cs->serial);
+			return ca_err(CA_EPOLICY,
+				      "serial %s is not revoked: "
+				      "removeFromCRL only releases a "
+				      "certificateHold",
+				      cs->serial);
 		*act = ACT_NEW;
 		return CA_OK;
 	}
@@ -248,11 +277,13 @@ static int decide(const struct cert_state *cs, int reason, enum action *act)
 		return CA_OK;
 	}
 	if (cs->reason == CA_REASON_CERTIFICATE_HOLD) {
-		*act = reason == CA_REASON_REMOVE_FROM_CRL ? ACT_RELEASE : ACT_PERMANENT;
+		*act = reason == CA_REASON_REMOVE_FROM_CRL ? ACT_RELEASE
+							   : ACT_PERMANENT;
 		return CA_OK;
 	}
-	return ca_err(CA_EPOLICY, "serial %s is already revoked with reason %s: "
-				  "a second revocation with reason %s is refused",
+	return ca_err(CA_EPOLICY,
+		      "serial %s is already revoked with reason %s: "
+		      "a second revocation with reason %s is refused",
 		      cs->serial, ca_crl_reason_name(cs->reason),
 		      ca_crl_reason_name(reason));
 }
@@ -266,12 +297,14 @@ static int apply(ca_store *st, const struct cert_state *cs, enum action act,
 
 	if (act == ACT_ALREADY)
 		return CA_OK;
-	sql = act == ACT_NEW ? "INSERT INTO revocations(serial, reason, revoked_at,"
-			       " recorded_at, partition, not_after, expired_listed)"
-			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)"
-	      : act == ACT_PERMANENT ? "UPDATE revocations SET reason = ?2,"
-				       " recorded_at = ?4 WHERE serial = ?1"
-				     : "DELETE FROM revocations WHERE serial = ?1";
+	sql = act == ACT_NEW
+		  ? "INSERT INTO revocations(serial, reason, revoked_at,"
+		    " recorded_at, partition, not_after, expired_listed)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)"
+	      : act == ACT_PERMANENT
+		  ? "UPDATE revocations SET reason = ?2,"
+		    " recorded_at = ?4 WHERE serial = ?1"
+		  : "DELETE FROM revocations WHERE serial = ?1";
 	rc = ca_store_prepare(st, sql, &q);
 	if (rc < 0)
 		return rc;
@@ -298,16 +331,17 @@ static int entry_json(json_t *list, const struct cert_state *cs,
 		      enum action act, int reason, time_t date)
 {
 	char when[32];
-	int shown = act == ACT_ALREADY || act == ACT_RELEASE ? cs->reason : reason;
+	int shown =
+	    act == ACT_ALREADY || act == ACT_RELEASE ? cs->reason : reason;
 	time_t shown_date = act == ACT_NEW ? date : cs->revoked_at;
 
 	ca_time_rfc3339(shown_date, when, sizeof(when));
-	if (json_array_append_new(list, json_pack("{s:s, s:s?, s:s, s:s, s:s, s:s}",
-						  "serial", cs->serial, "common_name",
-						  cs->cn, "subject", cs->subject,
-						  "status", action_status(act),
-						  "reason", ca_crl_reason_name(shown),
-						  "date", when)) != 0)
+	if (json_array_append_new(
+		list,
+		json_pack("{s:s, s:s?, s:s, s:s, s:s, s:s}", "serial",
+			  cs->serial, "common_name", cs->cn, "subject",
+			  cs->subject, "status", action_status(act), "reason",
+			  ca_crl_reason_name(shown), "date", when)) != 0)
 		return ca_err(CA_EIO, "out of memory");
 	return CA_OK;
 }
@@ -342,11 +376,14 @@ static int check_date(const struct cert_state *cs, time_t date, int given)
 		return CA_OK;
 	ca_time_rfc3339(date, a, sizeof(a));
 	if (date > ca_now())
-		return ca_err(CA_EPOLICY, "revocation date %s is in the future", a);
+		return ca_err(CA_EPOLICY, "revocation date %s is in the future",
+			      a);
 	if (date < cs->not_before) {
 		ca_time_rfc3339(cs->not_before, b, sizeof(b));
-		return ca_err(CA_EPOLICY, "revocation date %s is before the "
-					  "certificate's notBefore %s", a, b);
+		return ca_err(CA_EPOLICY,
+			      "revocation date %s is before the "
+			      "certificate's notBefore %s",
+			      a, b);
 	}
 	return CA_OK;
 }
@@ -404,15 +441,17 @@ static int prepare(struct job *j, const struct cert_state *cs, const char *tbs,
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	GUARD(ca_tp_prepare(&p->tp, &j->tp, "revoke", "revocation",
-			    json_string_value(json_object_get(j->d->config, "spki_sha256")),
-			    json_string_value(json_object_get(j->d->config, "token_serial")),
-			    ca_dir_key_uri(j->d), (const unsigned char *)tbs,
-			    strlen(tbs), summary, params, p->force));
+	GUARD(ca_tp_prepare(
+	    &p->tp, &j->tp, "revoke", "revocation",
+	    json_string_value(json_object_get(j->d->config, "spki_sha256")),
+	    json_string_value(json_object_get(j->d->config, "token_serial")),
+	    ca_dir_key_uri(j->d), (const unsigned char *)tbs, strlen(tbs),
+	    summary, params, p->force));
 	ca_audit_set_action(a, "revoke-prepare");
 	ca_audit_output_file(a, "approval-request", p->tp.prepare);
 	GUARD(ca_store_begin(j->d->store));
-	GUARD(ca_audit_append(j->d->store, a, "ok", "approval request written"));
+	GUARD(
+	    ca_audit_append(j->d->store, a, "ok", "approval request written"));
 	GUARD(ca_store_commit(j->d->store));
 out:
 	json_decref(summary);
@@ -423,14 +462,16 @@ out:
 static int quorum_mode(struct job *j, const struct cert_state *cs)
 {
 	const struct ca_twophase *tp = &j->p->tp;
-	int ca_cert = strcmp(cs->kind, "subca") == 0 || strcmp(cs->kind, "cross") == 0;
+	int ca_cert =
+	    strcmp(cs->kind, "subca") == 0 || strcmp(cs->kind, "cross") == 0;
 
 	if (j->pinned != NULL && ca_cert)
 		return ca_tp_begin(tp, j->d->path, j->pinned, &j->tp);
 	if (tp->prepare != NULL || tp->request != NULL || tp->n_approvals > 0)
-		return ca_err(CA_EUSAGE, "--prepare/--request apply only to revoking "
-					 "a CA certificate on a CA with a pinned "
-					 "quorum");
+		return ca_err(CA_EUSAGE,
+			      "--prepare/--request apply only to revoking "
+			      "a CA certificate on a CA with a pinned "
+			      "quorum");
 	return CA_OK;
 }
 
@@ -457,7 +498,8 @@ static int run_serial(struct job *j, ca_audit *a, struct ca_revoke_result *res)
 	if (act == ACT_ALREADY) {
 		/* Idempotent: no state change, no approval needed. */
 		res->unchanged++;
-		GUARD(entry_json(res->entries, &cs, act, p->reason, cs.revoked_at));
+		GUARD(entry_json(res->entries, &cs, act, p->reason,
+				 cs.revoked_at));
 		goto out;
 	}
 	GUARD(ca_store_meta_get(j->d->store, "quorum_sha256", &j->pinned));
@@ -475,12 +517,13 @@ static int run_serial(struct job *j, ca_audit *a, struct ca_revoke_result *res)
 		if (j->tp.preparing) {
 			GUARD(prepare(j, &cs, tbs, a));
 			res->prepared = 1;
-			GUARD(entry_json(res->entries, &cs, act, p->reason, j->date));
+			GUARD(entry_json(res->entries, &cs, act, p->reason,
+					 j->date));
 			goto out;
 		}
 		GUARD(ca_tp_check(&p->tp, &j->tp, "revoke",
-				  json_string_value(json_object_get(j->d->config,
-								    "spki_sha256")),
+				  json_string_value(json_object_get(
+				      j->d->config, "spki_sha256")),
 				  j->d->store, (const unsigned char *)tbs,
 				  strlen(tbs)));
 	}
@@ -489,8 +532,10 @@ static int run_serial(struct job *j, ca_audit *a, struct ca_revoke_result *res)
 	GUARD(load_state(j->d->store, j->serial, &now_cs, &found));
 	GUARD(decide(&now_cs, p->reason, &now_act));
 	if (now_act != act) {
-		rc = ca_err(CA_EPOLICY, "serial %s changed state while revoking: "
-					"run again", j->serial);
+		rc = ca_err(CA_EPOLICY,
+			    "serial %s changed state while revoking: "
+			    "run again",
+			    j->serial);
 		goto out;
 	}
 	GUARD(apply(j->d->store, &cs, act, p->reason, j->date));
@@ -518,22 +563,27 @@ static int batch_entry(struct job *j, const struct ca_revoked_entry *e,
 
 	GUARD(load_state(j->d->store, e->serial, &cs, &found));
 	if (!found) {
-		rc = ca_err(CA_EPOLICY, "serial %s (hex %s) was never issued by "
-					"this CA", e->serial_dec, e->serial);
+		rc = ca_err(CA_EPOLICY,
+			    "serial %s (hex %s) was never issued by "
+			    "this CA",
+			    e->serial_dec, e->serial);
 		goto out;
 	}
 	if (cs.cn == NULL || strcmp(cs.cn, e->common_name) != 0) {
-		rc = ca_err(CA_EPOLICY, "common_name '%.100s' does not match the "
-					"certificate with serial %s (CN '%.100s')",
+		rc = ca_err(CA_EPOLICY,
+			    "common_name '%.100s' does not match the "
+			    "certificate with serial %s (CN '%.100s')",
 			    e->common_name, e->serial_dec, cs.cn ? cs.cn : "");
 		goto out;
 	}
 	GUARD(decide(&cs, -1, &act));
 	if (act == ACT_NEW && j->pinned != NULL &&
 	    (strcmp(cs.kind, "subca") == 0 || strcmp(cs.kind, "cross") == 0)) {
-		rc = ca_err(CA_EPOLICY, "serial %s is a CA certificate and this CA "
-					"has a pinned quorum: revoke it with --serial "
-					"and --prepare/--request", e->serial_dec);
+		rc = ca_err(CA_EPOLICY,
+			    "serial %s is a CA certificate and this CA "
+			    "has a pinned quorum: revoke it with --serial "
+			    "and --prepare/--request",
+			    e->serial_dec);
 		goto out;
 	}
 	GUARD(apply(j->d->store, &cs, act, CA_REASON_UNSPECIFIED, now));
@@ -556,7 +606,8 @@ static int run_batch(struct job *j, ca_audit *a, struct ca_revoke_result *res)
 	int changed, rc;
 
 	if (j->p->tp.prepare || j->p->tp.request || j->p->tp.n_approvals)
-		return ca_err(CA_EUSAGE, "--prepare/--request go with --serial");
+		return ca_err(CA_EUSAGE,
+			      "--prepare/--request go with --serial");
 	GUARD(ca_read_file(j->p->revoked, CA_REVOKED_MAX_INPUT, &data, &len));
 	ca_audit_input(a, "revoked.json", data, len);
 	GUARD(ca_revoked_parse(data, len, j->p->revoked, &es, &n));

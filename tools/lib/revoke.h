@@ -44,9 +44,9 @@
 #define CA_REVOKED_MAX_INPUT (16 * 1024 * 1024)
 
 struct ca_revoked_entry {
-	size_t index;       /* position in the file, from 0 */
+	size_t index; /* position in the file, from 0 */
 	char *common_name;
-	char serial[48];    /* canonical lowercase hex */
+	char serial[48];     /* canonical lowercase hex */
 	char serial_dec[64]; /* as written */
 };
 
@@ -59,21 +59,21 @@ int ca_revoked_parse(const unsigned char *data, size_t len, const char *what,
 void ca_revoked_free(struct ca_revoked_entry *entries, size_t n);
 
 struct ca_revoke_params {
-	const char *serial;   /* --serial HEX */
-	int reason;           /* CA_REASON_* (--reason, default unspecified) */
-	const char *date;     /* --date, NULL: now */
-	const char *revoked;  /* --revoked FILE (instead of --serial) */
-	int force;            /* --prepare may replace its output */
+	const char *serial;  /* --serial HEX */
+	int reason;	     /* CA_REASON_* (--reason, default unspecified) */
+	const char *date;    /* --date, NULL: now */
+	const char *revoked; /* --revoked FILE (instead of --serial) */
+	int force;	     /* --prepare may replace its output */
 	struct ca_twophase tp;
 };
 
 struct ca_revoke_result {
-	json_t *entries;    /* [{serial, common_name, subject, status, reason,
-			     *   date}]; status: "revoked", "already revoked",
-			     *   "hold made permanent", "hold released" */
-	int changed;        /* entries whose state changed */
-	int unchanged;      /* already revoked */
-	int prepared;       /* wrote an approval request only */
+	json_t *entries; /* [{serial, common_name, subject, status, reason,
+			  *   date}]; status: "revoked", "already revoked",
+			  *   "hold made permanent", "hold released" */
+	int changed;	 /* entries whose state changed */
+	int unchanged;	 /* already revoked */
+	int prepared;	 /* wrote an approval request only */
 };
 
 int ca_revoke(const char *dir, const struct ca_revoke_params *p,
