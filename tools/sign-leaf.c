@@ -65,38 +65,52 @@ enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_CSR, OPT_PROFILE, OPT_CN, OPT_SAN, OPT_EK
        OPT_DAYS, OPT_FORCE_ISSUE, OPT_OUT, OPT_CHAIN_OUT, OPT_REQUESTS,
        OPT_CSR_DIR, OPT_OUT_DIR };
 
+static void print_file(const char *path)
+{
+	char buf[8192];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (fwrite(buf, 1, n, stdout) != n)
+			break;
+	fclose(f);
+}
+
 static void report(int json, const struct ca_leaf_params *p, json_t *summary)
 {
+	json_t *list, *r;
+	char *path = NULL;
 	size_t i;
-	json_t *r;
 
 	if (summary == NULL)
 		return;
-	if (p->requests != NULL && access(p->out_dir, F_OK) == 0) {
-		char *path = NULL, *text = json_dumps(summary, JSON_INDENT(2) | JSON_SORT_KEYS);
-
-		if (text != NULL && asprintf(&path, "%s/summary.json", p->out_dir) >= 0 &&
-		    ca_out_write(path, text, strlen(text), 1, 0644) < 0)
-			fprintf(stderr, "hsmca-sign-leaf: cannot write %s: %s\n", path,
-				ca_errmsg());
+	if (json && p->requests != NULL) {
+		/* The batch's summary.json holds every result. */
+		if (asprintf(&path, "%s/summary.json", p->out_dir) >= 0)
+			print_file(path);
 		free(path);
-		free(text);
+		return;
 	}
 	if (json) {
 		ca_print_json(json_incref(summary));
 		return;
 	}
-	json_array_foreach(json_object_get(summary, "results"), i, r) {
+	list = json_object_get(summary, p->requests ? "refusals" : "results");
+	json_array_foreach(list, i, r) {
 		const char *cn = json_string_value(json_object_get(r, "common_name"));
 		const char *serial = json_string_value(json_object_get(r, "serial"));
 		const char *reason = json_string_value(json_object_get(r, "reason"));
 
 		if (p->requests == NULL && reason == NULL) {
-			printf("%s: %s, serial %s\n", json_string_value(json_object_get(r, "status")),
+			printf("%s: %s, serial %s\n",
+			       json_string_value(json_object_get(r, "status")),
 			       cn ? cn : "", serial ? serial : "");
 			continue;
 		}
-		if (p->requests != NULL && isatty(STDOUT_FILENO) == 0 && reason == NULL)
+		if (p->requests == NULL)
 			continue;
 		printf("%3lld %-14s %s%s%s\n",
 		       (long long)json_integer_value(json_object_get(r, "index")),
@@ -104,10 +118,12 @@ static void report(int json, const struct ca_leaf_params *p, json_t *summary)
 		       reason ? ": " : "", reason ? reason : "");
 	}
 	if (p->requests != NULL)
-		printf("issued %lld, already issued %lld, refused %lld\n",
+		printf("issued %lld, already issued %lld, refused %lld (details: "
+		       "%s/summary.json)\n",
 		       (long long)json_integer_value(json_object_get(summary, "issued")),
 		       (long long)json_integer_value(json_object_get(summary, "already_issued")),
-		       (long long)json_integer_value(json_object_get(summary, "refused")));
+		       (long long)json_integer_value(json_object_get(summary, "refused")),
+		       p->out_dir);
 }
 
 int main(int argc, char **argv)

@@ -17,6 +17,8 @@
 #define CA_PKEY_PARAM_URI "hsmca-uri"
 #define CA_PKEY_PARAM_TOKEN_LABEL "hsmca-token-label"
 #define CA_PKEY_PARAM_TOKEN_SERIAL "hsmca-token-serial"
+/* The public key's DER SubjectPublicKeyInfo, as read from the token. */
+#define CA_PKEY_PARAM_SPKI "hsmca-spki"
 
 OSSL_provider_init_fn ca_provider_init;
 

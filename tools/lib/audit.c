@@ -153,7 +153,7 @@ static int chain_tail(ca_store *s, long *seq, char hash[65])
 	} else if (r != SQLITE_DONE) {
 		rc = ca_store_fail(s, "cannot read the audit log");
 	}
-	sqlite3_finalize(st);
+	ca_store_done(s, st);
 	return rc;
 }
 
@@ -201,7 +201,7 @@ int ca_audit_append(ca_store *s, ca_audit *a, const char *outcome,
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = ca_store_fail(s, "cannot append to the audit log");
 out:
-	sqlite3_finalize(st);
+	ca_store_done(s, st);
 	free(text);
 	json_decref(e);
 	return rc;
@@ -320,7 +320,7 @@ int ca_audit_verify(ca_store *s, long *bad, struct ca_audit_head *head)
 		rc = ca_err(CA_EPOLICY, "the audit log is empty: its first entry "
 					"was deleted");
 out:
-	sqlite3_finalize(st);
+	ca_store_done(s, st);
 	return rc;
 }
 
@@ -384,6 +384,6 @@ int ca_audit_print(ca_store *s, FILE *out, int json)
 	}
 	if (r != SQLITE_DONE)
 		rc = ca_store_fail(s, "cannot read the audit log");
-	sqlite3_finalize(st);
+	ca_store_done(s, st);
 	return rc;
 }

@@ -145,10 +145,12 @@ int ca_dir_signer(struct ca_dir *d, const char *pin_source)
 		return CA_OK;
 	if (module != NULL && getenv("HSMCA_MODULE") == NULL)
 		ca_p11_set_module(module);
-	rc = ca_signer_open(ca_dir_key_uri(d), pin_source, &d->signer);
+	rc = ca_signer_open_expect(ca_dir_key_uri(d), pin_source, d->cert,
+				   &d->signer);
 	if (rc < 0)
 		return rc;
-	if (EVP_PKEY_eq(d->signer->pub, X509_get0_pubkey(d->cert)) != 1)
+	if (d->signer->pub != X509_get0_pubkey(d->cert) &&
+	    EVP_PKEY_eq(d->signer->pub, X509_get0_pubkey(d->cert)) != 1)
 		return ca_err(CA_EPOLICY,
 			      "the token key %s is not the key of %s/ca.crt",
 			      ca_dir_key_uri(d), d->path);

@@ -321,7 +321,7 @@ static int stream_entries(struct gen *g, struct crl_job *cj)
 	}
 	GUARD(spool_flush(cj->spool));
 out:
-	sqlite3_finalize(q);
+	ca_store_done(g->d->store, q);
 	return rc;
 }
 
@@ -707,7 +707,7 @@ static int record(struct gen *g, struct crl_job *cj, ca_audit *a)
 	sqlite3_bind_text(q, 7, cj->sha256, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		rc = ca_store_fail(st, "cannot record the CRL number");
-	sqlite3_finalize(q);
+	ca_store_done(st, q);
 	q = NULL;
 	if (rc < 0)
 		return rc;
@@ -746,7 +746,7 @@ static int record(struct gen *g, struct crl_job *cj, ca_audit *a)
 	GUARD(ca_audit_append(st, a, "ok", "CRL issued"));
 	GUARD(ca_store_commit(st));
 out:
-	sqlite3_finalize(q);
+	ca_store_done(st, q);
 	return rc;
 }
 
@@ -955,7 +955,7 @@ static int partition_count(struct gen *g, int *count)
 		rc = ca_store_fail(g->d->store, "cannot count CRL partitions");
 	else if (sqlite3_column_type(q, 0) != SQLITE_NULL)
 		*count = sqlite3_column_int(q, 0) + 1;
-	sqlite3_finalize(q);
+	ca_store_done(g->d->store, q);
 	return rc;
 }
 
@@ -1118,7 +1118,7 @@ static int bound_certs(struct gen *g, long *n)
 	else
 		rc = ca_store_fail(g->d->store,
 				   "cannot count partitioned certificates");
-	sqlite3_finalize(q);
+	ca_store_done(g->d->store, q);
 	return rc;
 }
 

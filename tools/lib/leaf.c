@@ -39,9 +39,23 @@ struct run {
 	EVP_PKEY *issuer_pub;     /* borrowed from the CA certificate */
 	char *chain_pem;          /* this CA's certificate + chain.pem */
 	size_t chain_len;
+	char *chain_master;       /* batch: one chain file, hard-linked per request */
+	/* Batch files are written by one thread while the next chunk is
+	 * worked on (writes to one directory do not run faster in parallel). */
+	pthread_t writer;
+	int writer_on;
+	pthread_mutex_t wlock;
+	pthread_cond_t wcond;
+	json_t *wqueue;           /* committed entries waiting for their files */
+	int wdone;                /* no more entries will come */
+	int wrc;                  /* first write failure */
+	char wreason[1024];
 	unsigned char rng[CHUNK * 16];
 	size_t rng_left;
-	json_t *results;
+	json_t *results;          /* one certificate: its result */
+	FILE *results_fp;         /* batch: results, one JSON line each */
+	char *results_tmp;
+	json_t *refusals;         /* refused requests (for the tool to show) */
 	json_t *used_names;
 	long issued, already, refused;
 	json_t *pending;          /* files to write after the chunk commits */
@@ -151,9 +165,11 @@ static int run_setup(struct run *run)
 	GUARD(ca_algid_der(run->issuer_pub, &run->algid, &run->algid_len));
 	GUARD(ca_dir_signer(run->d, p->pin_source));
 	run->results = json_array();
+	run->refusals = json_array();
 	run->used_names = json_object();
 	run->pending = json_array();
-	if (run->results == NULL || run->used_names == NULL || run->pending == NULL)
+	if (run->results == NULL || run->refusals == NULL || run->used_names == NULL ||
+	    run->pending == NULL)
 		rc = ca_err(CA_EIO, "out of memory");
 out:
 	free(pinned);
@@ -538,6 +554,15 @@ static int put_file(const char *path, const char *data, size_t len, int force)
 	return ca_out_write_nosync(path, data, len, force, 0644);
 }
 
+/* The chain file of a request: a hard link to the run's one chain file
+ * when there is one (identical bytes, no new inode per request). */
+static int put_chain(struct run *run, const char *path, int force)
+{
+	if (run->chain_master != NULL && link(run->chain_master, path) == 0)
+		return CA_OK;
+	return put_file(path, run->chain_pem, run->chain_len, force);
+}
+
 static int write_outputs(struct run *run, const char *cert_path,
 			 const char *chain_path, const char *bundle_path,
 			 int chain_only, int bundle, int force,
@@ -550,8 +575,7 @@ static int write_outputs(struct run *run, const char *cert_path,
 	GUARD(ca_der_pem("CERTIFICATE", der, der_len, &pem, &pem_len));
 	if (chain_only) {
 		if (chain_path != NULL)
-			GUARD(put_file(chain_path, run->chain_pem, run->chain_len,
-				       force));
+			GUARD(put_chain(run, chain_path, force));
 	} else if (bundle) {
 		both = malloc(pem_len + run->chain_len);
 		if (both == NULL) {
@@ -564,7 +588,7 @@ static int write_outputs(struct run *run, const char *cert_path,
 	} else {
 		GUARD(put_file(cert_path, pem, pem_len, force));
 		if (chain_path != NULL)
-			GUARD(put_file(chain_path, run->chain_pem, run->chain_len, force));
+			GUARD(put_chain(run, chain_path, force));
 	}
 out:
 	free(pem);
@@ -573,6 +597,27 @@ out:
 }
 
 /* ---- results ---------------------------------------------------------- */
+
+/* Keep a result: in memory for one certificate, on disk for a batch (so a
+ * batch of any size holds no more than a chunk). */
+static void add_result(struct run *run, json_t *o)
+{
+	char *line;
+
+	if (o == NULL)
+		return;
+	if (json_is_string(json_object_get(o, "reason")))
+		json_array_append(run->refusals, o);
+	if (run->results_fp == NULL) {
+		json_array_append_new(run->results, o);
+		return;
+	}
+	line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	if (line != NULL)
+		fprintf(run->results_fp, "%s\n", line);
+	free(line);
+	json_decref(o);
+}
 
 static json_t *result(const struct job *j, const char *status, const char *reason)
 {
@@ -608,7 +653,7 @@ static int refuse(struct run *run, struct job *j, int rc, ca_audit *a)
 	snprintf(reason, sizeof(reason), "%s", ca_errmsg());
 	run->last_refusal = rc;
 	j->serial[0] = '\0';
-	json_array_append_new(run->results, result(j, "refused", reason));
+	add_result(run, result(j, "refused", reason));
 	run->refused++;
 	ca_audit_set_action(a, "sign-leaf");
 	ca_audit_input(a, "request", j->request_key, strlen(j->request_key));
@@ -669,7 +714,7 @@ static int already_issued(struct run *run, struct job *j, int *done)
 	free(der);
 	if (rc < 0)
 		return rc;
-	json_array_append_new(run->results, result(j, "already issued", NULL));
+	add_result(run, result(j, "already issued", NULL));
 	run->already++;
 	*done = 1;
 	return CA_OK;
@@ -898,7 +943,7 @@ static int phase_d(struct run *run, struct job *j, int batch)
 	case JOB_SIGNED:
 		rc = record(run, j, a);
 		if (rc == CA_OK) {
-			json_array_append_new(run->results, result(j, "issued", NULL));
+			add_result(run, result(j, "issued", NULL));
 			run->issued++;
 		}
 		break;
@@ -980,35 +1025,110 @@ static int write_entry(struct run *run, json_t *o)
 	return rc;
 }
 
-static void write_job(struct run *run, struct job *j)
+/* The writer thread: files of committed certificates, in commit order. */
+static void *writer_main(void *arg)
 {
-	/* The pool hands out jobs; file jobs borrow the pending entries. */
-	json_t *o = json_array_get(run->pending, (size_t)j->index);
+	struct run *run = arg;
+	json_t *batch, *o;
+	size_t i;
+	int rc;
 
-	j->rc = write_entry(run, o);
-	if (j->rc < 0)
-		snprintf(j->reason, sizeof(j->reason), "%s", ca_errmsg());
+	pthread_mutex_lock(&run->wlock);
+	for (;;) {
+		while (json_array_size(run->wqueue) == 0 && !run->wdone)
+			pthread_cond_wait(&run->wcond, &run->wlock);
+		if (json_array_size(run->wqueue) == 0)
+			break;
+		batch = run->wqueue;
+		run->wqueue = json_array();
+		pthread_mutex_unlock(&run->wlock);
+		rc = CA_OK;
+		json_array_foreach(batch, i, o) {
+			rc = write_entry(run, o);
+			if (rc < 0)
+				break;
+		}
+		json_decref(batch);
+		pthread_mutex_lock(&run->wlock);
+		if (rc < 0 && run->wrc == CA_OK) {
+			run->wrc = rc;
+			snprintf(run->wreason, sizeof(run->wreason), "%s", ca_errmsg());
+		}
+		if (run->wqueue == NULL)
+			break;
+	}
+	pthread_mutex_unlock(&run->wlock);
+	return NULL;
 }
 
+/* A write failure so far: the certificates are committed; a re-run writes
+ * their files. */
+static int writer_status(struct run *run)
+{
+	int rc;
+
+	pthread_mutex_lock(&run->wlock);
+	rc = run->wrc;
+	if (rc < 0)
+		ca_err(rc, "%s: the certificate is committed in the CA store; "
+			   "re-run to write its files", run->wreason);
+	pthread_mutex_unlock(&run->wlock);
+	return rc;
+}
+
+/* Hand the committed chunk's files to the writer (or write them here). */
 static int write_pending(struct run *run)
 {
-	size_t i, n = json_array_size(run->pending);
-	struct job *w = calloc(n ? n : 1, sizeof(*w));
+	size_t i;
+	json_t *o;
 	int rc = CA_OK;
 
-	if (w == NULL)
-		return ca_err(CA_EIO, "out of memory");
-	for (i = 0; i < n; i++)
-		w[i].index = (long)i;
-	parallel(run, w, n, write_job);
-	for (i = 0; i < n && rc == CA_OK; i++)
-		if (w[i].rc < 0)
-			rc = ca_err_ctx(ca_err(w[i].rc, "%s", w[i].reason),
-					"the certificate is committed in the CA "
-					"store; re-run to write its files");
-	free(w);
+	if (!run->writer_on) {
+		json_array_foreach(run->pending, i, o) {
+			rc = write_entry(run, o);
+			if (rc < 0)
+				break;
+		}
+		json_array_clear(run->pending);
+		return rc < 0 ? ca_err_ctx(rc, "the certificate is committed in the "
+					       "CA store; re-run to write its files")
+			      : CA_OK;
+	}
+	pthread_mutex_lock(&run->wlock);
+	json_array_extend(run->wqueue, run->pending);
+	pthread_cond_signal(&run->wcond);
+	pthread_mutex_unlock(&run->wlock);
 	json_array_clear(run->pending);
-	return rc;
+	return writer_status(run);
+}
+
+static int writer_start(struct run *run)
+{
+	run->wqueue = json_array();
+	if (run->wqueue == NULL || pthread_mutex_init(&run->wlock, NULL) != 0 ||
+	    pthread_cond_init(&run->wcond, NULL) != 0)
+		return ca_err(CA_EIO, "out of memory");
+	if (pthread_create(&run->writer, NULL, writer_main, run) != 0)
+		return ca_err(CA_EIO, "cannot start the file writer");
+	run->writer_on = 1;
+	return CA_OK;
+}
+
+/* Wait until every committed file is written; report a failure. */
+static int writer_stop(struct run *run)
+{
+	if (!run->writer_on)
+		return CA_OK;
+	pthread_mutex_lock(&run->wlock);
+	run->wdone = 1;
+	pthread_cond_signal(&run->wcond);
+	pthread_mutex_unlock(&run->wlock);
+	pthread_join(run->writer, NULL);
+	run->writer_on = 0;
+	json_decref(run->wqueue);
+	pthread_cond_destroy(&run->wcond);
+	pthread_mutex_destroy(&run->wlock);
+	return run->wrc < 0 ? writer_status(run) : CA_OK;
 }
 
 static int chunk_begin(struct run *run)
@@ -1080,15 +1200,66 @@ out:
 	return rc;
 }
 
+/* summary.json: the counts and every result, streamed from the results
+ * file; replaced on every run (it describes the last run). */
+static int write_summary(struct run *run)
+{
+	char *path = NULL, line[8192];
+	ca_outfile *f = NULL;
+	int rc, first = 1;
+
+	if (fflush(run->results_fp) != 0 || fseek(run->results_fp, 0, SEEK_SET) != 0)
+		return ca_err(CA_EIO, "cannot read back the batch results");
+	if (asprintf(&path, "%s/summary.json", run->p->out_dir) < 0)
+		return ca_err(CA_EIO, "out of memory");
+	GUARD(ca_out_open(path, 1, 0644, &f));
+	snprintf(line, sizeof(line),
+		 "{\n  \"already_issued\": %ld,\n  \"issued\": %ld,\n  \"refused\": %ld,\n"
+		 "  \"results\": [",
+		 run->already, run->issued, run->refused);
+	GUARD(ca_out_put(f, line, strlen(line)));
+	while (fgets(line, sizeof(line), run->results_fp) != NULL) {
+		GUARD(ca_out_put(f, first ? "\n    " : ",\n    ", first ? 5 : 6));
+		GUARD(ca_out_put(f, line, strcspn(line, "\n")));
+		first = 0;
+	}
+	GUARD(ca_out_put(f, "\n  ]\n}\n", 7));
+	rc = ca_out_commit(f);
+	f = NULL;
+out:
+	ca_out_abort(f);
+	free(path);
+	return rc;
+}
+
+static int results_open(struct run *run)
+{
+	int fd;
+
+	if (asprintf(&run->results_tmp, "%s/.results-XXXXXX", run->p->out_dir) < 0) {
+		run->results_tmp = NULL;
+		return ca_err(CA_EIO, "out of memory");
+	}
+	fd = mkstemp(run->results_tmp);
+	if (fd < 0 || (run->results_fp = fdopen(fd, "w+")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return ca_err(CA_EIO, "cannot create %s: %s", run->results_tmp,
+			      strerror(errno));
+	}
+	return CA_OK;
+}
+
 static int batch(struct run *run)
 {
 	const struct ca_leaf_params *p = run->p;
 	struct ca_leaf_request *reqs = NULL;
-	size_t n = 0, i;
+	ca_requests_iter *it = NULL;
+	size_t n = 0, total = 0, done = 0;
 	struct stat st;
 	int rc;
 
-	rc = ca_requests_load(p->requests, &reqs, &n);
+	rc = ca_requests_open(p->requests, &it, &total);
 	if (rc == CA_EUSAGE)
 		rc = ca_err(CA_EPOLICY, "%s: nothing issued", ca_errmsg());
 	if (rc < 0)
@@ -1097,23 +1268,40 @@ static int batch(struct run *run)
 		rc = ca_err(CA_EIO, "cannot create %s: %s", p->out_dir, strerror(errno));
 		goto out;
 	}
-	for (i = 0; i < n; i += CHUNK) {
-		size_t k = n - i < CHUNK ? n - i : CHUNK;
-
-		GUARD(run_chunk(run, reqs + i, k, 1));
-		if (p->progress)
-			progress(run, i + k, n);
+	if (asprintf(&run->chain_master, "%s/.chain.pem", p->out_dir) < 0) {
+		run->chain_master = NULL;
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
 	}
+	GUARD(ca_out_write(run->chain_master, run->chain_pem, run->chain_len, 1, 0644));
+	GUARD(results_open(run));
+	GUARD(writer_start(run));
+	while (done < total) {
+		GUARD(ca_requests_next(it, CHUNK, &reqs, &n));
+		if (n == 0)
+			break;
+		GUARD(run_chunk(run, reqs, n, 1));
+		ca_requests_free(reqs, n);
+		reqs = NULL;
+		done += n;
+		if (p->progress)
+			progress(run, done, total);
+	}
+	GUARD(writer_stop(run));
+	GUARD(write_summary(run));
 	if (run->refused > 0)
 		rc = ca_err(CA_EPOLICY, "%ld of %zu requests refused (see the summary)",
-			    run->refused, n);
+			    run->refused, total);
 out:
+	if (run->writer_on && writer_stop(run) < 0 && rc == CA_OK)
+		rc = CA_EIO;
 	if (rc < 0 && run->in_chunk) {
 		/* An I/O or token error: what this chunk issued is not kept. */
 		ca_store_rollback(run->d->store);
 		run->in_chunk = 0;
 	}
 	ca_requests_free(reqs, n);
+	ca_requests_close(it);
 	return rc;
 }
 
@@ -1122,7 +1310,14 @@ static void run_free(struct run *run)
 	ca_dir_free(run->d);
 	OPENSSL_free(run->algid);
 	free(run->chain_pem);
+	free(run->chain_master);
 	json_decref(run->results);
+	json_decref(run->refusals);
+	if (run->results_fp != NULL)
+		fclose(run->results_fp);
+	if (run->results_tmp != NULL)
+		(void)unlink(run->results_tmp);
+	free(run->results_tmp);
 	json_decref(run->used_names);
 	json_decref(run->pending);
 	OPENSSL_cleanse(run->rng, sizeof(run->rng));
@@ -1138,9 +1333,10 @@ int ca_leaf_issue(const struct ca_leaf_params *p, json_t **summary)
 	*summary = NULL;
 	GUARD(run_setup(&run));
 	rc = p->requests ? batch(&run) : single(&run);
-	*summary = json_pack("{s:I, s:I, s:I, s:O}", "issued", (json_int_t)run.issued,
+	*summary = json_pack("{s:I, s:I, s:I, s:O, s:O}", "issued", (json_int_t)run.issued,
 			     "already_issued", (json_int_t)run.already, "refused",
-			     (json_int_t)run.refused, "results", run.results);
+			     (json_int_t)run.refused, "results", run.results,
+			     "refusals", run.refusals);
 out:
 	run_free(&run);
 	return rc;

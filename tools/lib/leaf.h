@@ -33,9 +33,11 @@ struct ca_leaf_params {
 
 /* Issue; *summary gets a JSON object: {"issued": n, "already_issued": n,
  * "refused": n, "results": [{"index", "common_name", "status", "serial",
- * "certificate", "chain", "reason"}]}. Returns CA_EPOLICY when a single
- * request was refused, or when any batch request was refused (the others
- * are still issued), CA_OK otherwise. */
+ * "certificate", "chain", "reason"}], "refusals": [the refused results]}.
+ * A batch keeps its results out of memory: they go to OUT_DIR/summary.json
+ * (the same object) and "results" stays empty. Returns CA_EPOLICY when a
+ * single request was refused, or when any batch request was refused (the
+ * others are still issued), CA_OK otherwise. */
 int ca_leaf_issue(const struct ca_leaf_params *p, json_t **summary) CA_WUR;
 
 #endif

@@ -153,7 +153,7 @@ static int query_long(ca_store *st, const char *sql, int bind, long arg,
 		rc = ca_store_fail(
 		    st, "cannot count certificates per CRL partition");
 	}
-	sqlite3_finalize(q);
+	ca_store_done(st, q);
 	return rc;
 }
 

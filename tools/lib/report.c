@@ -69,7 +69,7 @@ static int collect(ca_store *s, const char *where, sqlite3_int64 a, sqlite3_int6
 		json_array_append_new(arr, row_json(st, 1));
 	if (r != SQLITE_DONE)
 		rc = ca_store_fail(s, "cannot list certificates");
-	sqlite3_finalize(st);
+	ca_store_done(s, st);
 	return rc;
 }
 

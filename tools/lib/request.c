@@ -27,7 +27,9 @@
 
 #include "util.h"
 
-#define MAX_REQUESTS   10000
+#define MAX_REQUESTS   10000     /* ca_requests_parse: one JSON tree */
+#define MAX_STREAMED   1000000   /* ca_requests_open: one request at a time */
+#define MAX_BATCH_FILE (256L * 1024 * 1024)
 #define MAX_SANS       100 /* per request, all forms together */
 #define MAX_EKUS       64  /* entries in purposes, in extended_key_usages */
 #define MAX_EXTENSIONS 64
@@ -1153,35 +1155,219 @@ out:
 	return rc;
 }
 
+static void ca_requests_free_one(struct ca_leaf_request *r)
+{
+	size_t k;
+
+	free(r->common_name);
+	for (k = 0; k < r->n_sans; k++)
+		free(r->sans[k].value);
+	free(r->sans);
+	for (k = 0; k < r->n_ekus; k++)
+		free(r->ekus[k]);
+	free(r->ekus);
+	free(r->country);
+	free(r->state);
+	free(r->locality);
+	free(r->organization);
+	free(r->organizational_unit);
+	free(r->email_address);
+	free(r->csr_file);
+	free(r->csr_pem);
+	json_decref(r->notify);
+	json_decref(r->extensions);
+}
+
 void ca_requests_free(struct ca_leaf_request *reqs, size_t n)
 {
-	size_t i, k;
+	size_t i;
 
 	if (reqs == NULL)
 		return;
-	for (i = 0; i < n; i++) {
-		struct ca_leaf_request *r = &reqs[i];
-
-		free(r->common_name);
-		for (k = 0; k < r->n_sans; k++)
-			free(r->sans[k].value);
-		free(r->sans);
-		for (k = 0; k < r->n_ekus; k++)
-			free(r->ekus[k]);
-		free(r->ekus);
-		free(r->country);
-		free(r->state);
-		free(r->locality);
-		free(r->organization);
-		free(r->organizational_unit);
-		free(r->email_address);
-		free(r->csr_file);
-		free(r->csr_pem);
-		json_decref(r->notify);
-		json_decref(r->extensions);
-	}
+	for (i = 0; i < n; i++)
+		ca_requests_free_one(&reqs[i]);
 	free(reqs);
 }
+
+/* --- streaming: one request parsed at a time ---------------------------- */
+
+struct ca_requests_iter {
+	unsigned char *data;
+	size_t len;
+	size_t first;  /* offset of the first element */
+	size_t pos;    /* offset of the next element */
+	size_t index;  /* index of the next element */
+	size_t count;
+	char *what;
+};
+
+static size_t skip_ws(const unsigned char *d, size_t len, size_t i)
+{
+	while (i < len && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* The end of the JSON value starting at d[i] (strings and nesting are
+ * tracked; the value itself is checked by jansson afterwards). */
+static size_t value_end(const unsigned char *d, size_t len, size_t i)
+{
+	int depth = 0, in_str = 0, esc = 0;
+
+	for (; i < len; i++) {
+		unsigned char ch = d[i];
+
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (ch == '\\')
+				esc = 1;
+			else if (ch == '"')
+				in_str = 0;
+			continue;
+		}
+		if (ch == '"')
+			in_str = 1;
+		else if (ch == '{' || ch == '[')
+			depth++;
+		else if (ch == '}' || ch == ']') {
+			if (depth == 0)
+				return i;
+			depth--;
+		} else if (ch == ',' && depth == 0)
+			return i;
+	}
+	return len;
+}
+
+/* Parse the element at it->pos into r (or only check it when r is NULL)
+ * and move past it. Returns 1 when an element was read, 0 at the end. */
+static int next_element(struct ca_requests_iter *it, struct ca_leaf_request *r)
+{
+	const unsigned char *d = it->data;
+	struct ca_leaf_request tmp;
+	struct ctx c = {it->what, it->index};
+	json_error_t jerr;
+	json_t *v = NULL;
+	char shown[200];
+	size_t i = skip_ws(d, it->len, it->pos), end;
+	int rc;
+
+	if (i < it->len && d[i] == ']') {
+		if (skip_ws(d, it->len, i + 1) != it->len)
+			return ca_err(CA_EUSAGE, "%s: text after the end of the list",
+				      it->what);
+		it->pos = i;
+		return 0;
+	}
+	end = value_end(d, it->len, i);
+	if (end >= it->len)
+		return ca_err(CA_EUSAGE, "%s: not valid JSON: the list is not closed",
+			      it->what);
+	v = json_loadb((const char *)d + i, end - i,
+		       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	if (v == NULL)
+		return ca_err(CA_EUSAGE, "%s: request %zu: not valid JSON: %s", it->what,
+			      it->index + 1, show(jerr.text, shown, sizeof(shown)));
+	memset(&tmp, 0, sizeof(tmp));
+	rc = parse_one(&c, v, r != NULL ? r : &tmp);
+	json_decref(v);
+	if (r == NULL)
+		ca_requests_free_one(&tmp);
+	if (rc < 0)
+		return rc;
+	i = skip_ws(d, it->len, end);
+	if (d[i] == ',') {
+		i = skip_ws(d, it->len, i + 1);
+		if (i < it->len && d[i] == ']')
+			return ca_err(CA_EUSAGE, "%s: not valid JSON: a comma before ']'",
+				      it->what);
+	}
+	it->pos = i;
+	it->index++;
+	return 1;
+}
+
+int ca_requests_open(const char *path, ca_requests_iter **out, size_t *count)
+{
+	ca_requests_iter *it = NULL;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	it = calloc(1, sizeof(*it));
+	if (it == NULL || (it->what = strdup(path)) == NULL) {
+		free(it);
+		return oom();
+	}
+	GUARD(ca_read_file(path, MAX_BATCH_FILE, &it->data, &it->len));
+	i = skip_ws(it->data, it->len, 0);
+	if (i >= it->len || it->data[i] != '[') {
+		rc = ca_err(CA_EUSAGE, "%s: not valid JSON, or the top level is not a "
+				       "list of requests ([...])", path);
+		goto out;
+	}
+	it->first = it->pos = i + 1;
+	/* Check every request before any is used: a bad file issues nothing. */
+	while ((rc = next_element(it, NULL)) == 1) {
+		if (it->index > MAX_STREAMED) {
+			rc = ca_err(CA_EUSAGE, "%s: more than %d requests", path,
+				    MAX_STREAMED);
+			goto out;
+		}
+	}
+	if (rc < 0)
+		goto out;
+	it->count = it->index;
+	it->pos = it->first;
+	it->index = 0;
+	*count = it->count;
+	*out = it;
+	it = NULL;
+out:
+	ca_requests_close(it);
+	return rc;
+}
+
+int ca_requests_next(ca_requests_iter *it, size_t max, struct ca_leaf_request **reqs,
+		     size_t *n)
+{
+	struct ca_leaf_request *list;
+	size_t k = 0, left = it->count - it->index;
+	int rc = CA_OK;
+
+	*reqs = NULL;
+	*n = 0;
+	if (max > left)
+		max = left;
+	if (max == 0)
+		return CA_OK;
+	list = calloc(max, sizeof(*list));
+	if (list == NULL)
+		return oom();
+	while (k < max && (rc = next_element(it, &list[k])) == 1) {
+		list[k].index = it->index - 1;
+		k++;
+	}
+	if (rc < 0) {
+		ca_requests_free(list, k);
+		return rc;
+	}
+	*reqs = list;
+	*n = k;
+	return CA_OK;
+}
+
+void ca_requests_close(ca_requests_iter *it)
+{
+	if (it == NULL)
+		return;
+	free(it->data);
+	free(it->what);
+	free(it);
+}
+
 
 int ca_san_parse(const char *arg, struct ca_san *out)
 {

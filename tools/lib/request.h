@@ -63,6 +63,16 @@ int ca_requests_load(const char *path, struct ca_leaf_request **reqs,
 		     size_t *n) CA_WUR;
 void ca_requests_free(struct ca_leaf_request *reqs, size_t n);
 
+/* The same file read one request at a time, so that a batch of any size
+ * holds only a chunk of parsed requests: open checks every request first
+ * (a bad file issues nothing) and counts them; next parses up to max. */
+typedef struct ca_requests_iter ca_requests_iter;
+int ca_requests_open(const char *path, ca_requests_iter **it,
+		     size_t *count) CA_WUR;
+int ca_requests_next(ca_requests_iter *it, size_t max,
+		     struct ca_leaf_request **reqs, size_t *n) CA_WUR;
+void ca_requests_close(ca_requests_iter *it);
+
 /* Parse one --san TYPE:VALUE (dns:, ip:, email:, uri:, case-insensitive). */
 int ca_san_parse(const char *arg, struct ca_san *out) CA_WUR;
 

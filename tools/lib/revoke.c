@@ -234,7 +234,7 @@ static int load_state(ca_store *st, const char *serial, struct cert_state *cs,
 	} else if (r != SQLITE_DONE) {
 		rc = ca_store_fail(st, "cannot look the certificate up");
 	}
-	sqlite3_finalize(q);
+	ca_store_done(st, q);
 	return rc;
 }
 
@@ -323,7 +323,7 @@ static int apply(ca_store *st, const struct cert_state *cs, enum action act,
 	}
 	if (sqlite3_step(q) != SQLITE_DONE)
 		rc = ca_store_fail(st, "cannot record the revocation");
-	sqlite3_finalize(q);
+	ca_store_done(st, q);
 	return rc;
 }
 

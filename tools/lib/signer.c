@@ -142,25 +142,44 @@ out:
 	return rc;
 }
 
-static int public_copy(EVP_PKEY *pkey, EVP_PKEY **pub)
+/* The public key as a software key: the expected one when its DER is the
+ * token key's (no decoding), else decoded from the token key's DER. */
+static int public_copy(struct ca_signer *s, X509 *expect)
 {
-	unsigned char *der = NULL;
+	unsigned char spki[8192], *der = NULL;
 	const unsigned char *p;
-	int n;
+	size_t len = 0;
+	int n, rc = CA_OK;
 
-	n = i2d_PUBKEY(pkey, &der);
-	if (n <= 0)
-		return ca_err(CA_EIO, "cannot export the token key's public key");
-	p = der;
-	*pub = d2i_PUBKEY(NULL, &p, n);
+	if (EVP_PKEY_get_octet_string_param(s->pkey, CA_PKEY_PARAM_SPKI, spki,
+					    sizeof(spki), &len) != 1 || len == 0)
+		return ca_err(CA_EIO, "cannot read the token key's public key");
+	GUARD(ca_sha256(spki, len, s->spki_sha256));
+	ca_hex(s->spki_sha256, 32, s->spki_sha256_hex);
+	if (expect != NULL &&
+	    (n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(expect), &der)) > 0 &&
+	    (size_t)n == len && memcmp(der, spki, len) == 0 &&
+	    EVP_PKEY_up_ref(X509_get0_pubkey(expect)) == 1) {
+		s->pub = X509_get0_pubkey(expect);
+		goto out;
+	}
+	p = spki;
+	s->pub = d2i_PUBKEY(NULL, &p, (long)len);
+	if (s->pub == NULL)
+		rc = ca_err(CA_EIO, "cannot decode the token key's public key");
+out:
 	OPENSSL_free(der);
-	if (*pub == NULL)
-		return ca_err(CA_EIO, "cannot decode the token key's public key");
-	return CA_OK;
+	return rc;
 }
 
 int ca_signer_open(const char *uri, const char *pin_source,
 		   struct ca_signer **out)
+{
+	return ca_signer_open_expect(uri, pin_source, NULL, out);
+}
+
+int ca_signer_open_expect(const char *uri, const char *pin_source,
+			  X509 *expect, struct ca_signer **out)
 {
 	struct ca_signer *s = NULL;
 	int rc;
@@ -172,9 +191,7 @@ int ca_signer_open(const char *uri, const char *pin_source,
 	GUARD(ca_crypto_init());
 	GUARD(login(uri, pin_source, &s->tok));
 	GUARD(load_pkey(uri, &s->pkey));
-	GUARD(public_copy(s->pkey, &s->pub));
-	GUARD(ca_spki_sha256(s->pub, s->spki_sha256));
-	ca_hex(s->spki_sha256, 32, s->spki_sha256_hex);
+	GUARD(public_copy(s, expect));
 	s->uri = get_str(s->pkey, CA_PKEY_PARAM_URI);
 	s->token_label = get_str(s->pkey, CA_PKEY_PARAM_TOKEN_LABEL);
 	s->token_serial = get_str(s->pkey, CA_PKEY_PARAM_TOKEN_SERIAL);

@@ -38,6 +38,12 @@ struct ca_signer {
  * pin_source (see pin.h) when the token is not logged in yet. */
 int ca_signer_open(const char *uri, const char *pin_source,
 		   struct ca_signer **out) CA_WUR;
+/* The same when the key is expected to be the one of the certificate
+ * expect (the CA's): s->pub is then the certificate's public key if the
+ * token key's SubjectPublicKeyInfo is byte for byte the certificate's,
+ * which also proves the match without decoding anything. */
+int ca_signer_open_expect(const char *uri, const char *pin_source,
+			  X509 *expect, struct ca_signer **out) CA_WUR;
 /* The same key's public half only, without a login (pkey stays NULL):
  * for preparing approval requests, which never touch the private key. */
 int ca_signer_open_public(const char *uri, struct ca_signer **out) CA_WUR;

@@ -91,9 +91,42 @@ int ca_store_exec(ca_store *s, const char *sql)
 
 int ca_store_prepare(ca_store *s, const char *sql, sqlite3_stmt **st)
 {
-	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+	int i, free_slot = -1;
+
+	for (i = 0; i < CA_STORE_STMTS; i++) {
+		if (s->stmts[i].sql == NULL) {
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		if (strcmp(s->stmts[i].sql, sql) == 0 &&
+		    !sqlite3_stmt_busy(s->stmts[i].st)) {
+			sqlite3_clear_bindings(s->stmts[i].st);
+			*st = s->stmts[i].st;
+			return CA_OK;
+		}
+	}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+			       NULL) != SQLITE_OK)
 		return ca_store_fail(s, "cannot query");
+	if (free_slot >= 0 && (s->stmts[free_slot].sql = strdup(sql)) != NULL)
+		s->stmts[free_slot].st = *st;
 	return CA_OK;
+}
+
+void ca_store_done(ca_store *s, sqlite3_stmt *st)
+{
+	int i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < CA_STORE_STMTS; i++) {
+		if (s->stmts[i].st == st) {
+			sqlite3_reset(st);
+			return;
+		}
+	}
+	sqlite3_finalize(st);
 }
 
 static int open_db(const char *path, int flags, ca_store **out)
@@ -190,6 +223,10 @@ void ca_store_close(ca_store *s)
 		return;
 	if (s->in_tx)
 		ca_store_rollback(s);
+	for (int i = 0; i < CA_STORE_STMTS; i++) {
+		sqlite3_finalize(s->stmts[i].st);
+		free(s->stmts[i].sql);
+	}
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s);
@@ -246,7 +283,7 @@ int ca_store_meta_set(ca_store *s, const char *key, const char *value)
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	rc = step_done(s, st, "cannot record setting");
-	sqlite3_finalize(st);
+	ca_store_done(s, st);
 	return rc;
 }
 
@@ -267,7 +304,7 @@ int ca_store_meta_get(ca_store *s, const char *key, char **value)
 	} else if (r != SQLITE_DONE) {
 		rc = ca_store_fail(s, "cannot read setting");
 	}
-	sqlite3_finalize(st);
+	ca_store_done(s, st);
 	return rc;
 }
 
@@ -301,7 +338,7 @@ int ca_store_cert_add(ca_store *s, const struct ca_cert_row *row)
 	sqlite3_bind_int64(st, 12, (sqlite3_int64)time(NULL));
 	sqlite3_bind_blob(st, 13, row->der, (int)row->der_len, SQLITE_STATIC);
 	rc = step_done(s, st, "recording the certificate");
-	sqlite3_finalize(st);
+	ca_store_done(s, st);
 	return rc;
 }
 
@@ -319,7 +356,7 @@ static int count_query(ca_store *s, const char *sql, const char *arg, int *count
 		*count = sqlite3_column_int(st, 0);
 	else
 		rc = ca_store_fail(s, "cannot query");
-	sqlite3_finalize(st);
+	ca_store_done(s, st);
 	return rc;
 }
 
@@ -362,7 +399,7 @@ int ca_store_cert_by_request(ca_store *s, const char *request_key,
 	} else if (r != SQLITE_DONE) {
 		rc = ca_store_fail(s, "cannot query");
 	}
-	sqlite3_finalize(st);
+	ca_store_done(s, st);
 	return rc;
 }
 
@@ -390,6 +427,6 @@ int ca_store_nonce_record(ca_store *s, const char *nonce,
 	sqlite3_bind_text(st, 4, approvers_json, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
 	rc = step_done(s, st, "recording the executed approval");
-	sqlite3_finalize(st);
+	ca_store_done(s, st);
 	return rc;
 }

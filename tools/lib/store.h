@@ -19,10 +19,17 @@
 
 #define CA_STORE_SCHEMA 1
 
+#define CA_STORE_STMTS 48
+
 typedef struct ca_store {
 	sqlite3 *db;
 	char *path;
 	int in_tx;
+	/* Prepared statements kept for reuse, by SQL text. */
+	struct {
+		char *sql;
+		sqlite3_stmt *st;
+	} stmts[CA_STORE_STMTS];
 } ca_store;
 
 struct ca_cert_row {
@@ -52,8 +59,11 @@ void ca_store_rollback(ca_store *s);
 
 /* Run SQL with no results. */
 int ca_store_exec(ca_store *s, const char *sql) CA_WUR;
-/* Prepare a statement ("cannot query the state store: ..." on failure). */
+/* Prepare a statement ("cannot query the state store: ..." on failure).
+ * Statements are kept and reused by SQL text (preparing costs more than
+ * running most of ours); give each back with ca_store_done(). */
 int ca_store_prepare(ca_store *s, const char *sql, sqlite3_stmt **st) CA_WUR;
+void ca_store_done(ca_store *s, sqlite3_stmt *st);
 /* Record a SQLite failure as a CA_EIO message. */
 int ca_store_fail(ca_store *s, const char *what);
 
