@@ -240,6 +240,21 @@ static int request_key(struct job *j)
 	return rc;
 }
 
+static int ekus_have(json_t *ekus, int nid)
+{
+	size_t i;
+	json_t *v;
+	int found = 0;
+
+	json_array_foreach(ekus, i, v) {
+		ASN1_OBJECT *o = ca_eku_parse(json_string_value(v));
+
+		found |= o != NULL && OBJ_obj2nid(o) == nid;
+		ASN1_OBJECT_free(o);
+	}
+	return found;
+}
+
 static int choose_sans(struct job *j)
 {
 	const struct ca_leaf_request *r = j->r;
@@ -262,6 +277,13 @@ static int choose_sans(struct job *j)
 		rc = ca_sans_encode(&cn_san, 1, j->prof.san_types, &j->sans);
 		goto out;
 	}
+	/* RFC 5280 4.2.1.6: a subject name can stand alone, except for TLS
+	 * servers, which are named by their SANs (RFC 6125). */
+	if (json_array_size(j->ekus) > 0 && !ekus_have(j->ekus, NID_server_auth) &&
+	    X509_NAME_entry_count(j->subject) > 0) {
+		rc = CA_OK;
+		goto out;
+	}
 	rc = ca_err(CA_EPOLICY, "no subject alternative name: give sans, put them "
 				"in the CSR, or use a DNS name as the common name");
 out:
@@ -270,7 +292,30 @@ out:
 	return rc;
 }
 
-static int choose_ekus(struct job *j)
+/* csr-passthrough: the EKUs the CSR asks for (none: no EKU extension). */
+static int csr_ekus(struct job *j)
+{
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(j->csr);
+	EXTENDED_KEY_USAGE *eku = NULL;
+	char oid[128];
+	int i, rc = CA_OK;
+
+	if (exts != NULL)
+		eku = X509V3_get_d2i(exts, NID_ext_key_usage, NULL, NULL);
+	for (i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
+		if (OBJ_obj2txt(oid, sizeof(oid), sk_ASN1_OBJECT_value(eku, i), 1) <= 0) {
+			rc = ca_err(CA_EPOLICY, "the CSR has an unreadable EKU");
+			break;
+		}
+		json_array_append_new(j->ekus, json_string(oid));
+	}
+	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	ERR_clear_error();
+	return rc;
+}
+
+static int choose_ekus(struct run *run, struct job *j)
 {
 	const struct ca_leaf_request *r = j->r;
 	size_t i, k;
@@ -279,6 +324,14 @@ static int choose_ekus(struct job *j)
 	j->ekus = json_array();
 	if (j->ekus == NULL)
 		return ca_err(CA_EIO, "out of memory");
+	/* A tls.json request without purposes gets what the serverless CA
+	 * gives it, TLS client authentication, unless --profile says else. */
+	if (r->n_ekus == 0 && run->p->requests != NULL && run->p->profile == NULL) {
+		json_array_append_new(j->ekus, json_string("clientAuth"));
+		return CA_OK;
+	}
+	if (r->n_ekus == 0 && j->prof.passthrough)
+		return csr_ekus(j);
 	if (r->n_ekus == 0) {
 		for (e = 0; e < j->prof.n_ekus; e++)
 			json_array_append_new(j->ekus, json_string(j->prof.ekus[e]));
@@ -406,7 +459,8 @@ static int build_cert(struct run *run, struct job *j, const struct ca_cert_spec 
 	GUARD(ca_x509_add_ext(x, NULL, NID_key_usage, kus));
 	GUARD(ca_profile_add_ekus(x, j->ekus));
 	/* RFC 5280 4.2.1.6: critical when the subject is empty. */
-	if (X509_add1_ext_i2d(x, NID_subject_alt_name, j->sans,
+	if (sk_GENERAL_NAME_num(j->sans) > 0 &&
+	    X509_add1_ext_i2d(x, NID_subject_alt_name, j->sans,
 			      X509_NAME_entry_count(spec->subject) == 0,
 			      X509V3_ADD_DEFAULT) != 1) {
 		rc = ca_err(CA_EIO, "cannot add the subject alternative names");
@@ -818,8 +872,8 @@ static void phase_a(struct run *run, struct job *j)
 		return;
 	GUARD(precheck(run, j));
 	GUARD(validity(run, j, &j->not_before, &j->not_after));
+	GUARD(choose_ekus(run, j));
 	GUARD(choose_sans(j));
-	GUARD(choose_ekus(j));
 out:
 	if (rc < 0)
 		job_fail(j, rc);

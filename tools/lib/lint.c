@@ -260,10 +260,16 @@ static int lint_san(X509 *x, int leaf)
 	int present, crit = ext_critical(x, NID_subject_alt_name, &present);
 	int i, rc = CA_OK;
 
-	if (!leaf && gens == NULL)
-		return CA_OK;
+	/* SANs are required of a TLS server (RFC 6125) and of a certificate
+	 * with an empty subject (RFC 5280 4.2.1.6); checked when present. */
 	if (gens == NULL || sk_GENERAL_NAME_num(gens) == 0) {
-		rc = LINT("end-entity certificate without subject alternative names");
+		/* No EKU at all means any purpose, TLS server included. */
+		if (leaf && (X509_get_extended_key_usage(x) & XKU_SSL_SERVER))
+			rc = LINT("TLS server certificate without subject "
+				  "alternative names");
+		else if (leaf && X509_NAME_entry_count(X509_get_subject_name(x)) == 0)
+			rc = LINT("certificate with neither a subject nor subject "
+				  "alternative names");
 		goto out;
 	}
 	/* RFC 5280 4.2.1.6: critical when the subject is empty. */
