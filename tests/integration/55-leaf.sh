@@ -70,6 +70,12 @@ like "$(openssl x509 -in ocsp.crt -noout -text)" "OCSP No Check" "ocsp-signing c
 csr pass -subj "/CN=pass.example.com" -addext "subjectAltName=IP:10.1.2.3,DNS:pass.example.com"
 check "csr-passthrough profile" leaf --csr pass.csr --profile csr-passthrough --out pass.crt
 like "$(openssl x509 -in pass.crt -noout -ext subjectAltName)" "IP Address:10.1.2.3" "IP SAN from the CSR"
+csr pass2 -subj "/CN=pass2.example.com" -addext "keyUsage=critical,digitalSignature,keyAgreement" -addext "extendedKeyUsage=clientAuth,1.3.6.1.4.1.99999.7"
+check "csr-passthrough takes the CSR's key usage and EKUs" leaf --csr pass2.csr --profile csr-passthrough --out pass2.crt
+like "$(openssl x509 -in pass2.crt -noout -ext keyUsage)" "Digital Signature, Key Agreement" "key usage from the CSR"
+like "$(openssl x509 -in pass2.crt -noout -ext extendedKeyUsage)" "TLS Web Client Authentication, 1.3.6.1.4.1.99999.7" "EKUs from the CSR"
+csr pass3 -subj "/CN=pass3.example.com" -addext "keyUsage=critical,digitalSignature,keyCertSign"
+expect_fail 3 "keyCertSign" "csr-passthrough refuses keyCertSign on a leaf" leaf --csr pass3.csr --profile csr-passthrough --out pass3.crt
 openssl req -new -newkey rsa:2048 -nodes -keyout rsa.key -subj "/CN=rsa.example.com" -out rsa.csr 2>/dev/null
 check "RSA leaf" leaf --csr rsa.csr --profile server --out rsa.crt
 like "$(openssl x509 -in rsa.crt -noout -ext keyUsage)" "Digital Signature, Key Encipherment" "RSA key: digitalSignature + keyEncipherment"

@@ -439,23 +439,53 @@ static int crl_urls_for(struct run *run, struct job *j, json_t **urls)
 	return *urls ? CA_OK : ca_err(CA_EIO, "out of memory");
 }
 
+static int csr_key_usage(X509_REQ *req, uint32_t *ku)
+{
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+	ASN1_BIT_STRING *bits = NULL;
+	int i, found = 0;
+
+	if (exts != NULL)
+		bits = X509V3_get_d2i(exts, NID_key_usage, NULL, NULL);
+	if (bits != NULL) {
+		*ku = 0;
+		for (i = 0; i < 9; i++)
+			if (ASN1_BIT_STRING_get_bit(bits, i))
+				*ku |= 0x80u >> i | (i == 8 ? KU_DECIPHER_ONLY : 0);
+		found = *ku != 0;
+	}
+	ASN1_BIT_STRING_free(bits);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	ERR_clear_error();
+	return found;
+}
+
 static int build_cert(struct run *run, struct job *j, const struct ca_cert_spec *spec,
 		      X509 **out)
 {
 	unsigned ku = ca_leaf_key_usage(&j->prof, spec->pub);
+	uint32_t csr_ku;
 	json_t *crl = NULL;
 	X509 *x = NULL;
 	char kus[160];
 	int rc;
 
 	GUARD(ca_profile_base(spec, X509_get_subject_name(run->d->cert), &x));
+	/* csr-passthrough: the key usage the CSR asks for (lint refuses one
+	 * the key type cannot do). */
+	if (j->prof.passthrough && csr_key_usage(j->csr, &csr_ku))
+		ku = csr_ku;
 	GUARD(ca_x509_add_ext(x, NULL, NID_basic_constraints, "critical,CA:FALSE"));
-	snprintf(kus, sizeof(kus), "critical%s%s%s%s%s",
+	snprintf(kus, sizeof(kus), "critical%s%s%s%s%s%s%s%s%s",
 		 ku & KU_DIGITAL_SIGNATURE ? ",digitalSignature" : "",
 		 ku & KU_NON_REPUDIATION ? ",nonRepudiation" : "",
 		 ku & KU_KEY_ENCIPHERMENT ? ",keyEncipherment" : "",
 		 ku & KU_DATA_ENCIPHERMENT ? ",dataEncipherment" : "",
-		 ku & KU_KEY_AGREEMENT ? ",keyAgreement" : "");
+		 ku & KU_KEY_AGREEMENT ? ",keyAgreement" : "",
+		 ku & KU_KEY_CERT_SIGN ? ",keyCertSign" : "",
+		 ku & KU_CRL_SIGN ? ",cRLSign" : "",
+		 ku & KU_ENCIPHER_ONLY ? ",encipherOnly" : "",
+		 ku & KU_DECIPHER_ONLY ? ",decipherOnly" : "");
 	GUARD(ca_x509_add_ext(x, NULL, NID_key_usage, kus));
 	GUARD(ca_profile_add_ekus(x, j->ekus));
 	/* RFC 5280 4.2.1.6: critical when the subject is empty. */

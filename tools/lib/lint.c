@@ -188,9 +188,44 @@ static int ext_critical(X509 *x, int nid, int *present)
 	return i >= 0 && X509_EXTENSION_get_critical(X509_get_ext(x, i));
 }
 
+/* Extensions are read from the certificate itself, never from OpenSSL's
+ * per-certificate cache: lint may run on a certificate being built. */
+static uint32_t key_usage_bits(X509 *x)
+{
+	ASN1_BIT_STRING *bits = X509_get_ext_d2i(x, NID_key_usage, NULL, NULL);
+	uint32_t ku = 0;
+
+	if (bits != NULL && ASN1_STRING_length(bits) > 0) {
+		ku = ASN1_STRING_get0_data(bits)[0];
+		if (ASN1_STRING_length(bits) > 1)
+			ku |= (uint32_t)ASN1_STRING_get0_data(bits)[1] << 8;
+	}
+	ASN1_BIT_STRING_free(bits);
+	return ku;
+}
+
+/* Usable for TLS servers: no EKU at all, serverAuth or anyExtendedKeyUsage. */
+static int server_usable(X509 *x)
+{
+	EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+	int i, nid, ok = eku == NULL;
+
+	for (i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
+		nid = OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i));
+		ok |= nid == NID_server_auth || nid == NID_anyExtendedKeyUsage;
+	}
+	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+	return ok;
+}
+
+static ASN1_OCTET_STRING *skid_of(X509 *x)
+{
+	return X509_get_ext_d2i(x, NID_subject_key_identifier, NULL, NULL);
+}
+
 static int lint_key_usage(X509 *x, EVP_PKEY *pub, int is_ca)
 {
-	uint32_t ku = X509_get_key_usage(x);
+	uint32_t ku = key_usage_bits(x);
 	int present, crit = ext_critical(x, NID_key_usage, &present);
 	int type = EVP_PKEY_get_base_id(pub);
 
@@ -237,21 +272,30 @@ static int lint_basic_constraints(X509 *x, int is_ca)
 
 static int lint_key_ids(X509 *x, X509 *issuer)
 {
-	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(x);
-	const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(x);
-	const ASN1_OCTET_STRING *iski;
+	ASN1_OCTET_STRING *ski = skid_of(x), *iski = NULL;
+	AUTHORITY_KEYID *aki = X509_get_ext_d2i(x, NID_authority_key_identifier,
+						NULL, NULL);
+	int rc = CA_OK;
 
-	if (ski == NULL)
-		return LINT("subject key identifier is missing");
+	if (ski == NULL) {
+		rc = LINT("subject key identifier is missing");
+		goto out;
+	}
 	if (issuer == NULL)
-		return CA_OK;
-	if (aki == NULL)
-		return LINT("authority key identifier is missing");
-	iski = X509_get0_subject_key_id(issuer);
-	if (iski != NULL && ASN1_OCTET_STRING_cmp(aki, iski) != 0)
-		return LINT("authority key identifier is not the issuer's subject "
-			    "key identifier");
-	return CA_OK;
+		goto out;
+	if (aki == NULL || aki->keyid == NULL) {
+		rc = LINT("authority key identifier is missing");
+		goto out;
+	}
+	iski = skid_of(issuer);
+	if (iski != NULL && ASN1_OCTET_STRING_cmp(aki->keyid, iski) != 0)
+		rc = LINT("authority key identifier is not the issuer's subject "
+			  "key identifier");
+out:
+	ASN1_OCTET_STRING_free(ski);
+	ASN1_OCTET_STRING_free(iski);
+	AUTHORITY_KEYID_free(aki);
+	return rc;
 }
 
 static int lint_san(X509 *x, int leaf)
@@ -264,7 +308,7 @@ static int lint_san(X509 *x, int leaf)
 	 * with an empty subject (RFC 5280 4.2.1.6); checked when present. */
 	if (gens == NULL || sk_GENERAL_NAME_num(gens) == 0) {
 		/* No EKU at all means any purpose, TLS server included. */
-		if (leaf && (X509_get_extended_key_usage(x) & XKU_SSL_SERVER))
+		if (leaf && server_usable(x))
 			rc = LINT("TLS server certificate without subject "
 				  "alternative names");
 		else if (leaf && X509_NAME_entry_count(X509_get_subject_name(x)) == 0)
