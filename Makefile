@@ -45,7 +45,7 @@ HELPERS   := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
 MODULE    := $(BUILD)/lib/hsmca.so
 LIBA      := $(BUILD)/libhsmca.a
 
-.PHONY: all deps test test-san test-run demo bench install fuzz clean format
+.PHONY: all deps test test-san test-long demo bench install fuzz clean format
 
 all: $(MODULE) $(BINS) $(UNITS) $(HELPERS)
 
@@ -85,6 +85,11 @@ test: deps
 test-san: deps
 	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 all
 	@BUILD=build/san HSMCA_SAN=1 tests/run
+
+# The long runs: 50 SIGKILL trials of a 2,000-request batch.
+test-long: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) CRASH_TRIALS=50 tests/run 56-crash
 
 demo: deps
 	@$(MAKE) --no-print-directory all

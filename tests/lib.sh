@@ -116,6 +116,55 @@ keygen() {
 	shift 3
 	hsmca-keygen --token "pkcs11:token=$_tok" --label "$_obj" --type "$_type" --pin-source "$PINSRC" "$@"
 }
+# root_ca TYPE DN [init-ca args]: a self-signed root CA in root/ for 10
+# years, its key root-key of TYPE on a new token Root.
+root_ca() {
+	_type=$1
+	_dn=$2
+	shift 2
+	new_token Root
+	keygen Root root-key "$_type" >/dev/null
+	hsmca-init-ca --ca root --key "pkcs11:token=Root;object=root-key" --pin-source "$PINSRC" \
+		--self-sign --subject "$_dn" --days 3650 "$@" >/dev/null
+}
+# issuing_ca DN [init-ca args]: an issuing CA in issuing/ signed by root/
+# for 5 years (issuing.csr, issuing.crt), its P-256 key issuing-key on a new
+# token Issuing, CRL URL http://crl.example.com/issuing.crl.
+issuing_ca() {
+	_dn=$1
+	shift
+	new_token Issuing
+	keygen Issuing issuing-key ec:p256 --csr issuing.csr --subject "$_dn" >/dev/null
+	hsmca-sign-subca --ca root --pin-source "$PINSRC" --csr issuing.csr --days 1825 --out issuing.crt >/dev/null
+	hsmca-init-ca --ca issuing --key "pkcs11:token=Issuing;object=issuing-key" --pin-source "$PINSRC" \
+		--cert issuing.crt --chain root/ca.crt --crl-url http://crl.example.com/issuing.crl "$@" >/dev/null ||
+		notok "issuing CA created"
+}
+# write_quorum FILE THRESHOLD ID:PUBFILE...: a quorum file ("ID Example"
+# names in title case).
+write_quorum() {
+	_f=$1
+	_m=$2
+	shift 2
+	python3 - "$_f" "$_m" "$@" <<'PY'
+import json, sys
+f, m = sys.argv[1], int(sys.argv[2])
+apps = []
+for a in sys.argv[3:]:
+    i, p = a.split(':')
+    apps.append({"id": i, "name": i.title() + " Example", "public_key": open(p).read()})
+json.dump({"version": 1, "threshold": m, "approvers": apps}, open(f, "w"), indent=2)
+PY
+}
+# nss_db NAME...: an NSS database sql:nss trusting root/ca.crt, with
+# issuing.crt and NAME.crt for each NAME.
+nss_db() {
+	mkdir nss
+	certutil -N -d sql:nss --empty-password
+	certutil -A -d sql:nss -n root -t "CT,C,C" -i root/ca.crt
+	certutil -A -d sql:nss -n issuing -t ",," -i issuing.crt
+	for _c in "$@"; do certutil -A -d sql:nss -n "$_c" -t ",," -i "$_c.crt"; done
+}
 # ossl_prov: openssl arguments that load our provider before the default one.
 ossl_prov() { echo "-provider-path $PROVDIR -provider hsmca -provider default"; }
 

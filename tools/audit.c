@@ -87,16 +87,11 @@ int main(int argc, char **argv)
 	struct ca_common c;
 	const char *dir = NULL, *cmd;
 	long expiring = -1;
-	int opt, h;
+	int opt;
 
 	memset(&c, 0, sizeof(c));
 	ca_tool_start("audit");
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		h = ca_common_option(opt, optarg, &c, usage);
-		if (h < 0)
-			return 0;
-		if (h > 0)
-			continue;
+	while ((opt = ca_cli_getopt(argc, argv, opts, NULL, &c, usage)) >= 0) {
 		switch (opt) {
 		case OPT_CA: dir = optarg; break;
 		case OPT_EXPIRING:
@@ -106,6 +101,8 @@ int main(int argc, char **argv)
 		default: return ca_usage_error(usage_line, "unknown option");
 		}
 	}
+	if (opt == CA_OPT_EXIT)
+		return 0;
 	if (dir == NULL || optind + 1 != argc)
 		return ca_usage_error(usage_line, "--ca DIR and one command are required");
 	cmd = argv[optind];

@@ -152,11 +152,7 @@ int main(int argc, char **argv)
 	    {"out", required_argument, NULL, OPT_OUT},
 	    {"out-dir", required_argument, NULL, OPT_OUT_DIR},
 	    {"lint-cert", required_argument, NULL, OPT_LINT},
-	    {"quorum", required_argument, NULL, OPT_TWOPHASE},
-	    {"prepare", required_argument, NULL, OPT_TWOPHASE},
-	    {"request", required_argument, NULL, OPT_TWOPHASE},
-	    {"approval", required_argument, NULL, OPT_TWOPHASE},
-	    {"approval-ttl", required_argument, NULL, OPT_TWOPHASE},
+	    CA_TWOPHASE_OPTIONS(OPT_TWOPHASE),
 	    {NULL, 0, NULL, 0},
 	};
 	struct ca_gencrl_params p;
@@ -164,19 +160,14 @@ int main(int argc, char **argv)
 	struct ca_common c;
 	const char *dir = NULL, *days = NULL, *parts = NULL, *psize = NULL,
 		   *format = NULL;
-	int opt, h, idx = 0, rc;
+	int opt, idx = 0, rc, code;
 	long v;
 
 	memset(&p, 0, sizeof(p));
 	memset(&c, 0, sizeof(c));
 	memset(&r, 0, sizeof(r));
 	ca_tool_start("gen-crl");
-	while ((opt = getopt_long(argc, argv, "", opts, &idx)) != -1) {
-		h = ca_common_option(opt, optarg, &c, usage);
-		if (h < 0)
-			return 0;
-		if (h > 0)
-			continue;
+	while ((opt = ca_cli_getopt(argc, argv, opts, &idx, &c, usage)) >= 0) {
 		switch (opt) {
 		case OPT_CA:
 			dir = optarg;
@@ -206,18 +197,18 @@ int main(int argc, char **argv)
 			p.lint_cert = optarg;
 			break;
 		case OPT_TWOPHASE:
-			if (ca_tp_option(&p.tp, opts[idx].name, optarg) <= 0)
-				return ca_usage_error(usage_line, "--%s: %s",
-						      opts[idx].name,
-						      ca_errmsg());
+			code = ca_cli_tp_option(&p.tp, opts[idx].name, optarg,
+						usage_line);
+			if (code >= 0)
+				return code;
 			break;
 		default:
 			return ca_usage_error(usage_line, "unknown option");
 		}
 	}
-	if (optind != argc)
-		return ca_usage_error(usage_line, "unexpected argument '%s'",
-				      argv[optind]);
+	code = ca_cli_end_options(opt, argc, argv, usage_line);
+	if (code >= 0)
+		return code;
 	if (dir == NULL)
 		return ca_usage_error(usage_line, "--ca is required");
 	p.days = CA_CRL_DAYS_DEFAULT;

@@ -51,13 +51,6 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 done, 1 error, 2 usage, 3 refused by policy.\n";
 
-/* A usage error after the option arrays exist: report, free, exit 2. */
-#define USAGE(...)                                                             \
-	do {                                                                   \
-		code = ca_usage_error(__VA_ARGS__);                            \
-		goto done;                                                     \
-	} while (0)
-
 enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_KEY, OPT_SELF_SIGN, OPT_SUBJECT, OPT_DAYS,
        OPT_PATHLEN, OPT_CRL_URL, OPT_AIA_URL, OPT_POLICY, OPT_LINT_CERT,
        OPT_CERT, OPT_CHAIN, OPT_TWOPHASE };
@@ -111,11 +104,7 @@ int main(int argc, char **argv)
 		{"lint-cert", required_argument, NULL, OPT_LINT_CERT},
 		{"cert", required_argument, NULL, OPT_CERT},
 		{"chain", required_argument, NULL, OPT_CHAIN},
-		{"quorum", required_argument, NULL, OPT_TWOPHASE},
-		{"prepare", required_argument, NULL, OPT_TWOPHASE},
-		{"request", required_argument, NULL, OPT_TWOPHASE},
-		{"approval", required_argument, NULL, OPT_TWOPHASE},
-		{"approval-ttl", required_argument, NULL, OPT_TWOPHASE},
+		CA_TWOPHASE_OPTIONS(OPT_TWOPHASE),
 		{NULL, 0, NULL, 0},
 	};
 	struct ca_init_params p;
@@ -123,18 +112,13 @@ int main(int argc, char **argv)
 	struct ca_common c;
 	const char *days = NULL, *pathlen = NULL;
 	json_t *crl = json_array(), *aia = json_array(), *pol = json_array();
-	int opt, h, idx = 0, self_sign = 0, rc = CA_OK, code = 0;
+	int opt, idx = 0, self_sign = 0, rc = CA_OK, code = 0;
 	long v;
 
 	memset(&p, 0, sizeof(p));
 	memset(&c, 0, sizeof(c));
 	ca_tool_start("init-ca");
-	while ((opt = getopt_long(argc, argv, "", opts, &idx)) != -1) {
-		h = ca_common_option(opt, optarg, &c, usage);
-		if (h < 0)
-			goto done;
-		if (h > 0)
-			continue;
+	while ((opt = ca_cli_getopt(argc, argv, opts, &idx, &c, usage)) >= 0) {
 		switch (opt) {
 		case OPT_CA: p.dir = optarg; break;
 		case OPT_KEY: p.key_uri = optarg; break;
@@ -142,44 +126,46 @@ int main(int argc, char **argv)
 		case OPT_SUBJECT: p.subject = optarg; break;
 		case OPT_DAYS: days = optarg; break;
 		case OPT_PATHLEN: pathlen = optarg; break;
-		case OPT_CRL_URL: json_array_append_new(crl, json_string(optarg)); break;
-		case OPT_AIA_URL: json_array_append_new(aia, json_string(optarg)); break;
-		case OPT_POLICY: json_array_append_new(pol, json_string(optarg)); break;
+		case OPT_CRL_URL: ca_cli_append(&crl, optarg); break;
+		case OPT_AIA_URL: ca_cli_append(&aia, optarg); break;
+		case OPT_POLICY: ca_cli_append(&pol, optarg); break;
 		case OPT_LINT_CERT: p.lint_cert = optarg; break;
 		case OPT_CERT: p.cert = optarg; break;
 		case OPT_CHAIN: p.chain = optarg; break;
 		case OPT_TWOPHASE:
-			if (ca_tp_option(&p.tp, opts[idx].name, optarg) <= 0)
-				USAGE(usage_line, "--%s: %s", opts[idx].name,
-						      ca_errmsg());
+			code = ca_cli_tp_option(&p.tp, opts[idx].name, optarg,
+						usage_line);
+			if (code >= 0)
+				goto done;
 			break;
-		default: USAGE(usage_line, "unknown option");
+		default: CA_USAGE(usage_line, "unknown option");
 		}
 	}
-	if (optind != argc)
-		USAGE(usage_line, "unexpected argument '%s'", argv[optind]);
+	code = ca_cli_end_options(opt, argc, argv, usage_line);
+	if (code >= 0)
+		goto done;
 	if (p.dir == NULL || p.key_uri == NULL)
-		USAGE(usage_line, "--ca and --key are required");
+		CA_USAGE(usage_line, "--ca and --key are required");
 	if (self_sign == (p.cert != NULL))
-		USAGE(usage_line, "give either --self-sign or --cert");
+		CA_USAGE(usage_line, "give either --self-sign or --cert");
 	if (p.cert != NULL && p.chain == NULL)
-		USAGE(usage_line, "--cert needs --chain");
+		CA_USAGE(usage_line, "--cert needs --chain");
 	if (p.cert != NULL && (p.subject || days || p.tp.prepare || p.tp.request))
-		USAGE(usage_line, "--cert takes no --subject, --days, "
-						  "--prepare or --request");
+		CA_USAGE(usage_line, "--cert takes no --subject, --days, "
+				     "--prepare or --request");
 	if (self_sign && (p.subject == NULL || days == NULL))
-		USAGE(usage_line, "--self-sign needs --subject and --days");
+		CA_USAGE(usage_line, "--self-sign needs --subject and --days");
 	if (days != NULL && ca_parse_long(days, 1, 36500, "--days", &v) < 0)
-		USAGE(usage_line, "%s", ca_errmsg());
+		CA_USAGE(usage_line, "%s", ca_errmsg());
 	p.days = days ? v : 0;
 	p.pathlen = -1;
 	if (pathlen != NULL) {
 		if (ca_parse_long(pathlen, 0, 32, "--pathlen", &v) < 0)
-			USAGE(usage_line, "%s", ca_errmsg());
+			CA_USAGE(usage_line, "%s", ca_errmsg());
 		p.pathlen = (int)v;
 	}
 	if (ca_pin_source_check(c.pin_source) < 0)
-		USAGE(usage_line, "%s", ca_errmsg());
+		CA_USAGE(usage_line, "%s", ca_errmsg());
 	p.pin_source = c.pin_source;
 	p.module = c.module;
 	p.force = c.force;

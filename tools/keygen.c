@@ -179,12 +179,8 @@ int main(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	ca_tool_start("keygen");
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		r = ca_common_option(opt, optarg, &a.c, usage);
-		if (r < 0)
-			return 0;
-		if (r > 0)
-			continue;
+	while ((opt = ca_cli_getopt(argc, argv, opts, NULL, &a.c, usage)) >=
+	       0) {
 		switch (opt) {
 		case OPT_TOKEN: a.token = optarg; break;
 		case OPT_LABEL: a.label = optarg; break;
@@ -196,8 +192,9 @@ int main(int argc, char **argv)
 		default: return ca_usage_error(usage_line, "unknown option");
 		}
 	}
-	if (optind != argc)
-		return ca_usage_error(usage_line, "unexpected argument '%s'", argv[optind]);
+	r = ca_cli_end_options(opt, argc, argv, usage_line);
+	if (r >= 0)
+		return r;
 	if (a.token == NULL || a.label == NULL || a.type == NULL)
 		return ca_usage_error(usage_line, "--token, --label and --type are required");
 	if ((a.csr == NULL) != (a.subject == NULL))

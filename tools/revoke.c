@@ -113,11 +113,7 @@ int main(int argc, char **argv)
 	    {"reason", required_argument, NULL, OPT_REASON},
 	    {"date", required_argument, NULL, OPT_DATE},
 	    {"revoked", required_argument, NULL, OPT_REVOKED},
-	    {"quorum", required_argument, NULL, OPT_TWOPHASE},
-	    {"prepare", required_argument, NULL, OPT_TWOPHASE},
-	    {"request", required_argument, NULL, OPT_TWOPHASE},
-	    {"approval", required_argument, NULL, OPT_TWOPHASE},
-	    {"approval-ttl", required_argument, NULL, OPT_TWOPHASE},
+	    CA_TWOPHASE_OPTIONS(OPT_TWOPHASE),
 	    {NULL, 0, NULL, 0},
 	};
 	struct ca_revoke_params p;
@@ -126,18 +122,13 @@ int main(int argc, char **argv)
 	ASN1_INTEGER *serial = NULL;
 	const char *dir = NULL, *reason = NULL;
 	time_t when;
-	int opt, h, idx = 0, rc;
+	int opt, idx = 0, rc, code;
 
 	memset(&p, 0, sizeof(p));
 	memset(&c, 0, sizeof(c));
 	memset(&r, 0, sizeof(r));
 	ca_tool_start("revoke");
-	while ((opt = getopt_long(argc, argv, "", opts, &idx)) != -1) {
-		h = ca_common_option(opt, optarg, &c, usage);
-		if (h < 0)
-			return 0;
-		if (h > 0)
-			continue;
+	while ((opt = ca_cli_getopt(argc, argv, opts, &idx, &c, usage)) >= 0) {
 		switch (opt) {
 		case OPT_CA:
 			dir = optarg;
@@ -155,18 +146,18 @@ int main(int argc, char **argv)
 			p.revoked = optarg;
 			break;
 		case OPT_TWOPHASE:
-			if (ca_tp_option(&p.tp, opts[idx].name, optarg) <= 0)
-				return ca_usage_error(usage_line, "--%s: %s",
-						      opts[idx].name,
-						      ca_errmsg());
+			code = ca_cli_tp_option(&p.tp, opts[idx].name, optarg,
+						usage_line);
+			if (code >= 0)
+				return code;
 			break;
 		default:
 			return ca_usage_error(usage_line, "unknown option");
 		}
 	}
-	if (optind != argc)
-		return ca_usage_error(usage_line, "unexpected argument '%s'",
-				      argv[optind]);
+	code = ca_cli_end_options(opt, argc, argv, usage_line);
+	if (code >= 0)
+		return code;
 	if (dir == NULL)
 		return ca_usage_error(usage_line, "--ca is required");
 	if ((p.serial == NULL) == (p.revoked == NULL))

@@ -54,13 +54,6 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 done, 1 error, 2 usage, 3 refused by policy.\n";
 
-/* A usage error after option arrays exist: report, free, exit 2. */
-#define USAGE(...)                                                             \
-	do {                                                                   \
-		code = ca_usage_error(__VA_ARGS__);                            \
-		goto done;                                                     \
-	} while (0)
-
 enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_CSR, OPT_CROSS, OPT_SUBJECT, OPT_DAYS,
        OPT_PATHLEN, OPT_OUT, OPT_LINT, OPT_ARRAY, OPT_TWOPHASE };
 
@@ -144,29 +137,20 @@ int main(int argc, char **argv)
 		{"eku", required_argument, NULL, OPT_ARRAY},
 		{"crl-url", required_argument, NULL, OPT_ARRAY},
 		{"aia-url", required_argument, NULL, OPT_ARRAY},
-		{"quorum", required_argument, NULL, OPT_TWOPHASE},
-		{"prepare", required_argument, NULL, OPT_TWOPHASE},
-		{"request", required_argument, NULL, OPT_TWOPHASE},
-		{"approval", required_argument, NULL, OPT_TWOPHASE},
-		{"approval-ttl", required_argument, NULL, OPT_TWOPHASE},
+		CA_TWOPHASE_OPTIONS(OPT_TWOPHASE),
 		{NULL, 0, NULL, 0},
 	};
 	struct ca_subca_params p;
 	struct ca_subca_result r;
 	struct ca_common c;
 	const char *dir = NULL, *days = NULL, *pathlen = NULL;
-	int opt, h, idx = 0, rc, code = 0;
+	int opt, idx = 0, rc, code = 0;
 	long v;
 
 	memset(&p, 0, sizeof(p));
 	memset(&c, 0, sizeof(c));
 	ca_tool_start("sign-subca");
-	while ((opt = getopt_long(argc, argv, "", opts, &idx)) != -1) {
-		h = ca_common_option(opt, optarg, &c, usage);
-		if (h < 0)
-			goto done;
-		if (h > 0)
-			continue;
+	while ((opt = ca_cli_getopt(argc, argv, opts, &idx, &c, usage)) >= 0) {
 		switch (opt) {
 		case OPT_CA: dir = optarg; break;
 		case OPT_CSR: p.csr = optarg; break;
@@ -176,43 +160,41 @@ int main(int argc, char **argv)
 		case OPT_PATHLEN: pathlen = optarg; break;
 		case OPT_OUT: p.out = optarg; break;
 		case OPT_LINT: p.lint_cert = optarg; break;
-		case OPT_ARRAY: {
-			json_t **arr = array_for(&p, opts[idx].name);
-
-			if (*arr == NULL)
-				*arr = json_array();
-			json_array_append_new(*arr, json_string(optarg));
+		case OPT_ARRAY:
+			ca_cli_append(array_for(&p, opts[idx].name), optarg);
 			break;
-		}
 		case OPT_TWOPHASE:
-			if (ca_tp_option(&p.tp, opts[idx].name, optarg) <= 0)
-				USAGE(usage_line, "--%s: %s", opts[idx].name,
-						      ca_errmsg());
+			code = ca_cli_tp_option(&p.tp, opts[idx].name, optarg,
+						usage_line);
+			if (code >= 0)
+				goto done;
 			break;
-		default: USAGE(usage_line, "unknown option");
+		default: CA_USAGE(usage_line, "unknown option");
 		}
 	}
-	if (optind != argc)
-		USAGE(usage_line, "unexpected argument '%s'", argv[optind]);
+	code = ca_cli_end_options(opt, argc, argv, usage_line);
+	if (code >= 0)
+		goto done;
 	if (dir == NULL || days == NULL)
-		USAGE(usage_line, "--ca and --days are required");
+		CA_USAGE(usage_line, "--ca and --days are required");
 	if ((p.csr == NULL) == (p.cross_sign == NULL))
-		USAGE(usage_line, "give either --csr or --cross-sign");
+		CA_USAGE(usage_line, "give either --csr or --cross-sign");
 	if (p.cross_sign != NULL && p.subject != NULL)
-		USAGE(usage_line, "--cross-sign keeps the certificate's subject: no --subject");
+		CA_USAGE(usage_line, "--cross-sign keeps the certificate's "
+				     "subject: no --subject");
 	if (p.out == NULL && p.tp.prepare == NULL)
-		USAGE(usage_line, "--out is required");
+		CA_USAGE(usage_line, "--out is required");
 	if (ca_parse_long(days, 1, 36500, "--days", &v) < 0)
-		USAGE(usage_line, "%s", ca_errmsg());
+		CA_USAGE(usage_line, "%s", ca_errmsg());
 	p.days = v;
 	p.pathlen = -1;
 	if (pathlen != NULL) {
 		if (ca_parse_long(pathlen, 0, 32, "--pathlen", &v) < 0)
-			USAGE(usage_line, "%s", ca_errmsg());
+			CA_USAGE(usage_line, "%s", ca_errmsg());
 		p.pathlen = (int)v;
 	}
 	if (ca_pin_source_check(c.pin_source) < 0)
-		USAGE(usage_line, "%s", ca_errmsg());
+		CA_USAGE(usage_line, "%s", ca_errmsg());
 	p.pin_source = c.pin_source;
 	p.force = c.force;
 	rc = ca_subca_sign(dir, &p, &r);

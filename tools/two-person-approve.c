@@ -373,14 +373,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"quorum", required_argument, NULL, OPT_QUORUM},
 	    {NULL, 0, NULL, 0},
 	};
-	int opt, r;
+	int opt;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		r = ca_common_option(opt, optarg, &a->c, usage);
-		if (r < 0)
-			return 0;
-		if (r > 0)
-			continue;
+	while ((opt = ca_cli_getopt(argc, argv, opts, NULL, &a->c, usage)) >=
+	       0) {
 		switch (opt) {
 		case OPT_ID:
 			a->id = optarg;
@@ -401,6 +397,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return ca_usage_error(usage_line, "unknown option");
 		}
 	}
+	if (opt == CA_OPT_EXIT)
+		return 0;
 	if (optind >= argc)
 		return ca_usage_error(usage_line, "%s needs a REQUEST file",
 				      a->cmd);

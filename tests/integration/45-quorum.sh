@@ -21,22 +21,7 @@ openssl pkey -in bob.key -passin file:bob.pass -pubout -out bob.pub
 openssl pkey -in mallory.key -pubout -out mallory.pub
 openssl pkey -in weak.key -pubout -out weak.pub
 
-# quorum FILE THRESHOLD ID:PUB...
-quorum() {
-	_f=$1
-	_m=$2
-	shift 2
-	python3 - "$_f" "$_m" "$@" <<'PY'
-import json, sys
-f, m = sys.argv[1], int(sys.argv[2])
-apps = []
-for a in sys.argv[3:]:
-    i, p = a.split(':')
-    apps.append({"id": i, "name": i.title() + " Example", "public_key": open(p).read()})
-json.dump({"version": 1, "threshold": m, "approvers": apps}, open(f, "w"), indent=2)
-PY
-}
-quorum quorum.json 2 alice:alice.pub bob:bob.pub carol:carol.pub
+write_quorum quorum.json 2 alice:alice.pub bob:bob.pub carol:carol.pub
 
 approve() { # REQUEST ID OUT
 	case $2 in
@@ -137,7 +122,7 @@ json.dump({"hsmca_approval": 1, "approver": "bob", "request_sha256": d, "algorit
 PY
 attack "an approval made with an RSA-1024 key" "bob|signature|1024" --request sub-req.json --approval alice.sig --approval weak.sig
 cp root/quorum.json quorum.saved
-quorum swapped.json 1 alice:alice.pub mallory:mallory.pub
+write_quorum swapped.json 1 alice:alice.pub mallory:mallory.pub
 cp swapped.json root/quorum.json
 attack "a swapped quorum file" "not the quorum this CA pinned" --request sub-req.json --approval alice.sig --approval bob.sig
 cp quorum.saved root/quorum.json
@@ -175,11 +160,11 @@ expect_fail 3 "expired" "an expired request is refused" hsmca-sign-subca --ca ro
 is "$(certs)" "$n2" "expired request signed nothing"
 
 # bad quorum files are refused before anything happens
-quorum m0.json 0 alice:alice.pub bob:bob.pub
-quorum m4.json 4 alice:alice.pub bob:bob.pub carol:carol.pub
-quorum dupkey.json 2 alice:alice.pub bob:alice.pub carol:carol.pub
-quorum dupid.json 2 alice:alice.pub alice:bob.pub carol:carol.pub
-quorum weakq.json 1 alice:alice.pub weak:weak.pub
+write_quorum m0.json 0 alice:alice.pub bob:bob.pub
+write_quorum m4.json 4 alice:alice.pub bob:bob.pub carol:carol.pub
+write_quorum dupkey.json 2 alice:alice.pub bob:alice.pub carol:carol.pub
+write_quorum dupid.json 2 alice:alice.pub alice:bob.pub carol:carol.pub
+write_quorum weakq.json 1 alice:alice.pub weak:weak.pub
 for q in m0 m4 dupkey dupid weakq; do
 	expect_fail 3 "$q.json" "quorum file $q refused" hsmca-init-ca --ca q-$q --key "pkcs11:token=Root;object=root-key" --pin-source "$PINSRC" \
 		--self-sign --subject CN=x --days 10 --quorum $q.json --prepare q-$q.json

@@ -2,16 +2,8 @@
 # hsmca-sign-leaf: profiles, SANs, refusals, key reuse, batches.
 . "$HSMCA_TOP/tests/lib.sh"
 
-new_token Root
-new_token Issuing
-keygen Root root-key ec:p384 >/dev/null
-hsmca-init-ca --ca root --key "pkcs11:token=Root;object=root-key" --pin-source "$PINSRC" \
-	--self-sign --subject "CN=Leaf Test Root,O=Example" --days 3650 >/dev/null
-keygen Issuing issuing-key ec:p256 --csr issuing.csr --subject "CN=Leaf Test Issuing CA,O=Example" >/dev/null
-hsmca-sign-subca --ca root --pin-source "$PINSRC" --csr issuing.csr --days 1825 --out issuing.crt >/dev/null
-hsmca-init-ca --ca issuing --key "pkcs11:token=Issuing;object=issuing-key" --pin-source "$PINSRC" \
-	--cert issuing.crt --chain root/ca.crt --crl-url http://crl.example.com/issuing.crl \
-	--aia-url http://ca.example.com/issuing.crt >/dev/null || notok "issuing CA created"
+root_ca ec:p384 "CN=Leaf Test Root,O=Example"
+issuing_ca "CN=Leaf Test Issuing CA,O=Example" --aia-url http://ca.example.com/issuing.crt
 cat issuing.crt root/ca.crt >chain.pem
 
 csr() { # NAME [openssl req args...]

@@ -3,16 +3,8 @@
 # idempotence, refusals, state unchanged on refusal, quorum for CA certs.
 . "$HSMCA_TOP/tests/lib.sh"
 
-new_token Root
-new_token Issuing
-keygen Root root-key ec:p384 >/dev/null
-hsmca-init-ca --ca root --key "pkcs11:token=Root;object=root-key" --pin-source "$PINSRC" \
-	--self-sign --subject "CN=Revoke Test Root,O=Example" --days 3650 >/dev/null
-keygen Issuing issuing-key ec:p256 --csr issuing.csr --subject "CN=Revoke Test Issuing CA,O=Example" >/dev/null
-hsmca-sign-subca --ca root --pin-source "$PINSRC" --csr issuing.csr --days 1825 --out issuing.crt >/dev/null
-hsmca-init-ca --ca issuing --key "pkcs11:token=Issuing;object=issuing-key" --pin-source "$PINSRC" \
-	--cert issuing.crt --chain root/ca.crt --crl-url http://crl.example.com/issuing.crl >/dev/null ||
-	notok "issuing CA created"
+root_ca ec:p384 "CN=Revoke Test Root,O=Example"
+issuing_ca "CN=Revoke Test Issuing CA,O=Example"
 
 leaf() { # NAME: a leaf certificate NAME.crt for CN NAME.example.com
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
@@ -122,12 +114,7 @@ openssl genpkey -algorithm ed25519 -out alice.key 2>/dev/null
 openssl genpkey -algorithm ed25519 -out bob.key 2>/dev/null
 openssl pkey -in alice.key -pubout -out alice.pub
 openssl pkey -in bob.key -pubout -out bob.pub
-python3 - <<'PY'
-import json
-apps = [{"id": i, "name": i.title() + " Example", "public_key": open(i + ".pub").read()}
-        for i in ("alice", "bob")]
-json.dump({"version": 1, "threshold": 2, "approvers": apps}, open("quorum.json", "w"), indent=2)
-PY
+write_quorum quorum.json 2 alice:alice.pub bob:bob.pub
 new_token QRoot
 new_token Sub
 keygen QRoot qroot-key ec:p256 >/dev/null

@@ -3,17 +3,8 @@
 # CRL numbers, expired entries, refusals, key types, a 3-level chain.
 . "$HSMCA_TOP/tests/lib.sh"
 
-new_token Root
-new_token Issuing
-keygen Root root-key ec:p384 >/dev/null
-hsmca-init-ca --ca root --key "pkcs11:token=Root;object=root-key" --pin-source "$PINSRC" \
-	--self-sign --subject "CN=CRL Test Root,O=Example" --days 3650 \
-	--crl-url http://crl.example.com/root.crl >/dev/null
-keygen Issuing issuing-key ec:p256 --csr issuing.csr --subject "CN=CRL Test Issuing CA,O=Example" >/dev/null
-hsmca-sign-subca --ca root --pin-source "$PINSRC" --csr issuing.csr --days 1825 --out issuing.crt >/dev/null
-hsmca-init-ca --ca issuing --key "pkcs11:token=Issuing;object=issuing-key" --pin-source "$PINSRC" \
-	--cert issuing.crt --chain root/ca.crt --crl-url http://crl.example.com/issuing.crl >/dev/null ||
-	notok "issuing CA created"
+root_ca ec:p384 "CN=CRL Test Root,O=Example" --crl-url http://crl.example.com/root.crl
+issuing_ca "CN=CRL Test Issuing CA,O=Example"
 
 leaf() {
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
@@ -69,12 +60,7 @@ certtool --verify --load-ca-certificate root/ca.crt --load-crl issuing.crl --inf
 like "$(cat ct-a.out)" "revoked" "certtool --verify --load-crl: a revoked"
 certtool --verify --load-ca-certificate root/ca.crt --load-crl issuing.crl --infile d-chain.pem >ct-d.out 2>&1
 like "$(cat ct-d.out)" "Chain verification output: Verified" "certtool --verify --load-crl: d good"
-mkdir nss
-certutil -N -d sql:nss --empty-password
-certutil -A -d sql:nss -n root -t "CT,C,C" -i root/ca.crt
-certutil -A -d sql:nss -n issuing -t ",," -i issuing.crt
-certutil -A -d sql:nss -n a -t ",," -i a.crt
-certutil -A -d sql:nss -n d -t ",," -i d.crt
+nss_db a d
 openssl crl -in issuing.crl -outform DER -out issuing.crl.der
 check "NSS crlutil imports the CRL (signature checked)" crlutil -I -d sql:nss -i issuing.crl.der -t 1
 expect_fail 255 "revoked" "NSS certutil -V: a revoked" certutil -V -d sql:nss -n a -u V

@@ -8,12 +8,7 @@ openssl genpkey -algorithm ed25519 -out alice.key 2>/dev/null
 openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out bob.key 2>/dev/null
 openssl pkey -in alice.key -pubout -out alice.pub
 openssl pkey -in bob.key -pubout -out bob.pub
-python3 - <<'PY'
-import json
-apps = [{"id": i, "name": i.title() + " Example", "public_key": open(i + ".pub").read()}
-        for i in ("alice", "bob")]
-json.dump({"version": 1, "threshold": 2, "approvers": apps}, open("quorum.json", "w"), indent=2)
-PY
+write_quorum quorum.json 2 alice:alice.pub bob:bob.pub
 approve() { # REQUEST PREFIX: PREFIX-alice.sig and PREFIX-bob.sig
 	hsmca-two-person-approve sign "$1" --id alice --key alice.key --out "$2-alice.sig" </dev/null >/dev/null 2>&1
 	hsmca-two-person-approve sign "$1" --id bob --key bob.key --out "$2-bob.sig" </dev/null >/dev/null 2>&1

@@ -4,16 +4,8 @@
 # URL, verification with the right and the wrong partition CRL.
 . "$HSMCA_TOP/tests/lib.sh"
 
-new_token Root
-new_token Issuing
-keygen Root root-key ec:p256 >/dev/null
-hsmca-init-ca --ca root --key "pkcs11:token=Root;object=root-key" --pin-source "$PINSRC" \
-	--self-sign --subject "CN=Partition Test Root" --days 3650 >/dev/null
-keygen Issuing issuing-key ec:p256 --csr issuing.csr --subject "CN=Partition Test Issuing CA" >/dev/null
-hsmca-sign-subca --ca root --pin-source "$PINSRC" --csr issuing.csr --days 1825 --out issuing.crt >/dev/null
-hsmca-init-ca --ca issuing --key "pkcs11:token=Issuing;object=issuing-key" --pin-source "$PINSRC" \
-	--cert issuing.crt --chain root/ca.crt --crl-url http://crl.example.com/issuing.crl >/dev/null ||
-	notok "issuing CA created"
+root_ca ec:p256 "CN=Partition Test Root"
+issuing_ca "CN=Partition Test Issuing CA"
 db() { sqlite3 issuing/ca.db "$1"; }
 gencrl() { hsmca-gen-crl --ca issuing --pin-source "$PINSRC" "$@"; }
 serial() { openssl x509 -in "$1.crt" -noout -serial | cut -d= -f2; }
@@ -105,11 +97,7 @@ like "$(cat ct.out)" "revoked" "certtool: a revoked with its partition CRL"
 # NSS does not implement the issuingDistributionPoint extension, which RFC
 # 5280 5.2.5 makes critical: it refuses partition CRLs. Relying parties on
 # NSS need a CA without partitions (documented).
-mkdir nss
-certutil -N -d sql:nss --empty-password
-certutil -A -d sql:nss -n root -t "CT,C,C" -i root/ca.crt
-certutil -A -d sql:nss -n issuing -t ",," -i issuing.crt
-certutil -A -d sql:nss -n a -t ",," -i a.crt
+nss_db a
 if crlutil -I -d sql:nss -i "out1/crl-$pa.crl" -t 1 >nss.out 2>&1; then
 	expect_fail 255 "revoked" "NSS: a revoked with its partition CRL" certutil -V -d sql:nss -n a -u V
 else

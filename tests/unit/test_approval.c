@@ -24,25 +24,9 @@
 #include "../../tools/lib/quorum.h"
 #include "../../tools/lib/store.h"
 #include "../../tools/lib/util.h"
+#include "tap.h"
 
-static int n_run, n_failed;
 static char dir[256];
-
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_run++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - ", cond ? "" : "not ", n_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		printf("#   last error: %s\n", ca_errmsg());
-}
 
 static const char *path(const char *name)
 {
@@ -527,6 +511,20 @@ static int parse_str(const char *text)
 	return rc;
 }
 
+/* req.json with key set to value (consumed), written to name, parsed. */
+static int parse_edited(const char *name, const char *key, json_t *value)
+{
+	char *text;
+	int rc;
+
+	if (edit_request("req.json", name, key, value) != 0 ||
+	    (text = read_text(path(name), NULL)) == NULL)
+		return CA_EIO;
+	rc = parse_str(text);
+	free(text);
+	return rc;
+}
+
 static void test_request_refusals(void)
 {
 	char *text = read_text(path("req.json"), NULL), *p, *copy;
@@ -545,49 +543,37 @@ static void test_request_refusals(void)
 	free(copy);
 	ok(parse_str("not json") == CA_EPOLICY,
 	   "a non-JSON request is refused");
-	rc = edit_request("req.json", "e1.json", "extra", json_true());
-	copy = read_text(path("e1.json"), NULL);
-	ok(rc == 0 && parse_str(copy) == CA_EPOLICY &&
+	ok(parse_edited("e1.json", "extra", json_true()) == CA_EPOLICY &&
 	       has("unknown key \"extra\""),
 	   "an unknown key is refused");
-	free(copy);
-	edit_request("req.json", "e2.json", "action", json_string("sign-leaf"));
-	copy = read_text(path("e2.json"), NULL);
-	ok(parse_str(copy) == CA_EPOLICY && has("unknown action"),
+	ok(parse_edited("e2.json", "action", json_string("sign-leaf")) ==
+		   CA_EPOLICY &&
+	       has("unknown action"),
 	   "an unknown action is refused");
-	free(copy);
-	edit_request("req.json", "e3.json", "action", json_string("gen-crl"));
-	copy = read_text(path("e3.json"), NULL);
-	ok(parse_str(copy) == CA_EPOLICY && has("signs a crl"),
+	ok(parse_edited("e3.json", "action", json_string("gen-crl")) ==
+		   CA_EPOLICY &&
+	       has("signs a crl"),
 	   "gen-crl with a certificate TBS is refused");
-	free(copy);
 	/* One TBS byte changed, tbs_sha256 left alone. */
 	j = json_loads(text, 0, NULL);
 	p = strdup(json_string_value(json_object_get(j, "tbs")));
 	p[10] = p[10] == 'A' ? 'B' : 'A';
 	json_decref(j);
-	edit_request("req.json", "e4.json", "tbs", json_string(p));
+	rc = parse_edited("e4.json", "tbs", json_string(p));
 	free(p);
-	copy = read_text(path("e4.json"), NULL);
-	ok(parse_str(copy) == CA_EPOLICY && has("do not match"),
+	ok(rc == CA_EPOLICY && has("do not match"),
 	   "a TBS changed without its hash is refused");
-	free(copy);
-	edit_request("req.json", "e5.json", "tbs", json_string("MIIB===="));
-	copy = read_text(path("e5.json"), NULL);
-	ok(parse_str(copy) == CA_EPOLICY && has("base64"),
+	ok(parse_edited("e5.json", "tbs", json_string("MIIB====")) ==
+		   CA_EPOLICY &&
+	       has("base64"),
 	   "bad base64 is refused");
-	free(copy);
-	edit_request("req.json", "e6.json", "expires",
-		     json_string("2026-01-01 00:00:00"));
-	copy = read_text(path("e6.json"), NULL);
-	ok(parse_str(copy) == CA_EPOLICY && has("UTC times"),
+	ok(parse_edited("e6.json", "expires",
+			json_string("2026-01-01 00:00:00")) == CA_EPOLICY &&
+	       has("UTC times"),
 	   "a non-RFC 3339 expiry is refused");
-	free(copy);
-	edit_request("req.json", "e7.json", "nonce", json_string("00"));
-	copy = read_text(path("e7.json"), NULL);
-	ok(parse_str(copy) == CA_EPOLICY && has("nonce"),
+	ok(parse_edited("e7.json", "nonce", json_string("00")) == CA_EPOLICY &&
+	       has("nonce"),
 	   "a short nonce is refused");
-	free(copy);
 	copy = malloc(len + 64);
 	p = strchr(text, '{');
 	snprintf(copy, len + 64, "{\"nonce\": \"x\", %s", p + 1);
@@ -849,12 +835,37 @@ out:
 	ca_request_free(r2);
 }
 
+/* req.json created and expiring at other times (edited through tmp into
+ * name), loaded. */
+static struct ca_request *load_retimed(const char *tmp, const char *name,
+				       time_t created, time_t expires)
+{
+	char t1[32], t2[32];
+
+	ca_time_rfc3339(created, t1, sizeof(t1));
+	ca_time_rfc3339(expires, t2, sizeof(t2));
+	edit_request("req.json", tmp, "created", json_string(t1));
+	edit_request(tmp, name, "expires", json_string(t2));
+	return load(name);
+}
+
+/* Valid approvals of r by alice and bob, made by hand: PREFIX-alice.sig
+ * and PREFIX-bob.sig. */
+static void raw_alice_bob(const struct ca_request *r, const char *prefix)
+{
+	char a[64], b[64];
+
+	snprintf(a, sizeof(a), "%s-alice.sig", prefix);
+	snprintf(b, sizeof(b), "%s-bob.sig", prefix);
+	raw_approval(a, "alice", r->sha256_hex, "ed25519", alice, NULL);
+	raw_approval(b, "bob", r->sha256_hex, "ecdsa-sha256", bob, "SHA256");
+}
+
 static void test_edited_and_expired(const struct ca_quorum *q)
 {
 	struct ca_request *r = load("req.json"), *ed = NULL, *ex = NULL;
 	unsigned char *tbs = NULL, md[32];
 	char hex[65], *b64 = NULL;
-	char t1[32], t2[32];
 	int rc;
 
 	if (r == NULL)
@@ -879,21 +890,15 @@ static void test_edited_and_expired(const struct ca_quorum *q)
 	       has("approves a different request"),
 	   "a request edited after signing (one TBS byte) is refused");
 
-	ca_time_rfc3339(ca_now() - 7200, t1, sizeof(t1));
-	ca_time_rfc3339(ca_now() - 60, t2, sizeof(t2));
-	edit_request("req.json", "exp-a.json", "created", json_string(t1));
-	edit_request("exp-a.json", "expired.json", "expires", json_string(t2));
-	ex = load("expired.json");
+	ex = load_retimed("exp-a.json", "expired.json", ca_now() - 7200,
+			  ca_now() - 60);
 	ok(ex != NULL, "an expired request still parses (for show)");
 	if (ex != NULL) {
 		ok(sign_as(ex, "alice", "alice.key", NULL, "exp-alice.sig") ==
 			   CA_EPOLICY &&
 		       has("expired"),
 		   "signing an expired request is refused");
-		raw_approval("exp-alice.sig", "alice", ex->sha256_hex,
-			     "ed25519", alice, NULL);
-		raw_approval("exp-bob.sig", "bob", ex->sha256_hex,
-			     "ecdsa-sha256", bob, "SHA256");
+		raw_alice_bob(ex, "exp");
 		rc = check(ex, q, NULL, NULL, NULL, 2, "exp-alice.sig",
 			   "exp-bob.sig");
 		ok(rc == CA_EPOLICY && has("expired at"),
@@ -902,19 +907,10 @@ static void test_edited_and_expired(const struct ca_quorum *q)
 	{
 		struct ca_request *fu = NULL;
 
-		ca_time_rfc3339(ca_now() + 3600, t1, sizeof(t1));
-		ca_time_rfc3339(ca_now() + 7200, t2, sizeof(t2));
-		edit_request("req.json", "fut-a.json", "created",
-			     json_string(t1));
-		edit_request("fut-a.json", "future.json", "expires",
-			     json_string(t2));
-		fu = load("future.json");
-		if (fu != NULL) {
-			raw_approval("fut-alice.sig", "alice", fu->sha256_hex,
-				     "ed25519", alice, NULL);
-			raw_approval("fut-bob.sig", "bob", fu->sha256_hex,
-				     "ecdsa-sha256", bob, "SHA256");
-		}
+		fu = load_retimed("fut-a.json", "future.json", ca_now() + 3600,
+				  ca_now() + 7200);
+		if (fu != NULL)
+			raw_alice_bob(fu, "fut");
 		rc = fu ? check(fu, q, NULL, NULL, NULL, 2, "fut-alice.sig",
 				"fut-bob.sig")
 			: CA_EIO;
@@ -1046,10 +1042,24 @@ static int parse_appr(const char *text)
 	return rc;
 }
 
+/* The approval text good with key set to value (consumed), parsed. */
+static int parse_appr_with(const char *good, const char *key, json_t *value)
+{
+	json_t *j = json_loads(good, 0, NULL);
+	char *t;
+	int rc;
+
+	json_object_set_new(j, key, value);
+	t = json_dumps(j, 0);
+	rc = parse_appr(t);
+	free(t);
+	json_decref(j);
+	return rc;
+}
+
 static void test_approval_parse(void)
 {
-	char *good = read_text(path("alice.sig"), NULL), *t;
-	json_t *j;
+	char *good = read_text(path("alice.sig"), NULL);
 	struct ca_approval *a = NULL;
 
 	ok(good != NULL &&
@@ -1061,40 +1071,23 @@ static void test_approval_parse(void)
 	ca_approval_free(a);
 	if (good == NULL)
 		return;
-	j = json_loads(good, 0, NULL);
-	json_object_set_new(j, "comment", json_string("x"));
-	t = json_dumps(j, 0);
-	ok(parse_appr(t) == CA_EPOLICY && has("unknown key"),
+	ok(parse_appr_with(good, "comment", json_string("x")) == CA_EPOLICY &&
+	       has("unknown key"),
 	   "approval: unknown key refused");
-	free(t);
-	json_decref(j);
-	j = json_loads(good, 0, NULL);
-	json_object_set_new(j, "signature", json_string("AAAA AAAA"));
-	t = json_dumps(j, 0);
-	ok(parse_appr(t) == CA_EPOLICY && has("base64"),
+	ok(parse_appr_with(good, "signature", json_string("AAAA AAAA")) ==
+		   CA_EPOLICY &&
+	       has("base64"),
 	   "approval: base64 with a space refused");
-	free(t);
-	json_decref(j);
-	j = json_loads(good, 0, NULL);
-	json_object_set_new(j, "signature", json_string("AB=="));
-	t = json_dumps(j, 0);
-	ok(parse_appr(t) == CA_EPOLICY,
+	ok(parse_appr_with(good, "signature", json_string("AB==")) ==
+	       CA_EPOLICY,
 	   "approval: non-canonical base64 (AB==) refused");
-	free(t);
-	json_decref(j);
-	j = json_loads(good, 0, NULL);
-	json_object_set_new(j, "algorithm", json_string("rsa-pss"));
-	t = json_dumps(j, 0);
-	ok(parse_appr(t) == CA_EPOLICY && has("unknown algorithm"),
+	ok(parse_appr_with(good, "algorithm", json_string("rsa-pss")) ==
+		   CA_EPOLICY &&
+	       has("unknown algorithm"),
 	   "approval: unknown algorithm refused");
-	free(t);
-	json_decref(j);
-	j = json_loads(good, 0, NULL);
-	json_object_set_new(j, "hsmca_approval", json_integer(2));
-	t = json_dumps(j, 0);
-	ok(parse_appr(t) == CA_EPOLICY, "approval: version 2 refused");
-	free(t);
-	json_decref(j);
+	ok(parse_appr_with(good, "hsmca_approval", json_integer(2)) ==
+	       CA_EPOLICY,
+	   "approval: version 2 refused");
 	free(good);
 }
 
@@ -1184,6 +1177,5 @@ out:
 		if (system(cmd) != 0)
 			printf("# could not remove %s\n", dir);
 	}
-	printf("1..%d\n", n_run);
-	return n_failed == 0 ? 0 : 1;
+	return tap_done();
 }

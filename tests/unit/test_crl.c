@@ -18,18 +18,7 @@
 #include "../../tools/lib/partition.h"
 #include "../../tools/lib/revoke.h"
 #include "../../tools/lib/store.h"
-
-static int n_test, n_failed;
-
-static void ok(int cond, const char *what)
-{
-	n_test++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_test, what);
-	if (!cond)
-		printf("#   last error: %s\n", ca_errmsg());
-}
+#include "tap.h"
 
 static int has(const char *needle)
 {
@@ -445,7 +434,7 @@ static void lint_case(void (*mutate)(struct ca_crl_spec *,
 	ok(tbs == NULL || (ca_crl_lint_tbs(tbs, tbs_len, &want, ca_cert,
 					   es.n) == CA_EPOLICY &&
 			   has(msg)),
-	   what);
+	   "%s", what);
 	free(tbs);
 	free(es.p);
 }
@@ -872,11 +861,10 @@ int main(void)
 	test_partition_config();
 	test_partition_assign();
 	test_revoked_json();
-	printf("1..%d\n", n_test);
 	X509_free(ca_cert);
 	EVP_PKEY_free(sw_key);
 	OPENSSL_free(algid);
 	OPENSSL_free(issuer_der);
 	json_decref(configs);
-	return n_failed ? 1 : 0;
+	return tap_done();
 }

@@ -1,6 +1,5 @@
 /* Unit tests for quorum files (tools/lib/quorum.c): what is accepted, what
  * is refused and why. Keys are generated here; no token is needed. TAP. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,24 +13,7 @@
 
 #include "../../tools/lib/quorum.h"
 #include "../../tools/lib/util.h"
-
-static int n_run, n_failed;
-
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_run++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - ", cond ? "" : "not ", n_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		printf("#   last error: %s\n", ca_errmsg());
-}
+#include "tap.h"
 
 /* ---------------------------------------------------------------------- */
 /* Keys                                                                    */
@@ -63,28 +45,16 @@ out:
 	return k;
 }
 
-static char *pub_pem(EVP_PKEY *k)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data, *s = NULL;
-	long n;
-
-	if (b != NULL && PEM_write_bio_PUBKEY(b, k) == 1) {
-		n = BIO_get_mem_data(b, &data);
-		s = strndup(data, (size_t)n);
-	}
-	BIO_free(b);
-	return s;
-}
-
-static char *priv_pem(EVP_PKEY *k)
+/* PEM text of k's public key, or of its private key when private is set. */
+static char *pem_text(EVP_PKEY *k, int private)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	char *data, *s = NULL;
 	long n;
 
 	if (b != NULL &&
-	    PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) == 1) {
+	    (private ? PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL)
+		     : PEM_write_bio_PUBKEY(b, k)) == 1) {
 		n = BIO_get_mem_data(b, &data);
 		s = strndup(data, (size_t)n);
 	}
@@ -94,7 +64,7 @@ static char *priv_pem(EVP_PKEY *k)
 
 static json_t *approver(const char *id, EVP_PKEY *k)
 {
-	char *pem = pub_pem(k);
+	char *pem = pem_text(k, 0);
 	char name[128];
 	json_t *j;
 
@@ -109,6 +79,22 @@ static json_t *quorum(int m, json_t *approvers)
 {
 	return json_pack("{s:i, s:i, s:o}", "version", 1, "threshold", m,
 			 "approvers", approvers);
+}
+
+/* A 1-of-1 quorum of approver a (consumed). */
+static json_t *one(json_t *a)
+{
+	return quorum(1, json_pack("[o]", a));
+}
+
+/* obj with key set to value (consumed), or removed when value is NULL. */
+static json_t *with(json_t *obj, const char *key, json_t *value)
+{
+	if (value != NULL)
+		json_object_set_new(obj, key, value);
+	else
+		json_object_del(obj, key);
+	return obj;
 }
 
 /* Parse the JSON text of q (consumed); returns the code, *out on success. */
@@ -142,6 +128,24 @@ static void refused(int rc, struct ca_quorum *q, const char *needle,
 	       strstr(ca_errmsg(), "q.json"),
 	   "refused: %s", desc);
 	ca_quorum_free(q);
+}
+
+/* The JSON text of j (consumed) is refused as refused() says. */
+static void refuse(json_t *j, const char *needle, const char *desc)
+{
+	struct ca_quorum *q = NULL;
+	int rc = parse_json(j, &q);
+
+	refused(rc, q, needle, desc);
+}
+
+/* The same for a file's text. */
+static void refuse_text(const char *text, const char *needle, const char *desc)
+{
+	struct ca_quorum *q = NULL;
+	int rc = parse_text(text, &q);
+
+	refused(rc, q, needle, desc);
 }
 
 static EVP_PKEY *ed1, *ed2, *p256, *p384, *rsa2048, *rsa1024, *p521, *k256,
@@ -190,8 +194,7 @@ static void test_valid(void)
 	ca_quorum_free(q);
 	free(text);
 
-	rc = parse_json(quorum(1, json_pack("[o]", approver("a.b_c-9", ed1))),
-			&q);
+	rc = parse_json(one(approver("a.b_c-9", ed1)), &q);
 	ok(rc == CA_OK && q->threshold == 1 && q->n == 1,
 	   "1-of-1 with id a.b_c-9 is accepted");
 	ca_quorum_free(q);
@@ -203,89 +206,49 @@ static void test_valid(void)
 
 static void test_threshold(void)
 {
-	struct ca_quorum *q = NULL;
-	json_t *j;
-	int rc;
-
-	rc = parse_json(quorum(0, three()), &q);
-	refused(rc, q, "threshold 0 is out of range", "M = 0");
-	q = NULL;
-	rc = parse_json(quorum(4, three()), &q);
-	refused(rc, q, "threshold 4 is out of range", "M > N (4 of 3)");
-	q = NULL;
-	rc = parse_json(quorum(-1, three()), &q);
-	refused(rc, q, "out of range", "M negative");
-	q = NULL;
-	j = quorum(2, three());
-	json_object_set_new(j, "threshold", json_string("2"));
-	rc = parse_json(j, &q);
-	refused(rc, q, "whole number", "M as a string");
-	q = NULL;
-	j = quorum(2, three());
-	json_object_set_new(j, "threshold", json_real(2.0));
-	rc = parse_json(j, &q);
-	refused(rc, q, "whole number", "M as 2.0");
-	q = NULL;
-	j = quorum(2, three());
-	json_object_del(j, "threshold");
-	rc = parse_json(j, &q);
-	refused(rc, q, "whole number", "M missing");
-	q = NULL;
-	rc = parse_json(quorum(1, json_array()), &q);
-	refused(rc, q, "non-empty list", "no approvers");
+	refuse(quorum(0, three()), "threshold 0 is out of range", "M = 0");
+	refuse(quorum(4, three()), "threshold 4 is out of range",
+	       "M > N (4 of 3)");
+	refuse(quorum(-1, three()), "out of range", "M negative");
+	refuse(with(quorum(2, three()), "threshold", json_string("2")),
+	       "whole number", "M as a string");
+	refuse(with(quorum(2, three()), "threshold", json_real(2.0)),
+	       "whole number", "M as 2.0");
+	refuse(with(quorum(2, three()), "threshold", NULL), "whole number",
+	       "M missing");
+	refuse(quorum(1, json_array()), "non-empty list", "no approvers");
 }
 
 static void test_duplicates(void)
 {
-	struct ca_quorum *q = NULL;
-	int rc;
-
-	rc = parse_json(
+	refuse(
 	    quorum(2, json_pack("[o, o, o]", approver("alice", ed1),
 				approver("bob", p256), approver("alice", ed2))),
-	    &q);
-	refused(rc, q, "\"alice\" appears twice", "duplicate ids");
-	q = NULL;
-	rc = parse_json(quorum(2, json_pack("[o, o]", approver("alice", ed1),
-					    approver("Alice", ed2))),
-			&q);
-	refused(rc, q, "appears twice", "ids differing only in case");
-	q = NULL;
-	rc = parse_json(
+	    "\"alice\" appears twice", "duplicate ids");
+	refuse(quorum(2, json_pack("[o, o]", approver("alice", ed1),
+				   approver("Alice", ed2))),
+	       "appears twice", "ids differing only in case");
+	refuse(
 	    quorum(2, json_pack("[o, o, o]", approver("alice", ed1),
 				approver("bob", p256), approver("carol", ed1))),
-	    &q);
-	refused(rc, q, "alice and carol have the same public key",
-		"duplicate keys (one person, two ids)");
-	q = NULL;
-	rc = parse_text("{\"version\": 1, \"threshold\": 1, \"threshold\": 2, "
-			"\"approvers\": []}",
-			&q);
-	refused(rc, q, "not valid JSON", "a JSON key given twice");
+	    "alice and carol have the same public key",
+	    "duplicate keys (one person, two ids)");
+	refuse_text("{\"version\": 1, \"threshold\": 1, \"threshold\": 2, "
+		    "\"approvers\": []}",
+		    "not valid JSON", "a JSON key given twice");
 }
 
 static void test_unknown_keys(void)
 {
-	struct ca_quorum *q = NULL;
-	json_t *j, *a;
-	int rc;
-
-	j = quorum(2, three());
-	json_object_set_new(j, "comment", json_string("x"));
-	rc = parse_json(j, &q);
-	refused(rc, q, "unknown key \"comment\"", "unknown top-level key");
-	q = NULL;
-	a = approver("carol", p384);
-	json_object_set_new(a, "email", json_string("carol@example.com"));
-	rc = parse_json(quorum(2, json_pack("[o, o, o]", approver("alice", ed1),
-					    approver("bob", p256), a)),
-			&q);
-	refused(rc, q, "unknown key \"email\"", "unknown key in an approver");
-	q = NULL;
-	j = quorum(2, three());
-	json_object_set_new(j, "version", json_integer(2));
-	rc = parse_json(j, &q);
-	refused(rc, q, "\"version\" must be 1", "version 2");
+	refuse(with(quorum(2, three()), "comment", json_string("x")),
+	       "unknown key \"comment\"", "unknown top-level key");
+	refuse(quorum(2, json_pack("[o, o, o]", approver("alice", ed1),
+				   approver("bob", p256),
+				   with(approver("carol", p384), "email",
+					json_string("carol@example.com")))),
+	       "unknown key \"email\"", "unknown key in an approver");
+	refuse(with(quorum(2, three()), "version", json_integer(2)),
+	       "\"version\" must be 1", "version 2");
 }
 
 static void test_key_types(void)
@@ -300,22 +263,17 @@ static void test_key_types(void)
 	    {&rsa_e3, "exponent other than 65537", "RSA with e = 3"},
 	    {&ed448, "ED448 is refused", "an Ed448 key"},
 	};
-	struct ca_quorum *q = NULL;
 	size_t i;
-	int rc;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		q = NULL;
 		if (*bad[i].k == NULL) {
 			ok(0, "refused: %s (key generation failed)",
 			   bad[i].desc);
 			continue;
 		}
-		rc = parse_json(
-		    quorum(1, json_pack("[o, o]", approver("alice", ed1),
-					approver("eve", *bad[i].k))),
-		    &q);
-		refused(rc, q, bad[i].needle, bad[i].desc);
+		refuse(quorum(1, json_pack("[o, o]", approver("alice", ed1),
+					   approver("eve", *bad[i].k))),
+		       bad[i].needle, bad[i].desc);
 	}
 	ok(ca_quorum_key_ok(ed1, "k") == CA_OK &&
 	       ca_quorum_key_ok(p256, "k") == CA_OK &&
@@ -330,61 +288,39 @@ static void test_key_types(void)
 	   "ca_quorum_key_ok refuses P-521 and secp256k1");
 }
 
+/* alice's approver entry with key set to value (consumed). */
+static json_t *alice_with(const char *key, json_t *value)
+{
+	return with(approver("alice", ed1), key, value);
+}
+
 static void test_fields(void)
 {
-	struct ca_quorum *q = NULL;
-	char *priv = priv_pem(ed2), *pem = pub_pem(ed2), *junk;
-	json_t *a;
-	int rc;
+	char *priv = pem_text(ed2, 1), *pem = pem_text(ed2, 0), *junk;
 	size_t n;
 
-	rc = parse_json(quorum(1, json_pack("[o]", approver("al ice", ed1))),
-			&q);
-	refused(rc, q, "\"id\" must be", "an id with a space");
-	q = NULL;
-	rc = parse_json(quorum(1, json_pack("[o]", approver("", ed1))), &q);
-	refused(rc, q, "\"id\" must be", "an empty id");
-	q = NULL;
-	rc = parse_json(
-	    quorum(1, json_pack("[o]",
-				approver("a234567890123456789012345678901234"
-					 "5678901234567890123456789012345",
-					 ed1))),
-	    &q);
-	refused(rc, q, "\"id\" must be", "a 65-character id");
-	q = NULL;
-	a = approver("alice", ed1);
-	json_object_set_new(a, "name", json_string("Alice\033[2J"));
-	rc = parse_json(quorum(1, json_pack("[o]", a)), &q);
-	refused(rc, q, "control characters", "a name with a terminal escape");
-	q = NULL;
-	a = approver("alice", ed1);
-	json_object_set_new(a, "name", json_string(""));
-	rc = parse_json(quorum(1, json_pack("[o]", a)), &q);
-	refused(rc, q, "\"name\" must be", "an empty name");
-	q = NULL;
-	a = approver("alice", ed1);
-	json_object_set_new(a, "public_key", json_string(priv ? priv : ""));
-	rc = parse_json(quorum(1, json_pack("[o]", a)), &q);
-	refused(rc, q, "not a PEM public key", "a private key as public_key");
-	q = NULL;
-	a = approver("alice", ed1);
-	json_object_set_new(a, "public_key", json_string("MCowBQYDK2VwAyEA"));
-	rc = parse_json(quorum(1, json_pack("[o]", a)), &q);
-	refused(rc, q, "not a PEM public key", "base64 without PEM armour");
-	q = NULL;
+	refuse(one(approver("al ice", ed1)), "\"id\" must be",
+	       "an id with a space");
+	refuse(one(approver("", ed1)), "\"id\" must be", "an empty id");
+	refuse(one(approver("a234567890123456789012345678901234"
+			    "5678901234567890123456789012345",
+			    ed1)),
+	       "\"id\" must be", "a 65-character id");
+	refuse(one(alice_with("name", json_string("Alice\033[2J"))),
+	       "control characters", "a name with a terminal escape");
+	refuse(one(alice_with("name", json_string(""))), "\"name\" must be",
+	       "an empty name");
+	refuse(one(alice_with("public_key", json_string(priv ? priv : ""))),
+	       "not a PEM public key", "a private key as public_key");
+	refuse(one(alice_with("public_key", json_string("MCowBQYDK2VwAyEA"))),
+	       "not a PEM public key", "base64 without PEM armour");
 	n = strlen(pem ? pem : "") + 32;
 	junk = malloc(n);
 	snprintf(junk, n, "%sgarbage\n", pem ? pem : "");
-	a = approver("alice", ed1);
-	json_object_set_new(a, "public_key", json_string(junk));
-	rc = parse_json(quorum(1, json_pack("[o]", a)), &q);
-	refused(rc, q, "data after the PEM block", "data after the PEM block");
-	q = NULL;
-	a = approver("alice", ed1);
-	json_object_set_new(a, "public_key", json_integer(5));
-	rc = parse_json(quorum(1, json_pack("[o]", a)), &q);
-	refused(rc, q, "public_key", "public_key not a string");
+	refuse(one(alice_with("public_key", json_string(junk))),
+	       "data after the PEM block", "data after the PEM block");
+	refuse(one(alice_with("public_key", json_integer(5))), "public_key",
+	       "public_key not a string");
 	free(junk);
 	free(pem);
 	free(priv);
@@ -397,24 +333,18 @@ static void test_not_json(void)
 	json_t *j;
 	int rc;
 
-	rc = parse_text("version: 1\nthreshold: 2\n", &q);
-	refused(rc, q, "not valid JSON", "YAML, not JSON");
-	q = NULL;
-	rc = parse_text("", &q);
-	refused(rc, q, "not valid JSON", "an empty file");
-	q = NULL;
-	rc = parse_text("[1, 2]", &q);
-	refused(rc, q, "JSON object", "a JSON array");
-	q = NULL;
+	refuse_text("version: 1\nthreshold: 2\n", "not valid JSON",
+		    "YAML, not JSON");
+	refuse_text("", "not valid JSON", "an empty file");
+	refuse_text("[1, 2]", "JSON object", "a JSON array");
 	j = quorum(2, three());
 	text = json_dumps(j, 0);
 	json_decref(j);
 	if (text != NULL)
 		text[strlen(text) / 2] = '\0';
-	rc = parse_text(text ? text : "", &q);
-	refused(rc, q, "not valid JSON", "a truncated quorum file");
+	refuse_text(text ? text : "", "not valid JSON",
+		    "a truncated quorum file");
 	free(text);
-	q = NULL;
 	rc = ca_quorum_load("/nonexistent/quorum.json", &q);
 	ok(rc == CA_EIO && q == NULL &&
 	       strstr(ca_errmsg(), "/nonexistent/quorum.json") != NULL,
@@ -453,6 +383,5 @@ int main(void)
 	EVP_PKEY_free(rsa1024);
 	EVP_PKEY_free(rsa_e3);
 	EVP_PKEY_free(ed448);
-	printf("1..%d\n", n_run);
-	return n_failed == 0 ? 0 : 1;
+	return tap_done();
 }

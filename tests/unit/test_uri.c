@@ -8,18 +8,7 @@
 
 #include "../../providers/hsmca/internal.h"
 #include "../../providers/hsmca/token.h"
-
-static int n_test, n_failed;
-
-static void ok(int cond, const char *what)
-{
-	n_test++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_test, what);
-	if (!cond)
-		printf("#   last error: %s\n", ca_errmsg());
-}
+#include "tap.h"
 
 static int has(const char *hay, const char *needle)
 {
@@ -37,7 +26,7 @@ static void parse_case(const char *uri, int want, const char *msg,
 	rc = ca_p11_uri_parse(uri, &u);
 	ok(rc == want && (want != CA_OK) == (u == NULL) &&
 	       (msg == NULL || has(ca_errmsg(), msg)),
-	   what);
+	   "%s", what);
 	if (u != NULL)
 		p11_kit_uri_free(u);
 }
@@ -231,6 +220,5 @@ int main(void)
 	test_canonical();
 	test_keyspec();
 	test_modules();
-	printf("1..%d\n", n_test);
-	return n_failed != 0;
+	return tap_done();
 }

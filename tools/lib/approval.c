@@ -29,7 +29,6 @@
 
 #define TTL_MIN		 1L
 #define TTL_MAX		 (30L * 24 * 3600)
-#define MAX_ID		 64
 #define MAX_TEXT	 2048  /* token serial, key URI */
 #define MAX_SIG		 2048  /* RSA-16384 */
 #define MAX_KEY_FILE	 65536 /* a PEM private key */
@@ -59,25 +58,6 @@ static const char *tbs_type_for(const char *action)
 		if (strcmp(action, actions[i].action) == 0)
 			return actions[i].tbs_type;
 	return NULL;
-}
-
-static int keys_allowed(json_t *obj, const char *what,
-			const char *const *allowed)
-{
-	const char *key;
-	json_t *v;
-	int i;
-
-	json_object_foreach(obj, key, v)
-	{
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				break;
-		if (allowed[i] == NULL)
-			return ca_err(CA_EPOLICY, "%s: unknown key \"%.64s\"",
-				      what, key);
-	}
-	return CA_OK;
 }
 
 static int is_hex64(const char *s)
@@ -115,23 +95,6 @@ static int text_ok(const char *s, size_t max)
 	for (i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return 0;
-	return 1;
-}
-
-static int id_ok(const char *id)
-{
-	size_t i, n = strlen(id);
-
-	if (n == 0 || n > MAX_ID)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = id[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		      c == '-'))
-			return 0;
-	}
 	return 1;
 }
 
@@ -448,7 +411,7 @@ static int parse_ca(json_t *ca, const char *what, struct ca_request *r)
 
 	if (!json_is_object(ca))
 		return ca_err(CA_EPOLICY, "%s: \"ca\" must be an object", what);
-	GUARD(keys_allowed(ca, what, allowed));
+	GUARD(ca_quorum_keys_allowed(ca, what, allowed));
 	GUARD(get_hex64(ca, "spki_sha256", what, hex));
 	r->ca_spki_sha256 = strdup(hex);
 	if (r->ca_spki_sha256 == NULL) {
@@ -554,7 +517,7 @@ static int parse_request(json_t *root, const char *what, struct ca_request *r)
 	if (!json_is_object(root))
 		return ca_err(CA_EPOLICY,
 			      "%s: an approval request is a JSON object", what);
-	GUARD(keys_allowed(root, what, allowed));
+	GUARD(ca_quorum_keys_allowed(root, what, allowed));
 	v = json_object_get(root, "hsmca_approval_request");
 	if (!json_is_integer(v) || json_integer_value(v) != 1) {
 		rc = ca_err(CA_EPOLICY,
@@ -607,24 +570,16 @@ int ca_request_parse(const unsigned char *data, size_t len, const char *what,
 {
 	struct ca_request *r = NULL;
 	unsigned char md[32];
-	json_error_t jerr;
 	json_t *root = NULL;
 	int rc;
 
 	*out = NULL;
 	if (what == NULL)
 		what = "approval request";
-	if (len > CA_MAX_INPUT)
-		return ca_err(CA_EPOLICY, "%s is larger than %d bytes", what,
-			      CA_MAX_INPUT);
+	GUARD(ca_quorum_json_parse(data, len, what, "", &root));
 	r = calloc(1, sizeof(*r));
-	if (r == NULL)
-		return ca_err(CA_EIO, "out of memory");
-	root =
-	    json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		rc = ca_err(CA_EPOLICY, "%s is not valid JSON (line %d: %s)",
-			    what, jerr.line, jerr.text);
+	if (r == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
 	GUARD(parse_request(root, what, r));
@@ -1327,7 +1282,7 @@ static int parse_approval(json_t *root, const char *what, struct ca_approval *a)
 	if (!json_is_object(root))
 		return ca_err(CA_EPOLICY, "%s: an approval is a JSON object",
 			      what);
-	GUARD(keys_allowed(root, what, allowed));
+	GUARD(ca_quorum_keys_allowed(root, what, allowed));
 	v = json_object_get(root, "hsmca_approval");
 	if (!json_is_integer(v) || json_integer_value(v) != 1) {
 		rc =
@@ -1336,7 +1291,7 @@ static int parse_approval(json_t *root, const char *what, struct ca_approval *a)
 		goto out;
 	}
 	GUARD(get_str(root, "approver", what, &s));
-	if (!id_ok(s)) {
+	if (!ca_quorum_id_ok(s)) {
 		rc = ca_err(CA_EPOLICY, "%s: \"approver\" is not a valid id",
 			    what);
 		goto out;
@@ -1374,26 +1329,17 @@ int ca_approval_parse(const unsigned char *data, size_t len, const char *what,
 		      struct ca_approval **out)
 {
 	struct ca_approval *a = NULL;
-	json_error_t jerr;
 	json_t *root = NULL;
 	int rc;
 
 	*out = NULL;
 	if (what == NULL)
 		what = "approval";
-	if (len > CA_MAX_INPUT)
-		return ca_err(CA_EPOLICY, "%s is larger than %d bytes", what,
-			      CA_MAX_INPUT);
+	GUARD(ca_quorum_json_parse(data, len, what, "truncated or damaged? ",
+				   &root));
 	a = calloc(1, sizeof(*a));
-	if (a == NULL)
-		return ca_err(CA_EIO, "out of memory");
-	root =
-	    json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		rc = ca_err(CA_EPOLICY,
-			    "%s is not valid JSON (truncated or damaged? line "
-			    "%d: %s)",
-			    what, jerr.line, jerr.text);
+	if (a == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
 	GUARD(parse_approval(root, what, a));
@@ -1450,7 +1396,6 @@ static int read_key_file(const char *path, unsigned char **data, size_t *len)
 	unsigned char *buf = NULL;
 	struct stat st;
 	size_t used = 0;
-	ssize_t n;
 	int fd = -1, rc = CA_EIO;
 
 	*data = NULL;
@@ -1482,19 +1427,7 @@ static int read_key_file(const char *path, unsigned char **data, size_t *len)
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	while (used <= MAX_KEY_FILE) {
-		n = read(fd, buf + used, MAX_KEY_FILE + 1 - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = ca_err(CA_EIO, "cannot read %s: %s", path,
-				    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
+	GUARD(ca_read_fd(fd, path, buf, MAX_KEY_FILE + 1, &used));
 	if (used > MAX_KEY_FILE) {
 		rc = ca_err(CA_EUSAGE, "key file %s is larger than %d bytes",
 			    path, MAX_KEY_FILE);
@@ -1665,11 +1598,11 @@ int ca_approval_sign_req(const struct ca_request *req, const char *id,
 	size_t siglen = 0, len = 0;
 	int rc;
 
-	if (id == NULL || !id_ok(id))
+	if (id == NULL || !ca_quorum_id_ok(id))
 		return ca_err(CA_EUSAGE,
 			      "--id must be 1 to %d characters of A-Z a-z 0-9 "
 			      ". _ -",
-			      MAX_ID);
+			      CA_QUORUM_MAX_ID);
 	GUARD(ca_out_check(out, force));
 	if (ca_now() >= req->expires) {
 		ca_time_rfc3339(req->expires, when, sizeof(when));
@@ -1720,7 +1653,7 @@ out:
 /* One approval file against the request and the quorum: 1 valid, 0 not;
  * why says why not. */
 static int eval_file(const struct ca_request *req, const struct ca_quorum *q,
-		     const char *path, char id[MAX_ID + 1], char *why,
+		     const char *path, char id[CA_QUORUM_MAX_ID + 1], char *why,
 		     size_t whylen)
 {
 	unsigned char msg[MSG_LEN], *data = NULL;
@@ -1738,7 +1671,7 @@ static int eval_file(const struct ca_request *req, const struct ca_quorum *q,
 		snprintf(why, whylen, "%s", ca_errmsg());
 		goto out;
 	}
-	snprintf(id, MAX_ID + 1, "%s", a->approver);
+	snprintf(id, CA_QUORUM_MAX_ID + 1, "%s", a->approver);
 	who = ca_quorum_find(q, a->approver);
 	if (who == NULL) {
 		snprintf(why, whylen, "\"%s\" is not an approver in the quorum",
@@ -1780,7 +1713,7 @@ int ca_approvals_eval(const struct ca_request *req,
 		      const char *const *approval_files, int n_files,
 		      json_t **report)
 {
-	char id[MAX_ID + 1], why[512];
+	char id[CA_QUORUM_MAX_ID + 1], why[512];
 	json_t *list = json_array(), *ids = json_array(), *rep = NULL, *e;
 	int i, ok, counted, valid = 0;
 

@@ -442,55 +442,47 @@ out:
 	return rc;
 }
 
+int ca_bio_copy(BIO *mem, char **out, size_t *len)
+{
+	char *data;
+	long n = BIO_get_mem_data(mem, &data);
+
+	*out = NULL;
+	if (n < 0 || (*out = malloc((size_t)n + 1)) == NULL)
+		return CA_EIO;
+	memcpy(*out, data, (size_t)n);
+	(*out)[n] = '\0';
+	*len = (size_t)n;
+	return CA_OK;
+}
+
 int ca_x509_pem(X509 *x, char **pem, size_t *len)
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	char *data;
-	long n;
 	int rc = CA_EIO;
 
 	*pem = NULL;
-	if (b == NULL || PEM_write_bio_X509(b, x) != 1)
-		goto out;
-	n = BIO_get_mem_data(b, &data);
-	*pem = malloc((size_t)n + 1);
-	if (*pem == NULL)
-		goto out;
-	memcpy(*pem, data, (size_t)n);
-	(*pem)[n] = '\0';
-	*len = (size_t)n;
-	rc = CA_OK;
-out:
-	if (rc < 0)
-		ca_err(CA_EIO, "cannot encode the certificate as PEM");
+	if (b != NULL && PEM_write_bio_X509(b, x) == 1)
+		rc = ca_bio_copy(b, pem, len);
 	BIO_free(b);
-	return rc;
+	if (rc < 0)
+		return ca_err(CA_EIO, "cannot encode the certificate as PEM");
+	return CA_OK;
 }
 
 int ca_der_pem(const char *label, const unsigned char *der, size_t der_len,
 	       char **pem, size_t *len)
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	char *data;
-	long n;
 	int rc = CA_EIO;
 
 	*pem = NULL;
-	if (b == NULL || PEM_write_bio(b, label, "", der, (long)der_len) <= 0)
-		goto out;
-	n = BIO_get_mem_data(b, &data);
-	*pem = malloc((size_t)n + 1);
-	if (*pem == NULL)
-		goto out;
-	memcpy(*pem, data, (size_t)n);
-	(*pem)[n] = '\0';
-	*len = (size_t)n;
-	rc = CA_OK;
-out:
-	if (rc < 0)
-		ca_err(CA_EIO, "cannot encode %s as PEM", label);
+	if (b != NULL && PEM_write_bio(b, label, "", der, (long)der_len) > 0)
+		rc = ca_bio_copy(b, pem, len);
 	BIO_free(b);
-	return rc;
+	if (rc < 0)
+		return ca_err(CA_EIO, "cannot encode %s as PEM", label);
+	return CA_OK;
 }
 
 int ca_x509_der(X509 *x, unsigned char **der, size_t *len)

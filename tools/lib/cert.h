@@ -72,6 +72,9 @@ int ca_cert_sign(struct ca_signer *s, const unsigned char *tbs, size_t tbs_len,
 int ca_cert_lint_copy(const EVP_PKEY *pub, const unsigned char *tbs,
 		      size_t tbs_len, const char *path, int force) CA_WUR;
 
+/* What was written to the memory BIO mem, as a malloc'd NUL-terminated
+ * copy; CA_EIO with no message (the caller says what it was encoding). */
+int ca_bio_copy(BIO *mem, char **out, size_t *len) CA_WUR;
 /* PEM text of a certificate (malloc'd). */
 int ca_x509_pem(X509 *x, char **pem, size_t *len) CA_WUR;
 /* PEM text of DER bytes under label ("CERTIFICATE", "X509 CRL"). */

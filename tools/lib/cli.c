@@ -7,6 +7,7 @@
 #include "../../providers/hsmca/token.h"
 #include "audit.h"
 #include "pin.h"
+#include "twophase.h"
 #include "util.h"
 
 #ifndef HSMCA_VERSION
@@ -51,6 +52,47 @@ int ca_common_option(int opt, const char *arg, struct ca_common *c,
 	default:
 		return 0;
 	}
+}
+
+int ca_cli_getopt(int argc, char **argv, const struct option *opts, int *idx,
+		  struct ca_common *c, const char *usage)
+{
+	int opt, h;
+
+	while ((opt = getopt_long(argc, argv, "", opts, idx)) != -1) {
+		h = ca_common_option(opt, optarg, c, usage);
+		if (h < 0)
+			return CA_OPT_EXIT;
+		if (h == 0)
+			return opt;
+	}
+	return CA_OPT_END;
+}
+
+int ca_cli_end_options(int opt, int argc, char **argv, const char *usage_line)
+{
+	if (opt == CA_OPT_EXIT)
+		return 0;
+	if (optind != argc)
+		return ca_usage_error(usage_line, "unexpected argument '%s'",
+				      argv[optind]);
+	return -1;
+}
+
+int ca_cli_tp_option(struct ca_twophase *tp, const char *name, const char *arg,
+		     const char *usage_line)
+{
+	if (ca_tp_option(tp, name, arg) <= 0)
+		return ca_usage_error(usage_line, "--%s: %s", name,
+				      ca_errmsg());
+	return -1;
+}
+
+void ca_cli_append(json_t **arr, const char *arg)
+{
+	if (*arr == NULL)
+		*arr = json_array();
+	json_array_append_new(*arr, json_string(arg));
 }
 
 int ca_usage_error(const char *usage_line, const char *fmt, ...)

@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "cert.h"
 #include "lint.h"
 #include "util.h"
 
@@ -107,24 +108,13 @@ int ca_csr_check(X509_REQ *req, const char *what)
 int ca_csr_pem(X509_REQ *req, char **pem, size_t *len)
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	char *data;
-	long n;
 	int rc = CA_EIO;
 
 	*pem = NULL;
-	if (b == NULL || PEM_write_bio_X509_REQ(b, req) != 1)
-		goto out;
-	n = BIO_get_mem_data(b, &data);
-	*pem = malloc((size_t)n + 1);
-	if (*pem == NULL)
-		goto out;
-	memcpy(*pem, data, (size_t)n);
-	(*pem)[n] = '\0';
-	*len = (size_t)n;
-	rc = CA_OK;
-out:
-	if (rc < 0)
-		ca_err(CA_EIO, "cannot encode the CSR");
+	if (b != NULL && PEM_write_bio_X509_REQ(b, req) == 1)
+		rc = ca_bio_copy(b, pem, len);
 	BIO_free(b);
-	return rc;
+	if (rc < 0)
+		return ca_err(CA_EIO, "cannot encode the CSR");
+	return CA_OK;
 }

@@ -78,6 +78,20 @@ struct stage_ctx {
 	const struct ca_tp *tp; /* quorum and approvals, or NULL */
 };
 
+/* Inside a transaction: the CA's key, kind and pinned quorum. */
+static int store_identity(ca_store *st, const struct stage_ctx *c)
+{
+	int rc;
+
+	GUARD(ca_store_meta_set(st, "ca_spki_sha256", c->s->spki_sha256_hex));
+	GUARD(ca_store_meta_set(st, "ca_kind", c->kind));
+	if (c->tp != NULL && c->tp->quorum != NULL)
+		GUARD(ca_store_meta_set(st, "quorum_sha256",
+					c->tp->quorum->sha256_hex));
+out:
+	return rc;
+}
+
 /* The state store of a new CA: the certificate row (for a root, which
  * issued it), the identity, the pinned quorum, the approval nonce and the
  * first audit entry, committed in one transaction. */
@@ -94,20 +108,13 @@ static int create_store(const char *stage, const struct stage_ctx *c, ca_audit *
 	if (strcmp(c->kind, "root") == 0) {
 		/* ca_issue_record commits the row, nonce and audit entry. */
 		GUARD(ca_store_begin(st));
-		GUARD(ca_store_meta_set(st, "ca_spki_sha256", c->s->spki_sha256_hex));
-		GUARD(ca_store_meta_set(st, "ca_kind", c->kind));
-		if (c->tp != NULL && c->tp->quorum != NULL)
-			GUARD(ca_store_meta_set(st, "quorum_sha256",
-						c->tp->quorum->sha256_hex));
+		GUARD(store_identity(st, c));
 		GUARD(ca_store_commit(st));
 		GUARD(ca_issue_record(st, c->cert, &how, c->tp, a, "CA created"));
 		goto out;
 	}
 	GUARD(ca_store_begin(st));
-	GUARD(ca_store_meta_set(st, "ca_spki_sha256", c->s->spki_sha256_hex));
-	GUARD(ca_store_meta_set(st, "ca_kind", c->kind));
-	if (c->tp != NULL && c->tp->quorum != NULL)
-		GUARD(ca_store_meta_set(st, "quorum_sha256", c->tp->quorum->sha256_hex));
+	GUARD(store_identity(st, c));
 	GUARD(ca_audit_append(st, a, "ok", "CA created"));
 	GUARD(ca_store_commit(st));
 out:
@@ -178,6 +185,22 @@ static void fill_result(struct ca_init_result *res, struct ca_signer *s,
 	free(subject);
 }
 
+/* Fill the stage with the new CA of kind "root" or "subordinate", publish
+ * it as the CA directory, describe the result. */
+static int publish(struct ca_stage *stage, const struct ca_init_params *p,
+		   struct ca_signer *s, X509 *cert, const char *kind,
+		   const struct ca_tp *tp, struct ca_init_result *res)
+{
+	struct stage_ctx sc = {p, s, cert, kind, tp->active ? tp : NULL};
+	int rc;
+
+	GUARD(populate(stage->tmp, &sc));
+	GUARD(ca_stage_publish(stage));
+	fill_result(res, s, cert);
+out:
+	return rc;
+}
+
 /* Serial and validity: fresh from the token, or as the request fixed them. */
 static int root_serial_validity(const struct ca_init_params *p, struct ca_tp *tp,
 				struct ca_signer *s, struct ca_cert_spec *spec)
@@ -229,7 +252,6 @@ int ca_init_root(const struct ca_init_params *p, struct ca_init_result *res)
 	struct ca_lint lint = {CA_LINT_ROOT, NULL, NULL, NULL};
 	struct ca_signer *s = NULL;
 	struct ca_tp tp;
-	struct stage_ctx sc;
 	unsigned char *algid = NULL, *tbs = NULL;
 	size_t algid_len, tbs_len;
 	char *qhash = NULL;
@@ -282,14 +304,7 @@ int ca_init_root(const struct ca_init_params *p, struct ca_init_result *res)
 		GUARD(ca_tp_check(&p->tp, &tp, "init-ca", s->spki_sha256_hex, NULL, tbs,
 				  tbs_len));
 	GUARD(ca_cert_sign(s, tbs, tbs_len, s->pub, &cert));
-	sc.p = p;
-	sc.s = s;
-	sc.cert = cert;
-	sc.kind = "root";
-	sc.tp = tp.active ? &tp : NULL;
-	GUARD(populate(stage.tmp, &sc));
-	GUARD(ca_stage_publish(&stage));
-	fill_result(res, s, cert);
+	GUARD(publish(&stage, p, s, cert, "root", &tp, res));
 out:
 	ca_stage_discard(&stage);
 	ca_tp_free(&tp);
@@ -351,7 +366,6 @@ int ca_init_sub(const struct ca_init_params *p, struct ca_init_result *res)
 {
 	struct ca_stage stage = {0};
 	struct ca_signer *s = NULL;
-	struct stage_ctx sc;
 	struct ca_tp tp;
 	STACK_OF(X509) *chain = NULL;
 	X509 *cert = NULL;
@@ -379,14 +393,7 @@ int ca_init_sub(const struct ca_init_params *p, struct ca_init_result *res)
 			    p->cert, p->key_uri);
 		goto out;
 	}
-	sc.p = p;
-	sc.s = s;
-	sc.cert = cert;
-	sc.kind = "subordinate";
-	sc.tp = tp.active ? &tp : NULL;
-	GUARD(populate(stage.tmp, &sc));
-	GUARD(ca_stage_publish(&stage));
-	fill_result(res, s, cert);
+	GUARD(publish(&stage, p, s, cert, "subordinate", &tp, res));
 out:
 	ca_stage_discard(&stage);
 	ca_tp_free(&tp);

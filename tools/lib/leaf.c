@@ -28,6 +28,55 @@
 #define CHUNK 256
 #define CA_MAX_WORKERS 8
 
+/* File names used in a batch, kept as 64-bit hashes (a batch of any size
+ * stays small in memory; a collision only adds the suffix). */
+struct name_set {
+	uint64_t *slot;
+	size_t cap, n;
+};
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+/* Add name; returns 1 when it was already there, -1 on no memory. */
+static int name_set_add(struct name_set *ns, const char *name)
+{
+	uint64_t h = name_hash(name);
+	size_t i;
+
+	if (2 * (ns->n + 1) > ns->cap) {
+		struct name_set bigger = {NULL, ns->cap ? 2 * ns->cap : 1024, 0};
+
+		bigger.slot = calloc(bigger.cap, sizeof(*bigger.slot));
+		if (bigger.slot == NULL)
+			return -1;
+		for (i = 0; i < ns->cap; i++) {
+			size_t k = ns->slot[i] % bigger.cap;
+
+			if (ns->slot[i] == 0)
+				continue;
+			while (bigger.slot[k] != 0)
+				k = (k + 1) % bigger.cap;
+			bigger.slot[k] = ns->slot[i];
+			bigger.n++;
+		}
+		free(ns->slot);
+		*ns = bigger;
+	}
+	for (i = h % ns->cap; ns->slot[i] != 0; i = (i + 1) % ns->cap)
+		if (ns->slot[i] == h)
+			return 1;
+	ns->slot[i] = h;
+	ns->n++;
+	return 0;
+}
+
 /* What stays the same for every certificate of a run. */
 struct run {
 	const struct ca_leaf_params *p;
@@ -56,7 +105,7 @@ struct run {
 	FILE *results_fp;         /* batch: results, one JSON line each */
 	char *results_tmp;
 	json_t *refusals;         /* refused requests (for the tool to show) */
-	json_t *used_names;
+	struct name_set names;    /* batch file names in use (hashes) */
 	long issued, already, refused;
 	json_t *pending;          /* files to write after the chunk commits */
 	int last_refusal;         /* exit code of the last refusal */
@@ -166,10 +215,9 @@ static int run_setup(struct run *run)
 	GUARD(ca_dir_signer(run->d, p->pin_source));
 	run->results = json_array();
 	run->refusals = json_array();
-	run->used_names = json_object();
+
 	run->pending = json_array();
-	if (run->results == NULL || run->refusals == NULL || run->used_names == NULL ||
-	    run->pending == NULL)
+	if (run->results == NULL || run->refusals == NULL || run->pending == NULL)
 		rc = ca_err(CA_EIO, "out of memory");
 out:
 	free(pinned);
@@ -583,9 +631,15 @@ static int batch_names(struct run *run, struct job *j)
 	if (n == 0 || base[0] == '.')
 		snprintf(base, sizeof(base), "request-%zu", r->index + 1);
 	snprintf(name, sizeof(name), "%s", base);
-	if (json_object_get(run->used_names, name) != NULL)
+	switch (name_set_add(&run->names, name)) {
+	case 1:
 		snprintf(name, sizeof(name), "%s-%zu", base, r->index + 1);
-	json_object_set_new(run->used_names, name, json_true());
+		if (name_set_add(&run->names, name) >= 0)
+			break;
+		/* fall through */
+	case -1:
+		return ca_err(CA_EIO, "out of memory");
+	}
 	if (asprintf(&j->cert_path, "%s/%s.crt", run->p->out_dir, name) < 0 ||
 	    asprintf(&j->chain_path, "%s/%s.chain.pem", run->p->out_dir, name) < 0 ||
 	    asprintf(&j->bundle_path, "%s/%s.pem", run->p->out_dir, name) < 0)
@@ -1402,7 +1456,7 @@ static void run_free(struct run *run)
 	if (run->results_tmp != NULL)
 		(void)unlink(run->results_tmp);
 	free(run->results_tmp);
-	json_decref(run->used_names);
+	free(run->names.slot);
 	json_decref(run->pending);
 	OPENSSL_cleanse(run->rng, sizeof(run->rng));
 }

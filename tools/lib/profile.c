@@ -209,14 +209,13 @@ int ca_profile_add_aki(X509 *x, X509 *issuer)
 		  : ca_err(CA_EIO, "cannot add the authority key identifier");
 }
 
-int ca_profile_root(const struct ca_cert_spec *spec, X509 **out)
+/* What every CA certificate carries first: basicConstraints, key usage and
+ * its subject key identifier. */
+static int add_ca_basics(X509 *x, const struct ca_cert_spec *spec)
 {
 	char bc[64];
-	X509 *x = NULL;
 	int rc;
 
-	*out = NULL;
-	GUARD(ca_profile_base(spec, NULL, &x));
 	if (spec->pathlen >= 0)
 		snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%d", spec->pathlen);
 	else
@@ -225,6 +224,18 @@ int ca_profile_root(const struct ca_cert_spec *spec, X509 **out)
 	GUARD(ca_x509_add_ext(x, NULL, NID_key_usage,
 			      "critical,keyCertSign,cRLSign,digitalSignature"));
 	GUARD(ca_profile_add_ski(x, spec->ski));
+out:
+	return rc;
+}
+
+int ca_profile_root(const struct ca_cert_spec *spec, X509 **out)
+{
+	X509 *x = NULL;
+	int rc;
+
+	*out = NULL;
+	GUARD(ca_profile_base(spec, NULL, &x));
+	GUARD(add_ca_basics(x, spec));
 	GUARD(ca_profile_add_aki(x, NULL));
 	GUARD(ca_profile_add_policies(x, spec->policies));
 	*out = x;
@@ -483,20 +494,12 @@ out:
 int ca_profile_subca(const struct ca_cert_spec *spec, X509 *issuer,
 		     const struct ca_name_constraints *nc, X509 **out)
 {
-	char bc[64];
 	X509 *x = NULL;
 	int rc;
 
 	*out = NULL;
 	GUARD(ca_profile_base(spec, X509_get_subject_name(issuer), &x));
-	if (spec->pathlen >= 0)
-		snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%d", spec->pathlen);
-	else
-		snprintf(bc, sizeof(bc), "critical,CA:TRUE");
-	GUARD(ca_x509_add_ext(x, NULL, NID_basic_constraints, bc));
-	GUARD(ca_x509_add_ext(x, NULL, NID_key_usage,
-			      "critical,keyCertSign,cRLSign,digitalSignature"));
-	GUARD(ca_profile_add_ski(x, spec->ski));
+	GUARD(add_ca_basics(x, spec));
 	GUARD(ca_profile_add_aki(x, issuer));
 	if (nc != NULL)
 		GUARD(ca_profile_add_name_constraints(x, nc));

@@ -19,7 +19,6 @@
 #include "util.h"
 
 #define QUORUM_MAX_APPROVERS 100
-#define QUORUM_MAX_ID	     64
 #define QUORUM_MAX_NAME	     256
 #define QUORUM_MAX_RSA_BITS  16384
 
@@ -142,10 +141,27 @@ int ca_quorum_key_ok(EVP_PKEY *pub, const char *what)
 	return public_check(pub, what);
 }
 
-/* Only the keys in allowed (NULL-terminated), each at most once (jansson
- * rejects duplicates when loading). */
-static int keys_allowed(json_t *obj, const char *what,
-			const char *const *allowed)
+int ca_quorum_json_parse(const unsigned char *data, size_t len,
+			 const char *what, const char *hint, json_t **root)
+{
+	json_error_t jerr;
+
+	*root = NULL;
+	if (len > CA_MAX_INPUT)
+		return ca_err(CA_EPOLICY, "%s is larger than %d bytes", what,
+			      CA_MAX_INPUT);
+	*root =
+	    json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (*root == NULL)
+		return ca_err(CA_EPOLICY,
+			      "%s is not valid JSON (%sline %d: %s)", what,
+			      hint, jerr.line, jerr.text);
+	return CA_OK;
+}
+
+/* Each key at most once: ca_quorum_json_parse refuses duplicates. */
+int ca_quorum_keys_allowed(json_t *obj, const char *what,
+			   const char *const *allowed)
 {
 	const char *key;
 	json_t *v;
@@ -163,11 +179,11 @@ static int keys_allowed(json_t *obj, const char *what,
 	return CA_OK;
 }
 
-static int id_ok(const char *id)
+int ca_quorum_id_ok(const char *id)
 {
 	size_t i, n = strlen(id);
 
-	if (n == 0 || n > QUORUM_MAX_ID)
+	if (n == 0 || n > CA_QUORUM_MAX_ID)
 		return 0;
 	for (i = 0; i < n; i++) {
 		char c = id[i];
@@ -267,15 +283,15 @@ static int parse_approver(json_t *obj, const char *file, int idx,
 	snprintf(what, sizeof(what), "%s: approvers[%d]", file, idx);
 	if (!json_is_object(obj))
 		return ca_err(CA_EPOLICY, "%s is not an object", what);
-	GUARD(keys_allowed(obj, what, allowed));
+	GUARD(ca_quorum_keys_allowed(obj, what, allowed));
 	id = json_object_get(obj, "id");
 	name = json_object_get(obj, "name");
 	pk = json_object_get(obj, "public_key");
-	if (!json_is_string(id) || !id_ok(json_string_value(id))) {
+	if (!json_is_string(id) || !ca_quorum_id_ok(json_string_value(id))) {
 		rc = ca_err(CA_EPOLICY,
 			    "%s: \"id\" must be 1 to %d characters of "
 			    "A-Z a-z 0-9 . _ -",
-			    what, QUORUM_MAX_ID);
+			    what, CA_QUORUM_MAX_ID);
 		goto out;
 	}
 	snprintf(what, sizeof(what), "%s: approver %s", file,
@@ -344,7 +360,7 @@ static int parse_top(json_t *root, const char *what, struct ca_quorum *q)
 	if (!json_is_object(root))
 		return ca_err(CA_EPOLICY, "%s: a quorum file is a JSON object",
 			      what);
-	GUARD(keys_allowed(root, what, allowed));
+	GUARD(ca_quorum_keys_allowed(root, what, allowed));
 	version = json_object_get(root, "version");
 	threshold = json_object_get(root, "threshold");
 	approvers = json_object_get(root, "approvers");
@@ -387,24 +403,16 @@ int ca_quorum_parse(const unsigned char *data, size_t len, const char *what,
 {
 	struct ca_quorum *q = NULL;
 	unsigned char md[32];
-	json_error_t jerr;
 	json_t *root = NULL;
 	int rc;
 
 	*out = NULL;
 	if (what == NULL)
 		what = "quorum file";
-	if (len > CA_MAX_INPUT)
-		return ca_err(CA_EPOLICY, "%s is larger than %d bytes", what,
-			      CA_MAX_INPUT);
+	GUARD(ca_quorum_json_parse(data, len, what, "", &root));
 	q = calloc(1, sizeof(*q));
-	if (q == NULL)
-		return ca_err(CA_EIO, "out of memory");
-	root =
-	    json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		rc = ca_err(CA_EPOLICY, "%s is not valid JSON (line %d: %s)",
-			    what, jerr.line, jerr.text);
+	if (q == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
 	GUARD(parse_top(root, what, q));

@@ -19,8 +19,7 @@ int ca_read_file(const char *path, size_t max, unsigned char **data, size_t *len
 {
 	unsigned char *buf = NULL;
 	struct stat st;
-	size_t used = 0, cap;
-	ssize_t n;
+	size_t used = 0, cap, n;
 	int fd = -1, rc = CA_EIO;
 
 	*data = NULL;
@@ -39,31 +38,24 @@ int ca_read_file(const char *path, size_t max, unsigned char **data, size_t *len
 	if (buf == NULL)
 		goto out;
 	for (;;) {
-		if (used == cap) {
-			unsigned char *nb;
+		unsigned char *nb;
 
-			if (cap > max) {
-				rc = ca_err(CA_EUSAGE, "%s is larger than %zu bytes",
-					    path, max);
-				goto out;
-			}
-			cap *= 2;
-			nb = realloc(buf, cap + 1);
-			if (nb == NULL)
-				goto out;
-			buf = nb;
-		}
-		n = read(fd, buf + used, cap - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = ca_err(CA_EIO, "cannot read %s: %s", path,
-				    strerror(errno));
+		GUARD(ca_read_fd(fd, path, buf + used, cap - used, &n));
+		used += n;
+		if (used < cap)
+			break; /* end of file */
+		if (cap > max) {
+			rc = ca_err(CA_EUSAGE, "%s is larger than %zu bytes",
+				    path, max);
 			goto out;
 		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
+		cap *= 2;
+		nb = realloc(buf, cap + 1);
+		if (nb == NULL) {
+			rc = CA_EIO;
+			goto out;
+		}
+		buf = nb;
 	}
 	if (used > max) {
 		rc = ca_err(CA_EUSAGE, "%s is larger than %zu bytes", path, max);
@@ -79,6 +71,26 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+int ca_read_fd(int fd, const char *path, unsigned char *buf, size_t size,
+	       size_t *len)
+{
+	ssize_t n;
+
+	*len = 0;
+	while (*len < size) {
+		n = read(fd, buf + *len, size - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ca_err(CA_EIO, "cannot read %s: %s", path,
+				      strerror(errno));
+		if (n == 0)
+			break;
+		*len += (size_t)n;
+	}
+	return CA_OK;
 }
 
 void ca_hex(const unsigned char *in, size_t len, char *out)

@@ -13,6 +13,10 @@
 /* Read a whole file of at most max bytes; *data is NUL-terminated. */
 int ca_read_file(const char *path, size_t max, unsigned char **data,
 		 size_t *len) CA_WUR;
+/* Read fd into buf until end of file or size bytes; *len: bytes read.
+ * path names the file in errors. */
+int ca_read_fd(int fd, const char *path, unsigned char *buf, size_t size,
+	       size_t *len) CA_WUR;
 void ca_hex(const unsigned char *in, size_t len, char *out); /* out: 2*len+1 */
 /* Decode hex (case-insensitive, ':' separators allowed). */
 int ca_unhex(const char *in, unsigned char *out, size_t max,
