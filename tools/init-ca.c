@@ -126,9 +126,13 @@ int main(int argc, char **argv)
 		case OPT_SUBJECT: p.subject = optarg; break;
 		case OPT_DAYS: days = optarg; break;
 		case OPT_PATHLEN: pathlen = optarg; break;
-		case OPT_CRL_URL: ca_cli_append(&crl, optarg); break;
-		case OPT_AIA_URL: ca_cli_append(&aia, optarg); break;
-		case OPT_POLICY: ca_cli_append(&pol, optarg); break;
+		case OPT_CRL_URL:
+		case OPT_AIA_URL:
+		case OPT_POLICY:
+			if (ca_cli_append(opt == OPT_CRL_URL ? &crl : opt == OPT_AIA_URL ? &aia : &pol,
+					  optarg) < 0)
+				CA_USAGE(usage_line, "--%s: %s", opts[idx].name, ca_errmsg());
+			break;
 		case OPT_LINT_CERT: p.lint_cert = optarg; break;
 		case OPT_CERT: p.cert = optarg; break;
 		case OPT_CHAIN: p.chain = optarg; break;

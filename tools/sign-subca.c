@@ -161,7 +161,8 @@ int main(int argc, char **argv)
 		case OPT_OUT: p.out = optarg; break;
 		case OPT_LINT: p.lint_cert = optarg; break;
 		case OPT_ARRAY:
-			ca_cli_append(array_for(&p, opts[idx].name), optarg);
+			if (ca_cli_append(array_for(&p, opts[idx].name), optarg) < 0)
+				CA_USAGE(usage_line, "--%s: %s", opts[idx].name, ca_errmsg());
 			break;
 		case OPT_TWOPHASE:
 			code = ca_cli_tp_option(&p.tp, opts[idx].name, optarg,

@@ -11,16 +11,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	X509_REQ *req = NULL;
+	struct ca_csr_der csr;
 	struct ca_san *sans = NULL;
 	size_t n = 0;
 
-	if (ca_csr_parse(data, size, "fuzz", &req) == CA_OK) {
-		if (ca_csr_check(req, "fuzz") == CA_OK &&
-		    ca_csr_refuse_ca(req, "fuzz") == CA_OK &&
-		    ca_csr_sans(req, &sans, &n) == CA_OK)
+	if (ca_csr_parse(data, size, "fuzz", &csr) == CA_OK) {
+		if (ca_csr_check(&csr, "fuzz") == CA_OK &&
+		    ca_csr_refuse_ca(csr.req, "fuzz") == CA_OK &&
+		    ca_csr_sans(csr.req, &sans, &n) == CA_OK)
 			ca_sans_free(sans, n);
-		X509_REQ_free(req);
+		ca_csr_der_clear(&csr);
 	}
 	return 0;
 }

@@ -88,11 +88,19 @@ int ca_cli_tp_option(struct ca_twophase *tp, const char *name, const char *arg,
 	return -1;
 }
 
-void ca_cli_append(json_t **arr, const char *arg)
+int ca_cli_append(json_t **arr, const char *arg)
 {
+	json_t *v = json_string(arg);
+
+	/* Never drop a value silently: an --exclude-dns lost here would
+	 * widen what the CA signs. */
+	if (v == NULL)
+		return ca_err(CA_EUSAGE, "'%s' is not valid UTF-8", arg);
 	if (*arr == NULL)
 		*arr = json_array();
-	json_array_append_new(*arr, json_string(arg));
+	if (*arr == NULL || json_array_append_new(*arr, v) != 0)
+		return ca_err(CA_EIO, "out of memory");
+	return CA_OK;
 }
 
 int ca_usage_error(const char *usage_line, const char *fmt, ...)

@@ -82,9 +82,8 @@ int ca_cli_end_options(int opt, int argc, char **argv, const char *usage_line);
 int ca_cli_tp_option(struct ca_twophase *tp, const char *name, const char *arg,
 		     const char *usage_line);
 /* A repeatable option: append arg to the JSON array *arr, made on first
- * use. As before this helper existed, a value jansson refuses (not UTF-8)
- * or cannot store (out of memory) is not appended. */
-void ca_cli_append(json_t **arr, const char *arg);
+ * use. A value that is not UTF-8 is a usage error, never dropped. */
+int ca_cli_append(json_t **arr, const char *arg) CA_WUR;
 /* Unknown option or bad argument: print and return exit code 2. */
 int ca_usage_error(const char *usage_line, const char *fmt, ...) CA_PRINTF(2, 3);
 /* Finish: print the error for rc (one line, "hsmca-<tool>: ..."), shut the

@@ -46,38 +46,44 @@ out:
 }
 
 int ca_csr_parse(const unsigned char *data, size_t len, const char *what,
-		 X509_REQ **out)
+		 struct ca_csr_der *out)
 {
-	const unsigned char *p = data;
+	unsigned char *der = NULL;
+	long der_len = 0;
 	BIO *b = NULL;
+	int rc;
 
-	*out = NULL;
+	memset(out, 0, sizeof(*out));
 	if (len > 11 && memmem(data, len, "-----BEGIN", 10) != NULL) {
+		/* PEM: "CERTIFICATE REQUEST" (or the old "NEW ..." label). */
 		b = BIO_new_mem_buf(data, (int)len);
-		if (b != NULL)
-			*out = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL);
-		BIO_free(b);
-	} else {
-		*out = d2i_X509_REQ(NULL, &p, (long)len);
-		if (*out != NULL && p != data + len) {
-			X509_REQ_free(*out);
-			*out = NULL;
+		if (b == NULL || PEM_bytes_read_bio(&der, &der_len, NULL,
+						    PEM_STRING_X509_REQ, b, NULL,
+						    NULL) != 1) {
+			rc = CA_EUSAGE;
+			goto out;
 		}
+		rc = ca_csr_der_parse(der, (size_t)der_len, out);
+	} else {
+		rc = ca_csr_der_parse(data, len, out);
 	}
+out:
 	ERR_clear_error();
-	if (*out == NULL)
+	BIO_free(b);
+	OPENSSL_free(der);
+	if (rc == CA_EUSAGE)
 		return ca_err(CA_EUSAGE, "%s is not a CSR (garbage or truncated PEM/DER)",
 			      what);
-	return CA_OK;
+	return rc;
 }
 
-int ca_csr_load(const char *path, X509_REQ **out)
+int ca_csr_load(const char *path, struct ca_csr_der *out)
 {
 	unsigned char *data = NULL;
 	size_t len;
 	int rc;
 
-	*out = NULL;
+	memset(out, 0, sizeof(*out));
 	rc = ca_read_file(path, 64 * 1024, &data, &len);
 	if (rc < 0)
 		return rc;
@@ -86,22 +92,17 @@ int ca_csr_load(const char *path, X509_REQ **out)
 	return rc;
 }
 
-int ca_csr_check(X509_REQ *req, const char *what)
+int ca_csr_check(const struct ca_csr_der *csr, const char *what)
 {
-	EVP_PKEY *pub = X509_REQ_get0_pubkey(req);
 	int rc;
 
-	if (pub == NULL) {
-		ERR_clear_error();
-		return ca_err(CA_EPOLICY, "CSR public key does not decode: %s", what);
-	}
-	rc = ca_lint_pubkey(pub, what);
+	if (csr->pub == NULL)
+		return ca_err(CA_EPOLICY, "%s: %s", what, csr->why);
+	rc = ca_lint_pubkey(csr->pub, what);
 	if (rc < 0)
 		return rc;
-	if (X509_REQ_verify(req, pub) != 1) {
-		ERR_clear_error();
+	if (!csr->sig_ok)
 		return ca_err(CA_EPOLICY, "CSR signature does not verify: %s", what);
-	}
 	return CA_OK;
 }
 

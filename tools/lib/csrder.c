@@ -170,14 +170,14 @@ static EVP_PKEY *public_key(const SPKI_RAW *spki, char *why, size_t len)
 }
 
 int ca_x509_pubkey_copy(X509_PUBKEY *to, const X509_ALGOR *alg,
-			const ASN1_BIT_STRING *bits)
+			const unsigned char *bits, int n)
 {
 	const ASN1_OBJECT *o;
 	const void *pval;
 	ASN1_OBJECT *obj;
 	void *val = NULL;
 	unsigned char *key;
-	int ptype, n = ASN1_STRING_length(bits);
+	int ptype;
 
 	X509_ALGOR_get0(&o, &ptype, &pval, alg);
 	obj = OBJ_dup(o);
@@ -185,7 +185,7 @@ int ca_x509_pubkey_copy(X509_PUBKEY *to, const X509_ALGOR *alg,
 		val = OBJ_dup(pval);
 	else if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL)
 		val = ASN1_STRING_dup(pval);
-	key = OPENSSL_memdup(ASN1_STRING_get0_data(bits), n > 0 ? (size_t)n : 1);
+	key = OPENSSL_memdup(bits, n > 0 ? (size_t)n : 1);
 	if (obj == NULL || key == NULL ||
 	    (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL && val == NULL) ||
 	    X509_PUBKEY_set0_param(to, obj, ptype, val, key, n) != 1) {
@@ -213,7 +213,8 @@ static int as_req(const CSR_RAW *raw, X509_REQ **out)
 		goto out;
 	}
 	rc = ca_x509_pubkey_copy(X509_REQ_get_X509_PUBKEY(req), raw->info->spki->alg,
-				 raw->info->spki->bits);
+				 ASN1_STRING_get0_data(raw->info->spki->bits),
+				 ASN1_STRING_length(raw->info->spki->bits));
 	for (i = 0; rc == CA_OK && i < sk_X509_ATTRIBUTE_num(raw->info->attributes); i++)
 		if (X509_REQ_add1_attr(req, sk_X509_ATTRIBUTE_value(raw->info->attributes,
 								   i)) != 1)

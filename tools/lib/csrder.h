@@ -27,6 +27,6 @@ void ca_csr_der_clear(struct ca_csr_der *c);
 /* Copy an encoded SubjectPublicKeyInfo's algorithm and key bits (no
  * decoding or re-encoding of the key). */
 int ca_x509_pubkey_copy(X509_PUBKEY *to, const X509_ALGOR *alg,
-			const ASN1_BIT_STRING *bits) CA_WUR;
+			const unsigned char *bits, int len) CA_WUR;
 
 #endif

@@ -116,7 +116,7 @@ struct run {
 /* One request on its way to a certificate. */
 struct job {
 	const struct ca_leaf_request *r;
-	X509_REQ *csr;
+	struct ca_csr_der csr;
 	X509_NAME *subject;
 	char spki[65];
 	char request_key[65];
@@ -141,7 +141,7 @@ struct job {
 
 static void job_free(struct job *j)
 {
-	X509_REQ_free(j->csr);
+	ca_csr_der_clear(&j->csr);
 	X509_NAME_free(j->subject);
 	GENERAL_NAMES_free(j->sans);
 	json_decref(j->ekus);
@@ -313,7 +313,7 @@ static int choose_sans(struct job *j)
 
 	if (r->sans_given && r->n_sans > 0)
 		return ca_sans_encode(r->sans, r->n_sans, j->prof.san_types, &j->sans);
-	GUARD(ca_csr_sans(j->csr, &csr_sans, &n));
+	GUARD(ca_csr_sans(j->csr.req, &csr_sans, &n));
 	if (n > 0) {
 		rc = ca_sans_encode(csr_sans, n, j->prof.san_types, &j->sans);
 		goto out;
@@ -343,7 +343,7 @@ out:
 /* csr-passthrough: the EKUs the CSR asks for (none: no EKU extension). */
 static int csr_ekus(struct job *j)
 {
-	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(j->csr);
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(j->csr.req);
 	EXTENDED_KEY_USAGE *eku = NULL;
 	char oid[128];
 	int i, rc = CA_OK;
@@ -521,7 +521,7 @@ static int build_cert(struct run *run, struct job *j, const struct ca_cert_spec 
 	GUARD(ca_profile_base(spec, X509_get_subject_name(run->d->cert), &x));
 	/* csr-passthrough: the key usage the CSR asks for (lint refuses one
 	 * the key type cannot do). */
-	if (j->prof.passthrough && csr_key_usage(j->csr, &csr_ku))
+	if (j->prof.passthrough && csr_key_usage(j->csr.req, &csr_ku))
 		ku = csr_ku;
 	GUARD(ca_x509_add_ext(x, NULL, NID_basic_constraints, "critical,CA:FALSE"));
 	snprintf(kus, sizeof(kus), "critical%s%s%s%s%s%s%s%s%s",
@@ -583,8 +583,8 @@ static int issue_one(struct run *run, struct job *j)
 
 	memset(&spec, 0, sizeof(spec));
 	spec.subject = j->subject;
-	spec.pub = X509_REQ_get0_pubkey(j->csr);
-	spec.spki = X509_REQ_get_X509_PUBKEY(j->csr);
+	spec.pub = j->csr.pub;
+	spec.spki = X509_REQ_get_X509_PUBKEY(j->csr.req);
 	spec.pathlen = -1;
 	spec.not_before = j->not_before;
 	spec.not_after = j->not_after;
@@ -869,10 +869,10 @@ static int precheck(struct run *run, struct job *j)
 	int rc;
 
 	GUARD(load_csr(run, j));
-	GUARD(ca_csr_check(j->csr, j->what));
-	GUARD(ca_csr_refuse_ca(j->csr, j->what));
-	GUARD(ca_leaf_subject(j->csr, &ov, &j->subject));
-	GUARD(ca_spki_der_sha256(X509_REQ_get_X509_PUBKEY(j->csr), md));
+	GUARD(ca_csr_check(&j->csr, j->what));
+	GUARD(ca_csr_refuse_ca(j->csr.req, j->what));
+	GUARD(ca_leaf_subject(j->csr.req, &ov, &j->subject));
+	GUARD(ca_spki_der_sha256(X509_REQ_get_X509_PUBKEY(j->csr.req), md));
 	ca_hex(md, 32, j->spki);
 	GUARD(request_key(j));
 out:
@@ -1088,7 +1088,7 @@ static int phase_d(struct run *run, struct job *j, int batch)
 	case JOB_REFUSED:
 		/* An unreadable CSR file refuses that request of a batch; any
 		 * other I/O or token error stops the run. */
-		if (j->rc == CA_EIO && !(batch && j->csr == NULL)) {
+		if (j->rc == CA_EIO && !(batch && j->csr.req == NULL)) {
 			rc = ca_err(CA_EIO, "%s", j->reason);
 			break;
 		}

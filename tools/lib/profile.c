@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include "cert.h"
+#include "csrder.h"
 #include "lint.h"
 
 int ca_validity_days(long days, time_t *not_before, time_t *not_after)
@@ -28,37 +29,12 @@ int ca_validity_days(long days, time_t *not_before, time_t *not_after)
  * its encoder framework for every certificate). */
 static int copy_spki(X509 *x, X509_PUBKEY *from)
 {
-	ASN1_OBJECT *obj = NULL;
-	const ASN1_OBJECT *o;
 	const unsigned char *pk;
-	const void *pval;
-	unsigned char *bits = NULL;
-	void *val = NULL;
 	X509_ALGOR *alg;
-	int ptype, pklen;
+	int pklen;
 
-	if (X509_PUBKEY_get0_param(NULL, &pk, &pklen, &alg, from) != 1)
-		return 0;
-	X509_ALGOR_get0(&o, &ptype, &pval, alg);
-	obj = OBJ_dup(o);
-	if (ptype == V_ASN1_OBJECT)
-		val = OBJ_dup(pval);
-	else if (ptype == V_ASN1_SEQUENCE || ptype == V_ASN1_OCTET_STRING)
-		val = ASN1_STRING_dup(pval);
-	bits = OPENSSL_memdup(pk, (size_t)pklen);
-	if (obj == NULL || bits == NULL ||
-	    (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL && val == NULL) ||
-	    X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), obj, ptype, val, bits,
-				   pklen) != 1) {
-		ASN1_OBJECT_free(obj);
-		if (ptype == V_ASN1_OBJECT)
-			ASN1_OBJECT_free(val);
-		else
-			ASN1_STRING_free(val);
-		OPENSSL_free(bits);
-		return 0;
-	}
-	return 1;
+	return X509_PUBKEY_get0_param(NULL, &pk, &pklen, &alg, from) == 1 &&
+	       ca_x509_pubkey_copy(X509_get_X509_PUBKEY(x), alg, pk, pklen) == CA_OK;
 }
 
 int ca_profile_base(const struct ca_cert_spec *spec, const X509_NAME *issuer,

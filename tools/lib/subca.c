@@ -19,7 +19,7 @@ struct job {
 	const struct ca_subca_params *p;
 	struct ca_dir *d;
 	struct ca_tp tp;
-	X509_REQ *csr;
+	struct ca_csr_der csr;
 	X509 *cross;
 	struct ca_cert_spec spec;
 	char *pinned;
@@ -46,12 +46,13 @@ static int subject_and_key(struct job *j)
 		GUARD(ca_lint_pubkey(j->spec.pub, p->cross_sign));
 	} else {
 		GUARD(ca_csr_load(p->csr, &j->csr));
-		GUARD(ca_csr_check(j->csr, p->csr));
-		j->spec.pub = X509_REQ_get0_pubkey(j->csr);
+		GUARD(ca_csr_check(&j->csr, p->csr));
+		j->spec.pub = j->csr.pub;
+		j->spec.spki = X509_REQ_get_X509_PUBKEY(j->csr.req);
 		if (p->subject != NULL)
 			GUARD(ca_name_parse(p->subject, &j->spec.subject));
 		else
-			j->spec.subject = X509_NAME_dup(X509_REQ_get_subject_name(j->csr));
+			j->spec.subject = X509_NAME_dup(X509_REQ_get_subject_name(j->csr.req));
 		if (j->spec.subject == NULL ||
 		    X509_NAME_entry_count(j->spec.subject) == 0)
 			return ca_err(CA_EPOLICY, "the CSR %s has an empty subject: "
@@ -263,7 +264,7 @@ int ca_subca_sign(const char *dir, const struct ca_subca_params *p,
 	rc = ca_refusal(j.d->store, a, rc);
 	ca_audit_free(a);
 	ca_tp_free(&j.tp);
-	X509_REQ_free(j.csr);
+	ca_csr_der_clear(&j.csr);
 	X509_free(j.cross);
 	X509_NAME_free(j.spec.subject);
 	ASN1_INTEGER_free(j.spec.serial);
