@@ -30,6 +30,10 @@ static int g_exiting;	  /* handler ran: no PKCS#11 any more */
 
 static OSSL_LIB_CTX *g_libctx;
 static OSSL_PROVIDER *g_default;
+/* In-process users (the tools) that already run OpenSSL's default provider
+ * hand their library context over; the provider in someone else's process
+ * keeps a private one. */
+static OSSL_LIB_CTX *g_shared;
 static EVP_MD *g_md[3]; /* SHA-256, SHA-384, SHA-512 */
 static int g_libctx_users;
 static int g_libctx_release_pending;
@@ -259,9 +263,18 @@ static void libctx_free_locked(void)
 	if (g_default != NULL)
 		OSSL_PROVIDER_unload(g_default);
 	g_default = NULL;
-	OSSL_LIB_CTX_free(g_libctx);
+	if (g_libctx != g_shared)
+		OSSL_LIB_CTX_free(g_libctx);
 	g_libctx = NULL;
 	g_libctx_release_pending = 0;
+}
+
+void ca_p11_use_libctx(OSSL_LIB_CTX *ctx)
+{
+	pthread_mutex_lock(&g_ctx_lock);
+	if (g_libctx == NULL)
+		g_shared = ctx;
+	pthread_mutex_unlock(&g_ctx_lock);
 }
 
 static int libctx_new_locked(void)
@@ -269,11 +282,10 @@ static int libctx_new_locked(void)
 	static const char *const names[] = {"SHA2-256", "SHA2-384", "SHA2-512"};
 	size_t i;
 
-	g_libctx = OSSL_LIB_CTX_new();
+	g_libctx = g_shared != NULL ? g_shared : OSSL_LIB_CTX_new();
 	if (g_libctx == NULL)
 		goto fail;
-	g_default = OSSL_PROVIDER_load(g_libctx, "default");
-	if (g_default == NULL)
+	if (g_shared == NULL && (g_default = OSSL_PROVIDER_load(g_libctx, "default")) == NULL)
 		goto fail;
 	for (i = 0; i < sizeof(g_md) / sizeof(g_md[0]); i++) {
 		g_md[i] = EVP_MD_fetch(g_libctx, names[i], NULL);

@@ -45,6 +45,9 @@ const char *ca_keyspec_name(const struct ca_keyspec *spec);
 void ca_p11_set_module(const char *path);   /* NULL: default search */
 void ca_p11_allow_pin_value(int allow);     /* pin-value in URIs */
 int ca_p11_pin_value_allowed(void);
+/* Use this library context (with OpenSSL's default provider loaded) for
+ * public keys and hashing instead of a private one; before first use. */
+void ca_p11_use_libctx(OSSL_LIB_CTX *ctx);
 /* C_Finalize every module we initialised. Call before exit (SoftHSM must not
  * be finalized from atexit after its own destructors ran). Idempotent. */
 void ca_p11_shutdown(void);

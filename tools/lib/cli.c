@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "../../providers/hsmca/token.h"
 #include "audit.h"
 #include "pin.h"
@@ -20,6 +22,9 @@ void ca_tool_start(const char *name)
 {
 	tool = name;
 	ca_harden_process();
+	/* The tools set up their own providers: the system openssl.cnf has
+	 * no say in what a CA signs (and costs a file parse per run). */
+	(void)OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 	ca_audit_set_tool(name);
 }
 

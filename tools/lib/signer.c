@@ -26,6 +26,9 @@ int ca_crypto_init(void)
 	prov_hsmca = OSSL_PROVIDER_load(NULL, "hsmca");
 	if (prov_default == NULL || prov_hsmca == NULL)
 		return ca_err(CA_EIO, "cannot load the OpenSSL providers");
+	/* One library context in the tools: no second copy of the default
+	 * provider for the token layer. */
+	ca_p11_use_libctx(OSSL_LIB_CTX_get0_global_default());
 	return CA_OK;
 }
 
