@@ -59,7 +59,7 @@ expect_fail 1 "slot-id is not used" "slot-id refused" \
 expect_fail 1 "another object type" "type=cert refused" \
 	req "pkcs11:token=PE;object=k;type=cert" -passin "file:$T/pin"
 expect_fail 1 "pin-value is refused.*use pin-source" "pin-value refused" \
-	req "$KEY?pin-value=$PIN"
+	req "$KEY?pin-value=$PIN" # refused without the opt-in
 
 # PIN sources in the URI (RFC 7512 pin-source).
 check "URI pin-source=file:" req "$KEY?pin-source=file:$T/pin"
@@ -89,7 +89,7 @@ check "config pin-source: no -passin needed" \
 	$CONF="$T/pinsrc.cnf" $OPENSSL req -new -x509 -key "$KEY" -subj /CN=cnf -out cnf.pem
 conf allow.cnf "s|^# allow-pin-value = .*|allow-pin-value = yes|"
 check "config allow-pin-value = yes: pin-value accepted" \
-	$CONF="$T/allow.cnf" $OPENSSL req -new -x509 -key "$KEY?pin-value=$PIN" -subj /CN=cnf -out cnf.pem
+	$CONF="$T/allow.cnf" $OPENSSL req -new -x509 -key "$KEY?pin-value=$PIN" -subj /CN=cnf -out cnf.pem # insecure opt-in
 conf nomod.cnf "s|^pkcs11-module = .*|pkcs11-module = /nonexistent/conf.so|"
 expect_fail 1 "cannot load PKCS#11 module /nonexistent/conf.so" "config pkcs11-module that does not load" \
 	$CONF="$T/nomod.cnf" $OPENSSL req -new -x509 -key "$KEY" -passin "file:$T/pin" -subj /CN=cnf -out cnf.pem

@@ -52,15 +52,16 @@ static void test_parse(void)
 		   "slot-id refused");
 	parse_case("", CA_EUSAGE, "empty PKCS#11 URI", "empty URI refused");
 	parse_case(NULL, CA_EUSAGE, "empty PKCS#11 URI", "NULL URI refused");
-	parse_case("pkcs11:token=A?pin-value=s3cr3t", CA_EPOLICY,
+	parse_case("pkcs11:token=A?pin-value=s3cr3t", CA_EPOLICY, /* refused */
 		   "pin-value is refused", "pin-value refused by default");
-	ok(!has(ca_errmsg(), "s3cr3t") && has(ca_errmsg(), "pin-value=***"),
+	/* the refused value must not be echoed */
+	ok(!has(ca_errmsg(), "s3cr3t") && has(ca_errmsg(), "pin-value=***"), /* refused */
 	   "the refused PIN is not echoed");
 	ok(has(ca_errmsg(), "use pin-source"),
 	   "the refusal says use pin-source");
 	ca_p11_allow_pin_value(1);
 	ok(ca_p11_pin_value_allowed() == 1, "pin-value can be allowed");
-	parse_case("pkcs11:token=A?pin-value=s3cr3t", CA_OK, NULL,
+	parse_case("pkcs11:token=A?pin-value=s3cr3t", CA_OK, NULL, /* insecure opt-in */
 		   "pin-value accepted when allowed");
 	ca_p11_allow_pin_value(0);
 	parse_case("pkcs11:token=A?pin-source=file:/x&pin-value=1", CA_EPOLICY,
