@@ -64,7 +64,7 @@ static void test_parse(void)
 	parse_case("pkcs11:token=A?pin-value=s3cr3t", CA_OK, NULL, /* insecure opt-in */
 		   "pin-value accepted when allowed");
 	ca_p11_allow_pin_value(0);
-	parse_case("pkcs11:token=A?pin-source=file:/x&pin-value=1", CA_EPOLICY,
+	parse_case("pkcs11:token=A?pin-source=file:/x&pin-value=1", CA_EPOLICY, /* refused */
 		   "pin-value", "pin-value refused again after disallowing");
 }
 
