@@ -54,13 +54,6 @@ static const char usage[] =
 	"Exit status: 0 done, 1 error, 2 usage, 3 refused by policy (in a batch: at\n"
 	"least one request refused; the others are issued).\n";
 
-/* A usage error after --san values were taken: report, free, exit 2. */
-#define USAGE(...)                                                             \
-	do {                                                                   \
-		code = ca_usage_error(__VA_ARGS__);                            \
-		goto done;                                                     \
-	} while (0)
-
 enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_CSR, OPT_PROFILE, OPT_CN, OPT_SAN, OPT_EKU,
        OPT_DAYS, OPT_FORCE_ISSUE, OPT_OUT, OPT_CHAIN_OUT, OPT_REQUESTS,
        OPT_CSR_DIR, OPT_OUT_DIR };
@@ -151,7 +144,7 @@ int main(int argc, char **argv)
 	const char *ekus[32];
 	json_t *summary = NULL;
 	const char *days = NULL;
-	int opt, h, rc, code = 0;
+	int opt, idx = 0, rc, code = 0;
 	size_t i;
 	long v;
 
@@ -160,12 +153,7 @@ int main(int argc, char **argv)
 	ca_tool_start("sign-leaf");
 	p.sans = sans;
 	p.ekus = ekus;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		h = ca_common_option(opt, optarg, &c, usage);
-		if (h < 0)
-			goto done;
-		if (h > 0)
-			continue;
+	while ((opt = ca_cli_getopt(argc, argv, opts, &idx, &c, usage)) >= 0) {
 		switch (opt) {
 		case OPT_CA: p.ca_dir = optarg; break;
 		case OPT_CSR: p.csr = optarg; break;
@@ -173,14 +161,14 @@ int main(int argc, char **argv)
 		case OPT_CN: p.cn = optarg; break;
 		case OPT_SAN:
 			if (p.n_sans == sizeof(sans) / sizeof(sans[0]))
-				USAGE(usage_line, "too many --san");
+				CA_USAGE(usage_line, "too many --san");
 			if (ca_san_parse(optarg, &sans[p.n_sans]) < 0)
-				USAGE(usage_line, "--san: %s", ca_errmsg());
+				CA_USAGE(usage_line, "--san: %s", ca_errmsg());
 			p.n_sans++;
 			break;
 		case OPT_EKU:
 			if (p.n_ekus == sizeof(ekus) / sizeof(ekus[0]))
-				USAGE(usage_line, "too many --eku");
+				CA_USAGE(usage_line, "too many --eku");
 			ekus[p.n_ekus++] = optarg;
 			break;
 		case OPT_DAYS: days = optarg; break;
@@ -190,22 +178,24 @@ int main(int argc, char **argv)
 		case OPT_REQUESTS: p.requests = optarg; break;
 		case OPT_CSR_DIR: p.csr_dir = optarg; break;
 		case OPT_OUT_DIR: p.out_dir = optarg; break;
-		default: USAGE(usage_line, "unknown option");
+		default: CA_USAGE(usage_line, "unknown option");
 		}
 	}
-	if (optind != argc)
-		USAGE(usage_line, "unexpected argument '%s'", argv[optind]);
+	code = ca_cli_end_options(opt, argc, argv, usage_line);
+	if (code >= 0)
+		goto done;
+	code = 0;
 	if (p.ca_dir == NULL)
-		USAGE(usage_line, "--ca is required");
+		CA_USAGE(usage_line, "--ca is required");
 	if ((p.csr == NULL) == (p.requests == NULL))
-		USAGE(usage_line, "give either --csr or --requests");
+		CA_USAGE(usage_line, "give either --csr or --requests");
 	if (p.csr != NULL && p.out == NULL)
-		USAGE(usage_line, "--csr needs --out");
+		CA_USAGE(usage_line, "--csr needs --out");
 	if (p.requests != NULL && (p.out_dir == NULL || p.csr_dir == NULL))
-		USAGE(usage_line, "--requests needs --csr-dir and --out-dir");
+		CA_USAGE(usage_line, "--requests needs --csr-dir and --out-dir");
 	if (p.requests != NULL && (p.cn || p.n_sans || p.n_ekus || days || p.out ||
 				   p.chain_out || p.force_issue))
-		USAGE(usage_line, "--requests takes its values from the "
+		CA_USAGE(usage_line, "--requests takes its values from the "
 						  "JSON file: no --cn, --san, --eku, "
 						  "--days, --out, --chain-out or "
 						  "--force-issue");
@@ -218,12 +208,12 @@ int main(int argc, char **argv)
 				code = ca_tool_finish(CA_EPOLICY);
 				goto done;
 			}
-			USAGE(usage_line, "%s", ca_errmsg());
+			CA_USAGE(usage_line, "%s", ca_errmsg());
 		}
 		p.days = v;
 	}
 	if (ca_pin_source_check(c.pin_source) < 0)
-		USAGE(usage_line, "%s", ca_errmsg());
+		CA_USAGE(usage_line, "%s", ca_errmsg());
 	p.pin_source = c.pin_source;
 	p.force = c.force;
 	p.progress = p.requests != NULL && isatty(STDERR_FILENO) && !c.json;
