@@ -2,14 +2,8 @@
  * No file, store or token is used. For every file that parses, each
  * serial must be canonical hex of 1 to 20 octets (what the state store
  * and the CRL encoder accept) and the same number as its decimal form.
- * Built and run by scripts/build-fuzz; seeds in
- * tests/fuzz/corpus/revoked_json/. Alone:
- *
- *   clang -std=c11 -D_GNU_SOURCE -g -fsanitize=fuzzer,address,undefined \
- *     tests/fuzz/fuzz_revoked_json.c tools/lib/*.c providers/hsmca/*.c \
- *     $(pkg-config --cflags --libs libcrypto p11-kit-1 sqlite3 jansson) \
- *     -o fuzz_revoked_json && ./fuzz_revoked_json
- * tests/fuzz/corpus/revoked_json
+ * Built and run by scripts/build-fuzz (make fuzz); seeds in
+ * tests/fuzz/corpus/revoked_json/.
  */
 #include <stdint.h>
 #include <stdlib.h>
