@@ -93,6 +93,8 @@ csr good -subj "/CN=good.example.com"
 openssl req -in good.csr -outform DER -out good.der
 python3 -c "d=bytearray(open('good.der','rb').read()); d[-3]^=1; open('badsig.der','wb').write(d)"
 refuse "CSR with a bad signature" "signature does not verify" --csr badsig.der --out x.crt
+openssl req -new -newkey rsa:2048 -nodes -keyout /dev/null -sha1 -subj "/CN=sha1.example.com" -out sha1.csr 2>/dev/null
+refuse "CSR signed with SHA-1" "digest other than SHA-2" --csr sha1.csr --out x.crt
 openssl req -new -newkey rsa:1024 -nodes -keyout /dev/null -subj "/CN=weak.example.com" -out rsa1024.csr 2>/dev/null
 refuse "RSA-1024" "1024 bits" --csr rsa1024.csr --out x.crt
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -pkeyopt rsa_keygen_pubexp:3 -out e3.key 2>/dev/null

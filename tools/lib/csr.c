@@ -101,6 +101,8 @@ int ca_csr_check(const struct ca_csr_der *csr, const char *what)
 	rc = ca_lint_pubkey(csr->pub, what);
 	if (rc < 0)
 		return rc;
+	if (!csr->sig_ok && csr->why[0] != '\0')
+		return ca_err(CA_EPOLICY, "%s: %s", what, csr->why);
 	if (!csr->sig_ok)
 		return ca_err(CA_EPOLICY, "CSR signature does not verify: %s", what);
 	return CA_OK;

@@ -200,6 +200,22 @@ int ca_x509_pubkey_copy(X509_PUBKEY *to, const X509_ALGOR *alg,
 	return CA_OK;
 }
 
+/* SHA-2 signatures only (no MD5 or SHA-1 proof of possession); Ed25519
+ * and RSASSA-PSS name their hash elsewhere. */
+static int strong_sig_alg(const X509_ALGOR *alg)
+{
+	const ASN1_OBJECT *obj;
+	int md = NID_undef, pk = NID_undef, nid;
+
+	X509_ALGOR_get0(&obj, NULL, NULL, alg);
+	nid = OBJ_obj2nid(obj);
+	if (nid == NID_ED25519 || nid == NID_rsassaPss)
+		return 1;
+	if (!OBJ_find_sigid_algs(nid, &md, &pk))
+		return 0;
+	return md == NID_sha256 || md == NID_sha384 || md == NID_sha512;
+}
+
 /* An X509_REQ carrying what the tools read: subject, key, attributes. */
 static int as_req(const CSR_RAW *raw, X509_REQ **out)
 {
@@ -245,8 +261,11 @@ int ca_csr_der_parse(const unsigned char *der, size_t len, struct ca_csr_der *ou
 		goto out;
 	out->pub = public_key(raw->info->spki, out->why, sizeof(out->why));
 	/* RFC 2986 4.2: the signature covers the DER of the request info,
-	 * verified over the bytes received. */
-	out->sig_ok = out->pub != NULL &&
+	 * verified over the bytes received, with a digest we would sign with. */
+	if (out->pub != NULL && !strong_sig_alg(raw->sig_alg))
+		snprintf(out->why, sizeof(out->why),
+			 "the CSR is signed with a digest other than SHA-2 (refused)");
+	out->sig_ok = out->pub != NULL && out->why[0] == '\0' &&
 		      ASN1_item_verify_ex(ASN1_ITEM_rptr(CRI_RAW), raw->sig_alg, raw->sig,
 					  raw->info, NULL, out->pub, NULL, NULL) == 1;
 out:
