@@ -149,6 +149,8 @@ printf 'garbage' >garbage.csr
 expect_fail 2 "not a CSR" "garbage CSR (exit 2)" subca --csr garbage.csr --days 30 --out g.crt
 expect_fail 2 "already exists" "existing output refused" subca --csr clamp.csr --days 30 --out issuing.crt
 expect_fail 2 "--days" "--days 0 refused" subca --csr clamp.csr --days 0 --out x.crt
+expect_fail 2 "is not valid UTF-8" "a name constraint that is not UTF-8 is refused, not dropped" \
+	subca --csr clamp.csr --days 30 --exclude-dns "$(printf 'bad\377.example.com')" --out x.crt
 is "$(sqlite3 root/ca.db "select count(*) from certs")" "$before" "refusals issued nothing"
 refusals=$(sqlite3 root/ca.db "select count(*) from audit where entry like '%\"outcome\":\"refused\"%'")
 [ "$refusals" -ge 3 ] && ok "refusals are in the audit log ($refusals)" || notok "refusals are in the audit log" "$refusals"

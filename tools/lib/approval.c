@@ -1634,19 +1634,6 @@ out:
 	return rc;
 }
 
-int ca_approval_sign(const char *request_path, const char *id, const char *key,
-		     const char *pass_source, const char *out, int force)
-{
-	struct ca_request *req = NULL;
-	int rc;
-
-	GUARD(ca_request_load(request_path, &req));
-	GUARD(ca_approval_sign_req(req, id, key, pass_source, out, force));
-out:
-	ca_request_free(req);
-	return rc;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Verifying approvals                                                     */
 

@@ -111,13 +111,10 @@ int ca_approval_parse(const unsigned char *data, size_t len, const char *what,
 		      struct ca_approval **out) CA_WUR;
 void ca_approval_free(struct ca_approval *a);
 
-/* Sign an approval of the request at request_path with key (a PEM private
- * key file, passphrase from pass_source or a prompt; or a pkcs11: URI, PIN
- * from pass_source) as approver id; write it to out. */
-int ca_approval_sign(const char *request_path, const char *id, const char *key,
-		     const char *pass_source, const char *out, int force) CA_WUR;
-/* The same for a request already loaded, so that what the approver was
- * shown is exactly what gets signed (no second read of the file). */
+/* Sign an approval of a loaded request with key (a PEM private key file,
+ * passphrase from pass_source or a prompt; or a pkcs11: URI, PIN from
+ * pass_source) as approver id; write it to out. The request is the one the
+ * approver was shown (no second read of the file). */
 int ca_approval_sign_req(const struct ca_request *req, const char *id,
 			 const char *key, const char *pass_source,
 			 const char *out, int force) CA_WUR;

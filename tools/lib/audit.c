@@ -29,11 +29,6 @@ void ca_audit_set_tool(const char *tool)
 	tool_name = tool;
 }
 
-const char *ca_audit_tool(void)
-{
-	return tool_name;
-}
-
 ca_audit *ca_audit_new(const char *action)
 {
 	ca_audit *a = calloc(1, sizeof(*a));

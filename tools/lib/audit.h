@@ -21,7 +21,6 @@ typedef struct ca_audit ca_audit;
 
 /* Name and version of the running tool, recorded in every entry. */
 void ca_audit_set_tool(const char *tool);
-const char *ca_audit_tool(void);
 
 ca_audit *ca_audit_new(const char *action);
 void ca_audit_free(ca_audit *a);

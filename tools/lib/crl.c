@@ -926,17 +926,3 @@ out:
 	return rc;
 }
 
-int ca_crl_parse(const unsigned char *data, size_t len, X509_CRL **out)
-{
-	BIO *b = BIO_new_mem_buf(data, (int)len);
-	const unsigned char *p = data;
-
-	*out = NULL;
-	if (b != NULL)
-		*out = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
-	BIO_free(b);
-	if (*out == NULL)
-		*out = d2i_X509_CRL(NULL, &p, (long)len);
-	ERR_clear_error();
-	return *out ? CA_OK : ca_err(CA_EUSAGE, "not a CRL (PEM or DER)");
-}

@@ -137,7 +137,4 @@ int ca_crl_lint_tbs(const unsigned char *tbs, size_t len,
 int ca_crl_issuer_keyid(X509 *issuer, unsigned char out[64],
 			size_t *len) CA_WUR;
 
-/* Parse a signed CRL (PEM or DER) from memory. */
-int ca_crl_parse(const unsigned char *data, size_t len, X509_CRL **out) CA_WUR;
-
 #endif

@@ -124,7 +124,6 @@ struct job {
 	GENERAL_NAMES *sans;
 	json_t *ekus;
 	char *cert_path, *chain_path, *bundle_path;
-	long index;               /* file jobs: position in the pending list */
 	int state;                /* JOB_* */
 	int rc;                   /* why it was refused */
 	char reason[1024];
@@ -703,14 +702,12 @@ static int put_chain(struct run *run, const char *path, int force)
 
 static int write_outputs(struct run *run, const char *cert_path,
 			 const char *chain_path, const char *bundle_path,
-			 int chain_only, int bundle, int force,
-			 const unsigned char *der, size_t der_len)
+			 int chain_only, int bundle, int force, const char *pem,
+			 size_t pem_len)
 {
-	char *pem = NULL, *both = NULL;
-	size_t pem_len = 0;
-	int rc;
+	char *both = NULL;
+	int rc = CA_OK;
 
-	GUARD(ca_der_pem("CERTIFICATE", der, der_len, &pem, &pem_len));
 	if (chain_only) {
 		if (chain_path != NULL)
 			GUARD(put_chain(run, chain_path, force));
@@ -729,7 +726,6 @@ static int write_outputs(struct run *run, const char *cert_path,
 			GUARD(put_chain(run, chain_path, force));
 	}
 out:
-	free(pem);
 	free(both);
 	return rc;
 }
@@ -807,23 +803,22 @@ static int refuse(struct run *run, struct job *j, int rc, ca_audit *a)
 static int pend(struct run *run, const struct job *j, const unsigned char *der,
 		size_t len, int repair)
 {
-	json_t *o = json_pack("{s:s?, s:s?, s:s?, s:b, s:b, s:b}", "cert", j->cert_path,
-			      "chain", j->chain_path, "bundle", j->bundle_path,
-			      "chain_only", j->r->ca_chain_only, "bundle_on",
-			      j->r->cert_bundle, "repair", repair);
-	char *hex = malloc(2 * len + 1);
+	json_t *o = NULL;
+	char *pem = NULL;
+	size_t pem_len;
+	int rc;
 
-	if (o == NULL || hex == NULL) {
-		json_decref(o);
-		free(hex);
+	rc = ca_der_pem("CERTIFICATE", der, len, &pem, &pem_len);
+	if (rc < 0)
+		return rc;
+	o = json_pack("{s:s?, s:s?, s:s?, s:b, s:b, s:b, s:s}", "cert", j->cert_path,
+		      "chain", j->chain_path, "bundle", j->bundle_path, "chain_only",
+		      j->r->ca_chain_only, "bundle_on", j->r->cert_bundle, "repair",
+		      repair, "pem", pem);
+	free(pem);
+	if (o == NULL || json_array_append_new(run->pending, o) != 0)
 		return ca_err(CA_EIO, "out of memory");
-	}
-	ca_hex(der, len, hex);
-	json_object_set_new(o, "der", json_string(hex));
-	free(hex);
-	return json_array_append_new(run->pending, o) == 0
-		       ? CA_OK
-		       : ca_err(CA_EIO, "out of memory");
+	return CA_OK;
 }
 
 /* Already issued (same common name and key): re-write missing files. */
@@ -1143,24 +1138,15 @@ struct file_job {
 
 static int write_entry(struct run *run, json_t *o)
 {
-	const char *hex = json_string_value(json_object_get(o, "der"));
-	size_t n = strlen(hex) / 2 + 1;
-	unsigned char *der = malloc(n);
-	int rc;
+	json_t *pem = json_object_get(o, "pem");
 
-	if (der == NULL)
-		return ca_err(CA_EIO, "out of memory");
-	rc = ca_unhex(hex, der, n, &n);
-	if (rc == CA_OK)
-		rc = write_outputs(run, json_string_value(json_object_get(o, "cert")),
-				   json_string_value(json_object_get(o, "chain")),
-				   json_string_value(json_object_get(o, "bundle")),
-				   json_is_true(json_object_get(o, "chain_only")),
-				   json_is_true(json_object_get(o, "bundle_on")),
-				   run->p->force || json_is_true(json_object_get(o, "repair")),
-				   der, n);
-	free(der);
-	return rc;
+	return write_outputs(run, json_string_value(json_object_get(o, "cert")),
+			     json_string_value(json_object_get(o, "chain")),
+			     json_string_value(json_object_get(o, "bundle")),
+			     json_is_true(json_object_get(o, "chain_only")),
+			     json_is_true(json_object_get(o, "bundle_on")),
+			     run->p->force || json_is_true(json_object_get(o, "repair")),
+			     json_string_value(pem), json_string_length(pem));
 }
 
 /* The writer thread: files of committed certificates, in commit order. */

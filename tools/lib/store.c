@@ -366,12 +366,6 @@ static int count_query(ca_store *s, const char *sql, const char *arg, int *count
 	return rc;
 }
 
-int ca_store_serial_exists(ca_store *s, const char *serial, int *exists)
-{
-	return count_query(s, "SELECT count(*) FROM certs WHERE serial = ?", serial,
-			   exists);
-}
-
 int ca_store_spki_count(ca_store *s, const char *spki_sha256, int *count)
 {
 	return count_query(s, "SELECT count(*) FROM certs WHERE spki_sha256 = ?",

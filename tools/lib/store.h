@@ -72,7 +72,6 @@ int ca_store_meta_set(ca_store *s, const char *key, const char *value) CA_WUR;
 int ca_store_meta_get(ca_store *s, const char *key, char **value) CA_WUR;
 
 int ca_store_cert_add(ca_store *s, const struct ca_cert_row *row) CA_WUR;
-int ca_store_serial_exists(ca_store *s, const char *serial, int *exists) CA_WUR;
 /* Number of certificates ever issued for this SPKI SHA-256 (hex). */
 int ca_store_spki_count(ca_store *s, const char *spki_sha256, int *count) CA_WUR;
 /* DER of the certificate with this request key (malloc'd), or NULL. */
