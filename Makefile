@@ -26,18 +26,22 @@ LDFLAGS += -Wl,-z,relro,-z,now $(if $(filter 1,$(SAN)),-fsanitize=address$(comma
 comma := ,
 VERSION := 0.1.0
 
-PROV_SRCS := $(sort $(wildcard providers/hsmca/*.c))
-LIB_SRCS  := $(filter-out $(EXCLUDE),$(sort $(wildcard tools/lib/*.c)))
+# Layers (tests/layers.txt): common/ serves the provider and the tools;
+# the provider (providers/hsmca, its token layer in token/) includes only
+# common/ and itself; the tools' library is tools/lib/<layer>/.
+COMMON_SRCS := $(sort $(wildcard common/*.c))
+PROV_SRCS := $(sort $(wildcard providers/hsmca/*.c providers/hsmca/token/*.c))
+LIB_SRCS  := $(filter-out $(EXCLUDE),$(sort $(wildcard tools/lib/*/*.c)))
 TOOL_SRCS := $(filter-out $(EXCLUDE),$(sort $(wildcard tools/*.c)))
 TOOLS     := $(patsubst tools/%.c,%,$(TOOL_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
 
+COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
 PROV_OBJS := $(PROV_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-# The provider module carries the token layer plus the two library modules
-# it needs (error reporting and PIN sourcing).
-MOD_OBJS  := $(PROV_OBJS) $(BUILD)/obj/tools/lib/err.o $(BUILD)/obj/tools/lib/pin.o
+# The provider module: its own sources and common/, nothing else.
+MOD_OBJS  := $(PROV_OBJS) $(COMMON_OBJS)
 
 BINS      := $(TOOLS:%=$(BUILD)/bin/hsmca-%)
 UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -52,16 +56,21 @@ all: $(MODULE) $(BINS) $(UNITS) $(HELPERS)
 deps:
 	@scripts/install-deps
 
+# Includes are "common/x.h" (from the top) and "layer/x.h" (from tools/lib);
+# the provider and common/ do not even see tools/lib.
+INC      = -I. -Itools/lib
+$(BUILD)/obj/providers/%.o $(BUILD)/obj/common/%.o: INC = -I.
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) $(INC) -MMD -MP -c -o $@ $<
 
 $(MODULE): $(MOD_OBJS) providers/hsmca/hsmca.map
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $(MOD_OBJS) $(LDFLAGS) -Wl,-z,nodelete \
 	  -Wl,--version-script=providers/hsmca/hsmca.map $(PKG_LIBS) -lpthread
 
-$(LIBA): $(LIB_OBJS) $(PROV_OBJS)
+$(LIBA): $(LIB_OBJS) $(PROV_OBJS) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^
@@ -119,7 +128,8 @@ fuzz:
 	@scripts/build-fuzz
 
 format:
-	clang-format -i $(PROV_SRCS) $(LIB_SRCS) $(TOOL_SRCS) providers/hsmca/*.h tools/lib/*.h
+	clang-format -i $(COMMON_SRCS) $(PROV_SRCS) $(LIB_SRCS) $(TOOL_SRCS) \
+	  common/*.h providers/hsmca/*.h providers/hsmca/token/*.h tools/lib/*/*.h
 
 clean:
 	rm -rf build

@@ -3,12 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/audit.h"
-#include "lib/cadir.h"
-#include "lib/cli.h"
-#include "lib/report.h"
-#include "lib/store.h"
-#include "lib/util.h"
+#include "base/util.h"
+#include "cli/cli.h"
+#include "out/cadir.h"
+#include "store/audit.h"
+#include "store/report.h"
+#include "store/store.h"
 
 static const char usage_line[] =
 	"hsmca-audit --ca DIR verify | log | report [--expiring DAYS]";

@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/cert.h"
-#include "lib/cli.h"
-#include "lib/gencrl.h"
-#include "lib/pin.h"
-#include "lib/util.h"
+#include "base/util.h"
+#include "cli/cli.h"
+#include "common/pin.h"
+#include "issue/gencrl.h"
+#include "x509/cert.h"
 
 static const char usage_line[] =
     "hsmca-gen-crl --ca DIR [--days N] [--partitions N | --partition-size "

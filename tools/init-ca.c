@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/cli.h"
-#include "lib/initca.h"
-#include "lib/pin.h"
-#include "lib/util.h"
+#include "base/util.h"
+#include "cli/cli.h"
+#include "common/pin.h"
+#include "issue/initca.h"
 
 static const char usage_line[] =
 	"hsmca-init-ca --ca DIR --key URI (--self-sign --subject DN --days N | "

@@ -5,13 +5,13 @@
 
 #include <openssl/pem.h>
 
-#include "lib/cli.h"
-#include "lib/csr.h"
-#include "lib/name.h"
-#include "lib/output.h"
-#include "lib/pin.h"
-#include "lib/signer.h"
-#include "lib/util.h"
+#include "base/util.h"
+#include "cli/cli.h"
+#include "common/pin.h"
+#include "input/csr.h"
+#include "input/name.h"
+#include "out/file.h"
+#include "sign/signer.h"
 
 static const char usage_line[] =
 	"hsmca-keygen --token URI --label NAME --type TYPE [--id HEX] "

@@ -3,12 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/cert.h"
-#include "lib/cli.h"
-#include "lib/crl.h"
-#include "lib/pin.h"
-#include "lib/revoke.h"
-#include "lib/util.h"
+#include "base/util.h"
+#include "cli/cli.h"
+#include "common/pin.h"
+#include "issue/revoke.h"
+#include "x509/cert.h"
+#include "x509/crl.h"
 
 static const char usage_line[] =
     "hsmca-revoke --ca DIR (--serial HEX [--reason R] [--date TIME] | "

@@ -4,12 +4,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/cli.h"
-#include "lib/leaf.h"
-#include "lib/output.h"
-#include "lib/pin.h"
-#include "lib/request.h"
-#include "lib/util.h"
+#include "base/util.h"
+#include "cli/cli.h"
+#include "common/pin.h"
+#include "input/requests.h"
+#include "issue/leaf.h"
+#include "out/file.h"
 
 static const char usage_line[] =
 	"hsmca-sign-leaf --ca DIR (--csr host.csr --out host.crt | --requests "

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/cli.h"
-#include "lib/pin.h"
-#include "lib/subca.h"
-#include "lib/util.h"
+#include "base/util.h"
+#include "cli/cli.h"
+#include "common/pin.h"
+#include "issue/subca.h"
 
 static const char usage_line[] =
 	"hsmca-sign-subca --ca DIR (--csr sub.csr | --cross-sign CERT) --days N "

@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/approval.h"
-#include "lib/cli.h"
-#include "lib/output.h"
-#include "lib/pin.h"
-#include "lib/quorum.h"
-#include "lib/util.h"
+#include "base/util.h"
+#include "cli/cli.h"
+#include "common/pin.h"
+#include "input/quorum.h"
+#include "out/file.h"
+#include "quorum/approval.h"
 
 static const char usage_line[] =
     "hsmca-two-person-approve show|sign|verify REQUEST [options] "

@@ -11,8 +11,8 @@
  * with a token key works in both orders; programs that also make software
  * keys load default first (the example openssl-hsmca.cnf does) or fetch
  * with "?provider=default". */
-#include "internal.h"
 #include "prov.h"
+#include "token/internal.h"
 
 #include <string.h>
 

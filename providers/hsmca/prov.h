@@ -6,9 +6,9 @@
 #include <openssl/core.h>
 #include <openssl/core_dispatch.h>
 
-#include "../../tools/lib/pin.h"
+#include "common/pin.h"
 #include "provider.h"
-#include "token.h"
+#include "token/token.h"
 
 /* Reason codes of the errors we raise (see provider.c reason strings). */
 #define CA_R_TOKEN	   1 /* CA_EIO */

@@ -1,7 +1,7 @@
 /* The hsmca provider: initialisation, configuration, algorithm tables and
  * error reporting (OpenSSL 3.0 provider(7), provider-base(7)). */
-#include "internal.h"
 #include "prov.h"
+#include "token/internal.h"
 
 #include <stdarg.h>
 #include <stdint.h>

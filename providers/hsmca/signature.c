@@ -4,8 +4,8 @@
  * RFC 5480 2.2.3), Ed25519 (CKM_EDDSA over the message, RFC 8032).
  * Signing only: verification is the default provider's job.
  */
-#include "internal.h"
 #include "prov.h"
+#include "token/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

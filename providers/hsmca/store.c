@@ -5,8 +5,8 @@
  * pin-source; its pin-value (only when allowed); the provider's configured
  * pin-source; the passphrase callback (e.g. openssl -passin).
  */
-#include "internal.h"
 #include "prov.h"
+#include "token/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

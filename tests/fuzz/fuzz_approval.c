@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/lib/approval.h"
+#include "quorum/approval.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,8 +4,8 @@
 
 #include <openssl/x509.h>
 
-#include "../../tools/lib/csr.h"
-#include "../../tools/lib/leafprof.h"
+#include "input/csr.h"
+#include "x509/leafprof.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

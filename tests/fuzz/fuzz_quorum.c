@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../../tools/lib/quorum.h"
+#include "input/quorum.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,15 +4,16 @@
  * tests/fuzz/corpus/request_json/. Alone:
  *
  *   clang -std=c11 -D_GNU_SOURCE -g -fsanitize=fuzzer,address,undefined \
- *     tests/fuzz/fuzz_request_json.c tools/lib/request.c tools/lib/err.c \
- *     tools/lib/util.c -ljansson -lcrypto -o fuzz_request_json &&
+ *     -I. -Itools/lib tests/fuzz/fuzz_request_json.c \
+ *     tools/lib/input/requests.c common/err.c tools/lib/base/util.c \
+ *     -ljansson -lcrypto -o fuzz_request_json &&
  *   ./fuzz_request_json tests/fuzz/corpus/request_json
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/lib/request.h"
+#include "input/requests.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,8 +12,8 @@
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 
-#include "../../tools/lib/crl.h"
-#include "../../tools/lib/revoke.h"
+#include "issue/revoke.h"
+#include "x509/crl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,16 +1,16 @@
 /* libFuzzer target: RFC 7512 URI parsing and the helpers that quote URIs
  * in messages (ca_p11_uri_parse, ca_uri_redact). No module is loaded.
  *
- *   clang -fsanitize=fuzzer,address,undefined -I/usr/include/p11-kit-1 \
- *     tests/fuzz/fuzz_uri.c providers/hsmca/{uri,p11,token,key,keygen}.c \
- *     tools/lib/err.c -D_GNU_SOURCE \
+ *   clang -fsanitize=fuzzer,address,undefined -I/usr/include/p11-kit-1 -I. \
+ *     tests/fuzz/fuzz_uri.c providers/hsmca/token/{uri,p11,token,key,keygen}.c \
+ *     common/err.c -D_GNU_SOURCE \
  *     -lp11-kit -lcrypto -o fuzz_uri && ./fuzz_uri tests/fuzz/corpus/uri
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../providers/hsmca/internal.h"
+#include "providers/hsmca/token/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -21,7 +21,7 @@
  *             EVP_DigestSign repeated on that context (OpenSSL 3.0 allows it:
  *             the provider's one-shot DIGEST_SIGN restarts its hash; the
  *             verified samples show each signature covers its own message).
- *   signer    ca_signer_sign() (tools/lib/signer.c): a fresh context, a size
+ *   signer    ca_signer_sign() (tools/lib/sign/signer.c): a fresh context, a size
  *             query and a malloc'd copy per message, as the tools sign.
  *   engine    the libp11 "pkcs11" engine (ENGINE_load_private_key), a fresh
  *             EVP_MD_CTX + EVP_DigestSignInit + EVP_DigestSign per message.
@@ -66,11 +66,11 @@
 #include <openssl/x509.h>
 #include <p11-kit/p11-kit.h>
 
-#include "../../providers/hsmca/token.h"
-#include "../../tools/lib/err.h"
-#include "../../tools/lib/pin.h"
-#include "../../tools/lib/signer.h"
-#include "../../tools/lib/util.h"
+#include "base/util.h"
+#include "common/err.h"
+#include "common/pin.h"
+#include "providers/hsmca/token/token.h"
+#include "sign/signer.h"
 
 #define MSG_LEN	    256	 /* about a small TBSCertificate */
 #define SIG_MAX	    1024 /* RSA-8192 fits */
@@ -341,7 +341,7 @@ out:
 	return rc;
 }
 
-/* The same load flags as the token layer (providers/hsmca/p11.c): p11-kit
+/* The same load flags as the token layer (providers/hsmca/token/p11.c): p11-kit
  * manages the module (its session tracking sits in every call). */
 static int raw_open(const struct bench_ctx *bc, void **state)
 {

@@ -17,9 +17,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "../../tools/lib/approval.h"
-#include "../../tools/lib/err.h"
-#include "../../tools/lib/util.h"
+#include "base/util.h"
+#include "common/err.h"
+#include "quorum/approval.h"
 
 struct opts {
 	const char *action, *quorum, *out, *cert, *crl, *tbs, *ttl;

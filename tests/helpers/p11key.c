@@ -22,10 +22,10 @@
 #include <openssl/provider.h>
 #include <openssl/store.h>
 
-#include "../../providers/hsmca/provider.h"
-#include "../../providers/hsmca/token.h"
-#include "../../tools/lib/err.h"
-#include "../../tools/lib/pin.h"
+#include "common/err.h"
+#include "common/pin.h"
+#include "providers/hsmca/provider.h"
+#include "providers/hsmca/token/token.h"
 
 static int parse_hex(const char *s, unsigned char *out, size_t max, size_t *len)
 {

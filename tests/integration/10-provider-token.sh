@@ -1,5 +1,5 @@
 #!/bin/sh
-# The token layer (providers/hsmca/token.h) through tests/helpers/p11key:
+# The token layer (providers/hsmca/token/token.h) through tests/helpers/p11key:
 # ca_token_generate for every key type (attributes checked with
 # pkcs11-tool), refusals, lookup by label and id, the canonical URI, the
 # session pool, and a login shared with the in-process provider.

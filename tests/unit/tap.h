@@ -6,7 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "../../tools/lib/err.h"
+#include "common/err.h"
 
 static int tap_run, tap_failed;
 

@@ -20,10 +20,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "../../tools/lib/approval.h"
-#include "../../tools/lib/quorum.h"
-#include "../../tools/lib/store.h"
-#include "../../tools/lib/util.h"
+#include "base/util.h"
+#include "input/quorum.h"
+#include "quorum/approval.h"
+#include "store/store.h"
 #include "tap.h"
 
 static char dir[256];

@@ -13,12 +13,12 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-#include "../../tools/lib/cert.h"
-#include "../../tools/lib/crl.h"
-#include "../../tools/lib/partition.h"
-#include "../../tools/lib/revoke.h"
-#include "../../tools/lib/store.h"
+#include "issue/revoke.h"
+#include "store/partition.h"
+#include "store/store.h"
 #include "tap.h"
+#include "x509/cert.h"
+#include "x509/crl.h"
 
 static int has(const char *needle)
 {

@@ -11,8 +11,8 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include "../../tools/lib/quorum.h"
-#include "../../tools/lib/util.h"
+#include "base/util.h"
+#include "input/quorum.h"
 #include "tap.h"
 
 /* ---------------------------------------------------------------------- */

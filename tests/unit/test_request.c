@@ -8,8 +8,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "../../tools/lib/request.h"
-#include "../../tools/lib/util.h"
+#include "base/util.h"
+#include "input/requests.h"
 #include "tap.h"
 
 static int has(const char *hay, const char *needle)

@@ -6,8 +6,8 @@
 
 #include <openssl/obj_mac.h>
 
-#include "../../providers/hsmca/internal.h"
-#include "../../providers/hsmca/token.h"
+#include "providers/hsmca/token/internal.h"
+#include "providers/hsmca/token/token.h"
 #include "tap.h"
 
 static int has(const char *hay, const char *needle)

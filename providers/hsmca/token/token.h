@@ -1,0 +1,125 @@
+/* PKCS#11 token layer shared by the hsmca provider and the tools.
+ *
+ * Modules are loaded through p11-kit: an explicit path (ca_p11_set_module,
+ * i.e. --module or the provider's pkcs11-module setting), the URI's
+ * module-path or module-name, $HSMCA_MODULE, else every module registered
+ * with p11-kit. Tokens and objects are selected by RFC 7512 URI (token
+ * label/serial/manufacturer/model, object label/id); slot numbers are never
+ * used. All state is process-global and thread-safe: a token opened twice is
+ * the same ca_token, so a login made by a tool is seen by the provider.
+ *
+ * Errors: negative CA_E* codes with the reason recorded by ca_err().
+ */
+#ifndef HSMCA_TOKEN_H
+#define HSMCA_TOKEN_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/uri.h>
+
+#include "common/err.h"
+
+typedef struct ca_token ca_token;
+typedef struct ca_key ca_key;
+
+enum ca_keytype {
+	CA_KT_NONE = 0,
+	CA_KT_RSA,
+	CA_KT_EC,
+	CA_KT_ED25519,
+};
+
+struct ca_keyspec {
+	enum ca_keytype type;
+	int bits;      /* RSA modulus bits; EC/Ed field bits */
+	int curve_nid; /* EC: NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1 */
+};
+
+/* Parse "rsa:2048|rsa:3072|rsa:4096|ec:p256|ec:p384|ec:p521|ed25519". */
+int ca_keyspec_parse(const char *s, struct ca_keyspec *spec) CA_WUR;
+const char *ca_keyspec_name(const struct ca_keyspec *spec);
+
+/* --- process-wide settings --------------------------------------------- */
+void ca_p11_set_module(const char *path);   /* NULL: default search */
+void ca_p11_allow_pin_value(int allow);     /* pin-value in URIs */
+int ca_p11_pin_value_allowed(void);
+/* Use this library context (with OpenSSL's default provider loaded) for
+ * public keys and hashing instead of a private one; before first use. */
+void ca_p11_use_libctx(OSSL_LIB_CTX *ctx);
+/* C_Finalize every module we initialised. Call before exit (SoftHSM must not
+ * be finalized from atexit after its own destructors ran). Idempotent. */
+void ca_p11_shutdown(void);
+
+/* --- URIs ---------------------------------------------------------------- */
+/* Parse an RFC 7512 URI. Refuses a non-pkcs11 scheme, bad syntax, slot-id,
+ * and pin-value unless allowed (CA_EUSAGE / CA_EPOLICY). */
+int ca_p11_uri_parse(const char *uri, P11KitUri **out) CA_WUR;
+
+/* --- tokens -------------------------------------------------------------- */
+/* Find exactly one token matching the token attributes of uri (and its
+ * module-name/module-path). "no token matches 'pkcs11:token=X'" when none,
+ * "more than one token matches ..." when ambiguous, "cannot load PKCS#11
+ * module PATH: ..." when the module fails. Returns a new reference. */
+int ca_token_open(const char *uri, ca_token **out) CA_WUR;
+int ca_token_open_parsed(P11KitUri *uri, const char *uri_text,
+			 ca_token **out) CA_WUR;
+void ca_token_free(ca_token *tok); /* drops a reference */
+
+const char *ca_token_label(const ca_token *tok);  /* trimmed */
+const char *ca_token_serial(const ca_token *tok); /* trimmed */
+int ca_token_logged_in(ca_token *tok);
+/* C_Login as CKU_USER. Already logged in: success. Wrong PIN: CA_EIO with
+ * "wrong PIN for token 'L'"; locked: "PIN of token 'L' is locked". */
+int ca_token_login(ca_token *tok, const char *pin, size_t pin_len) CA_WUR;
+/* C_GenerateRandom into buf. */
+int ca_token_random(ca_token *tok, unsigned char *buf, size_t len) CA_WUR;
+
+/* Generate a key pair on the token: private key CKA_TOKEN, CKA_PRIVATE,
+ * CKA_SENSITIVE true, CKA_EXTRACTABLE false, CKA_SIGN only; public key on
+ * the token with the same label and id. id NULL: 16 random bytes from the
+ * token RNG. Refuses (CA_EPOLICY) a label or id that already exists. The
+ * public key is read back and checked against spec. */
+int ca_token_generate(ca_token *tok, const struct ca_keyspec *spec,
+		      const char *label, const unsigned char *id, size_t id_len,
+		      ca_key **out) CA_WUR;
+
+/* Find the one private key matching the object attributes of uri
+ * (object=, id=, type=private or absent). "no private key matches ..." /
+ * "more than one private key matches ...". The public half is read from
+ * the private object (RSA) or the matching public-key or certificate object
+ * (EC, Ed25519). Needs a login for CKA_PRIVATE keys. */
+int ca_token_find_key(ca_token *tok, P11KitUri *uri, ca_key **out) CA_WUR;
+
+/* The public half of the key named by uri (label/id), from its public-key
+ * object; needs no login. The key cannot sign. For work that must not
+ * touch the private key (preparing an approval request). */
+int ca_token_find_public(ca_token *tok, P11KitUri *uri, ca_key **out) CA_WUR;
+
+/* --- keys ---------------------------------------------------------------- */
+ca_key *ca_key_ref(ca_key *key);
+void ca_key_free(ca_key *key);
+enum ca_keytype ca_key_type(const ca_key *key);
+int ca_key_bits(const ca_key *key);
+int ca_key_curve_nid(const ca_key *key); /* EC only, else NID_undef */
+ca_token *ca_key_token(const ca_key *key); /* borrowed */
+/* Public key as a plain OpenSSL key (default provider, library context of
+ * the token layer); borrowed. */
+EVP_PKEY *ca_key_public(const ca_key *key);
+/* DER SubjectPublicKeyInfo and its SHA-256; borrowed. */
+const unsigned char *ca_key_spki(const ca_key *key, size_t *len);
+const unsigned char *ca_key_spki_sha256(const ca_key *key); /* 32 bytes */
+/* Canonical URI: pkcs11:token=..;serial=..;object=..;id=..;type=private */
+const char *ca_key_uri(const ca_key *key);
+const char *ca_key_label(const ca_key *key);
+
+/* One C_SignInit + C_Sign with mechanism mech (CKM_RSA_PKCS over a
+ * DigestInfo, CKM_RSA_PKCS_PSS with params, CKM_ECDSA over a digest,
+ * CKM_EDDSA over the message) on a pooled logged-in session. *siglen in:
+ * capacity, out: length. ECDSA output is the token's raw r||s. */
+int ca_key_sign(ca_key *key, CK_MECHANISM_TYPE mech, void *param,
+		CK_ULONG param_len, const unsigned char *in, size_t inlen,
+		unsigned char *sig, size_t *siglen) CA_WUR;
+
+#endif

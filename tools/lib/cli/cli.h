@@ -1,0 +1,95 @@
+/* What every tool does at start and exit, and shared option handling. */
+#ifndef HSMCA_CLI_H
+#define HSMCA_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "common/err.h"
+
+struct ca_twophase;
+
+/* Options every tool accepts (values start at 1000). */
+enum {
+	CA_OPT_HELP = 1000,
+	CA_OPT_MODULE,
+	CA_OPT_PIN_SOURCE,
+	CA_OPT_JSON,
+	CA_OPT_FORCE,
+	CA_OPT_VERSION,
+	CA_OPT_ALLOW_PIN_VALUE,
+	CA_OPT_FIRST_TOOL /* first value free for a tool's own options */
+};
+
+#define CA_COMMON_OPTIONS                                                      \
+	{"help", no_argument, NULL, CA_OPT_HELP},                              \
+	{"version", no_argument, NULL, CA_OPT_VERSION},                        \
+	{"module", required_argument, NULL, CA_OPT_MODULE},                    \
+	{"pin-source", required_argument, NULL, CA_OPT_PIN_SOURCE},            \
+	{"allow-pin-value", no_argument, NULL, CA_OPT_ALLOW_PIN_VALUE},        \
+	{"json", no_argument, NULL, CA_OPT_JSON},                              \
+	{"force", no_argument, NULL, CA_OPT_FORCE}
+
+/* The options of a quorum-protected action (ca_tp_option), all with the
+ * tool's option value val. */
+#define CA_TWOPHASE_OPTIONS(val)                                               \
+	{"quorum", required_argument, NULL, (val)},                            \
+	{"prepare", required_argument, NULL, (val)},                           \
+	{"request", required_argument, NULL, (val)},                           \
+	{"approval", required_argument, NULL, (val)},                          \
+	{"approval-ttl", required_argument, NULL, (val)}
+
+/* What ca_cli_getopt returns when there is no option for the tool. */
+enum {
+	CA_OPT_END = -1, /* no more options */
+	CA_OPT_EXIT = -2 /* --help or --version printed: the tool exits 0 */
+};
+
+/* CA_USAGE(usage_line, fmt, ...): in a main() that holds something to free,
+ * report a usage error, set code (the exit code) to 2 and go to done. */
+#define CA_USAGE(...)                                                          \
+	do {                                                                   \
+		code = ca_usage_error(__VA_ARGS__);                            \
+		goto done;                                                     \
+	} while (0)
+
+struct ca_common {
+	const char *module;
+	const char *pin_source;
+	int json;
+	int force;
+};
+
+/* Harden the process, name the tool for the audit log. */
+void ca_tool_start(const char *name);
+/* Handle a common option; returns 1 when handled, 0 when not, or -1 after
+ * printing help/version (the tool then exits 0). usage is the --help text. */
+int ca_common_option(int opt, const char *arg, struct ca_common *c,
+		     const char *usage);
+/* getopt_long over opts, the common options handled with
+ * ca_common_option: the next option for the tool (its value, or '?' for
+ * an unknown one), CA_OPT_END or CA_OPT_EXIT. idx as for getopt_long. */
+int ca_cli_getopt(int argc, char **argv, const struct option *opts, int *idx,
+		  struct ca_common *c, const char *usage);
+/* After ca_cli_getopt's loop, for a tool that takes no operands: the
+ * exit code, 0 after --help or --version and 2 after reporting an
+ * operand, or -1 to go on. */
+int ca_cli_end_options(int opt, int argc, char **argv, const char *usage_line);
+/* A CA_TWOPHASE_OPTIONS option (ca_tp_option) named name: -1 when taken,
+ * else 2, the exit code, after reporting why. */
+int ca_cli_tp_option(struct ca_twophase *tp, const char *name, const char *arg,
+		     const char *usage_line);
+/* A repeatable option: append arg to the JSON array *arr, made on first
+ * use. A value that is not UTF-8 is a usage error, never dropped. */
+int ca_cli_append(json_t **arr, const char *arg) CA_WUR;
+/* Unknown option or bad argument: print and return exit code 2. */
+int ca_usage_error(const char *usage_line, const char *fmt, ...) CA_PRINTF(2, 3);
+/* Finish: print the error for rc (one line, "hsmca-<tool>: ..."), shut the
+ * PKCS#11 modules down, return the exit code. */
+int ca_tool_finish(int rc);
+/* Print a JSON object on stdout (and free it). */
+void ca_print_json(json_t *obj);
+
+#endif

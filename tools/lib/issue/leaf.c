@@ -1,0 +1,1467 @@
+#include "issue/leaf.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "base/util.h"
+#include "input/csr.h"
+#include "input/name.h"
+#include "issue/record.h"
+#include "lint/lint.h"
+#include "out/cadir.h"
+#include "out/file.h"
+#include "store/audit.h"
+#include "store/partition.h"
+#include "x509/cert.h"
+#include "x509/leafprof.h"
+#include "x509/profile.h"
+
+#define CHUNK 256
+#define CA_MAX_WORKERS 8
+
+/* File names used in a batch, kept as 64-bit hashes (a batch of any size
+ * stays small in memory; a collision only adds the suffix). */
+struct name_set {
+	uint64_t *slot;
+	size_t cap, n;
+};
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+/* Add name; returns 1 when it was already there, -1 on no memory. */
+static int name_set_add(struct name_set *ns, const char *name)
+{
+	uint64_t h = name_hash(name);
+	size_t i;
+
+	if (2 * (ns->n + 1) > ns->cap) {
+		struct name_set bigger = {NULL, ns->cap ? 2 * ns->cap : 1024, 0};
+
+		bigger.slot = calloc(bigger.cap, sizeof(*bigger.slot));
+		if (bigger.slot == NULL)
+			return -1;
+		for (i = 0; i < ns->cap; i++) {
+			size_t k = ns->slot[i] % bigger.cap;
+
+			if (ns->slot[i] == 0)
+				continue;
+			while (bigger.slot[k] != 0)
+				k = (k + 1) % bigger.cap;
+			bigger.slot[k] = ns->slot[i];
+			bigger.n++;
+		}
+		free(ns->slot);
+		*ns = bigger;
+	}
+	for (i = h % ns->cap; ns->slot[i] != 0; i = (i + 1) % ns->cap)
+		if (ns->slot[i] == h)
+			return 1;
+	ns->slot[i] = h;
+	ns->n++;
+	return 0;
+}
+
+/* What stays the same for every certificate of a run. */
+struct run {
+	const struct ca_leaf_params *p;
+	struct ca_dir *d;
+	struct ca_leaf_profile profile;
+	struct ca_partitions parts;
+	unsigned char *algid;
+	size_t algid_len;
+	EVP_PKEY *issuer_pub;     /* borrowed from the CA certificate */
+	char *chain_pem;          /* this CA's certificate + chain.pem */
+	size_t chain_len;
+	char *chain_master;       /* batch: one chain file, hard-linked per request */
+	/* Batch files are written by one thread while the next chunk is
+	 * worked on (writes to one directory do not run faster in parallel). */
+	pthread_t writer;
+	int writer_on;
+	pthread_mutex_t wlock;
+	pthread_cond_t wcond;
+	json_t *wqueue;           /* committed entries waiting for their files */
+	int wdone;                /* no more entries will come */
+	int wrc;                  /* first write failure */
+	char wreason[1024];
+	unsigned char rng[CHUNK * 16];
+	size_t rng_left;
+	json_t *results;          /* one certificate: its result */
+	FILE *results_fp;         /* batch: results, one JSON line each */
+	char *results_tmp;
+	json_t *refusals;         /* refused requests (for the tool to show) */
+	struct name_set names;    /* batch file names in use (hashes) */
+	long issued, already, refused;
+	json_t *pending;          /* files to write after the chunk commits */
+	int last_refusal;         /* exit code of the last refusal */
+	int workers;              /* threads for CPU and token work */
+	int in_chunk;
+};
+
+/* One request on its way to a certificate. */
+struct job {
+	const struct ca_leaf_request *r;
+	struct ca_csr_der csr;
+	X509_NAME *subject;
+	char spki[65];
+	char request_key[65];
+	struct ca_leaf_profile prof;
+	GENERAL_NAMES *sans;
+	json_t *ekus;
+	char *cert_path, *chain_path, *bundle_path;
+	int state;                /* JOB_* */
+	int rc;                   /* why it was refused */
+	char reason[1024];
+	char what[300];           /* names the request in messages */
+	time_t not_before, not_after;
+	unsigned char serial_raw[CA_SERIAL_LEN];
+	ASN1_INTEGER *serial_int;
+	X509 *draft;              /* the certificate as built (metadata) */
+	unsigned char *der;       /* the signed certificate */
+	size_t der_len;
+	char serial[80];
+	int partition;
+};
+
+static void job_free(struct job *j)
+{
+	ca_csr_der_clear(&j->csr);
+	X509_NAME_free(j->subject);
+	GENERAL_NAMES_free(j->sans);
+	json_decref(j->ekus);
+	free(j->cert_path);
+	free(j->chain_path);
+	free(j->bundle_path);
+	X509_free(j->draft);
+	ASN1_INTEGER_free(j->serial_int);
+	free(j->der);
+}
+
+/* ---- set-up --------------------------------------------------------- */
+
+static int load_chain(struct run *run)
+{
+	char *path = ca_dir_file(run->d->path, "chain.pem");
+	unsigned char *ca = NULL, *chain = NULL;
+	size_t ca_len = 0, chain_len = 0;
+	char *ca_path = ca_dir_file(run->d->path, "ca.crt");
+	int rc;
+
+	if (path == NULL || ca_path == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
+	GUARD(ca_read_file(ca_path, CA_MAX_INPUT, &ca, &ca_len));
+	if (access(path, F_OK) == 0)
+		GUARD(ca_read_file(path, CA_MAX_INPUT, &chain, &chain_len));
+	run->chain_pem = malloc(ca_len + chain_len + 1);
+	if (run->chain_pem == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
+	memcpy(run->chain_pem, ca, ca_len);
+	if (chain_len)
+		memcpy(run->chain_pem + ca_len, chain, chain_len);
+	run->chain_len = ca_len + chain_len;
+out:
+	free(ca);
+	free(chain);
+	free(path);
+	free(ca_path);
+	return rc;
+}
+
+static int run_setup(struct run *run)
+{
+	const struct ca_leaf_params *p = run->p;
+	char *pinned = NULL;
+	int rc;
+
+	GUARD(ca_dir_open(p->ca_dir, &run->d));
+	GUARD(ca_leaf_profile_find(run->d->config, p->profile ? p->profile : "server-client",
+				   &run->profile));
+	GUARD(ca_partitions_config(run->d->config, &run->parts));
+	GUARD(load_chain(run));
+	GUARD(ca_store_meta_get(run->d->store, "quorum_sha256", &pinned));
+	if (pinned != NULL) {
+		rc = ca_err(CA_EPOLICY, "this CA's key is protected by a quorum (an "
+					"offline root): it does not sign end-entity "
+					"certificates");
+		goto out;
+	}
+	run->workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (run->workers < 1)
+		run->workers = 1;
+	if (run->workers > CA_MAX_WORKERS)
+		run->workers = CA_MAX_WORKERS;
+	run->issuer_pub = X509_get0_pubkey(run->d->cert);
+	GUARD(ca_algid_der(run->issuer_pub, &run->algid, &run->algid_len));
+	GUARD(ca_dir_signer(run->d, p->pin_source));
+	run->results = json_array();
+	run->refusals = json_array();
+
+	run->pending = json_array();
+	if (run->results == NULL || run->refusals == NULL || run->pending == NULL)
+		rc = ca_err(CA_EIO, "out of memory");
+out:
+	free(pinned);
+	return rc;
+}
+
+/* ---- per request ------------------------------------------------------ */
+
+static int next_serial(struct run *run, unsigned char raw[CA_SERIAL_LEN],
+		       ASN1_INTEGER **out)
+{
+	BIGNUM *bn;
+	int rc;
+
+	if (run->rng_left < 16) {
+		rc = ca_token_random(run->d->signer->tok, run->rng, sizeof(run->rng));
+		if (rc < 0)
+			return rc;
+		run->rng_left = sizeof(run->rng);
+	}
+	/* 0x01 prefix + 128 bits from the token RNG: positive, fixed length. */
+	raw[0] = 0x01;
+	memcpy(raw + 1, run->rng + sizeof(run->rng) - run->rng_left, 16);
+	OPENSSL_cleanse(run->rng + sizeof(run->rng) - run->rng_left, 16);
+	run->rng_left -= 16;
+	bn = BN_bin2bn(raw, CA_SERIAL_LEN, NULL);
+	*out = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
+	BN_free(bn);
+	return *out ? CA_OK : ca_err(CA_EIO, "cannot encode the serial number");
+}
+
+static int load_csr(struct run *run, struct job *j)
+{
+	const struct ca_leaf_request *r = j->r;
+	char *path;
+	int rc;
+
+	if (r->csr_pem != NULL)
+		return ca_csr_parse(r->csr_pem, r->csr_pem_len, j->what, &j->csr);
+	if (run->p->csr_dir == NULL)
+		return ca_csr_load(r->csr_file, &j->csr);
+	path = ca_dir_file(run->p->csr_dir, r->csr_file);
+	if (path == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	rc = ca_csr_load(path, &j->csr);
+	free(path);
+	return rc;
+}
+
+static int request_key(struct job *j)
+{
+	char *cn = ca_name_cn(j->subject);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char h[32];
+	unsigned int n = 32;
+	int rc = CA_OK;
+
+	/* Same common name and same key: the same request (idempotent runs). */
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(md, cn ? cn : "", cn ? strlen(cn) : 0) != 1 ||
+	    EVP_DigestUpdate(md, "\n", 1) != 1 ||
+	    EVP_DigestUpdate(md, j->spki, 64) != 1 || EVP_DigestFinal_ex(md, h, &n) != 1)
+		rc = ca_err(CA_EIO, "SHA-256 failed");
+	else
+		ca_hex(h, 32, j->request_key);
+	EVP_MD_CTX_free(md);
+	free(cn);
+	return rc;
+}
+
+static int ekus_have(json_t *ekus, int nid)
+{
+	size_t i;
+	json_t *v;
+	int found = 0;
+
+	json_array_foreach(ekus, i, v) {
+		ASN1_OBJECT *o = ca_eku_parse(json_string_value(v));
+
+		found |= o != NULL && OBJ_obj2nid(o) == nid;
+		ASN1_OBJECT_free(o);
+	}
+	return found;
+}
+
+static int choose_sans(struct job *j)
+{
+	const struct ca_leaf_request *r = j->r;
+	struct ca_san *csr_sans = NULL, cn_san;
+	size_t n = 0;
+	char *cn = NULL;
+	int rc;
+
+	if (r->sans_given && r->n_sans > 0)
+		return ca_sans_encode(r->sans, r->n_sans, j->prof.san_types, &j->sans);
+	GUARD(ca_csr_sans(j->csr.req, &csr_sans, &n));
+	if (n > 0) {
+		rc = ca_sans_encode(csr_sans, n, j->prof.san_types, &j->sans);
+		goto out;
+	}
+	cn = ca_name_cn(j->subject);
+	if (cn != NULL && ca_lint_dns_name(cn, strlen(cn), 1) == CA_OK) {
+		cn_san.type = CA_SAN_DNS;
+		cn_san.value = cn;
+		rc = ca_sans_encode(&cn_san, 1, j->prof.san_types, &j->sans);
+		goto out;
+	}
+	/* RFC 5280 4.2.1.6: a subject name can stand alone, except for TLS
+	 * servers, which are named by their SANs (RFC 6125). */
+	if (json_array_size(j->ekus) > 0 && !ekus_have(j->ekus, NID_server_auth) &&
+	    X509_NAME_entry_count(j->subject) > 0) {
+		rc = CA_OK;
+		goto out;
+	}
+	rc = ca_err(CA_EPOLICY, "no subject alternative name: give sans, put them "
+				"in the CSR, or use a DNS name as the common name");
+out:
+	ca_sans_free(csr_sans, n);
+	free(cn);
+	return rc;
+}
+
+/* csr-passthrough: the EKUs the CSR asks for (none: no EKU extension). */
+static int csr_ekus(struct job *j)
+{
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(j->csr.req);
+	EXTENDED_KEY_USAGE *eku = NULL;
+	char oid[128];
+	int i, rc = CA_OK;
+
+	if (exts != NULL)
+		eku = X509V3_get_d2i(exts, NID_ext_key_usage, NULL, NULL);
+	for (i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
+		if (OBJ_obj2txt(oid, sizeof(oid), sk_ASN1_OBJECT_value(eku, i), 1) <= 0) {
+			rc = ca_err(CA_EPOLICY, "the CSR has an unreadable EKU");
+			break;
+		}
+		json_array_append_new(j->ekus, json_string(oid));
+	}
+	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	ERR_clear_error();
+	return rc;
+}
+
+static int choose_ekus(struct run *run, struct job *j)
+{
+	const struct ca_leaf_request *r = j->r;
+	size_t i, k;
+	int e;
+
+	j->ekus = json_array();
+	if (j->ekus == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	/* A tls.json request without purposes gets what the serverless CA
+	 * gives it, TLS client authentication, unless --profile says else. */
+	if (r->n_ekus == 0 && run->p->requests != NULL && run->p->profile == NULL) {
+		json_array_append_new(j->ekus, json_string("clientAuth"));
+		return CA_OK;
+	}
+	if (r->n_ekus == 0 && j->prof.passthrough)
+		return csr_ekus(j);
+	if (r->n_ekus == 0) {
+		for (e = 0; e < j->prof.n_ekus; e++)
+			json_array_append_new(j->ekus, json_string(j->prof.ekus[e]));
+		if (j->prof.custom_ekus != NULL)
+			json_array_extend(j->ekus, j->prof.custom_ekus);
+		return CA_OK;
+	}
+	for (i = 0; i < r->n_ekus; i++) {
+		ASN1_OBJECT *want = ca_eku_parse(r->ekus[i]);
+		int allowed = j->prof.custom_ekus == NULL;
+		json_t *v;
+
+		if (want == NULL)
+			return ca_err(CA_EPOLICY, "unknown extended key usage '%s'",
+				      r->ekus[i]);
+		json_array_foreach(j->prof.custom_ekus, k, v) {
+			ASN1_OBJECT *o = ca_eku_parse(json_string_value(v));
+
+			allowed |= o != NULL && OBJ_cmp(o, want) == 0;
+			ASN1_OBJECT_free(o);
+		}
+		ASN1_OBJECT_free(want);
+		if (!allowed)
+			return ca_err(CA_EPOLICY, "extended key usage %s is not allowed "
+						  "by profile %s", r->ekus[i], j->prof.name);
+		json_array_append_new(j->ekus, json_string(r->ekus[i]));
+	}
+	return CA_OK;
+}
+
+/* Extensions a request may add: on the CA's allowlist, never one the
+ * profile owns. */
+static int add_request_extensions(struct run *run, struct job *j, X509 *x)
+{
+	static const int owned[] = {
+		NID_subject_key_identifier, NID_authority_key_identifier,
+		NID_key_usage, NID_ext_key_usage, NID_subject_alt_name,
+		NID_basic_constraints, NID_crl_distribution_points, NID_info_access,
+		NID_certificate_policies, NID_name_constraints,
+	};
+	json_t *allow = json_object_get(run->d->config, "extension_allowlist");
+	size_t i, k;
+	json_t *e, *a;
+
+	json_array_foreach(j->r->extensions, i, e) {
+		const char *oid = json_string_value(json_object_get(e, "oid"));
+		const char *b64 = json_string_value(json_object_get(e, "value_b64"));
+		ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+		unsigned char buf[4096];
+		ASN1_OCTET_STRING *val = NULL;
+		X509_EXTENSION *ext = NULL;
+		int ok = 0, n, allowed = 0;
+
+		for (k = 0; o != NULL && k < sizeof(owned) / sizeof(owned[0]); k++)
+			if (OBJ_obj2nid(o) == owned[k]) {
+				ASN1_OBJECT_free(o);
+				return ca_err(CA_EPOLICY, "extension %s belongs to the "
+							  "profile and cannot be set", oid);
+			}
+		json_array_foreach(allow, k, a)
+			allowed |= json_string_value(a) && strcmp(json_string_value(a), oid) == 0;
+		if (o == NULL || !allowed) {
+			ASN1_OBJECT_free(o);
+			return ca_err(CA_EPOLICY, "extension %s is not on this CA's "
+						  "extension_allowlist", oid ? oid : "?");
+		}
+		n = b64 ? EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)strlen(b64)) : -1;
+		if (n > 0) {
+			const char *end = b64 + strlen(b64);
+
+			/* EVP_DecodeBlock counts padding as zero bytes. */
+			while (end > b64 && end[-1] == '=') {
+				end--;
+				n--;
+			}
+			val = ASN1_OCTET_STRING_new();
+			ok = val != NULL && ASN1_OCTET_STRING_set(val, buf, n) == 1 &&
+			     (ext = X509_EXTENSION_create_by_OBJ(
+				      NULL, o, json_is_true(json_object_get(e, "critical")),
+				      val)) != NULL &&
+			     X509_add_ext(x, ext, -1) == 1;
+		}
+		X509_EXTENSION_free(ext);
+		ASN1_OCTET_STRING_free(val);
+		ASN1_OBJECT_free(o);
+		if (!ok)
+			return ca_err(CA_EPOLICY, "extension %s has a bad value", oid);
+	}
+	return CA_OK;
+}
+
+static int crl_urls_for(struct run *run, struct job *j, json_t **urls)
+{
+	char *url;
+
+	if (!ca_partitions_enabled(&run->parts)) {
+		*urls = json_incref(json_object_get(run->d->config, "crl_urls"));
+		return CA_OK;
+	}
+	url = ca_partition_url(&run->parts, j->partition);
+	if (url == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	*urls = json_pack("[s]", url);
+	free(url);
+	return *urls ? CA_OK : ca_err(CA_EIO, "out of memory");
+}
+
+static int csr_key_usage(X509_REQ *req, uint32_t *ku)
+{
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+	ASN1_BIT_STRING *bits = NULL;
+	int i, found = 0;
+
+	if (exts != NULL)
+		bits = X509V3_get_d2i(exts, NID_key_usage, NULL, NULL);
+	if (bits != NULL) {
+		*ku = 0;
+		for (i = 0; i < 9; i++)
+			if (ASN1_BIT_STRING_get_bit(bits, i))
+				*ku |= 0x80u >> i | (i == 8 ? KU_DECIPHER_ONLY : 0);
+		found = *ku != 0;
+	}
+	ASN1_BIT_STRING_free(bits);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	ERR_clear_error();
+	return found;
+}
+
+static int build_cert(struct run *run, struct job *j, const struct ca_cert_spec *spec,
+		      X509 **out)
+{
+	unsigned ku = ca_leaf_key_usage(&j->prof, spec->pub);
+	uint32_t csr_ku;
+	json_t *crl = NULL;
+	X509 *x = NULL;
+	char kus[160];
+	int rc;
+
+	GUARD(ca_profile_base(spec, X509_get_subject_name(run->d->cert), &x));
+	/* csr-passthrough: the key usage the CSR asks for (lint refuses one
+	 * the key type cannot do). */
+	if (j->prof.passthrough && csr_key_usage(j->csr.req, &csr_ku))
+		ku = csr_ku;
+	GUARD(ca_x509_add_ext(x, NULL, NID_basic_constraints, "critical,CA:FALSE"));
+	snprintf(kus, sizeof(kus), "critical%s%s%s%s%s%s%s%s%s",
+		 ku & KU_DIGITAL_SIGNATURE ? ",digitalSignature" : "",
+		 ku & KU_NON_REPUDIATION ? ",nonRepudiation" : "",
+		 ku & KU_KEY_ENCIPHERMENT ? ",keyEncipherment" : "",
+		 ku & KU_DATA_ENCIPHERMENT ? ",dataEncipherment" : "",
+		 ku & KU_KEY_AGREEMENT ? ",keyAgreement" : "",
+		 ku & KU_KEY_CERT_SIGN ? ",keyCertSign" : "",
+		 ku & KU_CRL_SIGN ? ",cRLSign" : "",
+		 ku & KU_ENCIPHER_ONLY ? ",encipherOnly" : "",
+		 ku & KU_DECIPHER_ONLY ? ",decipherOnly" : "");
+	GUARD(ca_x509_add_ext(x, NULL, NID_key_usage, kus));
+	GUARD(ca_profile_add_ekus(x, j->ekus));
+	/* RFC 5280 4.2.1.6: critical when the subject is empty. */
+	if (sk_GENERAL_NAME_num(j->sans) > 0 &&
+	    X509_add1_ext_i2d(x, NID_subject_alt_name, j->sans,
+			      X509_NAME_entry_count(spec->subject) == 0,
+			      X509V3_ADD_DEFAULT) != 1) {
+		rc = ca_err(CA_EIO, "cannot add the subject alternative names");
+		goto out;
+	}
+	GUARD(ca_profile_add_ski(x, NULL));
+	GUARD(ca_profile_add_aki(x, run->d->cert));
+	GUARD(crl_urls_for(run, j, &crl));
+	GUARD(ca_profile_add_urls(x, crl, json_object_get(run->d->config, "aia_urls")));
+	GUARD(ca_profile_add_policies(x, json_object_get(run->d->config, "policies")));
+	if (j->prof.ocsp_nocheck)
+		GUARD(ca_x509_add_ext(x, NULL, NID_id_pkix_OCSP_noCheck, "ignored"));
+	GUARD(add_request_extensions(run, j, x));
+	*out = x;
+	x = NULL;
+out:
+	json_decref(crl);
+	X509_free(x);
+	return rc;
+}
+
+static int validity(struct run *run, struct job *j, time_t *nb, time_t *na)
+{
+	long days = j->r->lifetime > 0 ? j->r->lifetime : j->prof.default_days;
+	int clamped;
+
+	if (days > j->prof.max_days)
+		return ca_err(CA_EPOLICY, "lifetime of %ld days is above the maximum "
+					  "of profile %s (%ld days)",
+			      days, j->prof.name, j->prof.max_days);
+	return ca_validity_clamp(run->d->cert, days, nb, na, &clamped);
+}
+
+/* Build, lint, sign and verify one certificate (no state written yet). */
+static int issue_one(struct run *run, struct job *j)
+{
+	struct ca_lint lint = {CA_LINT_LEAF, run->d->cert, NULL, NULL};
+	struct ca_cert_spec spec;
+	unsigned char *tbs = NULL;
+	size_t tbs_len;
+	int rc;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.subject = j->subject;
+	spec.pub = j->csr.pub;
+	spec.spki = X509_REQ_get_X509_PUBKEY(j->csr.req);
+	spec.pathlen = -1;
+	spec.not_before = j->not_before;
+	spec.not_after = j->not_after;
+	spec.serial = j->serial_int;
+	GUARD(build_cert(run, j, &spec, &j->draft));
+	GUARD(ca_x509_tbs(j->draft, run->algid, run->algid_len, &tbs, &tbs_len));
+	lint.draft = j->draft;
+	lint.subject_pub = spec.pub;
+	GUARD(ca_lint_cert(tbs, tbs_len, &lint));
+	GUARD(ca_cert_sign_der(run->d->signer, tbs, tbs_len, run->issuer_pub, &j->der,
+			       &j->der_len));
+out:
+	free(tbs);
+	return rc;
+}
+
+/* ---- outputs ---------------------------------------------------------- */
+
+/* A file name from the request: the CSR file's base name, else the common
+ * name, else its position; made unique within the batch. */
+static int batch_names(struct run *run, struct job *j)
+{
+	const struct ca_leaf_request *r = j->r;
+	char base[200], name[256];
+	const char *src = NULL;
+	size_t i, n = 0;
+
+	if (r->csr_file != NULL) {
+		src = strrchr(r->csr_file, '/');
+		src = src ? src + 1 : r->csr_file;
+	} else if (r->common_name != NULL) {
+		src = r->common_name;
+	}
+	for (i = 0; src != NULL && src[i] != '\0' && n + 1 < sizeof(base); i++) {
+		char c = src[i];
+
+		if (r->csr_file != NULL && strcmp(src + i, ".csr") == 0)
+			break;
+		base[n++] = (c == '.' || c == '-' || c == '_' ||
+			     (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+			     (c >= 'A' && c <= 'Z')) ? c : '_';
+	}
+	base[n] = '\0';
+	if (n == 0 || base[0] == '.')
+		snprintf(base, sizeof(base), "request-%zu", r->index + 1);
+	snprintf(name, sizeof(name), "%s", base);
+	switch (name_set_add(&run->names, name)) {
+	case 1:
+		snprintf(name, sizeof(name), "%s-%zu", base, r->index + 1);
+		if (name_set_add(&run->names, name) >= 0)
+			break;
+		/* fall through */
+	case -1:
+		return ca_err(CA_EIO, "out of memory");
+	}
+	if (asprintf(&j->cert_path, "%s/%s.crt", run->p->out_dir, name) < 0 ||
+	    asprintf(&j->chain_path, "%s/%s.chain.pem", run->p->out_dir, name) < 0 ||
+	    asprintf(&j->bundle_path, "%s/%s.pem", run->p->out_dir, name) < 0)
+		return ca_err(CA_EIO, "out of memory");
+	return CA_OK;
+}
+
+static int single_names(struct run *run, struct job *j)
+{
+	j->cert_path = strdup(run->p->out);
+	if (run->p->chain_out != NULL)
+		j->chain_path = strdup(run->p->chain_out);
+	if (j->cert_path == NULL || (run->p->chain_out && j->chain_path == NULL))
+		return ca_err(CA_EIO, "out of memory");
+	return CA_OK;
+}
+
+/* Which files a request produces: certificate + chain, or one bundle, or
+ * only the chain (ca_chain_only). */
+static int outputs_check(const struct job *j, int force)
+{
+	int rc = CA_OK;
+
+	if (j->r->ca_chain_only)
+		return j->chain_path ? ca_out_check(j->chain_path, force) : CA_OK;
+	if (j->r->cert_bundle)
+		return ca_out_check(j->bundle_path, force);
+	rc = ca_out_check(j->cert_path, force);
+	if (rc == CA_OK && j->chain_path != NULL)
+		rc = ca_out_check(j->chain_path, force);
+	return rc;
+}
+
+/* Write a file unless it already holds exactly these bytes. Files are not
+ * fsynced: the store holds every certificate durably, and a re-run writes
+ * again (or repairs) any file a crash lost. */
+static int put_file(const char *path, const char *data, size_t len, int force)
+{
+	unsigned char *old = NULL;
+	size_t old_len;
+	int same;
+
+	if (access(path, F_OK) == 0 &&
+	    ca_read_file(path, CA_MAX_INPUT, &old, &old_len) == CA_OK) {
+		same = old_len == len && memcmp(old, data, len) == 0;
+		free(old);
+		if (same)
+			return CA_OK;
+	}
+	return ca_out_write_nosync(path, data, len, force, 0644);
+}
+
+/* The chain file of a request: a hard link to the run's one chain file
+ * when there is one (identical bytes, no new inode per request). */
+static int put_chain(struct run *run, const char *path, int force)
+{
+	if (run->chain_master != NULL && link(run->chain_master, path) == 0)
+		return CA_OK;
+	return put_file(path, run->chain_pem, run->chain_len, force);
+}
+
+static int write_outputs(struct run *run, const char *cert_path,
+			 const char *chain_path, const char *bundle_path,
+			 int chain_only, int bundle, int force, const char *pem,
+			 size_t pem_len)
+{
+	char *both = NULL;
+	int rc = CA_OK;
+
+	if (chain_only) {
+		if (chain_path != NULL)
+			GUARD(put_chain(run, chain_path, force));
+	} else if (bundle) {
+		both = malloc(pem_len + run->chain_len);
+		if (both == NULL) {
+			rc = ca_err(CA_EIO, "out of memory");
+			goto out;
+		}
+		memcpy(both, pem, pem_len);
+		memcpy(both + pem_len, run->chain_pem, run->chain_len);
+		GUARD(put_file(bundle_path, both, pem_len + run->chain_len, force));
+	} else {
+		GUARD(put_file(cert_path, pem, pem_len, force));
+		if (chain_path != NULL)
+			GUARD(put_chain(run, chain_path, force));
+	}
+out:
+	free(both);
+	return rc;
+}
+
+/* ---- results ---------------------------------------------------------- */
+
+/* Keep a result: in memory for one certificate, on disk for a batch (so a
+ * batch of any size holds no more than a chunk). */
+static void add_result(struct run *run, json_t *o)
+{
+	char *line;
+
+	if (o == NULL)
+		return;
+	if (json_is_string(json_object_get(o, "reason")))
+		json_array_append(run->refusals, o);
+	if (run->results_fp == NULL) {
+		json_array_append_new(run->results, o);
+		return;
+	}
+	line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	if (line != NULL)
+		fprintf(run->results_fp, "%s\n", line);
+	free(line);
+	json_decref(o);
+}
+
+static json_t *result(const struct job *j, const char *status, const char *reason)
+{
+	char *cn = j->subject ? ca_name_cn(j->subject) : NULL;
+	json_t *o = json_pack("{s:I, s:s}", "index", (json_int_t)j->r->index + 1,
+			      "status", status);
+
+	if (o == NULL) {
+		free(cn);
+		return NULL;
+	}
+	if (cn != NULL || j->r->common_name != NULL)
+		json_object_set_new(o, "common_name",
+				    json_string(cn ? cn : j->r->common_name));
+	if (j->serial[0] != '\0')
+		json_object_set_new(o, "serial", json_string(j->serial));
+	if (!j->r->ca_chain_only && !j->r->cert_bundle && j->cert_path)
+		json_object_set_new(o, "certificate", json_string(j->cert_path));
+	if (j->r->cert_bundle && j->bundle_path)
+		json_object_set_new(o, "bundle", json_string(j->bundle_path));
+	if (!j->r->cert_bundle && j->chain_path)
+		json_object_set_new(o, "chain", json_string(j->chain_path));
+	if (reason != NULL)
+		json_object_set_new(o, "reason", json_string(reason));
+	free(cn);
+	return o;
+}
+
+static int refuse(struct run *run, struct job *j, int rc, ca_audit *a)
+{
+	char reason[1024];
+
+	snprintf(reason, sizeof(reason), "%s", ca_errmsg());
+	run->last_refusal = rc;
+	j->serial[0] = '\0';
+	add_result(run, result(j, "refused", reason));
+	run->refused++;
+	ca_audit_set_action(a, "sign-leaf");
+	ca_audit_input(a, "request", j->request_key, strlen(j->request_key));
+	/* Inside the chunk's transaction: the refusal commits with it. */
+	if (ca_audit_append(run->d->store, a, rc == CA_EPOLICY ? "refused" : "error",
+			    reason) < 0)
+		return CA_EIO;
+	ca_err(rc, "%s", reason);
+	return rc == CA_EPOLICY || rc == CA_EUSAGE ? CA_OK : rc;
+}
+
+/* Remember the files of a certificate, to write after the commit. */
+static int pend(struct run *run, const struct job *j, const unsigned char *der,
+		size_t len, int repair)
+{
+	json_t *o = NULL;
+	char *pem = NULL;
+	size_t pem_len;
+	int rc;
+
+	rc = ca_der_pem("CERTIFICATE", der, len, &pem, &pem_len);
+	if (rc < 0)
+		return rc;
+	o = json_pack("{s:s?, s:s?, s:s?, s:b, s:b, s:b, s:s}", "cert", j->cert_path,
+		      "chain", j->chain_path, "bundle", j->bundle_path, "chain_only",
+		      j->r->ca_chain_only, "bundle_on", j->r->cert_bundle, "repair",
+		      repair, "pem", pem);
+	free(pem);
+	if (o == NULL || json_array_append_new(run->pending, o) != 0)
+		return ca_err(CA_EIO, "out of memory");
+	return CA_OK;
+}
+
+/* Already issued (same common name and key): re-write missing files. */
+static int already_issued(struct run *run, struct job *j, int *done)
+{
+	unsigned char *der = NULL;
+	size_t len = 0;
+	const unsigned char *p;
+	X509 *x;
+	int rc;
+
+	*done = 0;
+	rc = ca_store_cert_by_request(run->d->store, j->request_key, &der, &len);
+	if (rc < 0 || der == NULL)
+		return rc;
+	p = der;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x == NULL ||
+	    ca_serial_hex(X509_get0_serialNumber(x), j->serial, sizeof(j->serial)) < 0)
+		j->serial[0] = '\0';
+	X509_free(x);
+	/* Files are (re-)written once the chunk commits, like new ones. */
+	/* The store is the truth: a damaged file of this request is
+	 * replaced by the committed certificate. */
+	rc = pend(run, j, der, len, 1);
+	free(der);
+	if (rc < 0)
+		return rc;
+	add_result(run, result(j, "already issued", NULL));
+	run->already++;
+	*done = 1;
+	return CA_OK;
+}
+
+/* Checks that need only the CSR and the store. */
+static int precheck(struct run *run, struct job *j)
+{
+	const struct ca_leaf_request *r = j->r;
+	struct ca_subject_override ov = {r->common_name, r->country, r->state,
+					 r->locality, r->organization,
+					 r->organizational_unit, r->email_address};
+	unsigned char md[32];
+	int rc;
+
+	GUARD(load_csr(run, j));
+	GUARD(ca_csr_check(&j->csr, j->what));
+	GUARD(ca_csr_refuse_ca(j->csr.req, j->what));
+	GUARD(ca_leaf_subject(j->csr.req, &ov, &j->subject));
+	GUARD(ca_spki_der_sha256(X509_REQ_get_X509_PUBKEY(j->csr.req), md));
+	ca_hex(md, 32, j->spki);
+	GUARD(request_key(j));
+out:
+	return rc;
+}
+
+static int key_reuse(struct run *run, struct job *j)
+{
+	int count = 0, rc;
+
+	if (j->r->force_issue)
+		return CA_OK;
+	rc = ca_store_spki_count(run->d->store, j->spki, &count);
+	if (rc < 0)
+		return rc;
+	if (count > 0)
+		return ca_err(CA_EPOLICY, "this public key (spki sha256 %.16s...) was "
+					  "already certified by this CA: refused "
+					  "(force_issue to allow)", j->spki);
+	return CA_OK;
+}
+
+static int record(struct run *run, struct job *j, ca_audit *a)
+{
+	char *notify = j->r->notify ? json_dumps(j->r->notify, JSON_COMPACT) : NULL;
+	char *subject = ca_name_oneline(j->subject);
+	char *cn = ca_name_cn(j->subject);
+	struct ca_cert_row row;
+	int rc;
+
+	memset(&row, 0, sizeof(row));
+	row.serial = j->serial;
+	row.subject = subject ? subject : "";
+	row.cn = cn;
+	row.spki_sha256 = j->spki;
+	GUARD(ca_asn1_time(X509_get0_notBefore(j->draft), &row.not_before));
+	GUARD(ca_asn1_time(X509_get0_notAfter(j->draft), &row.not_after));
+	row.kind = "leaf";
+	row.profile = j->prof.name;
+	row.partition = j->partition;
+	row.request_key = j->request_key;
+	row.notify = notify;
+	row.der = j->der;
+	row.der_len = j->der_len;
+	ca_audit_set_action(a, "sign-leaf");
+	ca_audit_output(a, "certificate", j->der, j->der_len);
+	ca_audit_set(a, "serial", j->serial);
+	ca_audit_set(a, "subject", row.subject);
+	ca_audit_set(a, "profile", j->prof.name);
+	GUARD(ca_store_cert_add(run->d->store, &row));
+	GUARD(ca_audit_append(run->d->store, a, "ok", "certificate issued"));
+	GUARD(pend(run, j, j->der, j->der_len, 0));
+out:
+	free(notify);
+	free(subject);
+	free(cn);
+	return rc;
+}
+
+/* ---- chunks: parallel where the work is CPU or token bound -------------- */
+
+enum { JOB_OPEN, JOB_DONE, JOB_REFUSED, JOB_SIGNED };
+
+static int chunk_begin(struct run *run);
+static int chunk_end(struct run *run);
+
+/* Keep a job's failure for the main thread (messages are per thread). */
+static void job_fail(struct job *j, int rc)
+{
+	j->rc = rc;
+	j->state = JOB_REFUSED;
+	snprintf(j->reason, sizeof(j->reason), "%s", ca_errmsg());
+}
+
+/* Phase A (workers): the CSR and everything that follows from it alone. */
+static void phase_a(struct run *run, struct job *j)
+{
+	int rc;
+
+	if (j->state != JOB_OPEN)
+		return;
+	GUARD(precheck(run, j));
+	GUARD(validity(run, j, &j->not_before, &j->not_after));
+	GUARD(choose_ekus(run, j));
+	GUARD(choose_sans(j));
+out:
+	if (rc < 0)
+		job_fail(j, rc);
+}
+
+/* Phase B (main thread, in order): the store, the serial, the partition. */
+static int phase_b(struct run *run, struct job *j, json_t *chunk_keys)
+{
+	int rc, done = 0;
+
+	if (j->state != JOB_OPEN)
+		return CA_OK;
+	if (!j->r->force_issue) {
+		GUARD(already_issued(run, j, &done));
+		if (done) {
+			j->state = JOB_DONE;
+			return CA_OK;
+		}
+		if (json_object_get(chunk_keys, j->spki) != NULL) {
+			rc = ca_err(CA_EPOLICY, "the same public key is in another "
+						"request of this batch: refused "
+						"(force_issue to allow)");
+			goto out;
+		}
+		GUARD(key_reuse(run, j));
+	}
+	GUARD(outputs_check(j, run->p->force));
+	GUARD(next_serial(run, j->serial_raw, &j->serial_int));
+	GUARD(ca_serial_hex(j->serial_int, j->serial, sizeof(j->serial)));
+	j->partition = -1;
+	if (ca_partitions_enabled(&run->parts))
+		GUARD(ca_partition_assign(run->d->store, &run->parts, j->serial_raw,
+					  CA_SERIAL_LEN, &j->partition));
+	json_object_set_new(chunk_keys, j->spki, json_true());
+out:
+	if (rc == CA_EPOLICY || rc == CA_EUSAGE) {
+		job_fail(j, rc);
+		rc = CA_OK;
+	}
+	return rc;
+}
+
+/* Phase C (workers): build, lint, sign on the token, verify. */
+static void phase_c(struct run *run, struct job *j)
+{
+	int rc;
+
+	if (j->state != JOB_OPEN)
+		return;
+	rc = issue_one(run, j);
+	if (rc < 0)
+		job_fail(j, rc);
+	else
+		j->state = JOB_SIGNED;
+}
+
+struct pool {
+	struct run *run;
+	struct job *jobs;
+	size_t n;
+	size_t next;
+	pthread_mutex_t lock;
+	void (*fn)(struct run *, struct job *);
+};
+
+static void *pool_worker(void *arg)
+{
+	struct pool *p = arg;
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		i = p->next++;
+		pthread_mutex_unlock(&p->lock);
+		if (i >= p->n)
+			return NULL;
+		p->fn(p->run, &p->jobs[i]);
+	}
+}
+
+/* Run fn over the jobs on every CPU (the calling thread included). */
+static void parallel(struct run *run, struct job *jobs, size_t n,
+		     void (*fn)(struct run *, struct job *))
+{
+	struct pool p = {run, jobs, n, 0, PTHREAD_MUTEX_INITIALIZER, fn};
+	pthread_t t[CA_MAX_WORKERS];
+	int k, started = 0;
+
+	for (k = 1; k < run->workers && (size_t)k < n; k++)
+		if (pthread_create(&t[started], NULL, pool_worker, &p) == 0)
+			started++;
+	pool_worker(&p);
+	for (k = 0; k < started; k++)
+		pthread_join(t[k], NULL);
+}
+
+static int job_init(struct run *run, struct job *j, const struct ca_leaf_request *r,
+		    int batch)
+{
+	memset(j, 0, sizeof(*j));
+	j->r = r;
+	j->prof = run->profile;
+	if (batch)
+		snprintf(j->what, sizeof(j->what), "%s request %zu", run->p->requests,
+			 r->index + 1);
+	else
+		snprintf(j->what, sizeof(j->what), "%s", run->p->csr);
+	return batch ? batch_names(run, j) : single_names(run, j);
+}
+
+/* Phase D (main thread, in order): commit rows, refusals and audit
+ * entries in one transaction, then write the files. */
+static int phase_d(struct run *run, struct job *j, int batch)
+{
+	ca_audit *a = ca_audit_new("sign-leaf");
+	int rc = CA_OK;
+
+	if (a == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	switch (j->state) {
+	case JOB_SIGNED:
+		rc = record(run, j, a);
+		if (rc == CA_OK) {
+			add_result(run, result(j, "issued", NULL));
+			run->issued++;
+		}
+		break;
+	case JOB_REFUSED:
+		/* An unreadable CSR file refuses that request of a batch; any
+		 * other I/O or token error stops the run. */
+		if (j->rc == CA_EIO && !(batch && j->csr.req == NULL)) {
+			rc = ca_err(CA_EIO, "%s", j->reason);
+			break;
+		}
+		ca_err(j->rc, "%s", j->reason);
+		rc = refuse(run, j, j->rc == CA_EIO ? CA_EPOLICY : j->rc, a);
+		break;
+	default:
+		break;
+	}
+	ca_audit_free(a);
+	return rc;
+}
+
+static int run_chunk(struct run *run, const struct ca_leaf_request *reqs, size_t n,
+		     int batch)
+{
+	struct job *jobs = calloc(n, sizeof(*jobs));
+	json_t *chunk_keys = json_object();
+	size_t i;
+	int rc = CA_OK;
+
+	if (jobs == NULL || chunk_keys == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (job_init(run, &jobs[i], &reqs[i], batch) < 0)
+			job_fail(&jobs[i], CA_EIO);
+	parallel(run, jobs, n, phase_a);
+	GUARD(chunk_begin(run));
+	for (i = 0; i < n; i++)
+		GUARD(phase_b(run, &jobs[i], chunk_keys));
+	parallel(run, jobs, n, phase_c);
+	for (i = 0; i < n; i++)
+		GUARD(phase_d(run, &jobs[i], batch));
+	GUARD(chunk_end(run));
+out:
+	for (i = 0; jobs != NULL && i < n; i++)
+		job_free(&jobs[i]);
+	free(jobs);
+	json_decref(chunk_keys);
+	return rc;
+}
+
+/* Files of committed certificates, written in parallel. */
+struct file_job {
+	struct run *run;
+	json_t *entry;
+	int rc;
+	char reason[512];
+};
+
+static int write_entry(struct run *run, json_t *o)
+{
+	json_t *pem = json_object_get(o, "pem");
+
+	return write_outputs(run, json_string_value(json_object_get(o, "cert")),
+			     json_string_value(json_object_get(o, "chain")),
+			     json_string_value(json_object_get(o, "bundle")),
+			     json_is_true(json_object_get(o, "chain_only")),
+			     json_is_true(json_object_get(o, "bundle_on")),
+			     run->p->force || json_is_true(json_object_get(o, "repair")),
+			     json_string_value(pem), json_string_length(pem));
+}
+
+/* The writer thread: files of committed certificates, in commit order. */
+static void *writer_main(void *arg)
+{
+	struct run *run = arg;
+	json_t *batch, *o;
+	size_t i;
+	int rc;
+
+	pthread_mutex_lock(&run->wlock);
+	for (;;) {
+		while (json_array_size(run->wqueue) == 0 && !run->wdone)
+			pthread_cond_wait(&run->wcond, &run->wlock);
+		if (json_array_size(run->wqueue) == 0)
+			break;
+		batch = run->wqueue;
+		run->wqueue = json_array();
+		pthread_mutex_unlock(&run->wlock);
+		rc = CA_OK;
+		json_array_foreach(batch, i, o) {
+			rc = write_entry(run, o);
+			if (rc < 0)
+				break;
+		}
+		json_decref(batch);
+		pthread_mutex_lock(&run->wlock);
+		if (rc < 0 && run->wrc == CA_OK) {
+			run->wrc = rc;
+			snprintf(run->wreason, sizeof(run->wreason), "%s", ca_errmsg());
+		}
+		if (run->wqueue == NULL)
+			break;
+	}
+	pthread_mutex_unlock(&run->wlock);
+	return NULL;
+}
+
+/* A write failure so far: the certificates are committed; a re-run writes
+ * their files. */
+static int writer_status(struct run *run)
+{
+	int rc;
+
+	pthread_mutex_lock(&run->wlock);
+	rc = run->wrc;
+	if (rc < 0)
+		ca_err(rc, "%s: the certificate is committed in the CA store; "
+			   "re-run to write its files", run->wreason);
+	pthread_mutex_unlock(&run->wlock);
+	return rc;
+}
+
+/* Hand the committed chunk's files to the writer (or write them here). */
+static int write_pending(struct run *run)
+{
+	size_t i;
+	json_t *o;
+	int rc = CA_OK;
+
+	if (!run->writer_on) {
+		json_array_foreach(run->pending, i, o) {
+			rc = write_entry(run, o);
+			if (rc < 0)
+				break;
+		}
+		json_array_clear(run->pending);
+		return rc < 0 ? ca_err_ctx(rc, "the certificate is committed in the "
+					       "CA store; re-run to write its files")
+			      : CA_OK;
+	}
+	pthread_mutex_lock(&run->wlock);
+	json_array_extend(run->wqueue, run->pending);
+	pthread_cond_signal(&run->wcond);
+	pthread_mutex_unlock(&run->wlock);
+	json_array_clear(run->pending);
+	return writer_status(run);
+}
+
+static int writer_start(struct run *run)
+{
+	run->wqueue = json_array();
+	if (run->wqueue == NULL || pthread_mutex_init(&run->wlock, NULL) != 0 ||
+	    pthread_cond_init(&run->wcond, NULL) != 0)
+		return ca_err(CA_EIO, "out of memory");
+	if (pthread_create(&run->writer, NULL, writer_main, run) != 0)
+		return ca_err(CA_EIO, "cannot start the file writer");
+	run->writer_on = 1;
+	return CA_OK;
+}
+
+/* Wait until every committed file is written; report a failure. */
+static int writer_stop(struct run *run)
+{
+	if (!run->writer_on)
+		return CA_OK;
+	pthread_mutex_lock(&run->wlock);
+	run->wdone = 1;
+	pthread_cond_signal(&run->wcond);
+	pthread_mutex_unlock(&run->wlock);
+	pthread_join(run->writer, NULL);
+	run->writer_on = 0;
+	json_decref(run->wqueue);
+	pthread_cond_destroy(&run->wcond);
+	pthread_mutex_destroy(&run->wlock);
+	return run->wrc < 0 ? writer_status(run) : CA_OK;
+}
+
+static int chunk_begin(struct run *run)
+{
+	int rc;
+
+	if (run->in_chunk)
+		return CA_OK;
+	rc = ca_store_begin(run->d->store);
+	if (rc == CA_OK)
+		run->in_chunk = 1;
+	return rc;
+}
+
+/* Commit what the chunk issued, then (and only then) write its files. */
+static int chunk_end(struct run *run)
+{
+	int rc;
+
+	if (!run->in_chunk)
+		return CA_OK;
+	run->in_chunk = 0;
+	rc = ca_store_commit(run->d->store);
+	if (rc < 0) {
+		ca_store_rollback(run->d->store);
+		json_array_clear(run->pending);
+		return rc;
+	}
+	return write_pending(run);
+}
+
+static void progress(const struct run *run, size_t done, size_t total)
+{
+	int width = 40, fill = total ? (int)((done * (size_t)width) / total) : width;
+
+	fprintf(stderr, "\r[%.*s%*s] %zu/%zu  issued %ld  already %ld  refused %ld",
+		fill, "########################################", width - fill, "",
+		done, total, run->issued, run->already, run->refused);
+	if (done == total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static int single(struct run *run)
+{
+	const struct ca_leaf_params *p = run->p;
+	struct ca_leaf_request r;
+	size_t i;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.common_name = (char *)p->cn;
+	r.sans = p->sans;
+	r.n_sans = p->n_sans;
+	r.sans_given = p->n_sans > 0;
+	r.ekus = (char **)p->ekus;
+	r.n_ekus = p->n_ekus;
+	r.lifetime = p->days;
+	r.force_issue = p->force_issue;
+	r.csr_file = (char *)p->csr;
+	for (i = 0; i < p->n_ekus; i++)
+		if (ca_eku_parse(p->ekus[i]) == NULL)
+			return ca_err(CA_EUSAGE, "unknown extended key usage '%s'",
+				      p->ekus[i]);
+	GUARD(run_chunk(run, &r, 1, 0));
+	if (run->refused > 0)
+		rc = run->last_refusal;
+out:
+	return rc;
+}
+
+/* summary.json: the counts and every result, streamed from the results
+ * file; replaced on every run (it describes the last run). */
+static int write_summary(struct run *run)
+{
+	char *path = NULL, line[8192];
+	ca_outfile *f = NULL;
+	int rc, first = 1;
+
+	if (fflush(run->results_fp) != 0 || fseek(run->results_fp, 0, SEEK_SET) != 0)
+		return ca_err(CA_EIO, "cannot read back the batch results");
+	if (asprintf(&path, "%s/summary.json", run->p->out_dir) < 0)
+		return ca_err(CA_EIO, "out of memory");
+	GUARD(ca_out_open(path, 1, 0644, &f));
+	snprintf(line, sizeof(line),
+		 "{\n  \"already_issued\": %ld,\n  \"issued\": %ld,\n  \"refused\": %ld,\n"
+		 "  \"results\": [",
+		 run->already, run->issued, run->refused);
+	GUARD(ca_out_put(f, line, strlen(line)));
+	while (fgets(line, sizeof(line), run->results_fp) != NULL) {
+		GUARD(ca_out_put(f, first ? "\n    " : ",\n    ", first ? 5 : 6));
+		GUARD(ca_out_put(f, line, strcspn(line, "\n")));
+		first = 0;
+	}
+	GUARD(ca_out_put(f, "\n  ]\n}\n", 7));
+	rc = ca_out_commit(f);
+	f = NULL;
+out:
+	ca_out_abort(f);
+	free(path);
+	return rc;
+}
+
+static int results_open(struct run *run)
+{
+	int fd;
+
+	if (asprintf(&run->results_tmp, "%s/.results-XXXXXX", run->p->out_dir) < 0) {
+		run->results_tmp = NULL;
+		return ca_err(CA_EIO, "out of memory");
+	}
+	fd = mkstemp(run->results_tmp);
+	if (fd < 0 || (run->results_fp = fdopen(fd, "w+")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return ca_err(CA_EIO, "cannot create %s: %s", run->results_tmp,
+			      strerror(errno));
+	}
+	return CA_OK;
+}
+
+static int batch(struct run *run)
+{
+	const struct ca_leaf_params *p = run->p;
+	struct ca_leaf_request *reqs = NULL;
+	ca_requests_iter *it = NULL;
+	size_t n = 0, total = 0, done = 0;
+	struct stat st;
+	int rc;
+
+	rc = ca_requests_open(p->requests, &it, &total);
+	if (rc == CA_EUSAGE)
+		rc = ca_err(CA_EPOLICY, "%s: nothing issued", ca_errmsg());
+	if (rc < 0)
+		goto out;
+	if (stat(p->out_dir, &st) != 0 && mkdir(p->out_dir, 0755) != 0) {
+		rc = ca_err(CA_EIO, "cannot create %s: %s", p->out_dir, strerror(errno));
+		goto out;
+	}
+	if (asprintf(&run->chain_master, "%s/.chain.pem", p->out_dir) < 0) {
+		run->chain_master = NULL;
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
+	GUARD(ca_out_write(run->chain_master, run->chain_pem, run->chain_len, 1, 0644));
+	GUARD(results_open(run));
+	GUARD(writer_start(run));
+	while (done < total) {
+		GUARD(ca_requests_next(it, CHUNK, &reqs, &n));
+		if (n == 0)
+			break;
+		GUARD(run_chunk(run, reqs, n, 1));
+		ca_requests_free(reqs, n);
+		reqs = NULL;
+		done += n;
+		if (p->progress)
+			progress(run, done, total);
+	}
+	GUARD(writer_stop(run));
+	GUARD(write_summary(run));
+	if (run->refused > 0)
+		rc = ca_err(CA_EPOLICY, "%ld of %zu requests refused (see the summary)",
+			    run->refused, total);
+out:
+	if (run->writer_on && writer_stop(run) < 0 && rc == CA_OK)
+		rc = CA_EIO;
+	if (rc < 0 && run->in_chunk) {
+		/* An I/O or token error: what this chunk issued is not kept. */
+		ca_store_rollback(run->d->store);
+		run->in_chunk = 0;
+	}
+	ca_requests_free(reqs, n);
+	ca_requests_close(it);
+	return rc;
+}
+
+static void run_free(struct run *run)
+{
+	ca_dir_free(run->d);
+	OPENSSL_free(run->algid);
+	free(run->chain_pem);
+	free(run->chain_master);
+	json_decref(run->results);
+	json_decref(run->refusals);
+	if (run->results_fp != NULL)
+		fclose(run->results_fp);
+	if (run->results_tmp != NULL)
+		(void)unlink(run->results_tmp);
+	free(run->results_tmp);
+	free(run->names.slot);
+	json_decref(run->pending);
+	OPENSSL_cleanse(run->rng, sizeof(run->rng));
+}
+
+int ca_leaf_issue(const struct ca_leaf_params *p, json_t **summary)
+{
+	struct run run;
+	int rc;
+
+	memset(&run, 0, sizeof(run));
+	run.p = p;
+	*summary = NULL;
+	GUARD(run_setup(&run));
+	rc = p->requests ? batch(&run) : single(&run);
+	*summary = json_pack("{s:I, s:I, s:I, s:O, s:O}", "issued", (json_int_t)run.issued,
+			     "already_issued", (json_int_t)run.already, "refused",
+			     (json_int_t)run.refused, "results", run.results,
+			     "refusals", run.refusals);
+out:
+	run_free(&run);
+	return rc;
+}

@@ -1,0 +1,43 @@
+/* Issuing end-entity certificates: one from the command line, or a batch
+ * from a serverless-CA tls.json. */
+#ifndef HSMCA_LEAF_H
+#define HSMCA_LEAF_H
+
+#include <jansson.h>
+
+#include "common/err.h"
+#include "input/requests.h"
+
+struct ca_leaf_params {
+	const char *ca_dir;
+	const char *profile;     /* default "server-client" */
+	const char *pin_source;
+	int force;               /* replace existing output files */
+	/* one certificate */
+	const char *csr;
+	const char *cn;
+	struct ca_san *sans;
+	size_t n_sans;
+	const char **ekus;
+	size_t n_ekus;
+	long days;               /* 0: the profile's default */
+	int force_issue;
+	const char *out;
+	const char *chain_out;
+	/* batch */
+	const char *requests;
+	const char *csr_dir;
+	const char *out_dir;
+	int progress;            /* draw a progress bar on stderr */
+};
+
+/* Issue; *summary gets a JSON object: {"issued": n, "already_issued": n,
+ * "refused": n, "results": [{"index", "common_name", "status", "serial",
+ * "certificate", "chain", "reason"}], "refusals": [the refused results]}.
+ * A batch keeps its results out of memory: they go to OUT_DIR/summary.json
+ * (the same object) and "results" stays empty. Returns CA_EPOLICY when a
+ * single request was refused, or when any batch request was refused (the
+ * others are still issued), CA_OK otherwise. */
+int ca_leaf_issue(const struct ca_leaf_params *p, json_t **summary) CA_WUR;
+
+#endif

@@ -1,0 +1,675 @@
+#include "issue/revoke.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+
+#include "base/util.h"
+#include "issue/record.h"
+#include "out/cadir.h"
+#include "store/audit.h"
+#include "x509/cert.h"
+#include "x509/crl.h"
+
+/* ---- revoked.json ---------------------------------------------------- */
+
+static int decimal_serial(json_t *v, const char *what, size_t idx,
+			  struct ca_revoked_entry *e)
+{
+	unsigned char bin[32];
+	BIGNUM *bn = NULL;
+	const char *s;
+	size_t n;
+	int len, rc = CA_OK;
+
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) <= 0)
+			return ca_err(CA_EUSAGE,
+				      "%s: entry %zu: serial_number must "
+				      "be positive",
+				      what, idx);
+		snprintf(e->serial_dec, sizeof(e->serial_dec), "%lld",
+			 (long long)json_integer_value(v));
+	} else if (json_is_string(v)) {
+		s = json_string_value(v);
+		n = strlen(s);
+		/* 20 octets are at most 49 decimal digits. */
+		if (n == 0 || n > 49 || strspn(s, "0123456789") != n ||
+		    n != json_string_length(v))
+			return ca_err(CA_EUSAGE,
+				      "%s: entry %zu: serial_number '%.60s' "
+				      "is not a decimal number of at most "
+				      "20 octets",
+				      what, idx, s);
+		memcpy(e->serial_dec, s, n + 1);
+	} else {
+		return ca_err(CA_EUSAGE,
+			      "%s: entry %zu: serial_number must be a "
+			      "decimal string or integer",
+			      what, idx);
+	}
+	if (BN_dec2bn(&bn, e->serial_dec) == 0 || BN_is_zero(bn) ||
+	    BN_num_bytes(bn) > CA_CRL_SERIAL_MAX) {
+		rc = ca_err(CA_EUSAGE,
+			    "%s: entry %zu: serial_number %s is zero or "
+			    "longer than 20 octets",
+			    what, idx, e->serial_dec);
+		goto out;
+	}
+	len = BN_bn2bin(bn, bin);
+	ca_hex(bin, (size_t)len, e->serial);
+out:
+	BN_free(bn);
+	return rc;
+}
+
+static int parse_entry(json_t *o, const char *what, size_t idx,
+		       struct ca_revoked_entry *e)
+{
+	json_t *cn = NULL, *sn = NULL, *v;
+	const char *k;
+
+	e->index = idx;
+	if (!json_is_object(o))
+		return ca_err(CA_EUSAGE, "%s: entry %zu is not an object", what,
+			      idx);
+	json_object_foreach(o, k, v)
+	{
+		if (strcmp(k, "common_name") == 0)
+			cn = v;
+		else if (strcmp(k, "serial_number") == 0)
+			sn = v;
+		else
+			return ca_err(CA_EUSAGE,
+				      "%s: entry %zu: unknown key '%.60s' "
+				      "(common_name and serial_number only)",
+				      what, idx, k);
+	}
+	if (cn == NULL || sn == NULL)
+		return ca_err(CA_EUSAGE,
+			      "%s: entry %zu: common_name and "
+			      "serial_number are required",
+			      what, idx);
+	if (!json_is_string(cn) || json_string_length(cn) == 0 ||
+	    json_string_length(cn) != strlen(json_string_value(cn)))
+		return ca_err(CA_EUSAGE,
+			      "%s: entry %zu: common_name must be a "
+			      "non-empty string",
+			      what, idx);
+	e->common_name = strdup(json_string_value(cn));
+	if (e->common_name == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	return decimal_serial(sn, what, idx, e);
+}
+
+int ca_revoked_parse(const unsigned char *data, size_t len, const char *what,
+		     struct ca_revoked_entry **entries, size_t *n)
+{
+	struct ca_revoked_entry *es = NULL;
+	json_error_t jerr;
+	json_t *root;
+	size_t i, j, count = 0;
+	int rc = CA_OK;
+
+	*entries = NULL;
+	*n = 0;
+	root =
+	    json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL)
+		return ca_err(CA_EUSAGE, "%s: not valid JSON: line %d: %s",
+			      what, jerr.line, jerr.text);
+	if (!json_is_array(root)) {
+		rc = ca_err(CA_EUSAGE,
+			    "%s: must be a JSON array of {common_name, "
+			    "serial_number}",
+			    what);
+		goto out;
+	}
+	count = json_array_size(root);
+	if (count > 0 && (es = calloc(count, sizeof(*es))) == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < count; i++)
+		GUARD(parse_entry(json_array_get(root, i), what, i, &es[i]));
+	/* A serial listed twice is a mistake in the file, not a request. */
+	for (i = 0; i < count; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(es[i].serial, es[j].serial) == 0) {
+				rc = ca_err(CA_EUSAGE,
+					    "%s: entry %zu repeats the "
+					    "serial of entry %zu",
+					    what, i, j);
+				goto out;
+			}
+	*entries = es;
+	*n = count;
+	es = NULL;
+out:
+	ca_revoked_free(es, count);
+	json_decref(root);
+	return rc;
+}
+
+void ca_revoked_free(struct ca_revoked_entry *entries, size_t n)
+{
+	size_t i;
+
+	if (entries == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(entries[i].common_name);
+	free(entries);
+}
+
+/* ---- state ----------------------------------------------------------- */
+
+/* A certificate and its revocation as the store has them. */
+struct cert_state {
+	char serial[48];
+	char kind[16];
+	char *cn;
+	char *subject;
+	time_t not_before, not_after;
+	int partition; /* -1: none */
+	int revoked;
+	int reason;
+	time_t revoked_at;
+};
+
+static void cert_state_free(struct cert_state *cs)
+{
+	free(cs->cn);
+	free(cs->subject);
+	cs->cn = cs->subject = NULL;
+}
+
+static char *column_dup(sqlite3_stmt *q, int col)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+/* *found = 0 when the CA never issued serial. */
+static int load_state(ca_store *st, const char *serial, struct cert_state *cs,
+		      int *found)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, r;
+
+	memset(cs, 0, sizeof(*cs));
+	*found = 0;
+	snprintf(cs->serial, sizeof(cs->serial), "%s", serial);
+	rc = ca_store_prepare(st,
+			      "SELECT c.kind, c.cn, c.subject, c.not_before,"
+			      " c.not_after, c.partition, r.reason,"
+			      " r.revoked_at, r.serial IS NOT NULL"
+			      " FROM certs c LEFT JOIN revocations r"
+			      " ON r.serial = c.serial WHERE c.serial = ?",
+			      &q);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		*found = 1;
+		snprintf(cs->kind, sizeof(cs->kind), "%s",
+			 (const char *)sqlite3_column_text(q, 0));
+		cs->cn = column_dup(q, 1);
+		cs->subject = column_dup(q, 2);
+		cs->not_before = (time_t)sqlite3_column_int64(q, 3);
+		cs->not_after = (time_t)sqlite3_column_int64(q, 4);
+		cs->partition = sqlite3_column_type(q, 5) == SQLITE_NULL
+				    ? -1
+				    : sqlite3_column_int(q, 5);
+		cs->reason = sqlite3_column_int(q, 6);
+		cs->revoked_at = (time_t)sqlite3_column_int64(q, 7);
+		cs->revoked = sqlite3_column_int(q, 8);
+		if (cs->subject == NULL)
+			rc = ca_err(CA_EIO, "out of memory");
+	} else if (r != SQLITE_DONE) {
+		rc = ca_store_fail(st, "cannot look the certificate up");
+	}
+	ca_store_done(st, q);
+	return rc;
+}
+
+enum action { ACT_NEW, ACT_ALREADY, ACT_PERMANENT, ACT_RELEASE };
+
+static const char *action_status(enum action a)
+{
+	switch (a) {
+	case ACT_NEW:
+		return "revoked";
+	case ACT_ALREADY:
+		return "already revoked";
+	case ACT_PERMANENT:
+		return "hold made permanent";
+	default:
+		return "hold released";
+	}
+}
+
+/* What revoking cs with reason means; reason -1: any (revoked.json). */
+static int decide(const struct cert_state *cs, int reason, enum action *act)
+{
+	if (strcmp(cs->kind, "root") == 0)
+		return ca_err(CA_EPOLICY,
+			      "serial %s is this CA's own root "
+			      "certificate: a CA does not revoke itself",
+			      cs->serial);
+	if (!cs->revoked) {
+		if (reason == CA_REASON_REMOVE_FROM_CRL)
+			return ca_err(CA_EPOLICY,
+				      "serial %s is not revoked: "
+				      "removeFromCRL only releases a "
+				      "certificateHold",
+				      cs->serial);
+		*act = ACT_NEW;
+		return CA_OK;
+	}
+	if (reason < 0 || reason == cs->reason) {
+		*act = ACT_ALREADY;
+		return CA_OK;
+	}
+	if (cs->reason == CA_REASON_CERTIFICATE_HOLD) {
+		*act = reason == CA_REASON_REMOVE_FROM_CRL ? ACT_RELEASE
+							   : ACT_PERMANENT;
+		return CA_OK;
+	}
+	return ca_err(CA_EPOLICY,
+		      "serial %s is already revoked with reason %s: "
+		      "a second revocation with reason %s is refused",
+		      cs->serial, ca_crl_reason_name(cs->reason),
+		      ca_crl_reason_name(reason));
+}
+
+static int apply(ca_store *st, const struct cert_state *cs, enum action act,
+		 int reason, time_t date)
+{
+	sqlite3_stmt *q = NULL;
+	const char *sql;
+	int rc;
+
+	if (act == ACT_ALREADY)
+		return CA_OK;
+	sql = act == ACT_NEW
+		  ? "INSERT INTO revocations(serial, reason, revoked_at,"
+		    " recorded_at, partition, not_after, expired_listed)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)"
+	      : act == ACT_PERMANENT
+		  ? "UPDATE revocations SET reason = ?2,"
+		    " recorded_at = ?4 WHERE serial = ?1"
+		  : "DELETE FROM revocations WHERE serial = ?1";
+	rc = ca_store_prepare(st, sql, &q);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(q, 1, cs->serial, -1, SQLITE_STATIC);
+	if (act != ACT_RELEASE) {
+		sqlite3_bind_int(q, 2, reason);
+		sqlite3_bind_int64(q, 4, (sqlite3_int64)ca_now());
+	}
+	if (act == ACT_NEW) {
+		sqlite3_bind_int64(q, 3, (sqlite3_int64)date);
+		if (cs->partition >= 0)
+			sqlite3_bind_int(q, 5, cs->partition);
+		else
+			sqlite3_bind_null(q, 5);
+		sqlite3_bind_int64(q, 6, (sqlite3_int64)cs->not_after);
+	}
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = ca_store_fail(st, "cannot record the revocation");
+	ca_store_done(st, q);
+	return rc;
+}
+
+static int entry_json(json_t *list, const struct cert_state *cs,
+		      enum action act, int reason, time_t date)
+{
+	char when[32];
+	int shown =
+	    act == ACT_ALREADY || act == ACT_RELEASE ? cs->reason : reason;
+	time_t shown_date = act == ACT_NEW ? date : cs->revoked_at;
+
+	ca_time_rfc3339(shown_date, when, sizeof(when));
+	if (json_array_append_new(
+		list,
+		json_pack("{s:s, s:s?, s:s, s:s, s:s, s:s}", "serial",
+			  cs->serial, "common_name", cs->cn, "subject",
+			  cs->subject, "status", action_status(act), "reason",
+			  ca_crl_reason_name(shown), "date", when)) != 0)
+		return ca_err(CA_EIO, "out of memory");
+	return CA_OK;
+}
+
+/* ---- one serial ------------------------------------------------------ */
+
+struct job {
+	const struct ca_revoke_params *p;
+	struct ca_dir *d;
+	struct ca_tp tp;
+	char *pinned;
+	char serial[48];
+	time_t date;
+};
+
+static int serial_canonical(const char *hex, char out[48])
+{
+	ASN1_INTEGER *ai = NULL;
+	int rc = ca_serial_parse(hex, &ai);
+
+	if (rc == CA_OK)
+		rc = ca_serial_hex(ai, out, 48);
+	ASN1_INTEGER_free(ai);
+	return rc;
+}
+
+static int check_date(const struct cert_state *cs, time_t date, int given)
+{
+	char a[32], b[32];
+
+	if (!given)
+		return CA_OK;
+	ca_time_rfc3339(date, a, sizeof(a));
+	if (date > ca_now())
+		return ca_err(CA_EPOLICY, "revocation date %s is in the future",
+			      a);
+	if (date < cs->not_before) {
+		ca_time_rfc3339(cs->not_before, b, sizeof(b));
+		return ca_err(CA_EPOLICY,
+			      "revocation date %s is before the "
+			      "certificate's notBefore %s",
+			      a, b);
+	}
+	return CA_OK;
+}
+
+/* The canonical revocation text approvers sign (see revoke.h). */
+static char *revocation_tbs(const char *serial, int reason, time_t date)
+{
+	char when[32];
+	json_t *o;
+	char *s;
+
+	ca_time_rfc3339(date, when, sizeof(when));
+	o = json_pack("{s:s, s:s, s:s, s:s}", "action", "revoke", "date", when,
+		      "reason", ca_crl_reason_name(reason), "serial", serial);
+	s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
+	      : NULL;
+	json_decref(o);
+	return s;
+}
+
+/* Date: the request's when executing, else --date or now. */
+static int revocation_date(struct job *j, int *given)
+{
+	const struct ca_revoke_params *p = j->p;
+
+	*given = p->date != NULL;
+	if (j->tp.executing) {
+		*given = 1;
+		return ca_tp_param_time(&j->tp, "date", &j->date);
+	}
+	if (p->date != NULL)
+		return ca_parse_time(p->date, &j->date);
+	j->date = ca_now();
+	return CA_OK;
+}
+
+static int prepare(struct job *j, const struct cert_state *cs, const char *tbs,
+		   ca_audit *a)
+{
+	const struct ca_revoke_params *p = j->p;
+	char when[32], na[32];
+	json_t *summary = NULL, *params = NULL;
+	int rc;
+
+	ca_time_rfc3339(j->date, when, sizeof(when));
+	ca_time_rfc3339(cs->not_after, na, sizeof(na));
+	summary = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "operation",
+			    "revoke a CA certificate", "serial", cs->serial,
+			    "subject", cs->subject, "kind", cs->kind, "reason",
+			    ca_crl_reason_name(p->reason), "date", when,
+			    "not_after", na);
+	params = json_pack("{s:s, s:s, s:s}", "serial", cs->serial, "reason",
+			   ca_crl_reason_name(p->reason), "date", when);
+	if (summary == NULL || params == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
+	GUARD(ca_tp_prepare(
+	    &p->tp, &j->tp, "revoke", "revocation",
+	    json_string_value(json_object_get(j->d->config, "spki_sha256")),
+	    json_string_value(json_object_get(j->d->config, "token_serial")),
+	    ca_dir_key_uri(j->d), (const unsigned char *)tbs, strlen(tbs),
+	    summary, params, p->force));
+	ca_audit_set_action(a, "revoke-prepare");
+	ca_audit_output_file(a, "approval-request", p->tp.prepare);
+	GUARD(ca_store_begin(j->d->store));
+	GUARD(
+	    ca_audit_append(j->d->store, a, "ok", "approval request written"));
+	GUARD(ca_store_commit(j->d->store));
+out:
+	json_decref(summary);
+	json_decref(params);
+	return rc;
+}
+
+static int quorum_mode(struct job *j, const struct cert_state *cs)
+{
+	const struct ca_twophase *tp = &j->p->tp;
+	int ca_cert =
+	    strcmp(cs->kind, "subca") == 0 || strcmp(cs->kind, "cross") == 0;
+
+	if (j->pinned != NULL && ca_cert)
+		return ca_tp_begin(tp, j->d->path, j->pinned, &j->tp);
+	if (tp->prepare != NULL || tp->request != NULL || tp->n_approvals > 0)
+		return ca_err(CA_EUSAGE,
+			      "--prepare/--request apply only to revoking "
+			      "a CA certificate on a CA with a pinned "
+			      "quorum");
+	return CA_OK;
+}
+
+static int run_serial(struct job *j, ca_audit *a, struct ca_revoke_result *res)
+{
+	const struct ca_revoke_params *p = j->p;
+	struct cert_state cs, now_cs;
+	enum action act = ACT_ALREADY, now_act = ACT_ALREADY;
+	char *tbs = NULL, when[32];
+	int found, given, rc;
+
+	memset(&cs, 0, sizeof(cs));
+	memset(&now_cs, 0, sizeof(now_cs));
+	GUARD(serial_canonical(p->serial, j->serial));
+	ca_audit_set(a, "serial", j->serial);
+	ca_audit_set(a, "reason", ca_crl_reason_name(p->reason));
+	GUARD(load_state(j->d->store, j->serial, &cs, &found));
+	if (!found) {
+		rc = ca_err(CA_EPOLICY, "serial %s was never issued by this CA",
+			    j->serial);
+		goto out;
+	}
+	GUARD(decide(&cs, p->reason, &act));
+	if (act == ACT_ALREADY) {
+		/* Idempotent: no state change, no approval needed. */
+		res->unchanged++;
+		GUARD(entry_json(res->entries, &cs, act, p->reason,
+				 cs.revoked_at));
+		goto out;
+	}
+	GUARD(ca_store_meta_get(j->d->store, "quorum_sha256", &j->pinned));
+	GUARD(quorum_mode(j, &cs));
+	GUARD(revocation_date(j, &given));
+	GUARD(check_date(&cs, j->date, given));
+	ca_time_rfc3339(j->date, when, sizeof(when));
+	ca_audit_set(a, "date", when);
+	if (j->tp.active) {
+		tbs = revocation_tbs(j->serial, p->reason, j->date);
+		if (tbs == NULL) {
+			rc = ca_err(CA_EIO, "out of memory");
+			goto out;
+		}
+		if (j->tp.preparing) {
+			GUARD(prepare(j, &cs, tbs, a));
+			res->prepared = 1;
+			GUARD(entry_json(res->entries, &cs, act, p->reason,
+					 j->date));
+			goto out;
+		}
+		GUARD(ca_tp_check(&p->tp, &j->tp, "revoke",
+				  json_string_value(json_object_get(
+				      j->d->config, "spki_sha256")),
+				  j->d->store, (const unsigned char *)tbs,
+				  strlen(tbs)));
+	}
+	/* Decide again inside the transaction: nothing may have changed. */
+	GUARD(ca_store_begin(j->d->store));
+	GUARD(load_state(j->d->store, j->serial, &now_cs, &found));
+	GUARD(decide(&now_cs, p->reason, &now_act));
+	if (now_act != act) {
+		rc = ca_err(CA_EPOLICY,
+			    "serial %s changed state while revoking: "
+			    "run again",
+			    j->serial);
+		goto out;
+	}
+	GUARD(apply(j->d->store, &cs, act, p->reason, j->date));
+	GUARD(ca_tp_record(&j->tp, j->d->store, a));
+	GUARD(ca_audit_append(j->d->store, a, "ok", action_status(act)));
+	GUARD(ca_store_commit(j->d->store));
+	res->changed++;
+	GUARD(entry_json(res->entries, &cs, act, p->reason, j->date));
+out:
+	ca_store_rollback(j->d->store);
+	cert_state_free(&cs);
+	cert_state_free(&now_cs);
+	free(tbs);
+	return rc;
+}
+
+/* ---- revoked.json ---------------------------------------------------- */
+
+static int batch_entry(struct job *j, const struct ca_revoked_entry *e,
+		       time_t now, json_t *list, int *changed)
+{
+	struct cert_state cs;
+	enum action act = ACT_ALREADY;
+	int found, rc;
+
+	GUARD(load_state(j->d->store, e->serial, &cs, &found));
+	if (!found) {
+		rc = ca_err(CA_EPOLICY,
+			    "serial %s (hex %s) was never issued by "
+			    "this CA",
+			    e->serial_dec, e->serial);
+		goto out;
+	}
+	if (cs.cn == NULL || strcmp(cs.cn, e->common_name) != 0) {
+		rc = ca_err(CA_EPOLICY,
+			    "common_name '%.100s' does not match the "
+			    "certificate with serial %s (CN '%.100s')",
+			    e->common_name, e->serial_dec, cs.cn ? cs.cn : "");
+		goto out;
+	}
+	GUARD(decide(&cs, -1, &act));
+	if (act == ACT_NEW && j->pinned != NULL &&
+	    (strcmp(cs.kind, "subca") == 0 || strcmp(cs.kind, "cross") == 0)) {
+		rc = ca_err(CA_EPOLICY,
+			    "serial %s is a CA certificate and this CA "
+			    "has a pinned quorum: revoke it with --serial "
+			    "and --prepare/--request",
+			    e->serial_dec);
+		goto out;
+	}
+	GUARD(apply(j->d->store, &cs, act, CA_REASON_UNSPECIFIED, now));
+	GUARD(entry_json(list, &cs, act, CA_REASON_UNSPECIFIED, now));
+	*changed = act != ACT_ALREADY;
+out:
+	if (rc < 0)
+		rc = ca_err_ctx(rc, "%s: entry %zu", j->p->revoked, e->index);
+	cert_state_free(&cs);
+	return rc;
+}
+
+static int run_batch(struct job *j, ca_audit *a, struct ca_revoke_result *res)
+{
+	struct ca_revoked_entry *es = NULL;
+	unsigned char *data = NULL;
+	size_t len, n = 0, i;
+	time_t now = ca_now();
+	char detail[128];
+	int changed, rc;
+
+	if (j->p->tp.prepare || j->p->tp.request || j->p->tp.n_approvals)
+		return ca_err(CA_EUSAGE,
+			      "--prepare/--request go with --serial");
+	GUARD(ca_read_file(j->p->revoked, CA_REVOKED_MAX_INPUT, &data, &len));
+	ca_audit_input(a, "revoked.json", data, len);
+	GUARD(ca_revoked_parse(data, len, j->p->revoked, &es, &n));
+	GUARD(ca_store_meta_get(j->d->store, "quorum_sha256", &j->pinned));
+	GUARD(ca_store_begin(j->d->store));
+	for (i = 0; i < n; i++) {
+		changed = 0;
+		GUARD(batch_entry(j, &es[i], now, res->entries, &changed));
+		if (changed)
+			res->changed++;
+		else
+			res->unchanged++;
+	}
+	snprintf(detail, sizeof(detail), "%d revoked, %d already revoked",
+		 res->changed, res->unchanged);
+	GUARD(ca_audit_append(j->d->store, a, "ok", detail));
+	GUARD(ca_store_commit(j->d->store));
+out:
+	if (rc < 0) {
+		/* Nothing of the file is applied. */
+		ca_store_rollback(j->d->store);
+		json_array_clear(res->entries);
+		res->changed = res->unchanged = 0;
+	}
+	ca_revoked_free(es, n);
+	free(data);
+	return rc;
+}
+
+int ca_revoke(const char *dir, const struct ca_revoke_params *p,
+	      struct ca_revoke_result *res)
+{
+	struct job j;
+	ca_audit *a = NULL;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	memset(res, 0, sizeof(*res));
+	j.p = p;
+	res->entries = json_array();
+	if (res->entries == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	rc = ca_dir_open(dir, &j.d);
+	if (rc < 0)
+		return rc;
+	a = ca_audit_new("revoke");
+	if (a == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
+	rc = p->revoked ? run_batch(&j, a, res) : run_serial(&j, a, res);
+	rc = ca_refusal(j.d->store, a, rc);
+out:
+	ca_audit_free(a);
+	ca_tp_free(&j.tp);
+	free(j.pinned);
+	ca_dir_free(j.d);
+	return rc;
+}
+
+void ca_revoke_result_free(struct ca_revoke_result *res)
+{
+	json_decref(res->entries);
+	res->entries = NULL;
+}

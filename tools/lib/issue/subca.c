@@ -1,0 +1,275 @@
+#include "issue/subca.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509v3.h>
+
+#include "base/util.h"
+#include "input/csr.h"
+#include "input/name.h"
+#include "issue/record.h"
+#include "lint/lint.h"
+#include "out/file.h"
+#include "quorum/approval.h"
+#include "x509/cert.h"
+
+struct job {
+	const struct ca_subca_params *p;
+	struct ca_dir *d;
+	struct ca_tp tp;
+	struct ca_csr_der csr;
+	X509 *cross;
+	struct ca_cert_spec spec;
+	char *pinned;
+	ca_token *tok;
+};
+
+/* Subject and key: from the CSR (signature and key policy checked) or
+ * from the certificate being cross-signed. */
+static int subject_and_key(struct job *j)
+{
+	const struct ca_subca_params *p = j->p;
+	unsigned char md[32];
+	char hex[65];
+	int rc;
+
+	if (p->cross_sign != NULL) {
+		GUARD(ca_x509_load(p->cross_sign, &j->cross));
+		j->spec.pub = X509_get0_pubkey(j->cross);
+		j->spec.subject = X509_NAME_dup(X509_get_subject_name(j->cross));
+		j->spec.ski = X509_get0_subject_key_id(j->cross);
+		if (j->spec.pub == NULL || j->spec.subject == NULL)
+			return ca_err(CA_EUSAGE, "%s: no public key or subject",
+				      p->cross_sign);
+		GUARD(ca_lint_pubkey(j->spec.pub, p->cross_sign));
+	} else {
+		GUARD(ca_csr_load(p->csr, &j->csr));
+		GUARD(ca_csr_check(&j->csr, p->csr));
+		j->spec.pub = j->csr.pub;
+		j->spec.spki = X509_REQ_get_X509_PUBKEY(j->csr.req);
+		if (p->subject != NULL)
+			GUARD(ca_name_parse(p->subject, &j->spec.subject));
+		else
+			j->spec.subject = X509_NAME_dup(X509_REQ_get_subject_name(j->csr.req));
+		if (j->spec.subject == NULL ||
+		    X509_NAME_entry_count(j->spec.subject) == 0)
+			return ca_err(CA_EPOLICY, "the CSR %s has an empty subject: "
+						  "give --subject", p->csr);
+	}
+	GUARD(ca_spki_sha256(j->spec.pub, md));
+	ca_hex(md, 32, hex);
+	if (strcmp(hex, json_string_value(json_object_get(j->d->config,
+							  "spki_sha256"))) == 0)
+		return ca_err(CA_EPOLICY, "the subordinate's key is this CA's own key: "
+					  "refused");
+out:
+	return rc;
+}
+
+/* pathLenConstraint: inside the issuer's (RFC 5280 6.1.4 (l)-(m)). */
+static int pathlen(struct job *j)
+{
+	long ipl = X509_get_pathlen(j->d->cert);
+	int want = j->p->pathlen;
+
+	if (want < 0 && j->cross != NULL)
+		want = (int)X509_get_pathlen(j->cross);
+	if (ipl == 0)
+		return ca_err(CA_EPOLICY, "this CA has pathlen 0: it cannot certify "
+					  "another CA");
+	if (ipl > 0 && want < 0)
+		want = (int)ipl - 1;
+	if (ipl > 0 && want > ipl - 1)
+		return ca_err(CA_EPOLICY, "--pathlen %d does not fit under this CA's "
+					  "pathlen %ld", want, ipl);
+	j->spec.pathlen = want;
+	return CA_OK;
+}
+
+static json_t *or_config(json_t *given, struct ca_dir *d, const char *key)
+{
+	return json_array_size(given) > 0 ? given : json_object_get(d->config, key);
+}
+
+/* Serial and validity: fresh, or fixed by the approval request. */
+static int serial_validity(struct job *j, int *clamped)
+{
+	const char *serial;
+	int rc;
+
+	*clamped = 0;
+	if (j->tp.executing) {
+		GUARD(ca_tp_param_str(&j->tp, "serial", &serial));
+		GUARD(ca_serial_parse(serial, &j->spec.serial));
+		GUARD(ca_tp_param_time(&j->tp, "not_before", &j->spec.not_before));
+		GUARD(ca_tp_param_time(&j->tp, "not_after", &j->spec.not_after));
+		GUARD(ca_tp_param_days(&j->tp, j->p->days));
+		return CA_OK;
+	}
+	GUARD(ca_validity_clamp(j->d->cert, j->p->days, &j->spec.not_before,
+				&j->spec.not_after, clamped));
+	GUARD(ca_token_open(ca_dir_key_uri(j->d), &j->tok));
+	GUARD(ca_serial_new(j->tok, &j->spec.serial));
+out:
+	return rc;
+}
+
+static json_t *request_params(const struct job *j)
+{
+	char nb[32], na[32], serial[80];
+
+	ca_time_rfc3339(j->spec.not_before, nb, sizeof(nb));
+	ca_time_rfc3339(j->spec.not_after, na, sizeof(na));
+	if (ca_serial_hex(j->spec.serial, serial, sizeof(serial)) < 0)
+		return NULL;
+	return json_pack("{s:s, s:s, s:s, s:I}", "serial", serial, "not_before", nb,
+			 "not_after", na, "days", (json_int_t)j->p->days);
+}
+
+static int build_tbs(struct job *j, unsigned char **tbs, size_t *tbs_len)
+{
+	struct ca_lint lint = {CA_LINT_SUBCA, j->d->cert, NULL, NULL};
+	unsigned char *algid = NULL;
+	size_t algid_len;
+	X509 *draft = NULL;
+	int rc;
+
+	GUARD(ca_profile_subca(&j->spec, j->d->cert, &j->p->nc, &draft));
+	GUARD(ca_algid_der(X509_get0_pubkey(j->d->cert), &algid, &algid_len));
+	GUARD(ca_x509_tbs(draft, algid, algid_len, tbs, tbs_len));
+	GUARD(ca_lint_cert(*tbs, *tbs_len, &lint));
+out:
+	OPENSSL_free(algid);
+	X509_free(draft);
+	return rc;
+}
+
+static int write_out(const struct ca_subca_params *p, X509 *cert)
+{
+	char *pem = NULL;
+	size_t len;
+	int rc;
+
+	rc = ca_x509_pem(cert, &pem, &len);
+	if (rc == CA_OK)
+		rc = ca_out_write(p->out, pem, len, p->force, 0644);
+	free(pem);
+	return rc;
+}
+
+static void fill_result(struct ca_subca_result *res, X509 *x, int clamped)
+{
+	char *s = ca_name_oneline(X509_get_subject_name(x));
+	time_t na;
+
+	if (ca_serial_hex(X509_get0_serialNumber(x), res->serial,
+			  sizeof(res->serial)) < 0)
+		res->serial[0] = '\0';
+	snprintf(res->subject, sizeof(res->subject), "%s", s ? s : "");
+	if (ca_asn1_time(X509_get0_notAfter(x), &na) == CA_OK)
+		ca_time_rfc3339(na, res->not_after, sizeof(res->not_after));
+	ca_x509_sha256_hex(x, res->cert_sha256);
+	res->clamped = clamped;
+	free(s);
+}
+
+static int run(struct job *j, ca_audit *a, struct ca_subca_result *res)
+{
+	const struct ca_subca_params *p = j->p;
+	const char *spki = json_string_value(json_object_get(j->d->config, "spki_sha256"));
+	unsigned char *tbs = NULL;
+	size_t tbs_len = 0;
+	X509 *cert = NULL, *draft = NULL;
+	json_t *summary = NULL, *params = NULL;
+	struct ca_issued how = {p->cross_sign ? "cross" : "subca", NULL, -1, NULL, NULL};
+	int rc, clamped = 0;
+
+	GUARD(ca_store_meta_get(j->d->store, "quorum_sha256", &j->pinned));
+	GUARD(ca_tp_begin(&p->tp, j->d->path, j->pinned, &j->tp));
+	if (!j->tp.preparing)
+		GUARD(ca_out_check(p->out, p->force));
+	if (p->lint_cert != NULL)
+		GUARD(ca_out_check(p->lint_cert, p->force));
+	GUARD(subject_and_key(j));
+	GUARD(pathlen(j));
+	j->spec.policies = or_config(p->policies, j->d, "policies");
+	j->spec.crl_urls = or_config(p->crl_urls, j->d, "crl_urls");
+	j->spec.aia_urls = or_config(p->aia_urls, j->d, "aia_urls");
+	j->spec.ekus = p->ekus;
+	GUARD(serial_validity(j, &clamped));
+	GUARD(build_tbs(j, &tbs, &tbs_len));
+	if (p->lint_cert != NULL)
+		GUARD(ca_cert_lint_copy(X509_get0_pubkey(j->d->cert), tbs, tbs_len,
+					p->lint_cert, p->force));
+	if (j->tp.preparing) {
+		summary = ca_request_summary_cert(tbs, tbs_len);
+		params = request_params(j);
+		GUARD(ca_tp_prepare(&p->tp, &j->tp, "sign-subca", "certificate", spki,
+				    json_string_value(json_object_get(j->d->config, "token_serial")),
+				    ca_dir_key_uri(j->d), tbs, tbs_len, summary, params,
+				    p->force));
+		ca_audit_set_action(a, "sign-subca-prepare");
+		ca_audit_output_file(a, "approval-request", p->tp.prepare);
+		GUARD(ca_store_begin(j->d->store));
+		GUARD(ca_audit_append(j->d->store, a, "ok", "approval request written"));
+		GUARD(ca_store_commit(j->d->store));
+		res->prepared = 1;
+		GUARD(ca_tbs_parse(tbs, tbs_len, &draft));
+		fill_result(res, draft, clamped);
+		goto out;
+	}
+	if (j->tp.executing)
+		GUARD(ca_tp_check(&p->tp, &j->tp, "sign-subca", spki, j->d->store, tbs,
+				  tbs_len));
+	GUARD(ca_dir_signer(j->d, p->pin_source));
+	GUARD(ca_cert_sign(j->d->signer, tbs, tbs_len, X509_get0_pubkey(j->d->cert),
+			   &cert));
+	GUARD(ca_issue_record(j->d->store, cert, &how, &j->tp, a,
+			      p->cross_sign ? "cross-certificate issued"
+					    : "subordinate CA certificate issued"));
+	GUARD(write_out(p, cert));
+	fill_result(res, cert, clamped);
+out:
+	ca_store_rollback(j->d->store);
+	json_decref(summary);
+	json_decref(params);
+	X509_free(cert);
+	X509_free(draft);
+	free(tbs);
+	return rc;
+}
+
+int ca_subca_sign(const char *dir, const struct ca_subca_params *p,
+		  struct ca_subca_result *res)
+{
+	struct job j;
+	ca_audit *a = NULL;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	memset(res, 0, sizeof(*res));
+	j.p = p;
+	j.spec.pathlen = -1;
+	rc = ca_dir_open(dir, &j.d);
+	if (rc < 0)
+		return rc;
+	a = ca_audit_new("sign-subca");
+	if (p->csr)
+		ca_audit_input_file(a, "csr", p->csr);
+	if (p->cross_sign)
+		ca_audit_input_file(a, "cross-sign", p->cross_sign);
+	rc = run(&j, a, res);
+	rc = ca_refusal(j.d->store, a, rc);
+	ca_audit_free(a);
+	ca_tp_free(&j.tp);
+	ca_csr_der_clear(&j.csr);
+	X509_free(j.cross);
+	X509_NAME_free(j.spec.subject);
+	ASN1_INTEGER_free(j.spec.serial);
+	ca_token_free(j.tok);
+	free(j.pinned);
+	ca_dir_free(j.d);
+	return rc;
+}

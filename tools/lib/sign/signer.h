@@ -1,0 +1,77 @@
+/* Token keys as OpenSSL keys, through the hsmca provider in-process.
+ *
+ * ca_crypto_init() adds the provider as a built-in to the default library
+ * context next to OpenSSL's default provider; every private-key operation
+ * in the tools goes through it. A ca_signer is one token key: its provider
+ * EVP_PKEY, its token (for the RNG), its identity and its public key as a
+ * plain software key for verification.
+ */
+#ifndef HSMCA_SIGNER_H
+#define HSMCA_SIGNER_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "common/err.h"
+#include "providers/hsmca/token/token.h"
+
+int ca_crypto_init(void) CA_WUR;
+/* Finalize PKCS#11 modules; call before exit. */
+void ca_crypto_fini(void);
+
+struct ca_signer {
+	EVP_PKEY *pkey;         /* provider key: signs on the token */
+	EVP_PKEY *pub;          /* the public key, software */
+	ca_token *tok;          /* the key's token (RNG) */
+	char *uri;              /* canonical key URI */
+	char *token_label;
+	char *token_serial;
+	unsigned char spki_sha256[32];
+	char spki_sha256_hex[65];
+	int type;               /* EVP_PKEY_RSA, EVP_PKEY_EC, EVP_PKEY_ED25519 */
+	int bits;
+};
+
+/* Open the private key named by uri; log in to its token with a PIN from
+ * pin_source (see pin.h) when the token is not logged in yet. */
+int ca_signer_open(const char *uri, const char *pin_source,
+		   struct ca_signer **out) CA_WUR;
+/* The same when the key is expected to be the one of the certificate
+ * expect (the CA's): s->pub is then the certificate's public key if the
+ * token key's SubjectPublicKeyInfo is byte for byte the certificate's,
+ * which also proves the match without decoding anything. */
+int ca_signer_open_expect(const char *uri, const char *pin_source,
+			  X509 *expect, struct ca_signer **out) CA_WUR;
+/* The same key's public half only, without a login (pkey stays NULL):
+ * for preparing approval requests, which never touch the private key. */
+int ca_signer_open_public(const char *uri, struct ca_signer **out) CA_WUR;
+void ca_signer_free(struct ca_signer *s);
+
+/* The digest a key signs certificates with: SHA-256 for RSA and P-256,
+ * SHA-384 for P-384, SHA-512 for P-521, none (NULL) for Ed25519. */
+const char *ca_digest_for_key(const EVP_PKEY *pub);
+
+/* DER AlgorithmIdentifier the signer produces (from the provider). */
+int ca_signer_algid(struct ca_signer *s, unsigned char **der,
+		    size_t *len) CA_WUR;
+/* Sign data exactly as given (hashing in software, C_Sign on the token). */
+int ca_signer_sign(struct ca_signer *s, const unsigned char *data, size_t len,
+		   unsigned char **sig, size_t *siglen) CA_WUR;
+
+/* Streaming signature for large TBS (CRLs): init, update..., final. */
+typedef struct ca_sign_stream ca_sign_stream;
+int ca_sign_stream_new(struct ca_signer *s, ca_sign_stream **out) CA_WUR;
+int ca_sign_stream_update(ca_sign_stream *st, const void *data,
+			  size_t len) CA_WUR;
+int ca_sign_stream_final(ca_sign_stream *st, unsigned char **sig,
+			 size_t *siglen) CA_WUR; /* frees st */
+void ca_sign_stream_free(ca_sign_stream *st);
+
+/* SHA-256 of a public key's DER SubjectPublicKeyInfo. */
+int ca_spki_sha256(EVP_PKEY *pub, unsigned char out[32]) CA_WUR;
+/* The same for an encoded SubjectPublicKeyInfo (a CSR's or certificate's). */
+int ca_spki_der_sha256(X509_PUBKEY *spki, unsigned char out[32]) CA_WUR;
+
+#endif

@@ -1,0 +1,384 @@
+#include "store/audit.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "base/util.h"
+
+#ifndef HSMCA_VERSION
+#define HSMCA_VERSION "0"
+#endif
+
+static const char zero_hash[] =
+	"0000000000000000000000000000000000000000000000000000000000000000";
+static const char *tool_name = "hsmca";
+
+struct ca_audit {
+	char *action;
+	json_t *inputs;
+	json_t *outputs;
+	json_t *approvers;
+	json_t *extra;
+};
+
+void ca_audit_set_tool(const char *tool)
+{
+	tool_name = tool;
+}
+
+ca_audit *ca_audit_new(const char *action)
+{
+	ca_audit *a = calloc(1, sizeof(*a));
+
+	if (a == NULL)
+		return NULL;
+	a->action = strdup(action);
+	a->inputs = json_object();
+	a->outputs = json_object();
+	a->approvers = json_array();
+	a->extra = json_object();
+	if (a->action == NULL || a->inputs == NULL || a->outputs == NULL ||
+	    a->approvers == NULL || a->extra == NULL) {
+		ca_audit_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void ca_audit_free(ca_audit *a)
+{
+	if (a == NULL)
+		return;
+	free(a->action);
+	json_decref(a->inputs);
+	json_decref(a->outputs);
+	json_decref(a->approvers);
+	json_decref(a->extra);
+	free(a);
+}
+
+void ca_audit_set_action(ca_audit *a, const char *action)
+{
+	char *n;
+
+	if (a == NULL || (n = strdup(action)) == NULL)
+		return;
+	free(a->action);
+	a->action = n;
+}
+
+static void put_hash(json_t *obj, const char *name, const void *data, size_t len)
+{
+	char hex[65];
+
+	ca_sha256_hex(data, len, hex);
+	json_object_set_new(obj, name, json_string(hex));
+}
+
+void ca_audit_input(ca_audit *a, const char *name, const void *data, size_t len)
+{
+	if (a != NULL)
+		put_hash(a->inputs, name, data, len);
+}
+
+void ca_audit_output(ca_audit *a, const char *name, const void *data, size_t len)
+{
+	if (a != NULL)
+		put_hash(a->outputs, name, data, len);
+}
+
+static void put_file(json_t *obj, const char *name, const char *path)
+{
+	char hex[65];
+
+	if (ca_sha256_file(path, hex) < 0)
+		snprintf(hex, sizeof(hex), "unreadable");
+	json_object_set_new(obj, name, json_string(hex));
+}
+
+void ca_audit_input_file(ca_audit *a, const char *name, const char *path)
+{
+	if (a != NULL)
+		put_file(a->inputs, name, path);
+}
+
+void ca_audit_output_file(ca_audit *a, const char *name, const char *path)
+{
+	if (a != NULL)
+		put_file(a->outputs, name, path);
+}
+
+void ca_audit_output_sha256(ca_audit *a, const char *name, const char *hex)
+{
+	if (a != NULL && hex != NULL)
+		json_object_set_new(a->outputs, name, json_string(hex));
+}
+
+void ca_audit_set(ca_audit *a, const char *key, const char *value)
+{
+	if (a != NULL && value != NULL)
+		json_object_set_new(a->extra, key, json_string(value));
+}
+
+void ca_audit_approver(ca_audit *a, const char *id)
+{
+	if (a != NULL)
+		json_array_append_new(a->approvers, json_string(id));
+}
+
+/* The last entry's seq and hash (0 and zeros for an empty log). */
+static int chain_tail(ca_store *s, long *seq, char hash[65])
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	*seq = 0;
+	memcpy(hash, zero_hash, 65);
+	rc = ca_store_prepare(s, "SELECT seq, hash FROM audit ORDER BY seq DESC "
+				 "LIMIT 1", &st);
+	if (rc < 0)
+		return rc;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*seq = (long)sqlite3_column_int64(st, 0);
+		snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(st, 1));
+	} else if (r != SQLITE_DONE) {
+		rc = ca_store_fail(s, "cannot read the audit log");
+	}
+	ca_store_done(s, st);
+	return rc;
+}
+
+int ca_audit_append(ca_store *s, ca_audit *a, const char *outcome,
+		    const char *detail)
+{
+	char prev[65], now[32], hash[65];
+	sqlite3_stmt *st = NULL;
+	json_t *e = NULL;
+	char *text = NULL;
+	long seq;
+	int rc;
+
+	if (a == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	rc = chain_tail(s, &seq, prev);
+	if (rc < 0)
+		return rc;
+	seq++;
+	ca_time_rfc3339(time(NULL), now, sizeof(now));
+	e = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:O, s:O, s:O}",
+		      "seq", (json_int_t)seq, "prev", prev, "time", now, "tool",
+		      tool_name, "version", HSMCA_VERSION, "action", a->action,
+		      "outcome", outcome, "detail", detail, "inputs", a->inputs,
+		      "outputs", a->outputs, "approvers", a->approvers);
+	if (e == NULL) {
+		rc = ca_err(CA_EIO, "cannot build the audit entry");
+		goto out;
+	}
+	if (json_object_size(a->extra) > 0)
+		json_object_set(e, "details", a->extra);
+	text = json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	if (text == NULL) {
+		rc = ca_err(CA_EIO, "cannot encode the audit entry");
+		goto out;
+	}
+	ca_sha256_hex((const unsigned char *)text, strlen(text), hash);
+	rc = ca_store_prepare(s, "INSERT INTO audit(seq, entry, hash) "
+				 "VALUES (?, ?, ?)", &st);
+	if (rc < 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = ca_store_fail(s, "cannot append to the audit log");
+out:
+	ca_store_done(s, st);
+	free(text);
+	json_decref(e);
+	return rc;
+}
+
+int ca_audit_record(ca_store *s, ca_audit *a, const char *outcome,
+		    const char *detail)
+{
+	char saved[1024];
+	int rc;
+
+	if (s == NULL)
+		return CA_OK;
+	/* Keep the message that explains the refusal for the tool to print. */
+	snprintf(saved, sizeof(saved), "%s", ca_errmsg());
+	ca_store_rollback(s);
+	rc = ca_store_begin(s);
+	if (rc == CA_OK)
+		rc = ca_audit_append(s, a, outcome, detail);
+	if (rc == CA_OK)
+		rc = ca_store_commit(s);
+	else
+		ca_store_rollback(s);
+	if (rc == CA_OK)
+		ca_err(CA_OK, "%s", saved);
+	return rc;
+}
+
+static int check_entry(long expect, const char *prev, const char *text,
+		       const char *hash, long row_seq)
+{
+	char calc[65];
+	json_error_t jerr;
+	json_t *e = NULL;
+	json_int_t seq = -1;
+	const char *eprev = NULL;
+	int rc = CA_OK;
+
+	if (row_seq != expect) {
+		rc = ca_err(CA_EPOLICY,
+			    "audit entry %ld: expected entry %ld here: an entry "
+			    "was deleted or inserted",
+			    row_seq, expect);
+		goto out;
+	}
+	ca_sha256_hex((const unsigned char *)text, strlen(text), calc);
+	if (CRYPTO_memcmp(calc, hash, 64) != 0 || strlen(hash) != 64) {
+		rc = ca_err(CA_EPOLICY,
+			    "audit entry %ld: its hash does not match its "
+			    "content: the entry was edited",
+			    row_seq);
+		goto out;
+	}
+	e = json_loads(text, 0, &jerr);
+	if (e == NULL || json_unpack(e, "{s:I, s:s}", "seq", &seq, "prev", &eprev) != 0) {
+		rc = ca_err(CA_EPOLICY, "audit entry %ld: not a valid entry", row_seq);
+		goto out;
+	}
+	if (seq != row_seq) {
+		rc = ca_err(CA_EPOLICY,
+			    "audit entry %ld: it records position %lld: entries "
+			    "were reordered",
+			    row_seq, (long long)seq);
+		goto out;
+	}
+	if (strcmp(eprev, prev) != 0) {
+		rc = ca_err(CA_EPOLICY,
+			    "audit entry %ld: it does not chain to entry %ld "
+			    "(previous hash differs)",
+			    row_seq, row_seq - 1);
+		goto out;
+	}
+out:
+	json_decref(e);
+	return rc;
+}
+
+int ca_audit_verify(ca_store *s, long *bad, struct ca_audit_head *head)
+{
+	char prev[65];
+	sqlite3_stmt *st = NULL;
+	long expect = 1;
+	int rc, r;
+
+	*bad = 0;
+	head->seq = 0;
+	memcpy(head->hash, zero_hash, 65);
+	memcpy(prev, zero_hash, 65);
+	rc = ca_store_prepare(s, "SELECT seq, entry, hash FROM audit ORDER BY seq",
+			      &st);
+	if (rc < 0)
+		return rc;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		long seq = (long)sqlite3_column_int64(st, 0);
+		const char *text = (const char *)sqlite3_column_text(st, 1);
+		const char *hash = (const char *)sqlite3_column_text(st, 2);
+
+		if (text == NULL || hash == NULL) {
+			rc = ca_err(CA_EPOLICY, "audit entry %ld: empty", seq);
+			*bad = seq;
+			goto out;
+		}
+		rc = check_entry(expect, prev, text, hash, seq);
+		if (rc < 0) {
+			*bad = seq < expect ? seq : expect;
+			goto out;
+		}
+		snprintf(prev, sizeof(prev), "%s", hash);
+		head->seq = seq;
+		memcpy(head->hash, prev, 65);
+		expect++;
+	}
+	if (r != SQLITE_DONE)
+		rc = ca_store_fail(s, "cannot read the audit log");
+	else if (expect == 1)
+		rc = ca_err(CA_EPOLICY, "the audit log is empty: its first entry "
+					"was deleted");
+out:
+	ca_store_done(s, st);
+	return rc;
+}
+
+static void print_files(FILE *out, const char *label, json_t *obj)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(obj, k, v) {
+		fprintf(out, "    %s %s %s\n", label, k, json_string_value(v));
+	}
+}
+
+int ca_audit_print(ca_store *s, FILE *out, int json)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	rc = ca_store_prepare(s, "SELECT seq, entry, hash FROM audit ORDER BY seq",
+			      &st);
+	if (rc < 0)
+		return rc;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(st, 1);
+		const char *hash = (const char *)sqlite3_column_text(st, 2);
+		json_t *e;
+
+		if (json) {
+			fprintf(out, "{\"entry\":%s,\"hash\":\"%s\"}\n", text, hash);
+			continue;
+		}
+		e = json_loads(text, 0, NULL);
+		if (e == NULL) {
+			fprintf(out, "#%lld (unreadable entry)\n",
+				(long long)sqlite3_column_int64(st, 0));
+			continue;
+		}
+		fprintf(out, "#%lld %s %s %s %s%s%s\n",
+			(long long)sqlite3_column_int64(st, 0),
+			json_string_value(json_object_get(e, "time")),
+			json_string_value(json_object_get(e, "tool")),
+			json_string_value(json_object_get(e, "action")),
+			json_string_value(json_object_get(e, "outcome")),
+			json_object_get(e, "detail") ? ": " : "",
+			json_object_get(e, "detail")
+				? json_string_value(json_object_get(e, "detail"))
+				: "");
+		print_files(out, "in ", json_object_get(e, "inputs"));
+		print_files(out, "out", json_object_get(e, "outputs"));
+		if (json_array_size(json_object_get(e, "approvers")) > 0) {
+			size_t i;
+			json_t *v;
+
+			fprintf(out, "    approvers");
+			json_array_foreach(json_object_get(e, "approvers"), i, v)
+				fprintf(out, " %s", json_string_value(v));
+			fprintf(out, "\n");
+		}
+		fprintf(out, "    hash %s\n", hash);
+		json_decref(e);
+	}
+	if (r != SQLITE_DONE)
+		rc = ca_store_fail(s, "cannot read the audit log");
+	ca_store_done(s, st);
+	return rc;
+}

@@ -1,0 +1,56 @@
+/* The audit log: append-only, hash-chained entries in the state store.
+ *
+ * Each entry is a compact JSON object with sorted keys:
+ *   seq, prev (hash of entry seq-1, 64 zeros for the first), time, tool,
+ *   version, action, outcome ("ok", "refused", "error"), detail, inputs and
+ *   outputs ({name: sha256}), approvers ([ids])
+ * and its hash is SHA-256 over the exact entry text. An entry is written in
+ * the same transaction as the state change it describes.
+ */
+#ifndef HSMCA_AUDIT_H
+#define HSMCA_AUDIT_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "common/err.h"
+#include "store/store.h"
+
+typedef struct ca_audit ca_audit;
+
+/* Name and version of the running tool, recorded in every entry. */
+void ca_audit_set_tool(const char *tool);
+
+ca_audit *ca_audit_new(const char *action);
+void ca_audit_free(ca_audit *a);
+void ca_audit_set_action(ca_audit *a, const char *action);
+/* Record an input or output by SHA-256 of its bytes or of a file. */
+void ca_audit_input(ca_audit *a, const char *name, const void *data, size_t len);
+void ca_audit_input_file(ca_audit *a, const char *name, const char *path);
+void ca_audit_output(ca_audit *a, const char *name, const void *data, size_t len);
+void ca_audit_output_file(ca_audit *a, const char *name, const char *path);
+/* Record an output whose SHA-256 (hex) the caller computed while writing
+ * it (large files such as CRLs). */
+void ca_audit_output_sha256(ca_audit *a, const char *name, const char *hex);
+void ca_audit_set(ca_audit *a, const char *key, const char *value); /* extra detail field */
+void ca_audit_approver(ca_audit *a, const char *id);
+
+/* Append inside the caller's transaction. */
+int ca_audit_append(ca_store *s, ca_audit *a, const char *outcome,
+		    const char *detail) CA_WUR;
+/* Append a refusal or error in a transaction of its own (state unchanged). */
+int ca_audit_record(ca_store *s, ca_audit *a, const char *outcome,
+		    const char *detail) CA_WUR;
+
+struct ca_audit_head {
+	long seq;
+	char hash[65];
+};
+/* Recompute the chain. On a broken link: CA_EPOLICY with
+ * "audit entry N: ..." and *bad = N. head gets the last good entry. */
+int ca_audit_verify(ca_store *s, long *bad, struct ca_audit_head *head) CA_WUR;
+/* Print entries (one JSON object per line, or a readable listing). */
+int ca_audit_print(ca_store *s, FILE *out, int json) CA_WUR;
+
+#endif

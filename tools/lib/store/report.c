@@ -1,0 +1,141 @@
+#include "store/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "base/util.h"
+
+static const char *const reasons[] = {
+	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+	"superseded", "cessationOfOperation", "certificateHold", "(7)",
+	"removeFromCRL", "privilegeWithdrawn", "aACompromise",
+};
+
+static json_t *row_json(sqlite3_stmt *st, int with_revocation)
+{
+	char nb[32], na[32], ra[32];
+	json_t *o;
+
+	ca_time_rfc3339((time_t)sqlite3_column_int64(st, 3), nb, sizeof(nb));
+	ca_time_rfc3339((time_t)sqlite3_column_int64(st, 4), na, sizeof(na));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "serial",
+		      (const char *)sqlite3_column_text(st, 0), "subject",
+		      (const char *)sqlite3_column_text(st, 1), "kind",
+		      (const char *)sqlite3_column_text(st, 2), "not_before", nb,
+		      "not_after", na);
+	if (o == NULL)
+		return NULL;
+	if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+		json_object_set_new(o, "profile",
+				    json_string((const char *)sqlite3_column_text(st, 5)));
+	if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+		json_object_set_new(o, "notify",
+				    json_loads((const char *)sqlite3_column_text(st, 6), 0, NULL));
+	if (with_revocation && sqlite3_column_type(st, 7) != SQLITE_NULL) {
+		int r = sqlite3_column_int(st, 8);
+
+		ca_time_rfc3339((time_t)sqlite3_column_int64(st, 7), ra, sizeof(ra));
+		json_object_set_new(o, "revoked_at", json_string(ra));
+		json_object_set_new(o, "reason",
+				    json_string(r >= 0 && r <= 10 ? reasons[r] : "?"));
+	}
+	return o;
+}
+
+static int collect(ca_store *s, const char *where, sqlite3_int64 a, sqlite3_int64 b,
+		   int nparams, json_t *arr)
+{
+	char sql[1024];
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT c.serial, c.subject, c.kind, c.not_before, c.not_after,"
+		 " c.profile, c.notify, r.revoked_at, coalesce(r.reason, 0)"
+		 " FROM certs c LEFT JOIN revocations r ON r.serial = c.serial"
+		 " %s ORDER BY c.not_after, c.serial",
+		 where);
+	rc = ca_store_prepare(s, sql, &st);
+	if (rc < 0)
+		return rc;
+	if (nparams > 0)
+		sqlite3_bind_int64(st, 1, a);
+	if (nparams > 1)
+		sqlite3_bind_int64(st, 2, b);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(arr, row_json(st, 1));
+	if (r != SQLITE_DONE)
+		rc = ca_store_fail(s, "cannot list certificates");
+	ca_store_done(s, st);
+	return rc;
+}
+
+static void print_section(FILE *out, const char *title, json_t *arr)
+{
+	size_t i;
+	json_t *v;
+
+	fprintf(out, "%s (%zu)\n", title, json_array_size(arr));
+	json_array_foreach(arr, i, v) {
+		const char *rev = json_string_value(json_object_get(v, "revoked_at"));
+
+		fprintf(out, "  %s  %-8s %s  until %s", json_string_value(json_object_get(v, "serial")),
+			json_string_value(json_object_get(v, "kind")),
+			json_string_value(json_object_get(v, "subject")),
+			json_string_value(json_object_get(v, "not_after")));
+		if (rev != NULL)
+			fprintf(out, "  revoked %s (%s)", rev,
+				json_string_value(json_object_get(v, "reason")));
+		fputc('\n', out);
+	}
+}
+
+int ca_report(ca_store *st, long expiring_days, int json, FILE *out)
+{
+	json_t *issued = json_array(), *revoked = json_array(), *expiring = json_array();
+	sqlite3_int64 now = (sqlite3_int64)time(NULL);
+	int rc;
+
+	if (issued == NULL || revoked == NULL || expiring == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
+	GUARD(collect(st, "", 0, 0, 0, issued));
+	GUARD(collect(st, "WHERE r.serial IS NOT NULL", 0, 0, 0, revoked));
+	if (expiring_days >= 0)
+		GUARD(collect(st,
+			      "WHERE r.serial IS NULL AND c.not_after >= ?1 AND"
+			      " c.not_after <= ?2 AND (c.notify IS NULL OR"
+			      " coalesce(json_extract(c.notify, '$.notify_expiry'), 1)"
+			      " IS NOT 0)",
+			      now, now + (sqlite3_int64)expiring_days * 86400, 2,
+			      expiring));
+	if (json) {
+		json_t *o = json_pack("{s:O, s:O}", "issued", issued, "revoked", revoked);
+
+		if (o != NULL && expiring_days >= 0) {
+			json_object_set(o, "expiring", expiring);
+			json_object_set_new(o, "expiring_days", json_integer(expiring_days));
+		}
+		json_dumpf(o, out, JSON_INDENT(2) | JSON_SORT_KEYS);
+		fputc('\n', out);
+		json_decref(o);
+		goto out;
+	}
+	print_section(out, "issued", issued);
+	print_section(out, "revoked", revoked);
+	if (expiring_days >= 0) {
+		char title[64];
+
+		snprintf(title, sizeof(title), "expiring within %ld days", expiring_days);
+		print_section(out, title, expiring);
+	}
+out:
+	json_decref(issued);
+	json_decref(revoked);
+	json_decref(expiring);
+	return rc;
+}

@@ -1,0 +1,13 @@
+/* hsmca-audit report: issued, revoked and soon-expiring certificates. */
+#ifndef HSMCA_REPORT_H
+#define HSMCA_REPORT_H
+
+#include <stdio.h>
+
+#include "common/err.h"
+#include "store/store.h"
+
+/* expiring_days < 0: no expiry section. json: one JSON object. */
+int ca_report(ca_store *st, long expiring_days, int json, FILE *out) CA_WUR;
+
+#endif

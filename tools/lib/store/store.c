@@ -1,0 +1,432 @@
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/util.h"
+
+static const char schema[] =
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+	"CREATE TABLE certs (\n"
+	"  serial TEXT PRIMARY KEY,\n"
+	"  subject TEXT NOT NULL,\n"
+	"  cn TEXT,\n"
+	"  spki_sha256 TEXT NOT NULL,\n"
+	"  not_before INTEGER NOT NULL,\n"
+	"  not_after INTEGER NOT NULL,\n"
+	"  kind TEXT NOT NULL,\n"
+	"  profile TEXT,\n"
+	"  partition INTEGER,\n"
+	"  request_key TEXT,\n"
+	"  notify TEXT,\n"
+	"  issued_at INTEGER NOT NULL,\n"
+	"  der BLOB NOT NULL);\n"
+	"CREATE INDEX certs_spki ON certs(spki_sha256);\n"
+	"CREATE INDEX certs_request ON certs(request_key);\n"
+	"CREATE INDEX certs_not_after ON certs(not_after);\n"
+	"CREATE INDEX certs_partition ON certs(partition);\n"
+	"CREATE TABLE revocations (\n"
+	"  serial TEXT PRIMARY KEY REFERENCES certs(serial),\n"
+	"  reason INTEGER,\n"
+	"  revoked_at INTEGER NOT NULL,\n"
+	"  recorded_at INTEGER NOT NULL,\n"
+	"  partition INTEGER,\n"
+	"  not_after INTEGER NOT NULL,\n"
+	"  expired_listed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;\n"
+	/* gen-crl streams entries in serial order: clustered on serial, and a
+	 * covering index per partition, so a million entries are read page
+	 * by page rather than row by row. */
+	"CREATE INDEX revocations_partition ON revocations(partition, serial,"
+	" reason, revoked_at, not_after, expired_listed);\n"
+	"CREATE TABLE crls (\n"
+	"  number INTEGER PRIMARY KEY,\n"
+	"  partition INTEGER,\n"
+	"  this_update INTEGER NOT NULL,\n"
+	"  next_update INTEGER NOT NULL,\n"
+	"  entries INTEGER NOT NULL,\n"
+	"  issued_at INTEGER NOT NULL,\n"
+	"  sha256 TEXT);\n"
+	"CREATE TABLE approvals (\n"
+	"  nonce TEXT PRIMARY KEY,\n"
+	"  request_sha256 TEXT NOT NULL,\n"
+	"  action TEXT NOT NULL,\n"
+	"  approvers TEXT NOT NULL,\n"
+	"  executed_at INTEGER NOT NULL);\n"
+	"CREATE TABLE audit (\n"
+	"  seq INTEGER PRIMARY KEY,\n"
+	"  entry TEXT NOT NULL,\n"
+	"  hash TEXT NOT NULL);\n"
+	/* Append-only: the hash chain detects tampering, the triggers stop
+	 * accidents. */
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN\n"
+	"  SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN\n"
+	"  SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
+	"CREATE TRIGGER certs_no_delete BEFORE DELETE ON certs BEGIN\n"
+	"  SELECT RAISE(ABORT, 'issued certificates are never deleted'); END;\n"
+	"CREATE TRIGGER approvals_no_delete BEFORE DELETE ON approvals BEGIN\n"
+	"  SELECT RAISE(ABORT, 'executed approvals are never deleted'); END;\n";
+
+int ca_store_fail(ca_store *s, const char *what)
+{
+	return ca_err(CA_EIO, "state store %s: %s: %s", s->path, what,
+		      sqlite3_errmsg(s->db));
+}
+
+int ca_store_exec(ca_store *s, const char *sql)
+{
+	char *msg = NULL;
+	int rc = CA_OK;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		rc = ca_err(CA_EIO, "state store %s: %s", s->path,
+			    msg ? msg : sqlite3_errmsg(s->db));
+	}
+	sqlite3_free(msg);
+	return rc;
+}
+
+int ca_store_prepare(ca_store *s, const char *sql, sqlite3_stmt **st)
+{
+	int i, free_slot = -1;
+
+	for (i = 0; i < CA_STORE_STMTS; i++) {
+		if (s->stmts[i].sql == NULL) {
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		if (strcmp(s->stmts[i].sql, sql) == 0 &&
+		    !sqlite3_stmt_busy(s->stmts[i].st)) {
+			sqlite3_clear_bindings(s->stmts[i].st);
+			*st = s->stmts[i].st;
+			return CA_OK;
+		}
+	}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+			       NULL) != SQLITE_OK)
+		return ca_store_fail(s, "cannot query");
+	if (free_slot >= 0 && (s->stmts[free_slot].sql = strdup(sql)) != NULL)
+		s->stmts[free_slot].st = *st;
+	return CA_OK;
+}
+
+void ca_store_done(ca_store *s, sqlite3_stmt *st)
+{
+	int i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < CA_STORE_STMTS; i++) {
+		if (s->stmts[i].st == st) {
+			sqlite3_reset(st);
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
+static int open_db(const char *path, int flags, ca_store **out)
+{
+	ca_store *s = NULL;
+	int rc = CA_EIO;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL || (s->path = strdup(path)) == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		rc = ca_err(CA_EIO, "cannot open the state store %s: %s", path,
+			    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(s->db, 30000);
+	/* The WAL is durable; checkpoints happen as it grows, not at every
+	 * tool's exit. */
+	(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_extended_result_codes(s->db, 1);
+	/* Durable commits: a certificate reported as issued survives a
+	 * crash or power loss. */
+	/* A small page cache: a tool's memory must not grow with the store
+	 * (indexes make lookups cheap without it). */
+	rc = ca_store_exec(s, "PRAGMA journal_mode=WAL;"
+			      "PRAGMA synchronous=FULL;"
+			      "PRAGMA foreign_keys=ON;"
+			      "PRAGMA cache_size=-1024;");
+	if (rc < 0)
+		goto out;
+	*out = s;
+	s = NULL;
+	rc = CA_OK;
+out:
+	ca_store_close(s);
+	return rc;
+}
+
+int ca_store_create(const char *path, ca_store **out)
+{
+	char ver[16];
+	ca_store *s = NULL;
+	int rc;
+
+	if (access(path, F_OK) == 0)
+		return ca_err(CA_EUSAGE, "state store %s already exists", path);
+	rc = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s);
+	if (rc < 0)
+		return rc;
+	snprintf(ver, sizeof(ver), "%d", CA_STORE_SCHEMA);
+	GUARD(ca_store_begin(s));
+	GUARD(ca_store_exec(s, schema));
+	GUARD(ca_store_meta_set(s, "schema", ver));
+	GUARD(ca_store_meta_set(s, "crl_number", "0"));
+	GUARD(ca_store_commit(s));
+	*out = s;
+	s = NULL;
+out:
+	if (s != NULL) {
+		ca_store_rollback(s);
+		ca_store_close(s);
+	}
+	return rc;
+}
+
+int ca_store_open(const char *path, ca_store **out)
+{
+	char *ver = NULL;
+	ca_store *s = NULL;
+	int rc;
+
+	if (access(path, F_OK) != 0)
+		return ca_err(CA_EUSAGE, "no state store at %s: is this a CA directory?",
+			      path);
+	rc = open_db(path, SQLITE_OPEN_READWRITE, &s);
+	if (rc < 0)
+		return rc;
+	rc = ca_store_meta_get(s, "schema", &ver);
+	if (rc < 0)
+		goto out;
+	if (ver == NULL || strcmp(ver, "1") != 0) {
+		rc = ca_err(CA_EIO, "state store %s has an unknown schema version %s",
+			    path, ver ? ver : "(none)");
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+out:
+	free(ver);
+	ca_store_close(s);
+	return rc;
+}
+
+void ca_store_close(ca_store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->in_tx)
+		ca_store_rollback(s);
+	for (int i = 0; i < CA_STORE_STMTS; i++) {
+		sqlite3_finalize(s->stmts[i].st);
+		free(s->stmts[i].sql);
+	}
+	sqlite3_close_v2(s->db);
+	free(s->path);
+	free(s);
+}
+
+int ca_store_begin(ca_store *s)
+{
+	int rc = ca_store_exec(s, "BEGIN IMMEDIATE");
+
+	if (rc == CA_OK)
+		s->in_tx = 1;
+	return rc;
+}
+
+int ca_store_commit(ca_store *s)
+{
+	int rc = ca_store_exec(s, "COMMIT");
+
+	if (rc == CA_OK)
+		s->in_tx = 0;
+	return rc;
+}
+
+void ca_store_rollback(ca_store *s)
+{
+	if (s == NULL || !s->in_tx)
+		return;
+	(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_tx = 0;
+}
+
+static int step_done(ca_store *s, sqlite3_stmt *st, const char *what)
+{
+	int r = sqlite3_step(st);
+
+	if (r != SQLITE_DONE) {
+		if ((r & 0xff) == SQLITE_CONSTRAINT)
+			return ca_err(CA_EPOLICY, "state store: %s refused: %s",
+				      what, sqlite3_errmsg(s->db));
+		return ca_store_fail(s, what);
+	}
+	return CA_OK;
+}
+
+int ca_store_meta_set(ca_store *s, const char *key, const char *value)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = ca_store_prepare(s, "INSERT OR REPLACE INTO meta(key, value) "
+				 "VALUES (?, ?)", &st);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = step_done(s, st, "cannot record setting");
+	ca_store_done(s, st);
+	return rc;
+}
+
+int ca_store_meta_get(ca_store *s, const char *key, char **value)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	*value = NULL;
+	rc = ca_store_prepare(s, "SELECT value FROM meta WHERE key = ?", &st);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*value = strdup((const char *)sqlite3_column_text(st, 0));
+		rc = *value ? CA_OK : ca_err(CA_EIO, "out of memory");
+	} else if (r != SQLITE_DONE) {
+		rc = ca_store_fail(s, "cannot read setting");
+	}
+	ca_store_done(s, st);
+	return rc;
+}
+
+int ca_store_cert_add(ca_store *s, const struct ca_cert_row *row)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = ca_store_prepare(
+		s,
+		"INSERT INTO certs(serial, subject, cn, spki_sha256, not_before,"
+		" not_after, kind, profile, partition, request_key, notify,"
+		" issued_at, der) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		&st);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, row->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, row->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, row->cn, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, row->spki_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)row->not_before);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)row->not_after);
+	sqlite3_bind_text(st, 7, row->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, row->profile, -1, SQLITE_STATIC);
+	if (row->partition >= 0)
+		sqlite3_bind_int(st, 9, row->partition);
+	else
+		sqlite3_bind_null(st, 9);
+	sqlite3_bind_text(st, 10, row->request_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, row->notify, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 12, (sqlite3_int64)time(NULL));
+	sqlite3_bind_blob(st, 13, row->der, (int)row->der_len, SQLITE_STATIC);
+	rc = step_done(s, st, "recording the certificate");
+	ca_store_done(s, st);
+	return rc;
+}
+
+static int count_query(ca_store *s, const char *sql, const char *arg, int *count)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*count = 0;
+	rc = ca_store_prepare(s, sql, &st);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*count = sqlite3_column_int(st, 0);
+	else
+		rc = ca_store_fail(s, "cannot query");
+	ca_store_done(s, st);
+	return rc;
+}
+
+int ca_store_spki_count(ca_store *s, const char *spki_sha256, int *count)
+{
+	return count_query(s, "SELECT count(*) FROM certs WHERE spki_sha256 = ?",
+			   spki_sha256, count);
+}
+
+int ca_store_cert_by_request(ca_store *s, const char *request_key,
+			     unsigned char **der, size_t *len)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	*der = NULL;
+	*len = 0;
+	rc = ca_store_prepare(s, "SELECT der FROM certs WHERE request_key = ? "
+				 "ORDER BY issued_at DESC LIMIT 1", &st);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, request_key, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		int n = sqlite3_column_bytes(st, 0);
+
+		*der = malloc((size_t)n);
+		if (*der == NULL) {
+			rc = ca_err(CA_EIO, "out of memory");
+		} else {
+			memcpy(*der, sqlite3_column_blob(st, 0), (size_t)n);
+			*len = (size_t)n;
+		}
+	} else if (r != SQLITE_DONE) {
+		rc = ca_store_fail(s, "cannot query");
+	}
+	ca_store_done(s, st);
+	return rc;
+}
+
+int ca_store_nonce_used(ca_store *s, const char *nonce, int *used)
+{
+	return count_query(s, "SELECT count(*) FROM approvals WHERE nonce = ?",
+			   nonce, used);
+}
+
+int ca_store_nonce_record(ca_store *s, const char *nonce,
+			  const char *request_sha256, const char *action,
+			  const char *approvers_json)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = ca_store_prepare(s, "INSERT INTO approvals(nonce, request_sha256,"
+				 " action, approvers, executed_at)"
+				 " VALUES (?,?,?,?,?)", &st);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, nonce, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, request_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, approvers_json, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+	rc = step_done(s, st, "recording the executed approval");
+	ca_store_done(s, st);
+	return rc;
+}

@@ -1,0 +1,87 @@
+/* The CA state store: DIR/ca.db (SQLite, WAL, synchronous=FULL).
+ *
+ * Tables: meta (key/value: identity, pinned quorum hash, CRL counter),
+ * certs (every certificate issued, with its DER, SPKI SHA-256 index and
+ * CRL partition), revocations, crls (every CRL number used), approvals
+ * (executed approval nonces) and audit (the hash-chained log, see audit.h).
+ * A tool changes state and appends its audit entry in one transaction.
+ */
+#ifndef HSMCA_STORE_H
+#define HSMCA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "common/err.h"
+
+#define CA_STORE_SCHEMA 1
+
+#define CA_STORE_STMTS 48
+
+typedef struct ca_store {
+	sqlite3 *db;
+	char *path;
+	int in_tx;
+	/* Prepared statements kept for reuse, by SQL text. */
+	struct {
+		char *sql;
+		sqlite3_stmt *st;
+	} stmts[CA_STORE_STMTS];
+} ca_store;
+
+struct ca_cert_row {
+	const char *serial;      /* lowercase hex, as encoded (no sign byte) */
+	const char *subject;     /* RFC 2253 one-line */
+	const char *cn;          /* may be NULL */
+	const char *spki_sha256; /* hex */
+	time_t not_before, not_after;
+	const char *kind;        /* root, subca, cross, leaf */
+	const char *profile;     /* may be NULL */
+	int partition;           /* CRL partition, -1 for none */
+	const char *request_key; /* idempotency key of a batch request, or NULL */
+	const unsigned char *der;
+	size_t der_len;
+	const char *notify;      /* JSON text or NULL */
+};
+
+/* Create DIR/ca.db with the schema (fails if it exists). */
+int ca_store_create(const char *path, ca_store **out) CA_WUR;
+int ca_store_open(const char *path, ca_store **out) CA_WUR;
+void ca_store_close(ca_store *s);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+int ca_store_begin(ca_store *s) CA_WUR;
+int ca_store_commit(ca_store *s) CA_WUR;
+void ca_store_rollback(ca_store *s);
+
+/* Run SQL with no results. */
+int ca_store_exec(ca_store *s, const char *sql) CA_WUR;
+/* Prepare a statement ("cannot query the state store: ..." on failure).
+ * Statements are kept and reused by SQL text (preparing costs more than
+ * running most of ours); give each back with ca_store_done(). */
+int ca_store_prepare(ca_store *s, const char *sql, sqlite3_stmt **st) CA_WUR;
+void ca_store_done(ca_store *s, sqlite3_stmt *st);
+/* Record a SQLite failure as a CA_EIO message. */
+int ca_store_fail(ca_store *s, const char *what);
+
+int ca_store_meta_set(ca_store *s, const char *key, const char *value) CA_WUR;
+/* *value is malloc'd, NULL when absent. */
+int ca_store_meta_get(ca_store *s, const char *key, char **value) CA_WUR;
+
+int ca_store_cert_add(ca_store *s, const struct ca_cert_row *row) CA_WUR;
+/* Number of certificates ever issued for this SPKI SHA-256 (hex). */
+int ca_store_spki_count(ca_store *s, const char *spki_sha256, int *count) CA_WUR;
+/* DER of the certificate with this request key (malloc'd), or NULL. */
+int ca_store_cert_by_request(ca_store *s, const char *request_key,
+			     unsigned char **der, size_t *len) CA_WUR;
+
+/* Approval nonces: replay protection. */
+int ca_store_nonce_used(ca_store *s, const char *nonce, int *used) CA_WUR;
+int ca_store_nonce_record(ca_store *s, const char *nonce,
+			  const char *request_sha256, const char *action,
+			  const char *approvers_json) CA_WUR;
+
+#endif
