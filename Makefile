@@ -47,11 +47,13 @@ BINS      := $(TOOLS:%=$(BUILD)/bin/hsmca-%)
 UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HELPERS   := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
 MODULE    := $(BUILD)/lib/hsmca.so
+# The fault-injecting PKCS#11 module the tests load (tests/faultp11/).
+FAULTP11  := $(BUILD)/tests/faultp11.so
 LIBA      := $(BUILD)/libhsmca.a
 
 .PHONY: all deps test test-san test-long demo bench install fuzz clean format
 
-all: $(MODULE) $(BINS) $(UNITS) $(HELPERS)
+all: $(MODULE) $(BINS) $(UNITS) $(HELPERS) $(FAULTP11)
 
 deps:
 	@scripts/install-deps
@@ -69,6 +71,10 @@ $(MODULE): $(MOD_OBJS) providers/hsmca/hsmca.map
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $(MOD_OBJS) $(LDFLAGS) -Wl,-z,nodelete \
 	  -Wl,--version-script=providers/hsmca/hsmca.map $(PKG_LIBS) -lpthread
+
+$(FAULTP11): tests/faultp11/faultp11.c tests/faultp11/p11names.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -o $@ $< $(LDFLAGS) -lcrypto -lpthread
 
 $(LIBA): $(LIB_OBJS) $(PROV_OBJS) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
