@@ -1,0 +1,79 @@
+#!/bin/sh
+# The benchmark still runs: `make bench` in its smoke mode (BENCH_QUICK=1,
+# tiny sizes, the P-256 key only, the issuance parts without callgrind)
+# ends with a summary block naming every figure with its target and a
+# MET / NOT MET verdict; and the per-stage breakdown of a real callgrind
+# profile of hsmca-sign-leaf adds up to the profile's total, with the
+# token's C_Sign, the CSR check and the post-sign verification found where
+# the table says. The figures of a smoke run mean nothing; that each is
+# measured does. (Not under the sanitizers: valgrind cannot run ASan
+# binaries, and the benchmark measures the optimised build.)
+. "$HSMCA_TOP/tests/lib.sh"
+
+if [ "${HSMCA_SAN:-0}" = 1 ]; then
+	skip "make bench smoke run" "sanitizer build"
+	skip "per-stage breakdown" "sanitizer build"
+	done_testing
+	exit
+fi
+
+# --- the smoke run --------------------------------------------------------
+BENCH_QUICK=1 BENCH_KEYS=p256 BENCH_LEAF_PARTS="rate single rss" TMPDIR=$T \
+	"$HSMCA_TOP/scripts/bench" >bench.out 2>&1
+is "$?" 0 "BENCH_QUICK=1 scripts/bench exits 0 (every run worked, every certificate and CRL verified)"
+sed -n '/^==== summary/,$p' bench.out >summary
+like "$(cat summary)" '^==== summary: every figure, its target and its verdict' "the run ends with one summary block"
+for what in 'P-256 signing, provider vs raw C_Sign' \
+	'batch issuance, two CPUs, hsmca vs openssl ca' \
+	'batch issuance, pinned to one CPU, hsmca vs openssl ca' \
+	'batch issuance, two CPUs, hsmca vs raw C_Sign' \
+	'one certificate per process, hsmca-sign-leaf vs openssl x509 -req' \
+	'peak RSS of hsmca-sign-leaf' \
+	'CRL of 1000 entries, hsmca-gen-crl vs openssl ca -gencrl \(wall time\)' \
+	'CRL of 1000 entries, hsmca-gen-crl vs openssl ca -gencrl \(peak RSS\)' \
+	'partitioned CRLs' \
+	'crash safety, 1 SIGKILL trial'; do
+	like "$(grep -E -- "$what" summary)" '^(MET|NOT MET) +.*: [0-9.]+x? \(target (>=|<=) [0-9.]+x?\)' \
+		"summary: $(echo "$what" | tr -d '\\'), measured, with its target and verdict"
+done
+unlike "$(cat summary)" 'NOT MEASURED' "no figure of the summary went unmeasured"
+like "$(grep 'two CPUs, 40 certificates' bench.out)" 'hsmca-sign-leaf [0-9]+ \[[0-9]+-[0-9]+\] \| openssl ca -notext -outdir' \
+	"batch rates: medians and min-max for both tools"
+like "$(grep -cE '^  rounds, hsmca: [0-9]+ [0-9]+ \| peer: [0-9]+ [0-9]+ \|' bench.out)" '^2$' \
+	"two rounds of each tool, on two CPUs and pinned"
+
+# --- the per-stage breakdown of a real profile ----------------------------
+BENCH_TOP=$HSMCA_TOP
+BENCH_BUILD=$HSMCA_BUILD
+. "$HSMCA_TOP/scripts/bench-lib.sh"
+BT=$T
+if ! command -v valgrind >/dev/null; then
+	skip "per-stage breakdown" "valgrind not installed (scripts/install-deps)"
+	done_testing
+	exit
+fi
+new_token Issuing
+keygen Issuing ca-key ec:p256 >/dev/null
+hsmca-init-ca --ca ca --key "pkcs11:token=Issuing;object=ca-key" --pin-source "$PINSRC" \
+	--self-sign --subject "CN=Bench Test CA" --days 3650 >/dev/null
+mkdir csrs out
+"$HSMCA_BUILD/tests/mkcsrs" csrs 2 >/dev/null
+BENCH_CG_OPTS=$BENCH_CG_STAGE_OPTS
+check "hsmca-sign-leaf runs under callgrind" bench_callgrind "$T/cg" "$BIN/hsmca-sign-leaf" \
+	--ca ca --pin-source "$PINSRC" --requests csrs/tls.json --csr-dir csrs --out-dir out
+total=$(bench_cg_total "$T/cg")
+bench_cg_stages "$BENCH_LEAF_STAGES" "$T"/cg.[0-9]* >stages
+like "$total" '^[0-9]{7,}$' "callgrind counted the run's instructions ($total)"
+is "$(sed -n 's/^total //p' stages)" "$total" "the breakdown reads the same total"
+is "$(awk '$1 == "stage" { s += $3 } END { printf "%.0f\n", s }' stages)" "$total" \
+	"the stages (rest included) add up to the total: no cost counted twice or lost"
+is "$(grep -c '^stage ' stages)" "$(($(printf '%s\n' "$BENCH_LEAF_STAGES" | grep -c '|') + 1))" \
+	"one line per stage of the table, and rest"
+for s in token csr_verify verify lint audit; do
+	like "$(sed -n "s/^stage $s //p" stages)" '^[1-9][0-9]{4,}$' "stage $s holds the cost of its functions"
+done
+# Two signatures (two certificates) on the token: C_SignInit + C_Sign of
+# SoftHSM cost about half a million instructions each.
+like "$(sed -n 's/^stage token //p' stages)" '^[0-9]{6,7}$' "the token stage is two signatures' worth"
+
+done_testing
