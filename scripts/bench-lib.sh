@@ -310,6 +310,7 @@ bench_cg_total() {
 # "rest", and bench-leaf lists the names that matched nothing: update the
 # table with the code.
 #   KEY | LABEL | FUNCTION GLOBS
+# shellcheck disable=SC2034 # used by the scripts that source this file
 BENCH_LEAF_STAGES='
 !audit     | audit entry (hash chain, its JSON and SQL)       | ca_audit_*
 requests   | request file (tls.json) parse, not its JSON       | ca_requests_*
@@ -330,6 +331,7 @@ files      | file writes                                      | ca_out_* write_e
 chunk      | chunk bookkeeping (serials, names, PEM, frees)   | run_chunk
 '
 # Deep enough for OpenSSL's call chains below a stage's function.
+# shellcheck disable=SC2034 # used by the scripts that source this file
 BENCH_CG_STAGE_OPTS=--separate-callers=50
 
 # bench_cg_stages TABLE PROFILE...: "total N", one "stage KEY N" line per
