@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/util.h"
+#include "base/number.h"
 #include "cli/cli.h"
 #include "out/cadir.h"
 #include "store/audit.h"

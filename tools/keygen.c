@@ -5,7 +5,7 @@
 
 #include <openssl/pem.h>
 
-#include "base/util.h"
+#include "base/hex.h"
 #include "cli/cli.h"
 #include "common/pin.h"
 #include "input/csr.h"

@@ -3,12 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/util.h"
+#include "base/time.h"
 #include "cli/cli.h"
 #include "common/pin.h"
 #include "issue/revoke.h"
-#include "x509/cert.h"
 #include "x509/crl.h"
+#include "x509/serial.h"
 
 static const char usage_line[] =
     "hsmca-revoke --ca DIR (--serial HEX [--reason R] [--date TIME] | "

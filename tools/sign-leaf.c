@@ -4,12 +4,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/util.h"
+#include "base/number.h"
 #include "cli/cli.h"
 #include "common/pin.h"
 #include "input/requests.h"
 #include "issue/leaf.h"
-#include "out/file.h"
 
 static const char usage_line[] =
 	"hsmca-sign-leaf --ca DIR (--csr host.csr --out host.crt | --requests "

@@ -4,12 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/util.h"
+#include "base/time.h"
 #include "cli/cli.h"
 #include "common/pin.h"
 #include "input/quorum.h"
 #include "out/file.h"
-#include "quorum/approval.h"
+#include "quorum/request.h"
+#include "quorum/verify.h"
+#include "sign/approval.h"
 
 static const char usage_line[] =
     "hsmca-two-person-approve show|sign|verify REQUEST [options] "

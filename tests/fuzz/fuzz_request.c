@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "quorum/approval.h"
+#include "quorum/request.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

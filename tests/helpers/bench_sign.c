@@ -66,7 +66,9 @@
 #include <openssl/x509.h>
 #include <p11-kit/p11-kit.h>
 
-#include "base/util.h"
+#include "base/number.h"
+#include "base/process.h"
+#include "base/read.h"
 #include "common/err.h"
 #include "common/pin.h"
 #include "providers/hsmca/token/token.h"

@@ -17,9 +17,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "base/util.h"
+#include "base/read.h"
+#include "base/sha256.h"
 #include "common/err.h"
-#include "quorum/approval.h"
+#include "quorum/request.h"
 
 struct opts {
 	const char *action, *quorum, *out, *cert, *crl, *tbs, *ttl;

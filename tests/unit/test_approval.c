@@ -20,9 +20,16 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "base/util.h"
+#include "base/hex.h"
+#include "base/read.h"
+#include "base/sha256.h"
+#include "base/time.h"
+#include "base/words.h"
 #include "input/quorum.h"
 #include "quorum/approval.h"
+#include "quorum/request.h"
+#include "quorum/verify.h"
+#include "sign/approval.h"
 #include "store/store.h"
 #include "tap.h"
 

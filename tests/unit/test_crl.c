@@ -17,8 +17,10 @@
 #include "store/partition.h"
 #include "store/store.h"
 #include "tap.h"
+#include "x509/algid.h"
 #include "x509/cert.h"
 #include "x509/crl.h"
+#include "x509/der.h"
 
 static int has(const char *needle)
 {

@@ -11,7 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include "base/util.h"
+#include "base/sha256.h"
 #include "input/quorum.h"
 #include "tap.h"
 

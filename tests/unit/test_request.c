@@ -8,7 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "base/util.h"
+#include "base/read.h"
 #include "input/requests.h"
 #include "tap.h"
 

@@ -3,9 +3,9 @@
  * the three-syllable list, so a swapped or dropped word is heard. The tables
  * are the published ones, in their published order (alphabetical, except
  * that the standard odd list has "applicant" before "Apollo" at 0x09/0x0a). */
-#include <string.h>
+#include "base/words.h"
 
-#include "quorum/approval.h"
+#include <string.h>
 
 /* clang-format off */
 static const char *const even_words[256] = {

@@ -6,7 +6,7 @@
 
 #include <openssl/crypto.h>
 
-#include "base/util.h"
+#include "base/process.h"
 #include "common/pin.h"
 #include "providers/hsmca/token/token.h"
 #include "quorum/twophase.h"

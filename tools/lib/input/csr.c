@@ -6,9 +6,11 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "base/util.h"
+#include "base/read.h"
 #include "lint/lint.h"
-#include "x509/cert.h"
+#include "sign/signer.h"
+#include "x509/algid.h"
+#include "x509/pem.h"
 
 int ca_csr_build(struct ca_signer *s, X509_NAME *subject, X509_REQ **out)
 {

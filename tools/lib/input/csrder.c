@@ -1,4 +1,5 @@
 #include "input/csrder.h"
+#include "x509/spki.h"
 
 #include <string.h>
 
@@ -167,37 +168,6 @@ static EVP_PKEY *public_key(const SPKI_RAW *spki, char *why, size_t len)
 			 nid != NID_undef ? OBJ_nid2sn(nid) : "(unknown)");
 		return NULL;
 	}
-}
-
-int ca_x509_pubkey_copy(X509_PUBKEY *to, const X509_ALGOR *alg,
-			const unsigned char *bits, int n)
-{
-	const ASN1_OBJECT *o;
-	const void *pval;
-	ASN1_OBJECT *obj;
-	void *val = NULL;
-	unsigned char *key;
-	int ptype;
-
-	X509_ALGOR_get0(&o, &ptype, &pval, alg);
-	obj = OBJ_dup(o);
-	if (ptype == V_ASN1_OBJECT)
-		val = OBJ_dup(pval);
-	else if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL)
-		val = ASN1_STRING_dup(pval);
-	key = OPENSSL_memdup(bits, n > 0 ? (size_t)n : 1);
-	if (obj == NULL || key == NULL ||
-	    (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL && val == NULL) ||
-	    X509_PUBKEY_set0_param(to, obj, ptype, val, key, n) != 1) {
-		ASN1_OBJECT_free(obj);
-		if (ptype == V_ASN1_OBJECT)
-			ASN1_OBJECT_free(val);
-		else
-			ASN1_STRING_free(val);
-		OPENSSL_free(key);
-		return ca_err(CA_EIO, "out of memory");
-	}
-	return CA_OK;
 }
 
 /* SHA-2 signatures only (no MD5 or SHA-1 proof of possession); Ed25519

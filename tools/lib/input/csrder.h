@@ -24,9 +24,5 @@ struct ca_csr_der {
 int ca_csr_der_parse(const unsigned char *der, size_t len,
 		     struct ca_csr_der *out) CA_WUR;
 void ca_csr_der_clear(struct ca_csr_der *c);
-/* Copy an encoded SubjectPublicKeyInfo's algorithm and key bits (no
- * decoding or re-encoding of the key). */
-int ca_x509_pubkey_copy(X509_PUBKEY *to, const X509_ALGOR *alg,
-			const unsigned char *bits, int len) CA_WUR;
 
 #endif

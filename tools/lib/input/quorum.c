@@ -16,7 +16,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "base/util.h"
+#include "base/hex.h"
+#include "base/json.h"
+#include "base/read.h"
+#include "base/sha256.h"
 
 #define QUORUM_MAX_APPROVERS 100
 #define QUORUM_MAX_NAME	     256
@@ -141,44 +144,6 @@ int ca_quorum_key_ok(EVP_PKEY *pub, const char *what)
 	return public_check(pub, what);
 }
 
-int ca_quorum_json_parse(const unsigned char *data, size_t len,
-			 const char *what, const char *hint, json_t **root)
-{
-	json_error_t jerr;
-
-	*root = NULL;
-	if (len > CA_MAX_INPUT)
-		return ca_err(CA_EPOLICY, "%s is larger than %d bytes", what,
-			      CA_MAX_INPUT);
-	*root =
-	    json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (*root == NULL)
-		return ca_err(CA_EPOLICY,
-			      "%s is not valid JSON (%sline %d: %s)", what,
-			      hint, jerr.line, jerr.text);
-	return CA_OK;
-}
-
-/* Each key at most once: ca_quorum_json_parse refuses duplicates. */
-int ca_quorum_keys_allowed(json_t *obj, const char *what,
-			   const char *const *allowed)
-{
-	const char *key;
-	json_t *v;
-	int i;
-
-	json_object_foreach(obj, key, v)
-	{
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				break;
-		if (allowed[i] == NULL)
-			return ca_err(CA_EPOLICY, "%s: unknown key \"%.64s\"",
-				      what, key);
-	}
-	return CA_OK;
-}
-
 int ca_quorum_id_ok(const char *id)
 {
 	size_t i, n = strlen(id);
@@ -283,7 +248,7 @@ static int parse_approver(json_t *obj, const char *file, int idx,
 	snprintf(what, sizeof(what), "%s: approvers[%d]", file, idx);
 	if (!json_is_object(obj))
 		return ca_err(CA_EPOLICY, "%s is not an object", what);
-	GUARD(ca_quorum_keys_allowed(obj, what, allowed));
+	GUARD(ca_json_keys_allowed(obj, what, allowed));
 	id = json_object_get(obj, "id");
 	name = json_object_get(obj, "name");
 	pk = json_object_get(obj, "public_key");
@@ -360,7 +325,7 @@ static int parse_top(json_t *root, const char *what, struct ca_quorum *q)
 	if (!json_is_object(root))
 		return ca_err(CA_EPOLICY, "%s: a quorum file is a JSON object",
 			      what);
-	GUARD(ca_quorum_keys_allowed(root, what, allowed));
+	GUARD(ca_json_keys_allowed(root, what, allowed));
 	version = json_object_get(root, "version");
 	threshold = json_object_get(root, "threshold");
 	approvers = json_object_get(root, "approvers");
@@ -409,7 +374,7 @@ int ca_quorum_parse(const unsigned char *data, size_t len, const char *what,
 	*out = NULL;
 	if (what == NULL)
 		what = "quorum file";
-	GUARD(ca_quorum_json_parse(data, len, what, "", &root));
+	GUARD(ca_json_parse_strict(data, len, what, "", &root));
 	q = calloc(1, sizeof(*q));
 	if (q == NULL) {
 		rc = ca_err(CA_EIO, "out of memory");

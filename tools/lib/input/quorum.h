@@ -46,16 +46,6 @@ const struct ca_approver *ca_quorum_find(const struct ca_quorum *q,
 /* Accepted approver key types (also used when signing an approval). */
 int ca_quorum_key_ok(EVP_PKEY *pub, const char *what) CA_WUR;
 
-/* The strict JSON rules of quorum files, which approval requests and
- * approvals (approval.c) follow too; every refusal is CA_EPOLICY. */
-/* At most CA_MAX_INPUT bytes of JSON with no key given twice; the error
- * reads "WHAT is not valid JSON (HINTline N: ...)". */
-int ca_quorum_json_parse(const unsigned char *data, size_t len,
-			 const char *what, const char *hint,
-			 json_t **root) CA_WUR;
-/* Only the keys in allowed (NULL-terminated) in obj. */
-int ca_quorum_keys_allowed(json_t *obj, const char *what,
-			   const char *const *allowed) CA_WUR;
 /* 1 when id is a valid approver id. */
 int ca_quorum_id_ok(const char *id);
 

@@ -25,7 +25,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 
-#include "base/util.h"
+#include "base/read.h"
 
 #define MAX_REQUESTS   10000     /* ca_requests_parse: one JSON tree */
 #define MAX_STREAMED   1000000   /* ca_requests_open: one request at a time */

@@ -13,16 +13,20 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
-#include "base/util.h"
+#include "base/hex.h"
+#include "base/time.h"
 #include "input/name.h"
 #include "issue/record.h"
+#include "lint/copy.h"
 #include "out/cadir.h"
 #include "out/file.h"
 #include "sign/signer.h"
 #include "store/audit.h"
 #include "store/partition.h"
+#include "x509/algid.h"
 #include "x509/cert.h"
 #include "x509/crl.h"
+#include "x509/der.h"
 
 #define FULL_LINT_MAX	((size_t)4 << 20)
 #define QUORUM_TBS_MAX	((size_t)512 << 10)

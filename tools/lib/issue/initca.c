@@ -8,16 +8,24 @@
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
-#include "base/util.h"
+#include "base/read.h"
+#include "base/time.h"
 #include "input/name.h"
 #include "issue/record.h"
+#include "lint/copy.h"
 #include "lint/lint.h"
 #include "out/cadir.h"
 #include "out/file.h"
+#include "sign/signer.h"
+#include "sign/tbs.h"
 #include "store/audit.h"
 #include "store/store.h"
+#include "x509/algid.h"
 #include "x509/cert.h"
+#include "x509/pem.h"
 #include "x509/profile.h"
+#include "x509/serial.h"
+#include "x509/spki.h"
 
 /* ca.json for a new CA. */
 static json_t *make_config(const struct ca_init_params *p,

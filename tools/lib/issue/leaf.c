@@ -12,18 +12,23 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "base/util.h"
+#include "base/hex.h"
+#include "base/read.h"
 #include "input/csr.h"
 #include "input/name.h"
-#include "issue/record.h"
 #include "lint/lint.h"
 #include "out/cadir.h"
 #include "out/file.h"
+#include "sign/tbs.h"
 #include "store/audit.h"
 #include "store/partition.h"
+#include "x509/algid.h"
 #include "x509/cert.h"
 #include "x509/leafprof.h"
+#include "x509/pem.h"
 #include "x509/profile.h"
+#include "x509/serial.h"
+#include "x509/spki.h"
 
 #define CHUNK 256
 #define CA_MAX_WORKERS 8

@@ -3,10 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/util.h"
+#include "base/hex.h"
 #include "input/name.h"
-#include "sign/signer.h"
 #include "x509/cert.h"
+#include "x509/serial.h"
+#include "x509/spki.h"
 
 int ca_cert_info(X509 *x, struct ca_cert_info *ci)
 {

@@ -6,7 +6,6 @@
 #include <openssl/x509.h>
 
 #include "common/err.h"
-#include "out/cadir.h"
 #include "quorum/twophase.h"
 #include "store/audit.h"
 

@@ -7,12 +7,14 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 
-#include "base/util.h"
+#include "base/hex.h"
+#include "base/read.h"
+#include "base/time.h"
 #include "issue/record.h"
 #include "out/cadir.h"
 #include "store/audit.h"
-#include "x509/cert.h"
 #include "x509/crl.h"
+#include "x509/serial.h"
 
 /* ---- revoked.json ---------------------------------------------------- */
 

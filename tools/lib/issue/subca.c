@@ -6,14 +6,22 @@
 
 #include <openssl/x509v3.h>
 
-#include "base/util.h"
+#include "base/hex.h"
+#include "base/time.h"
 #include "input/csr.h"
 #include "input/name.h"
 #include "issue/record.h"
+#include "lint/copy.h"
 #include "lint/lint.h"
+#include "out/cadir.h"
 #include "out/file.h"
-#include "quorum/approval.h"
+#include "quorum/request.h"
+#include "sign/tbs.h"
+#include "x509/algid.h"
 #include "x509/cert.h"
+#include "x509/pem.h"
+#include "x509/serial.h"
+#include "x509/spki.h"
 
 struct job {
 	const struct ca_subca_params *p;

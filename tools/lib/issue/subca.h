@@ -5,7 +5,6 @@
 #include <jansson.h>
 
 #include "common/err.h"
-#include "out/cadir.h"
 #include "quorum/twophase.h"
 #include "x509/profile.h"
 

@@ -10,8 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/util.h"
+#include "base/read.h"
 #include "out/file.h"
+#include "sign/signer.h"
 #include "x509/cert.h"
 
 char *ca_dir_file(const char *dir, const char *name)

@@ -5,7 +5,9 @@
 
 #include <openssl/crypto.h>
 
-#include "base/util.h"
+#include "base/time.h"
+#include "out/cadir.h"
+#include "quorum/verify.h"
 
 int ca_tp_option(struct ca_twophase *tp, const char *name, const char *arg)
 {

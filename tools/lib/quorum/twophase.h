@@ -17,8 +17,7 @@
 
 #include "common/err.h"
 #include "input/quorum.h"
-#include "out/cadir.h"
-#include "quorum/approval.h"
+#include "quorum/request.h"
 #include "store/audit.h"
 
 struct ca_twophase {

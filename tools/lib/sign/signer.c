@@ -8,9 +8,11 @@
 #include <openssl/provider.h>
 #include <openssl/store.h>
 
-#include "base/util.h"
+#include "base/hex.h"
+#include "base/sha256.h"
 #include "common/pin.h"
 #include "providers/hsmca/provider.h"
+#include "x509/algid.h"
 
 #define PROPQ "?provider=hsmca"
 
@@ -48,34 +50,6 @@ void ca_signer_free(struct ca_signer *s)
 	free(s->token_label);
 	free(s->token_serial);
 	free(s);
-}
-
-int ca_spki_sha256(EVP_PKEY *pub, unsigned char out[32])
-{
-	unsigned char *der = NULL;
-	int n, rc;
-
-	n = i2d_PUBKEY(pub, &der);
-	if (n <= 0)
-		return ca_err(CA_EIO, "cannot encode the public key");
-	rc = ca_sha256(der, (size_t)n, out);
-	OPENSSL_free(der);
-	return rc;
-}
-
-int ca_spki_der_sha256(X509_PUBKEY *spki, unsigned char out[32])
-{
-	unsigned char *der = NULL;
-	int n, rc;
-
-	/* The SubjectPublicKeyInfo as encoded: no re-encoding through the
-	 * OpenSSL 3.0 encoder framework. */
-	n = i2d_X509_PUBKEY(spki, &der);
-	if (n <= 0)
-		return ca_err(CA_EIO, "cannot encode the public key");
-	rc = ca_sha256(der, (size_t)n, out);
-	OPENSSL_free(der);
-	return rc;
 }
 
 static char *get_str(EVP_PKEY *pkey, const char *name)
@@ -251,19 +225,6 @@ out:
 		p11_kit_uri_free(parsed);
 	ca_signer_free(s);
 	return rc;
-}
-
-const char *ca_digest_for_key(const EVP_PKEY *pub)
-{
-	int type = EVP_PKEY_get_base_id(pub), bits = EVP_PKEY_get_bits(pub);
-
-	if (type == EVP_PKEY_ED25519)
-		return NULL;
-	if (type == EVP_PKEY_EC && bits > 384)
-		return "SHA512";
-	if (type == EVP_PKEY_EC && bits > 256)
-		return "SHA384";
-	return "SHA256";
 }
 
 static int sign_init(struct ca_signer *s, EVP_MD_CTX **out)

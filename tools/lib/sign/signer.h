@@ -49,10 +49,6 @@ int ca_signer_open_expect(const char *uri, const char *pin_source,
 int ca_signer_open_public(const char *uri, struct ca_signer **out) CA_WUR;
 void ca_signer_free(struct ca_signer *s);
 
-/* The digest a key signs certificates with: SHA-256 for RSA and P-256,
- * SHA-384 for P-384, SHA-512 for P-521, none (NULL) for Ed25519. */
-const char *ca_digest_for_key(const EVP_PKEY *pub);
-
 /* DER AlgorithmIdentifier the signer produces (from the provider). */
 int ca_signer_algid(struct ca_signer *s, unsigned char **der,
 		    size_t *len) CA_WUR;
@@ -68,10 +64,5 @@ int ca_sign_stream_update(ca_sign_stream *st, const void *data,
 int ca_sign_stream_final(ca_sign_stream *st, unsigned char **sig,
 			 size_t *siglen) CA_WUR; /* frees st */
 void ca_sign_stream_free(ca_sign_stream *st);
-
-/* SHA-256 of a public key's DER SubjectPublicKeyInfo. */
-int ca_spki_sha256(EVP_PKEY *pub, unsigned char out[32]) CA_WUR;
-/* The same for an encoded SubjectPublicKeyInfo (a CSR's or certificate's). */
-int ca_spki_der_sha256(X509_PUBKEY *spki, unsigned char out[32]) CA_WUR;
 
 #endif

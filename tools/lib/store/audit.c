@@ -6,7 +6,8 @@
 
 #include <openssl/crypto.h>
 
-#include "base/util.h"
+#include "base/sha256.h"
+#include "base/time.h"
 
 #ifndef HSMCA_VERSION
 #define HSMCA_VERSION "0"

@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "base/util.h"
+#include "base/time.h"
 
 static const char *const reasons[] = {
 	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",

@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include "x509/cert.h"
+#include "x509/der.h"
 
 #define LINT(...) ca_err(CA_EPOLICY, "lint: CRL " __VA_ARGS__)
 

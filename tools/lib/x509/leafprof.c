@@ -8,7 +8,6 @@
 
 #include <openssl/err.h>
 
-#include "input/name.h"
 #include "lint/lint.h"
 #include "x509/profile.h"
 

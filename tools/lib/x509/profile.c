@@ -7,11 +7,11 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "base/util.h"
+#include "base/number.h"
 
-#include "input/csrder.h"
 #include "lint/lint.h"
 #include "x509/cert.h"
+#include "x509/spki.h"
 
 int ca_validity_days(long days, time_t *not_before, time_t *not_after)
 {

@@ -1,0 +1,43 @@
+#include "base/json.h"
+
+#include <string.h>
+
+#include "base/read.h"
+
+int ca_json_parse_strict(const unsigned char *data, size_t len,
+			 const char *what, const char *hint, json_t **root)
+{
+	json_error_t jerr;
+
+	*root = NULL;
+	if (len > CA_MAX_INPUT)
+		return ca_err(CA_EPOLICY, "%s is larger than %d bytes", what,
+			      CA_MAX_INPUT);
+	*root =
+	    json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (*root == NULL)
+		return ca_err(CA_EPOLICY,
+			      "%s is not valid JSON (%sline %d: %s)", what,
+			      hint, jerr.line, jerr.text);
+	return CA_OK;
+}
+
+/* Each key at most once: ca_json_parse_strict refuses duplicates. */
+int ca_json_keys_allowed(json_t *obj, const char *what,
+			   const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+	int i;
+
+	json_object_foreach(obj, key, v)
+	{
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(key, allowed[i]) == 0)
+				break;
+		if (allowed[i] == NULL)
+			return ca_err(CA_EPOLICY, "%s: unknown key \"%.64s\"",
+				      what, key);
+	}
+	return CA_OK;
+}

@@ -1,0 +1,22 @@
+/* Strict JSON, as quorum files, approval requests and approvals are read:
+ * capped size, no key given twice, no unknown key; every refusal is
+ * CA_EPOLICY. */
+#ifndef HSMCA_BASE_JSON_H
+#define HSMCA_BASE_JSON_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "common/err.h"
+
+/* At most CA_MAX_INPUT bytes of JSON with no key given twice; the error
+ * reads "WHAT is not valid JSON (HINTline N: ...)". */
+int ca_json_parse_strict(const unsigned char *data, size_t len,
+			 const char *what, const char *hint,
+			 json_t **root) CA_WUR;
+/* Only the keys in allowed (NULL-terminated) in obj. */
+int ca_json_keys_allowed(json_t *obj, const char *what,
+			 const char *const *allowed) CA_WUR;
+
+#endif

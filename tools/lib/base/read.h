@@ -1,0 +1,20 @@
+/* Capped reads: a whole file of at most a given size, or a file
+ * descriptor into a buffer. */
+#ifndef HSMCA_BASE_READ_H
+#define HSMCA_BASE_READ_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+
+#define CA_MAX_INPUT (1024 * 1024) /* CSR, request, quorum, approval files */
+
+/* Read a whole file of at most max bytes; *data is NUL-terminated. */
+int ca_read_file(const char *path, size_t max, unsigned char **data,
+		 size_t *len) CA_WUR;
+/* Read fd into buf until end of file or size bytes; *len: bytes read.
+ * path names the file in errors. */
+int ca_read_fd(int fd, const char *path, unsigned char *buf, size_t size,
+	       size_t *len) CA_WUR;
+
+#endif

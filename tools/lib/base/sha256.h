@@ -1,0 +1,13 @@
+/* SHA-256 of bytes or of a file. */
+#ifndef HSMCA_BASE_SHA256_H
+#define HSMCA_BASE_SHA256_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+
+int ca_sha256(const unsigned char *in, size_t len, unsigned char out[32]) CA_WUR;
+void ca_sha256_hex(const unsigned char *in, size_t len, char out[65]);
+int ca_sha256_file(const char *path, char out[65]) CA_WUR;
+
+#endif

@@ -1,0 +1,49 @@
+#include "x509/pem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+
+int ca_bio_copy(BIO *mem, char **out, size_t *len)
+{
+	char *data;
+	long n = BIO_get_mem_data(mem, &data);
+
+	*out = NULL;
+	if (n < 0 || (*out = malloc((size_t)n + 1)) == NULL)
+		return CA_EIO;
+	memcpy(*out, data, (size_t)n);
+	(*out)[n] = '\0';
+	*len = (size_t)n;
+	return CA_OK;
+}
+
+int ca_x509_pem(X509 *x, char **pem, size_t *len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int rc = CA_EIO;
+
+	*pem = NULL;
+	if (b != NULL && PEM_write_bio_X509(b, x) == 1)
+		rc = ca_bio_copy(b, pem, len);
+	BIO_free(b);
+	if (rc < 0)
+		return ca_err(CA_EIO, "cannot encode the certificate as PEM");
+	return CA_OK;
+}
+
+int ca_der_pem(const char *label, const unsigned char *der, size_t der_len,
+	       char **pem, size_t *len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int rc = CA_EIO;
+
+	*pem = NULL;
+	if (b != NULL && PEM_write_bio(b, label, "", der, (long)der_len) > 0)
+		rc = ca_bio_copy(b, pem, len);
+	BIO_free(b);
+	if (rc < 0)
+		return ca_err(CA_EIO, "cannot encode %s as PEM", label);
+	return CA_OK;
+}
