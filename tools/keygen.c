@@ -8,10 +8,11 @@
 #include "base/hex.h"
 #include "cli/cli.h"
 #include "common/pin.h"
-#include "input/csr.h"
 #include "input/name.h"
 #include "out/file.h"
+#include "sign/csr.h"
 #include "sign/signer.h"
+#include "x509/pem.h"
 
 static const char usage_line[] =
 	"hsmca-keygen --token URI --label NAME --type TYPE [--id HEX] "

@@ -5,7 +5,8 @@
 #include <openssl/x509.h>
 
 #include "input/csr.h"
-#include "x509/leafprof.h"
+#include "lint/csr.h"
+#include "x509/san.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,7 +12,7 @@
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 
-#include "issue/revoke.h"
+#include "input/revoked.h"
 #include "x509/crl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -13,8 +13,9 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-#include "issue/revoke.h"
-#include "store/partition.h"
+#include "input/revoked.h"
+#include "lint/crl.h"
+#include "issue/partition.h"
 #include "store/store.h"
 #include "tap.h"
 #include "x509/algid.h"

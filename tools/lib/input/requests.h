@@ -26,13 +26,7 @@
 #include <jansson.h>
 
 #include "common/err.h"
-
-enum ca_san_type { CA_SAN_DNS, CA_SAN_IP, CA_SAN_EMAIL, CA_SAN_URI };
-
-struct ca_san {
-	enum ca_san_type type;
-	char *value; /* as written (IP in text form) */
-};
+#include "x509/san.h"
 
 struct ca_leaf_request {
 	size_t index;             /* position in the file, from 0 */

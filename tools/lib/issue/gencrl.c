@@ -16,12 +16,16 @@
 #include "base/hex.h"
 #include "base/time.h"
 #include "input/name.h"
+#include "issue/ca.h"
+#include "issue/partition.h"
 #include "issue/record.h"
 #include "lint/copy.h"
+#include "lint/crl.h"
 #include "out/cadir.h"
 #include "out/file.h"
 #include "sign/signer.h"
 #include "store/audit.h"
+#include "store/crl.h"
 #include "store/partition.h"
 #include "x509/algid.h"
 #include "x509/cert.h"
@@ -227,26 +231,14 @@ static void scopes_free(struct gen *g)
 
 /* ---- the entries ------------------------------------------------------- */
 
-static const char *stream_sql(const struct scope *sc)
+/* The revocations a scope's CRL covers. */
+static enum ca_crl_rows scope_rows(const struct scope *sc)
 {
-	/* Entries not yet dropped: never expired-listed, or listed after
-	 * expiry by a CRL of this very run (another scope). */
 	if (sc->kind == SCOPE_PARTITION)
-		return "SELECT serial, reason, revoked_at, not_after, "
-		       "expired_listed"
-		       " FROM revocations WHERE partition = ?2 AND"
-		       " (expired_listed = 0 OR expired_listed >= ?1)"
-		       " ORDER BY serial";
+		return CA_CRL_ROWS_PARTITION;
 	if (sc->kind == SCOPE_BASE && !sc->full)
-		return "SELECT serial, reason, revoked_at, not_after, "
-		       "expired_listed"
-		       " FROM revocations WHERE partition IS NULL AND"
-		       " (expired_listed = 0 OR expired_listed >= ?1)"
-		       " ORDER BY serial";
-	return "SELECT serial, reason, revoked_at, not_after, expired_listed"
-	       " FROM revocations WHERE (expired_listed = 0 OR expired_listed "
-	       ">= ?1)"
-	       " ORDER BY serial";
+		return CA_CRL_ROWS_UNPARTITIONED;
+	return CA_CRL_ROWS_ALL;
 }
 
 static int list_entry(struct crl_job *cj, const struct ca_crl_entry *e,
@@ -266,18 +258,27 @@ static int list_entry(struct crl_job *cj, const struct ca_crl_entry *e,
 	return CA_OK;
 }
 
-static int one_row(struct gen *g, struct crl_job *cj, struct ca_crl_lint *l,
-		   sqlite3_stmt *q)
+/* What one_row needs while the store walks the revocations. */
+struct row_walk {
+	struct gen *g;
+	struct crl_job *cj;
+	struct ca_crl_lint *lint;
+};
+
+static int one_row(void *ctx, const struct ca_crl_row *row)
 {
-	const char *serial = (const char *)sqlite3_column_text(q, 0);
+	struct row_walk *w = ctx;
+	struct gen *g = w->g;
+	struct crl_job *cj = w->cj;
+	const char *serial = row->serial;
 	unsigned char der[CA_CRL_ENTRY_MAX];
 	struct ca_crl_entry e;
 	size_t len;
 	int rc;
 
 	GUARD(ca_crl_serial_from_hex(serial, &e));
-	e.reason = sqlite3_column_int(q, 1);
-	e.revoked_at = (time_t)sqlite3_column_int64(q, 2);
+	e.reason = row->reason;
+	e.revoked_at = row->revoked_at;
 	if (!ca_crl_reason_listable(e.reason)) {
 		rc = ca_err(CA_EPOLICY,
 			    "lint: revocation of %s has reason code %d, "
@@ -294,11 +295,10 @@ static int one_row(struct gen *g, struct crl_job *cj, struct ca_crl_lint *l,
 		goto out;
 	}
 	GUARD(ca_crl_entry_der(&e, der, &len));
-	GUARD(ca_crl_lint_entry(l, der, len));
+	GUARD(ca_crl_lint_entry(w->lint, der, len));
 	GUARD(spool_put(cj->spool, der, len));
 	cj->n++;
-	if (sqlite3_column_int64(q, 4) == 0 &&
-	    (time_t)sqlite3_column_int64(q, 3) < g->this_update)
+	if (row->expired_listed == 0 && row->not_after < g->this_update)
 		cj->n_expired++;
 	GUARD(list_entry(cj, &e, serial));
 out:
@@ -308,24 +308,15 @@ out:
 static int stream_entries(struct gen *g, struct crl_job *cj)
 {
 	struct ca_crl_lint l;
-	sqlite3_stmt *q = NULL;
-	int rc, r;
+	struct row_walk w = {g, cj, &l};
+	int rc;
 
 	ca_crl_lint_init(&l, g->d->cert, &cj->spec);
 	GUARD(spool_open(g->spool_dir, &cj->spool));
-	GUARD(ca_store_prepare(g->d->store, stream_sql(cj->sc), &q));
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)g->run_first);
-	if (cj->sc->kind == SCOPE_PARTITION)
-		sqlite3_bind_int(q, 2, cj->sc->partition);
-	while ((r = sqlite3_step(q)) == SQLITE_ROW)
-		GUARD(one_row(g, cj, &l, q));
-	if (r != SQLITE_DONE) {
-		rc = ca_store_fail(g->d->store, "cannot read the revocations");
-		goto out;
-	}
+	GUARD(ca_store_crl_rows(g->d->store, scope_rows(cj->sc),
+				cj->sc->partition, g->run_first, one_row, &w));
 	GUARD(spool_flush(cj->spool));
 out:
-	ca_store_done(g->d->store, q);
 	return rc;
 }
 
@@ -688,59 +679,24 @@ out:
 static int record(struct gen *g, struct crl_job *cj, ca_audit *a)
 {
 	ca_store *st = g->d->store;
-	sqlite3_stmt *q = NULL;
 	char num[32], entries[32];
 	int rc;
 
-	rc = ca_store_prepare(st,
-			      "INSERT INTO crls(number, partition, this_update,"
-			      " next_update, entries, issued_at, sha256)"
-			      " VALUES (?,?,?,?,?,?,?)",
-			      &q);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)cj->spec.number);
-	if (cj->sc->kind == SCOPE_PARTITION)
-		sqlite3_bind_int(q, 2, cj->sc->partition);
-	else
-		sqlite3_bind_null(q, 2);
-	sqlite3_bind_int64(q, 3, (sqlite3_int64)g->this_update);
-	sqlite3_bind_int64(q, 4, (sqlite3_int64)g->next_update);
-	sqlite3_bind_int64(q, 5, (sqlite3_int64)cj->n);
-	sqlite3_bind_int64(q, 6, (sqlite3_int64)ca_now());
-	sqlite3_bind_text(q, 7, cj->sha256, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		rc = ca_store_fail(st, "cannot record the CRL number");
-	ca_store_done(st, q);
-	q = NULL;
+	rc = ca_store_crl_add(st, cj->spec.number,
+			      cj->sc->kind == SCOPE_PARTITION ? cj->sc->partition
+							      : -1,
+			      g->this_update, g->next_update, cj->n, ca_now(),
+			      cj->sha256);
 	if (rc < 0)
 		return rc;
 	snprintf(num, sizeof(num), "%" PRIu64, cj->spec.number);
 	GUARD(ca_store_meta_set(st, "crl_number", num));
-	if (cj->n_expired > 0) {
-		/* Listed once after expiry: later CRLs drop them. */
-		const char *sql =
-		    cj->sc->kind == SCOPE_PARTITION
-			? "UPDATE revocations SET expired_listed = ?1 WHERE"
-			  " expired_listed = 0 AND not_after < ?2 AND"
-			  " partition = ?3"
-		    : cj->sc->kind == SCOPE_BASE && !cj->sc->full
-			? "UPDATE revocations SET expired_listed = ?1 WHERE"
-			  " expired_listed = 0 AND not_after < ?2 AND"
-			  " partition IS NULL"
-			: "UPDATE revocations SET expired_listed = ?1 WHERE"
-			  " expired_listed = 0 AND not_after < ?2";
-
-		GUARD(ca_store_prepare(st, sql, &q));
-		sqlite3_bind_int64(q, 1, (sqlite3_int64)cj->spec.number);
-		sqlite3_bind_int64(q, 2, (sqlite3_int64)g->this_update);
-		if (cj->sc->kind == SCOPE_PARTITION)
-			sqlite3_bind_int(q, 3, cj->sc->partition);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			rc = ca_store_fail(st, "cannot mark expired entries");
-		if (rc < 0)
-			goto out;
-	}
+	/* Listed once after expiry: later CRLs drop them. */
+	if (cj->n_expired > 0)
+		GUARD(ca_store_crl_mark_expired(st, scope_rows(cj->sc),
+						cj->sc->partition,
+						cj->spec.number,
+						g->this_update));
 	GUARD(ca_tp_record(&g->tp, st, a));
 	snprintf(entries, sizeof(entries), "%zu", cj->n);
 	ca_audit_output_sha256(a, cj->sc->path, cj->sha256);
@@ -750,7 +706,6 @@ static int record(struct gen *g, struct crl_job *cj, ca_audit *a)
 	GUARD(ca_audit_append(st, a, "ok", "CRL issued"));
 	GUARD(ca_store_commit(st));
 out:
-	ca_store_done(st, q);
 	return rc;
 }
 
@@ -942,8 +897,8 @@ static int add_config_urls(struct scope *sc, json_t *urls)
 
 static int partition_count(struct gen *g, int *count)
 {
-	sqlite3_stmt *q = NULL;
-	int rc;
+	long last = 0;
+	int none = 1, rc;
 
 	if (g->pc.count > 0) {
 		*count = g->pc.count;
@@ -951,15 +906,9 @@ static int partition_count(struct gen *g, int *count)
 	}
 	/* Size mode: every partition opened so far, at least the first. */
 	*count = 1;
-	rc = ca_store_prepare(g->d->store, "SELECT max(partition) FROM certs",
-			      &q);
-	if (rc < 0)
-		return rc;
-	if (sqlite3_step(q) != SQLITE_ROW)
-		rc = ca_store_fail(g->d->store, "cannot count CRL partitions");
-	else if (sqlite3_column_type(q, 0) != SQLITE_NULL)
-		*count = sqlite3_column_int(q, 0) + 1;
-	ca_store_done(g->d->store, q);
+	rc = ca_store_partition_last(g->d->store, &last, &none);
+	if (rc == CA_OK && !none)
+		*count = (int)last + 1;
 	return rc;
 }
 
@@ -1107,25 +1056,6 @@ static char *derive_url(struct gen *g)
 	return out;
 }
 
-static int bound_certs(struct gen *g, long *n)
-{
-	sqlite3_stmt *q = NULL;
-	int rc = ca_store_prepare(g->d->store,
-				  "SELECT count(*) FROM certs WHERE "
-				  "partition IS NOT NULL",
-				  &q);
-
-	if (rc < 0)
-		return rc;
-	if (sqlite3_step(q) == SQLITE_ROW)
-		*n = (long)sqlite3_column_int64(q, 0);
-	else
-		rc = ca_store_fail(g->d->store,
-				   "cannot count partitioned certificates");
-	ca_store_done(g->d->store, q);
-	return rc;
-}
-
 static int write_config(struct gen *g, json_t *crl)
 {
 	char *path = ca_dir_file(g->d->path, "ca.json");
@@ -1203,7 +1133,7 @@ static int resolve_partitions(struct gen *g)
 	if (g->pc.count == p->partitions && g->pc.size == p->partition_size &&
 	    g->pc.url != NULL && strcmp(g->pc.url, url) == 0)
 		goto out;
-	GUARD(bound_certs(g, &bound));
+	GUARD(ca_store_partition_bound(g->d->store, &bound));
 	if (bound > 0) {
 		rc = ca_err(
 		    CA_EPOLICY,

@@ -16,17 +16,21 @@
 #include "base/read.h"
 #include "input/csr.h"
 #include "input/name.h"
+#include "input/requests.h"
+#include "issue/ca.h"
+#include "lint/csr.h"
 #include "lint/lint.h"
 #include "out/cadir.h"
 #include "out/file.h"
 #include "sign/tbs.h"
 #include "store/audit.h"
-#include "store/partition.h"
+#include "issue/partition.h"
 #include "x509/algid.h"
 #include "x509/cert.h"
 #include "x509/leafprof.h"
 #include "x509/pem.h"
 #include "x509/profile.h"
+#include "x509/san.h"
 #include "x509/serial.h"
 #include "x509/spki.h"
 
@@ -323,7 +327,7 @@ static int choose_sans(struct job *j)
 		goto out;
 	}
 	cn = ca_name_cn(j->subject);
-	if (cn != NULL && ca_lint_dns_name(cn, strlen(cn), 1) == CA_OK) {
+	if (cn != NULL && ca_san_dns_check(cn, strlen(cn), 1) == CA_OK) {
 		cn_san.type = CA_SAN_DNS;
 		cn_san.value = cn;
 		rc = ca_sans_encode(&cn_san, 1, j->prof.san_types, &j->sans);

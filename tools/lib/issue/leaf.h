@@ -6,7 +6,6 @@
 #include <jansson.h>
 
 #include "common/err.h"
-#include "input/requests.h"
 
 struct ca_leaf_params {
 	const char *ca_dir;

@@ -7,238 +7,17 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 
-#include "base/hex.h"
 #include "base/read.h"
 #include "base/time.h"
+#include "input/revoked.h"
+#include "issue/ca.h"
 #include "issue/record.h"
-#include "out/cadir.h"
 #include "store/audit.h"
+#include "store/revocation.h"
 #include "x509/crl.h"
 #include "x509/serial.h"
 
-/* ---- revoked.json ---------------------------------------------------- */
-
-static int decimal_serial(json_t *v, const char *what, size_t idx,
-			  struct ca_revoked_entry *e)
-{
-	unsigned char bin[32];
-	BIGNUM *bn = NULL;
-	const char *s;
-	size_t n;
-	int len, rc = CA_OK;
-
-	if (json_is_integer(v)) {
-		if (json_integer_value(v) <= 0)
-			return ca_err(CA_EUSAGE,
-				      "%s: entry %zu: serial_number must "
-				      "be positive",
-				      what, idx);
-		snprintf(e->serial_dec, sizeof(e->serial_dec), "%lld",
-			 (long long)json_integer_value(v));
-	} else if (json_is_string(v)) {
-		s = json_string_value(v);
-		n = strlen(s);
-		/* 20 octets are at most 49 decimal digits. */
-		if (n == 0 || n > 49 || strspn(s, "0123456789") != n ||
-		    n != json_string_length(v))
-			return ca_err(CA_EUSAGE,
-				      "%s: entry %zu: serial_number '%.60s' "
-				      "is not a decimal number of at most "
-				      "20 octets",
-				      what, idx, s);
-		memcpy(e->serial_dec, s, n + 1);
-	} else {
-		return ca_err(CA_EUSAGE,
-			      "%s: entry %zu: serial_number must be a "
-			      "decimal string or integer",
-			      what, idx);
-	}
-	if (BN_dec2bn(&bn, e->serial_dec) == 0 || BN_is_zero(bn) ||
-	    BN_num_bytes(bn) > CA_CRL_SERIAL_MAX) {
-		rc = ca_err(CA_EUSAGE,
-			    "%s: entry %zu: serial_number %s is zero or "
-			    "longer than 20 octets",
-			    what, idx, e->serial_dec);
-		goto out;
-	}
-	len = BN_bn2bin(bn, bin);
-	ca_hex(bin, (size_t)len, e->serial);
-out:
-	BN_free(bn);
-	return rc;
-}
-
-static int parse_entry(json_t *o, const char *what, size_t idx,
-		       struct ca_revoked_entry *e)
-{
-	json_t *cn = NULL, *sn = NULL, *v;
-	const char *k;
-
-	e->index = idx;
-	if (!json_is_object(o))
-		return ca_err(CA_EUSAGE, "%s: entry %zu is not an object", what,
-			      idx);
-	json_object_foreach(o, k, v)
-	{
-		if (strcmp(k, "common_name") == 0)
-			cn = v;
-		else if (strcmp(k, "serial_number") == 0)
-			sn = v;
-		else
-			return ca_err(CA_EUSAGE,
-				      "%s: entry %zu: unknown key '%.60s' "
-				      "(common_name and serial_number only)",
-				      what, idx, k);
-	}
-	if (cn == NULL || sn == NULL)
-		return ca_err(CA_EUSAGE,
-			      "%s: entry %zu: common_name and "
-			      "serial_number are required",
-			      what, idx);
-	if (!json_is_string(cn) || json_string_length(cn) == 0 ||
-	    json_string_length(cn) != strlen(json_string_value(cn)))
-		return ca_err(CA_EUSAGE,
-			      "%s: entry %zu: common_name must be a "
-			      "non-empty string",
-			      what, idx);
-	e->common_name = strdup(json_string_value(cn));
-	if (e->common_name == NULL)
-		return ca_err(CA_EIO, "out of memory");
-	return decimal_serial(sn, what, idx, e);
-}
-
-int ca_revoked_parse(const unsigned char *data, size_t len, const char *what,
-		     struct ca_revoked_entry **entries, size_t *n)
-{
-	struct ca_revoked_entry *es = NULL;
-	json_error_t jerr;
-	json_t *root;
-	size_t i, j, count = 0;
-	int rc = CA_OK;
-
-	*entries = NULL;
-	*n = 0;
-	root =
-	    json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL)
-		return ca_err(CA_EUSAGE, "%s: not valid JSON: line %d: %s",
-			      what, jerr.line, jerr.text);
-	if (!json_is_array(root)) {
-		rc = ca_err(CA_EUSAGE,
-			    "%s: must be a JSON array of {common_name, "
-			    "serial_number}",
-			    what);
-		goto out;
-	}
-	count = json_array_size(root);
-	if (count > 0 && (es = calloc(count, sizeof(*es))) == NULL) {
-		rc = ca_err(CA_EIO, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < count; i++)
-		GUARD(parse_entry(json_array_get(root, i), what, i, &es[i]));
-	/* A serial listed twice is a mistake in the file, not a request. */
-	for (i = 0; i < count; i++)
-		for (j = 0; j < i; j++)
-			if (strcmp(es[i].serial, es[j].serial) == 0) {
-				rc = ca_err(CA_EUSAGE,
-					    "%s: entry %zu repeats the "
-					    "serial of entry %zu",
-					    what, i, j);
-				goto out;
-			}
-	*entries = es;
-	*n = count;
-	es = NULL;
-out:
-	ca_revoked_free(es, count);
-	json_decref(root);
-	return rc;
-}
-
-void ca_revoked_free(struct ca_revoked_entry *entries, size_t n)
-{
-	size_t i;
-
-	if (entries == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(entries[i].common_name);
-	free(entries);
-}
-
 /* ---- state ----------------------------------------------------------- */
-
-/* A certificate and its revocation as the store has them. */
-struct cert_state {
-	char serial[48];
-	char kind[16];
-	char *cn;
-	char *subject;
-	time_t not_before, not_after;
-	int partition; /* -1: none */
-	int revoked;
-	int reason;
-	time_t revoked_at;
-};
-
-static void cert_state_free(struct cert_state *cs)
-{
-	free(cs->cn);
-	free(cs->subject);
-	cs->cn = cs->subject = NULL;
-}
-
-static char *column_dup(sqlite3_stmt *q, int col)
-{
-	const unsigned char *t = sqlite3_column_text(q, col);
-
-	return t ? strdup((const char *)t) : NULL;
-}
-
-/* *found = 0 when the CA never issued serial. */
-static int load_state(ca_store *st, const char *serial, struct cert_state *cs,
-		      int *found)
-{
-	sqlite3_stmt *q = NULL;
-	int rc, r;
-
-	memset(cs, 0, sizeof(*cs));
-	*found = 0;
-	snprintf(cs->serial, sizeof(cs->serial), "%s", serial);
-	rc = ca_store_prepare(st,
-			      "SELECT c.kind, c.cn, c.subject, c.not_before,"
-			      " c.not_after, c.partition, r.reason,"
-			      " r.revoked_at, r.serial IS NOT NULL"
-			      " FROM certs c LEFT JOIN revocations r"
-			      " ON r.serial = c.serial WHERE c.serial = ?",
-			      &q);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC);
-	r = sqlite3_step(q);
-	if (r == SQLITE_ROW) {
-		*found = 1;
-		snprintf(cs->kind, sizeof(cs->kind), "%s",
-			 (const char *)sqlite3_column_text(q, 0));
-		cs->cn = column_dup(q, 1);
-		cs->subject = column_dup(q, 2);
-		cs->not_before = (time_t)sqlite3_column_int64(q, 3);
-		cs->not_after = (time_t)sqlite3_column_int64(q, 4);
-		cs->partition = sqlite3_column_type(q, 5) == SQLITE_NULL
-				    ? -1
-				    : sqlite3_column_int(q, 5);
-		cs->reason = sqlite3_column_int(q, 6);
-		cs->revoked_at = (time_t)sqlite3_column_int64(q, 7);
-		cs->revoked = sqlite3_column_int(q, 8);
-		if (cs->subject == NULL)
-			rc = ca_err(CA_EIO, "out of memory");
-	} else if (r != SQLITE_DONE) {
-		rc = ca_store_fail(st, "cannot look the certificate up");
-	}
-	ca_store_done(st, q);
-	return rc;
-}
 
 enum action { ACT_NEW, ACT_ALREADY, ACT_PERMANENT, ACT_RELEASE };
 
@@ -257,7 +36,7 @@ static const char *action_status(enum action a)
 }
 
 /* What revoking cs with reason means; reason -1: any (revoked.json). */
-static int decide(const struct cert_state *cs, int reason, enum action *act)
+static int decide(const struct ca_cert_state *cs, int reason, enum action *act)
 {
 	if (strcmp(cs->kind, "root") == 0)
 		return ca_err(CA_EPOLICY,
@@ -290,46 +69,23 @@ static int decide(const struct cert_state *cs, int reason, enum action *act)
 		      ca_crl_reason_name(reason));
 }
 
-static int apply(ca_store *st, const struct cert_state *cs, enum action act,
+static int apply(ca_store *st, const struct ca_cert_state *cs, enum action act,
 		 int reason, time_t date)
 {
-	sqlite3_stmt *q = NULL;
-	const char *sql;
-	int rc;
-
-	if (act == ACT_ALREADY)
+	switch (act) {
+	case ACT_NEW:
+		return ca_store_revocation_add(st, cs, reason, date, ca_now());
+	case ACT_PERMANENT:
+		return ca_store_revocation_set_reason(st, cs->serial, reason,
+						      ca_now());
+	case ACT_RELEASE:
+		return ca_store_revocation_delete(st, cs->serial);
+	default:
 		return CA_OK;
-	sql = act == ACT_NEW
-		  ? "INSERT INTO revocations(serial, reason, revoked_at,"
-		    " recorded_at, partition, not_after, expired_listed)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)"
-	      : act == ACT_PERMANENT
-		  ? "UPDATE revocations SET reason = ?2,"
-		    " recorded_at = ?4 WHERE serial = ?1"
-		  : "DELETE FROM revocations WHERE serial = ?1";
-	rc = ca_store_prepare(st, sql, &q);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(q, 1, cs->serial, -1, SQLITE_STATIC);
-	if (act != ACT_RELEASE) {
-		sqlite3_bind_int(q, 2, reason);
-		sqlite3_bind_int64(q, 4, (sqlite3_int64)ca_now());
 	}
-	if (act == ACT_NEW) {
-		sqlite3_bind_int64(q, 3, (sqlite3_int64)date);
-		if (cs->partition >= 0)
-			sqlite3_bind_int(q, 5, cs->partition);
-		else
-			sqlite3_bind_null(q, 5);
-		sqlite3_bind_int64(q, 6, (sqlite3_int64)cs->not_after);
-	}
-	if (sqlite3_step(q) != SQLITE_DONE)
-		rc = ca_store_fail(st, "cannot record the revocation");
-	ca_store_done(st, q);
-	return rc;
 }
 
-static int entry_json(json_t *list, const struct cert_state *cs,
+static int entry_json(json_t *list, const struct ca_cert_state *cs,
 		      enum action act, int reason, time_t date)
 {
 	char when[32];
@@ -370,7 +126,7 @@ static int serial_canonical(const char *hex, char out[48])
 	return rc;
 }
 
-static int check_date(const struct cert_state *cs, time_t date, int given)
+static int check_date(const struct ca_cert_state *cs, time_t date, int given)
 {
 	char a[32], b[32];
 
@@ -422,7 +178,7 @@ static int revocation_date(struct job *j, int *given)
 	return CA_OK;
 }
 
-static int prepare(struct job *j, const struct cert_state *cs, const char *tbs,
+static int prepare(struct job *j, const struct ca_cert_state *cs, const char *tbs,
 		   ca_audit *a)
 {
 	const struct ca_revoke_params *p = j->p;
@@ -461,7 +217,7 @@ out:
 	return rc;
 }
 
-static int quorum_mode(struct job *j, const struct cert_state *cs)
+static int quorum_mode(struct job *j, const struct ca_cert_state *cs)
 {
 	const struct ca_twophase *tp = &j->p->tp;
 	int ca_cert =
@@ -480,7 +236,7 @@ static int quorum_mode(struct job *j, const struct cert_state *cs)
 static int run_serial(struct job *j, ca_audit *a, struct ca_revoke_result *res)
 {
 	const struct ca_revoke_params *p = j->p;
-	struct cert_state cs, now_cs;
+	struct ca_cert_state cs, now_cs;
 	enum action act = ACT_ALREADY, now_act = ACT_ALREADY;
 	char *tbs = NULL, when[32];
 	int found, given, rc;
@@ -490,7 +246,7 @@ static int run_serial(struct job *j, ca_audit *a, struct ca_revoke_result *res)
 	GUARD(serial_canonical(p->serial, j->serial));
 	ca_audit_set(a, "serial", j->serial);
 	ca_audit_set(a, "reason", ca_crl_reason_name(p->reason));
-	GUARD(load_state(j->d->store, j->serial, &cs, &found));
+	GUARD(ca_store_cert_state(j->d->store, j->serial, &cs, &found));
 	if (!found) {
 		rc = ca_err(CA_EPOLICY, "serial %s was never issued by this CA",
 			    j->serial);
@@ -531,7 +287,7 @@ static int run_serial(struct job *j, ca_audit *a, struct ca_revoke_result *res)
 	}
 	/* Decide again inside the transaction: nothing may have changed. */
 	GUARD(ca_store_begin(j->d->store));
-	GUARD(load_state(j->d->store, j->serial, &now_cs, &found));
+	GUARD(ca_store_cert_state(j->d->store, j->serial, &now_cs, &found));
 	GUARD(decide(&now_cs, p->reason, &now_act));
 	if (now_act != act) {
 		rc = ca_err(CA_EPOLICY,
@@ -548,8 +304,8 @@ static int run_serial(struct job *j, ca_audit *a, struct ca_revoke_result *res)
 	GUARD(entry_json(res->entries, &cs, act, p->reason, j->date));
 out:
 	ca_store_rollback(j->d->store);
-	cert_state_free(&cs);
-	cert_state_free(&now_cs);
+	ca_cert_state_free(&cs);
+	ca_cert_state_free(&now_cs);
 	free(tbs);
 	return rc;
 }
@@ -559,11 +315,11 @@ out:
 static int batch_entry(struct job *j, const struct ca_revoked_entry *e,
 		       time_t now, json_t *list, int *changed)
 {
-	struct cert_state cs;
+	struct ca_cert_state cs;
 	enum action act = ACT_ALREADY;
 	int found, rc;
 
-	GUARD(load_state(j->d->store, e->serial, &cs, &found));
+	GUARD(ca_store_cert_state(j->d->store, e->serial, &cs, &found));
 	if (!found) {
 		rc = ca_err(CA_EPOLICY,
 			    "serial %s (hex %s) was never issued by "
@@ -594,7 +350,7 @@ static int batch_entry(struct job *j, const struct ca_revoked_entry *e,
 out:
 	if (rc < 0)
 		rc = ca_err_ctx(rc, "%s: entry %zu", j->p->revoked, e->index);
-	cert_state_free(&cs);
+	ca_cert_state_free(&cs);
 	return rc;
 }
 

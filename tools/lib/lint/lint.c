@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include "x509/cert.h"
+#include "x509/san.h"
 
 #define LINT(...) ca_err(CA_EPOLICY, "lint: " __VA_ARGS__)
 
@@ -63,51 +64,6 @@ int ca_lint_pubkey(EVP_PKEY *pub, const char *what)
 	BN_free(e);
 	EVP_PKEY_CTX_free(c);
 	return rc;
-}
-
-int ca_lint_dns_name(const char *name, size_t len, int allow_wildcard)
-{
-	size_t i, label = 0, labels = 1;
-
-	if (len == 0 || len > 253)
-		return ca_err(CA_EPOLICY, "DNS name '%.*s' is empty or longer than "
-					  "253 characters", (int)(len > 300 ? 300 : len), name);
-	if (memchr(name, '\0', len) != NULL)
-		return ca_err(CA_EPOLICY, "DNS name contains a NUL byte");
-	if (allow_wildcard && len > 2 && name[0] == '*' && name[1] == '.') {
-		/* A wildcard needs at least two labels under it
-		 * ("*.example.com", never "*.com"). */
-		const char *rest = name + 2;
-
-		if (memchr(rest, '.', len - 2) == NULL)
-			return ca_err(CA_EPOLICY, "wildcard DNS name '%.*s' is too "
-						  "broad", (int)len, name);
-		name += 2;
-		len -= 2;
-	}
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (c == '.') {
-			if (label == 0 || name[i - 1] == '-')
-				goto bad;
-			label = 0;
-			labels++;
-			continue;
-		}
-		if (!(isalnum(c) || c == '-' || c == '_') || c > 127)
-			goto bad;
-		if (c == '-' && label == 0)
-			goto bad;
-		if (++label > 63)
-			goto bad;
-	}
-	if (label == 0 || name[len - 1] == '-')
-		goto bad;
-	(void)labels;
-	return CA_OK;
-bad:
-	return ca_err(CA_EPOLICY, "'%.*s' is not a valid DNS name", (int)len, name);
 }
 
 static int lint_time_order(X509 *x, X509 *issuer)
@@ -328,7 +284,7 @@ static int lint_san(X509 *x, int leaf)
 
 		switch (type) {
 		case GEN_DNS:
-			rc = ca_lint_dns_name((const char *)ASN1_STRING_get0_data(s),
+			rc = ca_san_dns_check((const char *)ASN1_STRING_get0_data(s),
 					      (size_t)ASN1_STRING_length(s), 1);
 			if (rc < 0)
 				rc = ca_err_ctx(CA_EPOLICY, "lint: subjectAltName");

@@ -34,7 +34,4 @@ int ca_lint_cert(const unsigned char *tbs, size_t tbs_len,
  * e = 65537, EC P-256/P-384/P-521 with a valid point, Ed25519. */
 int ca_lint_pubkey(EVP_PKEY *pub, const char *what) CA_WUR;
 
-/* Well-formedness of one SAN value (RFC 5280 4.2.1.6, RFC 1034 names). */
-int ca_lint_dns_name(const char *name, size_t len, int allow_wildcard) CA_WUR;
-
 #endif

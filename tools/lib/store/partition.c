@@ -1,217 +1,55 @@
 #include "store/partition.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "x509/crl.h"
-
-/* Limits of the configuration (ca.json "crl"). */
-#define PARTITIONS_MAX	   1024
-#define PARTITION_SIZE_MIN 8192L
-#define PARTITION_SIZE_MAX (1024L * 1024 * 1024)
-#define URL_MAX		   1024
-/* Everything in a partition CRL but its entries, bounded from above:
- * outer SEQUENCE header, two AlgorithmIdentifiers, a signature of up to
- * 4096-bit RSA, version, an issuer Name of up to 1 KiB, two
- * GeneralizedTimes, the entries' SEQUENCE header, AKI with a keyid of up
- * to 64 octets, cRLNumber of up to 20 octets and the IDP framing. The
- * IDP's URL comes on top. */
-#define CRL_FIXED_OVERHEAD 2560L
-
-static int url_check(const char *url)
-{
-	const char *p, *brace;
-	size_t i, n = strlen(url);
-
-	if (n == 0 || n > URL_MAX)
-		return ca_err(CA_EUSAGE,
-			      "ca.json: crl.url must be 1 to %d characters",
-			      URL_MAX);
-	/* An absolute URI (RFC 3986 scheme ":"), IA5 without spaces. */
-	for (i = 0; i < n; i++)
-		if (url[i] <= 0x20 || url[i] >= 0x7f)
-			return ca_err(CA_EUSAGE,
-				      "ca.json: crl.url '%s' has a space "
-				      "or a non-ASCII character",
-				      url);
-	p = strchr(url, ':');
-	if (p == NULL || p == url ||
-	    strspn(url, "abcdefghijklmnopqrstuvwxyz"
-			"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			"0123456789+.-") != (size_t)(p - url))
-		return ca_err(CA_EUSAGE,
-			      "ca.json: crl.url '%s' is not an absolute "
-			      "URI",
-			      url);
-	brace = strstr(url, "{n}");
-	if (brace == NULL || strstr(brace + 3, "{n}") != NULL)
-		return ca_err(CA_EUSAGE,
-			      "ca.json: crl.url '%s' must contain {n} "
-			      "(the partition number) exactly once",
-			      url);
-	return CA_OK;
-}
-
-static int get_long(json_t *v, const char *key, long min, long max, long *out)
-{
-	if (!json_is_integer(v) || json_integer_value(v) < min ||
-	    json_integer_value(v) > max)
-		return ca_err(CA_EUSAGE,
-			      "ca.json: crl.%s must be an integer from "
-			      "%ld to %ld",
-			      key, min, max);
-	*out = (long)json_integer_value(v);
-	return CA_OK;
-}
-
-int ca_partitions_config(json_t *config, struct ca_partitions *pc)
-{
-	json_t *crl = json_object_get(config, "crl"), *v;
-	const char *k;
-	long count = 0;
-	int rc = CA_OK;
-
-	memset(pc, 0, sizeof(*pc));
-	if (crl == NULL)
-		return CA_OK;
-	if (!json_is_object(crl))
-		return ca_err(CA_EUSAGE, "ca.json: \"crl\" must be an object");
-	json_object_foreach(crl, k, v)
-	{
-		if (strcmp(k, "partitions") == 0)
-			rc = get_long(v, k, 1, PARTITIONS_MAX, &count);
-		else if (strcmp(k, "partition_size") == 0)
-			rc = get_long(v, k, PARTITION_SIZE_MIN,
-				      PARTITION_SIZE_MAX, &pc->size);
-		else if (strcmp(k, "url") == 0 && json_is_string(v))
-			pc->url = json_string_value(v);
-		else if (strcmp(k, "url") == 0)
-			rc = ca_err(CA_EUSAGE,
-				    "ca.json: crl.url must be a string");
-		else
-			rc =
-			    ca_err(CA_EUSAGE, "ca.json: unknown key crl.%s", k);
-		if (rc < 0)
-			return rc;
-	}
-	pc->count = (int)count;
-	if (pc->count > 0 && pc->size > 0)
-		return ca_err(CA_EUSAGE, "ca.json: crl has both partitions and "
-					 "partition_size: choose one");
-	if (!ca_partitions_enabled(pc)) {
-		if (pc->url != NULL)
-			return ca_err(CA_EUSAGE,
-				      "ca.json: crl.url without "
-				      "partitions or partition_size");
-		return CA_OK;
-	}
-	if (pc->url == NULL)
-		return ca_err(CA_EUSAGE,
-			      "ca.json: partitioned CRLs need crl.url "
-			      "(with {n} for the partition number)");
-	rc = url_check(pc->url);
-	if (rc < 0)
-		return rc;
-	if (pc->size > 0) {
-		/* Every certificate of a full partition may be revoked: the
-		 * CRL stays under the size even then. */
-		long overhead = CRL_FIXED_OVERHEAD + (long)strlen(pc->url) + 16;
-
-		pc->per_partition = (pc->size - overhead) / CA_CRL_ENTRY_WORST;
-		if (pc->per_partition < 1)
-			return ca_err(CA_EUSAGE,
-				      "ca.json: crl.partition_size %ld "
-				      "leaves no room for entries",
-				      pc->size);
-	}
-	return CA_OK;
-}
-
-int ca_partitions_enabled(const struct ca_partitions *pc)
-{
-	return pc != NULL && (pc->count > 0 || pc->size > 0);
-}
-
-static int query_long(ca_store *st, const char *sql, int bind, long arg,
-		      long *out, int *is_null)
+int ca_store_partition_last(ca_store *st, long *last, int *none)
 {
 	sqlite3_stmt *q = NULL;
 	int rc;
 
-	*out = 0;
-	*is_null = 1;
-	rc = ca_store_prepare(st, sql, &q);
+	*last = 0;
+	*none = 1;
+	rc = ca_store_prepare(st, "SELECT max(partition) FROM certs", &q);
 	if (rc < 0)
 		return rc;
-	if (bind)
-		sqlite3_bind_int64(q, 1, arg);
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		*is_null = sqlite3_column_type(q, 0) == SQLITE_NULL;
-		*out = (long)sqlite3_column_int64(q, 0);
-	} else {
-		rc = ca_store_fail(
-		    st, "cannot count certificates per CRL partition");
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		rc = ca_store_fail(st, "cannot count CRL partitions");
+	} else if (sqlite3_column_type(q, 0) != SQLITE_NULL) {
+		*none = 0;
+		*last = (long)sqlite3_column_int64(q, 0);
 	}
 	ca_store_done(st, q);
 	return rc;
 }
 
-int ca_partition_assign(ca_store *st, const struct ca_partitions *pc,
-			const unsigned char *serial, size_t serial_len,
-			int *partition)
+static int count(ca_store *st, const char *sql, int bind, long arg, long *n,
+		 const char *what)
 {
-	long last = 0, used = 0;
-	unsigned long r = 0;
-	size_t i;
-	int null, rc;
+	sqlite3_stmt *q = NULL;
+	int rc;
 
-	*partition = -1;
-	if (!ca_partitions_enabled(pc))
-		return CA_OK;
-	if (pc->count > 0) {
-		/* Balanced and stateless: the serial is random. */
-		for (i = 0; i < serial_len; i++)
-			r = (r * 256 + serial[i]) % (unsigned long)pc->count;
-		*partition = (int)r;
-		return CA_OK;
-	}
-	/* Size mode: fill the highest partition in issuance order, open the
-	 * next one when it holds per_partition certificates. */
-	rc = query_long(st, "SELECT max(partition) FROM certs", 0, 0, &last,
-			&null);
+	*n = 0;
+	rc = ca_store_prepare(st, sql, &q);
 	if (rc < 0)
 		return rc;
-	if (null) {
-		*partition = 0;
-		return CA_OK;
-	}
-	rc = query_long(st, "SELECT count(*) FROM certs WHERE partition = ?", 1,
-			last, &used, &null);
-	if (rc < 0)
-		return rc;
-	if (last >= 0x7fffffff)
-		return ca_err(CA_EPOLICY, "no CRL partition number left");
-	*partition = (int)(used >= pc->per_partition ? last + 1 : last);
-	return CA_OK;
+	if (bind)
+		sqlite3_bind_int64(q, 1, arg);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*n = (long)sqlite3_column_int64(q, 0);
+	else
+		rc = ca_store_fail(st, what);
+	ca_store_done(st, q);
+	return rc;
 }
 
-char *ca_partition_url(const struct ca_partitions *pc, int partition)
+int ca_store_partition_used(ca_store *st, long partition, long *used)
 {
-	const char *brace;
-	char num[16], *out;
-	size_t n;
+	return count(st, "SELECT count(*) FROM certs WHERE partition = ?", 1,
+		     partition, used,
+		     "cannot count certificates per CRL partition");
+}
 
-	if (pc == NULL || pc->url == NULL || partition < 0)
-		return NULL;
-	brace = strstr(pc->url, "{n}");
-	if (brace == NULL)
-		return NULL;
-	snprintf(num, sizeof(num), "%d", partition);
-	n = strlen(pc->url) - 3 + strlen(num) + 1;
-	out = malloc(n);
-	if (out != NULL)
-		snprintf(out, n, "%.*s%s%s", (int)(brace - pc->url), pc->url,
-			 num, brace + 3);
-	return out;
+int ca_store_partition_bound(ca_store *st, long *n)
+{
+	return count(st,
+		     "SELECT count(*) FROM certs WHERE partition IS NOT NULL",
+		     0, 0, n, "cannot count partitioned certificates");
 }

@@ -104,34 +104,6 @@ int ca_crl_frame_new(const struct ca_crl_spec *spec, size_t n_entries,
 		     size_t entries_len, struct ca_crl_frame *f) CA_WUR;
 void ca_crl_frame_free(struct ca_crl_frame *f);
 
-/* Lint before sign. Any finding: CA_EPOLICY "lint: CRL ...". */
-struct ca_crl_lint {
-	X509 *issuer;			/* the CA certificate */
-	const struct ca_crl_spec *spec; /* what the TBS must say */
-	/* streaming state (ca_crl_lint_entry) */
-	unsigned char prev[CA_CRL_SERIAL_MAX];
-	size_t prev_len;
-	size_t n;
-};
-
-void ca_crl_lint_init(struct ca_crl_lint *l, X509 *issuer,
-		      const struct ca_crl_spec *spec);
-/* One encoded entry, as streamed: structure and DER of the serial
- * (positive, 1 to 20 octets, minimal), revocationDate (the right Time
- * type, not after thisUpdate), only a non-critical reasonCode with a
- * listable value, strictly increasing serials (no duplicates). */
-int ca_crl_lint_entry(struct ca_crl_lint *l, const unsigned char *der,
-		      size_t len) CA_WUR;
-/* A whole TBSCertList in memory, parsed by OpenSSL: DER that re-encodes
- * to itself, version v2, signature algorithm, issuer, thisUpdate <
- * nextUpdate inside the issuer's validity, AKI = the issuer's SKI,
- * cRLNumber present, non-critical and as expected, IDP critical and naming
- * exactly the expected URLs (or absent), no other or duplicate extensions,
- * and n_entries entries that pass the entry rules above. */
-int ca_crl_lint_tbs(const unsigned char *tbs, size_t len,
-		    const struct ca_crl_spec *spec, X509 *issuer,
-		    size_t n_entries) CA_WUR;
-
 /* The issuer's key identifier for the AKI: its SKI extension, else the
  * SHA-1 of its subjectPublicKey (RFC 5280 4.2.1.2 method 1). */
 int ca_crl_issuer_keyid(X509 *issuer, unsigned char out[64],

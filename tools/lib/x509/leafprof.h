@@ -1,4 +1,5 @@
-/* End-entity profiles and the names that go into leaf certificates. */
+/* End-entity profiles: built-in and ca.json "profiles", the key usage
+ * they give, and the subject a leaf carries. */
 #ifndef HSMCA_LEAFPROF_H
 #define HSMCA_LEAFPROF_H
 
@@ -7,13 +8,6 @@
 #include <openssl/x509v3.h>
 
 #include "common/err.h"
-#include "input/requests.h"
-
-#define CA_SANT_DNS (1u << CA_SAN_DNS)
-#define CA_SANT_IP (1u << CA_SAN_IP)
-#define CA_SANT_EMAIL (1u << CA_SAN_EMAIL)
-#define CA_SANT_URI (1u << CA_SAN_URI)
-#define CA_SANT_ALL (CA_SANT_DNS | CA_SANT_IP | CA_SANT_EMAIL | CA_SANT_URI)
 
 struct ca_leaf_profile {
 	char name[64];
@@ -40,17 +34,6 @@ int ca_leaf_profile_find(json_t *config, const char *name,
 /* Key usage for a leaf: the profile's, or by key type (RSA:
  * digitalSignature + keyEncipherment; EC, Ed25519: digitalSignature). */
 unsigned ca_leaf_key_usage(const struct ca_leaf_profile *p, EVP_PKEY *pub);
-
-/* SAN list -> GENERAL_NAMES, each value validated (DNS syntax and wildcard
- * rules, IPv4/IPv6 literals, mailbox syntax, absolute URIs, lengths, no NUL,
- * allowed by the profile). Invalid: CA_EPOLICY naming the value. */
-int ca_sans_encode(const struct ca_san *sans, size_t n, unsigned allowed,
-		   GENERAL_NAMES **out) CA_WUR;
-/* The CSR's subjectAltName as ca_san values (NUL bytes refused). */
-int ca_csr_sans(X509_REQ *req, struct ca_san **sans, size_t *n) CA_WUR;
-void ca_sans_free(struct ca_san *sans, size_t n);
-/* A CSR asking for cA=TRUE is refused (CA_EPOLICY). */
-int ca_csr_refuse_ca(X509_REQ *req, const char *what) CA_WUR;
 
 /* Subject fields that override the CSR's (NULL: keep). */
 struct ca_subject_override {

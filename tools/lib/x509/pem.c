@@ -47,3 +47,17 @@ int ca_der_pem(const char *label, const unsigned char *der, size_t der_len,
 		return ca_err(CA_EIO, "cannot encode %s as PEM", label);
 	return CA_OK;
 }
+
+int ca_csr_pem(X509_REQ *req, char **pem, size_t *len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int rc = CA_EIO;
+
+	*pem = NULL;
+	if (b != NULL && PEM_write_bio_X509_REQ(b, req) == 1)
+		rc = ca_bio_copy(b, pem, len);
+	BIO_free(b);
+	if (rc < 0)
+		return ca_err(CA_EIO, "cannot encode the CSR");
+	return CA_OK;
+}

@@ -17,5 +17,6 @@ int ca_x509_pem(X509 *x, char **pem, size_t *len) CA_WUR;
 /* PEM text of DER bytes under label ("CERTIFICATE", "X509 CRL"). */
 int ca_der_pem(const char *label, const unsigned char *der, size_t der_len,
 	       char **pem, size_t *len) CA_WUR;
+int ca_csr_pem(X509_REQ *req, char **pem, size_t *len) CA_WUR;
 
 #endif

@@ -9,8 +9,8 @@
 
 #include "base/number.h"
 
-#include "lint/lint.h"
 #include "x509/cert.h"
+#include "x509/san.h"
 #include "x509/spki.h"
 
 int ca_validity_days(long days, time_t *not_before, time_t *not_after)
@@ -392,7 +392,7 @@ static int subtree_value(int type, const char *v, GENERAL_NAME **out)
 		goto out;
 	}
 	if (type == GEN_DNS) {
-		rc = ca_lint_dns_name(v[0] == '.' ? v + 1 : v,
+		rc = ca_san_dns_check(v[0] == '.' ? v + 1 : v,
 				      strlen(v[0] == '.' ? v + 1 : v), 0);
 		if (rc < 0) {
 			rc = ca_err_ctx(CA_EUSAGE, "DNS name constraint");

@@ -1,0 +1,257 @@
+#include "x509/san.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+int ca_san_dns_check(const char *name, size_t len, int allow_wildcard)
+{
+	size_t i, label = 0, labels = 1;
+
+	if (len == 0 || len > 253)
+		return ca_err(CA_EPOLICY, "DNS name '%.*s' is empty or longer than "
+					  "253 characters", (int)(len > 300 ? 300 : len), name);
+	if (memchr(name, '\0', len) != NULL)
+		return ca_err(CA_EPOLICY, "DNS name contains a NUL byte");
+	if (allow_wildcard && len > 2 && name[0] == '*' && name[1] == '.') {
+		/* A wildcard needs at least two labels under it
+		 * ("*.example.com", never "*.com"). */
+		const char *rest = name + 2;
+
+		if (memchr(rest, '.', len - 2) == NULL)
+			return ca_err(CA_EPOLICY, "wildcard DNS name '%.*s' is too "
+						  "broad", (int)len, name);
+		name += 2;
+		len -= 2;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c == '.') {
+			if (label == 0 || name[i - 1] == '-')
+				goto bad;
+			label = 0;
+			labels++;
+			continue;
+		}
+		if (!(isalnum(c) || c == '-' || c == '_') || c > 127)
+			goto bad;
+		if (c == '-' && label == 0)
+			goto bad;
+		if (++label > 63)
+			goto bad;
+	}
+	if (label == 0 || name[len - 1] == '-')
+		goto bad;
+	(void)labels;
+	return CA_OK;
+bad:
+	return ca_err(CA_EPOLICY, "'%.*s' is not a valid DNS name", (int)len, name);
+}
+
+void ca_sans_free(struct ca_san *sans, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && sans != NULL; i++)
+		free(sans[i].value);
+	free(sans);
+}
+
+static int printable_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* RFC 5321 mailbox: local@domain, ASCII, domain a DNS name. */
+static int check_email(const char *v)
+{
+	const char *at = strrchr(v, '@');
+
+	if (at == NULL || at == v || !printable_ascii(v) || strlen(v) > 254 ||
+	    at - v > 64)
+		return ca_err(CA_EPOLICY, "'%s' is not a valid email address", v);
+	if (ca_san_dns_check(at + 1, strlen(at + 1), 0) < 0)
+		return ca_err(CA_EPOLICY, "'%s' is not a valid email address", v);
+	return CA_OK;
+}
+
+/* RFC 3986 absolute URI with a scheme and ASCII only. */
+static int check_uri(const char *v)
+{
+	const char *colon = strchr(v, ':');
+	const char *p;
+
+	if (colon == NULL || colon == v || !isalpha((unsigned char)v[0]) ||
+	    !printable_ascii(v) || strlen(v) > 2048 || colon[1] == '\0')
+		return ca_err(CA_EPOLICY, "'%s' is not a valid URI", v);
+	for (p = v; p < colon; p++)
+		if (!isalnum((unsigned char)*p) && *p != '+' && *p != '-' && *p != '.')
+			return ca_err(CA_EPOLICY, "'%s' is not a valid URI", v);
+	return CA_OK;
+}
+
+static int ia5(GENERAL_NAME *g, int type, const char *v)
+{
+	ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+
+	if (s == NULL || ASN1_STRING_set(s, v, (int)strlen(v)) != 1) {
+		ASN1_IA5STRING_free(s);
+		return ca_err(CA_EIO, "out of memory");
+	}
+	GENERAL_NAME_set0_value(g, type, s);
+	return CA_OK;
+}
+
+static int encode_one(const struct ca_san *san, GENERAL_NAME *g)
+{
+	const char *v = san->value;
+	int rc;
+
+	switch (san->type) {
+	case CA_SAN_DNS:
+		rc = ca_san_dns_check(v, strlen(v), 1);
+		return rc < 0 ? rc : ia5(g, GEN_DNS, v);
+	case CA_SAN_IP: {
+		ASN1_OCTET_STRING *ip = a2i_IPADDRESS(v);
+
+		if (ip == NULL) {
+			ERR_clear_error();
+			return ca_err(CA_EPOLICY, "'%s' is not an IPv4 or IPv6 address", v);
+		}
+		GENERAL_NAME_set0_value(g, GEN_IPADD, ip);
+		return CA_OK;
+	}
+	case CA_SAN_EMAIL:
+		rc = check_email(v);
+		return rc < 0 ? rc : ia5(g, GEN_EMAIL, v);
+	case CA_SAN_URI:
+		rc = check_uri(v);
+		return rc < 0 ? rc : ia5(g, GEN_URI, v);
+	}
+	return ca_err(CA_EPOLICY, "unknown SAN type");
+}
+
+static const char *san_type_name(enum ca_san_type t)
+{
+	static const char *const names[] = {"DNS", "IP", "email", "URI"};
+
+	return names[t];
+}
+
+int ca_sans_encode(const struct ca_san *sans, size_t n, unsigned allowed,
+		   GENERAL_NAMES **out)
+{
+	GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+	size_t i;
+	int rc = CA_OK;
+
+	*out = NULL;
+	if (gens == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	for (i = 0; i < n; i++) {
+		GENERAL_NAME *g;
+
+		if (!(allowed & (1u << sans[i].type))) {
+			rc = ca_err(CA_EPOLICY, "SAN %s:%s is not allowed by the profile",
+				    san_type_name(sans[i].type), sans[i].value);
+			goto out;
+		}
+		g = GENERAL_NAME_new();
+		if (g == NULL) {
+			rc = ca_err(CA_EIO, "out of memory");
+			goto out;
+		}
+		rc = encode_one(&sans[i], g);
+		if (rc < 0 || !sk_GENERAL_NAME_push(gens, g)) {
+			GENERAL_NAME_free(g);
+			if (rc == CA_OK)
+				rc = ca_err(CA_EIO, "out of memory");
+			rc = ca_err_ctx(rc, "invalid SAN %s:%.300s",
+					san_type_name(sans[i].type), sans[i].value);
+			goto out;
+		}
+	}
+	*out = gens;
+	gens = NULL;
+out:
+	GENERAL_NAMES_free(gens);
+	return rc;
+}
+
+static int push_san(struct ca_san **sans, size_t *n, enum ca_san_type t,
+		    const unsigned char *data, size_t len)
+{
+	struct ca_san *ns;
+	char *v;
+
+	if (memchr(data, '\0', len) != NULL)
+		return ca_err(CA_EPOLICY, "the CSR has a SAN with an embedded NUL byte");
+	v = malloc(len + 1);
+	ns = realloc(*sans, (*n + 1) * sizeof(**sans));
+	if (v == NULL || ns == NULL) {
+		free(v);
+		if (ns != NULL)
+			*sans = ns;
+		return ca_err(CA_EIO, "out of memory");
+	}
+	memcpy(v, data, len);
+	v[len] = '\0';
+	*sans = ns;
+	ns[*n].type = t;
+	ns[*n].value = v;
+	(*n)++;
+	return CA_OK;
+}
+
+int ca_csr_sans(X509_REQ *req, struct ca_san **sans, size_t *n)
+{
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+	GENERAL_NAMES *gens = NULL;
+	char ip[64];
+	int i, rc = CA_OK;
+
+	*sans = NULL;
+	*n = 0;
+	ERR_clear_error();
+	if (exts != NULL)
+		gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; i < sk_GENERAL_NAME_num(gens) && rc == CA_OK; i++) {
+		int type;
+		ASN1_STRING *s = GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(gens, i), &type);
+		const unsigned char *d = s ? ASN1_STRING_get0_data(s) : NULL;
+		size_t len = s ? (size_t)ASN1_STRING_length(s) : 0;
+
+		switch (type) {
+		case GEN_DNS: rc = push_san(sans, n, CA_SAN_DNS, d, len); break;
+		case GEN_EMAIL: rc = push_san(sans, n, CA_SAN_EMAIL, d, len); break;
+		case GEN_URI: rc = push_san(sans, n, CA_SAN_URI, d, len); break;
+		case GEN_IPADD:
+			if ((len != 4 && len != 16) ||
+			    inet_ntop(len == 4 ? AF_INET : AF_INET6, d, ip, sizeof(ip)) == NULL) {
+				rc = ca_err(CA_EPOLICY, "the CSR has a malformed IP SAN");
+				break;
+			}
+			rc = push_san(sans, n, CA_SAN_IP, (const unsigned char *)ip,
+				      strlen(ip));
+			break;
+		default:
+			rc = ca_err(CA_EPOLICY, "the CSR has a SAN of an unsupported type");
+		}
+	}
+	GENERAL_NAMES_free(gens);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	if (rc < 0) {
+		ca_sans_free(*sans, *n);
+		*sans = NULL;
+		*n = 0;
+	}
+	return rc;
+}

@@ -1,0 +1,37 @@
+/* Subject alternative names: the four kinds a leaf may carry, their
+ * syntax, and their encoding as GeneralNames (RFC 5280 4.2.1.6). */
+#ifndef HSMCA_X509_SAN_H
+#define HSMCA_X509_SAN_H
+
+#include <stddef.h>
+
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "common/err.h"
+
+enum ca_san_type { CA_SAN_DNS, CA_SAN_IP, CA_SAN_EMAIL, CA_SAN_URI };
+
+struct ca_san {
+	enum ca_san_type type;
+	char *value; /* as written (IP in text form) */
+};
+
+#define CA_SANT_DNS (1u << CA_SAN_DNS)
+#define CA_SANT_IP (1u << CA_SAN_IP)
+#define CA_SANT_EMAIL (1u << CA_SAN_EMAIL)
+#define CA_SANT_URI (1u << CA_SAN_URI)
+#define CA_SANT_ALL (CA_SANT_DNS | CA_SANT_IP | CA_SANT_EMAIL | CA_SANT_URI)
+
+/* Well-formedness of one SAN value (RFC 5280 4.2.1.6, RFC 1034 names). */
+int ca_san_dns_check(const char *name, size_t len, int allow_wildcard) CA_WUR;
+/* SAN list -> GENERAL_NAMES, each value validated (DNS syntax and wildcard
+ * rules, IPv4/IPv6 literals, mailbox syntax, absolute URIs, lengths, no NUL,
+ * allowed by the profile). Invalid: CA_EPOLICY naming the value. */
+int ca_sans_encode(const struct ca_san *sans, size_t n, unsigned allowed,
+		   GENERAL_NAMES **out) CA_WUR;
+/* The CSR's subjectAltName as ca_san values (NUL bytes refused). */
+int ca_csr_sans(X509_REQ *req, struct ca_san **sans, size_t *n) CA_WUR;
+void ca_sans_free(struct ca_san *sans, size_t n);
+
+#endif
