@@ -3,16 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/pem.h>
-
-#include "base/hex.h"
 #include "cli/cli.h"
-#include "common/pin.h"
-#include "input/name.h"
-#include "out/file.h"
-#include "sign/csr.h"
-#include "sign/signer.h"
-#include "x509/pem.h"
+#include "issue/keygen.h"
 
 static const char usage_line[] =
 	"hsmca-keygen --token URI --label NAME --type TYPE [--id HEX] "
@@ -47,60 +39,20 @@ struct args {
 	const char *token, *label, *type, *id_hex, *pubout, *csr, *subject;
 };
 
-static int write_pubkey(EVP_PKEY *pub, const char *path, int force)
+static void report(const struct args *a, const struct ca_keygen_result *res)
 {
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data;
-	long n;
-	int rc;
-
-	if (b == NULL || PEM_write_bio_PUBKEY(b, pub) != 1) {
-		BIO_free(b);
-		return ca_err(CA_EIO, "cannot encode the public key");
-	}
-	n = BIO_get_mem_data(b, &data);
-	rc = ca_out_write(path, data, (size_t)n, force, 0644);
-	BIO_free(b);
-	return rc;
-}
-
-static int write_csr(const struct args *a, ca_key *key, X509_NAME *subject)
-{
-	struct ca_signer *s = NULL;
-	X509_REQ *req = NULL;
-	char *pem = NULL;
-	size_t len;
-	int rc;
-
-	/* The token is logged in already: no second PIN prompt. */
-	GUARD(ca_signer_open(ca_key_uri(key), a->c.pin_source, &s));
-	GUARD(ca_csr_build(s, subject, &req));
-	GUARD(ca_csr_pem(req, &pem, &len));
-	GUARD(ca_out_write(a->csr, pem, len, a->c.force, 0644));
-out:
-	free(pem);
-	X509_REQ_free(req);
-	ca_signer_free(s);
-	return rc;
-}
-
-static void report(const struct args *a, ca_key *key, const struct ca_keyspec *spec)
-{
-	char fp[65];
-
-	ca_hex(ca_key_spki_sha256(key), 32, fp);
 	if (a->c.json) {
 		ca_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}",
-					"uri", ca_key_uri(key), "label", a->label,
-					"type", ca_keyspec_name(spec), "token",
-					ca_token_label(ca_key_token(key)),
-					"spki_sha256", fp, "pubout", a->pubout,
+					"uri", res->uri, "label", a->label,
+					"type", res->type, "token",
+					res->token_label, "spki_sha256",
+					res->spki_sha256, "pubout", a->pubout,
 					"csr", a->csr));
 		return;
 	}
-	printf("key:         %s\n", ca_key_uri(key));
-	printf("type:        %s\n", ca_keyspec_name(spec));
-	printf("spki sha256: %s\n", fp);
+	printf("key:         %s\n", res->uri);
+	printf("type:        %s\n", res->type);
+	printf("spki sha256: %s\n", res->spki_sha256);
 	if (a->pubout)
 		printf("public key:  %s\n", a->pubout);
 	if (a->csr)
@@ -109,56 +61,16 @@ static void report(const struct args *a, ca_key *key, const struct ca_keyspec *s
 
 static int run(const struct args *a)
 {
-	struct ca_keyspec spec;
-	unsigned char id[64];
-	size_t id_len = 0;
-	X509_NAME *subject = NULL;
-	ca_token *tok = NULL;
-	ca_key *key = NULL;
+	struct ca_keygen_params p = {a->token,	 a->label, a->type,
+				     a->id_hex,	 a->pubout, a->csr,
+				     a->subject, a->c.pin_source, a->c.force};
+	struct ca_keygen_result res;
 	int rc;
 
-	GUARD(ca_keyspec_parse(a->type, &spec));
-	if (a->id_hex != NULL) {
-		rc = ca_unhex(a->id_hex, id, sizeof(id), &id_len);
-		if (rc < 0 || id_len == 0) {
-			rc = ca_err(CA_EUSAGE, "--id: '%s' is not a hex id", a->id_hex);
-			goto out;
-		}
-	}
-	if (a->subject != NULL)
-		GUARD(ca_name_parse(a->subject, &subject));
-	GUARD(ca_pin_source_check(a->c.pin_source));
-	/* Outputs are checked before the key exists. */
-	if (a->pubout)
-		GUARD(ca_out_check(a->pubout, a->c.force));
-	if (a->csr)
-		GUARD(ca_out_check(a->csr, a->c.force));
-	GUARD(ca_crypto_init());
-	GUARD(ca_token_open(a->token, &tok));
-	if (!ca_token_logged_in(tok)) {
-		struct ca_pin pin;
-		char prompt[300];
-
-		snprintf(prompt, sizeof(prompt), "PIN for token '%s': ",
-			 ca_token_label(tok));
-		rc = ca_pin_read(a->c.pin_source, prompt, &pin);
-		if (rc == CA_OK)
-			rc = ca_token_login(tok, pin.value, pin.len);
-		ca_pin_wipe(&pin);
-		if (rc < 0)
-			goto out;
-	}
-	GUARD(ca_token_generate(tok, &spec, a->label, a->id_hex ? id : NULL,
-				id_len, &key));
-	if (a->pubout)
-		GUARD(write_pubkey(ca_key_public(key), a->pubout, a->c.force));
-	if (a->csr)
-		GUARD(write_csr(a, key, subject));
-	report(a, key, &spec);
-out:
-	X509_NAME_free(subject);
-	ca_key_free(key);
-	ca_token_free(tok);
+	rc = ca_keygen(&p, &res);
+	if (rc == CA_OK)
+		report(a, &res);
+	ca_keygen_result_free(&res);
 	return rc;
 }
 

@@ -57,6 +57,23 @@ enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_CSR, OPT_PROFILE, OPT_CN, OPT_SAN, OPT_EK
        OPT_DAYS, OPT_FORCE_ISSUE, OPT_OUT, OPT_CHAIN_OUT, OPT_REQUESTS,
        OPT_CSR_DIR, OPT_OUT_DIR };
 
+/* The batch's progress bar, on stderr. */
+static void draw_progress(const struct ca_leaf_progress *pr, void *ctx)
+{
+	int width = 40;
+	int fill = pr->total ? (int)((pr->done * (size_t)width) / pr->total)
+			     : width;
+
+	(void)ctx;
+	fprintf(stderr,
+		"\r[%.*s%*s] %zu/%zu  issued %ld  already %ld  refused %ld",
+		fill, "########################################", width - fill,
+		"", pr->done, pr->total, pr->issued, pr->already, pr->refused);
+	if (pr->done == pr->total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
 static void print_file(const char *path)
 {
 	char buf[8192];
@@ -215,7 +232,8 @@ int main(int argc, char **argv)
 		CA_USAGE(usage_line, "%s", ca_errmsg());
 	p.pin_source = c.pin_source;
 	p.force = c.force;
-	p.progress = p.requests != NULL && isatty(STDERR_FILENO) && !c.json;
+	if (p.requests != NULL && isatty(STDERR_FILENO) && !c.json)
+		p.progress = draw_progress;
 	rc = ca_leaf_issue(&p, &summary);
 	report(c.json, &p, summary);
 	json_decref(summary);

@@ -1056,27 +1056,22 @@ static char *derive_url(struct gen *g)
 	return out;
 }
 
+/* ca.json with "crl" set to crl, and its audit entry. */
 static int write_config(struct gen *g, json_t *crl)
 {
-	char *path = ca_dir_file(g->d->path, "ca.json");
 	json_t *copy = json_deep_copy(g->d->config);
 	struct ca_partitions check;
 	ca_audit *a = ca_audit_new("crl-config");
 	char *text = NULL;
 	int rc;
 
-	if (path == NULL || copy == NULL || a == NULL) {
+	if (copy == NULL || a == NULL) {
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
 	json_object_set(copy, "crl", crl);
 	GUARD(ca_partitions_config(copy, &check));
-	text = json_dumps(copy, JSON_INDENT(2) | JSON_SORT_KEYS);
-	if (text == NULL) {
-		rc = ca_err(CA_EIO, "cannot encode ca.json");
-		goto out;
-	}
-	GUARD(ca_out_write(path, text, strlen(text), 1, 0644));
+	GUARD(ca_config_write(g->d->path, copy, &text));
 	ca_audit_output(a, "ca.json", text, strlen(text));
 	GUARD(ca_store_begin(g->d->store));
 	GUARD(
@@ -1090,7 +1085,6 @@ out:
 	ca_audit_free(a);
 	json_decref(copy);
 	free(text);
-	free(path);
 	return rc;
 }
 

@@ -1,7 +1,6 @@
 #include "issue/leaf.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,17 +13,20 @@
 
 #include "base/hex.h"
 #include "base/read.h"
+#include "batch/pool.h"
+#include "batch/writer.h"
 #include "input/csr.h"
 #include "input/name.h"
 #include "input/requests.h"
 #include "issue/ca.h"
+#include "issue/partition.h"
 #include "lint/csr.h"
 #include "lint/lint.h"
 #include "out/cadir.h"
 #include "out/file.h"
+#include "out/names.h"
 #include "sign/tbs.h"
 #include "store/audit.h"
-#include "issue/partition.h"
 #include "x509/algid.h"
 #include "x509/cert.h"
 #include "x509/leafprof.h"
@@ -35,56 +37,6 @@
 #include "x509/spki.h"
 
 #define CHUNK 256
-#define CA_MAX_WORKERS 8
-
-/* File names used in a batch, kept as 64-bit hashes (a batch of any size
- * stays small in memory; a collision only adds the suffix). */
-struct name_set {
-	uint64_t *slot;
-	size_t cap, n;
-};
-
-static uint64_t name_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h ? h : 1;
-}
-
-/* Add name; returns 1 when it was already there, -1 on no memory. */
-static int name_set_add(struct name_set *ns, const char *name)
-{
-	uint64_t h = name_hash(name);
-	size_t i;
-
-	if (2 * (ns->n + 1) > ns->cap) {
-		struct name_set bigger = {NULL, ns->cap ? 2 * ns->cap : 1024, 0};
-
-		bigger.slot = calloc(bigger.cap, sizeof(*bigger.slot));
-		if (bigger.slot == NULL)
-			return -1;
-		for (i = 0; i < ns->cap; i++) {
-			size_t k = ns->slot[i] % bigger.cap;
-
-			if (ns->slot[i] == 0)
-				continue;
-			while (bigger.slot[k] != 0)
-				k = (k + 1) % bigger.cap;
-			bigger.slot[k] = ns->slot[i];
-			bigger.n++;
-		}
-		free(ns->slot);
-		*ns = bigger;
-	}
-	for (i = h % ns->cap; ns->slot[i] != 0; i = (i + 1) % ns->cap)
-		if (ns->slot[i] == h)
-			return 1;
-	ns->slot[i] = h;
-	ns->n++;
-	return 0;
-}
 
 /* What stays the same for every certificate of a run. */
 struct run {
@@ -99,22 +51,15 @@ struct run {
 	size_t chain_len;
 	char *chain_master;       /* batch: one chain file, hard-linked per request */
 	/* Batch files are written by one thread while the next chunk is
-	 * worked on (writes to one directory do not run faster in parallel). */
-	pthread_t writer;
-	int writer_on;
-	pthread_mutex_t wlock;
-	pthread_cond_t wcond;
-	json_t *wqueue;           /* committed entries waiting for their files */
-	int wdone;                /* no more entries will come */
-	int wrc;                  /* first write failure */
-	char wreason[1024];
+	 * worked on (batch/writer.h). */
+	ca_writer *writer;
 	unsigned char rng[CHUNK * 16];
 	size_t rng_left;
 	json_t *results;          /* one certificate: its result */
 	FILE *results_fp;         /* batch: results, one JSON line each */
 	char *results_tmp;
 	json_t *refusals;         /* refused requests (for the tool to show) */
-	struct name_set names;    /* batch file names in use (hashes) */
+	struct ca_out_names names; /* batch file names in use */
 	long issued, already, refused;
 	json_t *pending;          /* files to write after the chunk commits */
 	int last_refusal;         /* exit code of the last refusal */
@@ -216,8 +161,8 @@ static int run_setup(struct run *run)
 	run->workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (run->workers < 1)
 		run->workers = 1;
-	if (run->workers > CA_MAX_WORKERS)
-		run->workers = CA_MAX_WORKERS;
+	if (run->workers > CA_POOL_MAX_WORKERS)
+		run->workers = CA_POOL_MAX_WORKERS;
 	run->issuer_pub = X509_get0_pubkey(run->d->cert);
 	GUARD(ca_algid_der(run->issuer_pub, &run->algid, &run->algid_len));
 	GUARD(ca_dir_signer(run->d, p->pin_source));
@@ -611,48 +556,11 @@ out:
 
 /* ---- outputs ---------------------------------------------------------- */
 
-/* A file name from the request: the CSR file's base name, else the common
- * name, else its position; made unique within the batch. */
 static int batch_names(struct run *run, struct job *j)
 {
-	const struct ca_leaf_request *r = j->r;
-	char base[200], name[256];
-	const char *src = NULL;
-	size_t i, n = 0;
-
-	if (r->csr_file != NULL) {
-		src = strrchr(r->csr_file, '/');
-		src = src ? src + 1 : r->csr_file;
-	} else if (r->common_name != NULL) {
-		src = r->common_name;
-	}
-	for (i = 0; src != NULL && src[i] != '\0' && n + 1 < sizeof(base); i++) {
-		char c = src[i];
-
-		if (r->csr_file != NULL && strcmp(src + i, ".csr") == 0)
-			break;
-		base[n++] = (c == '.' || c == '-' || c == '_' ||
-			     (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-			     (c >= 'A' && c <= 'Z')) ? c : '_';
-	}
-	base[n] = '\0';
-	if (n == 0 || base[0] == '.')
-		snprintf(base, sizeof(base), "request-%zu", r->index + 1);
-	snprintf(name, sizeof(name), "%s", base);
-	switch (name_set_add(&run->names, name)) {
-	case 1:
-		snprintf(name, sizeof(name), "%s-%zu", base, r->index + 1);
-		if (name_set_add(&run->names, name) >= 0)
-			break;
-		/* fall through */
-	case -1:
-		return ca_err(CA_EIO, "out of memory");
-	}
-	if (asprintf(&j->cert_path, "%s/%s.crt", run->p->out_dir, name) < 0 ||
-	    asprintf(&j->chain_path, "%s/%s.chain.pem", run->p->out_dir, name) < 0 ||
-	    asprintf(&j->bundle_path, "%s/%s.pem", run->p->out_dir, name) < 0)
-		return ca_err(CA_EIO, "out of memory");
-	return CA_OK;
+	return ca_out_names_batch(&run->names, run->p->out_dir, j->r->csr_file,
+				  j->r->common_name, j->r->index, &j->cert_path,
+				  &j->chain_path, &j->bundle_path);
 }
 
 static int single_names(struct run *run, struct job *j)
@@ -951,8 +859,8 @@ static void job_fail(struct job *j, int rc)
 	snprintf(j->reason, sizeof(j->reason), "%s", ca_errmsg());
 }
 
-/* Phase A (workers): the CSR and everything that follows from it alone. */
-static void phase_a(struct run *run, struct job *j)
+/* Stage 1 (workers): the CSR and everything that follows from it alone. */
+static void check_csr(struct run *run, struct job *j)
 {
 	int rc;
 
@@ -967,8 +875,8 @@ out:
 		job_fail(j, rc);
 }
 
-/* Phase B (main thread, in order): the store, the serial, the partition. */
-static int phase_b(struct run *run, struct job *j, json_t *chunk_keys)
+/* Stage 2 (main thread, in order): the store, the serial, the partition. */
+static int assign_serial(struct run *run, struct job *j, json_t *chunk_keys)
 {
 	int rc, done = 0;
 
@@ -1004,8 +912,8 @@ out:
 	return rc;
 }
 
-/* Phase C (workers): build, lint, sign on the token, verify. */
-static void phase_c(struct run *run, struct job *j)
+/* Stage 3 (workers): build, lint, sign on the token, verify. */
+static void build_and_sign(struct run *run, struct job *j)
 {
 	int rc;
 
@@ -1018,44 +926,27 @@ static void phase_c(struct run *run, struct job *j)
 		j->state = JOB_SIGNED;
 }
 
-struct pool {
+/* A stage run over a chunk's jobs by the worker pool. */
+struct stage {
 	struct run *run;
 	struct job *jobs;
-	size_t n;
-	size_t next;
-	pthread_mutex_t lock;
 	void (*fn)(struct run *, struct job *);
 };
 
-static void *pool_worker(void *arg)
+static void stage_one(void *ctx, size_t i)
 {
-	struct pool *p = arg;
-	size_t i;
+	struct stage *st = ctx;
 
-	for (;;) {
-		pthread_mutex_lock(&p->lock);
-		i = p->next++;
-		pthread_mutex_unlock(&p->lock);
-		if (i >= p->n)
-			return NULL;
-		p->fn(p->run, &p->jobs[i]);
-	}
+	st->fn(st->run, &st->jobs[i]);
 }
 
 /* Run fn over the jobs on every CPU (the calling thread included). */
 static void parallel(struct run *run, struct job *jobs, size_t n,
 		     void (*fn)(struct run *, struct job *))
 {
-	struct pool p = {run, jobs, n, 0, PTHREAD_MUTEX_INITIALIZER, fn};
-	pthread_t t[CA_MAX_WORKERS];
-	int k, started = 0;
+	struct stage st = {run, jobs, fn};
 
-	for (k = 1; k < run->workers && (size_t)k < n; k++)
-		if (pthread_create(&t[started], NULL, pool_worker, &p) == 0)
-			started++;
-	pool_worker(&p);
-	for (k = 0; k < started; k++)
-		pthread_join(t[k], NULL);
+	ca_pool_run(n, run->workers, stage_one, &st);
 }
 
 static int job_init(struct run *run, struct job *j, const struct ca_leaf_request *r,
@@ -1072,9 +963,9 @@ static int job_init(struct run *run, struct job *j, const struct ca_leaf_request
 	return batch ? batch_names(run, j) : single_names(run, j);
 }
 
-/* Phase D (main thread, in order): commit rows, refusals and audit
- * entries in one transaction, then write the files. */
-static int phase_d(struct run *run, struct job *j, int batch)
+/* Stage 4 (main thread, in order): the rows, refusals and audit entries
+ * of the chunk, committed in one transaction by chunk_end. */
+static int record_job(struct run *run, struct job *j, int batch)
 {
 	ca_audit *a = ca_audit_new("sign-leaf");
 	int rc = CA_OK;
@@ -1121,13 +1012,13 @@ static int run_chunk(struct run *run, const struct ca_leaf_request *reqs, size_t
 	for (i = 0; i < n; i++)
 		if (job_init(run, &jobs[i], &reqs[i], batch) < 0)
 			job_fail(&jobs[i], CA_EIO);
-	parallel(run, jobs, n, phase_a);
+	parallel(run, jobs, n, check_csr);
 	GUARD(chunk_begin(run));
 	for (i = 0; i < n; i++)
-		GUARD(phase_b(run, &jobs[i], chunk_keys));
-	parallel(run, jobs, n, phase_c);
+		GUARD(assign_serial(run, &jobs[i], chunk_keys));
+	parallel(run, jobs, n, build_and_sign);
 	for (i = 0; i < n; i++)
-		GUARD(phase_d(run, &jobs[i], batch));
+		GUARD(record_job(run, &jobs[i], batch));
 	GUARD(chunk_end(run));
 out:
 	for (i = 0; jobs != NULL && i < n; i++)
@@ -1137,16 +1028,9 @@ out:
 	return rc;
 }
 
-/* Files of committed certificates, written in parallel. */
-struct file_job {
-	struct run *run;
-	json_t *entry;
-	int rc;
-	char reason[512];
-};
-
-static int write_entry(struct run *run, json_t *o)
+static int write_entry(void *ctx, json_t *o)
 {
+	struct run *run = ctx;
 	json_t *pem = json_object_get(o, "pem");
 
 	return write_outputs(run, json_string_value(json_object_get(o, "cert")),
@@ -1158,65 +1042,24 @@ static int write_entry(struct run *run, json_t *o)
 			     json_string_value(pem), json_string_length(pem));
 }
 
-/* The writer thread: files of committed certificates, in commit order. */
-static void *writer_main(void *arg)
+/* A write failure: the certificates are committed; a re-run writes their
+ * files. */
+static int writer_failed(int rc, const char *reason)
 {
-	struct run *run = arg;
-	json_t *batch, *o;
-	size_t i;
-	int rc;
-
-	pthread_mutex_lock(&run->wlock);
-	for (;;) {
-		while (json_array_size(run->wqueue) == 0 && !run->wdone)
-			pthread_cond_wait(&run->wcond, &run->wlock);
-		if (json_array_size(run->wqueue) == 0)
-			break;
-		batch = run->wqueue;
-		run->wqueue = json_array();
-		pthread_mutex_unlock(&run->wlock);
-		rc = CA_OK;
-		json_array_foreach(batch, i, o) {
-			rc = write_entry(run, o);
-			if (rc < 0)
-				break;
-		}
-		json_decref(batch);
-		pthread_mutex_lock(&run->wlock);
-		if (rc < 0 && run->wrc == CA_OK) {
-			run->wrc = rc;
-			snprintf(run->wreason, sizeof(run->wreason), "%s", ca_errmsg());
-		}
-		if (run->wqueue == NULL)
-			break;
-	}
-	pthread_mutex_unlock(&run->wlock);
-	return NULL;
-}
-
-/* A write failure so far: the certificates are committed; a re-run writes
- * their files. */
-static int writer_status(struct run *run)
-{
-	int rc;
-
-	pthread_mutex_lock(&run->wlock);
-	rc = run->wrc;
-	if (rc < 0)
-		ca_err(rc, "%s: the certificate is committed in the CA store; "
-			   "re-run to write its files", run->wreason);
-	pthread_mutex_unlock(&run->wlock);
-	return rc;
+	return ca_err(rc, "%s: the certificate is committed in the CA store; "
+			  "re-run to write its files",
+		      reason);
 }
 
 /* Hand the committed chunk's files to the writer (or write them here). */
 static int write_pending(struct run *run)
 {
+	char reason[1024];
 	size_t i;
 	json_t *o;
 	int rc = CA_OK;
 
-	if (!run->writer_on) {
+	if (run->writer == NULL) {
 		json_array_foreach(run->pending, i, o) {
 			rc = write_entry(run, o);
 			if (rc < 0)
@@ -1227,41 +1070,25 @@ static int write_pending(struct run *run)
 					       "CA store; re-run to write its files")
 			      : CA_OK;
 	}
-	pthread_mutex_lock(&run->wlock);
-	json_array_extend(run->wqueue, run->pending);
-	pthread_cond_signal(&run->wcond);
-	pthread_mutex_unlock(&run->wlock);
+	rc = ca_writer_add(run->writer, run->pending);
 	json_array_clear(run->pending);
-	return writer_status(run);
-}
-
-static int writer_start(struct run *run)
-{
-	run->wqueue = json_array();
-	if (run->wqueue == NULL || pthread_mutex_init(&run->wlock, NULL) != 0 ||
-	    pthread_cond_init(&run->wcond, NULL) != 0)
-		return ca_err(CA_EIO, "out of memory");
-	if (pthread_create(&run->writer, NULL, writer_main, run) != 0)
-		return ca_err(CA_EIO, "cannot start the file writer");
-	run->writer_on = 1;
-	return CA_OK;
+	if (rc < 0)
+		return rc;
+	rc = ca_writer_failure(run->writer, reason, sizeof(reason));
+	return rc < 0 ? writer_failed(rc, reason) : CA_OK;
 }
 
 /* Wait until every committed file is written; report a failure. */
 static int writer_stop(struct run *run)
 {
-	if (!run->writer_on)
+	char reason[1024];
+	int rc;
+
+	if (run->writer == NULL)
 		return CA_OK;
-	pthread_mutex_lock(&run->wlock);
-	run->wdone = 1;
-	pthread_cond_signal(&run->wcond);
-	pthread_mutex_unlock(&run->wlock);
-	pthread_join(run->writer, NULL);
-	run->writer_on = 0;
-	json_decref(run->wqueue);
-	pthread_cond_destroy(&run->wcond);
-	pthread_mutex_destroy(&run->wlock);
-	return run->wrc < 0 ? writer_status(run) : CA_OK;
+	rc = ca_writer_stop(run->writer, reason, sizeof(reason));
+	run->writer = NULL;
+	return rc < 0 ? writer_failed(rc, reason) : CA_OK;
 }
 
 static int chunk_begin(struct run *run)
@@ -1291,18 +1118,6 @@ static int chunk_end(struct run *run)
 		return rc;
 	}
 	return write_pending(run);
-}
-
-static void progress(const struct run *run, size_t done, size_t total)
-{
-	int width = 40, fill = total ? (int)((done * (size_t)width) / total) : width;
-
-	fprintf(stderr, "\r[%.*s%*s] %zu/%zu  issued %ld  already %ld  refused %ld",
-		fill, "########################################", width - fill, "",
-		done, total, run->issued, run->already, run->refused);
-	if (done == total)
-		fputc('\n', stderr);
-	fflush(stderr);
 }
 
 static int single(struct run *run)
@@ -1408,7 +1223,7 @@ static int batch(struct run *run)
 	}
 	GUARD(ca_out_write(run->chain_master, run->chain_pem, run->chain_len, 1, 0644));
 	GUARD(results_open(run));
-	GUARD(writer_start(run));
+	GUARD(ca_writer_start(write_entry, run, &run->writer));
 	while (done < total) {
 		GUARD(ca_requests_next(it, CHUNK, &reqs, &n));
 		if (n == 0)
@@ -1417,8 +1232,12 @@ static int batch(struct run *run)
 		ca_requests_free(reqs, n);
 		reqs = NULL;
 		done += n;
-		if (p->progress)
-			progress(run, done, total);
+		if (p->progress != NULL) {
+			struct ca_leaf_progress pr = {done, total, run->issued,
+						      run->already, run->refused};
+
+			p->progress(&pr, p->progress_ctx);
+		}
 	}
 	GUARD(writer_stop(run));
 	GUARD(write_summary(run));
@@ -1426,7 +1245,7 @@ static int batch(struct run *run)
 		rc = ca_err(CA_EPOLICY, "%ld of %zu requests refused (see the summary)",
 			    run->refused, total);
 out:
-	if (run->writer_on && writer_stop(run) < 0 && rc == CA_OK)
+	if (run->writer != NULL && writer_stop(run) < 0 && rc == CA_OK)
 		rc = CA_EIO;
 	if (rc < 0 && run->in_chunk) {
 		/* An I/O or token error: what this chunk issued is not kept. */
@@ -1451,7 +1270,7 @@ static void run_free(struct run *run)
 	if (run->results_tmp != NULL)
 		(void)unlink(run->results_tmp);
 	free(run->results_tmp);
-	free(run->names.slot);
+	ca_out_names_free(&run->names);
 	json_decref(run->pending);
 	OPENSSL_cleanse(run->rng, sizeof(run->rng));
 }

@@ -7,6 +7,12 @@
 
 #include "common/err.h"
 
+/* How far a batch is. */
+struct ca_leaf_progress {
+	size_t done, total; /* requests */
+	long issued, already, refused;
+};
+
 struct ca_leaf_params {
 	const char *ca_dir;
 	const char *profile;     /* default "server-client" */
@@ -27,7 +33,9 @@ struct ca_leaf_params {
 	const char *requests;
 	const char *csr_dir;
 	const char *out_dir;
-	int progress;            /* draw a progress bar on stderr */
+	/* after each chunk of a batch (NULL: nothing); the tool draws it */
+	void (*progress)(const struct ca_leaf_progress *pr, void *ctx);
+	void *progress_ctx;
 };
 
 /* Issue; *summary gets a JSON object: {"issued": n, "already_issued": n,

@@ -77,6 +77,25 @@ out:
 	return rc;
 }
 
+int ca_config_write(const char *dir, json_t *config, char **text)
+{
+	char *path = ca_dir_file(dir, "ca.json");
+	int rc;
+
+	*text = NULL;
+	if (path == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	*text = json_dumps(config, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (*text == NULL) {
+		rc = ca_err(CA_EIO, "cannot encode ca.json");
+		goto out;
+	}
+	GUARD(ca_out_write(path, *text, strlen(*text), 1, 0644));
+out:
+	free(path);
+	return rc;
+}
+
 int ca_stage_begin(const char *path, struct ca_stage *st)
 {
 	struct stat sb;

@@ -14,6 +14,9 @@ char *ca_dir_file(const char *dir, const char *name);
 int ca_config_check(json_t *config, const char *path) CA_WUR;
 /* Read and check DIR/ca.json. */
 int ca_config_load(const char *dir, json_t **config) CA_WUR;
+/* Replace DIR/ca.json with config (keys sorted, indented); *text gets the
+ * bytes written (malloc'd, also on failure after encoding). */
+int ca_config_write(const char *dir, json_t *config, char **text) CA_WUR;
 
 /* A CA directory under construction: everything is written into a fresh
  * sibling directory which is renamed into place at the end, so a failure
