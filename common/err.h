@@ -5,8 +5,8 @@
  * CA_EPOLICY -> 3). The human-readable reason is recorded with ca_err() in a
  * thread-local buffer and printed once, at tool level, with ca_errmsg().
  */
-#ifndef HSMCA_ERR_H
-#define HSMCA_ERR_H
+#ifndef HSMCA_COMMON_ERR_H
+#define HSMCA_COMMON_ERR_H
 
 #include <stddef.h>
 

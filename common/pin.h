@@ -6,8 +6,8 @@
  * controlling terminal. A PIN is never taken from argv. The buffer lives in
  * the caller's struct and is wiped by ca_pin_wipe() on every path.
  */
-#ifndef HSMCA_PIN_H
-#define HSMCA_PIN_H
+#ifndef HSMCA_COMMON_PIN_H
+#define HSMCA_COMMON_PIN_H
 
 #include <stddef.h>
 

@@ -4,8 +4,8 @@
  * or other permission bits (mode 0600 or stricter), as OpenSSH demands of
  * private keys: anything else is refused before a byte is read.
  */
-#ifndef HSMCA_SECRET_H
-#define HSMCA_SECRET_H
+#ifndef HSMCA_COMMON_SECRET_H
+#define HSMCA_COMMON_SECRET_H
 
 #include "common/err.h"
 

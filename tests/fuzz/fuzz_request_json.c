@@ -5,7 +5,7 @@
  *
  *   clang -std=c11 -D_GNU_SOURCE -g -fsanitize=fuzzer,address,undefined \
  *     -I. -Itools/lib tests/fuzz/fuzz_request_json.c \
- *     tools/lib/input/requests.c common/err.c tools/lib/base/util.c \
+ *     tools/lib/input/requests.c common/err.c tools/lib/base/read.c \
  *     -ljansson -lcrypto -o fuzz_request_json &&
  *   ./fuzz_request_json tests/fuzz/corpus/request_json
  */

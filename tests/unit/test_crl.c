@@ -1,6 +1,6 @@
-/* Unit tests (TAP): the streaming CRL encoder and its lint (crl.c), the
- * partition configuration and assignment (partition.c) and the
- * revoked.json parser (revoke.c). A software CA key stands in for the
+/* Unit tests (TAP): the streaming CRL encoder and its lint (x509/crl.c,
+ * lint/crl.c), the partition configuration and assignment
+ * (issue/partition.c) and the revoked.json parser (input/revoked.c). A software CA key stands in for the
  * token; no PKCS#11 module is loaded. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Unit tests for quorum files (tools/lib/quorum.c): what is accepted, what
+/* Unit tests for quorum files (tools/lib/input/quorum.c): what is accepted, what
  * is refused and why. Keys are generated here; no token is needed. TAP. */
 #include <stdio.h>
 #include <stdlib.h>

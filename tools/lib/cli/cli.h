@@ -1,6 +1,6 @@
 /* What every tool does at start and exit, and shared option handling. */
-#ifndef HSMCA_CLI_H
-#define HSMCA_CLI_H
+#ifndef HSMCA_CLI_CLI_H
+#define HSMCA_CLI_CLI_H
 
 #include <getopt.h>
 #include <stdio.h>

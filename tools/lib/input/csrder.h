@@ -3,8 +3,8 @@
  * that keeps the SubjectPublicKeyInfo raw, the key is built from its
  * parameters (RSA n/e, EC named curve + point, Ed25519 raw), and the
  * self-signature is verified over the exact bytes of the request info. */
-#ifndef HSMCA_CSRDER_H
-#define HSMCA_CSRDER_H
+#ifndef HSMCA_INPUT_CSRDER_H
+#define HSMCA_INPUT_CSRDER_H
 
 #include <stddef.h>
 

@@ -1,6 +1,6 @@
 /* Distinguished names from the command line. */
-#ifndef HSMCA_NAME_H
-#define HSMCA_NAME_H
+#ifndef HSMCA_INPUT_NAME_H
+#define HSMCA_INPUT_NAME_H
 
 #include <openssl/x509.h>
 

@@ -10,8 +10,8 @@
  * no unknown keys at any level. Any violation is CA_EPOLICY naming the file
  * and the problem. The file's SHA-256 (exact bytes) is what a CA pins.
  */
-#ifndef HSMCA_QUORUM_H
-#define HSMCA_QUORUM_H
+#ifndef HSMCA_INPUT_QUORUM_H
+#define HSMCA_INPUT_QUORUM_H
 
 #include <stddef.h>
 

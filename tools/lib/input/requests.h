@@ -18,8 +18,8 @@
  *   notify_expiry, notify_issued              recorded as given (JSON)
  *   extensions             [{"oid": "1.2.3", "value_b64": "...", "critical": false}]
  */
-#ifndef HSMCA_REQUEST_H
-#define HSMCA_REQUEST_H
+#ifndef HSMCA_INPUT_REQUESTS_H
+#define HSMCA_INPUT_REQUESTS_H
 
 #include <stddef.h>
 

@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "issue/ca.h"
 #include "out/cadir.h"
 #include "x509/cert.h"
 

@@ -1,7 +1,7 @@
 /* Generating CRLs from the state store.
  *
  * One CRL per scope: the whole CA (no partitions), or, with partitions
- * (partition.h), one CRL per partition plus a "base" CRL for certificates
+ * (issue/partition.h), one CRL per partition plus a "base" CRL for certificates
  * bound to no partition (CA certificates, and leaves issued before
  * partitioning was configured). Per scope:
  *
@@ -36,8 +36,8 @@
  * number of the first CRL that listed them after expiry (0: not yet), and
  * later runs leave them out.
  */
-#ifndef HSMCA_GENCRL_H
-#define HSMCA_GENCRL_H
+#ifndef HSMCA_ISSUE_GENCRL_H
+#define HSMCA_ISSUE_GENCRL_H
 
 #include <jansson.h>
 

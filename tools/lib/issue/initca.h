@@ -1,8 +1,8 @@
 /* Creating CA directories: a self-signed root, or a subordinate CA whose
  * certificate was signed elsewhere. Everything is staged in a sibling
  * directory and renamed into place, so a failure leaves nothing behind. */
-#ifndef HSMCA_INITCA_H
-#define HSMCA_INITCA_H
+#ifndef HSMCA_ISSUE_INITCA_H
+#define HSMCA_ISSUE_INITCA_H
 
 #include <jansson.h>
 
@@ -37,7 +37,7 @@ struct ca_init_result {
 	int prepared;           /* wrote an approval request only */
 };
 
-/* --self-sign: a root CA (with --quorum: two-phase, see twophase.h). */
+/* --self-sign: a root CA (with --quorum: two-phase, see quorum/twophase.h). */
 int ca_init_root(const struct ca_init_params *p, struct ca_init_result *res) CA_WUR;
 /* --cert/--chain: a subordinate CA certified elsewhere. */
 int ca_init_sub(const struct ca_init_params *p, struct ca_init_result *res) CA_WUR;

@@ -1,7 +1,7 @@
 /* Issuing end-entity certificates: one from the command line, or a batch
  * from a serverless-CA tls.json. */
-#ifndef HSMCA_LEAF_H
-#define HSMCA_LEAF_H
+#ifndef HSMCA_ISSUE_LEAF_H
+#define HSMCA_ISSUE_LEAF_H
 
 #include <jansson.h>
 

@@ -1,7 +1,7 @@
 /* Recording what a CA signed: the certificate row, the approval nonce and
  * the audit entry commit together, before any output file is written. */
-#ifndef HSMCA_ISSUE_H
-#define HSMCA_ISSUE_H
+#ifndef HSMCA_ISSUE_RECORD_H
+#define HSMCA_ISSUE_RECORD_H
 
 #include <openssl/x509.h>
 

@@ -146,7 +146,7 @@ static int check_date(const struct ca_cert_state *cs, time_t date, int given)
 	return CA_OK;
 }
 
-/* The canonical revocation text approvers sign (see revoke.h). */
+/* The canonical revocation text approvers sign (see issue/revoke.h). */
 static char *revocation_tbs(const char *serial, int reason, time_t date)
 {
 	char when[32];

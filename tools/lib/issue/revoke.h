@@ -23,8 +23,8 @@
  * tool reports success. revoked.json (--revoked) is read by
  * input/revoked.h.
  */
-#ifndef HSMCA_REVOKE_H
-#define HSMCA_REVOKE_H
+#ifndef HSMCA_ISSUE_REVOKE_H
+#define HSMCA_ISSUE_REVOKE_H
 
 #include <stddef.h>
 

@@ -1,6 +1,6 @@
 /* Signing subordinate CA certificates and cross-certificates. */
-#ifndef HSMCA_SUBCA_H
-#define HSMCA_SUBCA_H
+#ifndef HSMCA_ISSUE_SUBCA_H
+#define HSMCA_ISSUE_SUBCA_H
 
 #include <jansson.h>
 

@@ -1,8 +1,8 @@
 /* Lint before sign: the exact TBS is checked against RFC 5280 and our
  * profiles before the token signs it. Any finding is a policy refusal
  * (CA_EPOLICY, "lint: ..."). */
-#ifndef HSMCA_LINT_H
-#define HSMCA_LINT_H
+#ifndef HSMCA_LINT_LINT_H
+#define HSMCA_LINT_LINT_H
 
 #include <stddef.h>
 

@@ -1,8 +1,8 @@
 /* CA directory files: DIR/ca.crt, DIR/chain.pem (absent for a root),
  * DIR/ca.json (configuration), DIR/ca.db (state store and audit log);
  * paths, ca.json, and building a new directory (issue/ca.h opens one). */
-#ifndef HSMCA_CADIR_H
-#define HSMCA_CADIR_H
+#ifndef HSMCA_OUT_CADIR_H
+#define HSMCA_OUT_CADIR_H
 
 #include <jansson.h>
 

@@ -3,8 +3,8 @@
  * 0600 under the tools' umask or the mode given), is fsynced, then linked to
  * its final name (which fails if the name exists) or renamed over it when
  * force is set; the directory is fsynced last. */
-#ifndef HSMCA_OUTPUT_H
-#define HSMCA_OUTPUT_H
+#ifndef HSMCA_OUT_FILE_H
+#define HSMCA_OUT_FILE_H
 
 #include <stddef.h>
 #include <sys/types.h>

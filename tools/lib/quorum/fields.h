@@ -1,6 +1,6 @@
 /* Field rules shared by approval request and approval files (used inside
- * quorum/ and by sign/approval.c). Every refusal is CA_EPOLICY naming the
- * file (what) and the key. */
+ * quorum/). Every refusal is CA_EPOLICY naming the file (what) and the
+ * key. */
 #ifndef HSMCA_QUORUM_FIELDS_H
 #define HSMCA_QUORUM_FIELDS_H
 

@@ -1,4 +1,5 @@
-/* Two-phase execution of quorum-protected actions (see approval.h).
+/* Two-phase execution of quorum-protected actions (see quorum/request.h and
+ * quorum/approval.h).
  *
  * Phase 1, --prepare REQUEST: the tool builds the exact TBS, lints it and
  * writes the request; no private key is used.
@@ -8,8 +9,8 @@
  * satisfy the pinned quorum, then signs exactly the approved TBS and
  * records the request's nonce in the same transaction as the result.
  */
-#ifndef HSMCA_TWOPHASE_H
-#define HSMCA_TWOPHASE_H
+#ifndef HSMCA_QUORUM_TWOPHASE_H
+#define HSMCA_QUORUM_TWOPHASE_H
 
 #include <time.h>
 

@@ -6,8 +6,8 @@
  * EVP_PKEY, its token (for the RNG), its identity and its public key as a
  * plain software key for verification.
  */
-#ifndef HSMCA_SIGNER_H
-#define HSMCA_SIGNER_H
+#ifndef HSMCA_SIGN_SIGNER_H
+#define HSMCA_SIGN_SIGNER_H
 
 #include <stddef.h>
 
@@ -35,7 +35,7 @@ struct ca_signer {
 };
 
 /* Open the private key named by uri; log in to its token with a PIN from
- * pin_source (see pin.h) when the token is not logged in yet. */
+ * pin_source (see common/pin.h) when the token is not logged in yet. */
 int ca_signer_open(const char *uri, const char *pin_source,
 		   struct ca_signer **out) CA_WUR;
 /* The same when the key is expected to be the one of the certificate

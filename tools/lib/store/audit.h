@@ -7,8 +7,8 @@
  * and its hash is SHA-256 over the exact entry text. An entry is written in
  * the same transaction as the state change it describes.
  */
-#ifndef HSMCA_AUDIT_H
-#define HSMCA_AUDIT_H
+#ifndef HSMCA_STORE_AUDIT_H
+#define HSMCA_STORE_AUDIT_H
 
 #include <stdio.h>
 

@@ -1,6 +1,6 @@
 /* hsmca-audit report: issued, revoked and soon-expiring certificates. */
-#ifndef HSMCA_REPORT_H
-#define HSMCA_REPORT_H
+#ifndef HSMCA_STORE_REPORT_H
+#define HSMCA_STORE_REPORT_H
 
 #include <stdio.h>
 

@@ -3,11 +3,11 @@
  * Tables: meta (key/value: identity, pinned quorum hash, CRL counter),
  * certs (every certificate issued, with its DER, SPKI SHA-256 index and
  * CRL partition), revocations, crls (every CRL number used), approvals
- * (executed approval nonces) and audit (the hash-chained log, see audit.h).
+ * (executed approval nonces) and audit (the hash-chained log, see store/audit.h).
  * A tool changes state and appends its audit entry in one transaction.
  */
-#ifndef HSMCA_STORE_H
-#define HSMCA_STORE_H
+#ifndef HSMCA_STORE_STORE_H
+#define HSMCA_STORE_STORE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -19,8 +19,8 @@
  * (no leading zero octet) strict order proves there are no duplicates,
  * which is what the streaming lint checks.
  */
-#ifndef HSMCA_CRL_H
-#define HSMCA_CRL_H
+#ifndef HSMCA_X509_CRL_H
+#define HSMCA_X509_CRL_H
 
 #include <stddef.h>
 #include <stdint.h>

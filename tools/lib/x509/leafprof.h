@@ -1,7 +1,7 @@
 /* End-entity profiles: built-in and ca.json "profiles", the key usage
  * they give, and the subject a leaf carries. */
-#ifndef HSMCA_LEAFPROF_H
-#define HSMCA_LEAFPROF_H
+#ifndef HSMCA_X509_LEAFPROF_H
+#define HSMCA_X509_LEAFPROF_H
 
 #include <jansson.h>
 #include <openssl/x509.h>

@@ -1,8 +1,8 @@
 /* Certificate profiles: what goes into root, subordinate CA and end-entity
  * certificates. Builders produce an X509 whose TBS the caller encodes with
  * ca_x509_tbs(). */
-#ifndef HSMCA_PROFILE_H
-#define HSMCA_PROFILE_H
+#ifndef HSMCA_X509_PROFILE_H
+#define HSMCA_X509_PROFILE_H
 
 #include <time.h>
 
