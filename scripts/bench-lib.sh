@@ -318,8 +318,8 @@ csr_read   | CSR read + decode                                | ca_csr_load ca_c
 key_import | CSR key import                                   | from_params
 key_checks | key checks                                       | ca_lint_pubkey
 csr_verify | CSR signature verify                             | ASN1_item_verify_ex
-policy     | request policy (subject, SANs, EKUs, validity)   | phase_a
-tbs        | TBS build                                        | phase_c ca_x509_tbs
+policy     | request policy (subject, SANs, EKUs, validity)   | check_csr
+tbs        | TBS build                                        | build_and_sign ca_x509_tbs
 lint       | lint                                             | ca_lint_cert
 sign_setup | signing set-up (algorithm, EVP context)          | ca_signer_algid sign_init
 token      | token C_SignInit + C_Sign                        | C_SignInit C_Sign

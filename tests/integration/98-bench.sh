@@ -69,6 +69,8 @@ is "$(awk '$1 == "stage" { s += $3 } END { printf "%.0f\n", s }' stages)" "$tota
 	"the stages (rest included) add up to the total: no cost counted twice or lost"
 is "$(grep -c '^stage ' stages)" "$(($(printf '%s\n' "$BENCH_LEAF_STAGES" | grep -c '|') + 1))" \
 	"one line per stage of the table, and rest"
+is "$(sed -n 's/^unused //p' stages | tr '\n' ' ')" "" \
+	"every name in the stage table is a function of the run (a rename updates BENCH_LEAF_STAGES)"
 for s in token csr_verify verify lint audit; do
 	like "$(sed -n "s/^stage $s //p" stages)" '^[1-9][0-9]{4,}$' "stage $s holds the cost of its functions"
 done
