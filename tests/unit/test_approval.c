@@ -25,6 +25,7 @@
 #include "base/sha256.h"
 #include "base/time.h"
 #include "base/words.h"
+#include "fixture.h"
 #include "input/quorum.h"
 #include "quorum/approval.h"
 #include "quorum/request.h"
@@ -72,20 +73,6 @@ static char *read_text(const char *p, size_t *len)
 
 /* ---------------------------------------------------------------------- */
 /* Keys and quorum                                                         */
-
-static EVP_PKEY *gen(const char *alg, const char *curve, int bits)
-{
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, alg, NULL);
-	EVP_PKEY *k = NULL;
-
-	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1 ||
-	    (curve && EVP_PKEY_CTX_set_group_name(ctx, curve) != 1) ||
-	    (bits && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits) != 1) ||
-	    EVP_PKEY_generate(ctx, &k) != 1)
-		k = NULL;
-	EVP_PKEY_CTX_free(ctx);
-	return k;
-}
 
 static int write_key(EVP_PKEY *k, const char *name, const char *pass)
 {
@@ -1114,13 +1101,13 @@ int main(void)
 		printf("1..0 # SKIP cannot create a temporary directory\n");
 		return 1;
 	}
-	alice = gen("ED25519", NULL, 0);
-	bob = gen("EC", "P-256", 0);
-	carol = gen("EC", "P-384", 0);
-	dave = gen("RSA", NULL, 2048);
-	mallory = gen("ED25519", NULL, 0);
-	weak = gen("RSA", NULL, 1024);
-	root_key = gen("EC", "P-256", 0);
+	alice = fx_key("ED25519", NULL, 0, 0);
+	bob = fx_key("EC", "P-256", 0, 0);
+	carol = fx_key("EC", "P-384", 0, 0);
+	dave = fx_key("RSA", NULL, 2048, 0);
+	mallory = fx_key("ED25519", NULL, 0, 0);
+	weak = fx_key("RSA", NULL, 1024, 0);
+	root_key = fx_key("EC", "P-256", 0, 0);
 	keys[0] = alice;
 	keys[1] = bob;
 	keys[2] = carol;

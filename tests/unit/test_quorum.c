@@ -12,38 +12,12 @@
 #include <openssl/rsa.h>
 
 #include "base/sha256.h"
+#include "fixture.h"
 #include "input/quorum.h"
 #include "tap.h"
 
 /* ---------------------------------------------------------------------- */
 /* Keys                                                                    */
-
-static EVP_PKEY *gen(const char *alg, const char *curve, int bits,
-		     unsigned long e)
-{
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, alg, NULL);
-	EVP_PKEY *k = NULL;
-	BIGNUM *bn = NULL;
-
-	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1)
-		goto out;
-	if (curve != NULL && EVP_PKEY_CTX_set_group_name(ctx, curve) != 1)
-		goto out;
-	if (bits > 0 && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits) != 1)
-		goto out;
-	if (e != 0) {
-		bn = BN_new();
-		if (bn == NULL || BN_set_word(bn, e) != 1 ||
-		    EVP_PKEY_CTX_set1_rsa_keygen_pubexp(ctx, bn) != 1)
-			goto out;
-	}
-	if (EVP_PKEY_generate(ctx, &k) != 1)
-		k = NULL;
-out:
-	BN_free(bn);
-	EVP_PKEY_CTX_free(ctx);
-	return k;
-}
 
 /* PEM text of k's public key, or of its private key when private is set. */
 static char *pem_text(EVP_PKEY *k, int private)
@@ -353,16 +327,16 @@ static void test_not_json(void)
 
 int main(void)
 {
-	ed1 = gen("ED25519", NULL, 0, 0);
-	ed2 = gen("ED25519", NULL, 0, 0);
-	p256 = gen("EC", "P-256", 0, 0);
-	p384 = gen("EC", "P-384", 0, 0);
-	p521 = gen("EC", "P-521", 0, 0);
-	k256 = gen("EC", "secp256k1", 0, 0);
-	rsa2048 = gen("RSA", NULL, 2048, 0);
-	rsa1024 = gen("RSA", NULL, 1024, 0);
-	rsa_e3 = gen("RSA", NULL, 2048, 3);
-	ed448 = gen("ED448", NULL, 0, 0);
+	ed1 = fx_key("ED25519", NULL, 0, 0);
+	ed2 = fx_key("ED25519", NULL, 0, 0);
+	p256 = fx_key("EC", "P-256", 0, 0);
+	p384 = fx_key("EC", "P-384", 0, 0);
+	p521 = fx_key("EC", "P-521", 0, 0);
+	k256 = fx_key("EC", "secp256k1", 0, 0);
+	rsa2048 = fx_key("RSA", NULL, 2048, 0);
+	rsa1024 = fx_key("RSA", NULL, 1024, 0);
+	rsa_e3 = fx_key("RSA", NULL, 2048, 3);
+	ed448 = fx_key("ED448", NULL, 0, 0);
 	ok(ed1 && ed2 && p256 && p384 && p521 && k256 && rsa2048 && rsa1024 &&
 	       rsa_e3 && ed448,
 	   "test keys generated");

@@ -10,26 +10,59 @@ void ca_time_rfc3339(time_t t, char *out, size_t len)
 	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The value of n decimal digits at s (checked to be digits already). */
+static int digits(const char *s, int n)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+/* Exactly "YYYY-MM-DDTHH:MM:SSZ", "YYYYMMDDHHMMSSZ" or "YYYY-MM-DD", naming
+ * a date and time that exist: strptime and timegm would take "2026-2-30"
+ * and move it to March. */
 int ca_parse_time(const char *s, time_t *out)
 {
-	struct tm tm;
-	const char *end;
+	/* field offsets: year, month, day, hour, minute, second */
+	static const struct {
+		const char *shape; /* 'd': a digit; anything else: itself */
+		int at[6];
+	} forms[] = {
+	    {"dddd-dd-ddTdd:dd:ddZ", {0, 5, 8, 11, 14, 17}},
+	    {"ddddddddddddddZ", {0, 4, 6, 8, 10, 12}},
+	    {"dddd-dd-dd", {0, 5, 8, -1, -1, -1}},
+	};
+	size_t f, i, n = strlen(s);
+	int v[6], k;
 
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (end == NULL || *end != '\0') {
-		memset(&tm, 0, sizeof(tm));
-		end = strptime(s, "%Y%m%d%H%M%SZ", &tm);
+	for (f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+		const char *shape = forms[f].shape;
+
+		if (n != strlen(shape))
+			continue;
+		for (i = 0; i < n; i++)
+			if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9'
+					    : s[i] != shape[i])
+				break;
+		if (i < n)
+			continue;
+		for (k = 0; k < 6; k++)
+			v[k] = forms[f].at[k] < 0
+				   ? 0
+				   : digits(s + forms[f].at[k], k == 0 ? 4 : 2);
+		if (v[1] < 1 || v[1] > 12 || v[2] < 1 ||
+		    v[2] > ca_time_days_in_month(v[0], v[1]) || v[3] > 23 ||
+		    v[4] > 59 || v[5] > 59)
+			break;
+		*out =
+		    (time_t)ca_time_days_from_civil(v[0], v[1], v[2]) * 86400 +
+		    v[3] * 3600 + v[4] * 60 + v[5];
+		return CA_OK;
 	}
-	if (end == NULL || *end != '\0') {
-		memset(&tm, 0, sizeof(tm));
-		end = strptime(s, "%Y-%m-%d", &tm);
-	}
-	if (end == NULL || *end != '\0')
-		return ca_err(CA_EUSAGE,
-			      "bad time '%s': use YYYY-MM-DDTHH:MM:SSZ (UTC)", s);
-	*out = timegm(&tm);
-	return CA_OK;
+	return ca_err(CA_EUSAGE,
+		      "bad time '%s': use YYYY-MM-DDTHH:MM:SSZ (UTC)", s);
 }
 
 time_t ca_now(void)
