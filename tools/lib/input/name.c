@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/asn1.h>
 #include <openssl/err.h>
@@ -30,7 +31,7 @@ static int read_ava(const char **p, const char *seps, const char *dn,
 		    struct ava *a)
 {
 	const char *s = *p;
-	size_t n = 0;
+	size_t n = 0, kept;
 
 	while (*s == ' ')
 		s++;
@@ -44,16 +45,22 @@ static int read_ava(const char **p, const char *seps, const char *dn,
 			      "subject DN does not parse: expected TYPE=VALUE in '%s'",
 			      dn);
 	s++;
+	/* RFC 4514 2.4: a leading space in a value is escaped; unescaped
+	 * ones ("CN = x", as openssl prints names) surround the '='. */
+	while (*s == ' ')
+		s++;
 	if (*s == '#')
 		return ca_err(CA_EUSAGE,
 			      "subject DN: hex-encoded values (#...) are not "
 			      "supported: '%s'",
 			      dn);
 	n = 0;
+	kept = 0;
 	while (*s != '\0' && strchr(seps, *s) == NULL) {
 		unsigned char c = (unsigned char)*s++;
+		int escaped = c == '\\';
 
-		if (c == '\\') {
+		if (escaped) {
 			int h1, h2;
 
 			if (*s == '\0')
@@ -74,9 +81,12 @@ static int read_ava(const char **p, const char *seps, const char *dn,
 		if (n + 1 >= sizeof(a->value))
 			return ca_err(CA_EUSAGE, "subject DN: value too long");
 		a->value[n++] = (char)c;
+		if (escaped)
+			kept = n;
 	}
-	/* RFC 4514 2.4: unescaped trailing spaces are not part of the value */
-	while (n > 0 && a->value[n - 1] == ' ' && (n < 2 || a->value[n - 2] != '\\'))
+	/* RFC 4514 2.4: unescaped trailing spaces are not part of the value;
+	 * an escaped one ("\ ") is, and so is all before it. */
+	while (n > kept && a->value[n - 1] == ' ')
 		n--;
 	a->value[n] = '\0';
 	a->vlen = n;
@@ -87,9 +97,26 @@ static int read_ava(const char **p, const char *seps, const char *dn,
 	return CA_OK;
 }
 
+/* RFC 4514 section 3: the keywords every parser knows, case-insensitive
+ * (RFC 4512 1.4), as OpenSSL spells them. */
+static const char *keyword(const char *type)
+{
+	static const char *const names[][2] = {
+	    {"CN", "CN"},	  {"L", "L"},	{"ST", "ST"},
+	    {"O", "O"},		  {"OU", "OU"}, {"C", "C"},
+	    {"STREET", "street"}, {"DC", "DC"}, {"UID", "UID"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(type, names[i][0]) == 0)
+			return names[i][1];
+	return type;
+}
+
 static int add_ava(X509_NAME *name, const struct ava *a, int set)
 {
-	ASN1_OBJECT *obj = OBJ_txt2obj(a->type, 0);
+	ASN1_OBJECT *obj = OBJ_txt2obj(keyword(a->type), 0);
 	int ok;
 
 	if (obj == NULL || OBJ_obj2nid(obj) == NID_undef) {
