@@ -333,6 +333,47 @@ static void test_number(void)
 	   "a missing number is refused");
 }
 
+static void test_oid(void)
+{
+	static const struct {
+		const char *in;
+		int ok;
+	} cases[] = {
+	    {"1.3.6.1.5.5.7.3.1", 1},
+	    {"2.5.29.37.0", 1},
+	    {"2.999.1", 1},
+	    {"0.39", 1},
+	    {"1.2", 1},
+	    {"1", 0},
+	    {"", 0},
+	    {"1..3", 0},
+	    {"1.3.", 0},
+	    {".1.3", 0},
+	    {"1.03.4", 0},
+	    {"01.3", 0},
+	    {"3.1", 0},
+	    {"1.40", 0},
+	    {"1.3.a", 0},
+	    {"1.3 ", 0},
+	    {"-1.3", 0},
+	};
+	char long_oid[140];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ok(ca_oid_syntax_ok(cases[i].in) == cases[i].ok, "OID '%s': %s",
+		   cases[i].in, cases[i].ok ? "accepted" : "refused");
+	memset(long_oid, 0, sizeof(long_oid));
+	memcpy(long_oid, "1.20", 4);
+	for (i = 4; i + 2 <= CA_OID_MAX; i += 2)
+		memcpy(long_oid + i, ".5", 2);
+	ok(strlen(long_oid) == CA_OID_MAX && ca_oid_syntax_ok(long_oid) == 1,
+	   "an OID of CA_OID_MAX characters is accepted");
+	memcpy(long_oid + i, ".5", 2);
+	ok(ca_oid_syntax_ok(long_oid) == 0, "a longer OID is refused");
+	ok(ca_oid_syntax_ok(NULL) == 0, "no OID is refused");
+}
+
 /* ---------------------------------------------------------------------- */
 /* times                                                                   */
 
@@ -608,6 +649,7 @@ int main(void)
 	test_json();
 	test_text();
 	test_number();
+	test_oid();
 	test_time();
 	test_words();
 	test_read();

@@ -9,6 +9,8 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 
+#include "base/number.h"
+
 #define MAX_DN 4096
 
 struct ava {
@@ -116,12 +118,16 @@ static const char *keyword(const char *type)
 
 static int add_ava(X509_NAME *name, const struct ava *a, int set)
 {
-	ASN1_OBJECT *obj = OBJ_txt2obj(keyword(a->type), 0);
+	/* A dotted OID must be one: OpenSSL reads "2.5.4.03" as 2.5.4.3. */
+	int dotted = isdigit((unsigned char)a->type[0]);
+	ASN1_OBJECT *obj = !dotted || ca_oid_syntax_ok(a->type)
+			       ? OBJ_txt2obj(keyword(a->type), 0)
+			       : NULL;
 	int ok;
 
 	if (obj == NULL || OBJ_obj2nid(obj) == NID_undef) {
 		/* Dotted OIDs are allowed even when OpenSSL has no name. */
-		if (obj == NULL || !isdigit((unsigned char)a->type[0])) {
+		if (obj == NULL || !dotted) {
 			ASN1_OBJECT_free(obj);
 			ERR_clear_error();
 			return ca_err(CA_EUSAGE,

@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 
+#include "base/number.h"
 #include "base/read.h"
 
 #define MAX_REQUESTS   10000     /* ca_requests_parse: one JSON tree */
@@ -38,7 +39,6 @@
 #define MAX_CSR_B64    (256 * 1024)
 #define MAX_EXT_VALUE  4096  /* decoded value_b64 */
 #define MAX_EXT_B64    16384 /* value_b64 as written, whitespace included */
-#define MAX_OID	       128
 #define MAX_LIFETIME   36500 /* days: 100 years */
 #define SAN_UNTYPED    (-1)  /* classify the value (string and list forms) */
 
@@ -321,48 +321,12 @@ out:
 	return rc;
 }
 
-/* Dotted-decimal OID (X.660): at least two arcs, digits only, no empty
- * arcs or leading zeros, first arc 0..2, second below 40 under 0 and 1. */
-static int oid_syntax_ok(const char *s)
-{
-	size_t arcs = 0;
-	unsigned long first = 0;
-
-	if (strlen(s) > MAX_OID)
-		return 0;
-	for (;;) {
-		const char *start = s;
-		unsigned long val = 0;
-
-		while (*s >= '0' && *s <= '9') {
-			if (val < 100000)
-				val = val * 10 + (unsigned long)(*s - '0');
-			s++;
-		}
-		if (s == start || (*start == '0' && s - start > 1))
-			return 0;
-		if (arcs == 0 && val > 2)
-			return 0;
-		if (arcs == 0)
-			first = val;
-		if (arcs == 1 && first < 2 && val >= 40)
-			return 0;
-		arcs++;
-		if (*s == '\0')
-			break;
-		if (*s != '.')
-			return 0;
-		s++;
-	}
-	return arcs >= 2;
-}
-
 /* Syntax, and OpenSSL can encode it (what the signing code will do). */
 static int oid_ok(const char *s)
 {
 	ASN1_OBJECT *o;
 
-	if (!oid_syntax_ok(s))
+	if (!ca_oid_syntax_ok(s))
 		return 0;
 	o = OBJ_txt2obj(s, 1);
 	if (o == NULL) {
@@ -942,7 +906,7 @@ static int extension_one(const struct ctx *c, const char *key, const json_t *e,
 		rc = req_err(c, sub, "is required");
 		goto out;
 	}
-	GUARD(get_str(c, sub, v, MAX_OID, &oid));
+	GUARD(get_str(c, sub, v, CA_OID_MAX, &oid));
 	if (!oid_ok(oid)) {
 		rc = req_err(c, sub, "'%s' is not a dotted OID",
 			     show(oid, shown, sizeof(shown)));

@@ -103,7 +103,8 @@ int ca_profile_add_policies(X509 *x, json_t *policies)
 	json_array_foreach(policies, i, v) {
 		const char *oid = json_string_value(v);
 		POLICYINFO *pi = POLICYINFO_new();
-		ASN1_OBJECT *o = oid ? OBJ_txt2obj(oid, 1) : NULL;
+		ASN1_OBJECT *o = ca_oid_syntax_ok(oid) ? OBJ_txt2obj(oid, 1)
+						       : NULL;
 
 		if (o == NULL || pi == NULL) {
 			ERR_clear_error();
@@ -283,9 +284,8 @@ ASN1_OBJECT *ca_eku_parse(const char *name)
 		if (strcmp(eku_names[i].name, name) == 0)
 			return OBJ_nid2obj(eku_names[i].nid);
 	/* Dotted OIDs only: no other OpenSSL names. */
-	for (i = 0; name[i] != '\0'; i++)
-		if (!(name[i] == '.' || (name[i] >= '0' && name[i] <= '9')))
-			return NULL;
+	if (!ca_oid_syntax_ok(name))
+		return NULL;
 	return OBJ_txt2obj(name, 1);
 }
 
