@@ -18,14 +18,19 @@
 
 static char fx_dir[256];
 
-/* A fresh scratch directory (under $TMPDIR or /tmp); 0 on success. */
-static inline int fx_mkdir(const char *name)
+/* A fresh scratch directory (under $TMPDIR or /tmp); without one the test
+ * cannot run: bail out. */
+static inline void fx_mkdir(const char *name)
 {
 	const char *tmp = getenv("TMPDIR");
 
 	snprintf(fx_dir, sizeof(fx_dir), "%s/hsmca-%s.XXXXXX",
 		 tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", name);
-	return mkdtemp(fx_dir) != NULL ? 0 : -1;
+	if (mkdtemp(fx_dir) == NULL) {
+		printf("Bail out! cannot create a scratch directory in %s\n",
+		       fx_dir);
+		exit(1);
+	}
 }
 
 static inline int fx_rm_one(const char *p, const struct stat *st, int flag,

@@ -244,7 +244,8 @@ static int check_entry(long expect, const char *prev, const char *text,
 		goto out;
 	}
 	ca_sha256_hex((const unsigned char *)text, strlen(text), calc);
-	if (CRYPTO_memcmp(calc, hash, 64) != 0 || strlen(hash) != 64) {
+	/* The length first: CRYPTO_memcmp reads 64 bytes of hash. */
+	if (strlen(hash) != 64 || CRYPTO_memcmp(calc, hash, 64) != 0) {
 		rc = ca_err(CA_EPOLICY,
 			    "audit entry %ld: its hash does not match its "
 			    "content: the entry was edited",

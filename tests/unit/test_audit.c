@@ -1,0 +1,502 @@
+/* Unit tests (TAP) for the audit chain (tools/lib/store/audit.c): what an
+ * entry holds, hashes recomputed with OpenSSL, the append-only triggers,
+ * and a tampered log found at the index of the first bad entry, whatever
+ * the tampering. Each case works on a fresh SQLite store. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/sha.h>
+#include <sqlite3.h>
+
+#include "base/time.h"
+#include "fixture.h"
+#include "store/audit.h"
+#include "store/store.h"
+#include "tap.h"
+
+#define ZEROS "0000000000000000000000000000000000000000000000000000000000000000"
+
+static void sha256_hex(const char *text, char out[65])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	int i;
+
+	SHA256((const unsigned char *)text, strlen(text), md);
+	for (i = 0; i < SHA256_DIGEST_LENGTH; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* A fresh store at name with n entries ("step 1" .. "step n"). */
+static ca_store *log_of(const char *name, int n)
+{
+	ca_store *s = NULL;
+	char detail[32];
+	int i;
+
+	if (ca_store_create(fx_path(name), &s) < 0)
+		return NULL;
+	for (i = 1; i <= n; i++) {
+		ca_audit *a = ca_audit_new("sign-leaf");
+		int rc;
+
+		snprintf(detail, sizeof(detail), "step %d", i);
+		ca_audit_input(a, "request.csr", "csr bytes", 9);
+		rc = ca_store_begin(s);
+		if (rc == CA_OK)
+			rc = ca_audit_append(s, a, "ok", detail);
+		if (rc == CA_OK)
+			rc = ca_store_commit(s);
+		ca_audit_free(a);
+		if (rc < 0) {
+			ca_store_close(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+/* Column text of the row seq (malloc'd) or NULL. */
+static char *column(ca_store *s, const char *col, long seq)
+{
+	char sql[128];
+	sqlite3_stmt *st = NULL;
+	char *v = NULL;
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM audit WHERE seq = %ld", col,
+		 seq);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		v = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Set row seq's entry text (and its hash to match, when rehash). */
+static int set_entry(ca_store *s, long seq, const char *text, int rehash)
+{
+	sqlite3_stmt *st = NULL;
+	char hash[65];
+	int good;
+
+	sha256_hex(text, hash);
+	good =
+	    sqlite3_prepare_v2(s->db,
+			       rehash ? "UPDATE audit SET entry = ?, hash = ? "
+					"WHERE seq = ?"
+				      : "UPDATE audit SET entry = ? WHERE "
+					"seq = ?",
+			       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+	    (!rehash || sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT) ==
+			    SQLITE_OK) &&
+	    sqlite3_bind_int64(st, rehash ? 3 : 2, seq) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_DONE;
+	sqlite3_finalize(st);
+	return good ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void test_entries(void)
+{
+	ca_store *s = NULL;
+	ca_audit *a = ca_audit_new("init-ca");
+	char *text = NULL, *hash = NULL, *text2 = NULL, calc[65], csr[65];
+	struct ca_audit_head head;
+	json_t *e = NULL, *e2 = NULL;
+	time_t t0, t1, when = 0;
+	long bad = -1;
+	char *canon = NULL;
+
+	ca_audit_set_tool("hsmca-unit");
+	fx_write(fx_path("ca.crt"), "certificate", 11, 0600);
+	ca_audit_input(a, "request.csr", "csr bytes", 9);
+	ca_audit_input_file(a, "missing.json", fx_path("missing.json"));
+	ca_audit_output_file(a, "ca.crt", fx_path("ca.crt"));
+	ca_audit_output_sha256(a, "big.crl", "ab12");
+	ca_audit_approver(a, "alice");
+	ca_audit_approver(a, "bob");
+	ca_audit_set(a, "serial", "01a2");
+	ca_audit_set_action(a, "init-ca --self-sign");
+	t0 = time(NULL);
+	ok(ca_store_create(fx_path("entries.db"), &s) == CA_OK &&
+	       ca_store_begin(s) == CA_OK &&
+	       ca_audit_append(s, a, "ok", "root created") == CA_OK &&
+	       ca_store_commit(s) == CA_OK,
+	   "an entry appended in a transaction");
+	t1 = time(NULL);
+	text = s ? column(s, "entry", 1) : NULL;
+	hash = s ? column(s, "hash", 1) : NULL;
+	e = text ? json_loads(text, 0, NULL) : NULL;
+	canon =
+	    e ? json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
+	      : NULL;
+	ok(fx_streq(canon, text), "the entry is compact JSON with sorted keys");
+	if (text != NULL)
+		sha256_hex(text, calc);
+	ok(text != NULL && fx_streq(hash, calc),
+	   "its hash is the SHA-256 of its exact text");
+	sha256_hex("csr bytes", csr);
+	ok(json_integer_value(json_object_get(e, "seq")) == 1 &&
+	       fx_streq(json_string_value(json_object_get(e, "prev")), ZEROS),
+	   "entry 1: seq 1, prev is 64 zeros");
+	ok(fx_streq(json_string_value(json_object_get(e, "tool")),
+		    "hsmca-unit") &&
+	       fx_streq(json_string_value(json_object_get(e, "version")),
+			HSMCA_VERSION) &&
+	       fx_streq(json_string_value(json_object_get(e, "action")),
+			"init-ca --self-sign") &&
+	       fx_streq(json_string_value(json_object_get(e, "outcome")),
+			"ok") &&
+	       fx_streq(json_string_value(json_object_get(e, "detail")),
+			"root created"),
+	   "tool, version, action, outcome and detail");
+	ok(ca_parse_time(json_string_value(json_object_get(e, "time")),
+			 &when) == CA_OK &&
+	       when >= t0 && when <= t1,
+	   "time: RFC 3339, when it was appended");
+	ok(fx_streq(json_string_value(json_object_get(
+			json_object_get(e, "inputs"), "request.csr")),
+		    csr) &&
+	       fx_streq(json_string_value(json_object_get(
+			    json_object_get(e, "inputs"), "missing.json")),
+			"unreadable"),
+	   "inputs: SHA-256 of the bytes; a file that cannot be read says so");
+	sha256_hex("certificate", calc);
+	ok(fx_streq(json_string_value(json_object_get(
+			json_object_get(e, "outputs"), "ca.crt")),
+		    calc) &&
+	       fx_streq(json_string_value(json_object_get(
+			    json_object_get(e, "outputs"), "big.crl")),
+			"ab12"),
+	   "outputs: SHA-256 of a file, or the one given");
+	ok(json_array_size(json_object_get(e, "approvers")) == 2 &&
+	       fx_streq(json_string_value(
+			    json_array_get(json_object_get(e, "approvers"), 1)),
+			"bob") &&
+	       fx_streq(json_string_value(json_object_get(
+			    json_object_get(e, "details"), "serial")),
+			"01a2"),
+	   "approvers in order, extra details");
+	ok(s && ca_store_begin(s) == CA_OK &&
+	       ca_audit_append(s, a, "refused", NULL) == CA_OK &&
+	       ca_store_commit(s) == CA_OK,
+	   "a second entry, without detail (null)");
+	text2 = s ? column(s, "entry", 2) : NULL;
+	e2 = text2 ? json_loads(text2, 0, NULL) : NULL;
+	ok(fx_streq(json_string_value(json_object_get(e2, "prev")), hash) &&
+	       json_is_null(json_object_get(e2, "detail")),
+	   "entry 2 chains to entry 1's hash");
+	ok(s && ca_audit_verify(s, &bad, &head) == CA_OK && bad == 0 &&
+	       head.seq == 2,
+	   "the chain verifies; the head is entry 2");
+	free(text);
+	free(hash);
+	free(text2);
+	free(canon);
+	json_decref(e);
+	json_decref(e2);
+	ca_audit_free(a);
+	ca_store_close(s);
+}
+
+static void test_record(void)
+{
+	ca_store *s = log_of("record.db", 1);
+	ca_audit *a = ca_audit_new("revoke");
+	struct ca_audit_head head;
+	char *meta = NULL, *text = NULL;
+	long bad = -1;
+
+	ok(s != NULL && ca_store_begin(s) == CA_OK &&
+	       ca_store_meta_set(s, "crl_counter", "99") == CA_OK,
+	   "a state change in a transaction");
+	ca_err(CA_EPOLICY, "serial 01 was never issued: refused");
+	ok(s != NULL &&
+	       ca_audit_record(s, a, "refused", "never issued") == CA_OK &&
+	       fx_streq(ca_errmsg(), "serial 01 was never issued: refused"),
+	   "a refusal recorded; the message that explains it is kept");
+	ok(s != NULL && ca_store_meta_get(s, "crl_counter", &meta) == CA_OK &&
+	       meta == NULL,
+	   "the state change was rolled back");
+	text = s ? column(s, "entry", 2) : NULL;
+	ok(fx_has(text, "\"outcome\":\"refused\"") &&
+	       fx_has(text, "\"detail\":\"never issued\""),
+	   "the refusal is entry 2");
+	ok(s != NULL && ca_audit_verify(s, &bad, &head) == CA_OK &&
+	       head.seq == 2,
+	   "the chain still verifies");
+	free(meta);
+	free(text);
+	ca_audit_free(a);
+	ca_store_close(s);
+}
+
+static void test_append_only(void)
+{
+	ca_store *s = log_of("triggers.db", 2);
+
+	ca_err_clear();
+	ok(s != NULL &&
+	       ca_store_exec(s, "UPDATE audit SET entry = 'x' WHERE seq = 1") ==
+		   CA_EIO &&
+	       fx_err("the audit log is append-only"),
+	   "an UPDATE is refused by the store");
+	ca_err_clear();
+	ok(s != NULL &&
+	       ca_store_exec(s, "DELETE FROM audit WHERE seq = 2") == CA_EIO &&
+	       fx_err("the audit log is append-only"),
+	   "a DELETE is refused by the store");
+	ca_store_close(s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Tampering: someone with the file drops the triggers and edits rows     */
+
+static int t_none(ca_store *s)
+{
+	(void)s;
+	return 0;
+}
+static int t_edit(ca_store *s)
+{
+	return ca_store_exec(s, "UPDATE audit SET entry = replace(entry, "
+				"'step 3', 'step X') WHERE seq = 3");
+}
+static int t_edit_rehash(ca_store *s)
+{
+	char *text = column(s, "entry", 3), *p;
+	int rc = -1;
+
+	if (text != NULL && (p = strstr(text, "step 3")) != NULL) {
+		p[5] = 'X';
+		rc = set_entry(s, 3, text, 1);
+	}
+	free(text);
+	return rc;
+}
+static int t_delete_middle(ca_store *s)
+{
+	return ca_store_exec(s, "DELETE FROM audit WHERE seq = 3");
+}
+static int t_delete_first(ca_store *s)
+{
+	return ca_store_exec(s, "DELETE FROM audit WHERE seq = 1");
+}
+static int t_delete_all(ca_store *s)
+{
+	return ca_store_exec(s, "DELETE FROM audit");
+}
+static int t_swap(ca_store *s)
+{
+	return ca_store_exec(s, "UPDATE audit SET seq = -2 WHERE seq = 2;"
+				"UPDATE audit SET seq = 2 WHERE seq = 3;"
+				"UPDATE audit SET seq = 3 WHERE seq = -2;");
+}
+static int t_short_hash(ca_store *s)
+{
+	return ca_store_exec(s, "UPDATE audit SET hash = 'abc' WHERE seq = 3");
+}
+static int t_long_hash(ca_store *s)
+{
+	char *hash = column(s, "hash", 3);
+	char sql[256];
+	int rc = -1;
+
+	if (hash != NULL) {
+		snprintf(sql, sizeof(sql),
+			 "UPDATE audit SET hash = '%s00' WHERE seq = 3", hash);
+		rc = ca_store_exec(s, sql);
+	}
+	free(hash);
+	return rc;
+}
+static int t_not_json(ca_store *s)
+{
+	return set_entry(s, 3, "not json at all", 1);
+}
+static int t_no_prev(ca_store *s)
+{
+	return set_entry(s, 3, "{\"seq\":3}", 1);
+}
+static int t_forged_first(ca_store *s)
+{
+	/* A new first entry whose own hash is right: entry 2 no longer
+	 * chains to it. */
+	return set_entry(
+	    s, 1, "{\"action\":\"nothing\",\"prev\":\"" ZEROS "\",\"seq\":1}",
+	    1);
+}
+
+static void test_tampering(void)
+{
+	static const struct {
+		int (*tamper)(ca_store *);
+		int rc;
+		long bad, head;
+		const char *msg, *what;
+	} cases[] = {
+	    {t_none, CA_OK, 0, 5, NULL, "an untouched log of 5 verifies"},
+	    {t_edit, CA_EPOLICY, 3, 2,
+	     "audit entry 3: its hash does not match its content: the entry "
+	     "was edited",
+	     "an edited entry is found at its index"},
+	    {t_edit_rehash, CA_EPOLICY, 4, 3,
+	     "audit entry 4: it does not chain to entry 3 (previous hash "
+	     "differs)",
+	     "an edited entry with its hash recomputed: the next one no "
+	     "longer chains"},
+	    {t_forged_first, CA_EPOLICY, 2, 1,
+	     "audit entry 2: it does not chain to entry 1",
+	     "a forged first entry: entry 2 no longer chains"},
+	    {t_delete_middle, CA_EPOLICY, 3, 2,
+	     "audit entry 4: expected entry 3 here: an entry was deleted or "
+	     "inserted",
+	     "a deleted entry is found at its index"},
+	    {t_delete_first, CA_EPOLICY, 1, 0, "expected entry 1 here",
+	     "a deleted first entry is found"},
+	    {t_delete_all, CA_EPOLICY, 0, 0,
+	     "the audit log is empty: its first entry was deleted",
+	     "an emptied log is refused"},
+	    {t_swap, CA_EPOLICY, 2, 1,
+	     "audit entry 2: it records position 3: entries were reordered",
+	     "two entries swapped are found"},
+	    {t_short_hash, CA_EPOLICY, 3, 2,
+	     "audit entry 3: its hash does not "
+	     "match",
+	     "a shortened hash is found"},
+	    {t_long_hash, CA_EPOLICY, 3, 2,
+	     "audit entry 3: its hash does not "
+	     "match",
+	     "a lengthened hash is found"},
+	    {t_not_json, CA_EPOLICY, 3, 2, "audit entry 3: not a valid entry",
+	     "an entry that is not JSON is found"},
+	    {t_no_prev, CA_EPOLICY, 3, 2, "audit entry 3: not a valid entry",
+	     "an entry without prev is found"},
+	};
+	struct ca_audit_head head;
+	char name[32], *last = NULL;
+	ca_store *s;
+	size_t i;
+	long bad;
+	int rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(name, sizeof(name), "tamper%zu.db", i);
+		s = log_of(name, 5);
+		if (s == NULL ||
+		    ca_store_exec(s, "DROP TRIGGER audit_no_update;"
+				     "DROP TRIGGER audit_no_delete") < 0 ||
+		    cases[i].tamper(s) < 0) {
+			ok(0, "%s (could not set it up)", cases[i].what);
+			ca_store_close(s);
+			continue;
+		}
+		bad = -1;
+		memset(&head, 0x55, sizeof(head));
+		ca_err_clear();
+		rc = ca_audit_verify(s, &bad, &head);
+		last = head.seq > 0 ? column(s, "hash", head.seq) : NULL;
+		ok(rc == cases[i].rc && bad == cases[i].bad &&
+		       head.seq == cases[i].head &&
+		       (head.seq > 0 ? fx_streq(head.hash, last)
+				     : fx_streq(head.hash, ZEROS)) &&
+		       fx_err(cases[i].msg),
+		   "%s (entry %ld, head %ld)", cases[i].what, bad, head.seq);
+		free(last);
+		ca_store_close(s);
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+
+static char *printed(ca_store *s, int json)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rc = f != NULL ? ca_audit_print(s, f, json) : CA_EIO;
+
+	if (f != NULL)
+		fclose(f);
+	if (rc < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
+static void test_print(void)
+{
+	ca_store *s = log_of("print.db", 2);
+	ca_audit *a = ca_audit_new("gen-crl");
+	char *json = NULL, *text = NULL, *line, *save = NULL, csr[65];
+	int lines = 0, good = 1;
+
+	ca_audit_approver(a, "alice");
+	ca_audit_approver(a, "carol");
+	if (s != NULL && ca_store_begin(s) == CA_OK &&
+	    ca_audit_append(s, a, "ok", "CRL 7") == CA_OK)
+		good = ca_store_commit(s) == CA_OK;
+	json = s ? printed(s, 1) : NULL;
+	for (line = json ? strtok_r(json, "\n", &save) : NULL; line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		json_t *o = json_loads(line, 0, NULL);
+
+		lines++;
+		good &=
+		    json_is_object(json_object_get(o, "entry")) &&
+		    json_integer_value(json_object_get(
+			json_object_get(o, "entry"), "seq")) == lines &&
+		    strlen(json_string_value(json_object_get(o, "hash"))) == 64;
+		json_decref(o);
+	}
+	ok(good && lines == 3, "printed as JSON: one object a line, each "
+			       "with its entry and hash");
+	text = s ? printed(s, 0) : NULL;
+	sha256_hex("csr bytes", csr);
+	ok(fx_has(text, "#1 ") &&
+	       fx_has(text, " hsmca-unit sign-leaf ok: "
+			    "step 1\n") &&
+	       fx_has(text, "    in  request.csr ") && fx_has(text, csr) &&
+	       fx_has(text, "#3 ") &&
+	       fx_has(text, " gen-crl ok: CRL 7\n    approvers alice carol\n"),
+	   "printed for reading: each entry, its inputs and approvers");
+	free(json);
+	free(text);
+	ca_audit_free(a);
+	ca_store_close(s);
+}
+
+static void test_bad_arguments(void)
+{
+	ca_store *s = log_of("bad.db", 0);
+	struct ca_audit_head head;
+	long bad = 0;
+
+	ca_err_clear();
+	ok(s != NULL && ca_audit_append(s, NULL, "ok", NULL) == CA_EIO,
+	   "appending no audit object fails");
+	ok(ca_audit_record(NULL, NULL, "refused", NULL) == CA_OK,
+	   "recording without a store (nothing opened yet) does nothing");
+	ok(s != NULL && ca_audit_verify(s, &bad, &head) == CA_EPOLICY &&
+	       bad == 0 && head.seq == 0,
+	   "a store with no entries does not verify");
+	ca_store_close(s);
+}
+
+int main(void)
+{
+	fx_mkdir("audit");
+	test_entries();
+	test_record();
+	test_append_only();
+	test_tampering();
+	test_print();
+	test_bad_arguments();
+	fx_rmdir();
+	return tap_done();
+}
