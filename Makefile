@@ -30,8 +30,15 @@ VERSION := 0.1.0
 # the provider (providers/hsmca, its token layer in token/) includes only
 # common/ and itself; the tools' library is tools/lib/<layer>/.
 COMMON_SRCS := $(sort $(wildcard common/*.c))
+# The ceremony program's library (tools/lib/ceremony/, the top layer, with
+# issue/) is an archive of its own: it alone needs libyaml (ceremony
+# files) and cairo and pango (the printed record).
+CER_PKGS   = yaml-0.1 cairo pangocairo
+CER_CFLAGS := $(shell pkg-config --cflags $(CER_PKGS) 2>/dev/null)
+CER_LIBS   := $(shell pkg-config --libs $(CER_PKGS) 2>/dev/null)
+CER_SRCS  := $(sort $(wildcard tools/lib/ceremony/*.c))
 PROV_SRCS := $(sort $(wildcard providers/hsmca/*.c providers/hsmca/token/*.c))
-LIB_SRCS  := $(filter-out $(EXCLUDE),$(sort $(wildcard tools/lib/*/*.c)))
+LIB_SRCS  := $(filter-out $(EXCLUDE) $(CER_SRCS),$(sort $(wildcard tools/lib/*/*.c)))
 TOOL_SRCS := $(filter-out $(EXCLUDE),$(sort $(wildcard tools/*.c)))
 TOOLS     := $(patsubst tools/%.c,%,$(TOOL_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -40,6 +47,9 @@ HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
 PROV_OBJS := $(PROV_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CER_OBJS  := $(CER_SRCS:%.c=$(BUILD)/obj/%.o)
+CER_LIBA  := $(BUILD)/libhsmca-ceremony.a
+CER_USERS := $(BUILD)/obj/tools/ceremony.o $(BUILD)/obj/tests/unit/test_ceremony.o
 # The provider module: its own sources and common/, nothing else.
 MOD_OBJS  := $(PROV_OBJS) $(COMMON_OBJS)
 
@@ -80,6 +90,21 @@ $(LIBA): $(LIB_OBJS) $(PROV_OBJS) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^
+
+$(CER_OBJS) $(CER_USERS): CFLAGS += $(CER_CFLAGS)
+
+$(CER_LIBA): $(CER_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bin/hsmca-ceremony: $(BUILD)/obj/tools/ceremony.o $(CER_LIBA) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) -pie -o $@ $< $(CER_LIBA) $(LIBA) $(LDFLAGS) $(PKG_LIBS) $(CER_LIBS) -lpthread
+
+$(BUILD)/tests/test_ceremony: $(BUILD)/obj/tests/unit/test_ceremony.o $(CER_LIBA) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) -pie -o $@ $< $(CER_LIBA) $(LIBA) $(LDFLAGS) $(PKG_LIBS) $(CER_LIBS) -lpthread
 
 $(BUILD)/bin/hsmca-%: $(BUILD)/obj/tools/%.o $(LIBA)
 	@mkdir -p $(dir $@)
@@ -129,12 +154,14 @@ install: $(MODULE) $(BINS)
 	fi
 	install -d $(DESTDIR)$(PREFIX)/share/hsmca
 	install -m 0644 providers/hsmca/openssl-hsmca.cnf $(DESTDIR)$(PREFIX)/share/hsmca/
+	install -d $(DESTDIR)$(PREFIX)/share/hsmca/ceremony
+	install -m 0644 ceremony/examples/* $(DESTDIR)$(PREFIX)/share/hsmca/ceremony/
 
 fuzz:
 	@scripts/build-fuzz
 
 format:
-	clang-format -i $(COMMON_SRCS) $(PROV_SRCS) $(LIB_SRCS) $(TOOL_SRCS) \
+	clang-format -i $(COMMON_SRCS) $(PROV_SRCS) $(LIB_SRCS) $(CER_SRCS) $(TOOL_SRCS) \
 	  common/*.h providers/hsmca/*.h providers/hsmca/token/*.h tools/lib/*/*.h
 
 clean:
