@@ -8,14 +8,23 @@
 
 static const char usage_line[] =
 	"hsmca-keygen --token URI --label NAME --type TYPE [--id HEX] "
-	"[--pubout FILE] [--csr FILE --subject DN]";
+	"[--pubout FILE] [--csr FILE --subject DN] | --check --token URI "
+	"[--label NAME]";
 
 static const char usage[] =
 	"usage: hsmca-keygen --token URI --label NAME --type TYPE [--id HEX]\n"
 	"                    [--pubout FILE] [--csr FILE --subject DN]\n"
+	"       hsmca-keygen --check --token URI [--label NAME] [--type TYPE]\n"
+	"                    [--pubout FILE] [--csr FILE --subject DN]\n"
 	"\n"
 	"Generate a key pair inside a PKCS#11 token. The private key is sensitive,\n"
 	"never extractable and can only sign.\n"
+	"\n"
+	"With --check nothing is generated: the token is found and logged in to\n"
+	"(the PIN is tried), and with --label the tool says whether a key with\n"
+	"that label exists; when it does, its URI, type and SPKI SHA-256 are\n"
+	"printed, --type (if given) must be its type, and --pubout and --csr are\n"
+	"written from it.\n"
 	"\n"
 	"  --token URI        the token, as a pkcs11: URI (pkcs11:token=LABEL)\n"
 	"  --label NAME       label of the new key (refused if it exists)\n"
@@ -26,18 +35,49 @@ static const char usage[] =
 	"  --subject DN       subject of the CSR, e.g. 'CN=Example Issuing CA,O=Example'\n"
 	"  --module PATH      PKCS#11 module (default: URI, $HSMCA_MODULE, p11-kit)\n"
 	"  --pin-source SRC   file:PATH, fd:N or env:NAME (default: prompt)\n"
+	"  --check            generate nothing: check the token, the PIN and\n"
+	"                     whether --label exists\n"
 	"  --force            replace existing output files\n"
 	"  --json             print the result as JSON\n"
 	"\n"
 	"Exit status: 0 done, 1 error, 2 usage, 3 refused by policy.\n";
 
 enum { OPT_TOKEN = CA_OPT_FIRST_TOOL, OPT_LABEL, OPT_TYPE, OPT_ID, OPT_PUBOUT,
-       OPT_CSR, OPT_SUBJECT };
+       OPT_CSR, OPT_SUBJECT, OPT_CHECK };
 
 struct args {
 	struct ca_common c;
 	const char *token, *label, *type, *id_hex, *pubout, *csr, *subject;
+	int check;
 };
+
+/* --check: the token, and the key labelled --label if there is one. */
+static void report_check(const struct args *a,
+			 const struct ca_keygen_result *res)
+{
+	if (a->c.json) {
+		ca_print_json(json_pack(
+		    "{s:s, s:s, s:b, s:s?, s:b, s:s?, s:s?, s:s?, s:s?, s:s?}",
+		    "token", res->token_label, "serial", res->token_serial,
+		    "logged_in", 1, "label", a->label, "exists", res->exists,
+		    "uri", res->uri, "type", res->exists ? res->type : NULL,
+		    "spki_sha256", res->exists ? res->spki_sha256 : NULL,
+		    "pubout", res->exists ? a->pubout : NULL, "csr",
+		    res->exists ? a->csr : NULL));
+		return;
+	}
+	printf("token:       %s (serial %s), PIN accepted\n", res->token_label,
+	       res->token_serial);
+	if (a->label == NULL)
+		return;
+	if (!res->exists) {
+		printf("key '%s':    none on the token\n", a->label);
+		return;
+	}
+	printf("key:         %s\n", res->uri);
+	printf("type:        %s\n", res->type);
+	printf("spki sha256: %s\n", res->spki_sha256);
+}
 
 static void report(const struct args *a, const struct ca_keygen_result *res)
 {
@@ -63,12 +103,15 @@ static int run(const struct args *a)
 {
 	struct ca_keygen_params p = {a->token,	 a->label, a->type,
 				     a->id_hex,	 a->pubout, a->csr,
-				     a->subject, a->c.pin_source, a->c.force};
+				     a->subject, a->c.pin_source, a->c.force,
+				     a->check};
 	struct ca_keygen_result res;
 	int rc;
 
 	rc = ca_keygen(&p, &res);
-	if (rc == CA_OK)
+	if (rc == CA_OK && a->check)
+		report_check(a, &res);
+	else if (rc == CA_OK)
 		report(a, &res);
 	ca_keygen_result_free(&res);
 	return rc;
@@ -85,6 +128,7 @@ int main(int argc, char **argv)
 		{"pubout", required_argument, NULL, OPT_PUBOUT},
 		{"csr", required_argument, NULL, OPT_CSR},
 		{"subject", required_argument, NULL, OPT_SUBJECT},
+		{"check", no_argument, NULL, OPT_CHECK},
 		{NULL, 0, NULL, 0},
 	};
 	struct args a;
@@ -102,17 +146,25 @@ int main(int argc, char **argv)
 		case OPT_PUBOUT: a.pubout = optarg; break;
 		case OPT_CSR: a.csr = optarg; break;
 		case OPT_SUBJECT: a.subject = optarg; break;
+		case OPT_CHECK: a.check = 1; break;
 		default: return ca_usage_error(usage_line, "unknown option");
 		}
 	}
 	r = ca_cli_end_options(opt, argc, argv, usage_line);
 	if (r >= 0)
 		return r;
-	if (a.token == NULL || a.label == NULL || a.type == NULL)
+	if (a.check && a.token == NULL)
+		return ca_usage_error(usage_line, "--check needs --token");
+	if (!a.check && (a.token == NULL || a.label == NULL || a.type == NULL))
 		return ca_usage_error(usage_line, "--token, --label and --type are required");
+	if (a.check && a.id_hex != NULL)
+		return ca_usage_error(usage_line, "--id is for generating a key");
+	if (a.check && a.label == NULL && (a.pubout || a.csr || a.type))
+		return ca_usage_error(usage_line, "--check writes --pubout and --csr "
+				      "of the key --label names");
 	if ((a.csr == NULL) != (a.subject == NULL))
 		return ca_usage_error(usage_line, "--csr and --subject go together");
-	if (a.label[0] == '\0' || strlen(a.label) > 128)
+	if (a.label != NULL && (a.label[0] == '\0' || strlen(a.label) > 128))
 		return ca_usage_error(usage_line, "--label must be 1 to 128 characters");
 	return ca_tool_finish(run(&a));
 }

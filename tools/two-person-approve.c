@@ -15,7 +15,7 @@
 
 static const char usage_line[] =
     "hsmca-two-person-approve show|sign|verify REQUEST [options] "
-    "[SIG...]";
+    "[SIG...] | check-key --quorum FILE --id NAME --key KEY";
 
 static const char usage[] =
     "usage: hsmca-two-person-approve show   REQUEST [--json]\n"
@@ -26,6 +26,10 @@ static const char usage[] =
     "                                       [--force] [--json]\n"
     "       hsmca-two-person-approve verify REQUEST --quorum quorum.json "
     "SIG... [--json]\n"
+    "       hsmca-two-person-approve check-key --quorum quorum.json --id NAME "
+    "--key KEY\n"
+    "                                       [--pass-source SRC | --pin-source "
+    "SRC] [--json]\n"
     "\n"
     "M-of-N approval of one exact operation prepared by a CA tool's "
     "--prepare.\n"
@@ -41,6 +45,8 @@ static const char usage[] =
     "  verify   check approvals against a quorum file: one line per file, "
     "then\n"
     "           \"N of M required approvals valid\"\n"
+    "  check-key  check that your key can sign and is the one the quorum file\n"
+    "           lists for your id (signs a probe, never an approval)\n"
     "\n"
     "  --id NAME          your approver id in the quorum file\n"
     "  --key KEY          PEM private key file (mode 0600, yours) or pkcs11: "
@@ -53,7 +59,7 @@ static const char usage[] =
     "encrypted)\n"
     "  --pin-source SRC   PIN of the token holding a pkcs11: key (default: "
     "prompt)\n"
-    "  --quorum FILE      the quorum file (verify)\n"
+    "  --quorum FILE      the quorum file (verify, check-key)\n"
     "  --module PATH      PKCS#11 module (default: URI, $HSMCA_MODULE, "
     "p11-kit)\n"
     "  --force            replace an existing --out file\n"
@@ -361,6 +367,28 @@ out:
 	return rc;
 }
 
+static int cmd_check_key(const struct args *a)
+{
+	const char *source = a->pass_source ? a->pass_source : a->c.pin_source;
+	struct ca_quorum *q = NULL;
+	char fp[65];
+	int rc;
+
+	GUARD(ca_pin_source_check(source));
+	GUARD(ca_quorum_load(a->quorum, &q));
+	GUARD(ca_approval_key_check(q, a->id, a->key, source, fp));
+	if (a->c.json)
+		ca_print_json(json_pack("{s:s, s:s, s:s, s:b}", "approver",
+					a->id, "key", a->key, "spki_sha256",
+					fp, "matches", 1));
+	else
+		printf("%s: the key of %s in %s (SHA-256 %s), and it signs\n",
+		       a->key, a->id, a->quorum, fp);
+out:
+	ca_quorum_free(q);
+	return rc;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Arguments                                                               */
 
@@ -401,6 +429,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 	}
 	if (opt == CA_OPT_EXIT)
 		return 0;
+	if (strcmp(a->cmd, "check-key") == 0) {
+		if (optind < argc)
+			return ca_usage_error(usage_line,
+					      "unexpected argument '%s'",
+					      argv[optind]);
+		return -1;
+	}
 	if (optind >= argc)
 		return ca_usage_error(usage_line, "%s needs a REQUEST file",
 				      a->cmd);
@@ -415,14 +450,29 @@ static int check_args(const struct args *a)
 {
 	int is_sign = strcmp(a->cmd, "sign") == 0;
 	int is_verify = strcmp(a->cmd, "verify") == 0;
+	int is_check = strcmp(a->cmd, "check-key") == 0;
 
+	if (is_check) {
+		if (a->quorum == NULL || a->id == NULL || a->key == NULL)
+			return ca_usage_error(usage_line, "check-key needs "
+					      "--quorum, --id and --key");
+		if (a->out || a->c.force)
+			return ca_usage_error(usage_line, "--out and --force "
+					      "are for 'sign'");
+		if (a->pass_source && a->c.pin_source)
+			return ca_usage_error(usage_line,
+					      "give --pass-source (key file) or "
+					      "--pin-source (token), not both");
+		return -1;
+	}
 	if (!is_sign && (a->id || a->key || a->out || a->pass_source ||
 			 a->c.pin_source || a->c.force))
 		return ca_usage_error(
 		    usage_line, "--id, --key, --out, --pass-source, "
 				"--pin-source and --force are for 'sign'");
 	if (!is_verify && a->quorum)
-		return ca_usage_error(usage_line, "--quorum is for 'verify'");
+		return ca_usage_error(usage_line, "--quorum is for 'verify' "
+				      "and 'check-key'");
 	if (!is_verify && a->n_sigs > 0)
 		return ca_usage_error(usage_line, "unexpected argument '%s'",
 				      a->sigs[0]);
@@ -461,7 +511,7 @@ int main(int argc, char **argv)
 	}
 	a.cmd = argv[1];
 	if (strcmp(a.cmd, "show") != 0 && strcmp(a.cmd, "sign") != 0 &&
-	    strcmp(a.cmd, "verify") != 0)
+	    strcmp(a.cmd, "verify") != 0 && strcmp(a.cmd, "check-key") != 0)
 		return ca_usage_error(usage_line, "unknown subcommand '%s'",
 				      a.cmd);
 	/* getopt sees the subcommand as its program name. */
@@ -475,5 +525,7 @@ int main(int argc, char **argv)
 		return ca_tool_finish(cmd_show(&a));
 	if (strcmp(a.cmd, "sign") == 0)
 		return ca_tool_finish(cmd_sign(&a));
+	if (strcmp(a.cmd, "check-key") == 0)
+		return ca_tool_finish(cmd_check_key(&a));
 	return ca_tool_finish(cmd_verify(&a));
 }

@@ -62,6 +62,7 @@ expect_fail 1 "cannot load PKCS#11 module" "module that does not load (exit 1)" 
 printf 'nope\n' >"$T/badpin"
 chmod 600 "$T/badpin"
 expect_fail 1 "wrong PIN" "wrong PIN (exit 1)" hsmca-keygen --token pkcs11:token=KG --label k --type ec:p256 --pin-source "file:$T/badpin"
+cp "$T/badpin" "$T/badpin.600"
 chmod 640 "$T/badpin"
 expect_fail 3 "readable by group or others" "PIN file readable by group refused (exit 3)" hsmca-keygen --token pkcs11:token=KG --label k --type ec:p256 --pin-source "file:$T/badpin"
 expect_fail 2 "PIN source" "unknown PIN source form (exit 2)" hsmca-keygen --token pkcs11:token=KG --label k --type ec:p256 --pin-source "$PIN"
@@ -73,6 +74,32 @@ is "$count" 9 "refusals created no keys"
 expect_fail 2 "unknown option|unrecognized" "unknown option (exit 2)" hsmca-keygen --token pkcs11:token=KG --label k --type ec:p256 --bogus
 expect_exit 0 "--help exits 0" hsmca-keygen --help
 like "$(cat "$T/.out")" "usage: hsmca-keygen" "--help prints usage"
+
+# --check: nothing generated; the PIN tried; an existing key reported.
+before=$($P11 --login --pin "$PIN" --list-objects 2>/dev/null | grep -c 'label:')
+out=$(hsmca-keygen --check --token pkcs11:token=KG --pin-source "$PINSRC" --json)
+is "$(printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["token"], d["logged_in"], d["exists"], d["label"])')" \
+	"KG True False None" "--check without --label: the token and a login"
+out=$(hsmca-keygen --check --token pkcs11:token=KG --label absent-key --pin-source "$PINSRC" --json)
+is "$(printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["exists"], d["spki_sha256"])')" \
+	"False None" "--check --label of an absent key: exists false"
+out=$(hsmca-keygen --check --token pkcs11:token=KG --label ed-csr --type ed25519 --pin-source "$PINSRC" \
+	--pubout check.pub --csr check.csr --subject CN=Again --json)
+is "$(printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["exists"], d["type"], d["spki_sha256"])')" \
+	"True ed25519 $(openssl pkey -pubin -in check.pub -outform DER | sha256sum | cut -d' ' -f1)" \
+	"--check of an existing key: its type and the SPKI SHA-256 of the --pubout it wrote"
+check "--check --csr: a CSR signed by the existing key verifies" openssl req -in check.csr -noout -verify
+is "$(openssl req -in check.csr -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum)" \
+	"$(openssl pkey -pubin -in check.pub -outform DER | sha256sum)" "--check --csr: the CSR holds the existing key"
+expect_fail 3 "is ed25519, not ec:p256" "--check --type of another type is refused (exit 3)" \
+	hsmca-keygen --check --token pkcs11:token=KG --label ed-csr --type ec:p256 --pin-source "$PINSRC"
+expect_fail 1 "wrong PIN" "--check with a wrong PIN fails (exit 1)" \
+	hsmca-keygen --check --token pkcs11:token=KG --pin-source "file:$T/badpin.600"
+expect_fail 1 "no token matches" "--check of an absent token fails (exit 1)" \
+	hsmca-keygen --check --token pkcs11:token=Absent --pin-source "$PINSRC"
+expect_fail 2 "--id is for generating" "--check --id is a usage error" \
+	hsmca-keygen --check --token pkcs11:token=KG --label x --id 01 --pin-source "$PINSRC"
+is "$($P11 --login --pin "$PIN" --list-objects 2>/dev/null | grep -c 'label:')" "$before" "--check generated no object"
 
 # PIN from an environment variable and a file descriptor
 HSMCA_TEST_PIN=$PIN check "PIN from env:" env HSMCA_TEST_PIN=$PIN hsmca-keygen --token pkcs11:token=KG --label envpin --type ec:p256 --pin-source env:HSMCA_TEST_PIN

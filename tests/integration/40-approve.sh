@@ -230,6 +230,27 @@ check "verify --json" $TPA verify --json req.json --quorum quorum.json alice.sig
 is "$(jq -r '"\(.valid) \(.threshold) \(.threshold_met) \(.approved_by | join(","))"' "$T/.out")" \
 	"2 2 true alice,bob" "verify --json: valid, threshold, approvers"
 
+# check-key: each approver's key, before a ceremony relies on it.
+check "check-key: alice's key file" $TPA check-key --quorum quorum.json --id alice --key alice.key --json
+is "$(jq -r '"\(.approver) \(.matches) \(.spki_sha256)"' "$T/.out")" \
+	"alice true $(openssl pkey -pubin -in alice.pub -outform DER | sha256sum | cut -d' ' -f1)" \
+	"check-key --json: the approver and the quorum's fingerprint of the key"
+check "check-key: dave's encrypted key file with its passphrase" \
+	$TPA check-key --quorum quorum.json --id dave --key dave.key --pass-source file:dave.pass
+check "check-key: erin's key on a token" \
+	$TPA check-key --quorum quorum.json --id erin --key "pkcs11:token=Appr;object=erin" --pin-source "$PINSRC"
+expect_fail 3 "is not the key the quorum file lists for bob" "check-key: another approver's key is refused (exit 3)" \
+	$TPA check-key --quorum quorum.json --id bob --key alice.key
+expect_fail 3 "\"mallory\" is not an approver" "check-key: an id not in the quorum is refused (exit 3)" \
+	$TPA check-key --quorum quorum.json --id mallory --key mallory.key
+printf 'wrong passphrase\n' >wrong.pass
+expect_fail 1 "dave.key" "check-key: a wrong passphrase fails (exit 1)" \
+	$TPA check-key --quorum quorum.json --id dave --key dave.key --pass-source file:wrong.pass
+expect_fail 2 "needs --quorum, --id and --key" "check-key without --id (exit 2)" \
+	$TPA check-key --quorum quorum.json --key alice.key
+expect_fail 2 "unexpected argument" "check-key takes no request (exit 2)" \
+	$TPA check-key req.json --quorum quorum.json --id alice --key alice.key
+
 # Quorum files that are refused outright.
 sed 's/"threshold": 2/"threshold": 0/' quorum.json >q0.json
 expect_fail 3 "threshold 0 is out of range" "verify: a quorum with M = 0" $TPA verify req.json --quorum q0.json alice.sig

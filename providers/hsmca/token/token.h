@@ -92,6 +92,12 @@ int ca_token_generate(ca_token *tok, const struct ca_keyspec *spec,
  * (EC, Ed25519). Needs a login for CKA_PRIVATE keys. */
 int ca_token_find_key(ca_token *tok, P11KitUri *uri, ca_key **out) CA_WUR;
 
+/* The private key labelled label (needs a login for CKA_PRIVATE keys), or
+ * *out NULL when no object of any class carries the label. Objects with
+ * the label but no private key, or more than one private key: CA_EPOLICY. */
+int ca_token_key_by_label(ca_token *tok, const char *label,
+			  ca_key **out) CA_WUR;
+
 /* The public half of the key named by uri (label/id), from its public-key
  * object; needs no login. The key cannot sign. For work that must not
  * touch the private key (preparing an approval request). */

@@ -52,17 +52,74 @@ out:
 	return rc;
 }
 
-static int result(ca_key *key, const struct ca_keyspec *spec,
-		  struct ca_keygen_result *res)
+/* The keyspec name of a key ("ec:p384"), or NULL for another kind. */
+static const char *key_type_name(const ca_key *key)
 {
+	struct ca_keyspec spec;
+
+	spec.type = ca_key_type(key);
+	spec.bits = ca_key_bits(key);
+	spec.curve_nid = ca_key_curve_nid(key);
+	return ca_keyspec_name(&spec);
+}
+
+static int result(ca_token *tok, ca_key *key, struct ca_keygen_result *res)
+{
+	const char *type = key ? key_type_name(key) : NULL;
+
+	snprintf(res->token_label, sizeof(res->token_label), "%s",
+		 ca_token_label(tok));
+	snprintf(res->token_serial, sizeof(res->token_serial), "%s",
+		 ca_token_serial(tok));
+	res->exists = key != NULL;
+	if (key == NULL)
+		return CA_OK;
 	res->uri = strdup(ca_key_uri(key));
 	if (res->uri == NULL)
 		return ca_err(CA_EIO, "out of memory");
-	snprintf(res->type, sizeof(res->type), "%s", ca_keyspec_name(spec));
-	snprintf(res->token_label, sizeof(res->token_label), "%s",
-		 ca_token_label(ca_key_token(key)));
+	snprintf(res->type, sizeof(res->type), "%s", type ? type : "other");
 	ca_hex(ca_key_spki_sha256(key), 32, res->spki_sha256);
 	return CA_OK;
+}
+
+static int login(const struct ca_keygen_params *p, ca_token *tok)
+{
+	struct ca_pin pin;
+	char prompt[300];
+	int rc;
+
+	if (ca_token_logged_in(tok))
+		return CA_OK;
+	snprintf(prompt, sizeof(prompt), "PIN for token '%s': ",
+		 ca_token_label(tok));
+	rc = ca_pin_read(p->pin_source, prompt, &pin);
+	if (rc == CA_OK)
+		rc = ca_token_login(tok, pin.value, pin.len);
+	ca_pin_wipe(&pin);
+	return rc;
+}
+
+/* check: the key labelled p->label, if any, of the type asked for. */
+static int existing(const struct ca_keygen_params *p,
+		    const struct ca_keyspec *spec, ca_token *tok, ca_key **key)
+{
+	const char *type;
+	int rc = CA_OK;
+
+	*key = NULL;
+	if (p->label == NULL)
+		return CA_OK;
+	GUARD(ca_token_key_by_label(tok, p->label, key));
+	type = *key ? key_type_name(*key) : NULL;
+	if (*key != NULL && p->type != NULL &&
+	    (type == NULL || strcmp(type, ca_keyspec_name(spec)) != 0))
+		rc = ca_err(CA_EPOLICY,
+			    "the key labelled '%s' on token '%s' is %s, not %s",
+			    p->label, ca_token_label(tok),
+			    type ? type : "of another type",
+			    ca_keyspec_name(spec));
+out:
+	return rc;
 }
 
 int ca_keygen(const struct ca_keygen_params *p, struct ca_keygen_result *res)
@@ -76,7 +133,8 @@ int ca_keygen(const struct ca_keygen_params *p, struct ca_keygen_result *res)
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	GUARD(ca_keyspec_parse(p->type, &spec));
+	if (p->type != NULL)
+		GUARD(ca_keyspec_parse(p->type, &spec));
 	if (p->id_hex != NULL) {
 		rc = ca_unhex(p->id_hex, id, sizeof(id), &id_len);
 		if (rc < 0 || id_len == 0) {
@@ -94,26 +152,17 @@ int ca_keygen(const struct ca_keygen_params *p, struct ca_keygen_result *res)
 		GUARD(ca_out_check(p->csr, p->force));
 	GUARD(ca_crypto_init());
 	GUARD(ca_token_open(p->token, &tok));
-	if (!ca_token_logged_in(tok)) {
-		struct ca_pin pin;
-		char prompt[300];
-
-		snprintf(prompt, sizeof(prompt), "PIN for token '%s': ",
-			 ca_token_label(tok));
-		rc = ca_pin_read(p->pin_source, prompt, &pin);
-		if (rc == CA_OK)
-			rc = ca_token_login(tok, pin.value, pin.len);
-		ca_pin_wipe(&pin);
-		if (rc < 0)
-			goto out;
-	}
-	GUARD(ca_token_generate(tok, &spec, p->label, p->id_hex ? id : NULL,
-				id_len, &key));
-	if (p->pubout)
+	GUARD(login(p, tok));
+	if (p->check)
+		GUARD(existing(p, &spec, tok, &key));
+	else
+		GUARD(ca_token_generate(tok, &spec, p->label,
+					p->id_hex ? id : NULL, id_len, &key));
+	if (key != NULL && p->pubout)
 		GUARD(write_pubkey(ca_key_public(key), p->pubout, p->force));
-	if (p->csr)
+	if (key != NULL && p->csr)
 		GUARD(write_csr(p, key, subject));
-	GUARD(result(key, &spec, res));
+	GUARD(result(tok, key, res));
 out:
 	X509_NAME_free(subject);
 	ca_key_free(key);

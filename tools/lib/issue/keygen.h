@@ -15,16 +15,23 @@ struct ca_keygen_params {
 	const char *subject;    /* the CSR's subject (RFC 4514) */
 	const char *pin_source; /* NULL: prompt */
 	int force;              /* replace existing output files */
+	/* Generate nothing: find the token, log in and look for the key
+	 * labelled label (label and type may be NULL); the outputs are
+	 * written from that key when it exists. */
+	int check;
 };
 
 struct ca_keygen_result {
 	char *uri;              /* the new key's URI (malloc'd) */
 	char type[32];          /* its type, as ca_keyspec_name gives it */
 	char token_label[64];
+	char token_serial[64];
 	char spki_sha256[65];
+	int exists;             /* check: a key with the label is there */
 };
 
-/* Outputs are checked before the key exists. */
+/* Outputs are checked before the key exists. With check, a key of
+ * another type than p->type is refused (CA_EPOLICY). */
 int ca_keygen(const struct ca_keygen_params *p,
 	      struct ca_keygen_result *res) CA_WUR;
 void ca_keygen_result_free(struct ca_keygen_result *res);

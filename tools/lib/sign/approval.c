@@ -13,6 +13,7 @@
 #include <openssl/rsa.h>
 
 #include "base/base64.h"
+#include "base/hex.h"
 #include "base/read.h"
 #include "base/time.h"
 #include "common/pin.h"
@@ -279,6 +280,42 @@ int ca_approval_sign_req(const struct ca_request *req, const char *id,
 	GUARD(ca_out_write(out, text, len, force, 0644));
 out:
 	free(text);
+	free(sig);
+	EVP_PKEY_free(pkey);
+	ca_signer_free(signer);
+	return rc;
+}
+
+int ca_approval_key_check(const struct ca_quorum *q, const char *id,
+			  const char *key, const char *pass_source,
+			  char spki_sha256[65])
+{
+	/* Not an approval message: a probe can never count as one. */
+	static const unsigned char probe[] = "hsmca-approval-key-check-v1";
+	const struct ca_approver *who = ca_quorum_find(q, id);
+	const struct ca_approval_alg *alg = NULL;
+	struct ca_signer *signer = NULL;
+	EVP_PKEY *pkey = NULL, *pub = NULL;
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	int rc;
+
+	spki_sha256[0] = '\0';
+	if (who == NULL)
+		return ca_err(CA_EPOLICY,
+			      "\"%s\" is not an approver in the quorum file", id);
+	GUARD(sign_with(key, pass_source, probe, sizeof(probe) - 1, &pkey,
+			&signer, &pub, &alg, &sig, &siglen));
+	/* The quorum's key for id verifies what this key signed. */
+	if (!ca_approval_sig_ok(who->pub, alg, probe, sizeof(probe) - 1, sig,
+				siglen)) {
+		rc = ca_err(CA_EPOLICY,
+			    "%s is not the key the quorum file lists for %s",
+			    key, id);
+		goto out;
+	}
+	ca_hex(who->spki_sha256, 32, spki_sha256);
+out:
 	free(sig);
 	EVP_PKEY_free(pkey);
 	ca_signer_free(signer);

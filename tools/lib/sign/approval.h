@@ -3,6 +3,7 @@
 #define HSMCA_SIGN_APPROVAL_H
 
 #include "common/err.h"
+#include "input/quorum.h"
 #include "quorum/request.h"
 
 /* Sign an approval of a loaded request with key (a PEM private key file,
@@ -12,5 +13,14 @@
 int ca_approval_sign_req(const struct ca_request *req, const char *id,
 			 const char *key, const char *pass_source,
 			 const char *out, int force) CA_WUR;
+
+/* Whether key (as for ca_approval_sign_req) can sign and is the one the
+ * quorum lists for approver id: a probe (never an approval message) is
+ * signed with it and verified with the quorum's public key for id.
+ * spki_sha256 gets that key's fingerprint. Another key, or an id not in
+ * the quorum: CA_EPOLICY. */
+int ca_approval_key_check(const struct ca_quorum *q, const char *id,
+			  const char *key, const char *pass_source,
+			  char spki_sha256[65]) CA_WUR;
 
 #endif
