@@ -161,6 +161,9 @@ void ca_cmd_keygen(struct ca_cer *c, struct ca_argv *a, int check)
 			ca_argv_add(a, s->csr_subject);
 			free(csr);
 		}
+		/* Written again from the key an interrupted run made. */
+		if (check == 2)
+			ca_argv_add(a, "--force");
 	}
 	add_token_opts(c, a);
 }

@@ -160,6 +160,11 @@ static int ca_cert_input(struct ca_cer *c, const char *what, const char *file,
 		 * revoked (rehearse.c). */
 		if (!c->rehearse)
 			ca_val_set(c, "revoke_serial", serial);
+		else
+			ca_say(c, "  (rehearsal: the stand-in of it issued by the "
+				  "stand-in CA, serial %s, is revoked)",
+			       ca_val(c, "revoke_serial") ? ca_val(c, "revoke_serial")
+							  : "?");
 		ca_val_set(c, "revoke_subject", subject);
 	} else {
 		ca_val_set(c, "cross_subject", subject);

@@ -287,6 +287,9 @@ static int token(struct ca_cer *c)
 					 "token",
 			      "'%s' is gone from token '%s'", s->key_label,
 			      s->token_label);
+	else
+		ca_say(c, "  (the key generation begun before is looked at in "
+			  "its step)");
 out:
 	ca_argv_free(&a);
 	json_decref(r);

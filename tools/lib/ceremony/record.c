@@ -178,6 +178,8 @@ static void title(struct doc *d, struct ca_cer *c)
 	d->y += 4;
 	field(d, "Ceremony", SANS, c->spec->title ? c->spec->title : "(untitled)");
 	field(d, "Type", SANS, ca_cer_type_name(c->spec->type));
+	if (c->spec->description != NULL)
+		field(d, "Description", SANS, c->spec->description);
 	field(d, "Started (UTC)", SANS, jstr(st, "started"));
 	field(d, "Workstation", SANS, jstr(st, "host"));
 	field(d, "Operator account", SANS, jstr(st, "user"));
@@ -332,12 +334,14 @@ static void time_text(const ASN1_TIME *t, char *out, size_t len)
 		snprintf(out, len, "?");
 }
 
-/* An extension as OpenSSL prints it, on one line. */
+/* An extension as OpenSSL prints it, on one line: lines trimmed and
+ * joined ("Permitted: DNS:example.com; IP:10.0.0.0/8"). */
 static void ext_text(X509 *x, int nid, char *out, size_t len)
 {
 	int i = X509_get_ext_by_NID(x, nid, -1);
 	BIO *b = BIO_new(BIO_s_mem());
-	char *data, *p;
+	char *data, *line, *save = NULL, *copy;
+	size_t o = 0;
 	long n;
 
 	out[0] = '\0';
@@ -347,9 +351,20 @@ static void ext_text(X509 *x, int nid, char *out, size_t len)
 		return;
 	}
 	n = BIO_get_mem_data(b, &data);
-	snprintf(out, len, "%.*s", (int)n, data);
-	for (p = out; *p != '\0'; p++)
-		*p = (*p == '\n') ? ';' : *p;
+	copy = strndup(data, (size_t)n);
+	for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		line += strspn(line, " ");
+		if (*line == '\0' || o + 3 >= len)
+			continue;
+		if (o > 0)
+			o += (size_t)snprintf(out + o, len - o, "%s",
+					      out[o - 1] == ':' ? " " : "; ");
+		o += (size_t)snprintf(out + o, len - o, "%s", line);
+		if (o >= len)
+			o = len - 1;
+	}
+	free(copy);
 	BIO_free(b);
 }
 

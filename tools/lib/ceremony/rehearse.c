@@ -278,9 +278,10 @@ static int write_env(struct ca_cer *c, const char *module)
 	char *qpath = ca_spec_path(c->spec, c->spec->quorum_file);
 	struct ca_quorum *q = NULL;
 	FILE *f = NULL;
-	int rc, i;
+	int rc = CA_OK, i;
 
-	GUARD(ca_quorum_load(qpath, &q));
+	if (ca_spec_has_quorum(c->spec))
+		GUARD(ca_quorum_load(qpath, &q));
 	f = path ? fopen(path, "wxe") : NULL;
 	if (f == NULL) {
 		rc = ca_err(CA_EIO, "cannot write %s", path ? path : "env.yaml");
@@ -294,8 +295,8 @@ static int write_env(struct ca_cer *c, const char *module)
 	fputc('"', f);
 	fprintf(f, "\ntools: ");
 	yq(f, c->tools);
-	fprintf(f, "\napprovers:\n");
-	for (i = 0; i < q->n; i++) {
+	fprintf(f, "\n%s", q ? "approvers:\n" : "");
+	for (i = 0; q != NULL && i < q->n; i++) {
 		char name[100], *key;
 
 		snprintf(name, sizeof(name), "approvers/%s.key", q->approvers[i].id);
@@ -527,7 +528,8 @@ int ca_rehearse_setup(struct ca_cer *c)
 	ca_val_set(c, "rehearsal_token_serial", serial);
 	ca_say(c, "  a SoftHSM token '%s' (serial %s), its PIN in %s",
 	       c->spec->token_label, serial, pinfile);
-	GUARD(approvers(c));
+	if (ca_spec_has_quorum(c->spec))
+		GUARD(approvers(c));
 	GUARD(write_env(c, module));
 	GUARD(ca_progress_save(c));
 out:

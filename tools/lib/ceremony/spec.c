@@ -589,8 +589,8 @@ static int parse_doc(const struct ctx *c)
 	GUARD(head(c, &keys));
 	GUARD(keys_for_type(c, keys));
 	GUARD(ca_yaml_str(c->doc, c->top, "title", "", 0, 200, &c->s->title));
-	GUARD(ca_yaml_str(c->doc, c->top, "description", "", 0, 4000,
-			  &c->s->description));
+	GUARD(ca_yaml_text(c->doc, c->top, "description", "", 4000,
+			   &c->s->description));
 	GUARD(sect_token(c));
 	c->s->pathlen = -1;
 	switch (c->s->type) {

@@ -88,6 +88,14 @@ static int step_file(struct ca_cer *c, const struct ca_step *st)
 	       ca_cer_type_name(s->type));
 	if (s->title != NULL)
 		ca_say(c, "Title:           %s", s->title);
+	if (s->description != NULL) {
+		char *d = strdup(s->description), *line, *save = NULL;
+
+		for (line = d ? strtok_r(d, "\n", &save) : NULL; line != NULL;
+		     line = strtok_r(NULL, "\n", &save))
+			ca_say(c, "  %s", line);
+		free(d);
+	}
 	ca_say(c, "SHA-256:         %s", s->sha256);
 	ca_say(c, "Words, to compare with the reviewed copy:");
 	say_words(c, s->sha256);
@@ -202,6 +210,18 @@ static int step_keygen(struct ca_cer *c, const struct ca_step *st)
 		if (r != NULL)
 			ca_say(c, "The key made by the interrupted run is on the "
 				  "token: it is kept, none is generated.");
+		/* Recorded before the stop: the very key, or a refusal. */
+		if (r != NULL && ca_val(c, "key_spki") != NULL) {
+			char tr[65];
+
+			GUARD(transcript_spki(c, tr));
+			GUARD(ca_check(c, strcmp(jstr(r, "spki_sha256"), tr) == 0 &&
+					      strcmp(tr, ca_val(c, "key_spki")) == 0,
+				       "the key's SPKI SHA-256 is the one in the "
+				       "transcript",
+				       "token %s, transcript %s",
+				       jstr(r, "spki_sha256"), tr));
+		}
 	}
 	if (r == NULL) {
 		ca_cmd_keygen(c, &a, 0);

@@ -339,8 +339,11 @@ int ca_step_verify(struct ca_cer *c, const struct ca_step *st)
 		GUARD(verify_key(c));
 		break;
 	}
-	rc = ca_confirm(c, "Confirm: the result is the approved one and it "
-			   "verifies.");
+	rc = ca_confirm(c, c->spec->type == CA_CER_KEY
+			       ? "Confirm: the public key and the CSR are the "
+				 "new key's."
+			       : "Confirm: the result is the approved one and "
+				 "it verifies.");
 out:
 	return rc;
 }

@@ -412,24 +412,28 @@ int ca_yaml_map(const struct ca_yaml_doc *doc, const struct ca_yaml_node *map,
 
 static int scalar_text(const struct ca_yaml_doc *doc,
 		       const struct ca_yaml_node *v, const char *path,
-		       size_t max, char **out)
+		       size_t max, int lines, char **out)
 {
-	if (v->len == 0)
+	size_t n = v->len;
+
+	if (n == 0)
 		return ca_yaml_refuse(doc, v->line, path, "must not be empty");
-	if (v->len > max)
+	if (n > max)
 		return ca_yaml_refuse(doc, v->line, path,
 				      "longer than %zu characters", max);
-	if (memchr(v->text, '\n', v->len) != NULL ||
-	    memchr(v->text, '\t', v->len) != NULL)
+	if (!lines && (memchr(v->text, '\n', n) != NULL ||
+		       memchr(v->text, '\t', n) != NULL))
 		return ca_yaml_refuse(doc, v->line, path,
 				      "must be one line of text");
-	*out = strdup(v->text);
+	while (lines && n > 0 && v->text[n - 1] == '\n')
+		n--;
+	*out = strndup(v->text, n);
 	return *out != NULL ? CA_OK : ca_err(CA_EIO, "out of memory");
 }
 
-int ca_yaml_str(const struct ca_yaml_doc *doc, const struct ca_yaml_node *map,
-		const char *key, const char *what, int required, size_t max,
-		char **out)
+static int str_at(const struct ca_yaml_doc *doc, const struct ca_yaml_node *map,
+		  const char *key, const char *what, int required, size_t max,
+		  int lines, char **out)
 {
 	const struct ca_yaml_node *v;
 	char path[200];
@@ -440,7 +444,20 @@ int ca_yaml_str(const struct ca_yaml_doc *doc, const struct ca_yaml_node *map,
 	if (rc < 0 || v == NULL)
 		return rc;
 	path_of(what, key, path, sizeof(path));
-	return scalar_text(doc, v, path, max, out);
+	return scalar_text(doc, v, path, max, lines, out);
+}
+
+int ca_yaml_str(const struct ca_yaml_doc *doc, const struct ca_yaml_node *map,
+		const char *key, const char *what, int required, size_t max,
+		char **out)
+{
+	return str_at(doc, map, key, what, required, max, 0, out);
+}
+
+int ca_yaml_text(const struct ca_yaml_doc *doc, const struct ca_yaml_node *map,
+		 const char *key, const char *what, size_t max, char **out)
+{
+	return str_at(doc, map, key, what, 0, max, 1, out);
 }
 
 int ca_yaml_long(const struct ca_yaml_doc *doc, const struct ca_yaml_node *map,
@@ -506,7 +523,7 @@ int ca_yaml_strlist(const struct ca_yaml_doc *doc,
 					    kind_name(e->kind));
 			goto out;
 		}
-		GUARD(scalar_text(doc, e, item, 2048, &list[i]));
+		GUARD(scalar_text(doc, e, item, 2048, 0, &list[i]));
 	}
 	*out = list;
 	*n = v->n;

@@ -69,6 +69,11 @@ int ca_yaml_map(const struct ca_yaml_doc *doc, const struct ca_yaml_node *map,
 int ca_yaml_str(const struct ca_yaml_doc *doc, const struct ca_yaml_node *map,
 		const char *key, const char *what, int required, size_t max,
 		char **out) CA_WUR;
+/* The same for free text: several lines allowed (a trailing newline of a
+ * block scalar dropped). */
+int ca_yaml_text(const struct ca_yaml_doc *doc, const struct ca_yaml_node *map,
+		 const char *key, const char *what, size_t max,
+		 char **out) CA_WUR;
 /* A whole number at key, written plainly in decimal, in [min, max];
  * *out untouched when absent and !required. */
 int ca_yaml_long(const struct ca_yaml_doc *doc, const struct ca_yaml_node *map,
