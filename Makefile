@@ -1,5 +1,5 @@
 # hsmca — plain Makefile. `make`, `make test`, `make test-san`, `make demo`,
-# `make bench`, `make install PREFIX=...`, `make fuzz`.
+# `make rehearse`, `make bench`, `make install PREFIX=...`, `make fuzz`.
 
 PREFIX   ?= /usr/local
 BUILD    ?= build
@@ -61,7 +61,7 @@ MODULE    := $(BUILD)/lib/hsmca.so
 FAULTP11  := $(BUILD)/tests/faultp11.so
 LIBA      := $(BUILD)/libhsmca.a
 
-.PHONY: all deps test test-san test-long demo bench install fuzz clean format
+.PHONY: all deps test test-san test-long demo rehearse bench install fuzz clean format
 
 all: $(MODULE) $(BINS) $(UNITS) $(HELPERS) $(FAULTP11)
 
@@ -134,6 +134,14 @@ test-long: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) ceremony/demo
+
+# A rehearsal of an example ceremony file, you as the witness:
+# make rehearse [CEREMONY=root|key|subca|cross|crl|revoke-subca]
+CEREMONY ?= root
+rehearse: deps
+	@$(MAKE) --no-print-directory all
+	@$(BUILD)/bin/hsmca-ceremony run ceremony/examples/$(CEREMONY).yaml --rehearse \
+	  --out "$$(mktemp -d "$${TMPDIR:-/tmp}/hsmca-rehearsal.XXXXXX")"
 
 bench: deps
 	@$(MAKE) --no-print-directory all

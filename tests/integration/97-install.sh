@@ -5,13 +5,22 @@
 
 P=$T/inst
 check "make install PREFIX=$P" make -C "$HSMCA_TOP" --no-print-directory BUILD="$HSMCA_BUILD" install PREFIX="$P"
-for t in keygen init-ca sign-subca sign-leaf revoke gen-crl two-person-approve audit; do
+for t in keygen init-ca sign-subca sign-leaf revoke gen-crl two-person-approve audit ceremony; do
 	[ -x "$P/bin/hsmca-$t" ] && ok "hsmca-$t installed" || notok "hsmca-$t installed"
 	[ -f "$P/share/man/man1/hsmca-$t.1" ] && ok "hsmca-$t.1 installed" || notok "hsmca-$t.1 installed"
 done
 [ -f "$P/lib/ossl-modules/hsmca.so" ] && ok "provider module installed" || notok "provider module installed"
 [ -f "$P/share/hsmca/openssl-hsmca.cnf" ] && ok "example openssl.cnf installed" || notok "example openssl.cnf installed"
 like "$("$P/bin/hsmca-keygen" --version)" "^hsmca-keygen [0-9]" "installed tool runs"
+for f in root key subca cross crl revoke-subca; do
+	[ -f "$P/share/hsmca/ceremony/$f.yaml" ] && ok "ceremony file $f.yaml installed" || notok "ceremony file $f.yaml installed"
+done
+check "the installed ceremony files pass the installed hsmca-ceremony check" \
+	"$P/bin/hsmca-ceremony" check "$P/share/hsmca/ceremony/subca.yaml"
+check "an installed ceremony file rehearses with the installed tools" \
+	"$P/bin/hsmca-ceremony" run "$P/share/hsmca/ceremony/key.yaml" --rehearse --out inst-rehearsal --non-interactive
+like "$(sed -n 's/^[^ ]* RUN //p' inst-rehearsal/transcript.txt | head -n 1)" "^$P/bin/hsmca-keygen " \
+	"the installed hsmca-ceremony runs the tools installed next to it"
 new_token Inst
 "$P/bin/hsmca-keygen" --token pkcs11:token=Inst --label k --type ec:p256 --pin-source "$PINSRC" >/dev/null
 check "stock openssl loads the installed provider" $OPENSSL req -new -x509 -provider-path "$P/lib/ossl-modules" \

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "cert.h"
+#include "csr.h"
 #include "name.h"
 #include "quorum.h"
 #include "util.h"
@@ -97,20 +98,22 @@ out:
 static int csr(struct ca_cer *c)
 {
 	const struct ca_spec *s = c->spec;
-	X509_REQ *r = NULL;
-	EVP_PKEY *k;
+	struct ca_csr_der r;
 	char hex[65], spki[65], *path = NULL, *subject = NULL;
 	int rc;
 
+	memset(&r, 0, sizeof(r));
 	GUARD(input_file(c, "the CSR is the reviewed one", s->csr_file,
 			 s->csr_sha256, &path, hex));
 	GUARD(ca_csr_load(path, &r));
-	k = X509_REQ_get0_pubkey(r);
-	GUARD(ca_check(c, k != NULL && X509_REQ_verify(r, k) == 1,
-		       "the CSR's signature verifies (proof of possession)",
-		       "%s", path));
-	ca_spki_sha256_hex(X509_REQ_get_X509_PUBKEY(r), spki);
-	subject = ca_name_oneline(X509_REQ_get_subject_name(r));
+	/* What hsmca-sign-subca checks: the key policy, the signature. */
+	rc = ca_csr_check(&r, path);
+	GUARD(ca_check(c, rc == CA_OK,
+		       "the CSR's key is accepted and its signature verifies "
+		       "(proof of possession)",
+		       "%s", ca_errmsg()));
+	ca_spki_sha256_hex(X509_REQ_get_X509_PUBKEY(r.req), spki);
+	subject = ca_name_oneline(X509_REQ_get_subject_name(r.req));
 	ca_say(c, "CSR subject:         %s", subject ? subject : "?");
 	ca_say(c, "CSR key SPKI SHA-256: %s", spki);
 	ca_val_set(c, "csr_subject", subject);
@@ -120,7 +123,7 @@ static int csr(struct ca_cer *c)
 out:
 	free(subject);
 	free(path);
-	X509_REQ_free(r);
+	ca_csr_der_clear(&r);
 	return rc;
 }
 

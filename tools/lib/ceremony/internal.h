@@ -164,9 +164,8 @@ int ca_quorum_show(struct ca_cer *c, const char *path) CA_WUR;
  * CSR or public key file. */
 int ca_spki_of_file(const char *path, char hex[65]) CA_WUR;
 
-/* --- x509.c: reading what the tools wrote (PEM or DER) ------------------ */
+/* --- x509.c: reading what the tools wrote (PEM or DER; CSRs with csr.h) --- */
 int ca_cert_load(const char *path, X509 **out) CA_WUR;
-int ca_csr_load(const char *path, X509_REQ **out) CA_WUR;
 int ca_crl_load(const char *path, X509_CRL **out) CA_WUR;
 /* SHA-256 of a DER SubjectPublicKeyInfo. */
 void ca_spki_sha256_hex(X509_PUBKEY *k, char hex[65]);

@@ -257,10 +257,17 @@ static int token(struct ca_cer *c)
 	struct ca_argv a = {0};
 	const char *kg;
 	json_t *r = NULL;
-	int rc, exists;
+	int rc, exists, status = 0;
 
 	ca_cmd_keygen(c, &a, 1);
-	GUARD(ca_exec_must(c, &a, 1, &r));
+	GUARD(ca_exec(c, &a, 1, &r, &status));
+	GUARD(ca_check(c, status == 0 && r != NULL,
+		       "the token the ceremony file names (label and serial) is "
+		       "present and takes the PIN",
+		       "token '%s' serial %s: hsmca-keygen says why above",
+		       s->token_label,
+		       c->rehearse ? ca_val(c, "rehearsal_token_serial")
+				   : s->token_serial));
 	ca_say(c, "Token '%s', serial %s: present, PIN accepted",
 	       json_string_value(json_object_get(r, "token")),
 	       json_string_value(json_object_get(r, "serial")));

@@ -15,9 +15,10 @@
 #include "signer.h"
 #include "util.h"
 
-const char *const ca_nc_names[CA_NC_COUNT] = {
+const char *const ca_nc_names[CA_NC_COUNT + 1] = {
 	"permit_dns",   "exclude_dns",   "permit_ip",  "exclude_ip",
 	"permit_email", "exclude_email", "permit_uri", "exclude_uri",
+	NULL,
 };
 
 static const struct {
@@ -287,7 +288,7 @@ static int sect_name_constraints(const struct ctx *c,
 	if (m == NULL)
 		goto out;
 	GUARD(ca_yaml_keys_allowed(c->doc, m, "certificate.name_constraints",
-				   (const char *const *)ca_nc_names));
+				   ca_nc_names));
 	for (i = 0; i < CA_NC_COUNT; i++)
 		GUARD(list_value(c, m, ca_nc_names[i],
 				 "certificate.name_constraints", &c->s->nc[i]));

@@ -39,8 +39,8 @@ enum {
 	CA_NC_EXCLUDE_URI,
 	CA_NC_COUNT
 };
-/* "permit_dns" ..., as written in ceremony files. */
-extern const char *const ca_nc_names[CA_NC_COUNT];
+/* "permit_dns" ..., as written in ceremony files; NULL-terminated. */
+extern const char *const ca_nc_names[CA_NC_COUNT + 1];
 
 struct ca_list {
 	char **v; /* NULL-terminated, or NULL when empty */

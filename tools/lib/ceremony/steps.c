@@ -556,9 +556,11 @@ static json_t *approval_files(const char *dir)
 }
 
 /* Verify what is in the approvals directory: threshold met, by the
- * approvers the ceremony file expects, over this very request. */
+ * approvers the ceremony file expects, over this very request. *not_yet:
+ * no files or too few valid ones (more may come); any other failure is a
+ * refusal. */
 static int verify_approvals(struct ca_cer *c, enum ca_op op, const char *dir,
-			    int quiet_failure)
+			    int *not_yet)
 {
 	const struct ca_spec *s = c->spec;
 	json_t *files = approval_files(dir), *r = NULL, *id;
@@ -566,7 +568,9 @@ static int verify_approvals(struct ca_cer *c, enum ca_op op, const char *dir,
 	int rc, status = 0;
 	size_t i, j;
 
+	*not_yet = 0;
 	if (json_array_size(files) == 0) {
+		*not_yet = 1;
 		rc = ca_err(CA_EPOLICY, "no approval files in %s", dir);
 		goto out;
 	}
@@ -576,11 +580,6 @@ static int verify_approvals(struct ca_cer *c, enum ca_op op, const char *dir,
 	if (r == NULL) {
 		rc = ca_err(CA_EIO, "two-person-approve verify printed no "
 				    "result (exit %d)", status);
-		goto out;
-	}
-	if (status != 0 && quiet_failure) {
-		rc = ca_err(CA_EPOLICY, "the approvals in %s do not meet the "
-					"quorum yet", dir);
 		goto out;
 	}
 	GUARD(ca_check(c, strcmp(jstr(r, "request_sha256"),
@@ -602,8 +601,9 @@ static int verify_approvals(struct ca_cer *c, enum ca_op op, const char *dir,
 			       "%s approved, but is not listed in approvers",
 			       json_string_value(id)));
 	}
-	GUARD(ca_check(c, json_is_true(json_object_get(r, "threshold_met")),
-		       "the approvals meet the quorum", "%lld valid of %lld needed",
+	*not_yet = !json_is_true(json_object_get(r, "threshold_met"));
+	GUARD(ca_check(c, !*not_yet, "the approvals meet the quorum",
+		       "%lld valid of %lld needed",
 		       (long long)json_integer_value(json_object_get(r, "valid")),
 		       (long long)json_integer_value(json_object_get(r, "threshold"))));
 	ca_op_set(c, op, "approved_by", json_incref(json_object_get(r, "approved_by")));
@@ -622,7 +622,7 @@ static int step_approvals(struct ca_cer *c, const struct ca_step *st)
 	char *dir = ca_approvals_dir(c, op), hex[65];
 	json_t *f;
 	size_t i;
-	int rc, all_here;
+	int rc, all_here, not_yet;
 
 	if (dir == NULL)
 		return ca_err(CA_EIO, "out of memory");
@@ -636,10 +636,12 @@ static int step_approvals(struct ca_cer *c, const struct ca_step *st)
 					    "(brought from the approvers' own "
 					    "machines):",
 					 dir));
-		rc = verify_approvals(c, op, dir, c->interactive && !all_here);
-		if (rc == CA_OK || !c->interactive || all_here)
+		rc = verify_approvals(c, op, dir, &not_yet);
+		/* Waiting is for approvals still to come, never for a
+		 * refusal. */
+		if (rc == CA_OK || !not_yet || !c->interactive || all_here)
 			break;
-		ca_say(c, "%s", ca_errmsg());
+		ca_say(c, "The approvals in %s do not meet the quorum yet.", dir);
 	}
 	if (rc < 0)
 		goto out;

@@ -13,6 +13,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "cert.h"
+#include "csr.h"
 #include "output.h"
 #include "util.h"
 
@@ -294,23 +295,25 @@ static int verify_key(struct ca_cer *c)
 	const struct ca_spec *s = c->spec;
 	char *pub = ca_out_path(c, "%s", s->out_pub), hex[65];
 	char *csr = s->out_csr ? ca_out_path(c, "%s", s->out_csr) : NULL;
-	X509_REQ *r = NULL;
+	struct ca_csr_der r;
 	int rc;
 
+	memset(&r, 0, sizeof(r));
 	GUARD(ca_spki_of_file(pub, hex));
 	GUARD(ca_check(c, strcmp(hex, ca_val(c, "key_spki")) == 0,
 		       "the public key file is the token key's", NULL));
 	if (csr == NULL)
 		goto out;
 	GUARD(ca_csr_load(csr, &r));
-	GUARD(ca_check(c, X509_REQ_verify(r, X509_REQ_get0_pubkey(r)) == 1,
+	rc = ca_csr_check(&r, csr);
+	GUARD(ca_check(c, rc == CA_OK,
 		       "the CSR's signature verifies (proof of possession)",
-		       NULL));
-	ca_spki_sha256_hex(X509_REQ_get_X509_PUBKEY(r), hex);
+		       "%s", ca_errmsg()));
+	ca_spki_sha256_hex(X509_REQ_get_X509_PUBKEY(r.req), hex);
 	rc = ca_check(c, strcmp(hex, ca_val(c, "key_spki")) == 0,
 		      "the CSR holds the token key", NULL);
 out:
-	X509_REQ_free(r);
+	ca_csr_der_clear(&r);
 	free(csr);
 	free(pub);
 	return rc;

@@ -7,6 +7,7 @@
 
 #include <openssl/pem.h>
 
+#include "csr.h"
 #include "util.h"
 
 /* The file's bytes and, when PEM, the DER inside the first block of
@@ -41,9 +42,7 @@ static int read_der(const char *path, const char *label, unsigned char **data,
 				    label);
 			goto out;
 		}
-		if (strcmp(name, label) == 0 ||
-		    (strcmp(label, "CERTIFICATE REQUEST") == 0 &&
-		     strcmp(name, "NEW CERTIFICATE REQUEST") == 0))
+		if (strcmp(name, label) == 0)
 			break;
 	}
 	*der = *buf;
@@ -77,7 +76,6 @@ out:
 	}
 
 LOADER(ca_cert_load, X509, d2i_X509, "CERTIFICATE", "certificate")
-LOADER(ca_csr_load, X509_REQ, d2i_X509_REQ, "CERTIFICATE REQUEST", "CSR")
 LOADER(ca_crl_load, X509_CRL, d2i_X509_CRL, "X509 CRL", "CRL")
 
 void ca_spki_sha256_hex(X509_PUBKEY *k, char hex[65])
@@ -95,20 +93,21 @@ void ca_spki_sha256_hex(X509_PUBKEY *k, char hex[65])
 
 int ca_spki_of_file(const char *path, char hex[65])
 {
+	struct ca_csr_der r;
 	X509 *x = NULL;
-	X509_REQ *r = NULL;
 	EVP_PKEY *k = NULL;
 	X509_PUBKEY *xk = NULL;
 	BIO *b = NULL;
 	int rc = CA_OK;
 
+	memset(&r, 0, sizeof(r));
 	ca_err_clear();
 	if (ca_cert_load(path, &x) == CA_OK) {
 		ca_spki_sha256_hex(X509_get_X509_PUBKEY(x), hex);
 		goto out;
 	}
 	if (ca_csr_load(path, &r) == CA_OK) {
-		ca_spki_sha256_hex(X509_REQ_get_X509_PUBKEY(r), hex);
+		ca_spki_sha256_hex(X509_REQ_get_X509_PUBKEY(r.req), hex);
 		goto out;
 	}
 	b = BIO_new_file(path, "r");
@@ -124,7 +123,7 @@ out:
 	X509_PUBKEY_free(xk);
 	EVP_PKEY_free(k);
 	BIO_free(b);
-	X509_REQ_free(r);
+	ca_csr_der_clear(&r);
 	X509_free(x);
 	return rc;
 }
