@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/ceremony/run.h"
-#include "lib/cli.h"
-#include "lib/err.h"
+#include "ceremony/run.h"
+#include "cli/cli.h"
+#include "common/err.h"
 
 static const char usage_line[] =
 	"hsmca-ceremony check FILE | plan FILE [--env ENV] [--out DIR] "

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "ceremony/yaml.h"
-#include "pin.h"
-#include "quorum.h"
-#include "util.h"
+#include "common/pin.h"
+#include "input/quorum.h"
+#include "base/util.h"
 
 #define MAX_APPROVERS 64
 

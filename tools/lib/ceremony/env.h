@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "err.h"
+#include "common/err.h"
 
 struct ca_env_approver {
 	char *id;

@@ -8,11 +8,11 @@
 
 #include <openssl/crypto.h>
 
-#include "cert.h"
-#include "csr.h"
-#include "name.h"
-#include "quorum.h"
-#include "util.h"
+#include "x509/cert.h"
+#include "input/csr.h"
+#include "input/name.h"
+#include "input/quorum.h"
+#include "base/util.h"
 
 /* The file at p (relative to the ceremony file), recorded as an input;
  * its SHA-256 compared with want when given. */

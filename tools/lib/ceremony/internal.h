@@ -12,8 +12,8 @@
 #include "ceremony/env.h"
 #include "ceremony/run.h"
 #include "ceremony/spec.h"
-#include "err.h"
-#include "pin.h"
+#include "common/err.h"
+#include "common/pin.h"
 
 /* A growing argument vector (NULL-terminated). */
 struct ca_argv {

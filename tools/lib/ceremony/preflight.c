@@ -15,9 +15,9 @@
 
 #include <openssl/crypto.h>
 
-#include "name.h"
-#include "profile.h"
-#include "util.h"
+#include "input/name.h"
+#include "x509/profile.h"
+#include "base/util.h"
 
 #define MIN_FREE_BYTES (64ULL * 1024 * 1024)
 

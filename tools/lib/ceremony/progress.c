@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output.h"
-#include "util.h"
+#include "out/file.h"
+#include "base/util.h"
 
 char *ca_join(const char *dir, const char *name)
 {

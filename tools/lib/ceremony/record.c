@@ -14,10 +14,10 @@
 #include <openssl/x509v3.h>
 #include <pango/pangocairo.h>
 
-#include "cert.h"
-#include "name.h"
-#include "quorum.h"
-#include "util.h"
+#include "x509/cert.h"
+#include "input/name.h"
+#include "input/quorum.h"
+#include "base/util.h"
 
 #define PAGE_W 595.28 /* A4, points */
 #define PAGE_H 841.89

@@ -19,9 +19,9 @@
 #include <openssl/rand.h>
 #include <p11-kit/p11-kit.h>
 
-#include "output.h"
-#include "quorum.h"
-#include "util.h"
+#include "out/file.h"
+#include "input/quorum.h"
+#include "base/util.h"
 
 #define STANDIN_KEY "rehearsal-ca-key"
 

@@ -17,8 +17,8 @@
 
 #include <openssl/crypto.h>
 
-#include "output.h"
-#include "util.h"
+#include "out/file.h"
+#include "base/util.h"
 
 /* ---------------------------------------------------------------------- */
 /* Set-up shared by check, plan and run                                     */

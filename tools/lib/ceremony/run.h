@@ -8,7 +8,7 @@
 #ifndef HSMCA_CEREMONY_RUN_H
 #define HSMCA_CEREMONY_RUN_H
 
-#include "err.h"
+#include "common/err.h"
 
 /* The witness did not confirm: the ceremony stopped (exit status 4). */
 #define CA_CER_STOPPED (-4)

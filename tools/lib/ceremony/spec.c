@@ -8,12 +8,12 @@
 
 #include <openssl/x509.h>
 
-#include "approval.h"
+#include "quorum/approval.h"
 #include "ceremony/yaml.h"
-#include "crl.h"
-#include "name.h"
-#include "signer.h"
-#include "util.h"
+#include "x509/crl.h"
+#include "input/name.h"
+#include "providers/hsmca/token/token.h"
+#include "base/util.h"
 
 const char *const ca_nc_names[CA_NC_COUNT + 1] = {
 	"permit_dns",   "exclude_dns",   "permit_ip",  "exclude_ip",

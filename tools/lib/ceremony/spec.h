@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 
-#include "err.h"
+#include "common/err.h"
 
 enum ca_cer_type {
 	CA_CER_ROOT,   /* root key, self-signed root under a quorum */

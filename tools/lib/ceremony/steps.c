@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "output.h"
-#include "util.h"
+#include "out/file.h"
+#include "base/util.h"
 
 /* ---------------------------------------------------------------------- */
 /* Shared bits                                                              */

@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "approval.h"
-#include "util.h"
+#include "quorum/approval.h"
+#include "base/util.h"
 
 void ca_now_utc(char out[32])
 {

@@ -12,10 +12,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
-#include "cert.h"
-#include "csr.h"
-#include "output.h"
-#include "util.h"
+#include "x509/cert.h"
+#include "input/csr.h"
+#include "out/file.h"
+#include "base/util.h"
 
 /* Every certificate of a PEM file (at least one). */
 static int load_chain(const char *path, STACK_OF(X509) **out)

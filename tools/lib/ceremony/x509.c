@@ -7,8 +7,8 @@
 
 #include <openssl/pem.h>
 
-#include "csr.h"
-#include "util.h"
+#include "input/csr.h"
+#include "base/util.h"
 
 /* The file's bytes and, when PEM, the DER inside the first block of
  * label; der points into *data or into *buf. */

@@ -7,7 +7,7 @@
 
 #include <yaml.h>
 
-#include "util.h"
+#include "base/util.h"
 
 struct builder {
 	struct ca_yaml_doc *doc;

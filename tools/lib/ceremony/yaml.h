@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "err.h"
+#include "common/err.h"
 
 #define CA_YAML_MAX_DEPTH 12
 #define CA_YAML_MAX_NODES 4096
