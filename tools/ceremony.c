@@ -10,57 +10,67 @@
 #include "common/err.h"
 
 static const char usage_line[] =
-	"hsmca-ceremony check FILE | plan FILE [--env ENV] [--out DIR] "
-	"[--rehearse] | run FILE --out DIR [--env ENV | --rehearse] "
-	"[--non-interactive] | run --resume DIR [--env ENV]";
+    "hsmca-ceremony check FILE | plan FILE [--env ENV] [--out DIR] "
+    "[--rehearse] | run FILE --out DIR [--env ENV | --rehearse] "
+    "[--non-interactive] | run --resume DIR [--env ENV]";
 
 static const char usage[] =
-	"usage: hsmca-ceremony check FILE\n"
-	"       hsmca-ceremony plan  FILE [--env ENV] [--out DIR] [--rehearse]\n"
-	"       hsmca-ceremony run   FILE --out DIR [--env ENV] [--non-interactive]\n"
-	"       hsmca-ceremony run   FILE --out DIR --rehearse [--non-interactive]\n"
-	"       hsmca-ceremony run   --resume DIR [FILE] [--env ENV] [--non-interactive]\n"
-	"\n"
-	"Run a key ceremony (root, subca, cross, crl, revoke-subca, key) from a\n"
-	"reviewed ceremony file, step by step in front of a witness, with the\n"
-	"hsmca tools. The environment file gives what differs between machines\n"
-	"(PKCS#11 module, PIN source, the approvers' keys present).\n"
-	"\n"
-	"  check    validate FILE and what it names (quorum file, CSR,\n"
-	"           certificates and their SHA-256); print its SHA-256 and words\n"
-	"  plan     print every step with the exact tool command lines\n"
-	"  run      pre-flight, then each step; the witness types \"yes\" at each\n"
-	"           confirmation; DIR gets the transcript, the outputs,\n"
-	"           progress.json, SHA256SUMS and record.pdf\n"
-	"\n"
-	"  --out DIR          the output directory (new or empty)\n"
-	"  --env ENV          the environment file (module, module_init_args,\n"
-	"                     pin_source, tools, approvers' keys)\n"
-	"  --rehearse         SoftHSM tokens and throwaway approver keys under\n"
-	"                     DIR/rehearsal: the whole ceremony on any machine\n"
-	"  --resume DIR       continue a ceremony that stopped, after checking\n"
-	"                     again what it did (key, approvals, outputs)\n"
-	"  --non-interactive  ask the witness nothing (tests, make demo); needs\n"
-	"                     pin_source and every expected approver's key\n"
-	"  --help, --version\n"
-	"\n"
-	"Exit status: 0 done, 1 error, 2 usage (or a bad ceremony or environment\n"
-	"file), 3 a check or the quorum refused, 4 the witness did not confirm.\n";
+    "usage: hsmca-ceremony check FILE\n"
+    "       hsmca-ceremony plan  FILE [--env ENV] [--out DIR] [--rehearse]\n"
+    "       hsmca-ceremony run   FILE --out DIR [--env ENV] "
+    "[--non-interactive]\n"
+    "       hsmca-ceremony run   FILE --out DIR --rehearse "
+    "[--non-interactive]\n"
+    "       hsmca-ceremony run   --resume DIR [FILE] [--env ENV] "
+    "[--non-interactive]\n"
+    "\n"
+    "Run a key ceremony (root, subca, cross, crl, revoke-subca, key) from a\n"
+    "reviewed ceremony file, step by step in front of a witness, with the\n"
+    "hsmca tools. The environment file gives what differs between machines\n"
+    "(PKCS#11 module, PIN source, the approvers' keys present).\n"
+    "\n"
+    "  check    validate FILE and what it names (quorum file, CSR,\n"
+    "           certificates and their SHA-256); print its SHA-256 and words\n"
+    "  plan     print every step with the exact tool command lines\n"
+    "  run      pre-flight, then each step; the witness types \"yes\" at each\n"
+    "           confirmation; DIR gets the transcript, the outputs,\n"
+    "           progress.json, SHA256SUMS and record.pdf\n"
+    "\n"
+    "  --out DIR          the output directory (new or empty)\n"
+    "  --env ENV          the environment file (module, module_init_args,\n"
+    "                     pin_source, tools, approvers' keys)\n"
+    "  --rehearse         SoftHSM tokens and throwaway approver keys under\n"
+    "                     DIR/rehearsal: the whole ceremony on any machine\n"
+    "  --resume DIR       continue a ceremony that stopped, after checking\n"
+    "                     again what it did (key, approvals, outputs)\n"
+    "  --non-interactive  ask the witness nothing (tests, make demo); needs\n"
+    "                     pin_source and every expected approver's key\n"
+    "  --help, --version\n"
+    "\n"
+    "Exit status: 0 done, 1 error, 2 usage (or a bad ceremony or environment\n"
+    "file), 3 a check or the quorum refused, 4 the witness did not confirm.\n";
 
-enum { OPT_ENV = 1, OPT_OUT, OPT_REHEARSE, OPT_RESUME, OPT_NONINTERACTIVE,
-       OPT_HELP, OPT_VERSION };
+enum {
+	OPT_ENV = 1,
+	OPT_OUT,
+	OPT_REHEARSE,
+	OPT_RESUME,
+	OPT_NONINTERACTIVE,
+	OPT_HELP,
+	OPT_VERSION
+};
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"env", required_argument, NULL, OPT_ENV},
-		{"out", required_argument, NULL, OPT_OUT},
-		{"rehearse", no_argument, NULL, OPT_REHEARSE},
-		{"resume", required_argument, NULL, OPT_RESUME},
-		{"non-interactive", no_argument, NULL, OPT_NONINTERACTIVE},
-		{"help", no_argument, NULL, OPT_HELP},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{NULL, 0, NULL, 0},
+	    {"env", required_argument, NULL, OPT_ENV},
+	    {"out", required_argument, NULL, OPT_OUT},
+	    {"rehearse", no_argument, NULL, OPT_REHEARSE},
+	    {"resume", required_argument, NULL, OPT_RESUME},
+	    {"non-interactive", no_argument, NULL, OPT_NONINTERACTIVE},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {NULL, 0, NULL, 0},
 	};
 	struct ca_ceremony_opts o;
 	const char *cmd;
@@ -68,7 +78,6 @@ int main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.interactive = 1;
-	o.self = argv[0];
 	ca_tool_start("ceremony");
 	if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
 		fputs(usage, stdout);
@@ -79,7 +88,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 2 || argv[1][0] == '-')
-		return ca_usage_error(usage_line, "a command is required: check, "
+		return ca_usage_error(usage_line,
+				      "a command is required: check, "
 				      "plan or run");
 	cmd = argv[1];
 	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "plan") != 0 &&
@@ -88,36 +98,56 @@ int main(int argc, char **argv)
 	/* getopt sees the command as its program name. */
 	while ((opt = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
 		switch (opt) {
-		case OPT_ENV: o.env = optarg; break;
-		case OPT_OUT: o.out = optarg; break;
-		case OPT_REHEARSE: o.rehearse = 1; break;
-		case OPT_RESUME: o.resume = optarg; break;
-		case OPT_NONINTERACTIVE: o.interactive = 0; break;
-		case OPT_HELP: fputs(usage, stdout); return 0;
-		case OPT_VERSION: printf("hsmca-ceremony %s\n", HSMCA_VERSION); return 0;
-		default: return ca_usage_error(usage_line, "unknown option");
+		case OPT_ENV:
+			o.env = optarg;
+			break;
+		case OPT_OUT:
+			o.out = optarg;
+			break;
+		case OPT_REHEARSE:
+			o.rehearse = 1;
+			break;
+		case OPT_RESUME:
+			o.resume = optarg;
+			break;
+		case OPT_NONINTERACTIVE:
+			o.interactive = 0;
+			break;
+		case OPT_HELP:
+			fputs(usage, stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("hsmca-ceremony %s\n", HSMCA_VERSION);
+			return 0;
+		default:
+			return ca_usage_error(usage_line, "unknown option");
 		}
 	}
 	if (optind + 1 < argc - 1)
 		return ca_usage_error(usage_line, "one ceremony file only");
 	o.file = optind < argc - 1 ? argv[optind + 1] : NULL;
 	if (o.file == NULL && (strcmp(cmd, "run") != 0 || o.resume == NULL))
-		return ca_usage_error(usage_line, "%s needs a ceremony FILE", cmd);
+		return ca_usage_error(usage_line, "%s needs a ceremony FILE",
+				      cmd);
 	if (strcmp(cmd, "check") == 0 &&
 	    (o.env || o.out || o.rehearse || o.resume || !o.interactive))
 		return ca_usage_error(usage_line, "check takes only a FILE");
 	if (strcmp(cmd, "plan") == 0 && (o.resume || !o.interactive))
-		return ca_usage_error(usage_line, "--resume and --non-interactive "
+		return ca_usage_error(usage_line,
+				      "--resume and --non-interactive "
 				      "are for run");
 	if (strcmp(cmd, "run") == 0) {
 		if (o.resume != NULL && (o.out != NULL || o.rehearse))
-			return ca_usage_error(usage_line, "--resume DIR continues "
-					      "in DIR, as it was begun: no --out "
-					      "or --rehearse");
+			return ca_usage_error(
+			    usage_line, "--resume DIR continues "
+					"in DIR, as it was begun: no --out "
+					"or --rehearse");
 		if (o.resume == NULL && o.out == NULL)
-			return ca_usage_error(usage_line, "run needs --out DIR");
+			return ca_usage_error(usage_line,
+					      "run needs --out DIR");
 		if (o.rehearse && o.env != NULL)
-			return ca_usage_error(usage_line, "--rehearse makes its "
+			return ca_usage_error(usage_line,
+					      "--rehearse makes its "
 					      "own environment: no --env");
 	}
 	if (strcmp(cmd, "check") == 0)

@@ -27,7 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((s->type == CA_CER_ROOT || s->type == CA_CER_KEY) &&
 		    (s->key_label == NULL || s->key_type == NULL))
 			abort();
-		if (s->type == CA_CER_ROOT && (s->subject == NULL || s->days < 1))
+		if (s->type == CA_CER_ROOT &&
+		    (s->subject == NULL || s->days < 1))
 			abort();
 		ca_spec_free(s);
 	}

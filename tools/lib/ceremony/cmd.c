@@ -10,17 +10,16 @@
 
 const char *ca_op_name(enum ca_op op)
 {
-	static const char *const names[] = {"root", "subca", "cross",
-					    "revoke", "crl", "none"};
+	static const char *const names[] = {"root",   "subca", "cross",
+					    "revoke", "crl",   "none"};
 
 	return names[op];
 }
 
 const char *ca_op_action(enum ca_op op)
 {
-	static const char *const actions[] = {"init-ca", "sign-subca",
-					      "sign-subca", "revoke",
-					      "gen-crl", ""};
+	static const char *const actions[] = {
+	    "init-ca", "sign-subca", "sign-subca", "revoke", "gen-crl", ""};
 
 	return actions[op];
 }
@@ -44,7 +43,8 @@ char *ca_approvals_dir(const struct ca_cer *c, enum ca_op op)
  * SoftHSM token's. */
 static const char *token_serial(struct ca_cer *c)
 {
-	const char *s = c->rehearse ? ca_val(c, "rehearsal_token_serial") : NULL;
+	const char *s =
+	    c->rehearse ? ca_val(c, "rehearsal_token_serial") : NULL;
 
 	return s != NULL ? s : c->spec->token_serial;
 }
@@ -104,7 +104,8 @@ static void add_tool(struct ca_cer *c, struct ca_argv *a, const char *name)
 	free(p);
 }
 
-static void add_list(struct ca_argv *a, const char *opt, const struct ca_list *l)
+static void add_list(struct ca_argv *a, const char *opt,
+		     const struct ca_list *l)
 {
 	size_t i;
 
@@ -146,8 +147,8 @@ void ca_cmd_keygen(struct ca_cer *c, struct ca_argv *a, int check)
 	}
 	/* Generation, or the outputs written again from the key (check 2). */
 	if (with_key && check != 1) {
-		char *pub = ca_out_path(c, "%s", s->out_pub ? s->out_pub
-							      : "public-key.pem");
+		char *pub = ca_out_path(
+		    c, "%s", s->out_pub ? s->out_pub : "public-key.pem");
 
 		ca_argv_add(a, "--pubout");
 		ca_argv_add(a, pub ? pub : "?");
@@ -209,10 +210,11 @@ static void op_base(struct ca_cer *c, enum ca_op op, struct ca_argv *a)
 	const struct ca_spec *s = c->spec;
 	char *p = NULL;
 
-	add_tool(c, a, op == CA_OP_ROOT	   ? "init-ca"
-		       : op == CA_OP_REVOKE ? "revoke"
-		       : op == CA_OP_CRL    ? "gen-crl"
-					    : "sign-subca");
+	add_tool(c, a,
+		 op == CA_OP_ROOT     ? "init-ca"
+		 : op == CA_OP_REVOKE ? "revoke"
+		 : op == CA_OP_CRL    ? "gen-crl"
+				      : "sign-subca");
 	ca_argv_add(a, "--ca");
 	ca_argv_add(a, c->ca_dir);
 	switch (op) {
@@ -226,7 +228,8 @@ static void op_base(struct ca_cer *c, enum ca_op op, struct ca_argv *a)
 		break;
 	case CA_OP_SUBCA:
 	case CA_OP_CROSS:
-		p = ca_spec_path(s, op == CA_OP_SUBCA ? s->csr_file : s->cross_file);
+		p = ca_spec_path(s, op == CA_OP_SUBCA ? s->csr_file
+						      : s->cross_file);
 		ca_argv_add(a, op == CA_OP_SUBCA ? "--csr" : "--cross-sign");
 		ca_argv_add(a, p ? p : "?");
 		add_certificate(c, op, a);
@@ -237,8 +240,9 @@ static void op_base(struct ca_cer *c, enum ca_op op, struct ca_argv *a)
 		break;
 	case CA_OP_REVOKE:
 		ca_argv_add(a, "--serial");
-		ca_argv_add(a, ca_val(c, "revoke_serial") ? ca_val(c, "revoke_serial")
-							   : "SERIAL");
+		ca_argv_add(a, ca_val(c, "revoke_serial")
+				   ? ca_val(c, "revoke_serial")
+				   : "SERIAL");
 		ca_argv_add(a, "--reason");
 		ca_argv_add(a, s->revoke_reason);
 		break;
@@ -384,8 +388,7 @@ void ca_cmd_verify(struct ca_cer *c, enum ca_op op, const char *request,
 			ca_argv_addf(a, "%s/%s.sig", dir ? dir : "?",
 				     c->spec->approvers.v[i]);
 	}
-	json_array_foreach(files, i, f)
-		ca_argv_add(a, json_string_value(f));
+	json_array_foreach(files, i, f) ca_argv_add(a, json_string_value(f));
 	ca_argv_add(a, "--json");
 	free(dir);
 	free(q);

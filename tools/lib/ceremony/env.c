@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "ceremony/yaml.h"
 #include "common/pin.h"
 #include "input/quorum.h"
-#include "base/util.h"
 
 #define MAX_APPROVERS 64
 
@@ -36,7 +36,8 @@ void ca_env_free(struct ca_env *e)
 int ca_env_empty(struct ca_env **out)
 {
 	*out = calloc(1, sizeof(**out));
-	if (*out == NULL || ((*out)->name = strdup("(no environment file)")) == NULL) {
+	if (*out == NULL ||
+	    ((*out)->name = strdup("(no environment file)")) == NULL) {
 		ca_env_free(*out);
 		*out = NULL;
 		return ca_err(CA_EIO, "out of memory");
@@ -152,9 +153,9 @@ out:
 int ca_env_parse(const unsigned char *data, size_t len, const char *name,
 		 struct ca_env **out)
 {
-	static const char *const keys[] = {"module", "module_init_args",
-					   "pin_source", "tools", "approvers",
-					   NULL};
+	static const char *const keys[] = {"module",	 "module_init_args",
+					   "pin_source", "tools",
+					   "approvers",	 NULL};
 	struct ca_yaml_doc *doc = NULL;
 	struct ca_env *e = NULL;
 	int rc;
@@ -169,7 +170,8 @@ int ca_env_parse(const unsigned char *data, size_t len, const char *name,
 	}
 	GUARD(ca_yaml_parse(data, len, name, &doc));
 	GUARD(ca_yaml_keys_allowed(doc, doc->root, "", keys));
-	GUARD(ca_yaml_str(doc, doc->root, "module", "", 0, PATH_MAX, &e->module));
+	GUARD(
+	    ca_yaml_str(doc, doc->root, "module", "", 0, PATH_MAX, &e->module));
 	GUARD(ca_yaml_str(doc, doc->root, "module_init_args", "", 0, 4096,
 			  &e->module_init_args));
 	GUARD(source_value(doc, doc->root, "pin_source", 1, &e->pin_source));

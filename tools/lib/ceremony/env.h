@@ -22,18 +22,18 @@
 
 struct ca_env_approver {
 	char *id;
-	char *key;         /* PEM file or pkcs11: URI */
+	char *key;	   /* PEM file or pkcs11: URI */
 	char *pass_source; /* key file passphrase (NULL: prompt if encrypted) */
 	char *pin_source;  /* token PIN of a pkcs11: key (NULL: prompt) */
-	char *module;      /* module of that token (NULL: the default rule) */
+	char *module;	   /* module of that token (NULL: the default rule) */
 };
 
 struct ca_env {
 	char *name;
-	char *module;           /* NULL: the tools' own rule */
+	char *module;		/* NULL: the tools' own rule */
 	char *module_init_args; /* NULL: none */
-	char *pin_source;       /* NULL: the ceremony prompts once */
-	char *tools;            /* NULL: next to hsmca-ceremony */
+	char *pin_source;	/* NULL: the ceremony prompts once */
+	char *tools;		/* NULL: next to hsmca-ceremony */
 	struct ca_env_approver *approvers;
 	size_t n_approvers;
 };

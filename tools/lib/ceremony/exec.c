@@ -100,7 +100,8 @@ char *ca_argv_line(const struct ca_argv *a)
 		return NULL;
 	for (i = 0; i < a->n; i++) {
 		w = ca_q(a->v[i]);
-		o += (size_t)snprintf(line + o, len - o, "%s%s", i ? " " : "", w);
+		o += (size_t)snprintf(line + o, len - o, "%s%s", i ? " " : "",
+				      w);
 	}
 	line[o] = '\0';
 	return line;

@@ -8,11 +8,11 @@
 
 #include <openssl/crypto.h>
 
-#include "x509/cert.h"
+#include "base/util.h"
 #include "input/csr.h"
 #include "input/name.h"
 #include "input/quorum.h"
-#include "base/util.h"
+#include "x509/cert.h"
 
 /* The file at p (relative to the ceremony file), recorded as an input;
  * its SHA-256 compared with want when given. */
@@ -25,13 +25,14 @@ static int input_file(struct ca_cer *c, const char *what, const char *p,
 	if (*path == NULL)
 		return ca_err(CA_EIO, "out of memory");
 	if (access(*path, R_OK) != 0)
-		return ca_err(CA_EIO, "%s %s cannot be read: put it next to the "
-				      "ceremony file (or give its full path)",
+		return ca_err(CA_EIO,
+			      "%s %s cannot be read: put it next to the "
+			      "ceremony file (or give its full path)",
 			      what, *path);
 	GUARD(ca_record_file(c, "input", *path, hex));
 	if (want != NULL)
-		rc = ca_check(c, CRYPTO_memcmp(hex, want, 64) == 0,
-			      what, "%s: SHA-256 %s, the ceremony file says %s",
+		rc = ca_check(c, CRYPTO_memcmp(hex, want, 64) == 0, what,
+			      "%s: SHA-256 %s, the ceremony file says %s",
 			      *path, hex, want);
 out:
 	return rc;
@@ -82,7 +83,8 @@ static int quorum(struct ca_cer *c)
 	n = 0;
 	for (i = 0; i < s->approvers.n; i++) {
 		a = ca_quorum_find(q, s->approvers.v[i]);
-		GUARD(ca_check(c, a != NULL, "an expected approver is in the quorum",
+		GUARD(ca_check(c, a != NULL,
+			       "an expected approver is in the quorum",
 			       "'%s' is not in %s", s->approvers.v[i], path));
 		n++;
 	}
@@ -133,7 +135,7 @@ static int ca_cert_input(struct ca_cer *c, const char *what, const char *file,
 {
 	X509 *x = NULL;
 	char hex[65], spki[65], serial[80], *path = NULL, *subject = NULL,
-	     *issuer = NULL;
+					    *issuer = NULL;
 	int rc;
 
 	GUARD(input_file(c, what, file, sha256, &path, hex));
@@ -153,9 +155,10 @@ static int ca_cert_input(struct ca_cer *c, const char *what, const char *file,
 		X509_NAME *want = NULL;
 
 		GUARD(ca_name_parse(c->spec->ca_subject, &want));
-		rc = ca_check(c, X509_NAME_cmp(want, X509_get_issuer_name(x)) == 0,
-			      "it was issued by the CA named in the ceremony file",
-			      "issuer %s", issuer ? issuer : "?");
+		rc = ca_check(
+		    c, X509_NAME_cmp(want, X509_get_issuer_name(x)) == 0,
+		    "it was issued by the CA named in the ceremony file",
+		    "issuer %s", issuer ? issuer : "?");
 		X509_NAME_free(want);
 		if (rc < 0)
 			goto out;
@@ -164,10 +167,12 @@ static int ca_cert_input(struct ca_cer *c, const char *what, const char *file,
 		if (!c->rehearse)
 			ca_val_set(c, "revoke_serial", serial);
 		else
-			ca_say(c, "  (rehearsal: the stand-in of it issued by the "
-				  "stand-in CA, serial %s, is revoked)",
-			       ca_val(c, "revoke_serial") ? ca_val(c, "revoke_serial")
-							  : "?");
+			ca_say(c,
+			       "  (rehearsal: the stand-in of it issued by the "
+			       "stand-in CA, serial %s, is revoked)",
+			       ca_val(c, "revoke_serial")
+				   ? ca_val(c, "revoke_serial")
+				   : "?");
 		ca_val_set(c, "revoke_subject", subject);
 	} else {
 		ca_val_set(c, "cross_subject", subject);
@@ -202,13 +207,15 @@ int ca_input_check(struct ca_cer *c)
 		GUARD(csr(c));
 		break;
 	case CA_CER_CROSS:
-		GUARD(ca_cert_input(c, "the certificate to cross-certify is the "
-				       "reviewed one",
+		GUARD(ca_cert_input(c,
+				    "the certificate to cross-certify is the "
+				    "reviewed one",
 				    s->cross_file, s->cross_sha256, 0));
 		break;
 	case CA_CER_REVOKE:
-		GUARD(ca_cert_input(c, "the certificate to revoke is the reviewed "
-				       "one",
+		GUARD(ca_cert_input(c,
+				    "the certificate to revoke is the reviewed "
+				    "one",
 				    s->revoke_file, s->revoke_sha256, 1));
 		break;
 	default:

@@ -34,7 +34,7 @@ enum ca_op {
 	CA_OP_CRL,    /* gen-crl */
 	CA_OP_NONE
 };
-const char *ca_op_name(enum ca_op op);   /* "root", "subca", ... */
+const char *ca_op_name(enum ca_op op);	 /* "root", "subca", ... */
 const char *ca_op_action(enum ca_op op); /* the request's action */
 
 struct ca_cer;
@@ -52,15 +52,15 @@ struct ca_cer {
 	struct ca_spec *spec;
 	struct ca_env *env;
 	const struct ca_ceremony_opts *opts;
-	char *tools;   /* directory of the hsmca tools */
-	char *out;     /* absolute output directory */
-	int interactive, rehearse, resume, planning;
+	char *tools; /* directory of the hsmca tools */
+	char *out;   /* absolute output directory */
+	int interactive, rehearse, resume;
 	/* What the tools are given (relocated under out/rehearsal/ when
 	 * rehearsing). */
-	char *ca_dir;  /* the CA directory (root: to create) */
-	char *quorum;  /* the quorum file */
-	char *module;  /* --module for the tools, or NULL */
-	char *revoke_cert; /* the certificate to revoke */
+	char *ca_dir;	    /* the CA directory (root: to create) */
+	char *quorum;	    /* the quorum file */
+	char *module;	    /* --module for the tools, or NULL */
+	char *revoke_cert;  /* the certificate to revoke */
 	struct ca_pin *pin; /* the token PIN (locked memory), or NULL */
 	int have_pin;
 	FILE *tr;      /* transcript */
@@ -97,13 +97,13 @@ void ca_now_utc(char out[32]);
 int ca_tr_open(struct ca_cer *c, int append) CA_WUR;
 void ca_tr_close(struct ca_cer *c);
 void ca_tr_log(struct ca_cer *c, const char *kind, const char *fmt, ...)
-	CA_PRINTF(3, 4);
+    CA_PRINTF(3, 4);
 /* Shown to the room and logged as NOTE (one line each). */
 void ca_say(struct ca_cer *c, const char *fmt, ...) CA_PRINTF(2, 3);
 /* A check: shown as "  OK: what" and logged; a failure stops the
  * ceremony (CA_EPOLICY) with detail. */
 int ca_check(struct ca_cer *c, int ok, const char *what, const char *fmt, ...)
-	CA_PRINTF(4, 5);
+    CA_PRINTF(4, 5);
 /* The witness types "yes" or the ceremony stops (CA_CER_STOPPED). Not
  * asked when non-interactive (logged as such). The answer is kept in the
  * step's record. */
@@ -130,7 +130,8 @@ const char *ca_op_str(struct ca_cer *c, enum ca_op op, const char *key);
 void ca_op_set(struct ca_cer *c, enum ca_op op, const char *key,
 	       json_t *v); /* steals v */
 
-/* --- cmd.c: the tools' command lines (run and plan alike) ------------------ */
+/* --- cmd.c: the tools' command lines (run and plan alike) ------------------
+ */
 char *ca_join(const char *dir, const char *name); /* dir/name, malloc'd */
 /* The output directory's files. */
 char *ca_out_path(const struct ca_cer *c, const char *fmt, ...) CA_PRINTF(2, 3);
@@ -140,8 +141,7 @@ char *ca_key_uri_text(const struct ca_cer *c);
 char *ca_token_uri_text(const struct ca_cer *c);
 void ca_cmd_keygen(struct ca_cer *c, struct ca_argv *a, int check);
 /* The quorum operation's command: phase 0 prepare, 1 execute. */
-void ca_cmd_op(struct ca_cer *c, enum ca_op op, int execute,
-	       struct ca_argv *a);
+void ca_cmd_op(struct ca_cer *c, enum ca_op op, int execute, struct ca_argv *a);
 void ca_cmd_show(struct ca_cer *c, const char *request, struct ca_argv *a);
 void ca_cmd_sign(struct ca_cer *c, enum ca_op op, const char *id,
 		 const char *request, struct ca_argv *a);
@@ -192,7 +192,8 @@ int ca_rehearse_standins(struct ca_cer *c) CA_WUR;
 /* On resume: SOFTHSM2_CONF and paths from out/rehearsal. */
 int ca_rehearse_env(struct ca_cer *c) CA_WUR;
 
-/* --- record.c ---------------------------------------------------------------- */
+/* --- record.c ----------------------------------------------------------------
+ */
 /* out/record.pdf from the progress state and the artifacts. */
 int ca_record_pdf(struct ca_cer *c, const char *path) CA_WUR;
 

@@ -15,17 +15,18 @@
 
 #include <openssl/crypto.h>
 
+#include "base/util.h"
 #include "input/name.h"
 #include "x509/profile.h"
-#include "base/util.h"
 
 #define MIN_FREE_BYTES (64ULL * 1024 * 1024)
 
 static int tools(struct ca_cer *c)
 {
-	static const char *const all[] = {"keygen", "init-ca", "sign-subca",
-					  "revoke", "gen-crl",
-					  "two-person-approve", "audit", NULL};
+	static const char *const all[] = {"keygen",	"init-ca",
+					  "sign-subca", "revoke",
+					  "gen-crl",	"two-person-approve",
+					  "audit",	NULL};
 	char *p;
 	int i, ok = 1;
 
@@ -39,9 +40,10 @@ static int tools(struct ca_cer *c)
 		free(p);
 	}
 	return ca_check(c, ok, "the hsmca tools are there",
-			ok ? "%s" : "in %s: install hsmca (make install) or "
-				    "name the tools' directory in the "
-				    "environment file (tools:)",
+			ok ? "%s"
+			   : "in %s: install hsmca (make install) or "
+			     "name the tools' directory in the "
+			     "environment file (tools:)",
 			c->tools);
 }
 
@@ -62,9 +64,9 @@ static int contents(struct ca_cer *c)
 	const struct ca_spec *s = c->spec;
 	struct ca_name_constraints nc;
 	json_t **slots[CA_NC_COUNT] = {
-		&nc.permit_dns,   &nc.exclude_dns,   &nc.permit_ip,
-		&nc.exclude_ip,   &nc.permit_email,  &nc.exclude_email,
-		&nc.permit_uri,   &nc.exclude_uri,
+	    &nc.permit_dns, &nc.exclude_dns,  &nc.permit_ip,
+	    &nc.exclude_ip, &nc.permit_email, &nc.exclude_email,
+	    &nc.permit_uri, &nc.exclude_uri,
 	};
 	json_t *pol = list_json(&s->policies), *crl = list_json(&s->crl_urls),
 	       *aia = list_json(&s->aia_urls), *eku = list_json(&s->ekus);
@@ -109,8 +111,8 @@ static int space(struct ca_cer *c, const char *what, const char *dir)
 		return ca_check(c, 0, what, "%s: %s", dir, strerror(errno));
 	avail = (unsigned long long)v.f_bavail * v.f_frsize;
 	return ca_check(c, avail >= MIN_FREE_BYTES, what,
-			"%llu MiB free in %s, %llu MiB needed", avail >> 20, dir,
-			MIN_FREE_BYTES >> 20);
+			"%llu MiB free in %s, %llu MiB needed", avail >> 20,
+			dir, MIN_FREE_BYTES >> 20);
 }
 
 /* root: the CA directory is created at the self-signature: its parent
@@ -150,7 +152,8 @@ out:
 static int ca_json_str(json_t *cfg, const char *key, const char **out)
 {
 	*out = json_string_value(json_object_get(cfg, key));
-	return *out != NULL ? CA_OK : ca_err(CA_EUSAGE, "ca.json has no %s", key);
+	return *out != NULL ? CA_OK
+			    : ca_err(CA_EUSAGE, "ca.json has no %s", key);
 }
 
 /* The signing CA: a CA directory with the subject, token and quorum the
@@ -175,7 +178,8 @@ static int signing_ca(struct ca_cer *c)
 		goto out;
 	}
 	GUARD(ca_check(c, access(crt, R_OK) == 0 && access(cfg_path, R_OK) == 0,
-		       "the signing CA directory is there", "%s is not a CA "
+		       "the signing CA directory is there",
+		       "%s is not a CA "
 		       "directory (ca.crt, ca.json, ca.db)",
 		       c->ca_dir));
 	GUARD(ca_cert_load(crt, &x));
@@ -231,16 +235,18 @@ static int revocable(struct ca_cer *c)
 		return CA_OK;
 	ca_cmd_audit(c, "report", &a);
 	GUARD(ca_exec_must(c, &a, 0, &rep));
-	json_array_foreach(json_object_get(rep, "issued"), i, e)
-		issued |= strcmp(json_string_value(json_object_get(e, "serial")),
-				 serial) == 0;
-	json_array_foreach(json_object_get(rep, "revoked"), i, e)
-		revoked |= strcmp(json_string_value(json_object_get(e, "serial")),
-				  serial) == 0;
-	GUARD(ca_check(c, issued, "the CA's store lists the certificate to revoke",
+	json_array_foreach(json_object_get(rep, "issued"), i, e) issued |=
+	    strcmp(json_string_value(json_object_get(e, "serial")), serial) ==
+	    0;
+	json_array_foreach(json_object_get(rep, "revoked"), i, e) revoked |=
+	    strcmp(json_string_value(json_object_get(e, "serial")), serial) ==
+	    0;
+	GUARD(ca_check(c, issued,
+		       "the CA's store lists the certificate to revoke",
 		       "serial %s was not issued by %s", serial, c->ca_dir));
-	rc = ca_check(c, !revoked || strcmp(ca_progress_step_state(c, "revoke"),
-					    "pending") != 0,
+	rc = ca_check(c,
+		      !revoked || strcmp(ca_progress_step_state(c, "revoke"),
+					 "pending") != 0,
 		      "it is not revoked yet", "serial %s is already revoked",
 		      serial);
 out:
@@ -261,37 +267,42 @@ static int token(struct ca_cer *c)
 
 	ca_cmd_keygen(c, &a, 1);
 	GUARD(ca_exec(c, &a, 1, &r, &status));
-	GUARD(ca_check(c, status == 0 && r != NULL,
-		       "the token the ceremony file names (label and serial) is "
-		       "present and takes the PIN",
-		       "token '%s' serial %s: hsmca-keygen says why above",
-		       s->token_label,
-		       c->rehearse ? ca_val(c, "rehearsal_token_serial")
-				   : s->token_serial));
+	GUARD(ca_check(
+	    c, status == 0 && r != NULL,
+	    "the token the ceremony file names (label and serial) is "
+	    "present and takes the PIN",
+	    "token '%s' serial %s: hsmca-keygen says why above", s->token_label,
+	    c->rehearse ? ca_val(c, "rehearsal_token_serial")
+			: s->token_serial));
 	ca_say(c, "Token '%s', serial %s: present, PIN accepted",
 	       json_string_value(json_object_get(r, "token")),
 	       json_string_value(json_object_get(r, "serial")));
 	if (c->rehearse)
-		ca_say(c, "  (rehearsal: this SoftHSM token stands in for "
-			  "serial %s of the ceremony file)",
+		ca_say(c,
+		       "  (rehearsal: this SoftHSM token stands in for "
+		       "serial %s of the ceremony file)",
 		       s->token_serial);
 	else
-		GUARD(ca_check(c, strcmp(json_string_value(json_object_get(r, "serial")),
-					 s->token_serial) == 0,
-			       "the token's serial is the ceremony file's", NULL));
+		GUARD(ca_check(
+		    c,
+		    strcmp(json_string_value(json_object_get(r, "serial")),
+			   s->token_serial) == 0,
+		    "the token's serial is the ceremony file's", NULL));
 	if (s->type != CA_CER_ROOT && s->type != CA_CER_KEY)
 		goto out;
 	exists = json_is_true(json_object_get(r, "exists"));
 	kg = ca_progress_step_state(c, "keygen");
 	if (strcmp(kg, "pending") == 0)
-		rc = ca_check(c, !exists, "no key with the new key's label is on "
-					  "the token",
+		rc = ca_check(c, !exists,
+			      "no key with the new key's label is on "
+			      "the token",
 			      "token '%s' already holds '%s': a key ceremony "
 			      "makes a new key; name another key.label",
 			      s->token_label, s->key_label);
 	else if (strcmp(kg, "done") == 0)
-		rc = ca_check(c, exists, "the key made at this ceremony is on the "
-					 "token",
+		rc = ca_check(c, exists,
+			      "the key made at this ceremony is on the "
+			      "token",
 			      "'%s' is gone from token '%s'", s->key_label,
 			      s->token_label);
 	else
@@ -319,16 +330,17 @@ static int approver_keys(struct ca_cer *c)
 		const char *id = s->approvers.v[i];
 
 		if (ca_env_approver(c->env, id) == NULL) {
-			ca_say(c, "  %s approves with a key of their own (an "
-				  "approval file is brought to the workstation)",
+			ca_say(c,
+			       "  %s approves with a key of their own (an "
+			       "approval file is brought to the workstation)",
 			       id);
 			continue;
 		}
 		ca_cmd_check_key(c, id, &a);
 		GUARD(ca_exec_must(c, &a, 0, &r));
 		GUARD(ca_check(c, json_is_true(json_object_get(r, "matches")),
-			       "an approver's key works and is the quorum's", "%s",
-			       id));
+			       "an approver's key works and is the quorum's",
+			       "%s", id));
 		ca_argv_free(&a);
 		json_decref(r);
 		r = NULL;
@@ -354,7 +366,8 @@ int ca_preflight(struct ca_cer *c)
 	    s->type == CA_CER_CROSS)
 		GUARD(contents(c));
 	ca_say(c, "Directories:");
-	GUARD(space(c, "there is disk space for the ceremony's outputs", c->out));
+	GUARD(
+	    space(c, "there is disk space for the ceremony's outputs", c->out));
 	if (s->type == CA_CER_ROOT)
 		GUARD(new_ca_dir(c));
 	else if (s->type != CA_CER_KEY)

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "out/file.h"
 #include "base/util.h"
+#include "out/file.h"
 
 char *ca_join(const char *dir, const char *name)
 {
@@ -60,8 +60,8 @@ int ca_progress_load(const char *out, json_t **state)
 	*state = NULL;
 	snprintf(path, sizeof(path), "%s/progress.json", out);
 	GUARD(ca_read_file(path, 16 * CA_MAX_INPUT, &data, &len));
-	*state = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES,
-			    &jerr);
+	*state =
+	    json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (*state == NULL || !json_is_object(*state) ||
 	    json_integer_value(json_object_get(*state, "version")) != 1) {
 		json_decref(*state);

@@ -14,10 +14,10 @@
 #include <openssl/x509v3.h>
 #include <pango/pangocairo.h>
 
-#include "x509/cert.h"
+#include "base/util.h"
 #include "input/name.h"
 #include "input/quorum.h"
-#include "base/util.h"
+#include "x509/cert.h"
 
 #define PAGE_W 595.28 /* A4, points */
 #define PAGE_H 841.89
@@ -26,13 +26,13 @@
 #define BOTTOM (PAGE_H - MARGIN - 20)
 
 /* Sizes in points: pango lays out at 72 dpi on the PDF surface. */
-#define SANS "DejaVu Sans 9.5"
+#define SANS   "DejaVu Sans 9.5"
 #define SANS_B "DejaVu Sans Bold 9.5"
-#define SMALL "DejaVu Sans 7.5"
-#define HEAD "DejaVu Sans Bold 13"
-#define TITLE "DejaVu Sans Bold 18"
-#define MONO "DejaVu Sans Mono 9"
-#define BOX "DejaVu Sans 8.5"
+#define SMALL  "DejaVu Sans 7.5"
+#define HEAD   "DejaVu Sans Bold 13"
+#define TITLE  "DejaVu Sans Bold 18"
+#define MONO   "DejaVu Sans Mono 9"
+#define BOX    "DejaVu Sans 8.5"
 
 struct doc {
 	cairo_surface_t *surface;
@@ -171,12 +171,14 @@ static void title(struct doc *d, struct ca_cer *c)
 	para(d, TITLE, 0, "hsmca key ceremony record");
 	if (c->rehearse) {
 		cairo_set_source_rgb(d->cr, 0.75, 0, 0);
-		para(d, HEAD, 0, "REHEARSAL: SoftHSM and throwaway keys, not for "
-				 "use");
+		para(d, HEAD, 0,
+		     "REHEARSAL: SoftHSM and throwaway keys, not for "
+		     "use");
 		cairo_set_source_rgb(d->cr, 0, 0, 0);
 	}
 	d->y += 4;
-	field(d, "Ceremony", SANS, c->spec->title ? c->spec->title : "(untitled)");
+	field(d, "Ceremony", SANS,
+	      c->spec->title ? c->spec->title : "(untitled)");
 	field(d, "Type", SANS, ca_cer_type_name(c->spec->type));
 	if (c->spec->description != NULL)
 		field(d, "Description", SANS, c->spec->description);
@@ -189,7 +191,8 @@ static void title(struct doc *d, struct ca_cer *c)
 	      c->rehearse && ca_val(c, "rehearsal_token_serial")
 		  ? ca_val(c, "rehearsal_token_serial")
 		  : c->spec->token_serial);
-	field(d, "PKCS#11 module", SANS, c->module ? c->module : "(the tools' default)");
+	field(d, "PKCS#11 module", SANS,
+	      c->module ? c->module : "(the tools' default)");
 	heading(d, "Ceremony file");
 	field(d, "File", SANS, jstr(st, "ceremony_file"));
 	digest(d, "SHA-256", c->spec->sha256);
@@ -207,7 +210,8 @@ static void steps(struct doc *d, struct ca_cer *c)
 		para(d, SANS_B, 0, "%d. %s (%s)", i + 1, c->steps[i].title,
 		     c->steps[i].name);
 		para(d, SANS, 14, "started %s, finished %s", jstr(s, "started"),
-		     jstr(s, "finished")[0] ? jstr(s, "finished") : "(not finished)");
+		     jstr(s, "finished")[0] ? jstr(s, "finished")
+					    : "(not finished)");
 		ans = json_object_get(s, "answers");
 		json_array_foreach(ans, j, a)
 		{
@@ -242,11 +246,13 @@ static void approvers(struct doc *d, struct ca_cer *c)
 	heading(d, "Quorum and approvers");
 	field(d, "Quorum file", SANS, c->quorum);
 	field(d, "Its SHA-256", MONO, q->sha256_hex);
-	para(d, SANS, 0, "%d of %d approvers must approve each action of the CA.",
+	para(d, SANS, 0,
+	     "%d of %d approvers must approve each action of the CA.",
 	     q->threshold, q->n);
 	for (i = 0; i < q->n; i++) {
 		ca_hex(q->approvers[i].spki_sha256, 32, fp);
-		para(d, SANS, 0, "%s (%s)", q->approvers[i].id, q->approvers[i].name);
+		para(d, SANS, 0, "%s (%s)", q->approvers[i].id,
+		     q->approvers[i].name);
 		para(d, MONO, 14, "key SHA-256 %s", fp);
 	}
 	json_object_foreach(ops, name, op)
@@ -259,11 +265,11 @@ static void approvers(struct doc *d, struct ca_cer *c)
 			size_t j, o = 0;
 			json_t *id;
 
-			json_array_foreach(by, j, id)
-				o += (size_t)snprintf(list + o, sizeof(list) - o,
-						      "%s%s", j ? ", " : "",
-						      json_string_value(id));
-			para(d, SANS_B, 0, "Request %s approved by %s", name, list);
+			json_array_foreach(by, j, id) o += (size_t)snprintf(
+			    list + o, sizeof(list) - o, "%s%s", j ? ", " : "",
+			    json_string_value(id));
+			para(d, SANS_B, 0, "Request %s approved by %s", name,
+			     list);
 		}
 		digest(d, "Request SHA-256", jstr(op, "request_sha256"));
 		field(d, "TBS SHA-256", MONO, jstr(op, "tbs_sha256"));
@@ -291,24 +297,29 @@ static void summaries(struct doc *d, struct ca_cer *c)
 			field(d, "Not before", SANS, jstr(x, "not_before"));
 			field(d, "Not after", SANS, jstr(x, "not_after"));
 			field(d, "Key SPKI SHA-256", MONO,
-			      jstr(json_object_get(x, "public_key"), "spki_sha256"));
-			field(d, "Signature", SANS, jstr(x, "signature_algorithm"));
-			json_array_foreach(json_object_get(x, "extensions"), i, e)
-				para(d, SANS, 14, "%s%s: %s", jstr(e, "name"),
-				     json_is_true(json_object_get(e, "critical"))
-					 ? " (critical)"
-					 : "",
-				     jstr(e, "value"));
+			      jstr(json_object_get(x, "public_key"),
+				   "spki_sha256"));
+			field(d, "Signature", SANS,
+			      jstr(x, "signature_algorithm"));
+			json_array_foreach(json_object_get(x, "extensions"), i,
+					   e)
+			    para(d, SANS, 14, "%s%s: %s", jstr(e, "name"),
+				 json_is_true(json_object_get(e, "critical"))
+				     ? " (critical)"
+				     : "",
+				 jstr(e, "value"));
 		} else if ((x = json_object_get(desc, "crl")) != NULL) {
 			field(d, "Issuer", SANS, jstr(x, "issuer"));
 			field(d, "CRL number", MONO, jstr(x, "crl_number"));
 			field(d, "This update", SANS, jstr(x, "this_update"));
 			field(d, "Next update", SANS, jstr(x, "next_update"));
 			para(d, SANS, 0, "%lld entries",
-			     (long long)json_integer_value(json_object_get(x, "entries")));
-			json_array_foreach(json_object_get(x, "first_entries"), i, e)
-				para(d, MONO, 14, "%s %s %s", jstr(e, "serial"),
-				     jstr(e, "revocation_date"), jstr(e, "reason"));
+			     (long long)json_integer_value(
+				 json_object_get(x, "entries")));
+			json_array_foreach(json_object_get(x, "first_entries"),
+					   i, e)
+			    para(d, MONO, 14, "%s %s %s", jstr(e, "serial"),
+				 jstr(e, "revocation_date"), jstr(e, "reason"));
 		} else {
 			para(d, MONO, 0, "%s", jstr(desc, "revocation"));
 		}
@@ -382,8 +393,8 @@ static void cert_box(X509 *x, struct box *b, const char *role)
 	snprintf(b->text, sizeof(b->text),
 		 "%s\nissuer %s\nvalid %s to %s\n%s%s%s",
 		 subject ? subject : "?", issuer ? issuer : "?", nb, na,
-		 bc[0] ? bc : "no basic constraints", nc[0] ? "\nname constraints " : "",
-		 nc);
+		 bc[0] ? bc : "no basic constraints",
+		 nc[0] ? "\nname constraints " : "", nc);
 	free(subject);
 	free(issuer);
 }
@@ -404,7 +415,8 @@ static int add_cert(struct box *boxes, int *n, const char *path,
 /* The signing CA's issuers (chain.pem, the root last) then the CA. */
 static void add_ca(struct ca_cer *c, struct box *boxes, int *n)
 {
-	char *chain = ca_join(c->ca_dir, "chain.pem"), *crt = ca_join(c->ca_dir, "ca.crt");
+	char *chain = ca_join(c->ca_dir, "chain.pem"),
+	     *crt = ca_join(c->ca_dir, "ca.crt");
 	BIO *b = chain ? BIO_new_file(chain, "r") : NULL;
 	X509 *list[6];
 	int k = 0, i;
@@ -420,8 +432,8 @@ static void add_ca(struct ca_cer *c, struct box *boxes, int *n)
 	for (i = 0; i < k; i++)
 		X509_free(list[i]);
 	BIO_free(b);
-	(void)add_cert(boxes, n, crt, k == 0 ? "root (the signing CA)"
-					      : "the signing CA", 0);
+	(void)add_cert(boxes, n, crt,
+		       k == 0 ? "root (the signing CA)" : "the signing CA", 0);
 	free(crt);
 	free(chain);
 }
@@ -485,11 +497,12 @@ static void chain(struct doc *d, struct ca_cer *c)
 	case CA_CER_CROSS:
 		add_ca(c, boxes, &n);
 		p = ca_out_path(c, "%s", s->out_cert);
-		(void)add_cert(boxes, &n, p,
-			       s->type == CA_CER_SUBCA
-				   ? "subordinate CA (signed at this ceremony)"
-				   : "cross-certificate (signed at this ceremony)",
-			       0);
+		(void)add_cert(
+		    boxes, &n, p,
+		    s->type == CA_CER_SUBCA
+			? "subordinate CA (signed at this ceremony)"
+			: "cross-certificate (signed at this ceremony)",
+		    0);
 		break;
 	case CA_CER_CRL:
 	case CA_CER_REVOKE:
@@ -499,9 +512,10 @@ static void chain(struct doc *d, struct ca_cer *c)
 				       "REVOKED at this ceremony", 1);
 		{
 			json_t *crl = json_object_get(
-			    json_object_get(json_object_get(json_object_get(
-						c->state, "ops"), "crl"),
-					    "request_description"),
+			    json_object_get(
+				json_object_get(
+				    json_object_get(c->state, "ops"), "crl"),
+				"request_description"),
 			    "crl");
 
 			snprintf(boxes[n].role, sizeof(boxes[n].role),
@@ -509,7 +523,8 @@ static void chain(struct doc *d, struct ca_cer *c)
 			snprintf(boxes[n].text, sizeof(boxes[n].text),
 				 "CRL number %s\n"
 				 "this update %s, next update %s\n%lld entries",
-				 jstr(crl, "crl_number"), jstr(crl, "this_update"),
+				 jstr(crl, "crl_number"),
+				 jstr(crl, "this_update"),
 				 jstr(crl, "next_update"),
 				 (long long)json_integer_value(
 				     json_object_get(crl, "entries")));
@@ -569,8 +584,8 @@ static void audit(struct doc *d, struct ca_cer *c)
 		return;
 	heading(d, "Audit log head");
 	field(d, "CA directory", SANS, jstr(a, "ca"));
-	para(d, SANS, 0, "entry %lld", (long long)json_integer_value(
-						json_object_get(a, "entries")));
+	para(d, SANS, 0, "entry %lld",
+	     (long long)json_integer_value(json_object_get(a, "entries")));
 	field(d, "SHA-256", MONO, jstr(a, "head"));
 }
 
@@ -615,14 +630,16 @@ static void signatures(struct doc *d, struct ca_cer *c)
 	if (d->y + 120 + 52.0 * (double)(c->spec->approvers.n + 3) > BOTTOM)
 		new_page(d);
 	heading(d, "Signatures");
-	para(d, SANS, 0, "We were present and confirm that the steps above "
-			 "took place as recorded, and that the hashes on this "
-			 "record are those we compared.");
+	para(d, SANS, 0,
+	     "We were present and confirm that the steps above "
+	     "took place as recorded, and that the hashes on this "
+	     "record are those we compared.");
 	d->y += 6;
 	signature_line(d, "Ceremony administrator");
 	signature_line(d, "Witness");
 	for (i = 0; i < c->spec->approvers.n; i++) {
-		snprintf(role, sizeof(role), "Approver %s", c->spec->approvers.v[i]);
+		snprintf(role, sizeof(role), "Approver %s",
+			 c->spec->approvers.v[i]);
 		signature_line(d, role);
 	}
 	signature_line(d, "Auditor (on receipt)");
@@ -647,7 +664,8 @@ int ca_record_pdf(struct ca_cer *c, const char *path)
 	pango_cairo_context_set_resolution(d.pc, 72);
 	d.page = 1;
 	d.y = MARGIN;
-	snprintf(d.footer, sizeof(d.footer), "%s ceremony, file SHA-256 %.16s...%s",
+	snprintf(d.footer, sizeof(d.footer),
+		 "%s ceremony, file SHA-256 %.16s...%s",
 		 ca_cer_type_name(c->spec->type), c->spec->sha256,
 		 c->rehearse ? "  REHEARSAL" : "");
 	title(&d, c);

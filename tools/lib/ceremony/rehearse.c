@@ -19,21 +19,21 @@
 #include <openssl/rand.h>
 #include <p11-kit/p11-kit.h>
 
-#include "out/file.h"
-#include "input/quorum.h"
 #include "base/util.h"
+#include "input/quorum.h"
+#include "out/file.h"
 
 #define STANDIN_KEY "rehearsal-ca-key"
 
 static const char *softhsm_module(void)
 {
 	static const char *const candidates[] = {
-		"/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-		"/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
-		"/usr/lib/softhsm/libsofthsm2.so",
-		"/usr/lib64/softhsm/libsofthsm2.so",
-		"/usr/local/lib/softhsm/libsofthsm2.so",
-		NULL};
+	    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+	    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+	    "/usr/lib/softhsm/libsofthsm2.so",
+	    "/usr/lib64/softhsm/libsofthsm2.so",
+	    "/usr/local/lib/softhsm/libsofthsm2.so",
+	    NULL};
 	const char *env = getenv("SOFTHSM_MODULE");
 	int i;
 
@@ -215,7 +215,8 @@ static int approvers(struct ca_cer *c)
 			goto out;
 		}
 		GUARD(pem_of(k, 1, &pem, &len));
-		snprintf(name, sizeof(name), "approvers/%s.key", q->approvers[i].id);
+		snprintf(name, sizeof(name), "approvers/%s.key",
+			 q->approvers[i].id);
 		path = rpath(c, name);
 		GUARD(ca_out_write(path, pem, len, 0, 0600));
 		OPENSSL_cleanse(pem, len);
@@ -223,10 +224,10 @@ static int approvers(struct ca_cer *c)
 		free(path);
 		pem = path = NULL;
 		GUARD(pem_of(k, 0, &pem, &len));
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "id",
-						      q->approvers[i].id, "name",
-						      q->approvers[i].name,
-						      "public_key", pem));
+		json_array_append_new(
+		    list,
+		    json_pack("{s:s, s:s, s:s}", "id", q->approvers[i].id,
+			      "name", q->approvers[i].name, "public_key", pem));
 		free(pem);
 		pem = NULL;
 		EVP_PKEY_free(k);
@@ -240,8 +241,9 @@ static int approvers(struct ca_cer *c)
 		goto out;
 	}
 	GUARD(ca_out_write(c->quorum, text, strlen(text), 0, 0644));
-	ca_say(c, "  throwaway Ed25519 keys for the %d approvers of %s, and a "
-		  "quorum file of them (%d of %d): %s",
+	ca_say(c,
+	       "  throwaway Ed25519 keys for the %d approvers of %s, and a "
+	       "quorum file of them (%d of %d): %s",
 	       q->n, c->spec->quorum_file, q->threshold, q->n, c->quorum);
 out:
 	free(text);
@@ -284,7 +286,8 @@ static int write_env(struct ca_cer *c, const char *module)
 		GUARD(ca_quorum_load(qpath, &q));
 	f = path ? fopen(path, "wxe") : NULL;
 	if (f == NULL) {
-		rc = ca_err(CA_EIO, "cannot write %s", path ? path : "env.yaml");
+		rc =
+		    ca_err(CA_EIO, "cannot write %s", path ? path : "env.yaml");
 		goto out;
 	}
 	fprintf(f, "# The environment of a rehearsal (made by hsmca-ceremony "
@@ -299,7 +302,8 @@ static int write_env(struct ca_cer *c, const char *module)
 	for (i = 0; q != NULL && i < q->n; i++) {
 		char name[100], *key;
 
-		snprintf(name, sizeof(name), "approvers/%s.key", q->approvers[i].id);
+		snprintf(name, sizeof(name), "approvers/%s.key",
+			 q->approvers[i].id);
 		key = rpath(c, name);
 		fprintf(f, "  %s:\n    key: ", q->approvers[i].id);
 		yq(f, key ? key : "?");
@@ -354,7 +358,8 @@ static int standin_op(struct ca_cer *c, const struct ca_argv *base,
 
 		snprintf(file, sizeof(file), "standin-%s-%s.sig", name,
 			 q->approvers[k].id);
-		snprintf(key, sizeof(key), "approvers/%s.key", q->approvers[k].id);
+		snprintf(key, sizeof(key), "approvers/%s.key",
+			 q->approvers[k].id);
 		free(sig);
 		sig = rpath(c, file);
 		ca_argv_add(&s, tool ? tool : "hsmca-two-person-approve");
@@ -412,11 +417,13 @@ static int standin_ca(struct ca_cer *c, const char *serial)
 	json_t *r = NULL;
 	int rc;
 
-	ca_say(c, "  a stand-in for the signing CA %s (%s):", c->spec->ca_subject,
+	ca_say(c,
+	       "  a stand-in for the signing CA %s (%s):", c->spec->ca_subject,
 	       c->spec->ca_dir);
 	tool_argv(c, &a, "keygen");
 	ca_argv_add(&a, "--token");
-	ca_argv_addf(&a, "pkcs11:token=%s;serial=%s", c->spec->token_label, serial);
+	ca_argv_addf(&a, "pkcs11:token=%s;serial=%s", c->spec->token_label,
+		     serial);
 	ca_argv_add(&a, "--label");
 	ca_argv_add(&a, STANDIN_KEY);
 	ca_argv_add(&a, "--type");
@@ -488,7 +495,8 @@ static int conf(struct ca_cer *c)
 		goto out;
 	}
 	if (mkdir(tokens, 0700) != 0) {
-		rc = ca_err(CA_EIO, "cannot create %s: %s", tokens, strerror(errno));
+		rc = ca_err(CA_EIO, "cannot create %s: %s", tokens,
+			    strerror(errno));
 		goto out;
 	}
 	snprintf(text, sizeof(text),
@@ -510,13 +518,15 @@ int ca_rehearse_setup(struct ca_cer *c)
 	int rc;
 
 	if (module == NULL) {
-		rc = ca_err(CA_EIO, "--rehearse needs SoftHSM (apt-get install "
-				    "softhsm2), or its module in SOFTHSM_MODULE");
+		rc = ca_err(CA_EIO,
+			    "--rehearse needs SoftHSM (apt-get install "
+			    "softhsm2), or its module in SOFTHSM_MODULE");
 		goto out;
 	}
 	if (dir == NULL || appr == NULL || pinfile == NULL ||
 	    mkdir(dir, 0700) != 0 || mkdir(appr, 0700) != 0) {
-		rc = ca_err(CA_EIO, "cannot create %s", dir ? dir : "rehearsal/");
+		rc = ca_err(CA_EIO, "cannot create %s",
+			    dir ? dir : "rehearsal/");
 		goto out;
 	}
 	ca_say(c, "Rehearsal set-up in %s:", dir);

@@ -17,8 +17,8 @@
 
 #include <openssl/crypto.h>
 
-#include "out/file.h"
 #include "base/util.h"
+#include "out/file.h"
 
 /* ---------------------------------------------------------------------- */
 /* Set-up shared by check, plan and run                                     */
@@ -76,7 +76,8 @@ static int set_paths(struct ca_cer *c)
 	if (c->rehearse)
 		return ca_rehearse_env(c);
 	c->ca_dir = ca_spec_path(s, s->ca_dir ? s->ca_dir : ".");
-	c->quorum = ca_spec_path(s, s->quorum_file ? s->quorum_file : "quorum.json");
+	c->quorum =
+	    ca_spec_path(s, s->quorum_file ? s->quorum_file : "quorum.json");
 	if (s->revoke_file != NULL)
 		c->revoke_cert = ca_spec_path(s, s->revoke_file);
 	if (c->ca_dir == NULL || c->quorum == NULL)
@@ -84,12 +85,14 @@ static int set_paths(struct ca_cer *c)
 	return CA_OK;
 }
 
+/* The module and its initialisation arguments, for every tool: --module,
+ * and the arguments in the environment the tools read them from. */
 static int use_env(struct ca_cer *c)
 {
 	free(c->module);
 	c->module = c->env->module ? strdup(c->env->module) : NULL;
 	if (c->env->module_init_args != NULL &&
-	    setenv("HSMCA_MODULE_INIT_ARGS", c->env->module_init_args, 1) != 0)
+	    setenv("HSMCA_MODULE_ARGS", c->env->module_init_args, 1) != 0)
 		return ca_err(CA_EIO, "out of memory");
 	return CA_OK;
 }
@@ -210,10 +213,12 @@ static void plan_step(struct ca_cer *c, const struct ca_step *st)
 		req = ca_request_path(c, st->op);
 		for (i = 0; i < s->approvers.n; i++) {
 			if (ca_env_approver(c->env, s->approvers.v[i]) == NULL)
-				printf("    %s, on their own machine, and the file "
+				printf("    %s, on their own machine, and the "
+				       "file "
 				       "brought here:\n",
 				       s->approvers.v[i]);
-			ca_cmd_sign(c, st->op, s->approvers.v[i], req ? req : "?", &a);
+			ca_cmd_sign(c, st->op, s->approvers.v[i],
+				    req ? req : "?", &a);
 			plan_cmd(&a);
 		}
 		ca_cmd_verify(c, st->op, req ? req : "?", &a);
@@ -232,8 +237,9 @@ static void plan_step(struct ca_cer *c, const struct ca_step *st)
 			plan_cmd(&a);
 		}
 	} else {
-		printf("    The input is shown and checked against the ceremony "
-		       "file.\n");
+		printf(
+		    "    The input is shown and checked against the ceremony "
+		    "file.\n");
 	}
 }
 
@@ -244,7 +250,6 @@ int ca_ceremony_plan(const struct ca_ceremony_opts *o)
 
 	memset(&c, 0, sizeof(c));
 	c.opts = o;
-	c.planning = 1;
 	c.rehearse = o->rehearse;
 	c.state = json_object();
 	c.out = strdup(o->out ? o->out : "OUT");
@@ -258,7 +263,8 @@ int ca_ceremony_plan(const struct ca_ceremony_opts *o)
 	c.steps = ca_steps_for(c.spec->type, &n);
 	printf("Ceremony file %s (%s), SHA-256 %s\n", o->file,
 	       ca_cer_type_name(c.spec->type), c.spec->sha256);
-	printf("Outputs in %s; the token PIN goes to each tool on fd 3.\n", c.out);
+	printf("Outputs in %s; the token PIN goes to each tool on fd 3.\n",
+	       c.out);
 	for (i = 0; i < n; i++) {
 		printf("\nStep %d of %d: %s (%s)\n", i + 1, n, c.steps[i].title,
 		       c.steps[i].name);
@@ -281,8 +287,8 @@ static int read_pin(struct ca_cer *c)
 	if (c->pin == NULL)
 		return ca_err(CA_EIO, "out of memory");
 	(void)mlock(c->pin, sizeof(*c->pin));
-	snprintf(prompt, sizeof(prompt), "PIN for token '%s' (asked once): ",
-		 c->spec->token_label);
+	snprintf(prompt, sizeof(prompt),
+		 "PIN for token '%s' (asked once): ", c->spec->token_label);
 	rc = ca_pin_read(c->env->pin_source, prompt, c->pin);
 	if (rc < 0)
 		return ca_err_ctx(rc, "the token PIN (pin_source of %s)",
@@ -300,17 +306,19 @@ static int refuse_early(struct ca_cer *c)
 	if (c->interactive || c->rehearse)
 		return CA_OK;
 	if (c->env->pin_source == NULL)
-		return ca_err(CA_EUSAGE,
-			      "--non-interactive needs a PIN source: pin_source "
-			      "in the environment file (%s)",
-			      c->env->name);
+		return ca_err(
+		    CA_EUSAGE,
+		    "--non-interactive needs a PIN source: pin_source "
+		    "in the environment file (%s)",
+		    c->env->name);
 	for (i = 0; ca_spec_has_quorum(s) && i < s->approvers.n; i++) {
 		if (ca_env_approver(c->env, s->approvers.v[i]) == NULL)
-			return ca_err(CA_EUSAGE,
-				      "--non-interactive needs the key of every "
-				      "expected approver in the environment "
-				      "file: %s has none",
-				      s->approvers.v[i]);
+			return ca_err(
+			    CA_EUSAGE,
+			    "--non-interactive needs the key of every "
+			    "expected approver in the environment "
+			    "file: %s has none",
+			    s->approvers.v[i]);
 	}
 	return CA_OK;
 }
@@ -338,19 +346,21 @@ static int new_out(struct ca_cer *c, const char *out)
 
 	if (strpbrk(out, "\n\r\t") != NULL)
 		return ca_err(CA_EUSAGE, "--out: a directory name without "
-				      "control characters");
+					 "control characters");
 	/* An existing directory is taken only when empty (rmdir says). */
 	if (stat(out, &st) == 0) {
 		if (rmdir(out) != 0)
-			return ca_err(CA_EUSAGE,
-				      "output directory %s is not empty: every "
-				      "ceremony writes into a fresh directory "
-				      "(to continue a stopped one: run --resume "
-				      "%s)",
-				      out, out);
+			return ca_err(
+			    CA_EUSAGE,
+			    "output directory %s is not empty: every "
+			    "ceremony writes into a fresh directory "
+			    "(to continue a stopped one: run --resume "
+			    "%s)",
+			    out, out);
 	}
 	if (mkdir(out, 0700) != 0)
-		return ca_err(CA_EIO, "cannot create %s: %s", out, strerror(errno));
+		return ca_err(CA_EIO, "cannot create %s: %s", out,
+			      strerror(errno));
 	c->out = realpath(out, NULL);
 	if (c->out == NULL)
 		return ca_err(CA_EIO, "cannot resolve %s", out);
@@ -370,13 +380,12 @@ static void begin_state(struct ca_cer *c)
 	ca_now_utc(now);
 	if (uname(&u) != 0)
 		snprintf(u.nodename, sizeof(u.nodename), "?");
-	c->state = json_pack("{s:i, s:s, s:s, s:s, s:s?, s:b, s:s, s:s, s:s, s:s}",
-			     "version", 1, "ceremony_sha256", c->spec->sha256,
-			     "ceremony_file", c->spec->name, "type",
-			     ca_cer_type_name(c->spec->type), "title",
-			     c->spec->title, "rehearse", c->rehearse, "started",
-			     now, "host", u.nodename, "user",
-			     pw ? pw->pw_name : "?", "hsmca", HSMCA_VERSION);
+	c->state = json_pack(
+	    "{s:i, s:s, s:s, s:s, s:s?, s:b, s:s, s:s, s:s, s:s}", "version", 1,
+	    "ceremony_sha256", c->spec->sha256, "ceremony_file", c->spec->name,
+	    "type", ca_cer_type_name(c->spec->type), "title", c->spec->title,
+	    "rehearse", c->rehearse, "started", now, "host", u.nodename, "user",
+	    pw ? pw->pw_name : "?", "hsmca", HSMCA_VERSION);
 }
 
 /* Resumed: the copy of the ceremony file in OUT is the one recorded, and
@@ -389,16 +398,18 @@ static int resume_state(struct ca_cer *c, const struct ca_ceremony_opts *o)
 
 	c->out = realpath(o->resume, NULL);
 	if (c->out == NULL)
-		return ca_err(CA_EUSAGE, "--resume %s: no such directory", o->resume);
+		return ca_err(CA_EUSAGE, "--resume %s: no such directory",
+			      o->resume);
 	GUARD(ca_progress_load(c->out, &c->state));
 	copy = ca_out_path(c, "ceremony.yaml");
 	GUARD(ca_spec_load(copy, &c->spec));
-	GUARD(ca_check(c, strcmp(c->spec->sha256,
-				 json_string_value(json_object_get(
-				     c->state, "ceremony_sha256"))) == 0,
-		       "the ceremony file kept in the output directory is the "
-		       "one this ceremony began with",
-		       NULL));
+	GUARD(ca_check(
+	    c,
+	    strcmp(c->spec->sha256, json_string_value(json_object_get(
+					c->state, "ceremony_sha256"))) == 0,
+	    "the ceremony file kept in the output directory is the "
+	    "one this ceremony began with",
+	    NULL));
 	if (o->file != NULL) {
 		GUARD(ca_spec_load(o->file, &given));
 		if (strcmp(given->sha256, c->spec->sha256) != 0) {
@@ -475,10 +486,11 @@ static int end(struct ca_cer *c, const char *how, int code)
 			char line[120];
 
 			snprintf(sum, n, "%s.sha256", path);
-			snprintf(line, sizeof(line), "%s  transcript.txt\n", hex);
+			snprintf(line, sizeof(line), "%s  transcript.txt\n",
+				 hex);
 			rc = ca_out_write(sum, line, strlen(line), 1, 0644);
-			printf("\nTranscript: %s\nTranscript SHA-256: %s\n", path,
-			       hex);
+			printf("\nTranscript: %s\nTranscript SHA-256: %s\n",
+			       path, hex);
 		}
 	}
 	free(sum);
@@ -493,8 +505,8 @@ static int run_step(struct ca_cer *c, int i)
 
 	c->step_no = i + 1;
 	c->cur = st;
-	printf("\n======== Step %d of %d: %s ========\n", c->step_no, c->n_steps,
-	       st->title);
+	printf("\n======== Step %d of %d: %s ========\n", c->step_no,
+	       c->n_steps, st->title);
 	ca_tr_log(c, "STEP", "%d/%d %s %s", c->step_no, c->n_steps, st->name,
 		  st->title);
 	GUARD(ca_progress_step_set(c, st->name, "started"));
@@ -510,8 +522,9 @@ static int reverify(struct ca_cer *c)
 {
 	int i, rc = CA_OK;
 
-	ca_say(c, "Resuming the ceremony in %s: what was done is checked "
-		  "again first.",
+	ca_say(c,
+	       "Resuming the ceremony in %s: what was done is checked "
+	       "again first.",
 	       c->out);
 	for (i = 0; i < c->n_steps; i++) {
 		const struct ca_step *st = &c->steps[i];
@@ -538,7 +551,8 @@ static int run_steps(struct ca_cer *c)
 	if (c->resume)
 		GUARD(reverify(c));
 	for (i = 0; i < c->n_steps; i++) {
-		if (strcmp(ca_progress_step_state(c, c->steps[i].name), "done") == 0)
+		if (strcmp(ca_progress_step_state(c, c->steps[i].name),
+			   "done") == 0)
 			continue;
 		GUARD(run_step(c, i));
 	}
@@ -557,9 +571,10 @@ static int prepare_run(struct ca_cer *c, const struct ca_ceremony_opts *o)
 		GUARD(ca_spec_load(o->file, &c->spec));
 	}
 	if (c->rehearse && o->env != NULL) {
-		rc = ca_err(CA_EUSAGE, "--rehearse makes its own environment "
-				       "(SoftHSM, throwaway approver keys): give "
-				       "no --env");
+		rc = ca_err(CA_EUSAGE,
+			    "--rehearse makes its own environment "
+			    "(SoftHSM, throwaway approver keys): give "
+			    "no --env");
 		goto out;
 	}
 	if (c->rehearse && c->resume) {
@@ -630,14 +645,18 @@ out:
 	if (rc < 0 && c.tr != NULL) {
 		code = rc == CA_CER_STOPPED ? 4 : ca_exit_code(rc);
 		ca_tr_log(&c, "NOTE", "ceremony %s: %s",
-			  rc == CA_CER_STOPPED ? "stopped" : "failed", ca_errmsg());
+			  rc == CA_CER_STOPPED ? "stopped" : "failed",
+			  ca_errmsg());
 		fprintf(stderr, "\nhsmca-ceremony: %s\n", ca_errmsg());
-		fprintf(stderr, "The ceremony stops here; what was done is "
-				"recorded in %s.\nAfter fixing the cause, "
-				"continue with: hsmca-ceremony run --resume %s%s%s\n",
-			c.out, c.out, c.rehearse || o->env == NULL ? "" : " --env ",
+		fprintf(stderr,
+			"The ceremony stops here; what was done is "
+			"recorded in %s.\nAfter fixing the cause, "
+			"continue with: hsmca-ceremony run --resume %s%s%s\n",
+			c.out, c.out,
+			c.rehearse || o->env == NULL ? "" : " --env ",
 			c.rehearse || o->env == NULL ? "" : o->env);
-		(void)end(&c, rc == CA_CER_STOPPED ? "stopped" : "failed", code);
+		(void)end(&c, rc == CA_CER_STOPPED ? "stopped" : "failed",
+			  code);
 		ca_err_clear();
 	}
 	cer_free(&c);

@@ -18,7 +18,6 @@ struct ca_ceremony_opts {
 	const char *env;    /* the environment file, or NULL */
 	const char *out;    /* the output directory */
 	const char *resume; /* resume this output directory */
-	const char *self;   /* argv[0], to find the tools next to it */
 	int interactive;
 	int rehearse;
 };

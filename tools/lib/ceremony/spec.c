@@ -8,47 +8,49 @@
 
 #include <openssl/x509.h>
 
-#include "quorum/approval.h"
+#include "base/util.h"
 #include "ceremony/yaml.h"
-#include "x509/crl.h"
 #include "input/name.h"
 #include "providers/hsmca/token/token.h"
-#include "base/util.h"
+#include "quorum/approval.h"
+#include "x509/crl.h"
 
 const char *const ca_nc_names[CA_NC_COUNT + 1] = {
-	"permit_dns",   "exclude_dns",   "permit_ip",  "exclude_ip",
-	"permit_email", "exclude_email", "permit_uri", "exclude_uri",
-	NULL,
+    "permit_dns",    "exclude_dns", "permit_ip",   "exclude_ip", "permit_email",
+    "exclude_email", "permit_uri",  "exclude_uri", NULL,
 };
 
 static const struct {
 	const char *name;
 	enum ca_cer_type type;
 } types[] = {
-	{"root", CA_CER_ROOT},   {"subca", CA_CER_SUBCA},
-	{"cross", CA_CER_CROSS}, {"crl", CA_CER_CRL},
-	{"revoke-subca", CA_CER_REVOKE}, {"key", CA_CER_KEY},
+    {"root", CA_CER_ROOT},	     {"subca", CA_CER_SUBCA},
+    {"cross", CA_CER_CROSS},	     {"crl", CA_CER_CRL},
+    {"revoke-subca", CA_CER_REVOKE}, {"key", CA_CER_KEY},
 };
 
 /* The top-level keys of each type. */
 static const char *const top_root[] = {
-	"version", "type", "title", "description", "token", "key", "ca",
-	"certificate", "quorum", "approvers", "approval_ttl", "outputs", NULL};
-static const char *const top_key[] = {"version", "type",  "title",
-				       "description", "token", "key",
-				       "csr",     "outputs", NULL};
+    "version",	    "type",    "title",	      "description", "token",
+    "key",	    "ca",      "certificate", "quorum",	     "approvers",
+    "approval_ttl", "outputs", NULL};
+static const char *const top_key[] = {"version",     "type",	"title",
+				      "description", "token",	"key",
+				      "csr",	     "outputs", NULL};
 static const char *const top_subca[] = {
-	"version", "type", "title", "description", "token", "ca", "csr",
-	"certificate", "quorum", "approvers", "approval_ttl", "outputs", NULL};
+    "version",	    "type",    "title",	      "description", "token",
+    "ca",	    "csr",     "certificate", "quorum",	     "approvers",
+    "approval_ttl", "outputs", NULL};
 static const char *const top_cross[] = {
-	"version", "type", "title", "description", "token", "ca", "cross",
-	"certificate", "quorum", "approvers", "approval_ttl", "outputs", NULL};
+    "version",	    "type",    "title",	      "description", "token",
+    "ca",	    "cross",   "certificate", "quorum",	     "approvers",
+    "approval_ttl", "outputs", NULL};
 static const char *const top_crl[] = {
-	"version", "type", "title", "description", "token", "ca", "crl",
-	"quorum", "approvers", "approval_ttl", "outputs", NULL};
+    "version", "type",	 "title",     "description",  "token",	 "ca",
+    "crl",     "quorum", "approvers", "approval_ttl", "outputs", NULL};
 static const char *const top_revoke[] = {
-	"version", "type", "title", "description", "token", "ca", "revoke",
-	"crl", "quorum", "approvers", "approval_ttl", "outputs", NULL};
+    "version", "type",	 "title",     "description",  "token",	 "ca", "revoke",
+    "crl",     "quorum", "approvers", "approval_ttl", "outputs", NULL};
 
 #define MAX_TEXT 1024
 #define MAX_LIST 64
@@ -172,9 +174,12 @@ static int out_name(const struct ctx *c, const struct ca_yaml_node *map,
 		    const char *key, const char *dflt, char **out)
 {
 	static const char *const reserved[] = {
-		"transcript.txt", "transcript.txt.sha256", "progress.json",
-		"record.pdf", "SHA256SUMS", "ceremony.yaml", "requests",
-		"approvals", "lint", "rehearsal", "ceremony.lock", NULL};
+	    "transcript.txt", "transcript.txt.sha256",
+	    "progress.json",  "record.pdf",
+	    "SHA256SUMS",     "ceremony.yaml",
+	    "requests",	      "approvals",
+	    "lint",	      "rehearsal",
+	    "ceremony.lock",  NULL};
 	size_t i;
 	int rc;
 
@@ -193,11 +198,13 @@ static int out_name(const struct ctx *c, const struct ca_yaml_node *map,
 	}
 	return CA_OK;
 bad:
-	return ca_yaml_refuse(c->doc, ca_yaml_line(map, key), "outputs", "%s: "
-			      "'%s' must be a plain file name inside the output "
-			      "directory (no '/', not hidden, not one the "
-			      "ceremony writes itself)",
-			      key, *out);
+	return ca_yaml_refuse(
+	    c->doc, ca_yaml_line(map, key), "outputs",
+	    "%s: "
+	    "'%s' must be a plain file name inside the output "
+	    "directory (no '/', not hidden, not one the "
+	    "ceremony writes itself)",
+	    key, *out);
 }
 
 static int subject_value(const struct ctx *c, const struct ca_yaml_node *map,
@@ -213,8 +220,8 @@ static int subject_value(const struct ctx *c, const struct ca_yaml_node *map,
 		return rc;
 	snprintf(path, sizeof(path), "%s.%s", what, key);
 	if (ca_name_parse(*out, &n) < 0)
-		return ca_yaml_refuse(c->doc, ca_yaml_line(map, key), path, "%s",
-				      ca_errmsg());
+		return ca_yaml_refuse(c->doc, ca_yaml_line(map, key), path,
+				      "%s", ca_errmsg());
 	X509_NAME_free(n);
 	return CA_OK;
 }
@@ -236,7 +243,8 @@ static int sect_token(const struct ctx *c)
 
 	GUARD(ca_yaml_map(c->doc, c->top, "token", "", 1, &m));
 	GUARD(ca_yaml_keys_allowed(c->doc, m, "token", keys));
-	GUARD(ca_yaml_str(c->doc, m, "label", "token", 1, 32, &c->s->token_label));
+	GUARD(ca_yaml_str(c->doc, m, "label", "token", 1, 32,
+			  &c->s->token_label));
 	GUARD(ca_yaml_str(c->doc, m, "serial", "token", 1, 16,
 			  &c->s->token_serial));
 out:
@@ -270,10 +278,13 @@ static int sect_ca(const struct ctx *c)
 	int rc;
 
 	GUARD(ca_yaml_map(c->doc, c->top, "ca", "", 1, &m));
-	GUARD(ca_yaml_keys_allowed(c->doc, m, "ca", root ? keys_new : keys_signing));
-	GUARD(ca_yaml_str(c->doc, m, "dir", "ca", 1, PATH_MAX / 2, &c->s->ca_dir));
+	GUARD(ca_yaml_keys_allowed(c->doc, m, "ca",
+				   root ? keys_new : keys_signing));
+	GUARD(ca_yaml_str(c->doc, m, "dir", "ca", 1, PATH_MAX / 2,
+			  &c->s->ca_dir));
 	if (!root)
-		GUARD(subject_value(c, m, "subject", "ca", 1, &c->s->ca_subject));
+		GUARD(
+		    subject_value(c, m, "subject", "ca", 1, &c->s->ca_subject));
 out:
 	return rc;
 }
@@ -284,7 +295,8 @@ static int sect_name_constraints(const struct ctx *c,
 	const struct ca_yaml_node *m;
 	int rc, i;
 
-	GUARD(ca_yaml_map(c->doc, cert, "name_constraints", "certificate", 0, &m));
+	GUARD(ca_yaml_map(c->doc, cert, "name_constraints", "certificate", 0,
+			  &m));
 	if (m == NULL)
 		goto out;
 	GUARD(ca_yaml_keys_allowed(c->doc, m, "certificate.name_constraints",
@@ -298,15 +310,16 @@ out:
 
 static int sect_certificate(const struct ctx *c)
 {
-	static const char *const keys_root[] = {"subject",  "days",
-						"pathlen",  "crl_urls",
-						"aia_urls", "policies", NULL};
+	static const char *const keys_root[] = {
+	    "subject",	"days",	    "pathlen", "crl_urls",
+	    "aia_urls", "policies", NULL};
 	static const char *const keys_sub[] = {
-		"subject",  "days",     "pathlen",          "crl_urls",
-		"aia_urls", "policies", "name_constraints", "ekus", NULL};
+	    "subject",		"days",	    "pathlen",
+	    "crl_urls",		"aia_urls", "policies",
+	    "name_constraints", "ekus",	    NULL};
 	static const char *const keys_cross[] = {
-		"days",     "pathlen", "crl_urls",        "aia_urls",
-		"policies", "ekus",    "name_constraints", NULL};
+	    "days",	"pathlen", "crl_urls",	       "aia_urls",
+	    "policies", "ekus",	   "name_constraints", NULL};
 	const enum ca_cer_type t = c->s->type;
 	const struct ca_yaml_node *m;
 	int rc;
@@ -362,7 +375,8 @@ static int sect_csr(const struct ctx *c)
 		if (m == NULL)
 			goto out;
 		GUARD(ca_yaml_keys_allowed(c->doc, m, "csr", keys_key));
-		GUARD(subject_value(c, m, "subject", "csr", 1, &c->s->csr_subject));
+		GUARD(subject_value(c, m, "subject", "csr", 1,
+				    &c->s->csr_subject));
 		goto out;
 	}
 	GUARD(ca_yaml_map(c->doc, c->top, "csr", "", 1, &m));
@@ -406,7 +420,8 @@ static int sect_crl(const struct ctx *c)
 
 	GUARD(ca_yaml_map(c->doc, c->top, "crl", "", 1, &m));
 	GUARD(ca_yaml_keys_allowed(c->doc, m, "crl", keys));
-	GUARD(ca_yaml_long(c->doc, m, "days", "crl", 1, 1, 3660, &c->s->crl_days));
+	GUARD(ca_yaml_long(c->doc, m, "days", "crl", 1, 1, 3660,
+			   &c->s->crl_days));
 out:
 	return rc;
 }
@@ -437,9 +452,12 @@ static int sect_quorum(const struct ctx *c)
 		const char *id = c->s->approvers.v[i];
 
 		if (!ca_quorum_id_ok(id)) {
-			rc = ca_yaml_refuse(c->doc, ca_yaml_line(c->top, "approvers"),
-					    "approvers", "'%s' is not an approver "
-					    "id", id);
+			rc = ca_yaml_refuse(c->doc,
+					    ca_yaml_line(c->top, "approvers"),
+					    "approvers",
+					    "'%s' is not an approver "
+					    "id",
+					    id);
 			goto out;
 		}
 		for (j = 0; j < i; j++) {
@@ -453,9 +471,11 @@ static int sect_quorum(const struct ctx *c)
 	}
 	GUARD(ca_yaml_str(c->doc, c->top, "approval_ttl", "", 0, 16,
 			  &c->s->approval_ttl));
-	if (c->s->approval_ttl != NULL && ca_ttl_parse(c->s->approval_ttl, &ttl) < 0)
-		rc = ca_yaml_refuse(c->doc, ca_yaml_line(c->top, "approval_ttl"),
-				    "approval_ttl", "%s", ca_errmsg());
+	if (c->s->approval_ttl != NULL &&
+	    ca_ttl_parse(c->s->approval_ttl, &ttl) < 0)
+		rc =
+		    ca_yaml_refuse(c->doc, ca_yaml_line(c->top, "approval_ttl"),
+				   "approval_ttl", "%s", ca_errmsg());
 out:
 	return rc;
 }
@@ -487,7 +507,8 @@ static int sect_outputs(const struct ctx *c)
 	case CA_CER_SUBCA:
 	case CA_CER_CROSS:
 		GUARD(out_name(c, m, "certificate",
-			       s->type == CA_CER_SUBCA ? "subca.crt" : "cross.crt",
+			       s->type == CA_CER_SUBCA ? "subca.crt"
+						       : "cross.crt",
 			       &s->out_cert));
 		/* issuing.crt -> issuing.chain.pem */
 		snprintf(dflt, sizeof(dflt), "%.*s.chain.pem",
@@ -499,9 +520,11 @@ static int sect_outputs(const struct ctx *c)
 		GUARD(out_name(c, m, "crl", "crl.pem", &s->out_crl));
 		break;
 	case CA_CER_KEY:
-		GUARD(out_name(c, m, "public_key", "public-key.pem", &s->out_pub));
+		GUARD(out_name(c, m, "public_key", "public-key.pem",
+			       &s->out_pub));
 		if (s->csr_subject != NULL)
-			GUARD(out_name(c, m, "csr", "request.csr", &s->out_csr));
+			GUARD(
+			    out_name(c, m, "csr", "request.csr", &s->out_csr));
 		else if (ca_yaml_get(m, "csr") != NULL)
 			rc = ca_yaml_refuse(c->doc, ca_yaml_line(m, "csr"),
 					    "outputs.csr",
@@ -521,10 +544,12 @@ static int head(const struct ctx *c, const char *const **keys)
 	size_t i;
 	int rc;
 
-	GUARD(ca_yaml_long(c->doc, c->top, "version", "", 1, 1, 1000, &version));
+	GUARD(
+	    ca_yaml_long(c->doc, c->top, "version", "", 1, 1, 1000, &version));
 	if (version != 1) {
 		rc = ca_yaml_refuse(c->doc, ca_yaml_line(c->top, "version"),
-				    "version", "%ld is not a version this "
+				    "version",
+				    "%ld is not a version this "
 				    "hsmca-ceremony reads (1)",
 				    version);
 		goto out;
@@ -535,10 +560,11 @@ static int head(const struct ctx *c, const char *const **keys)
 			break;
 	}
 	if (i == sizeof(types) / sizeof(types[0])) {
-		rc = ca_yaml_refuse(c->doc, ca_yaml_line(c->top, "type"), "type",
-				    "'%s' is not a ceremony type (root, subca, "
-				    "cross, crl, revoke-subca, key)",
-				    type);
+		rc =
+		    ca_yaml_refuse(c->doc, ca_yaml_line(c->top, "type"), "type",
+				   "'%s' is not a ceremony type (root, subca, "
+				   "cross, crl, revoke-subca, key)",
+				   type);
 		goto out;
 	}
 	c->s->type = types[i].type;
@@ -557,9 +583,10 @@ out:
 static int keys_for_type(const struct ctx *c, const char *const *keys)
 {
 	static const char *const any[] = {
-		"version", "type", "title", "description", "token", "key", "ca",
-		"certificate", "csr", "cross", "revoke", "crl", "quorum",
-		"approvers", "approval_ttl", "outputs", NULL};
+	    "version", "type", "title",	      "description", "token",
+	    "key",     "ca",   "certificate", "csr",	     "cross",
+	    "revoke",  "crl",  "quorum",      "approvers",   "approval_ttl",
+	    "outputs", NULL};
 	const struct ca_yaml_node *top = c->top;
 	size_t i, j, k;
 

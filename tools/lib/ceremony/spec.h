@@ -48,31 +48,31 @@ struct ca_list {
 };
 
 struct ca_spec {
-	char *name;       /* the file as given */
-	char *base;       /* absolute directory relative inputs are in */
+	char *name; /* the file as given */
+	char *base; /* absolute directory relative inputs are in */
 	unsigned char *raw;
 	size_t raw_len;
-	char sha256[65];  /* of the exact bytes */
+	char sha256[65]; /* of the exact bytes */
 	enum ca_cer_type type;
 	char *title, *description;
 	char *token_label, *token_serial;
-	char *key_label, *key_type;     /* root, key */
-	char *ca_dir;                   /* root: to create; else the signing CA */
-	char *ca_subject;               /* the signing CA's subject (not root) */
+	char *key_label, *key_type; /* root, key */
+	char *ca_dir;		    /* root: to create; else the signing CA */
+	char *ca_subject;	    /* the signing CA's subject (not root) */
 	/* The certificate to sign (root, subca, cross). */
-	char *subject;                  /* root; subca: instead of the CSR's */
+	char *subject; /* root; subca: instead of the CSR's */
 	long days;
-	long pathlen;                   /* -1: none (root) / the tool's default */
+	long pathlen; /* -1: none (root) / the tool's default */
 	struct ca_list crl_urls, aia_urls, policies, ekus;
 	struct ca_list nc[CA_NC_COUNT];
 	/* Inputs (paths as written, relative to base unless absolute). */
 	char *csr_file, *csr_sha256, *csr_spki; /* subca */
-	char *csr_subject;                      /* key: also make a CSR */
-	char *cross_file, *cross_sha256;        /* cross */
+	char *csr_subject;			/* key: also make a CSR */
+	char *cross_file, *cross_sha256;	/* cross */
 	char *revoke_file, *revoke_sha256, *revoke_reason; /* revoke-subca */
-	long crl_days;                          /* crl, revoke-subca */
-	char *quorum_file, *quorum_sha256;      /* all but key */
-	struct ca_list approvers;               /* ids expected to approve */
+	long crl_days;			   /* crl, revoke-subca */
+	char *quorum_file, *quorum_sha256; /* all but key */
+	struct ca_list approvers;	   /* ids expected to approve */
 	char *approval_ttl;
 	/* Outputs: file names inside the ceremony's output directory. */
 	char *out_cert, *out_chain, *out_crl, *out_pub, *out_csr;

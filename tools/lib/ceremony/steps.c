@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "out/file.h"
 #include "base/util.h"
+#include "out/file.h"
 
 /* ---------------------------------------------------------------------- */
 /* Shared bits                                                              */
@@ -32,7 +32,8 @@ static int mkdir_p(const char *path)
 		buf[i] = '/';
 	}
 	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-		return ca_err(CA_EIO, "cannot create %s: %s", buf, strerror(errno));
+		return ca_err(CA_EIO, "cannot create %s: %s", buf,
+			      strerror(errno));
 	return CA_OK;
 }
 
@@ -73,7 +74,9 @@ static int transcript_spki(struct ca_cer *c, char hex[65])
 	if (f != NULL)
 		fclose(f);
 	free(path);
-	return hex[0] != '\0' ? CA_OK : ca_err(CA_EPOLICY, "the transcript records no key");
+	return hex[0] != '\0'
+		   ? CA_OK
+		   : ca_err(CA_EPOLICY, "the transcript records no key");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -100,8 +103,9 @@ static int step_file(struct ca_cer *c, const struct ca_step *st)
 	ca_say(c, "Words, to compare with the reviewed copy:");
 	say_words(c, s->sha256);
 	if (c->rehearse)
-		ca_say(c, "REHEARSAL: SoftHSM tokens and throwaway approver keys "
-			  "under %s/rehearsal; nothing here is for real use.",
+		ca_say(c,
+		       "REHEARSAL: SoftHSM tokens and throwaway approver keys "
+		       "under %s/rehearsal; nothing here is for real use.",
 		       c->out);
 	return ca_confirm(c, "Confirm: these words match the ones on the "
 			     "reviewed copy of the ceremony file.");
@@ -120,14 +124,16 @@ static int step_preflight(struct ca_cer *c, const struct ca_step *st)
 		  "anything irreversible.");
 	GUARD(ca_preflight(c));
 	if (s->type == CA_CER_ROOT || s->type == CA_CER_KEY)
-		rc = ca_confirm(c, "Confirm: this is the token '%s', its serial "
-				   "matches the device and its bag, and the "
-				   "seal was intact.",
+		rc = ca_confirm(c,
+				"Confirm: this is the token '%s', its serial "
+				"matches the device and its bag, and the "
+				"seal was intact.",
 				s->token_label);
 	else
-		rc = ca_confirm(c, "Confirm: this is the CA that is to sign, its "
-				   "token is the right one and its audit log is "
-				   "intact.");
+		rc = ca_confirm(c,
+				"Confirm: this is the CA that is to sign, its "
+				"token is the right one and its audit log is "
+				"intact.");
 out:
 	return rc;
 }
@@ -146,8 +152,8 @@ static int reverify_preflight(struct ca_cer *c, const struct ca_step *st)
 static int key_made(struct ca_cer *c, json_t *r)
 {
 	const struct ca_spec *s = c->spec;
-	char hex[65], *pub = ca_out_path(c, "%s", s->out_pub ? s->out_pub
-							     : "public-key.pem");
+	char hex[65], *pub = ca_out_path(
+			  c, "%s", s->out_pub ? s->out_pub : "public-key.pem");
 	char *csr = s->out_csr ? ca_out_path(c, "%s", s->out_csr) : NULL;
 	int rc;
 
@@ -198,8 +204,9 @@ static int step_keygen(struct ca_cer *c, const struct ca_step *st)
 	if (!resumed) {
 		ca_say(c, "The key pair is generated inside the token: private "
 			  "key sensitive, never extractable, sign-only.");
-		GUARD(ca_confirm(c, "Confirm: generate the key '%s' (%s) on token "
-				    "'%s' now.",
+		GUARD(ca_confirm(c,
+				 "Confirm: generate the key '%s' (%s) on token "
+				 "'%s' now.",
 				 s->key_label, s->key_type, s->token_label));
 		ca_val_set(c, "keygen_begun", "yes");
 		GUARD(ca_progress_save(c));
@@ -208,19 +215,22 @@ static int step_keygen(struct ca_cer *c, const struct ca_step *st)
 			  "token?");
 		GUARD(key_found(c, &r));
 		if (r != NULL)
-			ca_say(c, "The key made by the interrupted run is on the "
-				  "token: it is kept, none is generated.");
+			ca_say(c,
+			       "The key made by the interrupted run is on the "
+			       "token: it is kept, none is generated.");
 		/* Recorded before the stop: the very key, or a refusal. */
 		if (r != NULL && ca_val(c, "key_spki") != NULL) {
 			char tr[65];
 
 			GUARD(transcript_spki(c, tr));
-			GUARD(ca_check(c, strcmp(jstr(r, "spki_sha256"), tr) == 0 &&
-					      strcmp(tr, ca_val(c, "key_spki")) == 0,
-				       "the key's SPKI SHA-256 is the one in the "
-				       "transcript",
-				       "token %s, transcript %s",
-				       jstr(r, "spki_sha256"), tr));
+			GUARD(
+			    ca_check(c,
+				     strcmp(jstr(r, "spki_sha256"), tr) == 0 &&
+					 strcmp(tr, ca_val(c, "key_spki")) == 0,
+				     "the key's SPKI SHA-256 is the one in the "
+				     "transcript",
+				     "token %s, transcript %s",
+				     jstr(r, "spki_sha256"), tr));
 		}
 	}
 	if (r == NULL) {
@@ -249,8 +259,9 @@ static int reverify_keygen(struct ca_cer *c, const struct ca_step *st)
 	GUARD(transcript_spki(c, tr));
 	GUARD(ca_check(c, json_is_true(json_object_get(r, "exists")),
 		       "the key made at this ceremony is on the token", NULL));
-	rc = ca_check(c, strcmp(jstr(r, "spki_sha256"), tr) == 0 &&
-			     strcmp(tr, ca_val(c, "key_spki")) == 0,
+	rc = ca_check(c,
+		      strcmp(jstr(r, "spki_sha256"), tr) == 0 &&
+			  strcmp(tr, ca_val(c, "key_spki")) == 0,
 		      "the key's SPKI SHA-256 is the one in the transcript",
 		      "token %s, transcript %s", jstr(r, "spki_sha256"), tr);
 out:
@@ -269,8 +280,9 @@ static int step_quorum(struct ca_cer *c, const struct ca_step *st)
 	(void)st;
 	GUARD(ca_quorum_show(c, c->quorum));
 	if (c->rehearse)
-		ca_say(c, "(rehearsal: the quorum of throwaway keys that stands "
-			  "in for %s)",
+		ca_say(c,
+		       "(rehearsal: the quorum of throwaway keys that stands "
+		       "in for %s)",
 		       c->spec->quorum_file);
 	ca_say(c, "This file is pinned into the root CA: every later root "
 		  "action needs these approvals, and another quorum file is "
@@ -287,8 +299,9 @@ static int step_input(struct ca_cer *c, const struct ca_step *st)
 
 	(void)st;
 	GUARD(ca_input_check(c));
-	rc = ca_confirm(c, "Confirm: this is the %s agreed for this ceremony "
-			   "(subject and key SPKI SHA-256 as announced).",
+	rc = ca_confirm(c,
+			"Confirm: this is the %s agreed for this ceremony "
+			"(subject and key SPKI SHA-256 as announced).",
 			c->spec->type == CA_CER_SUBCA ? "subordinate CA's CSR"
 						      : "certificate");
 out:
@@ -308,10 +321,9 @@ static int step_revocations(struct ca_cer *c, const struct ca_step *st)
 	ca_say(c, "Certificates this CA issued: %zu; revoked: %zu",
 	       json_array_size(json_object_get(r, "issued")),
 	       json_array_size(json_object_get(r, "revoked")));
-	json_array_foreach(json_object_get(r, "revoked"), i, e)
-		ca_say(c, "  revoked %s  %s  %s at %s", jstr(e, "serial"),
-		       jstr(e, "subject"), jstr(e, "reason"),
-		       jstr(e, "revoked_at"));
+	json_array_foreach(json_object_get(r, "revoked"), i, e) ca_say(
+	    c, "  revoked %s  %s  %s at %s", jstr(e, "serial"),
+	    jstr(e, "subject"), jstr(e, "reason"), jstr(e, "revoked_at"));
 	rc = ca_confirm(c, "Confirm: the revocations listed are the ones "
 			   "decided (reasons and dates as in the minutes).");
 out:
@@ -328,11 +340,10 @@ static void say_extensions(struct ca_cer *c, json_t *exts)
 	json_t *e;
 	size_t i;
 
-	json_array_foreach(exts, i, e)
-		ca_say(c, "  %s%s: %s", jstr(e, "name"),
-		       json_is_true(json_object_get(e, "critical")) ? " (critical)"
-								   : "",
-		       jstr(e, "value"));
+	json_array_foreach(exts, i, e) ca_say(
+	    c, "  %s%s: %s", jstr(e, "name"),
+	    json_is_true(json_object_get(e, "critical")) ? " (critical)" : "",
+	    jstr(e, "value"));
 }
 
 static void say_request(struct ca_cer *c, json_t *d)
@@ -356,7 +367,8 @@ static void say_request(struct ca_cer *c, json_t *d)
 		ca_say(c, "This update:     %s", jstr(x, "this_update"));
 		ca_say(c, "Next update:     %s", jstr(x, "next_update"));
 		ca_say(c, "Entries:         %lld",
-		       (long long)json_integer_value(json_object_get(x, "entries")));
+		       (long long)json_integer_value(
+			   json_object_get(x, "entries")));
 	} else {
 		char *text = strdup(jstr(d, "revocation")), *line, *save = NULL;
 
@@ -416,10 +428,12 @@ static int step_prepare(struct ca_cer *c, const struct ca_step *st)
 		goto out;
 	}
 	ca_op_set(c, op, "approvals", NULL);
-	ca_say(c, "Phase 1: build the exact %s to be signed; no private key is "
-		  "used.",
-	       op == CA_OP_CRL ? "CRL" : op == CA_OP_REVOKE ? "revocation"
-						       : "certificate");
+	ca_say(c,
+	       "Phase 1: build the exact %s to be signed; no private key is "
+	       "used.",
+	       op == CA_OP_CRL	    ? "CRL"
+	       : op == CA_OP_REVOKE ? "revocation"
+				    : "certificate");
 	ca_cmd_op(c, op, 0, &a);
 	GUARD(ca_exec_must(c, &a, 1, &r));
 	GUARD(ca_record_file(c, "output", req, hex));
@@ -451,16 +465,20 @@ static void say_checklist(struct ca_cer *c, enum ca_op op, json_t *d)
 	ca_say(c, "Every approver, in turn, runs:");
 	ca_say(c, "  hsmca-two-person-approve show %s",
 	       ca_q(ca_op_str(c, op, "request")));
-	ca_say(c, "and checks against the ceremony file (SHA-256 %.16s...):", s->sha256);
+	ca_say(c, "and checks against the ceremony file (SHA-256 %.16s...):",
+	       s->sha256);
 	ca_say(c, "  - the action is %s", ca_op_action(op));
 	switch (op) {
 	case CA_OP_ROOT:
 		ca_say(c, "  - subject and issuer are both: %s", s->subject);
-		ca_say(c, "  - the key SPKI SHA-256 is the one written down: %s",
+		ca_say(c,
+		       "  - the key SPKI SHA-256 is the one written down: %s",
 		       ca_val(c, "key_spki") ? ca_val(c, "key_spki") : "?");
-		ca_say(c, "  - %ld days of validity, basic constraints critical "
-			  "CA:TRUE%s",
-		       s->days, s->pathlen >= 0 ? " with the agreed pathlen" : "");
+		ca_say(c,
+		       "  - %ld days of validity, basic constraints critical "
+		       "CA:TRUE%s",
+		       s->days,
+		       s->pathlen >= 0 ? " with the agreed pathlen" : "");
 		break;
 	case CA_OP_SUBCA:
 	case CA_OP_CROSS:
@@ -468,26 +486,30 @@ static void say_checklist(struct ca_cer *c, enum ca_op op, json_t *d)
 		ca_say(c, "  - the subject is: %s", jstr(x, "subject"));
 		ca_say(c, "  - the key SPKI SHA-256 is %s",
 		       jstr(json_object_get(x, "public_key"), "spki_sha256"));
-		ca_say(c, "  - validity, pathlen, name constraints, policies and "
-			  "URLs are the agreed ones");
+		ca_say(c,
+		       "  - validity, pathlen, name constraints, policies and "
+		       "URLs are the agreed ones");
 		break;
 	case CA_OP_REVOKE:
 		ca_say(c, "  - the serial revoked is %s (%s), reason %s",
 		       ca_val(c, "revoke_serial"),
-		       ca_val(c, "revoke_subject") ? ca_val(c, "revoke_subject") : "",
+		       ca_val(c, "revoke_subject") ? ca_val(c, "revoke_subject")
+						   : "",
 		       s->revoke_reason);
 		break;
 	case CA_OP_CRL:
-		ca_say(c, "  - the issuer is %s; the CRL number is one more than "
-			  "the last; next update in %ld days; the entries are "
-			  "the revocations agreed",
+		ca_say(c,
+		       "  - the issuer is %s; the CRL number is one more than "
+		       "the last; next update in %ld days; the entries are "
+		       "the revocations agreed",
 		       s->ca_subject, s->crl_days);
 		break;
 	case CA_OP_NONE:
 		break;
 	}
 	ca_say(c, "  - the quorum SHA-256 is %s", jstr(d, "quorum_sha256"));
-	ca_say(c, "and reads the request words aloud (above); everyone compares.");
+	ca_say(c,
+	       "and reads the request words aloud (above); everyone compares.");
 }
 
 /* The approvers whose keys are here sign now (their passphrase or PIN
@@ -542,7 +564,8 @@ static json_t *approval_files(const char *dir)
 	for (i = 0; i < n; i++) {
 		size_t len = strlen(names[i]->d_name);
 
-		if (len > 4 && strcmp(names[i]->d_name + len - 4, ".sig") == 0) {
+		if (len > 4 &&
+		    strcmp(names[i]->d_name + len - 4, ".sig") == 0) {
 			char *p = ca_join(dir, names[i]->d_name);
 
 			if (p != NULL)
@@ -578,12 +601,15 @@ static int verify_approvals(struct ca_cer *c, enum ca_op op, const char *dir,
 	ca_cmd_verify(c, op, ca_op_str(c, op, "request"), &a);
 	GUARD(ca_exec(c, &a, 0, &r, &status));
 	if (r == NULL) {
-		rc = ca_err(CA_EIO, "two-person-approve verify printed no "
-				    "result (exit %d)", status);
+		rc = ca_err(CA_EIO,
+			    "two-person-approve verify printed no "
+			    "result (exit %d)",
+			    status);
 		goto out;
 	}
-	GUARD(ca_check(c, strcmp(jstr(r, "request_sha256"),
-				 ca_op_str(c, op, "request_sha256")) == 0,
+	GUARD(ca_check(c,
+		       strcmp(jstr(r, "request_sha256"),
+			      ca_op_str(c, op, "request_sha256")) == 0,
 		       "the approvals are for this ceremony's request", NULL));
 	GUARD(ca_check(c, !json_is_true(json_object_get(r, "expired")),
 		       "the request has not expired", NULL));
@@ -592,7 +618,8 @@ static int verify_approvals(struct ca_cer *c, enum ca_op op, const char *dir,
 	json_array_foreach(json_object_get(r, "approved_by"), i, id)
 	{
 		for (j = 0; j < s->approvers.n; j++) {
-			if (strcmp(s->approvers.v[j], json_string_value(id)) == 0)
+			if (strcmp(s->approvers.v[j], json_string_value(id)) ==
+			    0)
 				break;
 		}
 		GUARD(ca_check(c, j < s->approvers.n,
@@ -602,11 +629,13 @@ static int verify_approvals(struct ca_cer *c, enum ca_op op, const char *dir,
 			       json_string_value(id)));
 	}
 	*not_yet = !json_is_true(json_object_get(r, "threshold_met"));
-	GUARD(ca_check(c, !*not_yet, "the approvals meet the quorum",
-		       "%lld valid of %lld needed",
-		       (long long)json_integer_value(json_object_get(r, "valid")),
-		       (long long)json_integer_value(json_object_get(r, "threshold"))));
-	ca_op_set(c, op, "approved_by", json_incref(json_object_get(r, "approved_by")));
+	GUARD(ca_check(
+	    c, !*not_yet, "the approvals meet the quorum",
+	    "%lld valid of %lld needed",
+	    (long long)json_integer_value(json_object_get(r, "valid")),
+	    (long long)json_integer_value(json_object_get(r, "threshold"))));
+	ca_op_set(c, op, "approved_by",
+		  json_incref(json_object_get(r, "approved_by")));
 	rc = ca_progress_save(c);
 out:
 	ca_argv_free(&a);
@@ -632,21 +661,24 @@ static int step_approvals(struct ca_cer *c, const struct ca_step *st)
 	GUARD(sign_here(c, op, &all_here));
 	for (;;) {
 		if (!all_here && c->interactive)
-			GUARD(ca_confirm(c, "When the approval files are in %s "
-					    "(brought from the approvers' own "
-					    "machines):",
+			GUARD(ca_confirm(c,
+					 "When the approval files are in %s "
+					 "(brought from the approvers' own "
+					 "machines):",
 					 dir));
 		rc = verify_approvals(c, op, dir, &not_yet);
 		/* Waiting is for approvals still to come, never for a
 		 * refusal. */
 		if (rc == CA_OK || !not_yet || !c->interactive || all_here)
 			break;
-		ca_say(c, "The approvals in %s do not meet the quorum yet.", dir);
+		ca_say(c, "The approvals in %s do not meet the quorum yet.",
+		       dir);
 	}
 	if (rc < 0)
 		goto out;
-	json_array_foreach(json_object_get(ca_op_state(c, op), "approvals"), i, f)
-		GUARD(ca_record_file(c, "output", json_string_value(f), hex));
+	json_array_foreach(json_object_get(ca_op_state(c, op), "approvals"), i,
+			   f)
+	    GUARD(ca_record_file(c, "output", json_string_value(f), hex));
 	rc = ca_confirm(c, "Confirm: the approvals are in order.");
 out:
 	free(dir);
@@ -664,8 +696,9 @@ static int reverify_approvals(struct ca_cer *c, const struct ca_step *st)
 	char sign_step[40];
 
 	snprintf(sign_step, sizeof(sign_step), "%s",
-		 st->op == CA_OP_REVOKE ? "revoke"
-		 : c->spec->type == CA_CER_REVOKE ? "crl-sign" : "sign");
+		 st->op == CA_OP_REVOKE		  ? "revoke"
+		 : c->spec->type == CA_CER_REVOKE ? "crl-sign"
+						  : "sign");
 	if (strcmp(ca_progress_step_state(c, sign_step), "done") == 0) {
 		free(dir);
 		return CA_OK; /* spent: nothing more to check */
@@ -686,10 +719,12 @@ static int reverify_approvals(struct ca_cer *c, const struct ca_step *st)
 		GUARD(ca_progress_step_set(c, st->name, "pending"));
 		goto out;
 	}
-	rc = ca_check(c, status == 0 && r != NULL &&
-			     strcmp(jstr(r, "request_sha256"),
-				    ca_op_str(c, st->op, "request_sha256")) == 0,
-		      "the approvals still verify against the request", "%s", dir);
+	rc = ca_check(c,
+		      status == 0 && r != NULL &&
+			  strcmp(jstr(r, "request_sha256"),
+				 ca_op_str(c, st->op, "request_sha256")) == 0,
+		      "the approvals still verify against the request", "%s",
+		      dir);
 out:
 	ca_argv_free(&a);
 	json_decref(r);
@@ -726,8 +761,8 @@ static int already_done(struct ca_cer *c, enum ca_op op)
 		ca_cmd_audit(c, "report", &a);
 		if (ca_exec_must(c, &a, 0, &r) == CA_OK) {
 			json_array_foreach(json_object_get(r, "revoked"), i, e)
-				done |= strcmp(jstr(e, "serial"),
-					       ca_val(c, "revoke_serial")) == 0;
+			    done |= strcmp(jstr(e, "serial"),
+					   ca_val(c, "revoke_serial")) == 0;
 		}
 		ca_argv_free(&a);
 		json_decref(r);
@@ -805,7 +840,8 @@ static int step_sign(struct ca_cer *c, const struct ca_step *st)
 					: "Confirm: sign now."));
 		ca_val_set(c, st->name, "begun");
 		GUARD(ca_progress_save(c));
-		ca_say(c, "Phase 2: the token signs exactly the approved bytes.");
+		ca_say(c,
+		       "Phase 2: the token signs exactly the approved bytes.");
 		ca_cmd_op(c, op, 1, &a);
 		GUARD(ca_exec_must(c, &a, op != CA_OP_REVOKE, &r));
 		ca_op_set(c, op, "result", json_incref(r));
@@ -845,7 +881,8 @@ static int sha256sums(struct ca_cer *c)
 			continue;
 		GUARD(ca_record_file(c, "output", p, hex));
 		fprintf(f, "%s  %s\n", hex,
-			strncmp(p, c->out, n) == 0 && p[n] == '/' ? p + n + 1 : p);
+			strncmp(p, c->out, n) == 0 && p[n] == '/' ? p + n + 1
+								  : p);
 	}
 	if (fclose(f) != 0) {
 		f = NULL;
@@ -886,18 +923,24 @@ static int audit_head(struct ca_cer *c)
 			    json_pack("{s:s, s:I, s:s}", "ca", c->ca_dir,
 				      "entries", (json_int_t)n, "head", h));
 	printf("\nAudit head: %s entry %lld sha256 %s\n", c->ca_dir, n, h);
-	printf("\n  +-------------------------------------------------------------+\n");
-	printf("  | %-59s |\n", "WRITE ON PAPER; witness and administrator sign and date");
+	printf("\n  "
+	       "+-------------------------------------------------------------+"
+	       "\n");
+	printf("  | %-59s |\n",
+	       "WRITE ON PAPER; witness and administrator sign and date");
 	printf("  | audit log entry %-43lld |\n", n);
 	for (i = 0; i < 2; i++) {
 		const char *g = h + 32 * i;
 		char line[48];
 
-		snprintf(line, sizeof(line), "%.4s %.4s %.4s %.4s %.4s %.4s %.4s %.4s",
-			 g, g + 4, g + 8, g + 12, g + 16, g + 20, g + 24, g + 28);
+		snprintf(line, sizeof(line),
+			 "%.4s %.4s %.4s %.4s %.4s %.4s %.4s %.4s", g, g + 4,
+			 g + 8, g + 12, g + 16, g + 20, g + 24, g + 28);
 		printf("  |   %-58s|\n", line);
 	}
-	printf("  +-------------------------------------------------------------+\n");
+	printf("  "
+	       "+-------------------------------------------------------------+"
+	       "\n");
 	rc = ca_progress_save(c);
 out:
 	ca_argv_free(&a);
@@ -916,12 +959,12 @@ static int step_record(struct ca_cer *c, const struct ca_step *st)
 	GUARD(sha256sums(c));
 	if (c->spec->type != CA_CER_KEY)
 		GUARD(audit_head(c));
-	GUARD(ca_confirm(c, "Confirm: the witness and the administrator have "
-			    "written %s on paper, and record.pdf is printed "
-			    "for signature.",
-			 c->spec->type == CA_CER_KEY
-			     ? "the key's SPKI SHA-256"
-			     : "the audit head"));
+	GUARD(ca_confirm(c,
+			 "Confirm: the witness and the administrator have "
+			 "written %s on paper, and record.pdf is printed "
+			 "for signature.",
+			 c->spec->type == CA_CER_KEY ? "the key's SPKI SHA-256"
+						     : "the audit head"));
 	GUARD(ca_record_pdf(c, pdf));
 	GUARD(ca_record_file(c, "record", pdf, hex));
 	ca_say(c, "Printed record: %s", pdf);
@@ -933,80 +976,89 @@ out:
 /* ---------------------------------------------------------------------- */
 /* The step lists                                                           */
 
-#define FILE_STEP {"file", "The ceremony file", CA_OP_NONE, step_file, NULL}
+#define FILE_STEP                                                              \
+	{                                                                      \
+		"file", "The ceremony file", CA_OP_NONE, step_file, NULL       \
+	}
 #define PREFLIGHT_STEP                                                         \
-	{"preflight", "Pre-flight checks", CA_OP_NONE, step_preflight,         \
-	 reverify_preflight}
+	{                                                                      \
+		"preflight", "Pre-flight checks", CA_OP_NONE, step_preflight,  \
+		    reverify_preflight                                         \
+	}
 #define VERIFY_STEP                                                            \
-	{"verify", "Verification", CA_OP_NONE, ca_step_verify, NULL}
+	{                                                                      \
+		"verify", "Verification", CA_OP_NONE, ca_step_verify, NULL     \
+	}
 #define RECORD_STEP                                                            \
-	{"record", "Artifacts, audit head and the printed record", CA_OP_NONE, \
-	 step_record, NULL}
+	{                                                                      \
+		"record", "Artifacts, audit head and the printed record",      \
+		    CA_OP_NONE, step_record, NULL                              \
+	}
 #define OP_STEPS(prep, appr, sign, op, what)                                   \
 	{prep, "The " what " to be signed", op, step_prepare, NULL},           \
-	{appr, "Approvals", op, step_approvals, reverify_approvals},           \
-	{sign, "Signature", op, step_sign, NULL}
+	    {appr, "Approvals", op, step_approvals, reverify_approvals},       \
+	{                                                                      \
+		sign, "Signature", op, step_sign, NULL                         \
+	}
 
 static const struct ca_step steps_root[] = {
-	FILE_STEP,
-	PREFLIGHT_STEP,
-	{"keygen", "Root key generation", CA_OP_NONE, step_keygen,
-	 reverify_keygen},
-	{"quorum", "Quorum", CA_OP_NONE, step_quorum, NULL},
-	OP_STEPS("prepare", "approvals", "sign", CA_OP_ROOT, "root certificate"),
-	VERIFY_STEP,
-	RECORD_STEP,
+    FILE_STEP,
+    PREFLIGHT_STEP,
+    {"keygen", "Root key generation", CA_OP_NONE, step_keygen, reverify_keygen},
+    {"quorum", "Quorum", CA_OP_NONE, step_quorum, NULL},
+    OP_STEPS("prepare", "approvals", "sign", CA_OP_ROOT, "root certificate"),
+    VERIFY_STEP,
+    RECORD_STEP,
 };
 
 static const struct ca_step steps_key[] = {
-	FILE_STEP,
-	PREFLIGHT_STEP,
-	{"keygen", "Key generation", CA_OP_NONE, step_keygen, reverify_keygen},
-	VERIFY_STEP,
-	RECORD_STEP,
+    FILE_STEP,
+    PREFLIGHT_STEP,
+    {"keygen", "Key generation", CA_OP_NONE, step_keygen, reverify_keygen},
+    VERIFY_STEP,
+    RECORD_STEP,
 };
 
 static const struct ca_step steps_subca[] = {
-	FILE_STEP,
-	PREFLIGHT_STEP,
-	{"csr", "The subordinate CA's CSR", CA_OP_NONE, step_input, NULL},
-	OP_STEPS("prepare", "approvals", "sign", CA_OP_SUBCA,
-		 "subordinate CA certificate"),
-	VERIFY_STEP,
-	RECORD_STEP,
+    FILE_STEP,
+    PREFLIGHT_STEP,
+    {"csr", "The subordinate CA's CSR", CA_OP_NONE, step_input, NULL},
+    OP_STEPS("prepare", "approvals", "sign", CA_OP_SUBCA,
+	     "subordinate CA certificate"),
+    VERIFY_STEP,
+    RECORD_STEP,
 };
 
 static const struct ca_step steps_cross[] = {
-	FILE_STEP,
-	PREFLIGHT_STEP,
-	{"certificate", "The certificate to cross-certify", CA_OP_NONE,
-	 step_input, NULL},
-	OP_STEPS("prepare", "approvals", "sign", CA_OP_CROSS,
-		 "cross-certificate"),
-	VERIFY_STEP,
-	RECORD_STEP,
+    FILE_STEP,
+    PREFLIGHT_STEP,
+    {"certificate", "The certificate to cross-certify", CA_OP_NONE, step_input,
+     NULL},
+    OP_STEPS("prepare", "approvals", "sign", CA_OP_CROSS, "cross-certificate"),
+    VERIFY_STEP,
+    RECORD_STEP,
 };
 
 static const struct ca_step steps_crl[] = {
-	FILE_STEP,
-	PREFLIGHT_STEP,
-	{"revocations", "Issued and revoked certificates", CA_OP_NONE,
-	 step_revocations, NULL},
-	OP_STEPS("prepare", "approvals", "sign", CA_OP_CRL, "CRL"),
-	VERIFY_STEP,
-	RECORD_STEP,
+    FILE_STEP,
+    PREFLIGHT_STEP,
+    {"revocations", "Issued and revoked certificates", CA_OP_NONE,
+     step_revocations, NULL},
+    OP_STEPS("prepare", "approvals", "sign", CA_OP_CRL, "CRL"),
+    VERIFY_STEP,
+    RECORD_STEP,
 };
 
 static const struct ca_step steps_revoke[] = {
-	FILE_STEP,
-	PREFLIGHT_STEP,
-	{"certificate", "The subordinate CA to revoke", CA_OP_NONE, step_input,
-	 NULL},
-	OP_STEPS("revoke-prepare", "revoke-approvals", "revoke", CA_OP_REVOKE,
-		 "revocation"),
-	OP_STEPS("crl-prepare", "crl-approvals", "crl-sign", CA_OP_CRL, "CRL"),
-	VERIFY_STEP,
-	RECORD_STEP,
+    FILE_STEP,
+    PREFLIGHT_STEP,
+    {"certificate", "The subordinate CA to revoke", CA_OP_NONE, step_input,
+     NULL},
+    OP_STEPS("revoke-prepare", "revoke-approvals", "revoke", CA_OP_REVOKE,
+	     "revocation"),
+    OP_STEPS("crl-prepare", "crl-approvals", "crl-sign", CA_OP_CRL, "CRL"),
+    VERIFY_STEP,
+    RECORD_STEP,
 };
 
 const struct ca_step *ca_steps_for(enum ca_cer_type t, int *n)

@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "quorum/approval.h"
 #include "base/util.h"
+#include "quorum/approval.h"
 
 void ca_now_utc(char out[32])
 {
@@ -100,8 +100,8 @@ int ca_check(struct ca_cer *c, int ok, const char *what, const char *fmt, ...)
 	if (ok) {
 		printf("  OK: %s\n", what);
 		fflush(stdout);
-		ca_tr_log(c, "CHECK", "ok %s%s%s%s", what, detail[0] ? " (" : "",
-			  detail, detail[0] ? ")" : "");
+		ca_tr_log(c, "CHECK", "ok %s%s%s%s", what,
+			  detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
 		return CA_OK;
 	}
 	ca_tr_log(c, "CHECK", "FAILED %s%s%s", what, detail[0] ? ": " : "",
@@ -157,8 +157,8 @@ int ca_confirm(struct ca_cer *c, const char *fmt, ...)
 	printf("\n%s\n", q);
 	ca_tr_log(c, "ASK", "%s", q);
 	if (!c->interactive) {
-		ca_tr_log(c, "CONFIRM", "step %d: not asked (--non-interactive)",
-			  c->step_no);
+		ca_tr_log(c, "CONFIRM",
+			  "step %d: not asked (--non-interactive)", c->step_no);
 		keep_answer(c, q, "not asked (non-interactive)");
 		return CA_OK;
 	}
@@ -166,7 +166,8 @@ int ca_confirm(struct ca_cer *c, const char *fmt, ...)
 	fflush(stdout);
 	read_answer(ans, sizeof(ans));
 	if (strcmp(ans, "yes") == 0) {
-		ca_tr_log(c, "CONFIRM", "step %d: witness typed yes", c->step_no);
+		ca_tr_log(c, "CONFIRM", "step %d: witness typed yes",
+			  c->step_no);
 		keep_answer(c, q, "yes");
 		return CA_OK;
 	}
@@ -186,8 +187,8 @@ int ca_record_file(struct ca_cer *c, const char *kind, const char *path,
 	size_t i;
 
 	if (ca_sha256_file(path, hex) < 0)
-		return ca_err(CA_EIO, "expected %s file %s cannot be read", kind,
-			      path);
+		return ca_err(CA_EIO, "expected %s file %s cannot be read",
+			      kind, path);
 	printf("  %-6s sha256 %s  %s\n", kind, hex, path);
 	fflush(stdout);
 	ca_tr_log(c, "SHA256", "%s %s %s", kind, hex, path);
@@ -197,7 +198,8 @@ int ca_record_file(struct ca_cer *c, const char *kind, const char *path,
 	}
 	json_array_foreach(arts, i, e)
 	{
-		if (strcmp(json_string_value(json_object_get(e, "path")), path) == 0) {
+		if (strcmp(json_string_value(json_object_get(e, "path")),
+			   path) == 0) {
 			json_object_set_new(e, "sha256", json_string(hex));
 			return CA_OK;
 		}

@@ -12,13 +12,13 @@
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
-#include "x509/cert.h"
+#include "base/util.h"
 #include "input/csr.h"
 #include "out/file.h"
-#include "base/util.h"
+#include "x509/cert.h"
 
 /* Every certificate of a PEM file (at least one). */
-static int load_chain(const char *path, STACK_OF(X509) **out)
+static int load_chain(const char *path, STACK_OF(X509) * *out)
 {
 	BIO *b = BIO_new_file(path, "r");
 	X509 *x;
@@ -40,7 +40,7 @@ out:
 }
 
 /* OpenSSL path validation of x up to anchor, strictly. */
-static int path_ok(X509 *x, X509 *anchor, STACK_OF(X509) *untrusted,
+static int path_ok(X509 *x, X509 *anchor, STACK_OF(X509) * untrusted,
 		   const char **why)
 {
 	X509_STORE *store = X509_STORE_new();
@@ -48,7 +48,8 @@ static int path_ok(X509 *x, X509 *anchor, STACK_OF(X509) *untrusted,
 	int ok = 0;
 
 	*why = "out of memory";
-	if (store == NULL || ctx == NULL || X509_STORE_add_cert(store, anchor) != 1 ||
+	if (store == NULL || ctx == NULL ||
+	    X509_STORE_add_cert(store, anchor) != 1 ||
 	    X509_STORE_CTX_init(ctx, store, x, untrusted) != 1)
 		goto out;
 	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_X509_STRICT |
@@ -86,7 +87,8 @@ static int certtool(struct ca_cer *c, const char *what, const char *mode,
 	int rc, status = 0;
 
 	if (!in_path("certtool")) {
-		ca_say(c, "  (certtool is not installed: its check is skipped)");
+		ca_say(c,
+		       "  (certtool is not installed: its check is skipped)");
 		return CA_OK;
 	}
 	ca_argv_add(&a, "certtool");
@@ -111,7 +113,8 @@ static int tbs_is_approved(struct ca_cer *c, enum ca_op op, const char *path)
 	GUARD(ca_tbs_sha256_of_file(path, hex));
 	rc = ca_check(c, want != NULL && CRYPTO_memcmp(hex, want, 64) == 0,
 		      "the signed bytes are byte for byte the approved ones",
-		      "TBS SHA-256 %s, approved %s", hex, want ? want : "(none)");
+		      "TBS SHA-256 %s, approved %s", hex,
+		      want ? want : "(none)");
 out:
 	return rc;
 }
@@ -128,7 +131,8 @@ static int spki_is(struct ca_cer *c, X509 *x, const char *want,
 
 static int verify_root(struct ca_cer *c)
 {
-	char *crt = ca_join(c->ca_dir, "ca.crt"), *q = ca_join(c->ca_dir, "quorum.json");
+	char *crt = ca_join(c->ca_dir, "ca.crt"),
+	     *q = ca_join(c->ca_dir, "quorum.json");
 	char qa[65], qb[65];
 	const char *why = "";
 	X509 *x = NULL;
@@ -158,7 +162,8 @@ out:
  * issuers, up to the root. */
 static int write_chain(struct ca_cer *c, char **path)
 {
-	char *crt = ca_join(c->ca_dir, "ca.crt"), *chain = ca_join(c->ca_dir, "chain.pem");
+	char *crt = ca_join(c->ca_dir, "ca.crt"),
+	     *chain = ca_join(c->ca_dir, "chain.pem");
 	unsigned char *a = NULL, *b = NULL, *both = NULL;
 	size_t alen = 0, blen = 0;
 	char hex[65];
@@ -218,7 +223,8 @@ static int verify_subca(struct ca_cer *c, enum ca_op op)
 	memcpy(both + len, cdata, clen);
 	GUARD(ca_out_write(bundle, both, len + clen, 1, 0644));
 	{
-		char *root = ca_out_path(c, "lint/%s.anchor.pem", ca_op_name(op));
+		char *root =
+		    ca_out_path(c, "lint/%s.anchor.pem", ca_op_name(op));
 		BIO *b = root ? BIO_new_file(root, "w") : NULL;
 
 		if (b == NULL || PEM_write_bio_X509(b, anchor) != 1) {
@@ -228,8 +234,9 @@ static int verify_subca(struct ca_cer *c, enum ca_op op)
 			goto out;
 		}
 		BIO_free(b);
-		rc = certtool(c, "certtool verifies the certificate up to the "
-				 "root",
+		rc = certtool(c,
+			      "certtool verifies the certificate up to the "
+			      "root",
 			      "--verify", root, bundle);
 		free(root);
 		if (rc < 0)
@@ -239,9 +246,10 @@ static int verify_subca(struct ca_cer *c, enum ca_op op)
 		GUARD(spki_is(c, x, c->spec->csr_spki,
 			      "the certificate certifies the CSR's key"));
 	else
-		GUARD(spki_is(c, x, ca_val(c, "cross_spki"),
-			      "the cross-certificate certifies the existing CA's "
-			      "key"));
+		GUARD(
+		    spki_is(c, x, ca_val(c, "cross_spki"),
+			    "the cross-certificate certifies the existing CA's "
+			    "key"));
 	rc = tbs_is_approved(c, op, crt);
 out:
 	X509_free(x);
@@ -269,8 +277,8 @@ static int verify_crl(struct ca_cer *c)
 		       "OpenSSL verifies the CRL's signature with the CA "
 		       "certificate",
 		       "%s", path));
-	GUARD(certtool(c, "certtool verifies the CRL's signature", "--verify-crl",
-		       crt, path));
+	GUARD(certtool(c, "certtool verifies the CRL's signature",
+		       "--verify-crl", crt, path));
 	GUARD(tbs_is_approved(c, CA_OP_CRL, path));
 	if (c->spec->type == CA_CER_REVOKE) {
 		ASN1_INTEGER *serial = NULL;
@@ -278,8 +286,8 @@ static int verify_crl(struct ca_cer *c)
 
 		GUARD(ca_serial_parse(ca_val(c, "revoke_serial"), &serial));
 		rc = ca_check(c, X509_CRL_get0_by_serial(crl, &r, serial) == 1,
-			      "the CRL lists the revoked subordinate CA", "serial %s",
-			      ca_val(c, "revoke_serial"));
+			      "the CRL lists the revoked subordinate CA",
+			      "serial %s", ca_val(c, "revoke_serial"));
 		ASN1_INTEGER_free(serial);
 	}
 out:

@@ -7,8 +7,8 @@
 
 #include <openssl/pem.h>
 
-#include "input/csr.h"
 #include "base/util.h"
+#include "input/csr.h"
 
 /* The file's bytes and, when PEM, the DER inside the first block of
  * label; der points into *data or into *buf. */
@@ -38,8 +38,8 @@ static int read_der(const char *path, const char *label, unsigned char **data,
 		name = header = NULL;
 		*buf = NULL;
 		if (PEM_read_bio(b, &name, &header, buf, der_len) != 1) {
-			rc = ca_err(CA_EUSAGE, "%s holds no %s (PEM or DER)", path,
-				    label);
+			rc = ca_err(CA_EUSAGE, "%s holds no %s (PEM or DER)",
+				    path, label);
 			goto out;
 		}
 		if (strcmp(name, label) == 0)
@@ -63,8 +63,8 @@ out:
 		int rc;                                                        \
                                                                                \
 		*out = NULL;                                                   \
-		GUARD(read_der(path, label, &data, &len, &buf, &der,           \
-			       &der_len));                                     \
+		GUARD(                                                         \
+		    read_der(path, label, &data, &len, &buf, &der, &der_len)); \
 		*out = d2i(NULL, &der, der_len);                               \
 		if (*out == NULL)                                              \
 			rc = ca_err(CA_EUSAGE, "%s is not a readable %s",      \
@@ -157,13 +157,15 @@ int ca_tbs_sha256_of_file(const char *path, char hex[65])
 	if (rc < 0) {
 		free(data);
 		OPENSSL_free(buf);
-		rc = read_der(path, "X509 CRL", &data, &len, &buf, &der, &der_len);
+		rc = read_der(path, "X509 CRL", &data, &len, &buf, &der,
+			      &der_len);
 	}
 	if (rc < 0)
 		goto out;
 	/* SEQUENCE { tbs SEQUENCE, algid, signature }: the tbs TLV. */
 	outer = tlv_len(der, (size_t)der_len);
-	hdr = der_len > 1 ? (der[1] < 0x80 ? 2 : 2 + (size_t)(der[1] & 0x7f)) : 0;
+	hdr =
+	    der_len > 1 ? (der[1] < 0x80 ? 2 : 2 + (size_t)(der[1] & 0x7f)) : 0;
 	tbs = outer > hdr ? tlv_len(der + hdr, outer - hdr) : 0;
 	if (tbs == 0) {
 		rc = ca_err(CA_EUSAGE, "%s is not a signed certificate or CRL",

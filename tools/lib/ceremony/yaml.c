@@ -60,7 +60,8 @@ static int text_ok(const char *s, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i++) {
-		if (p[i] == 0x7f || (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n'))
+		if (p[i] == 0x7f ||
+		    (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n'))
 			return 0;
 	}
 	return 1;
@@ -283,11 +284,12 @@ int ca_yaml_parse(const unsigned char *data, size_t len, const char *name,
 	yaml_parser_set_input_string(&parser, data, len);
 	while (!done && rc == CA_OK) {
 		if (!yaml_parser_parse(&parser, &ev)) {
-			rc = ca_err(CA_EUSAGE, "%s: not valid YAML at line %lu: %s%s%s",
-				    name, (unsigned long)parser.problem_mark.line + 1,
-				    parser.problem ? parser.problem : "syntax error",
-				    parser.context ? " " : "",
-				    parser.context ? parser.context : "");
+			rc = ca_err(
+			    CA_EUSAGE, "%s: not valid YAML at line %lu: %s%s%s",
+			    name, (unsigned long)parser.problem_mark.line + 1,
+			    parser.problem ? parser.problem : "syntax error",
+			    parser.context ? " " : "",
+			    parser.context ? parser.context : "");
 			break;
 		}
 		rc = on_event(&b, &ev, &docs, &done);
@@ -341,8 +343,9 @@ static void path_of(const char *what, const char *key, char *buf, size_t len)
 
 static const char *kind_name(enum ca_yaml_kind k)
 {
-	return k == CA_YAML_MAP ? "a mapping (key: value lines)"
-	       : k == CA_YAML_SEQ ? "a list" : "a single value";
+	return k == CA_YAML_MAP	  ? "a mapping (key: value lines)"
+	       : k == CA_YAML_SEQ ? "a list"
+				  : "a single value";
 }
 
 int ca_yaml_keys_allowed(const struct ca_yaml_doc *doc,
@@ -364,8 +367,9 @@ int ca_yaml_keys_allowed(const struct ca_yaml_doc *doc,
 		o = 0;
 		known[0] = '\0';
 		for (j = 0; allowed[j] != NULL && o < sizeof(known); j++)
-			o += (size_t)snprintf(known + o, sizeof(known) - o,
-					      "%s%s", j ? ", " : "", allowed[j]);
+			o +=
+			    (size_t)snprintf(known + o, sizeof(known) - o,
+					     "%s%s", j ? ", " : "", allowed[j]);
 		return ca_err(CA_EUSAGE,
 			      "%s: unknown key '%s' at line %lu%s%s (known "
 			      "keys: %s)",
@@ -387,11 +391,13 @@ static int get_kind(const struct ca_yaml_doc *doc,
 
 	*out = NULL;
 	path_of(what, key, path, sizeof(path));
-	if (v == NULL || (v->kind == CA_YAML_SCALAR && v->plain && v->len == 0)) {
+	if (v == NULL ||
+	    (v->kind == CA_YAML_SCALAR && v->plain && v->len == 0)) {
 		if (!required)
 			return CA_OK;
-		return ca_err(CA_EUSAGE, "%s: %s is missing (in %s, which starts "
-				       "at line %lu)",
+		return ca_err(CA_EUSAGE,
+			      "%s: %s is missing (in %s, which starts "
+			      "at line %lu)",
 			      doc->name, path,
 			      what && what[0] ? what : "the file",
 			      v != NULL ? v->line : map->line);

@@ -19,8 +19,8 @@
 
 #include "common/err.h"
 
-#define CA_YAML_MAX_DEPTH 12
-#define CA_YAML_MAX_NODES 4096
+#define CA_YAML_MAX_DEPTH  12
+#define CA_YAML_MAX_NODES  4096
 #define CA_YAML_MAX_SCALAR 65536
 
 enum ca_yaml_kind { CA_YAML_SCALAR, CA_YAML_MAP, CA_YAML_SEQ };
@@ -28,9 +28,9 @@ enum ca_yaml_kind { CA_YAML_SCALAR, CA_YAML_MAP, CA_YAML_SEQ };
 struct ca_yaml_node {
 	enum ca_yaml_kind kind;
 	unsigned long line; /* 1-based */
-	char *text;         /* scalar: NUL-terminated, no NUL inside */
+	char *text;	    /* scalar: NUL-terminated, no NUL inside */
 	size_t len;
-	int plain;          /* scalar written without quotes or block style */
+	int plain; /* scalar written without quotes or block style */
 	/* map: items[2i] is a key (scalar), items[2i+1] its value;
 	 * seq: items[i]. n counts items. */
 	struct ca_yaml_node **items;
