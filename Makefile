@@ -33,7 +33,7 @@ COMMON_SRCS := $(sort $(wildcard common/*.c))
 # The ceremony program's library (tools/lib/ceremony/, the top layer, with
 # issue/) is an archive of its own: it alone needs libyaml (ceremony
 # files) and cairo and pango (the printed record).
-CER_PKGS   = yaml-0.1 cairo pangocairo
+CER_PKGS   = yaml-0.1 cairo pangocairo fontconfig
 CER_CFLAGS := $(shell pkg-config --cflags $(CER_PKGS) 2>/dev/null)
 CER_LIBS   := $(shell pkg-config --libs $(CER_PKGS) 2>/dev/null)
 CER_SRCS  := $(sort $(wildcard tools/lib/ceremony/*.c))

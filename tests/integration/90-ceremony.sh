@@ -473,6 +473,27 @@ $CER run --resume ap --non-interactive >ap2.log 2>&1
 is "$?" 0 "with the approval back, --resume completes"
 like "$(cat ap2.log)" "OK: the approvals still verify against the request" "the approvals were verified again"
 
+# Stopped before the signature until the request expired: resumed, it is
+# prepared and approved again (new names), then signed; still one key.
+mkdir ttl
+cp "$EX/quorum.json" ttl/
+sed 's/^approval_ttl: .*/approval_ttl: 20s/' "$EX/root.yaml" >ttl/root.yaml
+printf 'yes\nyes\nyes\nyes\nyes\nyes\nyes\nno\n' | $CER run ttl/root.yaml --rehearse --out ex >ex.log 2>&1
+is "$?" 4 "stopped at the signature, with a request valid 20 s"
+expires=$(date -d "$(jq -r '.ops.root.request_description.expires' ex/progress.json)" +%s)
+while [ "$(date +%s)" -le "$expires" ]; do sleep 1; done
+$CER run --resume ex --non-interactive >ex2.log 2>&1
+rc=$?
+is "$rc" 0 "resumed after the request expired, the ceremony completes"
+[ "$rc" = 0 ] || sed 's/^/#   /' ex2.log | tail -n 20
+like "$(cat ex2.log)" "The request expired while the ceremony was stopped: it is prepared and approved again" "the expiry is explained"
+check "the new request has a new name" test -f ex/requests/root-2.json
+check "its approvals are apart from the old ones" test -f ex/approvals/root-2/alice.sig
+tbs_off=$(openssl asn1parse -in ex/root.crt | sed -n '2s/^ *\([0-9]*\):.*/\1/p')
+is "$(openssl asn1parse -in ex/root.crt -strparse "$tbs_off" -noout -out tbs.der >/dev/null 2>&1; sha256 tbs.der)" \
+	"$(jq -r .tbs_sha256 ex/requests/root-2.json)" "the root is the newly approved certificate"
+is "$(keys Root ex/rehearsal/softhsm2.conf)" "1 private, 1 public" "still exactly one key"
+
 # =============================================================================
 # 6. Approvals brought as files, interactively; one not expected.
 # =============================================================================

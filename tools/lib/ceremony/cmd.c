@@ -24,19 +24,43 @@ const char *ca_op_action(enum ca_op op)
 	return actions[op];
 }
 
-char *ca_request_path(struct ca_cer *c, enum ca_op op)
+/* An operation's files: OP, or OP-2, OP-3 ... when its request was
+ * prepared again (the one before expired or was interrupted), so that
+ * nothing of an earlier request is taken for the new one. */
+static void op_files(const struct ca_cer *c, enum ca_op op, char *out,
+		     size_t len)
 {
-	json_int_t g = json_integer_value(
-	    json_object_get(ca_op_state(c, op), "generation"));
+	json_int_t g = json_integer_value(json_object_get(
+	    ca_op_state((struct ca_cer *)c, op), "generation"));
 
 	if (g <= 1)
-		return ca_out_path(c, "requests/%s.json", ca_op_name(op));
-	return ca_out_path(c, "requests/%s-%d.json", ca_op_name(op), (int)g);
+		snprintf(out, len, "%s", ca_op_name(op));
+	else
+		snprintf(out, len, "%s-%d", ca_op_name(op), (int)g);
+}
+
+char *ca_request_path(struct ca_cer *c, enum ca_op op)
+{
+	char name[40];
+
+	op_files(c, op, name, sizeof(name));
+	return ca_out_path(c, "requests/%s.json", name);
 }
 
 char *ca_approvals_dir(const struct ca_cer *c, enum ca_op op)
 {
-	return ca_out_path(c, "approvals/%s", ca_op_name(op));
+	char name[40];
+
+	op_files(c, op, name, sizeof(name));
+	return ca_out_path(c, "approvals/%s", name);
+}
+
+char *ca_lint_path(const struct ca_cer *c, enum ca_op op)
+{
+	char name[40];
+
+	op_files(c, op, name, sizeof(name));
+	return ca_out_path(c, "lint/%s.%s", name, op == CA_OP_CRL ? "crl" : "der");
 }
 
 /* The serial the token must have: the file's, or at a rehearsal the
@@ -275,8 +299,7 @@ void ca_cmd_op(struct ca_cer *c, enum ca_op op, int execute, struct ca_argv *a)
 		ca_argv_add(a, "--prepare");
 		ca_argv_add(a, req ? req : "?");
 		if (op != CA_OP_REVOKE) {
-			p = ca_out_path(c, "lint/%s.%s", ca_op_name(op),
-					op == CA_OP_CRL ? "crl" : "der");
+			p = ca_lint_path(c, op);
 			ca_argv_add(a, "--lint-cert");
 			ca_argv_add(a, p ? p : "?");
 		}

@@ -137,6 +137,7 @@ char *ca_join(const char *dir, const char *name); /* dir/name, malloc'd */
 char *ca_out_path(const struct ca_cer *c, const char *fmt, ...) CA_PRINTF(2, 3);
 char *ca_request_path(struct ca_cer *c, enum ca_op op);
 char *ca_approvals_dir(const struct ca_cer *c, enum ca_op op);
+char *ca_lint_path(const struct ca_cer *c, enum ca_op op);
 char *ca_key_uri_text(const struct ca_cer *c);
 char *ca_token_uri_text(const struct ca_cer *c);
 void ca_cmd_keygen(struct ca_cer *c, struct ca_argv *a, int check);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cairo-pdf.h>
+#include <fontconfig/fontconfig.h>
 #include <cairo.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -686,6 +687,11 @@ int ca_record_pdf(struct ca_cer *c, const char *path)
 	if (st == CAIRO_STATUS_SUCCESS)
 		st = cairo_surface_status(d.surface);
 	cairo_surface_destroy(d.surface);
+	/* The font caches pango, cairo and fontconfig keep for the life of
+	 * the process, let go: nothing more is drawn. */
+	pango_cairo_font_map_set_default(NULL);
+	cairo_debug_reset_static_data();
+	FcFini();
 	if (st != CAIRO_STATUS_SUCCESS)
 		rc = ca_err(CA_EIO, "cannot write %s: %s", path,
 			    cairo_status_to_string(st));

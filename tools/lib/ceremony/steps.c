@@ -400,6 +400,19 @@ static int show(struct ca_cer *c, enum ca_op op, const char *req, json_t **d)
 	return rc;
 }
 
+/* 1 when a request, lint copy or approvals directory of this name is
+ * there already. */
+static int used(struct ca_cer *c, enum ca_op op, const char *req)
+{
+	char *lint = ca_lint_path(c, op), *appr = ca_approvals_dir(c, op);
+	int u = access(req, F_OK) == 0 || (lint && access(lint, F_OK) == 0) ||
+		(appr && access(appr, F_OK) == 0);
+
+	free(lint);
+	free(appr);
+	return u;
+}
+
 static int step_prepare(struct ca_cer *c, const struct ca_step *st)
 {
 	const enum ca_op op = st->op;
@@ -413,10 +426,10 @@ static int step_prepare(struct ca_cer *c, const struct ca_step *st)
 	free(dir);
 	dir = ca_out_path(c, "lint");
 	GUARD(mkdir_p(dir));
-	/* A request file left by an interrupted run is never reused: the
-	 * next one gets a new name. */
+	/* Files left by an interrupted or expired request are never reused:
+	 * the next request gets new names. */
 	req = ca_request_path(c, op);
-	while (req != NULL && access(req, F_OK) == 0) {
+	while (req != NULL && used(c, op, req)) {
 		g = json_object_get(ca_op_state(c, op), "generation");
 		ca_op_set(c, op, "generation",
 			  json_integer(g ? json_integer_value(g) + 1 : 2));
@@ -437,6 +450,15 @@ static int step_prepare(struct ca_cer *c, const struct ca_step *st)
 	ca_cmd_op(c, op, 0, &a);
 	GUARD(ca_exec_must(c, &a, 1, &r));
 	GUARD(ca_record_file(c, "output", req, hex));
+	if (op != CA_OP_REVOKE) {
+		char *lint = ca_lint_path(c, op), lint_hex[65];
+
+		rc = lint ? ca_record_file(c, "output", lint, lint_hex)
+			  : ca_err(CA_EIO, "out of memory");
+		free(lint);
+		if (rc < 0)
+			goto out;
+	}
 	ca_op_set(c, op, "request", json_string(req));
 	ca_op_set(c, op, "request_sha256", json_string(hex));
 	GUARD(show(c, op, req, &d));
@@ -517,26 +539,21 @@ static void say_checklist(struct ca_cer *c, enum ca_op op, json_t *d)
 static int sign_here(struct ca_cer *c, enum ca_op op, int *all_here)
 {
 	const struct ca_spec *s = c->spec;
+	char *dir = ca_approvals_dir(c, op), sig[4200];
 	struct ca_argv a = {0};
 	json_t *r = NULL;
-	char *sig = NULL;
 	size_t i;
 	int rc = CA_OK;
 
 	*all_here = 1;
-	for (i = 0; i < s->approvers.n; i++) {
+	for (i = 0; dir != NULL && i < s->approvers.n; i++) {
 		const char *id = s->approvers.v[i];
 
 		if (ca_env_approver(c->env, id) == NULL) {
 			*all_here = 0;
 			continue;
 		}
-		free(sig);
-		sig = ca_out_path(c, "approvals/%s/%s.sig", ca_op_name(op), id);
-		if (sig == NULL) {
-			rc = ca_err(CA_EIO, "out of memory");
-			goto out;
-		}
+		snprintf(sig, sizeof(sig), "%s/%s.sig", dir, id);
 		if (access(sig, F_OK) == 0)
 			continue; /* signed before an interruption */
 		ca_say(c, "Approver %s signs:", id);
@@ -547,9 +564,9 @@ static int sign_here(struct ca_cer *c, enum ca_op op, int *all_here)
 		r = NULL;
 	}
 out:
-	free(sig);
 	ca_argv_free(&a);
 	json_decref(r);
+	free(dir);
 	return rc;
 }
 
