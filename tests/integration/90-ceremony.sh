@@ -421,6 +421,9 @@ like "$(cat w4b.log)" "OK: the key's SPKI SHA-256 is the one in the transcript" 
 is "$(keys Spare2)" "1 private, 1 public" "exactly one key on the token after the resume"
 is "$(spki_cert w-root/ca.crt)" "$(sed -n 's/^[^ ]* KEY .*spki_sha256=//p' w4/transcript.txt | sort -u)" "the root certifies the key of the transcript"
 is "$(grep -c " RESUME hsmca-ceremony" w4/transcript.txt)" 1 "the transcript records the resumption"
+pdftotext w4/record.pdf w4/record.txt
+like "$(cat w4/record.txt)" "Resumed \(UTC\)" "record.pdf says when the ceremony was resumed"
+like "$(cat w4/record.txt)" "answer at $TS: no" "record.pdf keeps the witness's 'no' before the resumption"
 check "and its root verifies" openssl verify -x509_strict -CAfile w-root/ca.crt w-root/ca.crt
 check "SHA256SUMS of the resumed ceremony checks out" sh -c "cd w4 && sha256sum -c SHA256SUMS"
 

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include <cairo-pdf.h>
-#include <fontconfig/fontconfig.h>
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -184,6 +184,23 @@ static void title(struct doc *d, struct ca_cer *c)
 	if (c->spec->description != NULL)
 		field(d, "Description", SANS, c->spec->description);
 	field(d, "Started (UTC)", SANS, jstr(st, "started"));
+	{
+		json_t *r = json_object_get(st, "resumed"), *t;
+		char list[400] = "", now[32];
+		size_t i, o = 0;
+
+		json_array_foreach(r, i, t)
+		{
+			if (o + 40 >= sizeof(list))
+				break;
+			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
+					      i ? ", " : "", json_string_value(t));
+		}
+		if (o > 0)
+			field(d, "Resumed (UTC)", SANS, list);
+		ca_now_utc(now);
+		field(d, "Record made (UTC)", SANS, now);
+	}
 	field(d, "Workstation", SANS, jstr(st, "host"));
 	field(d, "Operator account", SANS, jstr(st, "user"));
 	field(d, "hsmca", SANS, jstr(st, "hsmca"));

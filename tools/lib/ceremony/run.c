@@ -567,6 +567,17 @@ static int prepare_run(struct ca_cer *c, const struct ca_ceremony_opts *o)
 	if (o->resume != NULL) {
 		c->resume = 1;
 		GUARD(resume_state(c, o));
+		{
+			json_t *r = json_object_get(c->state, "resumed");
+			char now[32];
+
+			if (r == NULL) {
+				r = json_array();
+				json_object_set_new(c->state, "resumed", r);
+			}
+			ca_now_utc(now);
+			json_array_append_new(r, json_string(now));
+		}
 	} else {
 		GUARD(ca_spec_load(o->file, &c->spec));
 	}
