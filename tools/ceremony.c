@@ -50,6 +50,27 @@ static const char usage[] =
     "Exit status: 0 done, 1 error, 2 usage (or a bad ceremony or environment\n"
     "file), 3 a check or the quorum refused, 4 the witness did not confirm.\n";
 
+/* The room: the screen, the witness at the keyboard. */
+static void ui_text(void *ctx, const char *text)
+{
+	(void)ctx;
+	fputs(text, stdout);
+	fflush(stdout);
+}
+
+static void ui_warn(void *ctx, const char *text)
+{
+	(void)ctx;
+	fflush(stdout);
+	fputs(text, stderr);
+}
+
+static int ui_answer(void *ctx, char *buf, size_t len)
+{
+	(void)ctx;
+	return fgets(buf, (int)len, stdin) != NULL ? 0 : -1;
+}
+
 enum {
 	OPT_ENV = 1,
 	OPT_OUT,
@@ -72,11 +93,14 @@ int main(int argc, char **argv)
 	    {"version", no_argument, NULL, OPT_VERSION},
 	    {NULL, 0, NULL, 0},
 	};
+	static const struct ca_ceremony_ui ui = {ui_text, ui_warn, ui_answer,
+						 NULL};
 	struct ca_ceremony_opts o;
 	const char *cmd;
 	int opt, rc;
 
 	memset(&o, 0, sizeof(o));
+	o.ui = &ui;
 	o.interactive = 1;
 	ca_tool_start("ceremony");
 	if (argc >= 2 && strcmp(argv[1], "--help") == 0) {

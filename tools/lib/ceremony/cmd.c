@@ -30,8 +30,8 @@ const char *ca_op_action(enum ca_op op)
 static void op_files(const struct ca_cer *c, enum ca_op op, char *out,
 		     size_t len)
 {
-	json_int_t g = json_integer_value(json_object_get(
-	    ca_op_state((struct ca_cer *)c, op), "generation"));
+	json_int_t g = json_integer_value(
+	    json_object_get(ca_op_state((struct ca_cer *)c, op), "generation"));
 
 	if (g <= 1)
 		snprintf(out, len, "%s", ca_op_name(op));
@@ -60,7 +60,8 @@ char *ca_lint_path(const struct ca_cer *c, enum ca_op op)
 	char name[40];
 
 	op_files(c, op, name, sizeof(name));
-	return ca_out_path(c, "lint/%s.%s", name, op == CA_OP_CRL ? "crl" : "der");
+	return ca_out_path(c, "lint/%s.%s", name,
+			   op == CA_OP_CRL ? "crl" : "der");
 }
 
 /* The serial the token must have: the file's, or at a rehearsal the

@@ -143,8 +143,7 @@ static void child(const struct ca_argv *a, int out_w, int err_w, int pin_r)
 /* A line of the child's stderr: shown indented and logged. */
 static void err_line(struct ca_cer *c, const char *line, size_t len)
 {
-	printf("    %.*s\n", (int)len, line);
-	fflush(stdout);
+	ca_show(c, "    %.*s\n", (int)len, line);
 	ca_tr_log(c, ">", "%.*s", (int)len, line);
 }
 
@@ -265,8 +264,7 @@ int ca_exec(struct ca_cer *c, const struct ca_argv *argv, int pin,
 		free(line);
 		return ca_err(CA_EIO, "internal error: no PIN to hand on");
 	}
-	printf("$ %s\n", line);
-	fflush(stdout);
+	ca_show(c, "$ %s\n", line);
 	ca_tr_log(c, "RUN", "%s", line);
 	if (pipe2(out_p, O_CLOEXEC) < 0 || pipe2(err_p, O_CLOEXEC) < 0 ||
 	    (pin && pipe2(pin_p, O_CLOEXEC) < 0)) {

@@ -93,6 +93,9 @@ int ca_exec_must(struct ca_cer *c, const struct ca_argv *argv, int pin,
 char *ca_argv_line(const struct ca_argv *a);
 
 /* --- transcript.c ----------------------------------------------------- */
+/* To the room (the program's ui), not to the transcript. */
+void ca_show(const struct ca_cer *c, const char *fmt, ...) CA_PRINTF(2, 3);
+void ca_warn(const struct ca_cer *c, const char *fmt, ...) CA_PRINTF(2, 3);
 void ca_now_utc(char out[32]);
 int ca_tr_open(struct ca_cer *c, int append) CA_WUR;
 void ca_tr_close(struct ca_cer *c);

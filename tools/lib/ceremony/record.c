@@ -193,8 +193,9 @@ static void title(struct doc *d, struct ca_cer *c)
 		{
 			if (o + 40 >= sizeof(list))
 				break;
-			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
-					      i ? ", " : "", json_string_value(t));
+			o += (size_t)snprintf(list + o, sizeof(list) - o,
+					      "%s%s", i ? ", " : "",
+					      json_string_value(t));
 		}
 		if (o > 0)
 			field(d, "Resumed (UTC)", SANS, list);

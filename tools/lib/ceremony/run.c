@@ -109,13 +109,13 @@ static int load_env(struct ca_cer *c, const char *path)
 /* ---------------------------------------------------------------------- */
 /* check                                                                    */
 
-static void print_words(const char *hex)
+static void print_words(const struct ca_cer *c, const char *hex)
 {
 	char *w = ca_words_hex(hex), *line, *save = NULL;
 
 	for (line = w ? strtok_r(w, "\n", &save) : NULL; line != NULL;
 	     line = strtok_r(NULL, "\n", &save))
-		printf("    %s\n", line);
+		ca_show(c, "    %s\n", line);
 	free(w);
 }
 
@@ -132,17 +132,17 @@ int ca_ceremony_check(const struct ca_ceremony_opts *o)
 	GUARD(ca_spec_load(o->file, &c.spec));
 	GUARD(ca_env_empty(&c.env));
 	GUARD(set_paths(&c));
-	printf("%s: a valid %s ceremony file\n", o->file,
-	       ca_cer_type_name(c.spec->type));
+	ca_show(&c, "%s: a valid %s ceremony file\n", o->file,
+		ca_cer_type_name(c.spec->type));
 	if (c.spec->title != NULL)
-		printf("Title:   %s\n", c.spec->title);
+		ca_show(&c, "Title:   %s\n", c.spec->title);
 	GUARD(ca_inputs_check(&c));
 	st = ca_steps_for(c.spec->type, &n);
-	printf("Steps:  ");
+	ca_show(&c, "Steps:  ");
 	for (i = 0; i < n; i++)
-		printf(" %s", st[i].name);
-	printf("\nSHA-256: %s\nWords, for the witness:\n", c.spec->sha256);
-	print_words(c.spec->sha256);
+		ca_show(&c, " %s", st[i].name);
+	ca_show(&c, "\nSHA-256: %s\nWords, for the witness:\n", c.spec->sha256);
+	print_words(&c, c.spec->sha256);
 out:
 	cer_free(&c);
 	return rc;
@@ -151,11 +151,11 @@ out:
 /* ---------------------------------------------------------------------- */
 /* plan                                                                     */
 
-static void plan_cmd(struct ca_argv *a)
+static void plan_cmd(const struct ca_cer *c, struct ca_argv *a)
 {
 	char *line = ca_argv_line(a);
 
-	printf("    $ %s\n", line ? line : "?");
+	ca_show(c, "    $ %s\n", line ? line : "?");
 	free(line);
 	ca_argv_free(a);
 }
@@ -175,69 +175,73 @@ static void plan_step(struct ca_cer *c, const struct ca_step *st)
 	size_t i;
 
 	if (strcmp(st->name, "file") == 0) {
-		printf("    The witness compares the file's words with the "
-		       "reviewed copy.\n");
+		ca_show(c, "    The witness compares the file's words with the "
+			   "reviewed copy.\n");
 	} else if (strcmp(st->name, "preflight") == 0) {
-		printf("    Inputs and their SHA-256, certificate contents, "
-		       "directories, disk space, then:\n");
+		ca_show(c,
+			"    Inputs and their SHA-256, certificate contents, "
+			"directories, disk space, then:\n");
 		if (s->type != CA_CER_ROOT && s->type != CA_CER_KEY) {
 			ca_cmd_audit(c, "verify", &a);
-			plan_cmd(&a);
+			plan_cmd(c, &a);
 		}
 		if (s->type == CA_CER_REVOKE) {
 			ca_cmd_audit(c, "report", &a);
-			plan_cmd(&a);
+			plan_cmd(c, &a);
 		}
 		ca_cmd_keygen(c, &a, 1);
-		plan_cmd(&a);
+		plan_cmd(c, &a);
 		for (i = 0; i < s->approvers.n; i++) {
 			if (ca_env_approver(c->env, s->approvers.v[i]) == NULL)
 				continue;
 			ca_cmd_check_key(c, s->approvers.v[i], &a);
-			plan_cmd(&a);
+			plan_cmd(c, &a);
 		}
 	} else if (strcmp(st->name, "keygen") == 0) {
 		ca_cmd_keygen(c, &a, 0);
-		plan_cmd(&a);
+		plan_cmd(c, &a);
 	} else if (strcmp(st->name, "revocations") == 0) {
 		ca_cmd_audit(c, "report", &a);
-		plan_cmd(&a);
+		plan_cmd(c, &a);
 	} else if (ends_with(st->name, "prepare")) {
 		req = ca_request_path(c, st->op);
 		ca_cmd_op(c, st->op, 0, &a);
-		plan_cmd(&a);
+		plan_cmd(c, &a);
 		ca_cmd_show(c, req ? req : "?", &a);
-		plan_cmd(&a);
+		plan_cmd(c, &a);
 		free(req);
 	} else if (ends_with(st->name, "approvals")) {
 		req = ca_request_path(c, st->op);
 		for (i = 0; i < s->approvers.n; i++) {
 			if (ca_env_approver(c->env, s->approvers.v[i]) == NULL)
-				printf("    %s, on their own machine, and the "
-				       "file "
-				       "brought here:\n",
-				       s->approvers.v[i]);
+				ca_show(c,
+					"    %s, on their own machine, and the "
+					"file "
+					"brought here:\n",
+					s->approvers.v[i]);
 			ca_cmd_sign(c, st->op, s->approvers.v[i],
 				    req ? req : "?", &a);
-			plan_cmd(&a);
+			plan_cmd(c, &a);
 		}
 		ca_cmd_verify(c, st->op, req ? req : "?", &a);
-		plan_cmd(&a);
+		plan_cmd(c, &a);
 		free(req);
 	} else if (st->op != CA_OP_NONE) {
 		ca_cmd_op(c, st->op, 1, &a);
-		plan_cmd(&a);
+		plan_cmd(c, &a);
 	} else if (strcmp(st->name, "verify") == 0) {
-		printf("    OpenSSL path validation (strict) and certtool; the "
+		ca_show(
+		    c, "    OpenSSL path validation (strict) and certtool; the "
 		       "key; the signed bytes against the approved ones.\n");
 	} else if (strcmp(st->name, "record") == 0) {
-		printf("    SHA256SUMS, the audit head, record.pdf:\n");
+		ca_show(c, "    SHA256SUMS, the audit head, record.pdf:\n");
 		if (s->type != CA_CER_KEY) {
 			ca_cmd_audit(c, "verify", &a);
-			plan_cmd(&a);
+			plan_cmd(c, &a);
 		}
 	} else {
-		printf(
+		ca_show(
+		    c,
 		    "    The input is shown and checked against the ceremony "
 		    "file.\n");
 	}
@@ -261,13 +265,13 @@ int ca_ceremony_plan(const struct ca_ceremony_opts *o)
 	if (c.rehearse)
 		c.module = strdup("SOFTHSM-MODULE");
 	c.steps = ca_steps_for(c.spec->type, &n);
-	printf("Ceremony file %s (%s), SHA-256 %s\n", o->file,
-	       ca_cer_type_name(c.spec->type), c.spec->sha256);
-	printf("Outputs in %s; the token PIN goes to each tool on fd 3.\n",
-	       c.out);
+	ca_show(&c, "Ceremony file %s (%s), SHA-256 %s\n", o->file,
+		ca_cer_type_name(c.spec->type), c.spec->sha256);
+	ca_show(&c, "Outputs in %s; the token PIN goes to each tool on fd 3.\n",
+		c.out);
 	for (i = 0; i < n; i++) {
-		printf("\nStep %d of %d: %s (%s)\n", i + 1, n, c.steps[i].title,
-		       c.steps[i].name);
+		ca_show(&c, "\nStep %d of %d: %s (%s)\n", i + 1, n,
+			c.steps[i].title, c.steps[i].name);
 		plan_step(&c, &c.steps[i]);
 	}
 out:
@@ -489,8 +493,8 @@ static int end(struct ca_cer *c, const char *how, int code)
 			snprintf(line, sizeof(line), "%s  transcript.txt\n",
 				 hex);
 			rc = ca_out_write(sum, line, strlen(line), 1, 0644);
-			printf("\nTranscript: %s\nTranscript SHA-256: %s\n",
-			       path, hex);
+			ca_show(c, "\nTranscript: %s\nTranscript SHA-256: %s\n",
+				path, hex);
 		}
 	}
 	free(sum);
@@ -505,8 +509,8 @@ static int run_step(struct ca_cer *c, int i)
 
 	c->step_no = i + 1;
 	c->cur = st;
-	printf("\n======== Step %d of %d: %s ========\n", c->step_no,
-	       c->n_steps, st->title);
+	ca_show(c, "\n======== Step %d of %d: %s ========\n", c->step_no,
+		c->n_steps, st->title);
 	ca_tr_log(c, "STEP", "%d/%d %s %s", c->step_no, c->n_steps, st->name,
 		  st->title);
 	GUARD(ca_progress_step_set(c, st->name, "started"));
@@ -629,9 +633,10 @@ int ca_ceremony_run(const struct ca_ceremony_opts *o, int argc, char **argv)
 	c.rehearse = o->rehearse;
 	GUARD(prepare_run(&c, o));
 	log_begin(&c, argc, argv);
-	printf("hsmca-ceremony: %s ceremony%s, transcript %s/transcript.txt\n",
-	       ca_cer_type_name(c.spec->type), c.rehearse ? " REHEARSAL" : "",
-	       c.out);
+	ca_show(&c,
+		"hsmca-ceremony: %s ceremony%s, transcript %s/transcript.txt\n",
+		ca_cer_type_name(c.spec->type), c.rehearse ? " REHEARSAL" : "",
+		c.out);
 	if (c.rehearse && !c.resume) {
 		GUARD(ca_rehearse_setup(&c));
 		{
@@ -649,7 +654,7 @@ int ca_ceremony_run(const struct ca_ceremony_opts *o, int argc, char **argv)
 		GUARD(ca_rehearse_standins(&c));
 	c.steps = ca_steps_for(c.spec->type, &c.n_steps);
 	GUARD(run_steps(&c));
-	printf("\n");
+	ca_show(&c, "\n");
 	ca_say(&c, "Ceremony complete. Outputs: %s", c.out);
 	rc = end(&c, "ok", 0);
 out:
@@ -658,8 +663,8 @@ out:
 		ca_tr_log(&c, "NOTE", "ceremony %s: %s",
 			  rc == CA_CER_STOPPED ? "stopped" : "failed",
 			  ca_errmsg());
-		fprintf(stderr, "\nhsmca-ceremony: %s\n", ca_errmsg());
-		fprintf(stderr,
+		ca_warn(&c, "\nhsmca-ceremony: %s\n", ca_errmsg());
+		ca_warn(&c,
 			"The ceremony stops here; what was done is "
 			"recorded in %s.\nAfter fixing the cause, "
 			"continue with: hsmca-ceremony run --resume %s%s%s\n",

@@ -8,12 +8,26 @@
 #ifndef HSMCA_CEREMONY_RUN_H
 #define HSMCA_CEREMONY_RUN_H
 
+#include <stddef.h>
+
 #include "common/err.h"
 
 /* The witness did not confirm: the ceremony stopped (exit status 4). */
 #define CA_CER_STOPPED (-4)
 
+/* Presentation belongs to the program: the library writes what the room
+ * sees through text() (whole lines, or a prompt without its newline) and
+ * reads the witness's answers through answer() (one line without its
+ * newline; -1 at the end of input). warn() is for errors. */
+struct ca_ceremony_ui {
+	void (*text)(void *ctx, const char *text);
+	void (*warn)(void *ctx, const char *text);
+	int (*answer)(void *ctx, char *buf, size_t len);
+	void *ctx;
+};
+
 struct ca_ceremony_opts {
+	const struct ca_ceremony_ui *ui;
 	const char *file;   /* the ceremony file (run: optional on resume) */
 	const char *env;    /* the environment file, or NULL */
 	const char *out;    /* the output directory */

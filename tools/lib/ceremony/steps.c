@@ -166,7 +166,7 @@ static int key_made(struct ca_cer *c, json_t *r)
 	if (csr != NULL)
 		GUARD(ca_record_file(c, "output", csr, hex));
 	GUARD(ca_progress_save(c));
-	printf("\n");
+	ca_show(c, "\n");
 	ca_say(c, "Key URI:          %s", jstr(r, "uri"));
 	ca_say(c, "Key SPKI SHA-256: %s", jstr(r, "spki_sha256"));
 	say_words(c, jstr(r, "spki_sha256"));
@@ -939,13 +939,14 @@ static int audit_head(struct ca_cer *c)
 	json_object_set_new(c->state, "audit",
 			    json_pack("{s:s, s:I, s:s}", "ca", c->ca_dir,
 				      "entries", (json_int_t)n, "head", h));
-	printf("\nAudit head: %s entry %lld sha256 %s\n", c->ca_dir, n, h);
-	printf("\n  "
+	ca_show(c, "\nAudit head: %s entry %lld sha256 %s\n", c->ca_dir, n, h);
+	ca_show(
+	    c, "\n  "
 	       "+-------------------------------------------------------------+"
 	       "\n");
-	printf("  | %-59s |\n",
-	       "WRITE ON PAPER; witness and administrator sign and date");
-	printf("  | audit log entry %-43lld |\n", n);
+	ca_show(c, "  | %-59s |\n",
+		"WRITE ON PAPER; witness and administrator sign and date");
+	ca_show(c, "  | audit log entry %-43lld |\n", n);
 	for (i = 0; i < 2; i++) {
 		const char *g = h + 32 * i;
 		char line[48];
@@ -953,9 +954,10 @@ static int audit_head(struct ca_cer *c)
 		snprintf(line, sizeof(line),
 			 "%.4s %.4s %.4s %.4s %.4s %.4s %.4s %.4s", g, g + 4,
 			 g + 8, g + 12, g + 16, g + 20, g + 24, g + 28);
-		printf("  |   %-58s|\n", line);
+		ca_show(c, "  |   %-58s|\n", line);
 	}
-	printf("  "
+	ca_show(
+	    c, "  "
 	       "+-------------------------------------------------------------+"
 	       "\n");
 	rc = ca_progress_save(c);

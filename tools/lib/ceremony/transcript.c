@@ -15,6 +15,35 @@
 #include "base/util.h"
 #include "quorum/approval.h"
 
+static void show(const struct ca_cer *c, int warn, const char *fmt, va_list ap)
+{
+	char text[8192];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	if (warn)
+		c->opts->ui->warn(c->opts->ui->ctx, text);
+	else
+		c->opts->ui->text(c->opts->ui->ctx, text);
+}
+
+void ca_show(const struct ca_cer *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	show(c, 0, fmt, ap);
+	va_end(ap);
+}
+
+void ca_warn(const struct ca_cer *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	show(c, 1, fmt, ap);
+	va_end(ap);
+}
+
 void ca_now_utc(char out[32])
 {
 	ca_time_rfc3339(ca_now(), out, 32);
@@ -82,8 +111,7 @@ void ca_say(struct ca_cer *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	printf("%s\n", msg);
-	fflush(stdout);
+	ca_show(c, "%s\n", msg);
 	ca_tr_log(c, "NOTE", "%s", msg);
 }
 
@@ -98,8 +126,7 @@ int ca_check(struct ca_cer *c, int ok, const char *what, const char *fmt, ...)
 		va_end(ap);
 	}
 	if (ok) {
-		printf("  OK: %s\n", what);
-		fflush(stdout);
+		ca_show(c, "  OK: %s\n", what);
 		ca_tr_log(c, "CHECK", "ok %s%s%s%s", what,
 			  detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
 		return CA_OK;
@@ -128,12 +155,13 @@ static void keep_answer(struct ca_cer *c, const char *q, const char *a)
 						 q, "answer", a, "time", now));
 }
 
-/* One line from stdin, printable, at most 80 characters shown. */
-static void read_answer(char *ans, size_t len)
+/* The witness's answer, printable, at most 80 characters shown. */
+static void read_answer(struct ca_cer *c, char *ans, size_t len)
 {
+	const struct ca_ceremony_ui *ui = c->opts->ui;
 	size_t i;
 
-	if (fgets(ans, (int)len, stdin) == NULL) {
+	if (ui->answer(ui->ctx, ans, len) < 0) {
 		snprintf(ans, len, "(end of input)");
 		return;
 	}
@@ -154,7 +182,7 @@ int ca_confirm(struct ca_cer *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(q, sizeof(q), fmt, ap);
 	va_end(ap);
-	printf("\n%s\n", q);
+	ca_show(c, "\n%s\n", q);
 	ca_tr_log(c, "ASK", "%s", q);
 	if (!c->interactive) {
 		ca_tr_log(c, "CONFIRM",
@@ -162,9 +190,8 @@ int ca_confirm(struct ca_cer *c, const char *fmt, ...)
 		keep_answer(c, q, "not asked (non-interactive)");
 		return CA_OK;
 	}
-	printf("Witness, type \"yes\" to confirm: ");
-	fflush(stdout);
-	read_answer(ans, sizeof(ans));
+	ca_show(c, "Witness, type \"yes\" to confirm: ");
+	read_answer(c, ans, sizeof(ans));
 	if (strcmp(ans, "yes") == 0) {
 		ca_tr_log(c, "CONFIRM", "step %d: witness typed yes",
 			  c->step_no);
@@ -189,8 +216,7 @@ int ca_record_file(struct ca_cer *c, const char *kind, const char *path,
 	if (ca_sha256_file(path, hex) < 0)
 		return ca_err(CA_EIO, "expected %s file %s cannot be read",
 			      kind, path);
-	printf("  %-6s sha256 %s  %s\n", kind, hex, path);
-	fflush(stdout);
+	ca_show(c, "  %-6s sha256 %s  %s\n", kind, hex, path);
 	ca_tr_log(c, "SHA256", "%s %s %s", kind, hex, path);
 	if (arts == NULL) {
 		arts = json_array();
