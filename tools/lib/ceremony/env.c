@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/util.h"
+#include "base/read.h"
 #include "ceremony/yaml.h"
 #include "common/pin.h"
 #include "input/quorum.h"

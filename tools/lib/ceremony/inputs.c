@@ -7,12 +7,15 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/x509v3.h>
 
-#include "base/util.h"
+#include "base/hex.h"
 #include "input/csr.h"
+#include "input/csrder.h"
 #include "input/name.h"
 #include "input/quorum.h"
-#include "x509/cert.h"
+#include "lint/csr.h"
+#include "x509/serial.h"
 
 /* The file at p (relative to the ceremony file), recorded as an input;
  * its SHA-256 compared with want when given. */

@@ -15,7 +15,7 @@
 
 #include <openssl/crypto.h>
 
-#include "base/util.h"
+#include "base/sha256.h"
 #include "input/name.h"
 #include "x509/profile.h"
 

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/util.h"
+#include "base/read.h"
+#include "base/time.h"
 #include "out/file.h"
 
 char *ca_join(const char *dir, const char *name)

@@ -15,7 +15,9 @@
 #include <openssl/x509v3.h>
 #include <pango/pangocairo.h>
 
-#include "base/util.h"
+#include "base/hex.h"
+#include "base/time.h"
+#include "base/words.h"
 #include "input/name.h"
 #include "input/quorum.h"
 #include "x509/cert.h"

@@ -19,7 +19,6 @@
 #include <openssl/rand.h>
 #include <p11-kit/p11-kit.h>
 
-#include "base/util.h"
 #include "input/quorum.h"
 #include "out/file.h"
 

@@ -17,7 +17,10 @@
 
 #include <openssl/crypto.h>
 
-#include "base/util.h"
+#include "base/sha256.h"
+#include "base/time.h"
+#include "base/words.h"
+#include "common/pin.h"
 #include "out/file.h"
 
 /* ---------------------------------------------------------------------- */

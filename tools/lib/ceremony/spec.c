@@ -8,11 +8,14 @@
 
 #include <openssl/x509.h>
 
-#include "base/util.h"
+#include "base/hex.h"
+#include "base/read.h"
+#include "base/sha256.h"
 #include "ceremony/yaml.h"
 #include "input/name.h"
+#include "input/quorum.h"
 #include "providers/hsmca/token/token.h"
-#include "quorum/approval.h"
+#include "quorum/request.h"
 #include "x509/crl.h"
 
 const char *const ca_nc_names[CA_NC_COUNT + 1] = {

@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/util.h"
+#include "base/read.h"
+#include "base/words.h"
 #include "out/file.h"
 
 /* ---------------------------------------------------------------------- */

@@ -12,8 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/util.h"
-#include "quorum/approval.h"
+#include "base/hex.h"
+#include "base/sha256.h"
+#include "base/time.h"
+#include "base/words.h"
 
 static void show(const struct ca_cer *c, int warn, const char *fmt, va_list ap)
 {

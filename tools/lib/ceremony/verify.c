@@ -12,10 +12,13 @@
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
-#include "base/util.h"
+#include "base/read.h"
+#include "base/sha256.h"
 #include "input/csr.h"
+#include "input/csrder.h"
+#include "lint/csr.h"
 #include "out/file.h"
-#include "x509/cert.h"
+#include "x509/serial.h"
 
 /* Every certificate of a PEM file (at least one). */
 static int load_chain(const char *path, STACK_OF(X509) * *out)

@@ -7,8 +7,10 @@
 
 #include <openssl/pem.h>
 
-#include "base/util.h"
+#include "base/read.h"
+#include "base/sha256.h"
 #include "input/csr.h"
+#include "input/csrder.h"
 
 /* The file's bytes and, when PEM, the DER inside the first block of
  * label; der points into *data or into *buf. */

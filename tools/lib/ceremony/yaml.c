@@ -7,7 +7,8 @@
 
 #include <yaml.h>
 
-#include "base/util.h"
+#include "base/number.h"
+#include "base/read.h"
 
 struct builder {
 	struct ca_yaml_doc *doc;
