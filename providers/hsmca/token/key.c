@@ -476,38 +476,31 @@ out:
 
 int ca_token_key_by_label(ca_token *tok, const char *label, ca_key **out)
 {
-	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-	CK_ATTRIBUTE tmpl[2] = {
-		{CKA_LABEL, (void *)label, (CK_ULONG)strlen(label)},
-		{CKA_CLASS, &cls, sizeof(cls)},
-	};
-	CK_OBJECT_HANDLE found[2];
+	CK_ATTRIBUTE a = {CKA_LABEL, (void *)label, (CK_ULONG)strlen(label)};
+	CK_OBJECT_HANDLE found;
 	CK_SESSION_HANDLE s = 0;
+	P11KitUri *uri = NULL;
 	CK_ULONG n = 0;
-	int have = 0, rc;
+	int rc;
 
 	*out = NULL;
-	GUARD(ca_token_session(tok, &s));
-	have = 1;
 	/* Any object with the label at all (public key, certificate...). */
-	GUARD(ca_token_find(tok, s, tmpl, 1, found, 1, &n));
-	if (n == 0)
-		goto out;
-	GUARD(ca_token_find(tok, s, tmpl, 2, found, 2, &n));
-	if (n != 1) {
-		rc = ca_err(CA_EPOLICY,
-			    "token '%s' holds %s labelled '%s'%s", tok->label,
-			    n == 0 ? "objects but no private key" : "more than one private key",
-			    label,
-			    n == 0 && ca_token_logged_in(tok) == 0
-				? " (not logged in: private keys are hidden)"
-				: "");
+	rc = ca_token_session(tok, &s);
+	if (rc < 0)
+		return rc;
+	rc = ca_token_find(tok, s, &a, 1, &found, 1, &n);
+	ca_token_release(tok, s, 0);
+	if (rc < 0 || n == 0)
+		return rc;
+	/* Then exactly one private key of that label. */
+	uri = p11_kit_uri_new();
+	if (uri == NULL || p11_kit_uri_set_attribute(uri, &a) != P11_KIT_URI_OK) {
+		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	GUARD(ca_key_load(tok, s, found[0], out));
+	rc = ca_token_find_key(tok, uri, out);
 out:
-	if (have)
-		ca_token_release(tok, s, 0);
+	p11_kit_uri_free(uri);
 	return rc;
 }
 

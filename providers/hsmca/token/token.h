@@ -94,7 +94,7 @@ int ca_token_find_key(ca_token *tok, P11KitUri *uri, ca_key **out) CA_WUR;
 
 /* The private key labelled label (needs a login for CKA_PRIVATE keys), or
  * *out NULL when no object of any class carries the label. Objects with
- * the label but no private key, or more than one private key: CA_EPOLICY. */
+ * the label but not exactly one private key: as ca_token_find_key. */
 int ca_token_key_by_label(ca_token *tok, const char *label,
 			  ca_key **out) CA_WUR;
 
