@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "lint/issuer.h"
 #include "x509/cert.h"
 #include "x509/san.h"
 
@@ -66,21 +67,16 @@ int ca_lint_pubkey(EVP_PKEY *pub, const char *what)
 	return rc;
 }
 
-static int lint_time_order(X509 *x, X509 *issuer)
+/* Inside the issuer's validity: lint/issuer.c. */
+static int lint_time_order(X509 *x)
 {
-	time_t nb, na, inb, ina;
+	time_t nb, na;
 	int rc;
 
 	GUARD(ca_asn1_time(X509_get0_notBefore(x), &nb));
 	GUARD(ca_asn1_time(X509_get0_notAfter(x), &na));
 	if (nb >= na)
 		return LINT("notBefore is not before notAfter");
-	if (issuer == NULL)
-		return CA_OK;
-	GUARD(ca_asn1_time(X509_get0_notBefore(issuer), &inb));
-	GUARD(ca_asn1_time(X509_get0_notAfter(issuer), &ina));
-	if (nb < inb || na > ina)
-		return LINT("validity is not inside the issuer's validity");
 out:
 	return rc;
 }
@@ -360,7 +356,7 @@ int ca_lint_cert(const unsigned char *tbs, size_t tbs_len, const struct ca_lint 
 		rc = LINT("CA certificate with an empty subject");
 		goto out;
 	}
-	GUARD(lint_time_order(x, lc->issuer));
+	GUARD(lint_time_order(x));
 	pub = lc->subject_pub != NULL ? lc->subject_pub : X509_get0_pubkey(x);
 	if (pub == NULL) {
 		rc = LINT("subject public key does not decode");
@@ -385,6 +381,10 @@ int ca_lint_cert(const unsigned char *tbs, size_t tbs_len, const struct ca_lint 
 		rc = LINT("root certificate is not self-issued");
 		goto out;
 	}
+	/* What the issuing CA's own certificate allows: name constraints,
+	 * EKU, pathLen, validity (lint/issuer.h). */
+	if (lc->issuer != NULL)
+		GUARD(ca_lint_issuer(x, lc->issuer, is_ca));
 out:
 	ERR_clear_error();
 	X509_free(x);
