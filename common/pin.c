@@ -51,7 +51,9 @@ static int from_file(const char *path, struct ca_pin *pin)
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return ca_err(CA_EIO, "cannot open PIN file %s: %s", path,
+		return ca_err(CA_EIO,
+			      "cannot open the PIN file of the PIN source "
+			      "file:... (not shown): %s",
 			      strerror(errno));
 	rc = ca_secret_file_check(fd, "PIN file", path);
 	if (rc == CA_OK)
@@ -68,8 +70,9 @@ static int parse_fd(const char *s, int *fd)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > INT_MAX)
-		return ca_err(CA_EUSAGE, "bad PIN source fd:%s: not a file descriptor",
-			      s);
+		return ca_err(CA_EUSAGE,
+			      "bad PIN source fd:... (not shown): not a "
+			      "file descriptor number");
 	*fd = (int)v;
 	return CA_OK;
 }
@@ -80,10 +83,14 @@ static int from_env(const char *name, struct ca_pin *pin)
 	size_t n;
 
 	if (v == NULL)
-		return ca_err(CA_EUSAGE, "PIN source env:%s: variable is not set", name);
+		return ca_err(CA_EUSAGE, "PIN source env:... (not shown): that "
+					 "environment variable is not set");
 	n = strlen(v);
 	if (n == 0 || n > CA_PIN_MAX)
-		return ca_err(CA_EUSAGE, "PIN in env:%s is empty or too long", name);
+		return ca_err(CA_EUSAGE,
+			      "the PIN in the environment variable of "
+			      "env:... is empty or longer than %d bytes",
+			      CA_PIN_MAX);
 	memcpy(pin->value, v, n);
 	pin->value[n] = '\0';
 	pin->len = n;
@@ -136,9 +143,9 @@ int ca_pin_source_check(const char *source)
 
 		return parse_fd(source + 3, &fd);
 	}
-	return ca_err(CA_EUSAGE,
-		      "bad PIN source '%s': use file:PATH, fd:N or env:NAME",
-		      source);
+	/* Never echoed: a PIN given where its source belongs would be. */
+	return ca_err(CA_EUSAGE, "bad PIN source (not shown): use file:PATH, "
+				 "fd:N or env:NAME");
 }
 
 int ca_pin_read(const char *source, const char *prompt, struct ca_pin *pin)
@@ -158,7 +165,7 @@ int ca_pin_read(const char *source, const char *prompt, struct ca_pin *pin)
 	rc = parse_fd(source + 3, &fd);
 	if (rc < 0)
 		return rc;
-	return read_fd(fd, source, pin);
+	return read_fd(fd, "the PIN source fd:... (not shown)", pin);
 }
 
 void ca_pin_wipe(struct ca_pin *pin)

@@ -103,12 +103,19 @@ int main(int argc, char **argv)
 	}
 	if (opt == CA_OPT_EXIT)
 		return 0;
+	if (opt == CA_OPT_USAGE)
+		return 2;
+	if (c.pin_source != NULL)
+		return ca_usage_error(usage_line,
+				      "this tool reads no PIN: "
+				      "--pin-source does not apply");
 	if (dir == NULL || optind + 1 != argc)
 		return ca_usage_error(usage_line, "--ca DIR and one command are required");
 	cmd = argv[optind];
 	if (strcmp(cmd, "verify") != 0 && strcmp(cmd, "log") != 0 &&
 	    strcmp(cmd, "report") != 0)
-		return ca_usage_error(usage_line, "unknown command '%s'", cmd);
+		return ca_usage_error(usage_line,
+				      "unknown command (not shown)");
 	if (expiring >= 0 && strcmp(cmd, "report") != 0)
 		return ca_usage_error(usage_line, "--expiring goes with report");
 	return ca_tool_finish(run(dir, cmd, expiring, c.json));

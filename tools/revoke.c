@@ -160,6 +160,11 @@ int main(int argc, char **argv)
 		return code;
 	if (dir == NULL)
 		return ca_usage_error(usage_line, "--ca is required");
+	/* Revocations are recorded in the store; a CRL is what gets signed. */
+	if (c.pin_source != NULL)
+		return ca_usage_error(usage_line,
+				      "this tool reads no PIN: "
+				      "--pin-source does not apply");
 	if ((p.serial == NULL) == (p.revoked == NULL))
 		return ca_usage_error(usage_line,
 				      "give either --serial or --revoked");

@@ -43,6 +43,9 @@ int ca_common_option(int opt, const char *arg, struct ca_common *c,
 		ca_p11_set_module(arg);
 		return 1;
 	case CA_OPT_PIN_SOURCE:
+		/* Its syntax at once, before anything else is done. */
+		if (ca_pin_source_check(arg) < 0)
+			return -2;
 		c->pin_source = arg;
 		return 1;
 	case CA_OPT_ALLOW_PIN_VALUE:
@@ -59,13 +62,130 @@ int ca_common_option(int opt, const char *arg, struct ca_common *c,
 	}
 }
 
+/* "--name" as typed, for a message: only a plain option name is shown
+ * (anything else may be a secret typed in the wrong place). */
+static void say_option(char *buf, size_t len, const char *name, size_t n)
+{
+	size_t i;
+	int plain = n > 0 && n <= 40 && name[0] >= 'a' && name[0] <= 'z';
+
+	for (i = 0; plain && i < n; i++)
+		plain = (name[i] >= 'a' && name[i] <= 'z') || name[i] == '-' ||
+			(name[i] >= '0' && name[i] <= '9' && i > 0);
+	if (plain)
+		snprintf(buf, len, "'--%.*s'", (int)n, name);
+	else
+		snprintf(buf, len, "(not shown)");
+}
+
+static int cli_refuse(const char *fmt, ...) CA_PRINTF(1, 2);
+
+static int cli_refuse(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "hsmca-%s: ", tool);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'hsmca-%s --help'.\n", tool);
+	return CA_OPT_USAGE;
+}
+
+static const char pin_refusal[] =
+    "a PIN is never given on the command line; use --pin-source "
+    "file:PATH, fd:N or env:NAME (or no option: the tool asks on the "
+    "terminal)";
+
+/* One "--name[=value]" argument: 0, 1 when it takes the next argument as
+ * its value, or CA_OPT_USAGE after saying what is wrong. */
+static int check_long(const char *arg, int has_next, const struct option *opts)
+{
+	const char *name = arg + 2, *guess = NULL;
+	size_t n = strcspn(name, "=");
+	const struct option *o;
+	char shown[64];
+
+	for (o = opts; o->name != NULL; o++) {
+		if (strlen(o->name) == n && strncmp(o->name, name, n) == 0)
+			break;
+		if (n > 0 && strncmp(o->name, name, n) == 0 && guess == NULL)
+			guess = o->name;
+	}
+	if (o->name != NULL) {
+		if (o->has_arg == no_argument && name[n] == '=')
+			return cli_refuse("option --%s takes no value",
+					  o->name);
+		if (o->has_arg != required_argument || name[n] == '=')
+			return 0;
+		if (!has_next)
+			return cli_refuse("option --%s needs a value", o->name);
+		return 1;
+	}
+	if ((n == 3 && strncmp(name, "pin", 3) == 0) ||
+	    (n == 9 && strncmp(name, "pin-value", 9) == 0))
+		return cli_refuse("--%.*s: %s", (int)n, name, pin_refusal);
+	say_option(shown, sizeof(shown), name, n);
+	if (guess != NULL)
+		return cli_refuse(
+		    "unknown option %s: options are never abbreviated "
+		    "(did you mean --%s?)",
+		    shown, guess);
+	return cli_refuse("unknown option %s", shown);
+}
+
+/* The whole command line, before getopt_long sees it. */
+static int check_argv(int argc, char **argv, const struct option *opts)
+{
+	int i, r;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0)
+			break;
+		if (a[0] != '-' || a[1] == '\0')
+			continue; /* an operand ("-" included) */
+		if (a[1] != '-') {
+			if (strncmp(a, "-pin", 4) == 0 ||
+			    strncmp(a, "-p", 2) == 0)
+				return cli_refuse(
+				    "%s: %s",
+				    strncmp(a, "-pin", 4) == 0 ? "-pin" : "-p",
+				    pin_refusal);
+			return cli_refuse(
+			    "unknown option '-%c' (options are long: "
+			    "--name)",
+			    a[1] >= 'a' && a[1] <= 'z' ? a[1] : '?');
+		}
+		r = check_long(a, i + 1 < argc, opts);
+		if (r < 0)
+			return r;
+		i += r;
+	}
+	return 0;
+}
+
 int ca_cli_getopt(int argc, char **argv, const struct option *opts, int *idx,
 		  struct ca_common *c, const char *usage)
 {
+	static char **checked;
 	int opt, h;
 
+	if (checked != argv) {
+		checked = argv;
+		if (check_argv(argc, argv, opts) < 0) {
+			ca_p11_shutdown();
+			return CA_OPT_USAGE;
+		}
+		/* Anything getopt_long would still object to is reported by
+		 * the tool, without the argument's text. */
+		opterr = 0;
+	}
 	while ((opt = getopt_long(argc, argv, "", opts, idx)) != -1) {
 		h = ca_common_option(opt, optarg, c, usage);
+		if (h == -2)
+			return cli_refuse("%s", ca_errmsg());
 		if (h < 0)
 			return CA_OPT_EXIT;
 		if (h == 0)
@@ -78,9 +198,16 @@ int ca_cli_end_options(int opt, int argc, char **argv, const char *usage_line)
 {
 	if (opt == CA_OPT_EXIT)
 		return 0;
+	if (opt == CA_OPT_USAGE)
+		return 2;
+	(void)argv;
+	/* Not echoed: a PIN typed in the wrong place would be. */
 	if (optind != argc)
-		return ca_usage_error(usage_line, "unexpected argument '%s'",
-				      argv[optind]);
+		return ca_usage_error(usage_line,
+				      "unexpected argument at position "
+				      "%d (not shown): this command "
+				      "takes options only",
+				      optind);
 	return -1;
 }
 

@@ -43,8 +43,9 @@ enum {
 
 /* What ca_cli_getopt returns when there is no option for the tool. */
 enum {
-	CA_OPT_END = -1, /* no more options */
-	CA_OPT_EXIT = -2 /* --help or --version printed: the tool exits 0 */
+	CA_OPT_END = -1,  /* no more options */
+	CA_OPT_EXIT = -2, /* --help or --version printed: the tool exits 0 */
+	CA_OPT_USAGE = -3 /* a malformed command line reported: it exits 2 */
 };
 
 /* CA_USAGE(usage_line, fmt, ...): in a main() that holds something to free,
@@ -64,18 +65,25 @@ struct ca_common {
 
 /* Harden the process, name the tool for the audit log. */
 void ca_tool_start(const char *name);
-/* Handle a common option; returns 1 when handled, 0 when not, or -1 after
- * printing help/version (the tool then exits 0). usage is the --help text. */
+/* Handle a common option; returns 1 when handled, 0 when not, -1 after
+ * printing help/version (the tool then exits 0), or -2 for a malformed
+ * value (the message in ca_errmsg(); the tool exits 2). usage is the
+ * --help text. */
 int ca_common_option(int opt, const char *arg, struct ca_common *c,
 		     const char *usage);
 /* getopt_long over opts, the common options handled with
  * ca_common_option: the next option for the tool (its value, or '?' for
- * an unknown one), CA_OPT_END or CA_OPT_EXIT. idx as for getopt_long. */
+ * an unknown one), CA_OPT_END, CA_OPT_EXIT or CA_OPT_USAGE. idx as for
+ * getopt_long. Before the first option the whole command line is checked
+ * (CA_OPT_USAGE after saying why): an option is spelled out in full (no
+ * abbreviations, which getopt_long would take), --pin is refused by name,
+ * an option needing a value has one, and what is printed about an unknown
+ * option never includes its value (it may be a PIN). */
 int ca_cli_getopt(int argc, char **argv, const struct option *opts, int *idx,
 		  struct ca_common *c, const char *usage);
 /* After ca_cli_getopt's loop, for a tool that takes no operands: the
- * exit code, 0 after --help or --version and 2 after reporting an
- * operand, or -1 to go on. */
+ * exit code, 0 after --help or --version and 2 after a malformed command
+ * line or an operand, or -1 to go on. */
 int ca_cli_end_options(int opt, int argc, char **argv, const char *usage_line);
 /* A CA_TWOPHASE_OPTIONS option (ca_tp_option) named name: -1 when taken,
  * else 2, the exit code, after reporting why. */
