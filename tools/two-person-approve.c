@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/number.h"
 #include "base/time.h"
 #include "cli/cli.h"
 #include "common/pin.h"
 #include "input/quorum.h"
+#include "issue/quorum.h"
 #include "out/file.h"
 #include "quorum/request.h"
 #include "quorum/verify.h"
@@ -15,7 +17,8 @@
 
 static const char usage_line[] =
     "hsmca-two-person-approve show|sign|verify REQUEST [options] "
-    "[SIG...] | check-key --quorum FILE --id NAME --key KEY";
+    "[SIG...] | check-key --quorum FILE --id NAME --key KEY | quorum init|add "
+    "FILE [options]";
 
 static const char usage[] =
     "usage: hsmca-two-person-approve show   REQUEST [--json]\n"
@@ -24,12 +27,18 @@ static const char usage[] =
     "                                       --out NAME.sig [--pass-source SRC "
     "| --pin-source SRC]\n"
     "                                       [--force] [--json]\n"
+    "                                       [--quorum quorum.json]\n"
     "       hsmca-two-person-approve verify REQUEST --quorum quorum.json "
     "SIG... [--json]\n"
     "       hsmca-two-person-approve check-key --quorum quorum.json --id NAME "
     "--key KEY\n"
     "                                       [--pass-source SRC | --pin-source "
     "SRC] [--json]\n"
+    "       hsmca-two-person-approve quorum init FILE --threshold M [--force] "
+    "[--json]\n"
+    "       hsmca-two-person-approve quorum add  FILE --id ID --name NAME\n"
+    "                                       --key PUBFILE|pkcs11:URI "
+    "[--threshold M] [--json]\n"
     "\n"
     "M-of-N approval of one exact operation prepared by a CA tool's "
     "--prepare.\n"
@@ -47,6 +56,14 @@ static const char usage[] =
     "           \"N of M required approvals valid\"\n"
     "  check-key  check that your key can sign and is the one the quorum file\n"
     "           lists for your id (signs a probe, never an approval)\n"
+    "  quorum init  write a new quorum file with threshold M and no "
+    "approvers\n"
+    "  quorum add   add an approver from their public key (a PEM public "
+    "key or\n"
+    "           certificate file, or a key on a token by pkcs11: URI); print "
+    "every\n"
+    "           approver's key fingerprint (SPKI SHA-256) and the file's "
+    "SHA-256\n"
     "\n"
     "  --id NAME          your approver id in the quorum file\n"
     "  --key KEY          PEM private key file (mode 0600, yours) or pkcs11: "
@@ -59,7 +76,14 @@ static const char usage[] =
     "encrypted)\n"
     "  --pin-source SRC   PIN of the token holding a pkcs11: key (default: "
     "prompt)\n"
-    "  --quorum FILE      the quorum file (verify, check-key)\n"
+    "  --quorum FILE      the quorum file (verify, check-key; with sign: the "
+    "key must be the\n"
+    "                     one the file lists for --id, and the file the "
+    "request's)\n"
+    "  --name NAME        quorum add: the approver's name as people know it\n"
+    "  --threshold M      quorum init/add: approvals needed (1 to the number "
+    "of\n"
+    "                     approvers)\n"
     "  --module PATH      PKCS#11 module (default: URI, $HSMCA_MODULE, "
     "p11-kit)\n"
     "  --force            replace an existing --out file\n"
@@ -73,14 +97,18 @@ enum {
 	OPT_KEY,
 	OPT_OUT,
 	OPT_PASS_SOURCE,
-	OPT_QUORUM
+	OPT_QUORUM,
+	OPT_NAME,
+	OPT_THRESHOLD
 };
 
 struct args {
 	struct ca_common c;
 	const char *cmd;
-	const char *request;
-	const char *id, *key, *out, *pass_source, *quorum;
+	const char *qcmd;    /* quorum init|add */
+	const char *request; /* or the quorum file of quorum init|add */
+	const char *id, *key, *out, *pass_source, *quorum, *name;
+	long threshold;
 	const char *const *sigs;
 	int n_sigs;
 };
@@ -311,9 +339,38 @@ out:
 	return rc;
 }
 
+/* sign --quorum: the approver named by --id in the quorum the request was
+ * prepared for. */
+static int approver_of(const struct args *a, const struct ca_request *req,
+		       struct ca_quorum **q, const struct ca_approver **who)
+{
+	int rc;
+
+	*who = NULL;
+	if (a->quorum == NULL)
+		return CA_OK;
+	GUARD(ca_quorum_load(a->quorum, q));
+	if (strcmp((*q)->sha256_hex, req->quorum_sha256) != 0) {
+		rc = ca_err(CA_EPOLICY,
+			    "%s is not the quorum file %s was prepared for "
+			    "(SHA-256 %s, the request names %s)",
+			    a->quorum, a->request, (*q)->sha256_hex,
+			    req->quorum_sha256);
+		goto out;
+	}
+	*who = ca_quorum_find(*q, a->id);
+	if (*who == NULL)
+		rc = ca_err(CA_EPOLICY, "%s is not an approver in %s", a->id,
+			    a->quorum);
+out:
+	return rc;
+}
+
 static int cmd_sign(const struct args *a)
 {
 	struct ca_request *req = NULL;
+	struct ca_quorum *q = NULL;
+	const struct ca_approver *who = NULL;
 	const char *source = a->pass_source ? a->pass_source : a->c.pin_source;
 	json_t *d = NULL;
 	int rc;
@@ -321,10 +378,11 @@ static int cmd_sign(const struct args *a)
 	GUARD(ca_pin_source_check(source));
 	GUARD(ca_out_check(a->out, a->c.force));
 	GUARD(ca_request_load(a->request, &req));
+	GUARD(approver_of(a, req, &q, &who));
 	GUARD(ca_request_describe(req, &d));
 	print_oneline(stderr, d);
-	GUARD(ca_approval_sign_req(req, a->id, a->key, source, a->out,
-				   a->c.force));
+	GUARD(ca_approval_sign_as(req, a->id, who, a->key, source, a->out,
+				  a->c.force));
 	if (a->c.json)
 		ca_print_json(json_pack("{s:s, s:s, s:s, s:s}", "approval",
 					a->out, "approver", a->id, "request",
@@ -335,7 +393,72 @@ static int cmd_sign(const struct args *a)
 		       a->request, req->sha256_hex);
 out:
 	json_decref(d);
+	ca_quorum_free(q);
 	ca_request_free(req);
+	return rc;
+}
+
+static int cmd_check_key(const struct args *a)
+{
+	const char *source = a->pass_source ? a->pass_source : a->c.pin_source;
+	struct ca_quorum *q = NULL;
+	char fp[65];
+	int rc;
+
+	GUARD(ca_pin_source_check(source));
+	GUARD(ca_quorum_load(a->quorum, &q));
+	GUARD(ca_approval_key_check(q, a->id, a->key, source, fp));
+	if (a->c.json)
+		ca_print_json(json_pack("{s:s, s:s, s:s, s:b}", "approver",
+					a->id, "key", a->key, "spki_sha256",
+					fp, "matches", 1));
+	else
+		printf("%s: the key of %s in %s (SHA-256 %s), and it signs\n",
+		       a->key, a->id, a->quorum, fp);
+out:
+	ca_quorum_free(q);
+	return rc;
+}
+
+static void print_quorum(json_t *sum)
+{
+	json_t *list = json_object_get(sum, "approvers"), *v;
+	long long m = json_integer_value(json_object_get(sum, "threshold"));
+	size_t i, n = json_array_size(list);
+
+	printf("%s: threshold %lld, %zu approver%s", str(sum, "file"), m, n,
+	       n == 1 ? "" : "s");
+	if ((long long)n < m)
+		printf(": add %lld more before a CA can use it\n",
+		       m - (long long)n);
+	else
+		printf(" (%lld of %zu approvals needed)\n", m, n);
+	json_array_foreach(list, i, v)
+	    printf("  %-16s %-24s %-9s SPKI SHA-256 %s\n", str(v, "id"),
+		   str(v, "name"), str(v, "key"), str(v, "spki_sha256"));
+	printf("file SHA-256 (what a CA pins): %s\n", str(sum, "sha256"));
+}
+
+static int cmd_quorum(const struct args *a)
+{
+	struct ca_quorum_member m = {a->id, a->name, a->key};
+	json_t *sum = NULL;
+	int rc;
+
+	if (strcmp(a->qcmd, "init") == 0)
+		GUARD(ca_quorum_file_init(a->request, (int)a->threshold,
+					  a->c.force, &sum));
+	else
+		GUARD(ca_quorum_file_add(a->request, &m, (int)a->threshold,
+					 &sum));
+	if (a->c.json) {
+		ca_print_json(sum);
+		sum = NULL;
+	} else {
+		print_quorum(sum);
+	}
+out:
+	json_decref(sum);
 	return rc;
 }
 
@@ -367,28 +490,6 @@ out:
 	return rc;
 }
 
-static int cmd_check_key(const struct args *a)
-{
-	const char *source = a->pass_source ? a->pass_source : a->c.pin_source;
-	struct ca_quorum *q = NULL;
-	char fp[65];
-	int rc;
-
-	GUARD(ca_pin_source_check(source));
-	GUARD(ca_quorum_load(a->quorum, &q));
-	GUARD(ca_approval_key_check(q, a->id, a->key, source, fp));
-	if (a->c.json)
-		ca_print_json(json_pack("{s:s, s:s, s:s, s:b}", "approver",
-					a->id, "key", a->key, "spki_sha256",
-					fp, "matches", 1));
-	else
-		printf("%s: the key of %s in %s (SHA-256 %s), and it signs\n",
-		       a->key, a->id, a->quorum, fp);
-out:
-	ca_quorum_free(q);
-	return rc;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Arguments                                                               */
 
@@ -401,6 +502,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"out", required_argument, NULL, OPT_OUT},
 	    {"pass-source", required_argument, NULL, OPT_PASS_SOURCE},
 	    {"quorum", required_argument, NULL, OPT_QUORUM},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"threshold", required_argument, NULL, OPT_THRESHOLD},
 	    {NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -423,25 +526,65 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_QUORUM:
 			a->quorum = optarg;
 			break;
+		case OPT_NAME:
+			a->name = optarg;
+			break;
+		case OPT_THRESHOLD:
+			if (ca_parse_long(optarg, 1, 100, "--threshold",
+					  &a->threshold) < 0)
+				return ca_usage_error(usage_line, "%s",
+						      ca_errmsg());
+			break;
 		default:
 			return ca_usage_error(usage_line, "unknown option");
 		}
 	}
 	if (opt == CA_OPT_EXIT)
 		return 0;
+	if (opt == CA_OPT_USAGE)
+		return 2;
+	/* Not echoed: a PIN typed in the wrong place would be. */
 	if (strcmp(a->cmd, "check-key") == 0) {
 		if (optind < argc)
 			return ca_usage_error(usage_line,
-					      "unexpected argument '%s'",
-					      argv[optind]);
+					      "unexpected argument at position "
+					      "%d (not shown): check-key takes "
+					      "options only",
+					      optind + 1);
 		return -1;
 	}
 	if (optind >= argc)
-		return ca_usage_error(usage_line, "%s needs a REQUEST file",
-				      a->cmd);
+		return ca_usage_error(usage_line, "%s needs a %s file", a->cmd,
+				      a->qcmd ? "quorum" : "REQUEST");
 	a->request = argv[optind++];
 	a->sigs = (const char *const *)(argv + optind);
 	a->n_sigs = argc - optind;
+	return -1;
+}
+
+static int check_quorum_args(const struct args *a)
+{
+	int init = strcmp(a->qcmd, "init") == 0;
+
+	if (a->n_sigs > 0)
+		return ca_usage_error(usage_line, "quorum %s takes one file",
+				      a->qcmd);
+	if (a->out || a->pass_source || a->c.pin_source || a->quorum)
+		return ca_usage_error(usage_line,
+				      "--out, --pass-source, --pin-source and "
+				      "--quorum are not for 'quorum'");
+	if (init && (a->id || a->name || a->key || a->threshold == 0))
+		return ca_usage_error(usage_line,
+				      "quorum init takes --threshold "
+				      "only (approvers come with "
+				      "quorum add)");
+	if (!init && (a->id == NULL || a->name == NULL || a->key == NULL))
+		return ca_usage_error(
+		    usage_line, "quorum add needs --id, --name and --key");
+	if (!init && a->c.force)
+		return ca_usage_error(usage_line,
+				      "quorum add rewrites its file: "
+				      "no --force");
 	return -1;
 }
 
@@ -452,7 +595,12 @@ static int check_args(const struct args *a)
 	int is_verify = strcmp(a->cmd, "verify") == 0;
 	int is_check = strcmp(a->cmd, "check-key") == 0;
 
+	if (a->qcmd != NULL)
+		return check_quorum_args(a);
 	if (is_check) {
+		if (a->name || a->threshold)
+			return ca_usage_error(
+			    usage_line, "--name and --threshold are for 'quorum'");
 		if (a->quorum == NULL || a->id == NULL || a->key == NULL)
 			return ca_usage_error(usage_line, "check-key needs "
 					      "--quorum, --id and --key");
@@ -465,17 +613,24 @@ static int check_args(const struct args *a)
 					      "--pin-source (token), not both");
 		return -1;
 	}
+	if (a->name || a->threshold)
+		return ca_usage_error(
+		    usage_line, "--name and --threshold are for 'quorum'");
 	if (!is_sign && (a->id || a->key || a->out || a->pass_source ||
 			 a->c.pin_source || a->c.force))
 		return ca_usage_error(
 		    usage_line, "--id, --key, --out, --pass-source, "
 				"--pin-source and --force are for 'sign'");
-	if (!is_verify && a->quorum)
-		return ca_usage_error(usage_line, "--quorum is for 'verify' "
-				      "and 'check-key'");
+	if (!is_verify && !is_sign && a->quorum)
+		return ca_usage_error(usage_line, "--quorum is for 'verify', "
+						  "'sign' and 'check-key'");
+	/* Not echoed: a PIN typed in the wrong place would be. */
 	if (!is_verify && a->n_sigs > 0)
-		return ca_usage_error(usage_line, "unexpected argument '%s'",
-				      a->sigs[0]);
+		return ca_usage_error(usage_line,
+				      "unexpected argument after %s (not "
+				      "shown): only verify takes approval "
+				      "files",
+				      a->request);
 	if (is_sign && (a->id == NULL || a->key == NULL || a->out == NULL))
 		return ca_usage_error(usage_line,
 				      "sign needs --id, --key and --out");
@@ -510,10 +665,32 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	a.cmd = argv[1];
+	if (a.cmd[0] == '-') {
+		/* An option first: checked as options are (--pin,
+		 * abbreviations, nothing echoed), then the subcommand is asked
+		 * for. */
+		a.cmd = "(none)";
+		r = parse_args(argc, argv, &a);
+		if (r >= 0)
+			return r;
+		return ca_usage_error(usage_line,
+				      "the subcommand (show, sign, verify, "
+				      "check-key or quorum) comes first");
+	}
 	if (strcmp(a.cmd, "show") != 0 && strcmp(a.cmd, "sign") != 0 &&
-	    strcmp(a.cmd, "verify") != 0 && strcmp(a.cmd, "check-key") != 0)
-		return ca_usage_error(usage_line, "unknown subcommand '%s'",
-				      a.cmd);
+	    strcmp(a.cmd, "verify") != 0 && strcmp(a.cmd, "check-key") != 0 &&
+	    strcmp(a.cmd, "quorum") != 0)
+		return ca_usage_error(usage_line,
+				      "unknown subcommand (not shown): show, "
+				      "sign, verify, check-key or quorum");
+	if (strcmp(a.cmd, "quorum") == 0) {
+		a.qcmd = argc > 2 ? argv[2] : "";
+		if (strcmp(a.qcmd, "init") != 0 && strcmp(a.qcmd, "add") != 0)
+			return ca_usage_error(usage_line,
+					      "quorum needs init or add");
+		argc--;
+		argv++;
+	}
 	/* getopt sees the subcommand as its program name. */
 	r = parse_args(argc - 1, argv + 1, &a);
 	if (r >= 0)
@@ -525,6 +702,8 @@ int main(int argc, char **argv)
 		return ca_tool_finish(cmd_show(&a));
 	if (strcmp(a.cmd, "sign") == 0)
 		return ca_tool_finish(cmd_sign(&a));
+	if (a.qcmd != NULL)
+		return ca_tool_finish(cmd_quorum(&a));
 	if (strcmp(a.cmd, "check-key") == 0)
 		return ca_tool_finish(cmd_check_key(&a));
 	return ca_tool_finish(cmd_verify(&a));

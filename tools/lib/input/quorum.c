@@ -313,7 +313,10 @@ static int check_unique(const struct ca_quorum *q, const char *file)
 	return CA_OK;
 }
 
-static int parse_top(json_t *root, const char *what, struct ca_quorum *q)
+/* draft: a quorum file being written (quorum init/add), which may have
+ * fewer approvers than its threshold, none at all included. */
+static int parse_top(json_t *root, const char *what, int draft,
+		     struct ca_quorum *q)
 {
 	static const char *const allowed[] = {"version", "threshold",
 					      "approvers", NULL};
@@ -331,7 +334,8 @@ static int parse_top(json_t *root, const char *what, struct ca_quorum *q)
 	approvers = json_object_get(root, "approvers");
 	if (!json_is_integer(version) || json_integer_value(version) != 1)
 		return ca_err(CA_EPOLICY, "%s: \"version\" must be 1", what);
-	if (!json_is_array(approvers) || json_array_size(approvers) == 0)
+	if (!json_is_array(approvers) ||
+	    (json_array_size(approvers) == 0 && !draft))
 		return ca_err(CA_EPOLICY,
 			      "%s: \"approvers\" must be a non-empty list",
 			      what);
@@ -343,14 +347,16 @@ static int parse_top(json_t *root, const char *what, struct ca_quorum *q)
 		return ca_err(CA_EPOLICY,
 			      "%s: \"threshold\" must be a whole number", what);
 	m = json_integer_value(threshold);
-	if (m < 1 || m > (json_int_t)n)
+	if (draft && m >= 1 && m <= QUORUM_MAX_APPROVERS)
+		; /* approvers still to be added */
+	else if (m < 1 || m > (json_int_t)n)
 		return ca_err(CA_EPOLICY,
 			      "%s: threshold %lld is out of range: it must be "
 			      "between 1 and the number of approvers (%zu)",
 			      what, (long long)m, n);
 	q->version = 1;
 	q->threshold = (int)m;
-	q->approvers = calloc(n, sizeof(*q->approvers));
+	q->approvers = calloc(n ? n : 1, sizeof(*q->approvers));
 	if (q->approvers == NULL)
 		return ca_err(CA_EIO, "out of memory");
 	for (i = 0; i < n; i++) {
@@ -363,8 +369,8 @@ out:
 	return rc;
 }
 
-int ca_quorum_parse(const unsigned char *data, size_t len, const char *what,
-		    struct ca_quorum **out)
+static int quorum_parse(const unsigned char *data, size_t len, const char *what,
+			int draft, struct ca_quorum **out)
 {
 	struct ca_quorum *q = NULL;
 	unsigned char md[32];
@@ -380,7 +386,7 @@ int ca_quorum_parse(const unsigned char *data, size_t len, const char *what,
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	GUARD(parse_top(root, what, q));
+	GUARD(parse_top(root, what, draft, q));
 	GUARD(ca_sha256(data, len, md));
 	ca_hex(md, sizeof(md), q->sha256_hex);
 	*out = q;
@@ -389,6 +395,18 @@ out:
 	json_decref(root);
 	ca_quorum_free(q);
 	return rc;
+}
+
+int ca_quorum_parse(const unsigned char *data, size_t len, const char *what,
+		    struct ca_quorum **out)
+{
+	return quorum_parse(data, len, what, 0, out);
+}
+
+int ca_quorum_parse_draft(const unsigned char *data, size_t len,
+			  const char *what, struct ca_quorum **out)
+{
+	return quorum_parse(data, len, what, 1, out);
 }
 
 int ca_quorum_load(const char *path, struct ca_quorum **out)

@@ -39,6 +39,11 @@ struct ca_quorum {
 
 int ca_quorum_parse(const unsigned char *data, size_t len, const char *what,
 		    struct ca_quorum **out) CA_WUR;
+/* The same for a quorum file being written (quorum init/add): fewer
+ * approvers than the threshold, none included, are accepted; everything
+ * else is checked as above. Not for use by a CA. */
+int ca_quorum_parse_draft(const unsigned char *data, size_t len,
+			  const char *what, struct ca_quorum **out) CA_WUR;
 int ca_quorum_load(const char *path, struct ca_quorum **out) CA_WUR;
 void ca_quorum_free(struct ca_quorum *q);
 const struct ca_approver *ca_quorum_find(const struct ca_quorum *q,

@@ -22,6 +22,7 @@
 #include "out/file.h"
 #include "quorum/approval.h"
 #include "sign/signer.h"
+#include "x509/spki.h"
 
 #define MAX_KEY_FILE 65536 /* a PEM private key */
 
@@ -174,11 +175,37 @@ out:
 
 /* Sign msg with the key named by key (file or pkcs11: URI); *pub gets a
  * reference to the public key (owned by *keep_pkey or *keep_signer). */
+/* With a quorum file: the key must be the named approver's, checked
+ * before anything is signed. */
+static int key_is_approvers(EVP_PKEY *pub, const char *key,
+			    const struct ca_approver *expect)
+{
+	unsigned char md[32];
+	char have[65], want[65];
+	int rc;
+
+	if (expect == NULL)
+		return CA_OK;
+	rc = ca_spki_sha256(pub, md);
+	if (rc < 0)
+		return rc;
+	if (CRYPTO_memcmp(md, expect->spki_sha256, 32) == 0)
+		return CA_OK;
+	ca_hex(md, 32, have);
+	ca_hex(expect->spki_sha256, 32, want);
+	return ca_err(
+	    CA_EPOLICY,
+	    "%s is not the key of approver %s in the quorum file (its "
+	    "SPKI SHA-256 is %s, %s's is %s): nothing was signed",
+	    key, expect->id, have, expect->id, want);
+}
+
 static int sign_with(const char *key, const char *pass_source,
-		     const unsigned char *msg, size_t msglen,
-		     EVP_PKEY **keep_pkey, struct ca_signer **keep_signer,
-		     EVP_PKEY **pub, const struct ca_approval_alg **alg,
-		     unsigned char **sig, size_t *siglen)
+		     const struct ca_approver *expect, const unsigned char *msg,
+		     size_t msglen, EVP_PKEY **keep_pkey,
+		     struct ca_signer **keep_signer, EVP_PKEY **pub,
+		     const struct ca_approval_alg **alg, unsigned char **sig,
+		     size_t *siglen)
 {
 	int rc;
 
@@ -189,6 +216,7 @@ static int sign_with(const char *key, const char *pass_source,
 		GUARD(load_key_file(key, pass_source, keep_pkey));
 		*pub = *keep_pkey;
 	}
+	GUARD(key_is_approvers(*pub, key, expect));
 	GUARD(ca_quorum_key_ok(*pub, key));
 	*alg = ca_approval_alg_for_key(*pub);
 	if (*alg == NULL) {
@@ -242,6 +270,13 @@ int ca_approval_sign_req(const struct ca_request *req, const char *id,
 			 const char *key, const char *pass_source,
 			 const char *out, int force)
 {
+	return ca_approval_sign_as(req, id, NULL, key, pass_source, out, force);
+}
+
+int ca_approval_sign_as(const struct ca_request *req, const char *id,
+			const struct ca_approver *expect, const char *key,
+			const char *pass_source, const char *out, int force)
+{
 	unsigned char msg[CA_APPROVAL_MSG_LEN], *sig = NULL;
 	const struct ca_approval_alg *alg = NULL;
 	struct ca_signer *signer = NULL;
@@ -265,8 +300,8 @@ int ca_approval_sign_req(const struct ca_request *req, const char *id,
 		goto out;
 	}
 	ca_approval_message(req->sha256_hex, msg);
-	GUARD(sign_with(key, pass_source, msg, sizeof(msg), &pkey, &signer,
-			&pub, &alg, &sig, &siglen));
+	GUARD(sign_with(key, pass_source, expect, msg, sizeof(msg), &pkey,
+			&signer, &pub, &alg, &sig, &siglen));
 	/* Never hand out an approval that would not count. */
 	if (!ca_approval_sig_ok(pub, alg, msg, sizeof(msg), sig, siglen)) {
 		rc = ca_err(CA_EIO,
@@ -304,8 +339,8 @@ int ca_approval_key_check(const struct ca_quorum *q, const char *id,
 	if (who == NULL)
 		return ca_err(CA_EPOLICY,
 			      "\"%s\" is not an approver in the quorum file", id);
-	GUARD(sign_with(key, pass_source, probe, sizeof(probe) - 1, &pkey,
-			&signer, &pub, &alg, &sig, &siglen));
+	GUARD(sign_with(key, pass_source, NULL, probe, sizeof(probe) - 1,
+			&pkey, &signer, &pub, &alg, &sig, &siglen));
 	/* The quorum's key for id verifies what this key signed. */
 	if (!ca_approval_sig_ok(who->pub, alg, probe, sizeof(probe) - 1, sig,
 				siglen)) {

@@ -13,6 +13,12 @@
 int ca_approval_sign_req(const struct ca_request *req, const char *id,
 			 const char *key, const char *pass_source,
 			 const char *out, int force) CA_WUR;
+/* The same for approver expect of a quorum file (id is expect->id): a key
+ * that is not expect's public key is refused before it signs. */
+int ca_approval_sign_as(const struct ca_request *req, const char *id,
+			const struct ca_approver *expect, const char *key,
+			const char *pass_source, const char *out,
+			int force) CA_WUR;
 
 /* Whether key (as for ca_approval_sign_req) can sign and is the one the
  * quorum lists for approver id: a probe (never an approval message) is
