@@ -164,6 +164,10 @@ install: $(MODULE) $(BINS)
 	install -m 0644 providers/hsmca/openssl-hsmca.cnf $(DESTDIR)$(PREFIX)/share/hsmca/
 	install -d $(DESTDIR)$(PREFIX)/share/hsmca/ceremony
 	install -m 0644 ceremony/examples/* $(DESTDIR)$(PREFIX)/share/hsmca/ceremony/
+	@mods=$$(if [ "$(PREFIX)" = "/usr" ] || [ "$(PREFIX)" = "/usr/local" ]; then \
+	  echo "$(OSSL_MODULES)"; else echo "$(PREFIX)/lib/ossl-modules"; fi); \
+	echo "provider: $$mods/hsmca.so; check that OpenSSL loads it:"; \
+	echo "  openssl list -providers -provider-path $$mods -provider hsmca -provider default"
 
 fuzz:
 	@scripts/build-fuzz

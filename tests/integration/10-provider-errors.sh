@@ -76,7 +76,7 @@ expect_fail 1 "no PIN for token 'PE'" "no PIN at all" req "$KEY" -passin "pass:"
 # The shipped example configuration.
 conf() { # FILE [sed expression]: the example with our build and $1 changes
 	sed -e "s|^# module = .*|module = $PROVDIR/hsmca.so|" \
-		-e "s|^pkcs11-module = .*|pkcs11-module = $SOFTHSM_MODULE|" \
+		-e "s|^# pkcs11-module = .*|pkcs11-module = $SOFTHSM_MODULE|" \
 		-e "${2:-s|^\$||}" "$HSMCA_TOP/providers/hsmca/openssl-hsmca.cnf" >"$T/$1"
 }
 conf example.cnf
@@ -84,6 +84,13 @@ CONF="env HSMCA_MODULE= OPENSSL_CONF"
 check "example openssl-hsmca.cnf: req -x509 without -provider options" \
 	$CONF="$T/example.cnf" $OPENSSL req -new -x509 -key "$KEY" -passin "file:$T/pin" -subj /CN=cnf -out cnf.pem
 check "example openssl-hsmca.cnf: certificate verifies" openssl verify -CAfile cnf.pem cnf.pem
+like "$(env OPENSSL_CONF="$T/example.cnf" $OPENSSL list -providers 2>&1 | tr '\n' ' ')" "hsmca +name: hsmca PKCS#11 provider +version: [0-9.]+ +status: active" \
+	"the check README gives: openssl list -providers shows hsmca active"
+conf nomodule.cnf "s|^module = .*|module = $T/nowhere/hsmca.so|"
+# A configuration whose module path is wrong loads silently without
+# hsmca: the check shows it missing.
+unlike "$(env OPENSSL_CONF="$T/nomodule.cnf" $OPENSSL list -providers 2>&1)" "hsmca" \
+	"a provider that cannot be found is missing from openssl list -providers"
 conf pinsrc.cnf "s|^# pin-source = .*|pin-source = file:$T/pin|"
 check "config pin-source: no -passin needed" \
 	$CONF="$T/pinsrc.cnf" $OPENSSL req -new -x509 -key "$KEY" -subj /CN=cnf -out cnf.pem

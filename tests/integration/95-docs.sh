@@ -139,4 +139,16 @@ for f in "$HSMCA_TOP"/ceremony/examples/*.yaml; do
 	man_text "$MAN/hsmca-ceremony.1" | grep -q "type: $t" || notok "hsmca-ceremony.1 describes type $t"
 done
 ok "hsmca-ceremony.1 describes every ceremony type"
+# The provider section of README: the quorum bypass is stated, its
+# examples use no root key, and it says how to check a provider that
+# OpenSSL cannot find (tests/integration/10-provider-errors.sh runs the
+# check).
+prov=$(sed -n '/^## The OpenSSL provider from the stock CLI/,/^## /p' "$HSMCA_TOP/README.md")
+like "$prov" "quorum-protected root key included.*no approvals.*audit log" "README: the provider can use a quorum key outside approvals and the audit log"
+unlike "$prov" "object=root-key" "README: the provider examples use no root key"
+like "$prov" "openssl list -providers -provider-path" "README: how to check that OpenSSL finds the provider"
+cnf=$HSMCA_TOP/providers/hsmca/openssl-hsmca.cnf
+is "$(grep -cE '^[[:space:]]*pkcs11-module' "$cnf")" 0 "openssl-hsmca.cnf: no active pkcs11-module line"
+like "$(cat "$cnf")" "openssl list -providers" "openssl-hsmca.cnf says how to check the provider loads"
+unlike "$(cat "$cnf")" "object=root-key" "openssl-hsmca.cnf: its example uses no root key"
 done_testing
