@@ -1,35 +1,67 @@
-/* hsmca-audit: verify, print and report on a CA's audit log and state. */
+/* hsmca-audit: verify, print and report on a CA's audit log and state;
+ * look up and export what it issued. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/number.h"
 #include "cli/cli.h"
+#include "issue/lookup.h"
 #include "out/cadir.h"
+#include "out/file.h"
 #include "store/audit.h"
 #include "store/report.h"
 #include "store/store.h"
 
 static const char usage_line[] =
-	"hsmca-audit --ca DIR verify | log | report [--expiring DAYS]";
+    "hsmca-audit --ca DIR verify | log | report [--expiring DAYS] | "
+    "show SERIAL | show --name NAME | export SERIAL [--chain] [--out FILE]";
 
 static const char usage[] =
-	"usage: hsmca-audit --ca DIR verify\n"
-	"       hsmca-audit --ca DIR log [--json]\n"
-	"       hsmca-audit --ca DIR report [--expiring DAYS] [--json]\n"
-	"\n"
-	"verify  recompute the audit log's hash chain; print the head hash to\n"
-	"        write on paper, or the first broken entry (exit 3)\n"
-	"log     print every entry (--json: one JSON object per line)\n"
-	"report  list issued, revoked and soon-expiring certificates\n"
-	"\n"
-	"  --ca DIR           the CA directory\n"
-	"  --expiring DAYS    with report: certificates expiring within DAYS\n"
-	"  --json             machine-readable output\n"
-	"\n"
-	"Exit status: 0 done, 1 error, 2 usage, 3 the audit log is broken.\n";
+    "usage: hsmca-audit --ca DIR verify\n"
+    "       hsmca-audit --ca DIR log [--json]\n"
+    "       hsmca-audit --ca DIR report [--expiring DAYS] [--json]\n"
+    "       hsmca-audit --ca DIR show SERIAL [--json]\n"
+    "       hsmca-audit --ca DIR show --name NAME [--json]\n"
+    "       hsmca-audit --ca DIR export SERIAL [--chain] [--out FILE] "
+    "[--json]\n"
+    "\n"
+    "verify  recompute the audit log's hash chain; print the head hash to\n"
+    "        write on paper, or the first broken entry (exit 3)\n"
+    "log     print every entry: who (user, host, version), what, the serial,\n"
+    "        subject, reason or CRL number, and each hash with what it is of\n"
+    "        (--json: one JSON object per line)\n"
+    "report  list issued and revoked certificates; with --expiring, only\n"
+    "        those expiring within DAYS (renewed ones marked)\n"
+    "show    one certificate by serial, or every certificate with a name (CN\n"
+    "        or SAN): status, validity, SANs, profile, superseded or revoked,\n"
+    "        and the audit entries that touched it\n"
+    "export  a certificate from the store as PEM (--chain: with this CA's\n"
+    "        certificate and chain), on stdout or to --out\n"
+    "\n"
+    "  --ca DIR           the CA directory\n"
+    "  --expiring DAYS    with report: certificates expiring within DAYS\n"
+    "  --name NAME        with show: a CN, DNS name, IP address, e-mail\n"
+    "                     address or URI\n"
+    "  --chain            with export: the chain after the certificate\n"
+    "  --out FILE         with export: write FILE (refused if it exists)\n"
+    "  --force            with export --out: replace FILE\n"
+    "  --json             machine-readable output\n"
+    "\n"
+    "SERIAL is hexadecimal as `openssl x509 -serial` prints it (serial=\n"
+    "prefix, colons and case ignored).\n"
+    "\n"
+    "Exit status: 0 done, 1 error, 2 usage, 3 the audit log is broken or the\n"
+    "certificate was not issued by this CA.\n";
 
-enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_EXPIRING };
+enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_EXPIRING, OPT_NAME, OPT_CHAIN, OPT_OUT };
+
+struct args {
+	struct ca_common c;
+	const char *dir, *cmd, *serial, *name, *out;
+	long expiring;
+	int chain;
+};
 
 static int verify(ca_store *st, int json)
 {
@@ -54,49 +86,214 @@ static int verify(ca_store *st, int json)
 	return rc;
 }
 
-static int run(const char *dir, const char *cmd, long expiring, int json)
+static const char *str(json_t *o, const char *key)
 {
-	ca_store *st = NULL;
-	char *path = ca_dir_file(dir, "ca.db");
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+static void print_cert(json_t *c)
+{
+	json_t *rev = json_object_get(c, "revoked"), *v;
+	size_t i;
+
+	printf("serial       %s\n", str(c, "serial"));
+	printf("subject      %s\n", str(c, "subject"));
+	printf("kind         %s%s%s\n", str(c, "kind"),
+	       json_object_get(c, "profile") ? ", profile " : "",
+	       str(c, "profile"));
+	printf("status       %s\n", str(c, "status"));
+	printf("validity     %s to %s\n", str(c, "not_before"),
+	       str(c, "not_after"));
+	printf("SANs        ");
+	json_array_foreach(json_object_get(c, "sans"), i, v)
+	    printf("%s %s", i ? "," : "", json_string_value(v));
+	printf("%s\n",
+	       json_array_size(json_object_get(c, "sans")) ? "" : " none");
+	if (json_is_integer(json_object_get(c, "partition")))
+		printf("partition    %lld\n",
+		       (long long)json_integer_value(
+			   json_object_get(c, "partition")));
+	printf("superseded   %s%s\n",
+	       json_is_string(json_object_get(c, "superseded_by")) ? "by "
+								   : "no",
+	       str(c, "superseded_by"));
+	if (json_is_object(rev))
+		printf("revoked      %s (%s)\n", str(rev, "date"),
+		       str(rev, "reason"));
+	else
+		printf("revoked      no\n");
+	printf("issued       %s\n", str(c, "issued_at"));
+	printf("sha256       %s (of the DER)\n", str(c, "sha256"));
+	printf("key          SPKI SHA-256 %s\n", str(c, "spki_sha256"));
+	printf("audit entries (%zu):\n",
+	       json_array_size(json_object_get(c, "audit")));
+	json_array_foreach(json_object_get(c, "audit"), i, v)
+	    ca_audit_print_entry(stdout, v);
+}
+
+static int show(const struct args *a)
+{
+	json_t *o = NULL, *v;
+	size_t i;
 	int rc;
 
+	if (a->name != NULL)
+		rc = ca_lookup_name(a->dir, a->name, &o);
+	else
+		rc = ca_lookup_serial(a->dir, a->serial, &o);
+	if (rc < 0)
+		return rc;
+	if (a->c.json) {
+		ca_print_json(o);
+		return CA_OK;
+	}
+	if (a->name == NULL) {
+		print_cert(o);
+	} else {
+		printf("%zu certificate%s with the name %s:\n",
+		       json_array_size(json_object_get(o, "certificates")),
+		       json_array_size(json_object_get(o, "certificates")) == 1
+			   ? ""
+			   : "s",
+		       a->name);
+		json_array_foreach(json_object_get(o, "certificates"), i, v)
+		{
+			printf("\n");
+			print_cert(v);
+		}
+	}
+	json_decref(o);
+	return CA_OK;
+}
+
+static int export(const struct args *a)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	int rc;
+
+	GUARD(ca_lookup_export(a->dir, a->serial, a->chain, &pem, &len));
+	if (a->out != NULL)
+		GUARD(ca_out_write(a->out, pem, len, a->c.force, 0644));
+	if (a->c.json)
+		ca_print_json(json_pack("{s:s, s:s?, s:s}", "serial", a->serial,
+					"out", a->out, "pem", pem));
+	else if (a->out == NULL && fwrite(pem, 1, len, stdout) != len)
+		rc = ca_err(CA_EIO, "cannot write to standard output");
+out:
+	free(pem);
+	return rc;
+}
+
+static int run(const struct args *a)
+{
+	ca_store *st = NULL;
+	char *path;
+	int rc;
+
+	if (strcmp(a->cmd, "show") == 0)
+		return show(a);
+	if (strcmp(a->cmd, "export") == 0)
+		return export(a);
+	path = ca_dir_file(a->dir, "ca.db");
 	if (path == NULL)
 		return ca_err(CA_EIO, "out of memory");
 	rc = ca_store_open(path, &st);
 	free(path);
 	if (rc < 0)
 		return rc;
-	if (strcmp(cmd, "verify") == 0)
-		rc = verify(st, json);
-	else if (strcmp(cmd, "log") == 0)
-		rc = ca_audit_print(st, stdout, json);
+	if (strcmp(a->cmd, "verify") == 0)
+		rc = verify(st, a->c.json);
+	else if (strcmp(a->cmd, "log") == 0)
+		rc = ca_audit_print(st, stdout, a->c.json);
 	else
-		rc = ca_report(st, expiring, json, stdout);
+		rc = ca_report(st, a->expiring, a->c.json, stdout);
 	ca_store_close(st);
 	return rc;
+}
+
+/* Each option only with its command; one operand, SERIAL, for show and
+ * export. -1: go on, else the exit code. */
+static int check_args(struct args *a, int argc, char **argv)
+{
+	int is_show, is_export, operands = argc - optind;
+
+	if (a->c.pin_source != NULL)
+		return ca_usage_error(usage_line,
+				      "this tool reads no PIN: "
+				      "--pin-source does not apply");
+	if (a->dir == NULL || operands < 1)
+		return ca_usage_error(usage_line,
+				      "--ca DIR and one command are required");
+	a->cmd = argv[optind];
+	is_show = strcmp(a->cmd, "show") == 0;
+	is_export = strcmp(a->cmd, "export") == 0;
+	if (!is_show && !is_export && strcmp(a->cmd, "verify") != 0 &&
+	    strcmp(a->cmd, "log") != 0 && strcmp(a->cmd, "report") != 0)
+		return ca_usage_error(usage_line,
+				      "unknown command (not shown)");
+	if (a->expiring >= 0 && strcmp(a->cmd, "report") != 0)
+		return ca_usage_error(usage_line,
+				      "--expiring goes with report");
+	if (a->name != NULL && !is_show)
+		return ca_usage_error(usage_line, "--name goes with show");
+	if ((a->chain || a->out) && !is_export)
+		return ca_usage_error(usage_line,
+				      "--chain and --out go with export");
+	if (a->c.force && a->out == NULL)
+		return ca_usage_error(usage_line,
+				      "--force goes with export --out");
+	if ((is_show && a->name == NULL) || is_export) {
+		if (operands != 2)
+			return ca_usage_error(usage_line, "%s needs one SERIAL",
+					      a->cmd);
+		a->serial = argv[optind + 1];
+	} else if (operands != 1) {
+		return ca_usage_error(usage_line,
+				      "%s takes no other argument%s", a->cmd,
+				      is_show ? " with --name" : "");
+	}
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		CA_COMMON_OPTIONS,
-		{"ca", required_argument, NULL, OPT_CA},
-		{"expiring", required_argument, NULL, OPT_EXPIRING},
-		{NULL, 0, NULL, 0},
+	    CA_COMMON_OPTIONS,
+	    {"ca", required_argument, NULL, OPT_CA},
+	    {"expiring", required_argument, NULL, OPT_EXPIRING},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"chain", no_argument, NULL, OPT_CHAIN},
+	    {"out", required_argument, NULL, OPT_OUT},
+	    {NULL, 0, NULL, 0},
 	};
-	struct ca_common c;
-	const char *dir = NULL, *cmd;
-	long expiring = -1;
-	int opt;
+	struct args a;
+	int opt, r;
 
-	memset(&c, 0, sizeof(c));
+	memset(&a, 0, sizeof(a));
+	a.expiring = -1;
 	ca_tool_start("audit");
-	while ((opt = ca_cli_getopt(argc, argv, opts, NULL, &c, usage)) >= 0) {
+	while ((opt = ca_cli_getopt(argc, argv, opts, NULL, &a.c, usage)) >=
+	       0) {
 		switch (opt) {
-		case OPT_CA: dir = optarg; break;
+		case OPT_CA:
+			a.dir = optarg;
+			break;
 		case OPT_EXPIRING:
-			if (ca_parse_long(optarg, 0, 36500, "--expiring", &expiring) < 0)
+			if (ca_parse_long(optarg, 0, 36500, "--expiring",
+					  &a.expiring) < 0)
 				return ca_usage_error(usage_line, "%s", ca_errmsg());
+			break;
+		case OPT_NAME:
+			a.name = optarg;
+			break;
+		case OPT_CHAIN:
+			a.chain = 1;
+			break;
+		case OPT_OUT:
+			a.out = optarg;
 			break;
 		default: return ca_usage_error(usage_line, "unknown option");
 		}
@@ -105,18 +302,8 @@ int main(int argc, char **argv)
 		return 0;
 	if (opt == CA_OPT_USAGE)
 		return 2;
-	if (c.pin_source != NULL)
-		return ca_usage_error(usage_line,
-				      "this tool reads no PIN: "
-				      "--pin-source does not apply");
-	if (dir == NULL || optind + 1 != argc)
-		return ca_usage_error(usage_line, "--ca DIR and one command are required");
-	cmd = argv[optind];
-	if (strcmp(cmd, "verify") != 0 && strcmp(cmd, "log") != 0 &&
-	    strcmp(cmd, "report") != 0)
-		return ca_usage_error(usage_line,
-				      "unknown command (not shown)");
-	if (expiring >= 0 && strcmp(cmd, "report") != 0)
-		return ca_usage_error(usage_line, "--expiring goes with report");
-	return ca_tool_finish(run(dir, cmd, expiring, c.json));
+	r = check_args(&a, argc, argv);
+	if (r >= 0)
+		return r;
+	return ca_tool_finish(run(&a));
 }

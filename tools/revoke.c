@@ -11,11 +11,12 @@
 #include "x509/serial.h"
 
 static const char usage_line[] =
-    "hsmca-revoke --ca DIR (--serial HEX [--reason R] [--date TIME] | "
-    "--revoked revoked.json)";
+    "hsmca-revoke --ca DIR ((--serial HEX | --cert FILE) [--reason R] "
+    "[--date TIME] | --revoked revoked.json)";
 
 static const char usage[] =
-    "usage: hsmca-revoke --ca DIR --serial HEX [--reason R] [--date TIME]\n"
+    "usage: hsmca-revoke --ca DIR (--serial HEX | --cert FILE) [--reason R] "
+    "[--date TIME]\n"
     "                    [--prepare REQ | --request REQ --approval A.sig...]\n"
     "       hsmca-revoke --ca DIR --revoked revoked.json\n"
     "\n"
@@ -25,7 +26,9 @@ static const char usage[] =
     "\n"
     "  --ca DIR              the issuing CA directory\n"
     "  --serial HEX          serial as `openssl x509 -serial` prints it\n"
-    "                        (colons and case ignored)\n"
+    "                        (serial= prefix, colons and case ignored)\n"
+    "  --cert FILE           the certificate itself (PEM or DER); it must be\n"
+    "                        the one this CA issued with its serial\n"
     "  --reason R            RFC 5280 reason: unspecified (default),\n"
     "                        keyCompromise, cACompromise, affiliationChanged,\n"
     "                        superseded, cessationOfOperation, "
@@ -62,6 +65,7 @@ enum {
 	OPT_REASON,
 	OPT_DATE,
 	OPT_REVOKED,
+	OPT_CERT,
 	OPT_TWOPHASE
 };
 
@@ -113,6 +117,7 @@ int main(int argc, char **argv)
 	    {"reason", required_argument, NULL, OPT_REASON},
 	    {"date", required_argument, NULL, OPT_DATE},
 	    {"revoked", required_argument, NULL, OPT_REVOKED},
+	    {"cert", required_argument, NULL, OPT_CERT},
 	    CA_TWOPHASE_OPTIONS(OPT_TWOPHASE),
 	    {NULL, 0, NULL, 0},
 	};
@@ -145,6 +150,9 @@ int main(int argc, char **argv)
 		case OPT_REVOKED:
 			p.revoked = optarg;
 			break;
+		case OPT_CERT:
+			p.cert = optarg;
+			break;
 		case OPT_TWOPHASE:
 			code = ca_cli_tp_option(&p.tp, opts[idx].name, optarg,
 						usage_line);
@@ -165,14 +173,14 @@ int main(int argc, char **argv)
 		return ca_usage_error(usage_line,
 				      "this tool reads no PIN: "
 				      "--pin-source does not apply");
-	if ((p.serial == NULL) == (p.revoked == NULL))
-		return ca_usage_error(usage_line,
-				      "give either --serial or --revoked");
+	if ((p.serial != NULL) + (p.cert != NULL) + (p.revoked != NULL) != 1)
+		return ca_usage_error(
+		    usage_line, "give one of --serial, --cert or --revoked");
 	if (p.revoked != NULL && (reason != NULL || p.date != NULL))
 		return ca_usage_error(usage_line,
 				      "revoked.json carries no reason or "
 				      "date: --reason and --date go "
-				      "with --serial");
+				      "with --serial or --cert");
 	/* Syntax first: nothing is opened for a malformed command line. */
 	if (p.serial != NULL && ca_serial_parse(p.serial, &serial) < 0)
 		return ca_usage_error(usage_line, "%s", ca_errmsg());

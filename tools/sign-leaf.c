@@ -114,9 +114,22 @@ static void report(int json, const struct ca_leaf_params *p, json_t *summary)
 		const char *reason = json_string_value(json_object_get(r, "reason"));
 
 		if (p->requests == NULL && reason == NULL) {
+			json_t *v;
+			size_t k;
+
 			printf("%s: %s, serial %s\n",
 			       json_string_value(json_object_get(r, "status")),
 			       cn ? cn : "", serial ? serial : "");
+			printf("  SANs:      ");
+			json_array_foreach(json_object_get(r, "sans"), k, v)
+			    printf("%s%s", k ? ", " : "", json_string_value(v));
+			printf("%s\n",
+			       json_array_size(json_object_get(r, "sans"))
+				   ? ""
+				   : "none");
+			v = json_object_get(r, "not_after");
+			printf("  not after: %s\n",
+			       v ? json_string_value(v) : "?");
 			continue;
 		}
 		if (p->requests == NULL)

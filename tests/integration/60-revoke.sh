@@ -44,7 +44,7 @@ expect_fail 2 "unknown revocation reason 'stolen'" "unknown reason (exit 2)" rev
 expect_fail 2 "bad time" "bad --date syntax (exit 2)" revoke --serial "$(serial b)" --date "yesterday"
 expect_fail 3 "in the future" "--date in the future refused (exit 3)" revoke --serial "$(serial b)" --date 2099-01-01T00:00:00Z
 expect_fail 3 "before the certificate's notBefore" "--date before notBefore refused (exit 3)" revoke --serial "$(serial b)" --date 2000-01-01T00:00:00Z
-expect_fail 2 "either --serial or --revoked" "--serial and --revoked together (exit 2)" revoke --serial "$(serial b)" --revoked x.json
+expect_fail 2 "one of --serial, --cert or --revoked" "--serial and --revoked together (exit 2)" revoke --serial "$(serial b)" --revoked x.json
 expect_fail 2 "quorum" "--prepare on a CA without a quorum (exit 2)" revoke --serial "$(serial b)" --prepare req.json
 is "$(state)" "$before" "nothing revoked by the refused commands"
 expect_fail 3 "own root certificate" "a root does not revoke itself (exit 3)" hsmca-revoke --ca root --serial "$(openssl x509 -in root/ca.crt -noout -serial | cut -d= -f2)"

@@ -1,8 +1,12 @@
 #include "base/process.h"
 
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void ca_harden_process(void)
 {
@@ -11,4 +15,22 @@ void ca_harden_process(void)
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(077);
+}
+
+void ca_process_identity(struct ca_identity *id)
+{
+	struct passwd pw, *found = NULL;
+	char buf[4096];
+	uid_t uid = geteuid();
+
+	memset(id, 0, sizeof(*id));
+	id->uid = (long)uid;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 &&
+	    found != NULL)
+		snprintf(id->user, sizeof(id->user), "%s", found->pw_name);
+	else
+		snprintf(id->user, sizeof(id->user), "uid %ld", id->uid);
+	if (gethostname(id->host, sizeof(id->host) - 1) != 0 ||
+	    id->host[0] == '\0')
+		snprintf(id->host, sizeof(id->host), "(unknown)");
 }

@@ -699,7 +699,8 @@ static int record(struct gen *g, struct crl_job *cj, ca_audit *a)
 						g->this_update));
 	GUARD(ca_tp_record(&g->tp, st, a));
 	snprintf(entries, sizeof(entries), "%zu", cj->n);
-	ca_audit_output_sha256(a, cj->sc->path, cj->sha256);
+	/* The hash is of the CRL's DER (the file may be PEM). */
+	ca_audit_output_der_sha256(a, cj->sc->path, cj->sha256);
 	ca_audit_set(a, "crl_number", num);
 	ca_audit_set(a, "entries", entries);
 	ca_audit_set(a, "scope", scope_name(cj->sc));

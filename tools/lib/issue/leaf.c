@@ -13,6 +13,7 @@
 
 #include "base/hex.h"
 #include "base/read.h"
+#include "base/time.h"
 #include "batch/pool.h"
 #include "batch/writer.h"
 #include "input/csr.h"
@@ -693,6 +694,17 @@ static json_t *result(const struct job *j, const char *status, const char *reaso
 		json_object_set_new(o, "chain", json_string(j->chain_path));
 	if (reason != NULL)
 		json_object_set_new(o, "reason", json_string(reason));
+	/* What was issued (or issued before): its names and expiry. */
+	if (reason == NULL && j->draft != NULL) {
+		time_t na;
+		char when[32];
+
+		json_object_set_new(o, "sans", ca_cert_sans_json(j->draft));
+		if (ca_asn1_time(X509_get0_notAfter(j->draft), &na) == CA_OK) {
+			ca_time_rfc3339(na, when, sizeof(when));
+			json_object_set_new(o, "not_after", json_string(when));
+		}
+	}
 	free(cn);
 	return o;
 }
@@ -707,7 +719,8 @@ static int refuse(struct run *run, struct job *j, int rc, ca_audit *a)
 	add_result(run, result(j, "refused", reason));
 	run->refused++;
 	ca_audit_set_action(a, "sign-leaf");
-	ca_audit_input(a, "request", j->request_key, strlen(j->request_key));
+	ca_audit_input_data(a, "request", j->request_key,
+			    strlen(j->request_key));
 	/* Inside the chunk's transaction: the refusal commits with it. */
 	if (ca_audit_append(run->d->store, a, rc == CA_EPOLICY ? "refused" : "error",
 			    reason) < 0)
@@ -756,7 +769,9 @@ static int already_issued(struct run *run, struct job *j, int *done)
 	if (x == NULL ||
 	    ca_serial_hex(X509_get0_serialNumber(x), j->serial, sizeof(j->serial)) < 0)
 		j->serial[0] = '\0';
-	X509_free(x);
+	/* Kept for the result (its SANs and notAfter). */
+	X509_free(j->draft);
+	j->draft = x;
 	/* Files are (re-)written once the chunk commits, like new ones. */
 	/* The store is the truth: a damaged file of this request is
 	 * replaced by the committed certificate. */
@@ -830,7 +845,7 @@ static int record(struct run *run, struct job *j, ca_audit *a)
 	row.der = j->der;
 	row.der_len = j->der_len;
 	ca_audit_set_action(a, "sign-leaf");
-	ca_audit_output(a, "certificate", j->der, j->der_len);
+	ca_audit_output_der(a, "certificate", j->der, j->der_len);
 	ca_audit_set(a, "serial", j->serial);
 	ca_audit_set(a, "subject", row.subject);
 	ca_audit_set(a, "profile", j->prof.name);

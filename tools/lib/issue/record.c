@@ -63,7 +63,7 @@ int ca_issue_record(ca_store *st, X509 *cert, const struct ca_issued *how,
 	row.notify = how->notify;
 	row.der = ci.der;
 	row.der_len = ci.der_len;
-	ca_audit_output(a, "certificate", ci.der, ci.der_len);
+	ca_audit_output_der(a, "certificate", ci.der, ci.der_len);
 	ca_audit_set(a, "serial", ci.serial);
 	ca_audit_set(a, "subject", ci.subject);
 	GUARD(ca_store_begin(st));

@@ -13,7 +13,9 @@
 #include "issue/ca.h"
 #include "issue/record.h"
 #include "store/audit.h"
+#include "store/lookup.h"
 #include "store/revocation.h"
+#include "x509/cert.h"
 #include "x509/crl.h"
 #include "x509/serial.h"
 
@@ -115,14 +117,35 @@ struct job {
 	time_t date;
 };
 
-static int serial_canonical(const char *hex, char out[48])
+/* --cert FILE: the serial of the certificate in FILE, which must be the
+ * very certificate this CA issued with that serial. */
+static int serial_of_cert(struct job *j, const char *path)
 {
-	ASN1_INTEGER *ai = NULL;
-	int rc = ca_serial_parse(hex, &ai);
+	struct ca_cert_record rec;
+	unsigned char *der = NULL;
+	X509 *x = NULL;
+	int rc, found = 0, n;
 
-	if (rc == CA_OK)
-		rc = ca_serial_hex(ai, out, 48);
-	ASN1_INTEGER_free(ai);
+	memset(&rec, 0, sizeof(rec));
+	GUARD(ca_x509_load(path, &x));
+	GUARD(ca_serial_hex(X509_get0_serialNumber(x), j->serial,
+			    sizeof(j->serial)));
+	GUARD(ca_store_cert_lookup(j->d->store, j->serial, &rec, &found));
+	n = i2d_X509(x, &der);
+	if (!found)
+		rc = ca_err(CA_EPOLICY,
+			    "%s (serial %s) was not issued by this CA", path,
+			    j->serial);
+	else if (n <= 0 || (size_t)n != rec.der_len ||
+		 memcmp(der, rec.der, rec.der_len) != 0)
+		rc = ca_err(CA_EPOLICY,
+			    "%s is not the certificate this CA issued "
+			    "with serial %s",
+			    path, j->serial);
+out:
+	OPENSSL_free(der);
+	X509_free(x);
+	ca_cert_record_free(&rec);
 	return rc;
 }
 
@@ -243,7 +266,11 @@ static int run_serial(struct job *j, ca_audit *a, struct ca_revoke_result *res)
 
 	memset(&cs, 0, sizeof(cs));
 	memset(&now_cs, 0, sizeof(now_cs));
-	GUARD(serial_canonical(p->serial, j->serial));
+	if (p->cert != NULL)
+		GUARD(serial_of_cert(j, p->cert));
+	else
+		GUARD(ca_serial_canonical(p->serial, j->serial,
+					  sizeof(j->serial)));
 	ca_audit_set(a, "serial", j->serial);
 	ca_audit_set(a, "reason", ca_crl_reason_name(p->reason));
 	GUARD(ca_store_cert_state(j->d->store, j->serial, &cs, &found));
@@ -361,6 +388,7 @@ static int run_batch(struct job *j, ca_audit *a, struct ca_revoke_result *res)
 	size_t len, n = 0, i;
 	time_t now = ca_now();
 	char detail[128];
+	json_t *serials, *e;
 	int changed, rc;
 
 	if (j->p->tp.prepare || j->p->tp.request || j->p->tp.n_approvals)
@@ -379,6 +407,14 @@ static int run_batch(struct job *j, ca_audit *a, struct ca_revoke_result *res)
 		else
 			res->unchanged++;
 	}
+	/* Each serial the file revoked, for lookups of its history. */
+	serials = json_array();
+	json_array_foreach(
+	    res->entries, i,
+	    e) if (strcmp(json_string_value(json_object_get(e, "status")),
+			  action_status(ACT_ALREADY)) != 0)
+	    json_array_append(serials, json_object_get(e, "serial"));
+	ca_audit_set_json(a, "serials", serials);
 	snprintf(detail, sizeof(detail), "%d revoked, %d already revoked",
 		 res->changed, res->unchanged);
 	GUARD(ca_audit_append(j->d->store, a, "ok", detail));

@@ -35,6 +35,8 @@
 
 struct ca_revoke_params {
 	const char *serial;  /* --serial HEX */
+	const char *cert;    /* --cert FILE: its serial, once it is checked to
+			      * be the certificate this CA issued */
 	int reason;	     /* CA_REASON_* (--reason, default unspecified) */
 	const char *date;    /* --date, NULL: now */
 	const char *revoked; /* --revoked FILE (instead of --serial) */

@@ -6,6 +6,7 @@
 
 #include <openssl/crypto.h>
 
+#include "base/process.h"
 #include "base/sha256.h"
 #include "base/time.h"
 
@@ -21,9 +22,15 @@ struct ca_audit {
 	char *action;
 	json_t *inputs;
 	json_t *outputs;
+	json_t *hash_of; /* {"inputs": {name: kind}, "outputs": {...}} */
 	json_t *approvers;
 	json_t *extra;
 };
+
+/* What a recorded SHA-256 is of. */
+#define HASH_FILE "file" /* a file's exact bytes (read or written) */
+#define HASH_DER  "DER"	 /* an object's DER encoding */
+#define HASH_DATA "data" /* other bytes */
 
 void ca_audit_set_tool(const char *tool)
 {
@@ -39,10 +46,11 @@ ca_audit *ca_audit_new(const char *action)
 	a->action = strdup(action);
 	a->inputs = json_object();
 	a->outputs = json_object();
+	a->hash_of = json_pack("{s:{}, s:{}}", "inputs", "outputs");
 	a->approvers = json_array();
 	a->extra = json_object();
 	if (a->action == NULL || a->inputs == NULL || a->outputs == NULL ||
-	    a->approvers == NULL || a->extra == NULL) {
+	    a->hash_of == NULL || a->approvers == NULL || a->extra == NULL) {
 		ca_audit_free(a);
 		return NULL;
 	}
@@ -56,6 +64,7 @@ void ca_audit_free(ca_audit *a)
 	free(a->action);
 	json_decref(a->inputs);
 	json_decref(a->outputs);
+	json_decref(a->hash_of);
 	json_decref(a->approvers);
 	json_decref(a->extra);
 	free(a);
@@ -71,51 +80,90 @@ void ca_audit_set_action(ca_audit *a, const char *action)
 	a->action = n;
 }
 
-static void put_hash(json_t *obj, const char *name, const void *data, size_t len)
+static json_t *side_of(ca_audit *a, int output)
+{
+	return output ? a->outputs : a->inputs;
+}
+
+/* Record name's SHA-256 (hex) as an input or output, and what it is of. */
+static void put_hex(ca_audit *a, int output, const char *name, const char *hex,
+		    const char *kind)
+{
+	if (a == NULL || hex == NULL)
+		return;
+	json_object_set_new(side_of(a, output), name, json_string(hex));
+	json_object_set_new(
+	    json_object_get(a->hash_of, output ? "outputs" : "inputs"), name,
+	    json_string(kind));
+}
+
+static void put_hash(ca_audit *a, int output, const char *name,
+		     const void *data, size_t len, const char *kind)
 {
 	char hex[65];
 
+	if (a == NULL)
+		return;
 	ca_sha256_hex(data, len, hex);
-	json_object_set_new(obj, name, json_string(hex));
+	put_hex(a, output, name, hex, kind);
+}
+
+static void put_file(ca_audit *a, int output, const char *name,
+		     const char *path)
+{
+	char hex[65];
+
+	if (a == NULL)
+		return;
+	if (ca_sha256_file(path, hex) < 0)
+		snprintf(hex, sizeof(hex), "unreadable");
+	put_hex(a, output, name, hex, HASH_FILE);
 }
 
 void ca_audit_input(ca_audit *a, const char *name, const void *data, size_t len)
 {
-	if (a != NULL)
-		put_hash(a->inputs, name, data, len);
+	put_hash(a, 0, name, data, len, HASH_FILE);
 }
 
-void ca_audit_output(ca_audit *a, const char *name, const void *data, size_t len)
+void ca_audit_input_data(ca_audit *a, const char *name, const void *data,
+			 size_t len)
 {
-	if (a != NULL)
-		put_hash(a->outputs, name, data, len);
+	put_hash(a, 0, name, data, len, HASH_DATA);
 }
 
-static void put_file(json_t *obj, const char *name, const char *path)
+void ca_audit_output(ca_audit *a, const char *name, const void *data,
+		     size_t len)
 {
-	char hex[65];
+	put_hash(a, 1, name, data, len, HASH_FILE);
+}
 
-	if (ca_sha256_file(path, hex) < 0)
-		snprintf(hex, sizeof(hex), "unreadable");
-	json_object_set_new(obj, name, json_string(hex));
+void ca_audit_output_der(ca_audit *a, const char *name, const void *der,
+			 size_t len)
+{
+	put_hash(a, 1, name, der, len, HASH_DER);
 }
 
 void ca_audit_input_file(ca_audit *a, const char *name, const char *path)
 {
-	if (a != NULL)
-		put_file(a->inputs, name, path);
+	put_file(a, 0, name, path);
 }
 
 void ca_audit_output_file(ca_audit *a, const char *name, const char *path)
 {
-	if (a != NULL)
-		put_file(a->outputs, name, path);
+	put_file(a, 1, name, path);
 }
 
-void ca_audit_output_sha256(ca_audit *a, const char *name, const char *hex)
+void ca_audit_output_der_sha256(ca_audit *a, const char *name, const char *hex)
 {
-	if (a != NULL && hex != NULL)
-		json_object_set_new(a->outputs, name, json_string(hex));
+	put_hex(a, 1, name, hex, HASH_DER);
+}
+
+void ca_audit_set_json(ca_audit *a, const char *key, json_t *value)
+{
+	if (a != NULL && value != NULL)
+		json_object_set_new(a->extra, key, value);
+	else
+		json_decref(value);
 }
 
 void ca_audit_set(ca_audit *a, const char *key, const char *value)
@@ -153,9 +201,23 @@ static int chain_tail(ca_store *s, long *seq, char hash[65])
 	return rc;
 }
 
+/* Who runs this process where: the same for every entry it writes. */
+static const struct ca_identity *identity(void)
+{
+	static struct ca_identity id;
+	static int known;
+
+	if (!known) {
+		ca_process_identity(&id);
+		known = 1;
+	}
+	return &id;
+}
+
 int ca_audit_append(ca_store *s, ca_audit *a, const char *outcome,
 		    const char *detail)
 {
+	const struct ca_identity *who = identity();
 	char prev[65], now[32], hash[65];
 	sqlite3_stmt *st = NULL;
 	json_t *e = NULL;
@@ -181,6 +243,13 @@ int ca_audit_append(ca_store *s, ca_audit *a, const char *outcome,
 	}
 	if (json_object_size(a->extra) > 0)
 		json_object_set(e, "details", a->extra);
+	if (json_object_size(json_object_get(a->hash_of, "inputs")) > 0 ||
+	    json_object_size(json_object_get(a->hash_of, "outputs")) > 0)
+		json_object_set(e, "hash_of", a->hash_of);
+	/* Who did it, and where. */
+	json_object_set_new(e, "user", json_string(who->user));
+	json_object_set_new(e, "uid", json_integer(who->uid));
+	json_object_set_new(e, "host", json_string(who->host));
 	text = json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 	if (text == NULL) {
 		rc = ca_err(CA_EIO, "cannot encode the audit entry");
@@ -321,14 +390,91 @@ out:
 	return rc;
 }
 
-static void print_files(FILE *out, const char *label, json_t *obj)
+/* "out certificate (DER) sha256 ...", "in csr (file) sha256 ...": what
+ * each recorded hash is of (entries written before hash_of was recorded
+ * give only the hash). */
+static void print_hashes(FILE *out, const char *label, json_t *hashes,
+			 json_t *kinds)
 {
-	const char *k;
+	const char *k, *kind;
 	json_t *v;
 
-	json_object_foreach(obj, k, v) {
-		fprintf(out, "    %s %s %s\n", label, k, json_string_value(v));
+	json_object_foreach(hashes, k, v)
+	{
+		kind = json_string_value(json_object_get(kinds, k));
+		fprintf(out, "    %s %s%s%s%s sha256 %s\n", label, k,
+			kind ? " (" : "", kind ? kind : "", kind ? ")" : "",
+			json_string_value(v));
 	}
+}
+
+/* The details an operator looks for first, then the others. */
+static void print_details(FILE *out, json_t *details)
+{
+	static const char *const first[] = {"serial", "subject",    "reason",
+					    "date",   "crl_number", NULL};
+	const char *k;
+	json_t *v;
+	int i, n = 0;
+
+	for (i = 0; first[i] != NULL; i++) {
+		v = json_object_get(details, first[i]);
+		if (v == NULL)
+			continue;
+		fprintf(out, "%s%s %s", n++ ? ", " : "    ", first[i],
+			json_is_string(v) ? json_string_value(v) : "?");
+	}
+	if (n > 0)
+		fputc('\n', out);
+	json_object_foreach(details, k, v)
+	{
+		for (i = 0; first[i] != NULL && strcmp(first[i], k) != 0; i++)
+			;
+		if (first[i] != NULL)
+			continue;
+		if (json_is_string(v)) {
+			fprintf(out, "    %s %s\n", k, json_string_value(v));
+		} else {
+			char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+			fprintf(out, "    %s %s\n", k, t ? t : "?");
+			free(t);
+		}
+	}
+}
+
+static void print_entry(FILE *out, long long seq, json_t *e, const char *hash)
+{
+	json_t *approvers = json_object_get(e, "approvers"), *v;
+	json_t *kinds = json_object_get(e, "hash_of");
+	const char *detail = json_string_value(json_object_get(e, "detail"));
+	size_t i;
+
+	fprintf(out, "#%lld %s %s %s %s%s%s\n", seq,
+		json_string_value(json_object_get(e, "time")),
+		json_string_value(json_object_get(e, "tool")),
+		json_string_value(json_object_get(e, "action")),
+		json_string_value(json_object_get(e, "outcome")),
+		detail ? ": " : "", detail ? detail : "");
+	if (json_object_get(e, "user") != NULL)
+		fprintf(
+		    out, "    by %s (uid %lld) on %s, hsmca %s\n",
+		    json_string_value(json_object_get(e, "user")),
+		    (long long)json_integer_value(json_object_get(e, "uid")),
+		    json_string_value(json_object_get(e, "host")),
+		    json_string_value(json_object_get(e, "version")));
+	print_details(out, json_object_get(e, "details"));
+	print_hashes(out, "in ", json_object_get(e, "inputs"),
+		     json_object_get(kinds, "inputs"));
+	print_hashes(out, "out", json_object_get(e, "outputs"),
+		     json_object_get(kinds, "outputs"));
+	if (json_array_size(approvers) > 0) {
+		fprintf(out, "    approvers");
+		json_array_foreach(approvers, i, v)
+		    fprintf(out, " %s", json_string_value(v));
+		fprintf(out, "\n");
+	}
+	fprintf(out, "    hash %s\n", hash);
 }
 
 int ca_audit_print(ca_store *s, FILE *out, int json)
@@ -355,32 +501,57 @@ int ca_audit_print(ca_store *s, FILE *out, int json)
 				(long long)sqlite3_column_int64(st, 0));
 			continue;
 		}
-		fprintf(out, "#%lld %s %s %s %s%s%s\n",
-			(long long)sqlite3_column_int64(st, 0),
-			json_string_value(json_object_get(e, "time")),
-			json_string_value(json_object_get(e, "tool")),
-			json_string_value(json_object_get(e, "action")),
-			json_string_value(json_object_get(e, "outcome")),
-			json_object_get(e, "detail") ? ": " : "",
-			json_object_get(e, "detail")
-				? json_string_value(json_object_get(e, "detail"))
-				: "");
-		print_files(out, "in ", json_object_get(e, "inputs"));
-		print_files(out, "out", json_object_get(e, "outputs"));
-		if (json_array_size(json_object_get(e, "approvers")) > 0) {
-			size_t i;
-			json_t *v;
-
-			fprintf(out, "    approvers");
-			json_array_foreach(json_object_get(e, "approvers"), i, v)
-				fprintf(out, " %s", json_string_value(v));
-			fprintf(out, "\n");
-		}
-		fprintf(out, "    hash %s\n", hash);
+		print_entry(out, (long long)sqlite3_column_int64(st, 0), e,
+			    hash);
 		json_decref(e);
 	}
 	if (r != SQLITE_DONE)
 		rc = ca_store_fail(s, "cannot read the audit log");
 	ca_store_done(s, st);
 	return rc;
+}
+
+int ca_audit_entries_for_serial(ca_store *s, const char *serial, json_t *arr)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	/* A full scan: the log is read by an operator's lookup, not on any
+	 * signing path. */
+	rc = ca_store_prepare(
+	    s,
+	    "SELECT seq, entry, hash FROM audit WHERE"
+	    " json_extract(entry, '$.details.serial') = ?1 OR EXISTS"
+	    " (SELECT 1 FROM json_each(entry, '$.details.serials')"
+	    "  WHERE value = ?1) ORDER BY seq",
+	    &st);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *e = json_loads((const char *)sqlite3_column_text(st, 1),
+				       0, NULL);
+
+		json_array_append_new(
+		    arr, json_pack("{s:I, s:o*, s:s}", "seq",
+				   (json_int_t)sqlite3_column_int64(st, 0),
+				   "entry", e, "hash",
+				   (const char *)sqlite3_column_text(st, 2)));
+	}
+	if (r != SQLITE_DONE)
+		rc = ca_store_fail(s, "cannot read the audit log");
+	ca_store_done(s, st);
+	return rc;
+}
+
+void ca_audit_print_entry(FILE *out, json_t *entry)
+{
+	json_t *e = json_object_get(entry, "entry");
+
+	if (e != NULL)
+		print_entry(out,
+			    (long long)json_integer_value(
+				json_object_get(entry, "seq")),
+			    e,
+			    json_string_value(json_object_get(entry, "hash")));
 }

@@ -2,8 +2,12 @@
  *
  * Each entry is a compact JSON object with sorted keys:
  *   seq, prev (hash of entry seq-1, 64 zeros for the first), time, tool,
- *   version, action, outcome ("ok", "refused", "error"), detail, inputs and
- *   outputs ({name: sha256}), approvers ([ids])
+ *   version, user (the effective user's name), uid, host (the host name),
+ *   action, outcome ("ok", "refused", "error"), detail, inputs and
+ *   outputs ({name: sha256}), hash_of ({"inputs"|"outputs": {name:
+ *   "file" | "DER" | "data"}}: whether a hash is of a file's exact bytes,
+ *   of an object's DER or of other bytes), details ({key: value}: serial,
+ *   subject, reason, crl_number...), approvers ([ids])
  * and its hash is SHA-256 over the exact entry text. An entry is written in
  * the same transaction as the state change it describes.
  */
@@ -25,15 +29,23 @@ void ca_audit_set_tool(const char *tool);
 ca_audit *ca_audit_new(const char *action);
 void ca_audit_free(ca_audit *a);
 void ca_audit_set_action(ca_audit *a, const char *action);
-/* Record an input or output by SHA-256 of its bytes or of a file. */
+/* Record an input or output by SHA-256: of the exact bytes of a file the
+ * tool read or wrote (given, or read from path), of an object's DER, or
+ * of other data. */
 void ca_audit_input(ca_audit *a, const char *name, const void *data, size_t len);
+void ca_audit_input_data(ca_audit *a, const char *name, const void *data,
+			 size_t len);
 void ca_audit_input_file(ca_audit *a, const char *name, const char *path);
 void ca_audit_output(ca_audit *a, const char *name, const void *data, size_t len);
+void ca_audit_output_der(ca_audit *a, const char *name, const void *der,
+			 size_t len);
 void ca_audit_output_file(ca_audit *a, const char *name, const char *path);
-/* Record an output whose SHA-256 (hex) the caller computed while writing
- * it (large files such as CRLs). */
-void ca_audit_output_sha256(ca_audit *a, const char *name, const char *hex);
+/* Record an output by the SHA-256 (hex) of its DER, computed by the
+ * caller while writing it (large outputs such as CRLs, PEM or DER). */
+void ca_audit_output_der_sha256(ca_audit *a, const char *name, const char *hex);
 void ca_audit_set(ca_audit *a, const char *key, const char *value); /* extra detail field */
+/* A detail that is not a string (e.g. "serials": [...]); takes value. */
+void ca_audit_set_json(ca_audit *a, const char *key, json_t *value);
 void ca_audit_approver(ca_audit *a, const char *id);
 
 /* Append inside the caller's transaction. */
@@ -50,7 +62,14 @@ struct ca_audit_head {
 /* Recompute the chain. On a broken link: CA_EPOLICY with
  * "audit entry N: ..." and *bad = N. head gets the last good entry. */
 int ca_audit_verify(ca_store *s, long *bad, struct ca_audit_head *head) CA_WUR;
-/* Print entries (one JSON object per line, or a readable listing). */
+/* Print entries (one JSON object per line, or a readable listing: who,
+ * where, the details, and what each hash is of). */
 int ca_audit_print(ca_store *s, FILE *out, int json) CA_WUR;
+/* The entries that name serial (details.serial, or in details.serials),
+ * appended to arr as {seq, entry (object), hash}. */
+int ca_audit_entries_for_serial(ca_store *s, const char *serial,
+				json_t *arr) CA_WUR;
+/* One of those in the readable listing's form. */
+void ca_audit_print_entry(FILE *out, json_t *entry);
 
 #endif

@@ -34,6 +34,13 @@ static json_t *row_json(sqlite3_stmt *st, int with_revocation)
 	if (sqlite3_column_type(st, 6) != SQLITE_NULL)
 		json_object_set_new(o, "notify",
 				    json_loads((const char *)sqlite3_column_text(st, 6), 0, NULL));
+	/* Renewed certificates stay valid until they expire or are revoked;
+	 * the report marks them. */
+	json_object_set_new(
+	    o, "superseded_by",
+	    sqlite3_column_type(st, 9) == SQLITE_NULL
+		? json_null()
+		: json_string((const char *)sqlite3_column_text(st, 9)));
 	if (with_revocation && sqlite3_column_type(st, 7) != SQLITE_NULL) {
 		int r = sqlite3_column_int(st, 8);
 
@@ -52,12 +59,14 @@ static int collect(ca_store *s, const char *where, sqlite3_int64 a, sqlite3_int6
 	sqlite3_stmt *st = NULL;
 	int rc, r;
 
-	snprintf(sql, sizeof(sql),
-		 "SELECT c.serial, c.subject, c.kind, c.not_before, c.not_after,"
-		 " c.profile, c.notify, r.revoked_at, coalesce(r.reason, 0)"
-		 " FROM certs c LEFT JOIN revocations r ON r.serial = c.serial"
-		 " %s ORDER BY c.not_after, c.serial",
-		 where);
+	snprintf(
+	    sql, sizeof(sql),
+	    "SELECT c.serial, c.subject, c.kind, c.not_before, c.not_after,"
+	    " c.profile, c.notify, r.revoked_at, coalesce(r.reason, 0),"
+	    " c.superseded_by"
+	    " FROM certs c LEFT JOIN revocations r ON r.serial = c.serial"
+	    " %s ORDER BY c.not_after, c.serial",
+	    where);
 	rc = ca_store_prepare(s, sql, &st);
 	if (rc < 0)
 		return rc;
@@ -81,6 +90,8 @@ static void print_section(FILE *out, const char *title, json_t *arr)
 	fprintf(out, "%s (%zu)\n", title, json_array_size(arr));
 	json_array_foreach(arr, i, v) {
 		const char *rev = json_string_value(json_object_get(v, "revoked_at"));
+		const char *by =
+		    json_string_value(json_object_get(v, "superseded_by"));
 
 		fprintf(out, "  %s  %-8s %s  until %s", json_string_value(json_object_get(v, "serial")),
 			json_string_value(json_object_get(v, "kind")),
@@ -89,6 +100,8 @@ static void print_section(FILE *out, const char *title, json_t *arr)
 		if (rev != NULL)
 			fprintf(out, "  revoked %s (%s)", rev,
 				json_string_value(json_object_get(v, "reason")));
+		if (by != NULL)
+			fprintf(out, "  renewed: superseded by %s", by);
 		fputc('\n', out);
 	}
 }
@@ -103,9 +116,12 @@ int ca_report(ca_store *st, long expiring_days, int json, FILE *out)
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	GUARD(collect(st, "", 0, 0, 0, issued));
-	GUARD(collect(st, "WHERE r.serial IS NOT NULL", 0, 0, 0, revoked));
-	if (expiring_days >= 0)
+	/* --expiring: that list only (the question asked). */
+	if (expiring_days < 0) {
+		GUARD(collect(st, "", 0, 0, 0, issued));
+		GUARD(collect(st, "WHERE r.serial IS NOT NULL", 0, 0, 0,
+			      revoked));
+	} else {
 		GUARD(collect(st,
 			      "WHERE r.serial IS NULL AND c.not_after >= ?1 AND"
 			      " c.not_after <= ?2 AND (c.notify IS NULL OR"
@@ -113,21 +129,24 @@ int ca_report(ca_store *st, long expiring_days, int json, FILE *out)
 			      " IS NOT 0)",
 			      now, now + (sqlite3_int64)expiring_days * 86400, 2,
 			      expiring));
+	}
 	if (json) {
-		json_t *o = json_pack("{s:O, s:O}", "issued", issued, "revoked", revoked);
+		json_t *o =
+		    expiring_days >= 0
+			? json_pack("{s:O, s:I}", "expiring", expiring,
+				    "expiring_days", (json_int_t)expiring_days)
+			: json_pack("{s:O, s:O}", "issued", issued, "revoked",
+				    revoked);
 
-		if (o != NULL && expiring_days >= 0) {
-			json_object_set(o, "expiring", expiring);
-			json_object_set_new(o, "expiring_days", json_integer(expiring_days));
-		}
 		json_dumpf(o, out, JSON_INDENT(2) | JSON_SORT_KEYS);
 		fputc('\n', out);
 		json_decref(o);
 		goto out;
 	}
-	print_section(out, "issued", issued);
-	print_section(out, "revoked", revoked);
-	if (expiring_days >= 0) {
+	if (expiring_days < 0) {
+		print_section(out, "issued", issued);
+		print_section(out, "revoked", revoked);
+	} else {
 		char title[64];
 
 		snprintf(title, sizeof(title), "expiring within %ld days", expiring_days);

@@ -6,68 +6,68 @@
 #include <string.h>
 #include <unistd.h>
 
-
 static const char schema[] =
-	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
-	"CREATE TABLE certs (\n"
-	"  serial TEXT PRIMARY KEY,\n"
-	"  subject TEXT NOT NULL,\n"
-	"  cn TEXT,\n"
-	"  spki_sha256 TEXT NOT NULL,\n"
-	"  not_before INTEGER NOT NULL,\n"
-	"  not_after INTEGER NOT NULL,\n"
-	"  kind TEXT NOT NULL,\n"
-	"  profile TEXT,\n"
-	"  partition INTEGER,\n"
-	"  request_key TEXT,\n"
-	"  notify TEXT,\n"
-	"  issued_at INTEGER NOT NULL,\n"
-	"  der BLOB NOT NULL);\n"
-	"CREATE INDEX certs_spki ON certs(spki_sha256);\n"
-	"CREATE INDEX certs_request ON certs(request_key);\n"
-	"CREATE INDEX certs_not_after ON certs(not_after);\n"
-	"CREATE INDEX certs_partition ON certs(partition);\n"
-	"CREATE TABLE revocations (\n"
-	"  serial TEXT PRIMARY KEY REFERENCES certs(serial),\n"
-	"  reason INTEGER,\n"
-	"  revoked_at INTEGER NOT NULL,\n"
-	"  recorded_at INTEGER NOT NULL,\n"
-	"  partition INTEGER,\n"
-	"  not_after INTEGER NOT NULL,\n"
-	"  expired_listed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;\n"
-	/* gen-crl streams entries in serial order: clustered on serial, and a
-	 * covering index per partition, so a million entries are read page
-	 * by page rather than row by row. */
-	"CREATE INDEX revocations_partition ON revocations(partition, serial,"
-	" reason, revoked_at, not_after, expired_listed);\n"
-	"CREATE TABLE crls (\n"
-	"  number INTEGER PRIMARY KEY,\n"
-	"  partition INTEGER,\n"
-	"  this_update INTEGER NOT NULL,\n"
-	"  next_update INTEGER NOT NULL,\n"
-	"  entries INTEGER NOT NULL,\n"
-	"  issued_at INTEGER NOT NULL,\n"
-	"  sha256 TEXT);\n"
-	"CREATE TABLE approvals (\n"
-	"  nonce TEXT PRIMARY KEY,\n"
-	"  request_sha256 TEXT NOT NULL,\n"
-	"  action TEXT NOT NULL,\n"
-	"  approvers TEXT NOT NULL,\n"
-	"  executed_at INTEGER NOT NULL);\n"
-	"CREATE TABLE audit (\n"
-	"  seq INTEGER PRIMARY KEY,\n"
-	"  entry TEXT NOT NULL,\n"
-	"  hash TEXT NOT NULL);\n"
-	/* Append-only: the hash chain detects tampering, the triggers stop
-	 * accidents. */
-	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN\n"
-	"  SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
-	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN\n"
-	"  SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
-	"CREATE TRIGGER certs_no_delete BEFORE DELETE ON certs BEGIN\n"
-	"  SELECT RAISE(ABORT, 'issued certificates are never deleted'); END;\n"
-	"CREATE TRIGGER approvals_no_delete BEFORE DELETE ON approvals BEGIN\n"
-	"  SELECT RAISE(ABORT, 'executed approvals are never deleted'); END;\n";
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+    "CREATE TABLE certs (\n"
+    "  serial TEXT PRIMARY KEY,\n"
+    "  subject TEXT NOT NULL,\n"
+    "  cn TEXT,\n"
+    "  spki_sha256 TEXT NOT NULL,\n"
+    "  not_before INTEGER NOT NULL,\n"
+    "  not_after INTEGER NOT NULL,\n"
+    "  kind TEXT NOT NULL,\n"
+    "  profile TEXT,\n"
+    "  partition INTEGER,\n"
+    "  request_key TEXT,\n"
+    "  notify TEXT,\n"
+    "  issued_at INTEGER NOT NULL,\n"
+    "  der BLOB NOT NULL,\n"
+    "  superseded_by TEXT);\n"
+    "CREATE INDEX certs_spki ON certs(spki_sha256);\n"
+    "CREATE INDEX certs_request ON certs(request_key);\n"
+    "CREATE INDEX certs_not_after ON certs(not_after);\n"
+    "CREATE INDEX certs_partition ON certs(partition);\n"
+    "CREATE TABLE revocations (\n"
+    "  serial TEXT PRIMARY KEY REFERENCES certs(serial),\n"
+    "  reason INTEGER,\n"
+    "  revoked_at INTEGER NOT NULL,\n"
+    "  recorded_at INTEGER NOT NULL,\n"
+    "  partition INTEGER,\n"
+    "  not_after INTEGER NOT NULL,\n"
+    "  expired_listed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;\n"
+    /* gen-crl streams entries in serial order: clustered on serial, and a
+     * covering index per partition, so a million entries are read page
+     * by page rather than row by row. */
+    "CREATE INDEX revocations_partition ON revocations(partition, serial,"
+    " reason, revoked_at, not_after, expired_listed);\n"
+    "CREATE TABLE crls (\n"
+    "  number INTEGER PRIMARY KEY,\n"
+    "  partition INTEGER,\n"
+    "  this_update INTEGER NOT NULL,\n"
+    "  next_update INTEGER NOT NULL,\n"
+    "  entries INTEGER NOT NULL,\n"
+    "  issued_at INTEGER NOT NULL,\n"
+    "  sha256 TEXT);\n"
+    "CREATE TABLE approvals (\n"
+    "  nonce TEXT PRIMARY KEY,\n"
+    "  request_sha256 TEXT NOT NULL,\n"
+    "  action TEXT NOT NULL,\n"
+    "  approvers TEXT NOT NULL,\n"
+    "  executed_at INTEGER NOT NULL);\n"
+    "CREATE TABLE audit (\n"
+    "  seq INTEGER PRIMARY KEY,\n"
+    "  entry TEXT NOT NULL,\n"
+    "  hash TEXT NOT NULL);\n"
+    /* Append-only: the hash chain detects tampering, the triggers stop
+     * accidents. */
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN\n"
+    "  SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN\n"
+    "  SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
+    "CREATE TRIGGER certs_no_delete BEFORE DELETE ON certs BEGIN\n"
+    "  SELECT RAISE(ABORT, 'issued certificates are never deleted'); END;\n"
+    "CREATE TRIGGER approvals_no_delete BEFORE DELETE ON approvals BEGIN\n"
+    "  SELECT RAISE(ABORT, 'executed approvals are never deleted'); END;\n";
 
 int ca_store_fail(ca_store *s, const char *what)
 {
@@ -194,6 +194,30 @@ out:
 	return rc;
 }
 
+/* Schema 1 to 2: certs.superseded_by, the serial of the certificate
+ * that renewed this one (NULL: not superseded). Added in place; the
+ * version is checked again inside the transaction (another tool may have
+ * migrated first). */
+static int migrate_1_2(ca_store *s)
+{
+	char *ver = NULL;
+	int rc;
+
+	GUARD(ca_store_begin(s));
+	GUARD(ca_store_meta_get(s, "schema", &ver));
+	if (ver != NULL && strcmp(ver, "1") == 0) {
+		GUARD(ca_store_exec(
+		    s, "ALTER TABLE certs ADD COLUMN superseded_by TEXT"));
+		GUARD(ca_store_meta_set(s, "schema", "2"));
+	}
+	GUARD(ca_store_commit(s));
+out:
+	if (rc < 0)
+		ca_store_rollback(s);
+	free(ver);
+	return rc;
+}
+
 int ca_store_open(const char *path, ca_store **out)
 {
 	char *ver = NULL;
@@ -209,7 +233,14 @@ int ca_store_open(const char *path, ca_store **out)
 	rc = ca_store_meta_get(s, "schema", &ver);
 	if (rc < 0)
 		goto out;
-	if (ver == NULL || strcmp(ver, "1") != 0) {
+	if (ver != NULL && strcmp(ver, "1") == 0) {
+		rc = migrate_1_2(s);
+		if (rc < 0)
+			goto out;
+		free(ver);
+		ver = strdup("2");
+	}
+	if (ver == NULL || strcmp(ver, "2") != 0) {
 		rc = ca_err(CA_EIO, "state store %s has an unknown schema version %s",
 			    path, ver ? ver : "(none)");
 		goto out;

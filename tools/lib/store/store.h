@@ -1,10 +1,12 @@
 /* The CA state store: DIR/ca.db (SQLite, WAL, synchronous=FULL).
  *
  * Tables: meta (key/value: identity, pinned quorum hash, CRL counter),
- * certs (every certificate issued, with its DER, SPKI SHA-256 index and
- * CRL partition), revocations, crls (every CRL number used), approvals
- * (executed approval nonces) and audit (the hash-chained log, see store/audit.h).
- * A tool changes state and appends its audit entry in one transaction.
+ * certs (every certificate issued, with its DER, SPKI SHA-256 index, CRL
+ * partition and, once renewed, the serial that superseded it),
+ * revocations, crls (every CRL number used), approvals
+ * (executed approval nonces) and audit (the hash-chained log, see
+ * store/audit.h). A tool changes state and appends its audit entry in one
+ * transaction.
  */
 #ifndef HSMCA_STORE_STORE_H
 #define HSMCA_STORE_STORE_H
@@ -17,7 +19,7 @@
 
 #include "common/err.h"
 
-#define CA_STORE_SCHEMA 1
+#define CA_STORE_SCHEMA 2
 
 #define CA_STORE_STMTS 48
 

@@ -2,11 +2,15 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+
+#include "base/text.h"
 
 int ca_san_dns_check(const char *name, size_t len, int allow_wildcard)
 {
@@ -254,4 +258,131 @@ int ca_csr_sans(X509_REQ *req, struct ca_san **sans, size_t *n)
 		*n = 0;
 	}
 	return rc;
+}
+
+/* One GeneralName as text ("dns:..."); escaped for a terminal. */
+static json_t *general_name_json(const GENERAL_NAME *g)
+{
+	char ip[INET6_ADDRSTRLEN], *clean = NULL, *v = NULL;
+	const char *prefix;
+	json_t *j = NULL;
+	BIO *b = NULL;
+	int type;
+	const ASN1_STRING *s = GENERAL_NAME_get0_value(g, &type);
+
+	switch (type) {
+	case GEN_DNS:
+		prefix = "dns:";
+		break;
+	case GEN_EMAIL:
+		prefix = "email:";
+		break;
+	case GEN_URI:
+		prefix = "uri:";
+		break;
+	case GEN_IPADD:
+		if ((ASN1_STRING_length(s) != 4 &&
+		     ASN1_STRING_length(s) != 16) ||
+		    inet_ntop(ASN1_STRING_length(s) == 4 ? AF_INET : AF_INET6,
+			      ASN1_STRING_get0_data(s), ip, sizeof(ip)) == NULL)
+			return json_string("ip:(malformed)");
+		if (asprintf(&v, "ip:%s", ip) < 0)
+			return NULL;
+		j = json_string(v);
+		free(v);
+		return j;
+	case GEN_DIRNAME:
+		b = BIO_new(BIO_s_mem());
+		if (b != NULL && BIO_puts(b, "dirname:") > 0 &&
+		    X509_NAME_print_ex(b, g->d.directoryName, 0,
+				       XN_FLAG_RFC2253) >= 0 &&
+		    BIO_write(b, "", 1) == 1) {
+			char *data;
+
+			BIO_get_mem_data(b, &data);
+			clean = ca_text_clean((const unsigned char *)data,
+					      strlen(data), 0, 1);
+		}
+		BIO_free(b);
+		j = clean ? json_string(clean) : NULL;
+		free(clean);
+		return j;
+	case GEN_OTHERNAME:
+		return json_string("othername:(not shown)");
+	case GEN_RID:
+		return json_string("rid:(not shown)");
+	default:
+		return json_string("other:(not shown)");
+	}
+	clean = ca_text_clean(ASN1_STRING_get0_data(s),
+			      (size_t)ASN1_STRING_length(s), 0, 0);
+	if (clean != NULL && asprintf(&v, "%s%s", prefix, clean) >= 0)
+		j = json_string(v);
+	free(clean);
+	free(v);
+	return j;
+}
+
+json_t *ca_sans_json(const GENERAL_NAMES *gens)
+{
+	json_t *arr = json_array();
+	int i;
+
+	for (i = 0; arr != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		json_t *one = general_name_json(sk_GENERAL_NAME_value(gens, i));
+
+		if (one == NULL || json_array_append_new(arr, one) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+json_t *ca_cert_sans_json(X509 *x)
+{
+	GENERAL_NAMES *gens =
+	    X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	json_t *arr = ca_sans_json(gens);
+
+	GENERAL_NAMES_free(gens);
+	ERR_clear_error();
+	return arr;
+}
+
+static int same_text(const ASN1_STRING *s, const char *name)
+{
+	size_t n = strlen(name);
+
+	return (size_t)ASN1_STRING_length(s) == n &&
+	       strncasecmp((const char *)ASN1_STRING_get0_data(s), name, n) ==
+		   0;
+}
+
+int ca_cert_has_name(X509 *x, const char *name)
+{
+	X509_NAME *subj = X509_get_subject_name(x);
+	ASN1_OCTET_STRING *ip = a2i_IPADDRESS(name);
+	GENERAL_NAMES *gens =
+	    X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	int i, type, found = 0;
+
+	ERR_clear_error();
+	for (i = -1; !found && (i = X509_NAME_get_index_by_NID(
+				    subj, NID_commonName, i)) >= 0;)
+		found = same_text(
+		    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i)),
+		    name);
+	for (i = 0; !found && i < sk_GENERAL_NAME_num(gens); i++) {
+		const ASN1_STRING *s = GENERAL_NAME_get0_value(
+		    sk_GENERAL_NAME_value(gens, i), &type);
+
+		if (type == GEN_DNS || type == GEN_EMAIL || type == GEN_URI)
+			found = same_text(s, name);
+		else if (type == GEN_IPADD && ip != NULL)
+			found = ASN1_STRING_cmp(s, ip) == 0;
+	}
+	GENERAL_NAMES_free(gens);
+	ASN1_OCTET_STRING_free(ip);
+	return found;
 }

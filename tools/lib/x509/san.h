@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -33,5 +34,15 @@ int ca_sans_encode(const struct ca_san *sans, size_t n, unsigned allowed,
 /* The CSR's subjectAltName as ca_san values (NUL bytes refused). */
 int ca_csr_sans(X509_REQ *req, struct ca_san **sans, size_t *n) CA_WUR;
 void ca_sans_free(struct ca_san *sans, size_t n);
+
+/* GeneralNames as a JSON array of "dns:NAME", "ip:ADDRESS", "email:...",
+ * "uri:...", "dirname:RFC 2253" (the --san syntax), text escaped for a
+ * terminal; other forms by type only. NULL when out of memory. */
+json_t *ca_sans_json(const GENERAL_NAMES *gens);
+/* The same for a certificate's subjectAltName ([] when it has none). */
+json_t *ca_cert_sans_json(X509 *x);
+/* 1 when name is x's CN or one of its SANs (DNS, email and URI names
+ * compared without case, an IP address by its octets). */
+int ca_cert_has_name(X509 *x, const char *name);
 
 #endif

@@ -1,6 +1,7 @@
 #include "x509/serial.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/bn.h>
 
@@ -56,6 +57,9 @@ int ca_serial_parse(const char *hex, ASN1_INTEGER **out)
 	int rc;
 
 	*out = NULL;
+	/* As `openssl x509 -serial` prints it: "serial=01A2...". */
+	if (strncasecmp(hex, "serial=", 7) == 0)
+		hex += 7;
 	/* Accept an odd number of digits by left-padding with a zero. */
 	for (i = 0; hex[i] != '\0' && n + 2 < sizeof(clean); i++)
 		if (hex[i] != ':')
@@ -79,4 +83,15 @@ int ca_serial_parse(const char *hex, ASN1_INTEGER **out)
 	*out = BN_to_ASN1_INTEGER(bn, NULL);
 	BN_free(bn);
 	return *out ? CA_OK : ca_err(CA_EIO, "out of memory");
+}
+
+int ca_serial_canonical(const char *hex, char *out, size_t len)
+{
+	ASN1_INTEGER *ai = NULL;
+	int rc = ca_serial_parse(hex, &ai);
+
+	if (rc == CA_OK)
+		rc = ca_serial_hex(ai, out, len);
+	ASN1_INTEGER_free(ai);
+	return rc;
 }

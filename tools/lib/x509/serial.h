@@ -16,7 +16,11 @@
 int ca_serial_new(ca_token *tok, ASN1_INTEGER **out) CA_WUR;
 /* Lowercase hex of the serial's magnitude ("01a2..."); out >= 41 bytes. */
 int ca_serial_hex(const ASN1_INTEGER *serial, char *out, size_t len) CA_WUR;
-/* Parse hex as `openssl x509 -serial` prints it (colons, case ignored). */
+/* Parse hex as `openssl x509 -serial` prints it ("serial=" prefix,
+ * colons and case ignored). */
 int ca_serial_parse(const char *hex, ASN1_INTEGER **out) CA_WUR;
+/* The same as the store keys serials: canonical lowercase hex (out >= 48
+ * bytes). */
+int ca_serial_canonical(const char *hex, char *out, size_t len) CA_WUR;
 
 #endif

@@ -1,0 +1,137 @@
+#include "store/lookup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RECORD_COLUMNS                                                         \
+	"c.serial, c.subject, c.cn, c.kind, c.profile, c.spki_sha256,"         \
+	" c.superseded_by, c.notify, c.not_before, c.not_after, c.issued_at,"  \
+	" c.partition, r.serial IS NOT NULL, r.reason, r.revoked_at, c.der"    \
+	" FROM certs c LEFT JOIN revocations r ON r.serial = c.serial"
+
+void ca_cert_record_free(struct ca_cert_record *rec)
+{
+	free(rec->subject);
+	free(rec->cn);
+	free(rec->kind);
+	free(rec->profile);
+	free(rec->spki_sha256);
+	free(rec->superseded_by);
+	free(rec->notify);
+	free(rec->der);
+	memset(rec, 0, sizeof(*rec));
+}
+
+static char *text(sqlite3_stmt *q, int col, int *oom)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+	char *s;
+
+	if (t == NULL)
+		return NULL;
+	s = strdup((const char *)t);
+	*oom |= s == NULL;
+	return s;
+}
+
+/* The row q is on as a record. */
+static int record_of(sqlite3_stmt *q, struct ca_cert_record *rec)
+{
+	int oom = 0, n;
+
+	memset(rec, 0, sizeof(*rec));
+	snprintf(rec->serial, sizeof(rec->serial), "%s",
+		 (const char *)sqlite3_column_text(q, 0));
+	rec->subject = text(q, 1, &oom);
+	rec->cn = text(q, 2, &oom);
+	rec->kind = text(q, 3, &oom);
+	rec->profile = text(q, 4, &oom);
+	rec->spki_sha256 = text(q, 5, &oom);
+	rec->superseded_by = text(q, 6, &oom);
+	rec->notify = text(q, 7, &oom);
+	rec->not_before = (time_t)sqlite3_column_int64(q, 8);
+	rec->not_after = (time_t)sqlite3_column_int64(q, 9);
+	rec->issued_at = (time_t)sqlite3_column_int64(q, 10);
+	rec->partition = sqlite3_column_type(q, 11) == SQLITE_NULL
+			     ? -1
+			     : sqlite3_column_int(q, 11);
+	rec->revoked = sqlite3_column_int(q, 12);
+	rec->reason = sqlite3_column_int(q, 13);
+	rec->revoked_at = (time_t)sqlite3_column_int64(q, 14);
+	n = sqlite3_column_bytes(q, 15);
+	if (n > 0 && (rec->der = malloc((size_t)n)) != NULL) {
+		memcpy(rec->der, sqlite3_column_blob(q, 15), (size_t)n);
+		rec->der_len = (size_t)n;
+	}
+	if (oom || rec->subject == NULL || rec->kind == NULL ||
+	    rec->der == NULL) {
+		ca_cert_record_free(rec);
+		return ca_err(CA_EIO, "out of memory");
+	}
+	return CA_OK;
+}
+
+int ca_store_cert_lookup(ca_store *st, const char *serial,
+			 struct ca_cert_record *rec, int *found)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, r;
+
+	memset(rec, 0, sizeof(*rec));
+	*found = 0;
+	rc = ca_store_prepare(
+	    st, "SELECT " RECORD_COLUMNS " WHERE c.serial = ?", &q);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		rc = record_of(q, rec);
+		*found = rc == CA_OK;
+	} else if (r != SQLITE_DONE) {
+		rc = ca_store_fail(st, "cannot look the certificate up");
+	}
+	ca_store_done(st, q);
+	return rc;
+}
+
+int ca_store_certs_named(ca_store *st, const char *name,
+			 const unsigned char *ip, size_t ip_len,
+			 ca_cert_each_fn each, void *ctx)
+{
+	sqlite3_stmt *q = NULL;
+	struct ca_cert_record rec;
+	int rc, r;
+
+	/* A scan: lookups by name are an operator's question, not a step of
+	 * signing. The DER holds a SAN's text as is (IA5String) and an IP
+	 * address as its octets. */
+	rc = ca_store_prepare(st,
+			      "SELECT " RECORD_COLUMNS
+			      " WHERE c.cn = ?1 COLLATE NOCASE"
+			      " OR instr(lower(c.der), lower(?1)) > 0"
+			      " OR (?2 IS NOT NULL AND instr(c.der, ?2) > 0)"
+			      " ORDER BY c.issued_at, c.serial",
+			      &q);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (ip != NULL)
+		sqlite3_bind_blob(q, 2, ip, (int)ip_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 2);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		rc = record_of(q, &rec);
+		if (rc == CA_OK) {
+			rc = each(&rec, ctx);
+			ca_cert_record_free(&rec);
+		}
+		if (rc < 0)
+			break;
+	}
+	if (rc == CA_OK && r != SQLITE_DONE)
+		rc = ca_store_fail(st, "cannot look certificates up");
+	ca_store_done(st, q);
+	return rc;
+}
