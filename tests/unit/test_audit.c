@@ -460,11 +460,13 @@ static void test_print(void)
 	sha256_hex("csr bytes", csr);
 	ok(fx_has(text, "#1 ") &&
 	       fx_has(text, " hsmca-unit sign-leaf ok: "
-			    "step 1\n") &&
-	       fx_has(text, "    in  request.csr ") && fx_has(text, csr) &&
-	       fx_has(text, "#3 ") &&
-	       fx_has(text, " gen-crl ok: CRL 7\n    approvers alice carol\n"),
-	   "printed for reading: each entry, its inputs and approvers");
+			    "step 1\n    by ") &&
+	       fx_has(text, "    in  request.csr (file) sha256 ") &&
+	       fx_has(text, csr) && fx_has(text, "#3 ") &&
+	       fx_has(text, " gen-crl ok: CRL 7\n    by ") &&
+	       fx_has(text, "\n    approvers alice carol\n"),
+	   "printed for reading: each entry, who ran it, its inputs (and what "
+	   "their hashes are of) and approvers");
 	free(json);
 	free(text);
 	ca_audit_free(a);

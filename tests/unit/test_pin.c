@@ -68,6 +68,14 @@ static void test_source_syntax(void)
 		   cases[i].source ? cases[i].source : "(prompt)",
 		   cases[i].rc == CA_OK ? "valid" : "refused");
 	}
+	/* A PIN given where its source belongs is not echoed. */
+	ca_err_clear();
+	ok(ca_pin_source_check("7391") == CA_EUSAGE && fx_err("(not shown)") &&
+	       !fx_err("7391"),
+	   "a bad source is refused without its text");
+	ca_err_clear();
+	ok(ca_pin_source_check("fd:7391x") == CA_EUSAGE && !fx_err("7391"),
+	   "a bad fd: source is refused without its text");
 }
 
 static void test_file(void)
@@ -141,16 +149,18 @@ static void test_file(void)
 	snprintf(source, sizeof(source), "file:%s", fx_path("link"));
 	ok(symlink(fx_path("pin2"), fx_path("link")) == 0 &&
 	       read_pin(source, &pin) == CA_EIO &&
-	       fx_err("cannot open PIN file"),
+	       fx_err("cannot open the PIN file"),
 	   "file: a symbolic link (to a good PIN file) is not followed");
 	snprintf(source, sizeof(source), "file:%s", fx_dir);
 	ok(read_pin(source, &pin) == CA_EUSAGE &&
 	       fx_err("is not a regular file"),
 	   "file: a directory refused");
 	snprintf(source, sizeof(source), "file:%s", fx_path("missing"));
-	ok(read_pin(source, &pin) == CA_EIO && fx_err("cannot open PIN file") &&
-	       fx_err("missing"),
-	   "file: a missing file names it");
+	/* A PIN source is never echoed: a PIN typed in its place would be. */
+	ok(read_pin(source, &pin) == CA_EIO &&
+	       fx_err("cannot open the PIN file") && fx_err("No such file") &&
+	       !fx_err("missing"),
+	   "file: a missing file refused, its name not shown");
 }
 
 static void test_fd(void)
@@ -167,11 +177,12 @@ static void test_fd(void)
 	   "fd: the PIN up to the newline");
 	ok(read_pin(source, &pin) == CA_OK && pin_is(&pin, "rest"),
 	   "fd: the same descriptor goes on from there");
-	ok(read_pin(source, &pin) == CA_EUSAGE && fx_err("empty PIN from fd:"),
+	ok(read_pin(source, &pin) == CA_EUSAGE &&
+	       fx_err("empty PIN from the PIN source fd:... (not shown)"),
 	   "fd: at end of file, an empty PIN refused");
 	close(fds[0]);
 	ok(read_pin(source, &pin) == CA_EIO &&
-	       fx_err("cannot read PIN from fd:") && wiped(&pin),
+	       fx_err("cannot read PIN from the PIN source fd:") && wiped(&pin),
 	   "fd: a closed descriptor cannot be read");
 	ca_pin_wipe(&pin);
 }
@@ -194,17 +205,18 @@ static void test_env(void)
 		zero &= value[i] == '\0';
 	ok(zero, "env: the value in the environment is wiped");
 	ok(read_pin("env:HSMCA_UNIT_PIN", &pin) == CA_EUSAGE &&
-	       fx_err("PIN source env:HSMCA_UNIT_PIN: variable is not set"),
-	   "env: an unset variable refused");
+	       fx_err("that environment variable is not set") &&
+	       !fx_err("HSMCA_UNIT_PIN"),
+	   "env: an unset variable refused, its name not shown");
 	setenv("HSMCA_UNIT_PIN", "", 1);
 	ok(read_pin("env:HSMCA_UNIT_PIN", &pin) == CA_EUSAGE &&
-	       fx_err("is empty or too long"),
+	       fx_err("is empty or longer than 256 bytes"),
 	   "env: an empty value refused");
 	memset(big, 'e', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	setenv("HSMCA_UNIT_PIN", big, 1);
 	ok(read_pin("env:HSMCA_UNIT_PIN", &pin) == CA_EUSAGE &&
-	       fx_err("is empty or too long") && wiped(&pin),
+	       fx_err("is empty or longer than 256 bytes") && wiped(&pin),
 	   "env: a value of 257 bytes refused");
 	unsetenv("HSMCA_UNIT_PIN");
 	ca_pin_wipe(&pin);

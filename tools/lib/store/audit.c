@@ -153,6 +153,11 @@ void ca_audit_output_file(ca_audit *a, const char *name, const char *path)
 	put_file(a, 1, name, path);
 }
 
+void ca_audit_output_sha256(ca_audit *a, const char *name, const char *hex)
+{
+	put_hex(a, 1, name, hex, HASH_FILE);
+}
+
 void ca_audit_output_der_sha256(ca_audit *a, const char *name, const char *hex)
 {
 	put_hex(a, 1, name, hex, HASH_DER);

@@ -40,8 +40,10 @@ void ca_audit_output(ca_audit *a, const char *name, const void *data, size_t len
 void ca_audit_output_der(ca_audit *a, const char *name, const void *der,
 			 size_t len);
 void ca_audit_output_file(ca_audit *a, const char *name, const char *path);
-/* Record an output by the SHA-256 (hex) of its DER, computed by the
- * caller while writing it (large outputs such as CRLs, PEM or DER). */
+/* Record an output whose SHA-256 (hex) the caller computed while writing
+ * it: of the file's bytes, or of the DER written (large outputs such as
+ * CRLs, whose file may be PEM). */
+void ca_audit_output_sha256(ca_audit *a, const char *name, const char *hex);
 void ca_audit_output_der_sha256(ca_audit *a, const char *name, const char *hex);
 void ca_audit_set(ca_audit *a, const char *key, const char *value); /* extra detail field */
 /* A detail that is not a string (e.g. "serials": [...]); takes value. */
