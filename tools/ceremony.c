@@ -96,10 +96,12 @@ int main(int argc, char **argv)
 	static const struct ca_ceremony_ui ui = {ui_text, ui_warn, ui_answer,
 						 NULL};
 	struct ca_ceremony_opts o;
+	struct ca_common c;
 	const char *cmd;
 	int opt, rc;
 
 	memset(&o, 0, sizeof(o));
+	memset(&c, 0, sizeof(c));
 	o.ui = &ui;
 	o.interactive = 1;
 	ca_tool_start("ceremony");
@@ -111,6 +113,11 @@ int main(int argc, char **argv)
 		printf("hsmca-ceremony %s\n", HSMCA_VERSION);
 		return 0;
 	}
+	/* An option first is checked as options are (--pin refused by name,
+	 * no abbreviations, nothing echoed) before the command is asked for. */
+	if (argc >= 2 && argv[1][0] == '-' &&
+	    ca_cli_getopt(argc, argv, opts, NULL, &c, usage) == CA_OPT_USAGE)
+		return 2;
 	if (argc < 2 || argv[1][0] == '-')
 		return ca_usage_error(usage_line,
 				      "a command is required: check, "
@@ -118,9 +125,13 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "plan") != 0 &&
 	    strcmp(cmd, "run") != 0)
-		return ca_usage_error(usage_line, "unknown command '%s'", cmd);
-	/* getopt sees the command as its program name. */
-	while ((opt = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+		return ca_usage_error(usage_line,
+				      "unknown command (not shown): "
+				      "check, plan or run");
+	/* getopt sees the command as its program name; the shared option
+	 * handling refuses abbreviations and --pin (cli/cli.h). */
+	while ((opt = ca_cli_getopt(argc - 1, argv + 1, opts, NULL, &c,
+				    usage)) >= 0) {
 		switch (opt) {
 		case OPT_ENV:
 			o.env = optarg;
@@ -147,6 +158,10 @@ int main(int argc, char **argv)
 			return ca_usage_error(usage_line, "unknown option");
 		}
 	}
+	if (opt == CA_OPT_EXIT)
+		return 0;
+	if (opt == CA_OPT_USAGE)
+		return 2;
 	if (optind + 1 < argc - 1)
 		return ca_usage_error(usage_line, "one ceremony file only");
 	o.file = optind < argc - 1 ? argv[optind + 1] : NULL;

@@ -27,7 +27,8 @@ set -- \
 	"revoke|--ca issuing --serial 01" \
 	"gen-crl|--ca issuing --out crl.pem" \
 	"two-person-approve|sign req.json --id alice --key $KEY --out a.sig" \
-	"audit|--ca issuing verify"
+	"audit|--ca issuing verify" \
+	"ceremony|check $HSMCA_TOP/ceremony/examples/key.yaml"
 
 # The wrong ways, WAY standing for where the PIN goes.
 ways="--pin WAY|--pin=WAY|--pi WAY|--pin-s WAY|--pin-sourc=WAY|--pin-source WAY|--pin-source=WAY|--pin-source fd:WAY|--pin-source env:WAY|--pin-source file:WAY|--pin-source pin:WAY|--pin-value WAY|-p WAY|-pWAY|-pin WAY|--password WAY|--password=WAY|--PIN WAY|WAY"
@@ -74,9 +75,11 @@ diag "$runs runs"
 is "$(grep -c "$PIN" all.log)" 0 "no tool prints the PIN on stdout or stderr, whatever the mistake"
 is "$(grep -c "$WRONG" all.log)" 0 "no tool prints a wrong PIN read from a PIN source"
 n=$(grep -c '^### .*<--pin WAY> exit 2$' all.log)
-is "$n" 8 "--pin is a usage error (exit 2) for all eight tools"
-is "$(grep -c 'a PIN is never given on the command line; use --pin-source' all.log)" 48 \
+is "$n" 9 "--pin is a usage error (exit 2) for all nine tools"
+is "$(grep -c 'a PIN is never given on the command line' all.log)" 54 \
 	"--pin, --pin=, --pin-value, -p, -pPIN and -pin are refused by name, by every tool"
+is "$(grep -c 'a PIN is never given on the command line; use --pin-source' all.log)" 48 \
+	"... pointing to --pin-source in the tools that have it"
 like "$(cat all.log)" "unknown option '--pi': options are never abbreviated \(did you mean --pin-source\?\)" \
 	"an abbreviation is refused and the full name suggested"
 like "$(cat all.log)" "bad PIN source \(not shown\)" "a bad PIN source is reported without its text"
@@ -99,6 +102,8 @@ expect_fail 2 "options are never abbreviated \(did you mean --expiring\?\)" "aud
 	hsmca-audit --ca issuing report --exp 30
 expect_fail 2 "options are never abbreviated \(did you mean --quorum\?\)" "two-person-approve: --quo refused" \
 	hsmca-two-person-approve verify req.json --quo q.json a.sig
+expect_fail 2 "options are never abbreviated \(did you mean --rehearse\?\)" "ceremony: --reh refused" \
+	hsmca-ceremony plan "$HSMCA_TOP/ceremony/examples/key.yaml" --reh
 expect_fail 2 "option --json takes no value" "a value given to a flag is refused" hsmca-audit --ca issuing --json=yes verify
 expect_fail 2 "option --ca needs a value" "a missing value is refused" hsmca-audit verify --ca
 check "a full option name works" hsmca-audit --ca issuing verify

@@ -92,10 +92,21 @@ static int cli_refuse(const char *fmt, ...)
 	return CA_OPT_USAGE;
 }
 
-static const char pin_refusal[] =
-    "a PIN is never given on the command line; use --pin-source "
-    "file:PATH, fd:N or env:NAME (or no option: the tool asks on the "
-    "terminal)";
+/* What to do instead, for a tool with --pin-source and for one whose
+ * input names its PIN source (hsmca-ceremony's environment file). */
+static const char *pin_refusal(const struct option *opts)
+{
+	const struct option *o;
+
+	for (o = opts; o->name != NULL; o++)
+		if (strcmp(o->name, "pin-source") == 0)
+			return "a PIN is never given on the command line; use "
+			       "--pin-source file:PATH, fd:N or env:NAME (or "
+			       "no "
+			       "option: the tool asks on the terminal)";
+	return "a PIN is never given on the command line; this tool asks for "
+	       "it on the terminal, or reads the PIN source its input names";
+}
 
 /* One "--name[=value]" argument: 0, 1 when it takes the next argument as
  * its value, or CA_OPT_USAGE after saying what is wrong. */
@@ -124,7 +135,8 @@ static int check_long(const char *arg, int has_next, const struct option *opts)
 	}
 	if ((n == 3 && strncmp(name, "pin", 3) == 0) ||
 	    (n == 9 && strncmp(name, "pin-value", 9) == 0))
-		return cli_refuse("--%.*s: %s", (int)n, name, pin_refusal);
+		return cli_refuse("--%.*s: %s", (int)n, name,
+				  pin_refusal(opts));
 	say_option(shown, sizeof(shown), name, n);
 	if (guess != NULL)
 		return cli_refuse(
@@ -152,7 +164,7 @@ static int check_argv(int argc, char **argv, const struct option *opts)
 				return cli_refuse(
 				    "%s: %s",
 				    strncmp(a, "-pin", 4) == 0 ? "-pin" : "-p",
-				    pin_refusal);
+				    pin_refusal(opts));
 			return cli_refuse(
 			    "unknown option '-%c' (options are long: "
 			    "--name)",
