@@ -42,7 +42,8 @@ LIB_SRCS  := $(filter-out $(EXCLUDE) $(CER_SRCS),$(sort $(wildcard tools/lib/*/*
 TOOL_SRCS := $(filter-out $(EXCLUDE),$(sort $(wildcard tools/*.c)))
 TOOLS     := $(patsubst tools/%.c,%,$(TOOL_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
-HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
+# p11args.c is a PKCS#11 module (a shared object), the rest are programs.
+HELPER_SRCS := $(filter-out tests/helpers/p11args.c,$(sort $(wildcard tests/helpers/*.c)))
 
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
 PROV_OBJS := $(PROV_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -55,12 +56,14 @@ MOD_OBJS  := $(PROV_OBJS) $(COMMON_OBJS)
 
 BINS      := $(TOOLS:%=$(BUILD)/bin/hsmca-%)
 UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-HELPERS   := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
+HELPERS   := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%) \
+             $(BUILD)/tests/p11args.so
 MODULE    := $(BUILD)/lib/hsmca.so
 # The fault-injecting PKCS#11 module the tests load (tests/faultp11/).
 FAULTP11  := $(BUILD)/tests/faultp11.so
 LIBA      := $(BUILD)/libhsmca.a
 
+.SECONDARY:
 .PHONY: all deps test test-san test-long demo rehearse bench install fuzz clean format
 
 all: $(MODULE) $(BINS) $(UNITS) $(HELPERS) $(FAULTP11)
@@ -117,6 +120,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) -pie -o $@ $< $(LIBA) $(LDFLAGS) $(PKG_LIBS) -lpthread
+
+# Loaded by pkcs11-tool and the libp11 engine, which carry no sanitizer
+# runtime: always built without one.
+$(BUILD)/tests/p11args.so: tests/helpers/p11args.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) -O2 -g -fPIC -D_GNU_SOURCE $(PKG_CFLAGS) -shared -o $@ $< -Wl,-z,relro,-z,now -ldl
 
 test: deps
 	@$(MAKE) --no-print-directory all

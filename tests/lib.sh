@@ -1,25 +1,29 @@
 # Shared helpers for integration tests (POSIX sh). Source it first:
 #   . "$HSMCA_TOP/tests/lib.sh"
-# Each test gets a fresh temporary directory ($T) with its own SoftHSM
-# configuration; tokens are created by label and selected by label.
+# Each test gets a fresh temporary directory ($T) and its own tokens on the
+# PKCS#11 module HSMCA_TEST_TOKEN selects (tests/tokens/NAME.sh): softhsm
+# (the default), tpm (tpm2-pkcs11 over swtpm) or nss (NSS softokn). Tokens
+# are created by label (new_token) and selected by label.
 set -u
 : "${HSMCA_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${HSMCA_BUILD:=$HSMCA_TOP/build}"
+: "${HSMCA_TEST_TOKEN:=softhsm}"
 BIN=$HSMCA_BUILD/bin
 PROVDIR=$HSMCA_BUILD/lib
-SOFTHSM_MODULE=${SOFTHSM_MODULE:-/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so}
-[ -f "$SOFTHSM_MODULE" ] || SOFTHSM_MODULE=$(dpkg -L softhsm2 2>/dev/null | grep 'libsofthsm2.so$' | head -n 1)
-export HSMCA_MODULE=$SOFTHSM_MODULE
 PATH=$BIN:$PATH
 export PATH
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/hsmca-test.XXXXXX")
-mkdir -p "$T/tokens"
-printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$T" >"$T/softhsm2.conf"
-export SOFTHSM2_CONF=$T/softhsm2.conf
 umask 077
 PIN=1234
 SOPIN=87654321
+case "$HSMCA_TEST_TOKEN" in
+softhsm | tpm | nss) . "$HSMCA_TOP/tests/tokens/$HSMCA_TEST_TOKEN.sh" ;;
+*)
+	echo "Bail out! HSMCA_TEST_TOKEN=$HSMCA_TEST_TOKEN: use softhsm, tpm or nss"
+	exit 1
+	;;
+esac
 printf '%s\n' "$PIN" >"$T/pin"
 chmod 600 "$T/pin"
 PINSRC="file:$T/pin"
@@ -36,6 +40,7 @@ fi
 _n=0
 _failed=0
 cleanup() {
+	token_teardown
 	if [ "${KEEP:-0}" = 1 ]; then
 		echo "# kept $T" >&2
 	else
@@ -43,6 +48,11 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+# A reader that goes away (sh test | head) must not leave daemons behind.
+trap 'exit 1' INT TERM HUP PIPE
+token_setup
+# pkcs11-tool on this test's module: the independent view of the token.
+P11TOOL="pkcs11-tool --module $P11TOOL_MODULE"
 
 ok() {
 	_n=$((_n + 1))
@@ -104,9 +114,20 @@ unlike() {
 	if printf '%s\n' "$1" | grep -qE -- "$2"; then notok "$3" "'$1'" "matches /$2/"; else ok "$3"; fi
 }
 
-# new_token LABEL: initialise a fresh SoftHSM token with user PIN $PIN.
-new_token() {
-	softhsm2-util --init-token --free --label "$1" --pin "$PIN" --so-pin "$SOPIN" >/dev/null
+# new_token LABEL (tests/tokens/*.sh): a fresh token with user PIN $PIN.
+# token_lacks FEATURE (tests/tokens/*.sh): prints why this module cannot do
+# FEATURE (ed25519, rsa4096, p521, libp11, serial, pin-lock, pss-salt) and
+# succeeds, or fails when it can. For skips:
+#   if why=$(token_lacks ed25519); then skip "..." "$why"; else ...; fi
+# type_lacks TYPE: like token_lacks, for a key type of hsmca-keygen
+# (rsa:4096, ec:p521, ed25519...).
+type_lacks() {
+	case "$1" in
+	rsa:4096 | rsa4096) token_lacks rsa4096 ;;
+	ec:p521 | p521 | EC:secp521r1) token_lacks p521 ;;
+	ed25519 | EC:edwards25519) token_lacks ed25519 ;;
+	*) return 1 ;;
+	esac
 }
 # keygen LABEL OBJECT TYPE [extra args]: a key on token LABEL (PIN from $PINSRC).
 keygen() {
@@ -165,8 +186,36 @@ nss_db() {
 	certutil -A -d sql:nss -n issuing -t ",," -i issuing.crt
 	for _c in "$@"; do certutil -A -d sql:nss -n "$_c" -t ",," -i "$_c.crt"; done
 }
-# ossl_prov: openssl arguments that load our provider before the default one.
-ossl_prov() { echo "-provider-path $PROVDIR -provider hsmca -provider default"; }
+# ossl_prov: openssl arguments that load our provider before the default one
+# (after it where the module cannot work that way: token_lacks hsmca-first).
+ossl_prov() {
+	if token_lacks hsmca-first >/dev/null; then
+		echo "-provider-path $PROVDIR -provider default -provider hsmca"
+	else
+		echo "-provider-path $PROVDIR -provider hsmca -provider default"
+	fi
+}
+
+# sigalg_der CERT: the certificate's signatureAlgorithm (after the TBS), DER hex.
+sigalg_der() {
+	openssl x509 -in "$1" -outform DER -out "$1.der" && python3 - "$1.der" <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read()
+def tlv(i):
+    n = d[i + 1]
+    j = i + 2
+    if n & 0x80:
+        k = n & 0x7f
+        n = int.from_bytes(d[j:j + k], "big")
+        j += k
+    return j, n
+cs, _ = tlv(0)
+ts, tl = tlv(cs)
+i = ts + tl
+ss, sl = tlv(i)
+print(d[i:ss + sl].hex())
+PY
+}
 
 # sha256 FILE: hex digest
 sha256() { sha256sum "$1" | cut -d' ' -f1; }

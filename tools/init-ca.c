@@ -15,7 +15,7 @@ static const char usage_line[] =
 static const char usage[] =
 	"usage: hsmca-init-ca --ca DIR --key URI --self-sign --subject DN --days N\n"
 	"                     [--pathlen N] [--crl-url URL] [--aia-url URL]\n"
-	"                     [--policy OID]... [--lint-cert FILE]\n"
+	"                     [--policy OID]... [--lint-cert FILE] [--sig-alg ALG]\n"
 	"                     [--quorum quorum.json (--prepare REQ | --request REQ\n"
 	"                      --approval A.sig...)]\n"
 	"       hsmca-init-ca --ca DIR --key URI --cert ca.crt --chain chain.pem\n"
@@ -36,6 +36,8 @@ static const char usage[] =
 	"  --aia-url URL      caIssuers URL put in certificates this CA issues\n"
 	"  --policy OID       certificate policy (repeatable)\n"
 	"  --lint-cert FILE   also write the TBS signed by a throwaway key, for linters\n"
+	"  --sig-alg ALG      what this CA signs with, for an RSA key: rsa-pkcs1\n"
+	"                     (default) or rsa-pss (recorded in ca.json)\n"
 	"  --cert FILE        the subordinate CA certificate (instead of --self-sign)\n"
 	"  --chain FILE       its issuers up to and including the root (PEM)\n"
 	"  --quorum FILE      pin this quorum file: later root actions need M-of-N\n"
@@ -45,7 +47,8 @@ static const char usage[] =
 	"  --approval FILE    an approval from hsmca-two-person-approve (repeatable)\n"
 	"  --approval-ttl T   request lifetime: 90s, 30m, 24h (default), 2d\n"
 	"  --force            replace existing --lint-cert/--prepare outputs\n"
-	"  --module PATH      PKCS#11 module (default: URI, $HSMCA_MODULE, p11-kit)\n"
+	"  --module MODULE    PKCS#11 module: path or p11-kit name (README \"Tokens\")\n"
+	"  --module-args ARGS its initialisation arguments (or $HSMCA_MODULE_ARGS)\n"
 	"  --pin-source SRC   file:PATH, fd:N or env:NAME (default: prompt)\n"
 	"  --json             print the result as JSON\n"
 	"\n"
@@ -53,7 +56,7 @@ static const char usage[] =
 
 enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_KEY, OPT_SELF_SIGN, OPT_SUBJECT, OPT_DAYS,
        OPT_PATHLEN, OPT_CRL_URL, OPT_AIA_URL, OPT_POLICY, OPT_LINT_CERT,
-       OPT_CERT, OPT_CHAIN, OPT_TWOPHASE };
+       OPT_CERT, OPT_CHAIN, OPT_SIG_ALG, OPT_TWOPHASE };
 
 static void report(int json, const struct ca_init_params *p,
 		   const struct ca_init_result *r)
@@ -104,6 +107,7 @@ int main(int argc, char **argv)
 		{"lint-cert", required_argument, NULL, OPT_LINT_CERT},
 		{"cert", required_argument, NULL, OPT_CERT},
 		{"chain", required_argument, NULL, OPT_CHAIN},
+		{"sig-alg", required_argument, NULL, OPT_SIG_ALG},
 		CA_TWOPHASE_OPTIONS(OPT_TWOPHASE),
 		{NULL, 0, NULL, 0},
 	};
@@ -136,6 +140,10 @@ int main(int argc, char **argv)
 		case OPT_LINT_CERT: p.lint_cert = optarg; break;
 		case OPT_CERT: p.cert = optarg; break;
 		case OPT_CHAIN: p.chain = optarg; break;
+		case OPT_SIG_ALG:
+			if (ca_sigalg_parse(optarg, &p.sigalg) < 0)
+				CA_USAGE(usage_line, "--sig-alg: %s", ca_errmsg());
+			break;
 		case OPT_TWOPHASE:
 			code = ca_cli_tp_option(&p.tp, opts[idx].name, optarg,
 						usage_line);
@@ -171,7 +179,6 @@ int main(int argc, char **argv)
 	if (ca_pin_source_check(c.pin_source) < 0)
 		CA_USAGE(usage_line, "%s", ca_errmsg());
 	p.pin_source = c.pin_source;
-	p.module = c.module;
 	p.force = c.force;
 	p.crl_urls = crl;
 	p.aia_urls = aia;

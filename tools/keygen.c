@@ -8,12 +8,12 @@
 
 static const char usage_line[] =
 	"hsmca-keygen --token URI --label NAME --type TYPE [--id HEX] "
-	"[--pubout FILE] [--csr FILE --subject DN] | --check --token URI "
+	"[--pubout FILE] [--csr FILE --subject DN [--sig-alg ALG]] | --check --token URI "
 	"[--label NAME]";
 
 static const char usage[] =
 	"usage: hsmca-keygen --token URI --label NAME --type TYPE [--id HEX]\n"
-	"                    [--pubout FILE] [--csr FILE --subject DN]\n"
+	"                    [--pubout FILE] [--csr FILE --subject DN [--sig-alg ALG]]\n"
 	"       hsmca-keygen --check --token URI [--label NAME] [--type TYPE]\n"
 	"                    [--pubout FILE] [--csr FILE --subject DN]\n"
 	"\n"
@@ -33,7 +33,9 @@ static const char usage[] =
 	"  --pubout FILE      write the public key (PEM SubjectPublicKeyInfo)\n"
 	"  --csr FILE         write a CSR signed by the new key (needs --subject)\n"
 	"  --subject DN       subject of the CSR, e.g. 'CN=Example Issuing CA,O=Example'\n"
-	"  --module PATH      PKCS#11 module (default: URI, $HSMCA_MODULE, p11-kit)\n"
+	"  --sig-alg ALG      the CSR's signature, RSA keys: rsa-pkcs1 (default), rsa-pss\n"
+	"  --module MODULE    PKCS#11 module: path or p11-kit name (README \"Tokens\")\n"
+	"  --module-args ARGS its initialisation arguments (or $HSMCA_MODULE_ARGS)\n"
 	"  --pin-source SRC   file:PATH, fd:N or env:NAME (default: prompt)\n"
 	"  --check            generate nothing: check the token, the PIN and\n"
 	"                     whether --label exists\n"
@@ -43,12 +45,13 @@ static const char usage[] =
 	"Exit status: 0 done, 1 error, 2 usage, 3 refused by policy.\n";
 
 enum { OPT_TOKEN = CA_OPT_FIRST_TOOL, OPT_LABEL, OPT_TYPE, OPT_ID, OPT_PUBOUT,
-       OPT_CSR, OPT_SUBJECT, OPT_CHECK };
+       OPT_CSR, OPT_SUBJECT, OPT_CHECK, OPT_SIG_ALG };
 
 struct args {
 	struct ca_common c;
 	const char *token, *label, *type, *id_hex, *pubout, *csr, *subject;
 	int check;
+	enum ca_sigalg sigalg;
 };
 
 /* --check: the token, and the key labelled --label if there is one. */
@@ -104,7 +107,7 @@ static int run(const struct args *a)
 	struct ca_keygen_params p = {a->token,	 a->label, a->type,
 				     a->id_hex,	 a->pubout, a->csr,
 				     a->subject, a->c.pin_source, a->c.force,
-				     a->check};
+				     a->check, a->sigalg};
 	struct ca_keygen_result res;
 	int rc;
 
@@ -129,6 +132,7 @@ int main(int argc, char **argv)
 		{"csr", required_argument, NULL, OPT_CSR},
 		{"subject", required_argument, NULL, OPT_SUBJECT},
 		{"check", no_argument, NULL, OPT_CHECK},
+		{"sig-alg", required_argument, NULL, OPT_SIG_ALG},
 		{NULL, 0, NULL, 0},
 	};
 	struct args a;
@@ -147,6 +151,11 @@ int main(int argc, char **argv)
 		case OPT_CSR: a.csr = optarg; break;
 		case OPT_SUBJECT: a.subject = optarg; break;
 		case OPT_CHECK: a.check = 1; break;
+		case OPT_SIG_ALG:
+			if (ca_sigalg_parse(optarg, &a.sigalg) < 0)
+				return ca_usage_error(usage_line, "--sig-alg: %s",
+						      ca_errmsg());
+			break;
 		default: return ca_usage_error(usage_line, "unknown option");
 		}
 	}

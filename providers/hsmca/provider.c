@@ -168,12 +168,16 @@ static int yes_no(const char *v, int *out)
 	    CA_PROV_PARAM_ALLOW_PIN_VALUE, v);
 }
 
-/* openssl.cnf [hsmca_sect]: pkcs11-module, pin-source, allow-pin-value. */
+/* openssl.cnf [hsmca_sect]: pkcs11-module, pkcs11-module-args, pin-source,
+ * allow-pin-value. */
 static int configure(struct ca_prov *prov, OSSL_FUNC_core_get_params_fn *get)
 {
 	const char *module = NULL, *pin_source = NULL, *allow = NULL;
+	const char *module_args = NULL;
 	OSSL_PARAM req[] = {
 	    OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_MODULE, (char **)&module, 0),
+	    OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_MODULE_ARGS, (char **)&module_args,
+				0),
 	    OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_PIN_SOURCE, (char **)&pin_source,
 				0),
 	    OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_ALLOW_PIN_VALUE, (char **)&allow,
@@ -203,6 +207,8 @@ static int configure(struct ca_prov *prov, OSSL_FUNC_core_get_params_fn *get)
 	}
 	if (module != NULL && module[0] != '\0')
 		ca_p11_set_module(module);
+	if (module_args != NULL && module_args[0] != '\0')
+		ca_p11_set_module_args(module_args);
 out:
 	return rc;
 }

@@ -9,7 +9,8 @@
 #include <openssl/core.h>
 
 /* Provider configuration (openssl.cnf [hsmca_sect]). */
-#define CA_PROV_PARAM_MODULE "pkcs11-module"       /* module path */
+#define CA_PROV_PARAM_MODULE "pkcs11-module" /* path or p11-kit name */
+#define CA_PROV_PARAM_MODULE_ARGS "pkcs11-module-args" /* C_Initialize */
 #define CA_PROV_PARAM_PIN_SOURCE "pin-source"      /* file:/fd:/env: */
 #define CA_PROV_PARAM_ALLOW_PIN_VALUE "allow-pin-value" /* yes|no */
 

@@ -33,6 +33,10 @@ struct sigctx {
 	int mgf1_nid; /* NID_undef: the message digest */
 	unsigned char aid[MAX_AID];
 	size_t aid_len;
+	/* The token hashes (ca_key_sig_mech): the data goes to op. */
+	ca_sign_op *op;
+	int op_moved; /* op went to a duplicate (EVP_DigestSignFinal) */
+	CK_RSA_PKCS_PSS_PARAMS pss;
 };
 
 /* --- digests --------------------------------------------------------- */
@@ -156,12 +160,15 @@ static void freectx(void *vctx)
 
 	if (ctx == NULL)
 		return;
+	ca_sign_op_free(ctx->op);
 	EVP_MD_CTX_free(ctx->mdctx);
 	ca_key_free(ctx->key);
 	free(ctx);
 }
 
-/* OpenSSL 3.0's EVP_DigestSignFinal signs a duplicate of the context. */
+/* OpenSSL 3.0's EVP_DigestSignFinal signs a duplicate of the context. A
+ * token operation cannot be copied: it moves to the duplicate, and the
+ * original refuses to go on (PKCS#11 has no portable way to fork one). */
 static void *dupctx(void *vctx)
 {
 	struct sigctx *src = vctx, *dst;
@@ -171,6 +178,10 @@ static void *dupctx(void *vctx)
 		return NULL;
 	*dst = *src;
 	dst->mdctx = NULL;
+	if (src->op != NULL) {
+		src->op = NULL;
+		src->op_moved = 1;
+	}
 	if (src->key != NULL)
 		ca_key_ref(src->key);
 	if (src->mdctx != NULL &&
@@ -216,6 +227,9 @@ static int init_key(struct sigctx *ctx, ca_key *key)
 		ctx->key = ca_key_ref(key);
 	}
 	ctx->max_size = (size_t)EVP_PKEY_get_size(key->pub);
+	ca_sign_op_free(ctx->op);
+	ctx->op = NULL;
+	ctx->op_moved = 0;
 	ctx->hashing = 0;
 	ctx->aid_len = 0;
 	ctx->md_nid = NID_undef;
@@ -259,14 +273,82 @@ out:
 	return set_ctx_params(ctx, params);
 }
 
+static int pss_salt(const struct sigctx *ctx, const struct digest *d,
+		    int *salt);
+
+static enum ca_sig_scheme scheme(const struct sigctx *ctx)
+{
+	if (ctx->alg == CA_KT_EC)
+		return CA_SIG_ECDSA;
+	if (ctx->alg == CA_KT_ED25519)
+		return CA_SIG_EDDSA;
+	return ctx->pad == RSA_PKCS1_PSS_PADDING ? CA_SIG_PSS : CA_SIG_PKCS1;
+}
+
+/* RSASSA-PSS parameters for the token (PKCS#11 v2.40 2.1.10). */
+static int pss_params(struct sigctx *ctx, const struct digest *d)
+{
+	int mgf = ctx->mgf1_nid != NID_undef ? ctx->mgf1_nid : d->nid;
+	int salt, rc;
+
+	GUARD(pss_salt(ctx, d, &salt));
+	ctx->pss.hashAlg = d->ckm;
+	ctx->pss.mgf = digest_by_nid(mgf)->mgf;
+	ctx->pss.sLen = (CK_ULONG)salt;
+out:
+	return rc;
+}
+
+/* Before the first data: does the token hash? Then start its operation.
+ * *token: 1 when the data goes to the token. */
+static int start(struct sigctx *ctx, int *token)
+{
+	const struct digest *d = digest_by_nid(ctx->md_nid);
+	struct ca_sig_mech m;
+	void *param = NULL;
+	CK_ULONG plen = 0;
+	int rc;
+
+	*token = ctx->op != NULL;
+	if (ctx->op_moved) {
+		rc = ca_err(CA_EUSAGE, "this signature was already finished");
+		goto out;
+	}
+	if (ctx->op != NULL || ctx->hashing || d == NULL) {
+		rc = CA_OK;
+		goto out;
+	}
+	GUARD(ca_key_sig_mech(ctx->key, scheme(ctx), ctx->md_nid, 0, &m));
+	if (!m.token_hashes)
+		goto out;
+	if (scheme(ctx) == CA_SIG_PSS) {
+		GUARD(pss_params(ctx, d));
+		param = &ctx->pss;
+		plen = sizeof(ctx->pss);
+	}
+	GUARD(ca_key_sign_begin(ctx->key, m.mech, param, plen, &ctx->op));
+	*token = 1;
+out:
+	return rc;
+}
+
 static int digest_sign_update(void *vctx, const unsigned char *data, size_t len)
 {
 	struct sigctx *ctx = vctx;
+	int token, rc;
 
-	if (ctx->mdctx == NULL || EVP_DigestUpdate(ctx->mdctx, data, len) != 1)
-		return 0;
+	GUARD(start(ctx, &token));
+	if (token) {
+		rc = ca_sign_op_update(ctx->op, data, len);
+		goto out;
+	}
+	if (ctx->mdctx == NULL || EVP_DigestUpdate(ctx->mdctx, data, len) != 1) {
+		rc = ca_err(CA_EIO, "hashing failed");
+		goto out;
+	}
 	ctx->hashing = 1;
-	return 1;
+out:
+	return rc < 0 ? fail(ctx, rc) : 1;
 }
 
 /* --- signing --------------------------------------------------------- */
@@ -297,28 +379,26 @@ static int pss_salt(const struct sigctx *ctx, const struct digest *d, int *salt)
 	return CA_OK;
 }
 
+/* A digest in hand: the raw mechanisms. */
 static int rsa_sign(struct sigctx *ctx, const struct digest *d,
 		    const unsigned char *dgst, size_t dlen, unsigned char *sig,
 		    size_t *siglen)
 {
 	unsigned char info[sizeof(d->info) + MAX_DIGEST];
-	CK_RSA_PKCS_PSS_PARAMS pss;
-	int salt, mgf = ctx->mgf1_nid != NID_undef ? ctx->mgf1_nid : d->nid;
+	struct ca_sig_mech m;
 	int rc;
 
+	GUARD(ca_key_sig_mech(ctx->key, scheme(ctx), d->nid, 1, &m));
 	if (ctx->pad == RSA_PKCS1_PADDING) {
 		/* RFC 8017 9.2 EMSA-PKCS1-v1_5: the token pads DigestInfo */
 		memcpy(info, d->info, sizeof(d->info));
 		memcpy(info + sizeof(d->info), dgst, dlen);
-		rc = ca_key_sign(ctx->key, CKM_RSA_PKCS, NULL, 0, info,
+		rc = ca_key_sign(ctx->key, m.mech, NULL, 0, info,
 				 sizeof(d->info) + dlen, sig, siglen);
 		goto out;
 	}
-	GUARD(pss_salt(ctx, d, &salt));
-	pss.hashAlg = d->ckm;
-	pss.mgf = digest_by_nid(mgf)->mgf;
-	pss.sLen = (CK_ULONG)salt;
-	rc = ca_key_sign(ctx->key, CKM_RSA_PKCS_PSS, &pss, sizeof(pss), dgst,
+	GUARD(pss_params(ctx, d));
+	rc = ca_key_sign(ctx->key, m.mech, &ctx->pss, sizeof(ctx->pss), dgst,
 			 dlen, sig, siglen);
 out:
 	return rc;
@@ -360,23 +440,31 @@ static int ecdsa_der(const unsigned char *rs, size_t len, unsigned char *sig,
 	return CA_OK;
 }
 
+/* The token's raw r||s is two field-sized integers. */
+static int ecdsa_check(const struct sigctx *ctx, size_t len)
+{
+	size_t field = ((size_t)ctx->key->bits + 7) / 8;
+
+	if (len != 2 * field)
+		return ca_err(CA_EIO,
+			      "the token returned an ECDSA signature of "
+			      "%zu bytes, expected %zu",
+			      len, 2 * field);
+	return CA_OK;
+}
+
 static int ecdsa_sign(struct sigctx *ctx, const unsigned char *dgst,
 		      size_t dlen, unsigned char *sig, size_t sigsize,
 		      size_t *siglen)
 {
 	unsigned char rs[2 * MAX_EC_FIELD];
 	size_t len = sizeof(rs);
-	size_t field = ((size_t)ctx->key->bits + 7) / 8;
+	struct ca_sig_mech m;
 	int rc;
 
-	GUARD(ca_key_sign(ctx->key, CKM_ECDSA, NULL, 0, dgst, dlen, rs, &len));
-	if (len != 2 * field) {
-		rc = ca_err(CA_EIO,
-			    "the token returned an ECDSA signature of "
-			    "%zu bytes, expected %zu",
-			    len, 2 * field);
-		goto out;
-	}
+	GUARD(ca_key_sig_mech(ctx->key, CA_SIG_ECDSA, ctx->md_nid, 1, &m));
+	GUARD(ca_key_sign(ctx->key, m.mech, NULL, 0, dgst, dlen, rs, &len));
+	GUARD(ecdsa_check(ctx, len));
 	rc = ecdsa_der(rs, len, sig, sigsize, siglen);
 out:
 	return rc;
@@ -410,17 +498,47 @@ out:
 	return rc;
 }
 
+/* The token hashed the data: its signature (ECDSA raw r||s made DER). */
+static int token_final(struct sigctx *ctx, unsigned char *sig, size_t *siglen,
+		       size_t sigsize)
+{
+	unsigned char rs[2 * MAX_EC_FIELD];
+	size_t len = ctx->alg == CA_KT_EC ? sizeof(rs) : sigsize;
+	int rc;
+
+	rc = ca_sign_op_final(ctx->op, ctx->alg == CA_KT_EC ? rs : sig, &len);
+	ctx->op = NULL;
+	if (rc < 0 || ctx->alg != CA_KT_EC) {
+		if (rc == CA_OK)
+			*siglen = len;
+		goto out;
+	}
+	GUARD(ecdsa_check(ctx, len));
+	rc = ecdsa_der(rs, len, sig, sigsize, siglen);
+out:
+	return rc;
+}
+
 static int digest_sign_final(void *vctx, unsigned char *sig, size_t *siglen,
 			     size_t sigsize)
 {
 	struct sigctx *ctx = vctx;
 	unsigned char dgst[MAX_DIGEST];
 	unsigned int dlen = 0;
-	int rc;
+	int token, rc;
 
 	if (sig == NULL) {
 		*siglen = ctx->max_size;
 		return 1;
+	}
+	if (sigsize < ctx->max_size) {
+		rc = ca_err(CA_EUSAGE, "signature buffer too small");
+		goto out;
+	}
+	GUARD(start(ctx, &token));
+	if (token) {
+		rc = token_final(ctx, sig, siglen, sigsize);
+		goto out;
 	}
 	if (ctx->mdctx == NULL ||
 	    EVP_DigestFinal_ex(ctx->mdctx, dgst, &dlen) != 1) {
@@ -437,8 +555,9 @@ static int digest_sign(void *vctx, unsigned char *sig, size_t *siglen,
 		       size_t sigsize, const unsigned char *tbs, size_t tbslen)
 {
 	struct sigctx *ctx = vctx;
+	struct ca_sig_mech m;
 	size_t len = sigsize;
-	int rc = CA_OK;
+	int token, rc = CA_OK;
 
 	if (sig == NULL) {
 		*siglen = ctx->max_size;
@@ -446,11 +565,18 @@ static int digest_sign(void *vctx, unsigned char *sig, size_t *siglen,
 	}
 	if (ctx->alg == CA_KT_ED25519) {
 		/* RFC 8032 5.1.6: the token signs the message itself */
-		rc = ca_key_sign(ctx->key, CKM_EDDSA, NULL, 0, tbs, tbslen, sig,
+		GUARD(ca_key_sig_mech(ctx->key, CA_SIG_EDDSA, NID_undef, 0, &m));
+		rc = ca_key_sign(ctx->key, m.mech, NULL, 0, tbs, tbslen, sig,
 				 &len);
 		if (rc == CA_OK)
 			*siglen = len;
 		goto out;
+	}
+	ctx->hashing = 0;
+	GUARD(start(ctx, &token));
+	if (token) {
+		GUARD(ca_sign_op_update(ctx->op, tbs, tbslen));
+		return digest_sign_final(ctx, sig, siglen, sigsize);
 	}
 	if (ctx->mdctx == NULL ||
 	    EVP_DigestInit_ex(ctx->mdctx, ca_p11_md(ctx->md_nid), NULL) != 1 ||
@@ -458,6 +584,7 @@ static int digest_sign(void *vctx, unsigned char *sig, size_t *siglen,
 		rc = ca_err(CA_EIO, "hashing failed");
 		goto out;
 	}
+	ctx->hashing = 1;
 	return digest_sign_final(ctx, sig, siglen, sigsize);
 out:
 	return rc < 0 ? fail(ctx, rc) : 1;
@@ -489,26 +616,33 @@ static int sign(void *vctx, unsigned char *sig, size_t *siglen, size_t sigsize,
 
 /* --- AlgorithmIdentifier --------------------------------------------- */
 
+/* RFC 4055 2.1: a hash AlgorithmIdentifier with NULL parameters, as
+ * OpenSSL's default provider writes them (X509_ALGOR_set_md leaves them
+ * absent for SHA-2). */
+static int md_null(X509_ALGOR *alg, int nid)
+{
+	return X509_ALGOR_set0(alg, OBJ_nid2obj(nid), V_ASN1_NULL, NULL);
+}
+
 /* RFC 4055 3.1 RSASSA-PSS-params: hash and MGF1 hash always present (we
  * never use the SHA-1 defaults), saltLength unless the default 20. */
-static int pss_aid(struct sigctx *ctx, const struct digest *d)
+int ca_rsa_pss_aid(int md_nid, int mgf1_nid, int salt, unsigned char *out,
+		   size_t cap, size_t *len)
 {
-	int mgf = ctx->mgf1_nid != NID_undef ? ctx->mgf1_nid : d->nid;
 	RSA_PSS_PARAMS *pss = RSA_PSS_PARAMS_new();
 	X509_ALGOR *mgfmd = X509_ALGOR_new(), *alg = X509_ALGOR_new();
 	ASN1_STRING *str = NULL;
-	unsigned char *p = ctx->aid;
-	int salt, n, rc;
+	unsigned char *p = out;
+	int n, rc;
 
-	GUARD(pss_salt(ctx, d, &salt));
 	rc = ca_err(CA_EIO, "cannot encode the RSASSA-PSS parameters");
 	if (pss == NULL || mgfmd == NULL || alg == NULL ||
 	    (pss->hashAlgorithm = X509_ALGOR_new()) == NULL ||
 	    (pss->maskGenAlgorithm = X509_ALGOR_new()) == NULL)
 		goto out;
-	X509_ALGOR_set_md(pss->hashAlgorithm, ca_p11_md(d->nid));
-	X509_ALGOR_set_md(mgfmd, ca_p11_md(mgf));
-	if ((str = ASN1_item_pack(mgfmd, ASN1_ITEM_rptr(X509_ALGOR), NULL)) ==
+	if (md_null(pss->hashAlgorithm, md_nid) != 1 ||
+	    md_null(mgfmd, mgf1_nid) != 1 ||
+	    (str = ASN1_item_pack(mgfmd, ASN1_ITEM_rptr(X509_ALGOR), NULL)) ==
 		NULL ||
 	    X509_ALGOR_set0(pss->maskGenAlgorithm, OBJ_nid2obj(NID_mgf1),
 			    V_ASN1_SEQUENCE, str) != 1)
@@ -524,15 +658,27 @@ static int pss_aid(struct sigctx *ctx, const struct digest *d)
 		goto out;
 	str = NULL;
 	n = i2d_X509_ALGOR(alg, NULL);
-	if (n <= 0 || n > MAX_AID || i2d_X509_ALGOR(alg, &p) != n)
+	if (n <= 0 || (size_t)n > cap || i2d_X509_ALGOR(alg, &p) != n)
 		goto out;
-	ctx->aid_len = (size_t)n;
+	*len = (size_t)n;
 	rc = CA_OK;
 out:
 	ASN1_STRING_free(str);
 	X509_ALGOR_free(alg);
 	X509_ALGOR_free(mgfmd);
 	RSA_PSS_PARAMS_free(pss);
+	return rc;
+}
+
+static int pss_aid(struct sigctx *ctx, const struct digest *d)
+{
+	int mgf = ctx->mgf1_nid != NID_undef ? ctx->mgf1_nid : d->nid;
+	int salt, rc;
+
+	GUARD(pss_salt(ctx, d, &salt));
+	rc = ca_rsa_pss_aid(d->nid, mgf, salt, ctx->aid, sizeof(ctx->aid),
+			    &ctx->aid_len);
+out:
 	return rc;
 }
 

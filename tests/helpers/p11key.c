@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/provider.h>
+#include <openssl/rsa.h>
 #include <openssl/store.h>
 
 #include "common/err.h"
@@ -108,39 +109,79 @@ out:
 	return rc;
 }
 
-/* Sign with the raw mechanisms through ca_key_sign. */
+/* Sign through ca_key_sign with the mechanism the key chose
+ * (ca_key_sig_mech, SHA-256): a DigestInfo or digest for raw RSA and
+ * ECDSA, the data itself when the token hashes, the message for EdDSA. */
 static int sign_loop(ca_key *key, long count)
 {
 	static const unsigned char info[19] = {
 	    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
 	    0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+	enum ca_sig_scheme scheme = ca_key_type(key) == CA_KT_RSA ? CA_SIG_PKCS1
+				    : ca_key_type(key) == CA_KT_EC
+					? CA_SIG_ECDSA
+					: CA_SIG_EDDSA;
 	unsigned char msg[19 + 32], sig[1024];
-	size_t siglen;
+	struct ca_sig_mech m;
+	const unsigned char *in = msg;
+	size_t siglen, inlen = sizeof(msg);
 	long i;
-	int rc = CA_OK;
+	int rc;
 
+	GUARD(ca_key_sig_mech(key, scheme, NID_sha256, 0, &m));
+	if (scheme == CA_SIG_ECDSA && !m.token_hashes)
+		in = msg + 19, inlen = 32;
 	memcpy(msg, info, sizeof(info));
 	for (i = 0; i < count && rc == CA_OK; i++) {
 		memset(msg + 19, (int)i, 32);
 		siglen = sizeof(sig);
-		switch (ca_key_type(key)) {
-		case CA_KT_RSA:
-			rc = ca_key_sign(key, CKM_RSA_PKCS, NULL, 0, msg,
-					 sizeof(msg), sig, &siglen);
-			break;
-		case CA_KT_EC:
-			rc = ca_key_sign(key, CKM_ECDSA, NULL, 0, msg + 19, 32,
-					 sig, &siglen);
-			break;
-		default:
-			rc = ca_key_sign(key, CKM_EDDSA, NULL, 0, msg,
-					 sizeof(msg), sig, &siglen);
-			break;
-		}
+		rc = ca_key_sign(key, m.mech, NULL, 0, in, inlen, sig, &siglen);
 	}
 	if (rc == CA_OK)
-		printf("signed=%ld\n", count);
+		printf("signed=%ld mechanism=0x%lx\n", count,
+		       (unsigned long)m.mech);
+out:
 	return rc;
+}
+
+/* A streamed signature (EVP_DigestSignUpdate in 1 KiB pieces, 100 KiB:
+ * a multi-part C_SignUpdate when the token hashes), verified with pub;
+ * RSA also as RSASSA-PSS. */
+static int stream_sign(OSSL_LIB_CTX *libctx, EVP_PKEY *pkey, EVP_PKEY *pub,
+		       int pss)
+{
+	unsigned char chunk[1024], sig[1024];
+	size_t siglen = sizeof(sig);
+	EVP_MD_CTX *md = EVP_MD_CTX_new(), *vmd = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pc = NULL, *vpc = NULL;
+	int i, ok;
+
+	memset(chunk, 0x5a, sizeof(chunk));
+	ok = md != NULL && vmd != NULL &&
+	     EVP_DigestSignInit_ex(md, &pc, "SHA256", libctx, NULL, pkey,
+				   NULL) == 1 &&
+	     EVP_DigestVerifyInit_ex(vmd, &vpc, "SHA256", NULL, NULL, pub,
+				     NULL) == 1;
+	if (ok && pss)
+		ok = EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) ==
+			 1 &&
+		     EVP_PKEY_CTX_set_rsa_padding(vpc, RSA_PKCS1_PSS_PADDING) ==
+			 1;
+	for (i = 0; ok && i < 100; i++) {
+		chunk[0] = (unsigned char)i;
+		ok = EVP_DigestSignUpdate(md, chunk, sizeof(chunk)) == 1 &&
+		     EVP_DigestVerifyUpdate(vmd, chunk, sizeof(chunk)) == 1;
+	}
+	ok = ok && EVP_DigestSignFinal(md, sig, &siglen) == 1 &&
+	     EVP_DigestVerifyFinal(vmd, sig, siglen) == 1;
+	EVP_MD_CTX_free(md);
+	EVP_MD_CTX_free(vmd);
+	if (ok)
+		printf("streamed%s=ok\n", pss ? "-pss" : "");
+	return ok ? CA_OK
+		  : ca_err(CA_EIO, "a streamed%s signature failed or does "
+				   "not verify",
+			   pss ? " RSA-PSS" : "");
 }
 
 /* EVP_DigestSign with a key from OSSL_STORE in libctx; verify with pub. */
@@ -232,6 +273,10 @@ static int store_sign(const char *uri, ca_key *key)
 	}
 	GUARD(check_keymgmt(pkey, key));
 	GUARD(evp_sign(libctx, pkey, ca_key_public(key)));
+	if (ca_key_type(key) != CA_KT_ED25519)
+		GUARD(stream_sign(libctx, pkey, ca_key_public(key), 0));
+	if (ca_key_type(key) == CA_KT_RSA)
+		GUARD(stream_sign(libctx, pkey, ca_key_public(key), 1));
 	printf("store-signed=ok\n");
 out:
 	EVP_PKEY_free(pkey);

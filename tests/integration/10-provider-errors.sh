@@ -1,12 +1,13 @@
 #!/bin/sh
 # The hsmca provider's errors as the stock openssl CLI prints them, PIN
 # sources, and configuration through openssl.cnf (the shipped example).
+# hsmca-test: token
 . "$HSMCA_TOP/tests/lib.sh"
 
 new_token PE
-pkcs11-tool --module "$SOFTHSM_MODULE" --token-label PE --login --pin "$PIN" \
+$P11TOOL --token-label PE --login --pin "$PIN" \
 	--keypairgen --key-type EC:prime256v1 --label k --id 01 --usage-sign >/dev/null 2>&1
-FIRST="-provider-path $PROVDIR -provider hsmca -provider default"
+FIRST=$(ossl_prov)
 KEY="pkcs11:token=PE;object=k"
 # req KEY-URI [args]: a self-signed certificate with the provider
 req() {
@@ -18,7 +19,8 @@ printf '0000\n' >"$T/badpin"
 chmod 600 "$T/badpin"
 
 check "the key works with the right PIN" req "$KEY" -passin "file:$T/pin"
-expect_fail 1 "hsmca:.*no token matches 'pkcs11:token=NOPE;object=k'" "unknown token label" \
+expect_fail 1 "hsmca:.*no token matches 'pkcs11:token=NOPE;object=k' on PKCS#11 module .*: tokens present: .*'PE'" \
+	"unknown token label: the message lists the tokens present" \
 	req "pkcs11:token=NOPE;object=k" -passin "file:$T/pin"
 expect_fail 1 "no private key matches 'pkcs11:object=nokey.*' on token 'PE'" "unknown object" \
 	req "pkcs11:token=PE;object=nokey" -passin "file:$T/pin"
@@ -27,16 +29,17 @@ expect_fail 1 "no private key matches .*id=%02.* on token 'PE'" "unknown id" \
 check "the key is found by id" req "pkcs11:token=PE;id=%01" -passin "file:$T/pin"
 expect_fail 1 "wrong PIN for token 'PE'" "wrong PIN" req "$KEY" -passin "file:$T/badpin"
 
-# SoftHSM 2.6.1 never locks the user PIN: after many wrong PINs it still
-# answers CKR_PIN_INCORRECT (and only raises CKF_USER_PIN_COUNT_LOW), and the
+# SoftHSM 2.6.1 and NSS softokn never lock the user PIN (and the test TPM has
+# its dictionary-attack lockout raised): after many wrong PINs they still
+# answer CKR_PIN_INCORRECT (SoftHSM only raises CKF_USER_PIN_COUNT_LOW), and the
 # right PIN still works. CKR_PIN_LOCKED ("PIN of token 'L' is locked")
-# cannot be produced with SoftHSM.
+# cannot be produced with these modules.
 i=0
 while [ $i -lt 12 ]; do
 	req "$KEY" -passin "file:$T/badpin" >/dev/null 2>&1
 	i=$((i + 1))
 done
-expect_fail 1 "wrong PIN for token 'PE'" "after 13 wrong PINs SoftHSM still says wrong PIN (it never locks)" \
+expect_fail 1 "wrong PIN for token 'PE'" "after 13 wrong PINs the module still says wrong PIN (it never locks)" \
 	req "$KEY" -passin "file:$T/badpin"
 check "and the right PIN still works" req "$KEY" -passin "file:$T/pin"
 
@@ -45,9 +48,42 @@ expect_fail 1 "cannot load PKCS#11 module /nonexistent/libp11.so: .*No such file
 	"HSMCA_MODULE that does not load" \
 	env HSMCA_MODULE=/nonexistent/libp11.so $OPENSSL req -new -x509 $FIRST -key "$KEY" -passin "file:$T/pin" -subj /CN=e -out e.pem
 expect_fail 1 "cannot load PKCS#11 module /nonexistent/m.so" "URI module-path that does not load" \
-	req "pkcs11:token=PE;object=k?module-path=/nonexistent/m.so" -passin "file:$T/pin"
+	env HSMCA_MODULE= $OPENSSL req -new -x509 $FIRST -key "pkcs11:token=PE;object=k?module-path=/nonexistent/m.so" \
+	-passin "file:$T/pin" -subj /CN=e -out e.pem
 check "URI module-path selects the module" \
-	env HSMCA_MODULE= $OPENSSL req -new -x509 $FIRST -key "$KEY?module-path=$SOFTHSM_MODULE" -passin "file:$T/pin" -subj /CN=e -out e.pem
+	env HSMCA_MODULE= $OPENSSL req -new -x509 $FIRST -key "$KEY?module-path=$HSMCA_MODULE" -passin "file:$T/pin" -subj /CN=e -out e.pem
+# One rule (README "Tokens"): pkcs11-module (provider) > $HSMCA_MODULE >
+# the URI's module-path or module-name > p11-kit's registry.
+check "HSMCA_MODULE wins over the URI's module-path" \
+	$OPENSSL req -new -x509 $FIRST -key "$KEY?module-path=/nonexistent/m.so" -passin "file:$T/pin" -subj /CN=e -out e.pem
+if why=$(token_lacks p11kit); then
+	skip "p11-kit-proxy.so means p11-kit's registry" "$why"
+	skip "a module named by its p11-kit name" "$why"
+	skip "naming a module initialises that module only" "$why"
+else
+	check "p11-kit-proxy.so means p11-kit's registry" \
+		env HSMCA_MODULE=/usr/lib/x86_64-linux-gnu/p11-kit-proxy.so $OPENSSL req -new -x509 $FIRST -key "$KEY" \
+		-passin "file:$T/pin" -subj /CN=e -out e.pem
+	check "a module named by its p11-kit name" \
+		env HSMCA_MODULE=$P11KIT_NAME $OPENSSL req -new -x509 $FIRST -key "$KEY" -passin "file:$T/pin" -subj /CN=e -out e.pem
+	# Every other registered module stays asleep (a TPM module would
+	# print its connection errors when initialised without a TPM).
+	env -u TPM2_PKCS11_TCTI -u DBUS_SESSION_BUS_ADDRESS HSMCA_MODULE= $OPENSSL req -new -x509 $FIRST \
+		-key "$KEY?module-name=$P11KIT_NAME" -passin "file:$T/pin" -subj /CN=e -out e.pem >"$T/named.out" 2>&1
+	if [ "$P11KIT_NAME" = tpm2_pkcs11 ]; then
+		named=$(grep -c 'BEGIN CERTIFICATE' e.pem)
+	else
+		named=$(grep -ci 'tcti\|ERROR' "$T/named.out")
+	fi
+	if [ "$P11KIT_NAME" = tpm2_pkcs11 ]; then
+		# Without its bus the TPM module cannot start: the one named
+		# is the one initialised.
+		like "$(cat "$T/named.out")" "cannot load PKCS#11 module tpm2_pkcs11|no token matches" \
+			"naming a module initialises that module only"
+	else
+		is "$named" 0 "naming a module initialises that module only"
+	fi
+fi
 
 # URIs.
 expect_fail 1 "malformed PKCS#11 URI 'pkcs11:token=%zz;object=k': URI encoding invalid" "malformed URI" \
@@ -76,7 +112,7 @@ expect_fail 1 "no PIN for token 'PE'" "no PIN at all" req "$KEY" -passin "pass:"
 # The shipped example configuration.
 conf() { # FILE [sed expression]: the example with our build and $1 changes
 	sed -e "s|^# module = .*|module = $PROVDIR/hsmca.so|" \
-		-e "s|^# pkcs11-module = .*|pkcs11-module = $SOFTHSM_MODULE|" \
+		-e "s|^# pkcs11-module = .*|pkcs11-module = $HSMCA_MODULE|" \
 		-e "${2:-s|^\$||}" "$HSMCA_TOP/providers/hsmca/openssl-hsmca.cnf" >"$T/$1"
 }
 conf example.cnf
@@ -100,6 +136,23 @@ check "config allow-pin-value = yes: pin-value accepted" \
 conf nomod.cnf "s|^pkcs11-module = .*|pkcs11-module = /nonexistent/conf.so|"
 expect_fail 1 "cannot load PKCS#11 module /nonexistent/conf.so" "config pkcs11-module that does not load" \
 	$CONF="$T/nomod.cnf" $OPENSSL req -new -x509 -key "$KEY" -passin "file:$T/pin" -subj /CN=cnf -out cnf.pem
+check "config pkcs11-module wins over HSMCA_MODULE" \
+	env HSMCA_MODULE=/nonexistent/env.so OPENSSL_CONF="$T/example.cnf" $OPENSSL req -new -x509 -key "$KEY" \
+	-passin "file:$T/pin" -subj /CN=cnf -out cnf.pem
+if [ -n "$HSMCA_MODULE_ARGS" ]; then
+	# NSS softokn: C_Initialize needs its arguments, from the provider
+	# configuration (double quotes keep the single ones) or the environment.
+	expect_fail 1 "C_Initialize: .*needs initialisation arguments" "a module that needs arguments, given none" \
+		env HSMCA_MODULE_ARGS= OPENSSL_CONF="$T/example.cnf" $OPENSSL req -new -x509 -key "$KEY" \
+		-passin "file:$T/pin" -subj /CN=cnf -out cnf.pem
+	printf 'pkcs11-module-args = "%s"\n' "$HSMCA_MODULE_ARGS" >>"$T/example.cnf"
+	check "config pkcs11-module-args initialises the module" \
+		env HSMCA_MODULE_ARGS= OPENSSL_CONF="$T/example.cnf" $OPENSSL req -new -x509 -key "$KEY" \
+		-passin "file:$T/pin" -subj /CN=cnf -out cnf.pem
+else
+	skip "a module that needs arguments, given none" "this module takes no initialisation arguments"
+	skip "config pkcs11-module-args initialises the module" "this module takes no initialisation arguments"
+fi
 conf badsrc.cnf "s|^# pin-source = .*|pin-source = bogus|"
 expect_fail 1 "hsmca provider configuration: bad PIN source \(not shown\)" "config with a bad pin-source" \
 	$CONF="$T/badsrc.cnf" $OPENSSL req -new -x509 -key "$KEY" -passin "file:$T/pin" -subj /CN=cnf -out cnf.pem

@@ -1,5 +1,6 @@
 #!/bin/sh
 # hsmca-init-ca --self-sign: the root profile, the CA directory, refusals.
+# hsmca-test: token
 . "$HSMCA_TOP/tests/lib.sh"
 
 new_token Root
@@ -60,8 +61,12 @@ b=$(openssl x509 -in lintca/ca.crt -noout -subject -issuer -dates -ext basicCons
 is "$a" "$b" "lint copy has the same fields"
 
 # Every key type makes a verifiable root
-for t in rsa:2048 rsa:4096 ec:p256 ec:p521 ed25519; do
+for t in rsa:2048 rsa:3072 rsa:4096 ec:p256 ec:p521 ed25519; do
 	l=k-$(echo "$t" | tr ':' '-')
+	if why=$(type_lacks "$t"); then
+		skip "root with $t" "$why"
+		continue
+	fi
 	keygen Root "$l" "$t" >/dev/null
 	check "root with $t" hsmca-init-ca --ca "ca-$l" --key "pkcs11:token=Root;object=$l" --pin-source "$PINSRC" --self-sign --subject "CN=Root $t" --days 365
 	check "openssl verify root $t" openssl verify -CAfile "ca-$l/ca.crt" "ca-$l/ca.crt"
@@ -72,6 +77,50 @@ done
 nodir() {
 	if [ -e "$1" ] || ls -d "$1".new-* >/dev/null 2>&1; then notok "no partial CA directory for $2"; else ok "no partial CA directory for $2"; fi
 }
+# RSASSA-PSS roots (--sig-alg rsa-pss): recorded in ca.json, the same
+# AlgorithmIdentifier bytes OpenSSL's default provider writes.
+check "root with --sig-alg rsa-pss" hsmca-init-ca --ca ca-pss --key "pkcs11:token=Root;object=k-rsa-2048" \
+	--pin-source "$PINSRC" --self-sign --subject "CN=PSS Root" --days 365 --sig-alg rsa-pss
+check "openssl verify the PSS root" openssl verify -x509_strict -CAfile ca-pss/ca.crt ca-pss/ca.crt
+check "certtool verify the PSS root" certtool --verify --load-ca-certificate ca-pss/ca.crt --infile ca-pss/ca.crt
+ptxt=$(openssl x509 -in ca-pss/ca.crt -noout -text)
+like "$ptxt" "Signature Algorithm: rsassaPss" "the PSS root is signed with RSASSA-PSS"
+like "$ptxt" "Mask Algorithm: mgf1 with sha256" "PSS: MGF1 with SHA-256"
+like "$ptxt" "Salt Length: 0x20" "PSS: a salt as long as the digest"
+like "$(cat ca-pss/ca.json)" '"signature_algorithm": "rsa-pss"' "ca.json records the signature algorithm"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sw.key 2>/dev/null
+openssl req -new -x509 -key sw.key -subj /CN=sw -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest -out sw.pem
+is "$(sigalg_der ca-pss/ca.crt)" "$(sigalg_der sw.pem)" "the PSS AlgorithmIdentifier is byte for byte the default provider's"
+expect_fail 2 "rsa-pss needs an RSA key" "--sig-alg rsa-pss with an EC key (exit 2)" \
+	initca --ca bad-pss --self-sign --subject CN=x --days 1 --sig-alg rsa-pss
+nodir bad-pss "PSS with an EC key"
+
+# Module choice (README "Tokens"): ca.json keeps the module the key was
+# found on; --module and HSMCA_MODULE win over it; a URI's module-path
+# is kept too.
+like "$(cat rootca/ca.json)" "\"module\": \"$HSMCA_MODULE\"" "ca.json records the module"
+check "init-ca with the module named by the key URI only" env HSMCA_MODULE= hsmca-init-ca --ca ca-uri \
+	--key "pkcs11:token=Root;object=k-ec-p256?module-path=$HSMCA_MODULE" --pin-source "$PINSRC" \
+	--self-sign --subject "CN=URI Root" --days 30
+like "$(cat ca-uri/ca.json)" "\"module\": \"$HSMCA_MODULE\"" "a URI's module-path is kept in ca.json"
+if why=$(token_lacks p11kit); then
+	skip "a URI's module-name is kept in ca.json" "$why"
+	skip "the CA then signs with the module it names" "$why"
+else
+	env HSMCA_MODULE= hsmca-init-ca --ca ca-name --key "pkcs11:token=Root;object=k-ec-p256?module-name=$P11KIT_NAME" \
+		--pin-source "$PINSRC" --self-sign --subject "CN=Name Root" --days 30 >/dev/null 2>&1
+	like "$(cat ca-name/ca.json 2>/dev/null)" "\"module\": \"$P11KIT_NAME\"" "a URI's module-name is kept in ca.json"
+	hsmca-keygen --token pkcs11:token=Root --label csr-key --type ec:p256 --pin-source "$PINSRC" \
+		--csr name-sub.csr --subject "CN=Name Sub" >/dev/null
+	check "the CA then signs with the module it names" env HSMCA_MODULE= hsmca-sign-subca --ca ca-name \
+		--pin-source "$PINSRC" --csr name-sub.csr --days 10 --out name-sub.crt
+fi
+if [ -n "$HSMCA_MODULE_ARGS" ]; then
+	like "$(cat ca-uri/ca.json)" '"module_args": ' "the module's initialisation arguments are kept in ca.json"
+else
+	skip "the module's initialisation arguments are kept in ca.json" "this module takes no initialisation arguments"
+fi
+
 expect_fail 1 "no token matches" "unknown token label" hsmca-init-ca --ca bad1 --key "pkcs11:token=Nope;object=root-key" --pin-source "$PINSRC" --self-sign --subject CN=x --days 1
 nodir bad1 "unknown token"
 expect_fail 1 "no private key matches" "unknown object" initca --ca bad2 --self-sign --subject CN=x --days 1 --key "pkcs11:token=Root;object=nope"
@@ -94,7 +143,7 @@ expect_fail 2 "already exists" "existing CA directory" initca --ca rootca --self
 is "$(sqlite3 rootca/ca.db 'select count(*) from audit')" 1 "existing CA untouched"
 mkdir emptydir
 expect_fail 2 "already exists" "existing empty directory" initca --ca emptydir --self-sign --subject CN=x --days 1
-pkcs11-tool --module "$SOFTHSM_MODULE" --token-label Root --login --pin "$PIN" --keypairgen --key-type rsa:1024 --label weak --id 99 >/dev/null 2>&1
+$P11TOOL --token-label Root --login --pin "$PIN" --keypairgen --key-type rsa:1024 --label weak --id 99 >/dev/null 2>&1
 expect_fail 3 "unsupported key type|1024" "RSA-1024 token key refused (exit 3)" initca --ca bad8 --self-sign --subject CN=x --days 1 --key "pkcs11:token=Root;object=weak"
 nodir bad8 "weak key"
 expect_fail 3 "pin-value" "pin-value in the URI refused (exit 3)" hsmca-init-ca --ca bad9 --key "pkcs11:token=Root;object=root-key?pin-value=$PIN" --self-sign --subject CN=x --days 1

@@ -1,6 +1,7 @@
 #!/bin/sh
 # M-of-N approvals bound to exact bytes, end to end through the CA tools:
 # every attack is refused with exit 3, an audit entry, and nothing signed.
+# hsmca-test: token
 . "$HSMCA_TOP/tests/lib.sh"
 
 new_token Root

@@ -1,6 +1,7 @@
 #!/bin/sh
 # hsmca-sign-subca and hsmca-init-ca --cert: profile, name constraints,
 # pathlen, validity clamping, cross-signing, refusals, audit entries.
+# hsmca-test: token
 . "$HSMCA_TOP/tests/lib.sh"
 
 new_token Root

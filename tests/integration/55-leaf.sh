@@ -1,5 +1,6 @@
 #!/bin/sh
 # hsmca-sign-leaf: profiles, SANs, refusals, key reuse, batches.
+# hsmca-test: token
 . "$HSMCA_TOP/tests/lib.sh"
 
 root_ca ec:p384 "CN=Leaf Test Root,O=Example"
@@ -13,6 +14,18 @@ csr() { # NAME [openssl req args...]
 }
 leaf() { hsmca-sign-leaf --ca issuing --pin-source "$PINSRC" "$@"; }
 count() { sqlite3 issuing/ca.db "select count(*) from certs where kind = 'leaf'"; }
+
+# Module choice (README "Tokens"): --module wins over the module ca.json
+# records; so does HSMCA_MODULE; without either, ca.json's module is used.
+csr modchk -subj "/CN=mod.example.com"
+n0=$(count)
+expect_fail 1 "cannot load PKCS#11 module /nonexistent.so" "--module wins over the module recorded in ca.json" \
+	leaf --csr modchk.csr --out modchk.crt --module /nonexistent.so
+expect_fail 1 "cannot load PKCS#11 module /nonexistent/env.so" "HSMCA_MODULE wins over the module recorded in ca.json" \
+	env HSMCA_MODULE=/nonexistent/env.so hsmca-sign-leaf --ca issuing --pin-source "$PINSRC" --csr modchk.csr --out modchk.crt
+is "$(count)" "$n0" "nothing issued with a module that does not load"
+check "without --module or HSMCA_MODULE, the module (and arguments) recorded in ca.json" \
+	env HSMCA_MODULE= HSMCA_MODULE_ARGS= hsmca-sign-leaf --ca issuing --pin-source "$PINSRC" --csr modchk.csr --out modchk.crt
 
 # Profiles and purposes
 csr web -subj "/CN=www.example.com" -addext "subjectAltName=DNS:www.example.com,DNS:example.com"

@@ -3,9 +3,21 @@
 # moments (CRASH_TRIALS times, default 20); after each kill the store is
 # intact, no serial appears twice, every certificate file on disk matches a
 # committed row; re-running completes the rest with no duplicates.
+# hsmca-test: token
 . "$HSMCA_TOP/tests/lib.sh"
 N=${CRASH_N:-2000}
 TRIALS=${CRASH_TRIALS:-20}
+# The batch and the store behave the same on every module; the TPM signs
+# through its daemon and NSS softokn's sessions are slower, and under the
+# sanitizer each of their many allocations is unwound: a smaller batch
+# keeps the run short there.
+SPAN=750
+if [ "$HSMCA_TEST_TOKEN" != softhsm ]; then
+	N=${CRASH_N:-1000}
+	TRIALS=${CRASH_TRIALS:-6}
+	SPAN=1500 # kill moments over their slower start and signing
+	[ "${HSMCA_SAN:-0}" = 1 ] && N=${CRASH_N:-200}
+fi
 
 new_token Issuing
 keygen Issuing ca-key ec:p256 >/dev/null
@@ -34,8 +46,7 @@ for f in glob.glob("out/*.crt"):
 PY
 }
 
-SPAN=750
-[ "${HSMCA_SAN:-0}" = 1 ] && SPAN=7500
+[ "${HSMCA_SAN:-0}" = 1 ] && SPAN=$((SPAN * 10))
 bad=0
 killed=0
 i=0

@@ -1,6 +1,7 @@
 #!/bin/sh
 # tls.json files written for the serverless CA issue unchanged: the
 # documented examples (kept in tests/fuzz/corpus/request_json/).
+# hsmca-test: token
 . "$HSMCA_TOP/tests/lib.sh"
 EX=$HSMCA_TOP/tests/fuzz/corpus/request_json
 

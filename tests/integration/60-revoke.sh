@@ -1,6 +1,7 @@
 #!/bin/sh
 # hsmca-revoke: by serial and from the serverless CA's revoked.json;
 # idempotence, refusals, state unchanged on refusal, quorum for CA certs.
+# hsmca-test: token
 . "$HSMCA_TOP/tests/lib.sh"
 
 root_ca ec:p384 "CN=Revoke Test Root,O=Example"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # hsmca-gen-crl: CRL v2 contents, verification by OpenSSL, GnuTLS and NSS,
 # CRL numbers, expired entries, refusals, key types, a 3-level chain.
+# hsmca-test: token
 . "$HSMCA_TOP/tests/lib.sh"
 
 root_ca ec:p384 "CN=CRL Test Root,O=Example" --crl-url http://crl.example.com/root.crl
@@ -126,17 +127,30 @@ expect_fail 2 "certificate revoked" "-crl_check_all: d now revoked through its C
 is "$(openssl crl -in root2.crl -noout -crlnumber)" "crlNumber=0x02" "root CRL number 2"
 
 # --- other key types: RSA (streamed), Ed25519 (one piece) ----------------
-for t in rsa:2048 ed25519; do
+# RSA through the token's hashing mechanism where it has one (a TPM signs
+# no raw RSA with a sign-only key), PKCS#1 v1.5 and RSASSA-PSS.
+for t in rsa:2048 rsa-pss ed25519; do
 	l=k-$(echo "$t" | tr ':' '-')
-	keygen Root "$l" "$t" >/dev/null
+	if why=$(type_lacks "$t"); then
+		skip "gen-crl with $t and its checks" "$why"
+		continue
+	fi
+	sa="" kt=$t
+	[ "$t" = rsa-pss ] && sa="--sig-alg rsa-pss" kt=rsa:2048
+	keygen Root "$l" "$kt" >/dev/null
 	hsmca-init-ca --ca "ca-$l" --key "pkcs11:token=Root;object=$l" --pin-source "$PINSRC" \
-		--self-sign --subject "CN=CRL $t" --days 365 >/dev/null
+		--self-sign --subject "CN=CRL $t" --days 365 $sa >/dev/null
 	hsmca-sign-subca --ca "ca-$l" --pin-source "$PINSRC" --csr issuing.csr --days 30 --out "sub-$l.crt" >/dev/null
 	hsmca-revoke --ca "ca-$l" --serial "$(openssl x509 -in "sub-$l.crt" -noout -serial | cut -d= -f2)" --reason superseded >/dev/null
 	check "gen-crl with $t" hsmca-gen-crl --ca "ca-$l" --pin-source "$PINSRC" --out "$l.crl"
 	check "$t CRL verifies (openssl)" openssl crl -in "$l.crl" -CAfile "ca-$l/ca.crt" -noout
 	check "$t CRL verifies (certtool)" certtool --verify-crl --load-ca-certificate "ca-$l/ca.crt" --infile "$l.crl"
 	is "$(openssl crl -in "$l.crl" -noout -text | grep -c 'Serial Number:')" 1 "$t CRL lists the revoked sub-CA"
+	if [ "$t" = rsa-pss ]; then
+		like "$(openssl crl -in "$l.crl" -noout -text)" "Signature Algorithm: rsassaPss" "the rsa-pss CA signs its CRL with RSASSA-PSS"
+		like "$(openssl x509 -in "sub-$l.crt" -noout -text)" "Signature Algorithm: rsassaPss" "... and the certificates it issues"
+		check "the PSS sub-CA certificate verifies" openssl verify -CAfile "ca-$l/ca.crt" -partial_chain "sub-$l.crt"
+	fi
 done
 check "issuing audit chain verifies" hsmca-audit --ca issuing verify
 done_testing

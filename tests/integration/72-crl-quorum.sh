@@ -2,6 +2,7 @@
 # gen-crl on an offline root with a pinned quorum: refused without
 # approvals, --prepare with the exact TBSCertList, --request signs exactly
 # what was approved; stale and replayed requests are refused.
+# hsmca-test: token
 . "$HSMCA_TOP/tests/lib.sh"
 
 openssl genpkey -algorithm ed25519 -out alice.key 2>/dev/null

@@ -2,6 +2,7 @@
 # Partitioned CRLs: configuration through gen-crl, binding at issuance
 # (sign-leaf), one CRL per partition with a critical IDP naming exactly its
 # URL, verification with the right and the wrong partition CRL.
+# hsmca-test: token
 . "$HSMCA_TOP/tests/lib.sh"
 
 root_ca ec:p256 "CN=Partition Test Root"

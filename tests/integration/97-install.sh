@@ -1,6 +1,7 @@
 #!/bin/sh
 # make install PREFIX=...: tools as hsmca-<name>, man pages, the provider
 # module and its example configuration; the installed pieces work.
+# hsmca-test: token
 . "$HSMCA_TOP/tests/lib.sh"
 
 P=$T/inst

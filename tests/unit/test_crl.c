@@ -66,7 +66,7 @@ static void make_ca(void)
 	X509_EXTENSION_free(ext);
 	X509_sign(ca_cert, sw_key, EVP_sha256());
 	X509_NAME_free(name);
-	if (ca_algid_der(sw_key, &algid, &algid_len) < 0)
+	if (ca_algid_der(sw_key, CA_SIGALG_DEFAULT, &algid, &algid_len) < 0)
 		abort();
 	n = i2d_X509_NAME(X509_get_subject_name(ca_cert), &issuer_der);
 	issuer_len = (size_t)n;

@@ -194,7 +194,7 @@ static int lint(X509 *x, enum ca_lint_kind kind, X509 *issuer, EVP_PKEY *signer)
 	size_t alg_len = 0, len = 0;
 	int rc;
 
-	rc = ca_algid_der(signer, &alg, &alg_len);
+	rc = ca_algid_der(signer, CA_SIGALG_DEFAULT, &alg, &alg_len);
 	if (rc == CA_OK)
 		rc = ca_x509_tbs(x, alg, alg_len, &tbs, &len);
 	if (rc == CA_OK)

@@ -191,15 +191,38 @@ static void test_modules(void)
 				"/nonexistent/libnothing.so: ") &&
 	       has(ca_errmsg(), "No such file"),
 	   "HSMCA_MODULE that does not load is reported");
+	/* One rule (token.h): --module > $HSMCA_MODULE > the key's recorded
+	 * module (ca.json) > the URI's module-path > p11-kit's registry. */
 	rc =
 	    ca_token_open("pkcs11:token=X?module-path=/nonexistent/m.so", &tok);
-	ok(rc == CA_EIO && has(ca_errmsg(), "/nonexistent/m.so"),
-	   "URI module-path wins over HSMCA_MODULE");
+	ok(rc == CA_EIO && has(ca_errmsg(), "/nonexistent/libnothing.so"),
+	   "HSMCA_MODULE wins over the URI's module-path");
+	ca_p11_set_key_module("/nonexistent/key.so", NULL);
+	rc =
+	    ca_token_open("pkcs11:token=X?module-path=/nonexistent/m.so", &tok);
+	ok(rc == CA_EIO && has(ca_errmsg(), "/nonexistent/libnothing.so"),
+	   "HSMCA_MODULE wins over the module recorded with the key");
 	ca_p11_set_module("/nonexistent/set.so");
 	rc =
 	    ca_token_open("pkcs11:token=X?module-path=/nonexistent/m.so", &tok);
 	ok(rc == CA_EIO && has(ca_errmsg(), "/nonexistent/set.so"),
-	   "ca_p11_set_module wins over the URI");
+	   "ca_p11_set_module (--module) wins over HSMCA_MODULE");
+	ca_p11_set_module(NULL);
+	unsetenv("HSMCA_MODULE");
+	rc =
+	    ca_token_open("pkcs11:token=X?module-path=/nonexistent/m.so", &tok);
+	ok(rc == CA_EIO && has(ca_errmsg(), "/nonexistent/key.so"),
+	   "the module recorded with the key wins over the URI's");
+	ca_p11_set_key_module(NULL, NULL);
+	rc =
+	    ca_token_open("pkcs11:token=X?module-path=/nonexistent/m.so", &tok);
+	ok(rc == CA_EIO && has(ca_errmsg(), "/nonexistent/m.so"),
+	   "then the URI's module-path");
+	setenv("HSMCA_MODULE", "", 1);
+	rc =
+	    ca_token_open("pkcs11:token=X?module-path=/nonexistent/m.so", &tok);
+	ok(rc == CA_EIO && has(ca_errmsg(), "/nonexistent/m.so"),
+	   "an empty HSMCA_MODULE counts as unset");
 	ca_p11_set_module(NULL);
 	unsetenv("HSMCA_MODULE");
 	rc = ca_token_open("pkcs11:token=X?module-name=no-such-module", &tok);

@@ -10,6 +10,7 @@
 
 #include "token.h"
 
+#define CA_SIG_SCHEMES 4 /* enum ca_sig_scheme */
 #define CA_KEY_MAGIC 0x6873636bu /* "hsck": sanity check on references */
 #define CA_ID_MAX    64		 /* longest CKA_ID we handle */
 #define CA_LABEL_MAX 256	 /* longest CKA_LABEL we handle */
@@ -28,6 +29,11 @@ struct ca_token {
 	CK_SESSION_HANDLE *idle;  /* session pool (stack) */
 	size_t n_idle;
 	size_t cap_idle;
+	char *module;	    /* ca_token_module() */
+	char *module_args;  /* ca_token_module_args() */
+	CK_MECHANISM_TYPE *mechs; /* C_GetMechanismList, read once */
+	CK_ULONG n_mechs;
+	int mechs_read;
 	struct ca_token *next; /* token cache list (under the global lock) */
 };
 
@@ -48,11 +54,20 @@ struct ca_key {
 	size_t spki_len;
 	unsigned char spki_sha256[32];
 	char *uri;
+	CK_MECHANISM_TYPE *allowed; /* CKA_ALLOWED_MECHANISMS, NULL: any */
+	CK_ULONG n_allowed;
+	/* The mechanism chosen per scheme and digest, once (0: not yet). */
+	atomic_ulong chosen[CA_SIG_SCHEMES][3];
 };
 
 /* p11.c: module cache and process-wide state. */
 /* Modules to search for uri, in order (NULL-terminated, borrowed). */
 int ca_p11_modules(P11KitUri *uri, CK_FUNCTION_LIST ***out) CA_WUR;
+/* How module fl was chosen (a path or a p11-kit name) and its arguments
+ * (*args, NULL for none); NULL when it is unknown. Under the lock. */
+const char *ca_p11_module_spec(CK_FUNCTION_LIST *fl, const char **args);
+/* "name (reason), ..." for registered modules that did not start. */
+void ca_p11_failed_modules(char *buf, size_t len);
 void ca_p11_lock(void);
 void ca_p11_unlock(void);
 /* Private library context (default provider) for public keys and hashing;
@@ -75,6 +90,10 @@ ca_token *ca_token_ref(ca_token *tok);
 int ca_token_find(ca_token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl,
 		  CK_ULONG ntmpl, CK_OBJECT_HANDLE *found, CK_ULONG max,
 		  CK_ULONG *n) CA_WUR;
+/* Does the token offer mech with all of flags (CKF_SIGN...)? 1 yes (info
+ * filled when not NULL), 0 no, negative on error. */
+int ca_token_mechanism(ca_token *tok, CK_MECHANISM_TYPE mech, CK_FLAGS flags,
+		       CK_MECHANISM_INFO *info) CA_WUR;
 /* Read one variable-length attribute into a new buffer. */
 int ca_token_attr(ca_token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
 		  CK_ATTRIBUTE_TYPE type, unsigned char **val,

@@ -351,6 +351,29 @@ out:
 	return rc;
 }
 
+/* CKA_ALLOWED_MECHANISMS (PKCS#11 v2.40 4.6), when the key has it. */
+static int load_allowed(ca_token *tok, CK_SESSION_HANDLE s, ca_key *key)
+{
+	CK_ATTRIBUTE a = {CKA_ALLOWED_MECHANISMS, NULL, 0};
+	CK_RV rv;
+
+	rv = tok->fl->C_GetAttributeValue(s, key->priv, &a, 1);
+	if (rv != CKR_OK || a.ulValueLen == CK_UNAVAILABLE_INFORMATION ||
+	    a.ulValueLen < sizeof(CK_MECHANISM_TYPE))
+		return CA_OK; /* absent: any mechanism */
+	a.pValue = malloc(a.ulValueLen);
+	if (a.pValue == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	rv = tok->fl->C_GetAttributeValue(s, key->priv, &a, 1);
+	if (rv != CKR_OK) {
+		free(a.pValue);
+		return CA_OK;
+	}
+	key->allowed = a.pValue;
+	key->n_allowed = a.ulValueLen / sizeof(CK_MECHANISM_TYPE);
+	return CA_OK;
+}
+
 int ca_key_load(ca_token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE priv,
 		ca_key **out)
 {
@@ -395,6 +418,7 @@ int ca_key_load(ca_token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE priv,
 		goto out;
 	}
 	GUARD(load_derived(key));
+	GUARD(load_allowed(tok, s, key));
 	*out = key;
 	key = NULL;
 out:
@@ -555,6 +579,7 @@ void ca_key_free(ca_key *key)
 		return;
 	EVP_PKEY_free(key->pub);
 	OPENSSL_free(key->spki);
+	free(key->allowed);
 	free(key->uri);
 	free(key->label);
 	ca_token_free(key->tok);
@@ -611,6 +636,159 @@ const char *ca_key_label(const ca_key *key)
 
 /* --- signing --------------------------------------------------------- */
 
+static const struct {
+	int md_nid;
+	CK_MECHANISM_TYPE pkcs1, pss, ecdsa;
+	const char *name;
+} hashing[] = {
+    {NID_sha256, CKM_SHA256_RSA_PKCS, CKM_SHA256_RSA_PKCS_PSS, CKM_ECDSA_SHA256,
+     "SHA-256"},
+    {NID_sha384, CKM_SHA384_RSA_PKCS, CKM_SHA384_RSA_PKCS_PSS, CKM_ECDSA_SHA384,
+     "SHA-384"},
+    {NID_sha512, CKM_SHA512_RSA_PKCS, CKM_SHA512_RSA_PKCS_PSS, CKM_ECDSA_SHA512,
+     "SHA-512"},
+};
+
+static const char *const scheme_names[CA_SIG_SCHEMES] = {
+    "RSA PKCS#1 v1.5", "RSA-PSS", "ECDSA", "Ed25519"};
+
+/* The token signs with mech, and the key allows it. */
+static int usable(ca_key *key, CK_MECHANISM_TYPE mech)
+{
+	CK_ULONG i;
+	int rc = ca_token_mechanism(key->tok, mech, CKF_SIGN, NULL);
+
+	if (rc <= 0 || key->allowed == NULL)
+		return rc;
+	for (i = 0; i < key->n_allowed; i++) {
+		if (key->allowed[i] == mech)
+			return 1;
+	}
+	return 0;
+}
+
+static const char *mech_name(CK_MECHANISM_TYPE m)
+{
+	switch (m) {
+	case CKM_RSA_PKCS: return "CKM_RSA_PKCS";
+	case CKM_RSA_PKCS_PSS: return "CKM_RSA_PKCS_PSS";
+	case CKM_ECDSA: return "CKM_ECDSA";
+	case CKM_EDDSA: return "CKM_EDDSA";
+	case CKM_SHA256_RSA_PKCS: return "CKM_SHA256_RSA_PKCS";
+	case CKM_SHA384_RSA_PKCS: return "CKM_SHA384_RSA_PKCS";
+	case CKM_SHA512_RSA_PKCS: return "CKM_SHA512_RSA_PKCS";
+	case CKM_SHA256_RSA_PKCS_PSS: return "CKM_SHA256_RSA_PKCS_PSS";
+	case CKM_SHA384_RSA_PKCS_PSS: return "CKM_SHA384_RSA_PKCS_PSS";
+	case CKM_SHA512_RSA_PKCS_PSS: return "CKM_SHA512_RSA_PKCS_PSS";
+	case CKM_ECDSA_SHA256: return "CKM_ECDSA_SHA256";
+	case CKM_ECDSA_SHA384: return "CKM_ECDSA_SHA384";
+	case CKM_ECDSA_SHA512: return "CKM_ECDSA_SHA512";
+	default: return "?";
+	}
+}
+
+/* Candidates in order of preference (token.h): [0] and [1]; the one that
+ * hashes on the token is marked. */
+static void candidates(enum ca_sig_scheme scheme, size_t h, CK_MECHANISM_TYPE c[2],
+		       int hashes[2])
+{
+	hashes[0] = hashes[1] = 0;
+	switch (scheme) {
+	case CA_SIG_PKCS1:
+		c[0] = hashing[h].pkcs1, hashes[0] = 1, c[1] = CKM_RSA_PKCS;
+		break;
+	case CA_SIG_PSS:
+		c[0] = hashing[h].pss, hashes[0] = 1, c[1] = CKM_RSA_PKCS_PSS;
+		break;
+	case CA_SIG_ECDSA:
+		c[0] = CKM_ECDSA, c[1] = hashing[h].ecdsa, hashes[1] = 1;
+		break;
+	default:
+		c[0] = c[1] = CKM_EDDSA;
+		break;
+	}
+}
+
+int ca_key_sig_mech(ca_key *key, enum ca_sig_scheme scheme, int md_nid,
+		    int raw_only, struct ca_sig_mech *out)
+{
+	CK_MECHANISM_TYPE c[2];
+	unsigned long pick;
+	int hashes[2], u = 0;
+	size_t h, i;
+
+	for (h = 0; h < 3 && hashing[h].md_nid != md_nid; h++)
+		;
+	if (scheme == CA_SIG_EDDSA)
+		h = 0;
+	if (h == 3 || (unsigned)scheme >= CA_SIG_SCHEMES)
+		return ca_err(CA_EUSAGE, "unsupported digest for token keys");
+	candidates(scheme, h, c, hashes);
+	/* chosen: 1 + index of the candidate; raw_only asks for the raw one */
+	pick = atomic_load(&key->chosen[scheme][h]);
+	if (pick == 0) {
+		for (i = 0; i < 2 && pick == 0; i++) {
+			u = usable(key, c[i]);
+			if (u < 0)
+				return u;
+			if (u > 0)
+				pick = i + 1;
+		}
+		if (pick == 0)
+			return ca_err(
+			    CA_EIO,
+			    "token '%s' cannot sign %s with %s using key "
+			    "'%s': neither %s nor %s is offered%s",
+			    key->tok->label, scheme_names[scheme],
+			    hashing[h].name, key->label, mech_name(c[0]),
+			    mech_name(c[1]),
+			    key->allowed != NULL
+				? " (or allowed by the key's "
+				  "CKA_ALLOWED_MECHANISMS)"
+				: "");
+		atomic_store(&key->chosen[scheme][h], pick);
+	}
+	i = pick - 1;
+	if (raw_only && hashes[i]) {
+		/* A digest in hand: only the raw mechanism will do. */
+		i = 1 - i;
+		if (hashes[i] || (u = usable(key, c[i])) <= 0)
+			return u < 0 ? u
+				     : ca_err(CA_EIO,
+					      "token '%s' cannot sign a "
+					      "precomputed digest with key "
+					      "'%s' (it offers %s, which "
+					      "hashes the data itself, and "
+					      "no %s): sign the data instead",
+					      key->tok->label, key->label,
+					      mech_name(c[1 - i]),
+					      mech_name(c[i]));
+	}
+	out->mech = c[i];
+	out->token_hashes = hashes[i];
+	return CA_OK;
+}
+
+static int sign_error(ca_key *key, CK_MECHANISM_TYPE mech, CK_RV rv)
+{
+	if (rv == CKR_USER_NOT_LOGGED_IN)
+		return ca_err(CA_EIO,
+			      "token '%s' is not logged in: key '%s' needs "
+			      "the PIN",
+			      key->tok->label, key->label);
+	return ca_err(CA_EIO, "signing with key '%s' on token '%s' (%s) "
+			      "failed: %s%s",
+		      key->label, key->tok->label, mech_name(mech),
+		      p11_kit_strerror(rv),
+		      (mech == CKM_RSA_PKCS || mech == CKM_RSA_PKCS_PSS) &&
+			      (rv == CKR_GENERAL_ERROR ||
+			       rv == CKR_FUNCTION_FAILED ||
+			       rv == CKR_KEY_FUNCTION_NOT_PERMITTED)
+			  ? " (some tokens perform a raw RSA signature as a "
+			    "decryption, which a sign-only key refuses)"
+			  : "");
+}
+
 int ca_key_sign(ca_key *key, CK_MECHANISM_TYPE mech, void *param,
 		CK_ULONG param_len, const unsigned char *in, size_t inlen,
 		unsigned char *sig, size_t *siglen)
@@ -632,17 +810,124 @@ int ca_key_sign(ca_key *key, CK_MECHANISM_TYPE mech, void *param,
 	/* PKCS#11 v2.40 5.11: a failed C_Sign may leave the operation
 	 * active (CKR_BUFFER_TOO_SMALL): do not reuse that session. */
 	ca_token_release(key->tok, s, rv != CKR_OK);
-	if (rv == CKR_USER_NOT_LOGGED_IN)
-		rc = ca_err(CA_EIO,
-			    "token '%s' is not logged in: key '%s' needs "
-			    "the PIN",
-			    key->tok->label, key->label);
-	else if (rv != CKR_OK)
-		rc = ca_err(CA_EIO,
-			    "signing with key '%s' on token '%s' failed: %s",
-			    key->label, key->tok->label, p11_kit_strerror(rv));
+	if (rv != CKR_OK)
+		rc = sign_error(key, mech, rv);
 	else
 		*siglen = (size_t)len;
 out:
 	return rc;
+}
+
+#define OP_CHUNK 16384
+
+struct ca_sign_op {
+	ca_key *key;
+	CK_MECHANISM_TYPE mech;
+	CK_SESSION_HANDLE s;
+	int updated; /* C_SignUpdate called: the end is C_SignFinal */
+	size_t n;
+	unsigned char buf[OP_CHUNK];
+};
+
+int ca_key_sign_begin(ca_key *key, CK_MECHANISM_TYPE mech, void *param,
+		      CK_ULONG param_len, ca_sign_op **out)
+{
+	CK_MECHANISM m = {mech, param, param_len};
+	ca_sign_op *op;
+	CK_RV rv;
+	int rc;
+
+	*out = NULL;
+	if (key->public_only)
+		return ca_err(CA_EIO, "key '%s' was opened as a public key: it "
+				      "cannot sign", key->label);
+	op = calloc(1, sizeof(*op));
+	if (op == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	op->key = ca_key_ref(key);
+	op->mech = mech;
+	rc = ca_token_session(key->tok, &op->s);
+	if (rc < 0) {
+		ca_key_free(op->key);
+		free(op);
+		return rc;
+	}
+	rv = key->tok->fl->C_SignInit(op->s, &m, key->priv);
+	if (rv != CKR_OK) {
+		ca_token_release(key->tok, op->s, 1);
+		ca_key_free(op->key);
+		free(op);
+		return sign_error(key, mech, rv);
+	}
+	*out = op;
+	return CA_OK;
+}
+
+static int op_flush(ca_sign_op *op)
+{
+	CK_RV rv;
+
+	rv = op->key->tok->fl->C_SignUpdate(op->s, op->buf, (CK_ULONG)op->n);
+	op->updated = 1;
+	op->n = 0;
+	return rv == CKR_OK ? CA_OK : sign_error(op->key, op->mech, rv);
+}
+
+int ca_sign_op_update(ca_sign_op *op, const unsigned char *in, size_t len)
+{
+	size_t take;
+	int rc = CA_OK;
+
+	while (len > 0) {
+		if (op->n == sizeof(op->buf))
+			GUARD(op_flush(op));
+		take = sizeof(op->buf) - op->n;
+		if (take > len)
+			take = len;
+		memcpy(op->buf + op->n, in, take);
+		op->n += take;
+		in += take;
+		len -= take;
+	}
+out:
+	return rc;
+}
+
+int ca_sign_op_final(ca_sign_op *op, unsigned char *sig, size_t *siglen)
+{
+	CK_FUNCTION_LIST *fl = op->key->tok->fl;
+	CK_ULONG len = (CK_ULONG)*siglen;
+	CK_RV rv;
+	int rc = CA_OK;
+
+	if (op->updated && op->n > 0)
+		rc = op_flush(op);
+	if (rc < 0)
+		goto out;
+	if (op->updated)
+		rv = fl->C_SignFinal(op->s, sig, &len);
+	else
+		rv = fl->C_Sign(op->s, op->buf, (CK_ULONG)op->n, sig, &len);
+	if (rv != CKR_OK) {
+		rc = sign_error(op->key, op->mech, rv);
+		goto out;
+	}
+	*siglen = (size_t)len;
+	ca_token_release(op->key->tok, op->s, 0);
+	op->s = CK_INVALID_HANDLE;
+out:
+	ca_sign_op_free(op);
+	return rc;
+}
+
+void ca_sign_op_free(ca_sign_op *op)
+{
+	if (op == NULL)
+		return;
+	/* An operation still active: that session is not reused. */
+	if (op->s != CK_INVALID_HANDLE)
+		ca_token_release(op->key->tok, op->s, 1);
+	OPENSSL_cleanse(op->buf, sizeof(op->buf));
+	ca_key_free(op->key);
+	free(op);
 }

@@ -97,6 +97,53 @@ static void curve_params(const struct ca_keyspec *spec, const void **p,
 	}
 }
 
+static const char *type_name(const struct ca_keyspec *spec)
+{
+	return spec->type == CA_KT_RSA ? "RSA"
+	       : spec->type == CA_KT_EC ? "EC"
+					: "Ed25519";
+}
+
+/* Before generating: the token offers key pair generation for the type,
+ * and the size is within what it reports (C_GetMechanismInfo sizes are
+ * bits for RSA and EC; a module that reports EC sizes in bytes, or
+ * nothing, is not second-guessed). */
+static int check_capability(ca_token *tok, const struct ca_keyspec *spec,
+			    CK_MECHANISM_TYPE mech)
+{
+	CK_MECHANISM_INFO mi;
+	int rc;
+
+	rc = ca_token_mechanism(tok, mech, CKF_GENERATE_KEY_PAIR, &mi);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return ca_err(CA_EIO, "no %s key generation on token '%s' "
+				      "(its module offers no %s)",
+			      type_name(spec), tok->label,
+			      spec->type == CA_KT_RSA ? "CKM_RSA_PKCS_KEY_PAIR_GEN"
+			      : spec->type == CA_KT_EC
+				  ? "CKM_EC_KEY_PAIR_GEN"
+				  : "CKM_EC_EDWARDS_KEY_PAIR_GEN");
+	if (spec->type == CA_KT_ED25519 || mi.ulMaxKeySize == 0 ||
+	    (spec->type == CA_KT_EC && mi.ulMaxKeySize < 160))
+		return CA_OK;
+	if ((CK_ULONG)spec->bits < mi.ulMinKeySize ||
+	    (CK_ULONG)spec->bits > mi.ulMaxKeySize)
+		return ca_err(CA_EIO,
+			      "cannot generate a %s key on token '%s': this "
+			      "token's %s keys are %lu-%lu bits",
+			      ca_keyspec_name(spec), tok->label,
+			      type_name(spec), (unsigned long)mi.ulMinKeySize,
+			      (unsigned long)mi.ulMaxKeySize);
+	return CA_OK;
+}
+
+/* Minimal templates (several modules refuse anything more): the public
+ * key says only where it lives and what it is, so that a module which
+ * derives its usage from the private key (tpm2-pkcs11) finds nothing to
+ * contradict; the private key is a token object that signs and does
+ * nothing else. */
 static int generate(ca_token *tok, CK_SESSION_HANDLE s,
 		    const struct ca_keyspec *spec, const char *label,
 		    const unsigned char *id, size_t id_len,
@@ -105,12 +152,8 @@ static int generate(ca_token *tok, CK_SESSION_HANDLE s,
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	CK_ULONG bits = (CK_ULONG)spec->bits;
 	CK_MECHANISM m = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
-	CK_ATTRIBUTE pubt[9] = {
+	CK_ATTRIBUTE pubt[6] = {
 	    {CKA_TOKEN, &yes, sizeof(yes)},
-	    {CKA_PRIVATE, &no, sizeof(no)},
-	    {CKA_VERIFY, &yes, sizeof(yes)},
-	    {CKA_ENCRYPT, &no, sizeof(no)},
-	    {CKA_WRAP, &no, sizeof(no)},
 	    {CKA_LABEL, (void *)label, strlen(label)},
 	    {CKA_ID, (void *)id, id_len},
 	    {CKA_MODULUS_BITS, &bits, sizeof(bits)},
@@ -122,14 +165,16 @@ static int generate(ca_token *tok, CK_SESSION_HANDLE s,
 	    {CKA_SENSITIVE, &yes, sizeof(yes)},
 	    {CKA_EXTRACTABLE, &no, sizeof(no)},
 	    {CKA_SIGN, &yes, sizeof(yes)},
+	    {CKA_SIGN_RECOVER, &no, sizeof(no)},
 	    {CKA_DECRYPT, &no, sizeof(no)},
 	    {CKA_UNWRAP, &no, sizeof(no)},
 	    {CKA_DERIVE, &no, sizeof(no)},
 	    {CKA_LABEL, (void *)label, strlen(label)},
 	    {CKA_ID, (void *)id, id_len},
 	};
-	CK_ULONG npub = 9;
+	CK_ULONG npub = 5;
 	CK_RV rv;
+	int rc;
 
 	if (spec->type != CA_KT_RSA) {
 		const void *p;
@@ -139,16 +184,76 @@ static int generate(ca_token *tok, CK_SESSION_HANDLE s,
 				  ? CKM_EC_KEY_PAIR_GEN
 				  : CKM_EC_EDWARDS_KEY_PAIR_GEN;
 		curve_params(spec, &p, &len);
-		pubt[7] = (CK_ATTRIBUTE){CKA_EC_PARAMS, (void *)p, len};
-		npub = 8;
+		pubt[3] = (CK_ATTRIBUTE){CKA_EC_PARAMS, (void *)p, len};
+		npub = 4;
 	}
+	GUARD(check_capability(tok, spec, m.mechanism));
 	rv = tok->fl->C_GenerateKeyPair(s, &m, pubt, npub, privt,
 					sizeof(privt) / sizeof(privt[0]), pub,
 					priv);
 	if (rv != CKR_OK)
-		return ca_err(
-		    CA_EIO, "cannot generate a %s key on token '%s': %s",
-		    ca_keyspec_name(spec), tok->label, p11_kit_strerror(rv));
+		rc = ca_err(CA_EIO,
+			    "cannot generate a %s key on token '%s': %s%s",
+			    ca_keyspec_name(spec), tok->label,
+			    p11_kit_strerror(rv),
+			    rv == CKR_TEMPLATE_INCONSISTENT ||
+				    rv == CKR_ATTRIBUTE_VALUE_INVALID
+				? " (the token refuses a sign-only, "
+				  "non-extractable key of this type)"
+				: "");
+out:
+	return rc;
+}
+
+/* What the private key must be once made (SPEC keygen; read back, as a
+ * module may ignore a template attribute). An attribute the module does
+ * not know counts as false. */
+static const struct {
+	CK_ATTRIBUTE_TYPE type;
+	const char *name;
+	CK_BBOOL want;
+} priv_flags[] = {
+    {CKA_TOKEN, "CKA_TOKEN", CK_TRUE},
+    {CKA_PRIVATE, "CKA_PRIVATE", CK_TRUE},
+    {CKA_SENSITIVE, "CKA_SENSITIVE", CK_TRUE},
+    {CKA_EXTRACTABLE, "CKA_EXTRACTABLE", CK_FALSE},
+    {CKA_SIGN, "CKA_SIGN", CK_TRUE},
+    {CKA_SIGN_RECOVER, "CKA_SIGN_RECOVER", CK_FALSE},
+    {CKA_DECRYPT, "CKA_DECRYPT", CK_FALSE},
+    {CKA_UNWRAP, "CKA_UNWRAP", CK_FALSE},
+    {CKA_DERIVE, "CKA_DERIVE", CK_FALSE},
+};
+
+static int check_flags(ca_token *tok, CK_SESSION_HANDLE s,
+		       CK_OBJECT_HANDLE priv, const char *label)
+{
+	CK_BBOOL v;
+	CK_ATTRIBUTE a = {0, &v, sizeof(v)};
+	CK_RV rv;
+	size_t i;
+
+	for (i = 0; i < sizeof(priv_flags) / sizeof(priv_flags[0]); i++) {
+		a.type = priv_flags[i].type;
+		a.ulValueLen = sizeof(v);
+		v = CK_FALSE;
+		rv = tok->fl->C_GetAttributeValue(s, priv, &a, 1);
+		if (rv == CKR_ATTRIBUTE_TYPE_INVALID ||
+		    (rv == CKR_OK && a.ulValueLen == CK_UNAVAILABLE_INFORMATION))
+			v = CK_FALSE;
+		else if (rv != CKR_OK)
+			return ca_err(CA_EIO,
+				      "cannot read %s of the new key '%s' on "
+				      "token '%s': %s",
+				      priv_flags[i].name, label, tok->label,
+				      p11_kit_strerror(rv));
+		if ((v != CK_FALSE) != (priv_flags[i].want != CK_FALSE))
+			return ca_err(CA_EIO,
+				      "token '%s' made key '%s' with %s=%s "
+				      "although %s was asked for: key removed",
+				      tok->label, label, priv_flags[i].name,
+				      v ? "true" : "false",
+				      priv_flags[i].want ? "true" : "false");
+	}
 	return CA_OK;
 }
 
@@ -185,7 +290,9 @@ int ca_token_generate(ca_token *tok, const struct ca_keyspec *spec,
 	GUARD(refuse_existing(tok, s, CKA_LABEL, label, strlen(label)));
 	GUARD(refuse_existing(tok, s, CKA_ID, id, id_len));
 	GUARD(generate(tok, s, spec, label, id, id_len, &pub, &priv));
-	rc = ca_key_load(tok, s, priv, &key);
+	rc = check_flags(tok, s, priv, label);
+	if (rc == CA_OK)
+		rc = ca_key_load(tok, s, priv, &key);
 	if (rc == CA_OK)
 		rc = check_key(key, spec);
 	if (rc < 0) {

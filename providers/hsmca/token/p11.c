@@ -4,6 +4,9 @@
  */
 #include "internal.h"
 
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,19 +14,37 @@
 
 #define MAX_MODULES 32
 
+/* A module loaded by path (or by p11-kit name with arguments of our own):
+ * unmanaged, so that C_Initialize gets our arguments. */
 struct module {
-	char *path;
+	char *spec; /* as chosen: a path or a p11-kit module name */
+	char *args; /* C_Initialize pReserved, NULL for none */
 	CK_FUNCTION_LIST *fl;
+	int initialised; /* our C_Initialize succeeded: C_Finalize at the end */
 	struct module *next;
+};
+
+/* p11-kit's registry, loaded without initialising anything; a module is
+ * initialised when it is chosen (by name, or all for a search). */
+struct registered {
+	CK_FUNCTION_LIST *fl;
+	char *name;
+	int state; /* 0 not tried, 1 initialised, -1 failed */
+	char why[128];
 };
 
 /* g_lock guards modules, tokens and settings; g_ctx_lock the libctx. */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t g_ctx_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct module *g_modules;	/* loaded by path */
-static CK_FUNCTION_LIST **g_registered; /* p11-kit registry */
+static struct module *g_modules; /* loaded by path */
+static CK_FUNCTION_LIST **g_reg_list;
+static struct registered g_reg[MAX_MODULES];
+static size_t g_reg_n;
 static CK_FUNCTION_LIST *g_search[MAX_MODULES + 1];
-static char *g_module_path;
+static char *g_module;	       /* --module, provider pkcs11-module */
+static char *g_module_args;    /* --module-args, provider pkcs11-module-args */
+static char *g_key_module;     /* recorded with the key (ca.json) */
+static char *g_key_module_args;
 static atomic_int g_allow_pin_value;
 static int g_atexit_done; /* handler registered */
 static int g_exiting;	  /* handler ran: no PKCS#11 any more */
@@ -48,11 +69,32 @@ void ca_p11_unlock(void)
 	pthread_mutex_unlock(&g_lock);
 }
 
-void ca_p11_set_module(const char *path)
+/* Under g_lock: replace a setting ("" counts as unset). */
+static void set_str(char **slot, const char *v)
+{
+	free(*slot);
+	*slot = v != NULL && v[0] != '\0' ? strdup(v) : NULL;
+}
+
+void ca_p11_set_module(const char *module)
 {
 	ca_p11_lock();
-	free(g_module_path);
-	g_module_path = path != NULL ? strdup(path) : NULL;
+	set_str(&g_module, module);
+	ca_p11_unlock();
+}
+
+void ca_p11_set_module_args(const char *args)
+{
+	ca_p11_lock();
+	set_str(&g_module_args, args);
+	ca_p11_unlock();
+}
+
+void ca_p11_set_key_module(const char *module, const char *args)
+{
+	ca_p11_lock();
+	set_str(&g_key_module, module);
+	set_str(&g_key_module_args, args);
 	ca_p11_unlock();
 }
 
@@ -101,151 +143,328 @@ static const char *load_reason(const char *path)
 	return msg;
 }
 
-/* Under g_lock: the module at path, loaded and initialised once. */
-static int module_by_path(const char *path, CK_FUNCTION_LIST **out)
+static const char *env(const char *name)
 {
-	struct module *m;
-	CK_FUNCTION_LIST *fl = NULL;
+	const char *v = getenv(name);
+
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* A module is a file when it looks like one; anything else is the name of
+ * a module registered with p11-kit ("softhsm2", "p11-kit-trust"). */
+static int is_path(const char *spec)
+{
+	return strchr(spec, '/') != NULL || strstr(spec, ".so") != NULL;
+}
+
+/* p11-kit-proxy.so is p11-kit's registry as one module; p11-kit refuses to
+ * load it as a module, so it means: search the registry. */
+static int is_proxy(const char *spec)
+{
+	const char *base = strrchr(spec, '/');
+	char want[PATH_MAX], got[PATH_MAX];
+	Dl_info info;
+
+	base = base != NULL ? base + 1 : spec;
+	if (strncmp(base, "p11-kit-proxy.so", 16) == 0)
+		return 1;
+	if (strchr(spec, '/') == NULL || realpath(spec, got) == NULL ||
+	    dladdr((void *)p11_kit_module_load, &info) == 0 ||
+	    info.dli_fname == NULL || realpath(info.dli_fname, want) == NULL)
+		return 0;
+	return strcmp(want, got) == 0;
+}
+
+static void module_free(struct module *m)
+{
+	if (m == NULL)
+		return;
+	if (m->fl != NULL && m->initialised)
+		(void)m->fl->C_Finalize(NULL);
+	if (m->fl != NULL)
+		p11_kit_module_release(m->fl);
+	free(m->spec);
+	free(m->args);
+	free(m);
+}
+
+/* C_Initialize with the arguments in pReserved (where p11-kit passes a
+ * module's x-init-reserved and NSS reads its library parameters). A
+ * module someone else in this process initialised is used as it is. */
+static CK_RV initialise(struct module *m)
+{
+	CK_C_INITIALIZE_ARGS args;
+	CK_RV rv;
+
+	memset(&args, 0, sizeof(args));
+	args.flags = CKF_OS_LOCKING_OK;
+	args.pReserved = m->args;
+	rv = m->fl->C_Initialize(&args);
+	m->initialised = rv == CKR_OK;
+	return rv == CKR_CRYPTOKI_ALREADY_INITIALIZED ? CKR_OK : rv;
+}
+
+/* Under g_lock: the module file at path, loaded and initialised once with
+ * args (spec is what names it in messages and ca.json). */
+static int module_by_path(const char *spec, const char *path,
+			  const char *args, CK_FUNCTION_LIST **out)
+{
+	struct module *m = NULL;
 	CK_RV rv;
 	int rc = CA_OK;
 
 	for (m = g_modules; m != NULL; m = m->next) {
-		if (strcmp(m->path, path) == 0) {
+		if (strcmp(m->spec, spec) == 0 &&
+		    (m->args == NULL ? args == NULL
+				     : args != NULL && strcmp(m->args, args) == 0)) {
 			*out = m->fl;
-			goto out;
+			return CA_OK;
 		}
 	}
-	p11_kit_be_quiet();
-	fl = p11_kit_module_load(path, 0);
-	if (fl == NULL) {
-		rc = ca_err(CA_EIO, "cannot load PKCS#11 module %s: %s", path,
-			    load_reason(path));
-		goto out;
-	}
-	rv = p11_kit_module_initialize(fl);
-	if (rv != CKR_OK) {
-		rc = ca_err(CA_EIO,
-			    "cannot load PKCS#11 module %s: C_Initialize: %s",
-			    path, p11_kit_strerror(rv));
-		p11_kit_module_release(fl);
-		goto out;
-	}
 	m = calloc(1, sizeof(*m));
-	if (m == NULL || (m->path = strdup(path)) == NULL) {
-		free(m);
-		(void)p11_kit_module_finalize(fl);
-		p11_kit_module_release(fl);
+	if (m == NULL || (m->spec = strdup(spec)) == NULL ||
+	    (args != NULL && (m->args = strdup(args)) == NULL)) {
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	m->fl = fl;
+	p11_kit_be_quiet();
+	m->fl = p11_kit_module_load(path, P11_KIT_MODULE_UNMANAGED);
+	if (m->fl == NULL) {
+		rc = ca_err(CA_EIO, "cannot load PKCS#11 module %s: %s", spec,
+			    load_reason(path));
+		goto out;
+	}
+	rv = initialise(m);
+	if (rv != CKR_OK) {
+		rc = ca_err(CA_EIO,
+			    "cannot load PKCS#11 module %s: C_Initialize: %s%s",
+			    spec, p11_kit_strerror(rv),
+			    rv == CKR_ARGUMENTS_BAD && args == NULL
+				? " (this module needs initialisation "
+				  "arguments: --module-args or "
+				  "HSMCA_MODULE_ARGS)"
+				: "");
+		goto out;
+	}
 	m->next = g_modules;
 	g_modules = m;
 	module_ready();
-	*out = fl;
+	*out = m->fl;
+	m = NULL;
 out:
+	module_free(m);
 	return rc;
 }
 
-/* Under g_lock: every module registered with p11-kit, initialised once. */
+/* Under g_lock: p11-kit's registry, loaded once, nothing initialised. */
 static int registry(void)
 {
-	if (g_registered != NULL)
+	size_t i;
+
+	if (g_reg_list != NULL)
 		return CA_OK;
 	p11_kit_be_quiet();
-	g_registered = p11_kit_modules_load_and_initialize(0);
-	if (g_registered == NULL)
+	g_reg_list = p11_kit_modules_load(NULL, 0);
+	if (g_reg_list == NULL)
 		return ca_err(CA_EIO,
 			      "cannot load the PKCS#11 modules registered "
 			      "with p11-kit: %s",
 			      p11_kit_message() ? p11_kit_message()
 						: "unknown");
-	module_ready();
+	for (i = 0; g_reg_list[i] != NULL && i < MAX_MODULES; i++) {
+		g_reg[i].fl = g_reg_list[i];
+		g_reg[i].name = p11_kit_module_get_name(g_reg_list[i]);
+	}
+	g_reg_n = i;
 	return CA_OK;
 }
 
-/* Under g_lock: registered modules whose p11-kit name is name (or all). */
-static int registered_named(const char *name)
+/* Under g_lock: initialise one registered module (with its p11-kit
+ * configuration's x-init-reserved), once. */
+static int registered_ready(struct registered *r)
 {
-	size_t i, n = 0;
-	char *mname;
+	CK_RV rv;
+
+	if (r->state == 0) {
+		p11_kit_be_quiet();
+		rv = p11_kit_module_initialize(r->fl);
+		r->state = rv == CKR_OK ? 1 : -1;
+		if (rv == CKR_OK)
+			module_ready();
+		else
+			snprintf(r->why, sizeof(r->why), "%s",
+				 p11_kit_strerror(rv));
+	}
+	return r->state;
+}
+
+/* Under g_lock: the registered module called name (only that one is
+ * initialised). With arguments of our own it is loaded again by path. */
+static int registered_named(const char *name, const char *args,
+			    CK_FUNCTION_LIST **out)
+{
+	struct registered *r = NULL;
+	char *path;
+	size_t i;
 	int rc;
 
 	GUARD(registry());
-	for (i = 0; g_registered[i] != NULL && n < MAX_MODULES; i++) {
-		if (name != NULL) {
-			mname = p11_kit_module_get_name(g_registered[i]);
-			if (mname == NULL || strcmp(mname, name) != 0) {
-				free(mname);
-				continue;
-			}
-			free(mname);
-		}
-		g_search[n++] = g_registered[i];
+	for (i = 0; i < g_reg_n && r == NULL; i++) {
+		if (g_reg[i].name != NULL && strcmp(g_reg[i].name, name) == 0)
+			r = &g_reg[i];
 	}
-	g_search[n] = NULL;
-	if (n == 0 && name != NULL)
+	if (r == NULL) {
 		rc = ca_err(CA_EIO,
 			    "cannot load PKCS#11 module %s: no module of that "
 			    "name is registered with p11-kit",
 			    name);
+		goto out;
+	}
+	if (args != NULL) {
+		path = p11_kit_config_option(r->fl, "module");
+		if (path == NULL) {
+			rc = ca_err(CA_EIO,
+				    "cannot load PKCS#11 module %s: its "
+				    "p11-kit configuration names no file",
+				    name);
+			goto out;
+		}
+		rc = module_by_path(name, path, args, out);
+		free(path);
+		goto out;
+	}
+	if (registered_ready(r) < 0) {
+		rc = ca_err(CA_EIO, "cannot load PKCS#11 module %s: "
+				    "C_Initialize: %s", name, r->why);
+		goto out;
+	}
+	*out = r->fl;
 out:
 	return rc;
 }
 
-/* Order (token.h): ca_p11_set_module(), the URI's module-path, its
- * module-name, $HSMCA_MODULE, else all modules registered with p11-kit.
- * Called with g_lock held; the list stays valid until it is released. */
+/* Under g_lock: every registered module that starts. */
+static void registered_all(void)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < g_reg_n; i++) {
+		if (registered_ready(&g_reg[i]) > 0)
+			g_search[n++] = g_reg[i].fl;
+	}
+	g_search[n] = NULL;
+}
+
+/* Module choice, the first of (README "Tokens"): ca_p11_set_module()
+ * (--module, the provider's pkcs11-module), $HSMCA_MODULE, the module
+ * recorded with the key (ca.json), the URI's module-path or module-name;
+ * else p11-kit's registry. Arguments: ca_p11_set_module_args(),
+ * $HSMCA_MODULE_ARGS, those recorded with the key. Only the chosen module
+ * is initialised. Called with g_lock held; the list stays valid until it
+ * is released. */
 int ca_p11_modules(P11KitUri *uri, CK_FUNCTION_LIST ***out)
 {
-	const char *path = g_module_path;
-	const char *name = NULL;
+	const char *spec = g_module, *args = g_module_args;
 	int rc = CA_OK;
 
 	if (g_exiting) {
 		rc = ca_err(CA_EIO, "PKCS#11 is shut down (process exiting)");
 		goto out;
 	}
-	if (path == NULL && uri != NULL)
-		path = p11_kit_uri_get_module_path(uri);
-	if (path == NULL && uri != NULL)
-		name = p11_kit_uri_get_module_name(uri);
-	if (path == NULL && name == NULL) {
-		path = getenv("HSMCA_MODULE");
-		if (path != NULL && path[0] == '\0')
-			path = NULL;
-	}
-	if (path != NULL) {
-		GUARD(module_by_path(path, &g_search[0]));
+	if (spec == NULL)
+		spec = env("HSMCA_MODULE");
+	if (spec == NULL)
+		spec = g_key_module;
+	if (spec == NULL && uri != NULL)
+		spec = p11_kit_uri_get_module_path(uri);
+	if (spec == NULL && uri != NULL)
+		spec = p11_kit_uri_get_module_name(uri);
+	if (args == NULL)
+		args = env("HSMCA_MODULE_ARGS");
+	if (args == NULL)
+		args = g_key_module_args;
+	if (spec != NULL && spec[0] != '\0' && is_proxy(spec))
+		spec = NULL;
+	if (spec == NULL || spec[0] == '\0') {
+		GUARD(registry());
+		registered_all();
+	} else if (is_path(spec)) {
+		GUARD(module_by_path(spec, spec, args, &g_search[0]));
 		g_search[1] = NULL;
 	} else {
-		GUARD(registered_named(name));
+		GUARD(registered_named(spec, args, &g_search[0]));
+		g_search[1] = NULL;
 	}
 	*out = g_search;
 out:
 	return rc;
 }
 
+/* Under g_lock: how a module was chosen, for messages and ca.json. */
+const char *ca_p11_module_spec(CK_FUNCTION_LIST *fl, const char **args)
+{
+	struct module *m;
+	size_t i;
+
+	*args = NULL;
+	for (m = g_modules; m != NULL; m = m->next) {
+		if (m->fl == fl) {
+			*args = m->args;
+			return m->spec;
+		}
+	}
+	for (i = 0; i < g_reg_n; i++) {
+		if (g_reg[i].fl == fl)
+			return g_reg[i].name;
+	}
+	return NULL;
+}
+
+/* Under g_lock: registered modules that did not start, for messages. */
+void ca_p11_failed_modules(char *buf, size_t len)
+{
+	size_t i, o = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (i = 0; i < g_reg_n && o < len; i++) {
+		if (g_reg[i].state >= 0)
+			continue;
+		n = snprintf(buf + o, len - o, "%s%s (%s)", o ? ", " : "",
+			     g_reg[i].name ? g_reg[i].name : "?", g_reg[i].why);
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+}
+
 void ca_p11_shutdown(void)
 {
 	struct module *m, *next;
+	size_t i;
 
 	ca_p11_lock();
 	ca_token_forget_all();
 	for (m = g_modules; m != NULL; m = next) {
 		next = m->next;
-		(void)p11_kit_module_finalize(m->fl);
-		p11_kit_module_release(m->fl);
-		free(m->path);
-		free(m);
+		module_free(m);
 	}
 	g_modules = NULL;
-	if (g_registered != NULL)
-		p11_kit_modules_finalize_and_release(g_registered);
-	g_registered = NULL;
+	for (i = 0; i < g_reg_n; i++) {
+		if (g_reg[i].state > 0)
+			(void)p11_kit_module_finalize(g_reg[i].fl);
+		free(g_reg[i].name);
+		memset(&g_reg[i], 0, sizeof(g_reg[i]));
+	}
+	g_reg_n = 0;
+	if (g_reg_list != NULL)
+		p11_kit_modules_release(g_reg_list);
+	g_reg_list = NULL;
 	g_search[0] = NULL;
-	free(g_module_path);
-	g_module_path = NULL;
+	set_str(&g_module, NULL);
+	set_str(&g_module_args, NULL);
+	set_str(&g_key_module, NULL);
+	set_str(&g_key_module_args, NULL);
 	ca_p11_unlock();
 	ca_p11_libctx_release();
 }

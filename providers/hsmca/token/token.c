@@ -15,6 +15,8 @@
 
 static ca_token *g_tokens; /* under ca_p11_lock() */
 
+static int gone(const ca_token *tok);
+
 static void trim(char *dst, const unsigned char *src, size_t n)
 {
 	size_t len = p11_kit_space_strlen(src, n);
@@ -42,6 +44,9 @@ static void token_destroy(ca_token *tok)
 {
 	pthread_mutex_destroy(&tok->lock);
 	free(tok->idle);
+	free(tok->mechs);
+	free(tok->module);
+	free(tok->module_args);
 	free(tok);
 }
 
@@ -50,10 +55,18 @@ static int token_new(CK_FUNCTION_LIST *fl, CK_SLOT_ID slot,
 		     const CK_TOKEN_INFO *info, ca_token **out)
 {
 	ca_token *tok = NULL;
+	const char *spec, *args;
 	int rc = CA_OK;
 
 	tok = calloc(1, sizeof(*tok));
 	if (tok == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
+	spec = ca_p11_module_spec(fl, &args);
+	if ((spec != NULL && (tok->module = strdup(spec)) == NULL) ||
+	    (args != NULL && (tok->module_args = strdup(args)) == NULL)) {
+		token_destroy(tok);
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
@@ -82,7 +95,28 @@ struct match {
 	CK_SLOT_ID slot;
 	CK_TOKEN_INFO info;
 	int n;
+	char present[MSG_URI_MAX]; /* "'A', 'B'": the tokens seen */
+	size_t o;
 };
+
+static void note_present(struct match *m, const CK_TOKEN_INFO *ti)
+{
+	char label[33];
+	int n;
+
+	if (m->o + 40 >= sizeof(m->present)) {
+		if (m->o + 4 < sizeof(m->present))
+			m->o += (size_t)snprintf(m->present + m->o,
+						 sizeof(m->present) - m->o,
+						 ", ...");
+		return;
+	}
+	trim(label, ti->label, sizeof(ti->label));
+	n = snprintf(m->present + m->o, sizeof(m->present) - m->o, "%s'%s'",
+		     m->o > 0 ? ", " : "", label);
+	if (n > 0)
+		m->o += (size_t)n;
+}
 
 /* Count the initialised tokens of one module that match uri. */
 static void scan_module(CK_FUNCTION_LIST *fl, P11KitUri *uri, struct match *m)
@@ -102,8 +136,10 @@ static void scan_module(CK_FUNCTION_LIST *fl, P11KitUri *uri, struct match *m)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (fl->C_GetTokenInfo(slots[i], &ti) != CKR_OK ||
-		    (ti.flags & CKF_TOKEN_INITIALIZED) == 0 ||
-		    !p11_kit_uri_match_token_info(uri, &ti))
+		    (ti.flags & CKF_TOKEN_INITIALIZED) == 0)
+			continue;
+		note_present(m, &ti);
+		if (!p11_kit_uri_match_token_info(uri, &ti))
 			continue;
 		m->fl = fl;
 		m->slot = slots[i];
@@ -129,6 +165,24 @@ static ca_token *cached(const struct match *m)
 	return NULL;
 }
 
+/* Under the global lock: "no token matches" with what is there. */
+static int no_match(CK_FUNCTION_LIST **mods, const char *shown,
+		    const struct match *m)
+{
+	char failed[MSG_URI_MAX];
+	const char *spec = NULL, *args;
+
+	if (mods[0] != NULL && mods[1] == NULL)
+		spec = ca_p11_module_spec(mods[0], &args);
+	ca_p11_failed_modules(failed, sizeof(failed));
+	return ca_err(CA_EIO, "no token matches '%s'%s%s: %s%s%s%s", shown,
+		      spec != NULL ? " on PKCS#11 module " : "",
+		      spec != NULL ? spec : "",
+		      m->o > 0 ? "tokens present: " : "no tokens present",
+		      m->present, failed[0] ? "; modules that did not start: " : "",
+		      failed);
+}
+
 int ca_token_open_parsed(P11KitUri *uri, const char *uri_text, ca_token **out)
 {
 	CK_FUNCTION_LIST **mods;
@@ -146,7 +200,7 @@ int ca_token_open_parsed(P11KitUri *uri, const char *uri_text, ca_token **out)
 	for (i = 0; mods[i] != NULL; i++)
 		scan_module(mods[i], uri, &m);
 	if (m.n == 0) {
-		rc = ca_err(CA_EIO, "no token matches '%s'", shown);
+		rc = no_match(mods, shown, &m);
 		goto out;
 	}
 	if (m.n > 1) {
@@ -219,6 +273,64 @@ const char *ca_token_label(const ca_token *tok)
 const char *ca_token_serial(const ca_token *tok)
 {
 	return tok->serial;
+}
+
+const char *ca_token_module(const ca_token *tok)
+{
+	return tok->module;
+}
+
+const char *ca_token_module_args(const ca_token *tok)
+{
+	return tok->module_args;
+}
+
+/* Under tok->lock: the mechanism list, read once. */
+static int read_mechanisms(ca_token *tok)
+{
+	CK_ULONG n = 0;
+	CK_RV rv;
+
+	if (tok->mechs_read)
+		return CA_OK;
+	rv = tok->fl->C_GetMechanismList(tok->slot, NULL, &n);
+	if (rv == CKR_OK && n > 0) {
+		tok->mechs = calloc(n, sizeof(*tok->mechs));
+		if (tok->mechs == NULL)
+			return ca_err(CA_EIO, "out of memory");
+		rv = tok->fl->C_GetMechanismList(tok->slot, tok->mechs, &n);
+	}
+	if (rv != CKR_OK)
+		return ca_err(CA_EIO,
+			      "cannot list the mechanisms of token '%s': %s",
+			      tok->label, p11_kit_strerror(rv));
+	tok->n_mechs = n;
+	tok->mechs_read = 1;
+	return CA_OK;
+}
+
+int ca_token_mechanism(ca_token *tok, CK_MECHANISM_TYPE mech, CK_FLAGS flags,
+		       CK_MECHANISM_INFO *info)
+{
+	CK_MECHANISM_INFO mi;
+	CK_ULONG i;
+	int rc, found = 0;
+
+	if (tok->dead)
+		return gone(tok);
+	pthread_mutex_lock(&tok->lock);
+	rc = read_mechanisms(tok);
+	for (i = 0; rc == CA_OK && i < tok->n_mechs; i++)
+		found |= tok->mechs[i] == mech;
+	pthread_mutex_unlock(&tok->lock);
+	if (rc < 0 || !found)
+		return rc;
+	if (tok->fl->C_GetMechanismInfo(tok->slot, mech, &mi) != CKR_OK ||
+	    (mi.flags & flags) != flags)
+		return 0;
+	if (info != NULL)
+		*info = mi;
+	return 1;
 }
 
 static int gone(const ca_token *tok)

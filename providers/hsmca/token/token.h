@@ -1,9 +1,16 @@
 /* PKCS#11 token layer shared by the hsmca provider and the tools.
  *
- * Modules are loaded through p11-kit: an explicit path (ca_p11_set_module,
- * i.e. --module or the provider's pkcs11-module setting), the URI's
- * module-path or module-name, $HSMCA_MODULE, else every module registered
- * with p11-kit. Tokens and objects are selected by RFC 7512 URI (token
+ * Modules are loaded through p11-kit. One rule chooses the module, the
+ * first of: ca_p11_set_module() (--module, the provider's pkcs11-module),
+ * $HSMCA_MODULE, the module recorded with the key (ca_p11_set_key_module:
+ * ca.json), the URI's module-path or module-name; else p11-kit's registry.
+ * A module is a file path or the name of a module registered with p11-kit;
+ * p11-kit-proxy.so means the registry. Only the chosen module is
+ * initialised, with the arguments (C_Initialize pReserved) of
+ * ca_p11_set_module_args() (--module-args, pkcs11-module-args),
+ * $HSMCA_MODULE_ARGS or those recorded with the key; a registered module
+ * without them gets its p11-kit x-init-reserved. Tokens and objects are
+ * selected by RFC 7512 URI (token
  * label/serial/manufacturer/model, object label/id); slot numbers are never
  * used. All state is process-global and thread-safe: a token opened twice is
  * the same ca_token, so a login made by a tool is seen by the provider.
@@ -42,7 +49,10 @@ int ca_keyspec_parse(const char *s, struct ca_keyspec *spec) CA_WUR;
 const char *ca_keyspec_name(const struct ca_keyspec *spec);
 
 /* --- process-wide settings --------------------------------------------- */
-void ca_p11_set_module(const char *path);   /* NULL: default search */
+void ca_p11_set_module(const char *module);    /* NULL: the next rule */
+void ca_p11_set_module_args(const char *args); /* NULL: the next rule */
+/* The module (and its arguments) recorded with the key, e.g. in ca.json. */
+void ca_p11_set_key_module(const char *module, const char *args);
 void ca_p11_allow_pin_value(int allow);     /* pin-value in URIs */
 int ca_p11_pin_value_allowed(void);
 /* Use this library context (with OpenSSL's default provider loaded) for
@@ -69,6 +79,10 @@ void ca_token_free(ca_token *tok); /* drops a reference */
 
 const char *ca_token_label(const ca_token *tok);  /* trimmed */
 const char *ca_token_serial(const ca_token *tok); /* trimmed */
+/* The module the token was found on as a path or p11-kit name (what a CA
+ * directory records), and its initialisation arguments (NULL for none). */
+const char *ca_token_module(const ca_token *tok);
+const char *ca_token_module_args(const ca_token *tok);
 int ca_token_logged_in(ca_token *tok);
 /* C_Login as CKU_USER. Already logged in: success. Wrong PIN: CA_EIO with
  * "wrong PIN for token 'L'"; locked: "PIN of token 'L' is locked". */
@@ -120,12 +134,57 @@ const unsigned char *ca_key_spki_sha256(const ca_key *key); /* 32 bytes */
 const char *ca_key_uri(const ca_key *key);
 const char *ca_key_label(const ca_key *key);
 
-/* One C_SignInit + C_Sign with mechanism mech (CKM_RSA_PKCS over a
- * DigestInfo, CKM_RSA_PKCS_PSS with params, CKM_ECDSA over a digest,
- * CKM_EDDSA over the message) on a pooled logged-in session. *siglen in:
- * capacity, out: length. ECDSA output is the token's raw r||s. */
+/* Signing schemes and the mechanism a key signs them with. The choice is
+ * made once per key, scheme and digest from the token's mechanisms
+ * (C_GetMechanismList, C_GetMechanismInfo with CKF_SIGN) and the key's
+ * CKA_ALLOWED_MECHANISMS when it has them:
+ *   RSA PKCS#1 v1.5 and PSS: CKM_SHA*_RSA_PKCS(_PSS), the token hashing,
+ *     else raw CKM_RSA_PKCS over a DigestInfo / CKM_RSA_PKCS_PSS over a
+ *     digest (a TPM performs a raw RSA signature as a decryption, which a
+ *     sign-only key refuses, and no mechanism flag says so beforehand);
+ *   ECDSA: raw CKM_ECDSA over a software digest, else CKM_ECDSA_SHA*;
+ *   Ed25519: CKM_EDDSA over the message.
+ * raw_only: the caller holds a digest, not the data. */
+enum ca_sig_scheme {
+	CA_SIG_PKCS1 = 0,
+	CA_SIG_PSS,
+	CA_SIG_ECDSA,
+	CA_SIG_EDDSA,
+};
+struct ca_sig_mech {
+	CK_MECHANISM_TYPE mech;
+	int token_hashes; /* the token gets the data, not a digest */
+};
+/* md_nid: NID_sha256/384/512 (ignored for EdDSA). Error (CA_EIO) naming
+ * the mechanisms the token lacks. */
+int ca_key_sig_mech(ca_key *key, enum ca_sig_scheme scheme, int md_nid,
+		    int raw_only, struct ca_sig_mech *out) CA_WUR;
+
+/* DER AlgorithmIdentifier rsassaPss (RFC 4055 3.1) with hash md_nid, MGF1
+ * with mgf1_nid and salt bytes of salt; hash parameters NULL, as OpenSSL's
+ * default provider writes them. What the provider reports for a PSS
+ * signature, for those who build a TBS before signing. */
+int ca_rsa_pss_aid(int md_nid, int mgf1_nid, int salt, unsigned char *out,
+		   size_t cap, size_t *len) CA_WUR;
+
+/* One C_SignInit + C_Sign with mechanism mech on a pooled logged-in
+ * session. *siglen in: capacity, out: length. ECDSA output is the
+ * token's raw r||s. */
 int ca_key_sign(ca_key *key, CK_MECHANISM_TYPE mech, void *param,
 		CK_ULONG param_len, const unsigned char *in, size_t inlen,
 		unsigned char *sig, size_t *siglen) CA_WUR;
+
+/* A multi-part signature (C_SignInit, C_SignUpdate..., C_SignFinal) on a
+ * session of its own for the whole operation; data is passed on in
+ * chunks of at least 16 KiB, and a signature over one chunk is a single
+ * C_Sign. _final and _free end it (free abandons it). */
+typedef struct ca_sign_op ca_sign_op;
+int ca_key_sign_begin(ca_key *key, CK_MECHANISM_TYPE mech, void *param,
+		      CK_ULONG param_len, ca_sign_op **out) CA_WUR;
+int ca_sign_op_update(ca_sign_op *op, const unsigned char *in,
+		      size_t len) CA_WUR;
+int ca_sign_op_final(ca_sign_op *op, unsigned char *sig,
+		     size_t *siglen) CA_WUR;
+void ca_sign_op_free(ca_sign_op *op);
 
 #endif

@@ -42,6 +42,9 @@ int ca_common_option(int opt, const char *arg, struct ca_common *c,
 		c->module = arg;
 		ca_p11_set_module(arg);
 		return 1;
+	case CA_OPT_MODULE_ARGS:
+		ca_p11_set_module_args(arg);
+		return 1;
 	case CA_OPT_PIN_SOURCE:
 		/* Its syntax at once, before anything else is done. */
 		if (ca_pin_source_check(arg) < 0)

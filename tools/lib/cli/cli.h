@@ -20,6 +20,7 @@ enum {
 	CA_OPT_FORCE,
 	CA_OPT_VERSION,
 	CA_OPT_ALLOW_PIN_VALUE,
+	CA_OPT_MODULE_ARGS,
 	CA_OPT_FIRST_TOOL /* first value free for a tool's own options */
 };
 
@@ -27,6 +28,7 @@ enum {
 	{"help", no_argument, NULL, CA_OPT_HELP},                              \
 	{"version", no_argument, NULL, CA_OPT_VERSION},                        \
 	{"module", required_argument, NULL, CA_OPT_MODULE},                    \
+	{"module-args", required_argument, NULL, CA_OPT_MODULE_ARGS},          \
 	{"pin-source", required_argument, NULL, CA_OPT_PIN_SOURCE},            \
 	{"allow-pin-value", no_argument, NULL, CA_OPT_ALLOW_PIN_VALUE},        \
 	{"json", no_argument, NULL, CA_OPT_JSON},                              \

@@ -21,6 +21,18 @@ void ca_dir_free(struct ca_dir *d)
 	free(d);
 }
 
+/* ca.json's signature_algorithm must be one we know. */
+static int config_sigalg(const struct ca_dir *d, const char *path)
+{
+	json_t *v = json_object_get(d->config, "signature_algorithm");
+	enum ca_sigalg alg;
+
+	if (v != NULL && ca_sigalg_parse(json_string_value(v), &alg) < 0)
+		return ca_err(CA_EUSAGE, "%s/ca.json: signature_algorithm: %s",
+			      path, ca_errmsg());
+	return CA_OK;
+}
+
 int ca_dir_open(const char *path, struct ca_dir **out)
 {
 	struct ca_dir *d = NULL;
@@ -37,6 +49,11 @@ int ca_dir_open(const char *path, struct ca_dir **out)
 		return ca_err(CA_EIO, "out of memory");
 	}
 	GUARD(ca_config_load(path, &d->config));
+	GUARD(config_sigalg(d, path));
+	/* The CA's module, below --module and $HSMCA_MODULE (token.h). */
+	ca_p11_set_key_module(
+	    json_string_value(json_object_get(d->config, "module")),
+	    json_string_value(json_object_get(d->config, "module_args")));
 	f = ca_dir_file(path, "ca.crt");
 	GUARD(ca_x509_load(f, &d->cert));
 	free(f);
@@ -66,19 +83,29 @@ json_t *ca_dir_urls(const struct ca_dir *d, const char *key)
 	return json_object_get(d->config, key);
 }
 
+enum ca_sigalg ca_dir_sigalg(const struct ca_dir *d)
+{
+	enum ca_sigalg alg = CA_SIGALG_DEFAULT;
+	const char *v = json_string_value(
+	    json_object_get(d->config, "signature_algorithm"));
+
+	/* Checked when the directory was opened. */
+	if (v != NULL && ca_sigalg_parse(v, &alg) < 0)
+		alg = CA_SIGALG_DEFAULT;
+	return alg;
+}
+
 int ca_dir_signer(struct ca_dir *d, const char *pin_source)
 {
-	const char *module = json_string_value(json_object_get(d->config, "module"));
 	int rc;
 
 	if (d->signer != NULL)
 		return CA_OK;
-	if (module != NULL && getenv("HSMCA_MODULE") == NULL)
-		ca_p11_set_module(module);
 	rc = ca_signer_open_expect(ca_dir_key_uri(d), pin_source, d->cert,
 				   &d->signer);
 	if (rc < 0)
 		return rc;
+	d->signer->sigalg = ca_dir_sigalg(d);
 	if (d->signer->pub != X509_get0_pubkey(d->cert) &&
 	    EVP_PKEY_eq(d->signer->pub, X509_get0_pubkey(d->cert)) != 1)
 		return ca_err(CA_EPOLICY,

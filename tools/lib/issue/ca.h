@@ -28,5 +28,8 @@ int ca_dir_signer(struct ca_dir *d, const char *pin_source) CA_WUR;
 /* Configuration accessors. */
 const char *ca_dir_key_uri(const struct ca_dir *d);
 json_t *ca_dir_urls(const struct ca_dir *d, const char *key); /* borrowed array */
+/* ca.json "signature_algorithm" (rsa-pkcs1, rsa-pss; absent: the key
+ * type's default). */
+enum ca_sigalg ca_dir_sigalg(const struct ca_dir *d);
 
 #endif

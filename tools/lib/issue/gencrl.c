@@ -516,7 +516,9 @@ static int emit_begin(struct gen *g, struct crl_job *cj, struct emit *e)
 		if (e->verify == NULL ||
 		    EVP_DigestVerifyInit_ex(e->verify, NULL,
 					    ca_digest_for_key(g->pub), NULL,
-					    NULL, g->pub, NULL) != 1)
+					    NULL, g->pub, NULL) != 1 ||
+		    ca_sigalg_apply(e->verify, ca_dir_sigalg(g->d),
+				    ca_digest_for_key(g->pub)) < 0)
 			return ca_err(
 			    CA_EIO, "cannot start verifying the CRL signature");
 	}
@@ -839,8 +841,9 @@ static int make_crl(struct gen *g, struct scope *sc)
 	GUARD(size_check(g, &cj));
 	if (p->lint_cert != NULL) {
 		GUARD(slurp(&cj, LINT_COPY_MAX, "--lint-cert"));
-		GUARD(ca_cert_lint_copy(g->pub, cj.tbs, cj.frame.tbs_len,
-					p->lint_cert, p->force));
+		GUARD(ca_cert_lint_copy(g->pub, ca_dir_sigalg(g->d), cj.tbs,
+					cj.frame.tbs_len, p->lint_cert,
+					p->force));
 	}
 	if (g->tp.preparing) {
 		GUARD(prepare(g, &cj, a));
@@ -1224,7 +1227,8 @@ static int issuer_fields(struct gen *g)
 	if (g->pub == NULL)
 		return ca_err(CA_EIO,
 			      "cannot read the CA certificate's public key");
-	GUARD(ca_algid_der(g->pub, &g->algid, &g->algid_len));
+	GUARD(ca_algid_der(g->pub, ca_dir_sigalg(g->d), &g->algid,
+			   &g->algid_len));
 	n = i2d_X509_NAME(X509_get_subject_name(g->d->cert), &g->issuer);
 	if (n <= 0)
 		return ca_err(CA_EIO, "cannot encode the CA's subject");

@@ -38,8 +38,17 @@ static json_t *make_config(const struct ca_init_params *p,
 
 	if (c == NULL)
 		return NULL;
-	if (p->module != NULL)
-		json_object_set_new(c, "module", json_string(p->module));
+	/* The module the key was found on, as chosen (token.h): later runs
+	 * find it without --module. */
+	if (ca_token_module(s->tok) != NULL)
+		json_object_set_new(c, "module",
+				    json_string(ca_token_module(s->tok)));
+	if (p->sigalg == CA_SIGALG_RSA_PSS)
+		json_object_set_new(c, "signature_algorithm",
+				    json_string("rsa-pss"));
+	if (ca_token_module_args(s->tok) != NULL)
+		json_object_set_new(c, "module_args",
+				    json_string(ca_token_module_args(s->tok)));
 	json_object_set_new(c, "crl_urls",
 			    p->crl_urls ? json_copy(p->crl_urls) : json_array());
 	json_object_set_new(c, "aia_urls",
@@ -297,11 +306,14 @@ int ca_init_root(const struct ca_init_params *p, struct ca_init_result *res)
 	spec.pub = s->pub;
 	GUARD(root_serial_validity(p, &tp, s, &spec));
 	GUARD(ca_profile_root(&spec, &draft));
-	GUARD(ca_algid_der(s->pub, &algid, &algid_len));
+	GUARD(ca_sigalg_check(p->sigalg, s->pub));
+	s->sigalg = p->sigalg;
+	GUARD(ca_algid_der(s->pub, p->sigalg, &algid, &algid_len));
 	GUARD(ca_x509_tbs(draft, algid, algid_len, &tbs, &tbs_len));
 	GUARD(ca_lint_cert(tbs, tbs_len, &lint));
 	if (p->lint_cert != NULL)
-		GUARD(ca_cert_lint_copy(s->pub, tbs, tbs_len, p->lint_cert, p->force));
+		GUARD(ca_cert_lint_copy(s->pub, p->sigalg, tbs, tbs_len,
+					p->lint_cert, p->force));
 	if (tp.preparing) {
 		GUARD(root_prepare(p, &tp, s, &spec, tbs, tbs_len));
 		fill_result(res, s, draft);
@@ -401,6 +413,7 @@ int ca_init_sub(const struct ca_init_params *p, struct ca_init_result *res)
 			    p->cert, p->key_uri);
 		goto out;
 	}
+	GUARD(ca_sigalg_check(p->sigalg, s->pub));
 	GUARD(publish(&stage, p, s, cert, "subordinate", &tp, res));
 out:
 	ca_stage_discard(&stage);

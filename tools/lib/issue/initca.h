@@ -8,12 +8,12 @@
 
 #include "common/err.h"
 #include "quorum/twophase.h"
+#include "x509/algid.h"
 
 struct ca_init_params {
 	const char *dir;
 	const char *key_uri;
 	const char *pin_source;
-	const char *module;     /* recorded in ca.json when given */
 	const char *subject;    /* --self-sign */
 	long days;              /* --self-sign */
 	int pathlen;            /* -1: none */
@@ -24,6 +24,7 @@ struct ca_init_params {
 	int force;              /* for --lint-cert and --prepare only */
 	const char *cert;       /* --cert: subordinate CA certificate */
 	const char *chain;      /* --chain: its issuers up to the root */
+	enum ca_sigalg sigalg;  /* --sig-alg: recorded in ca.json */
 	struct ca_twophase tp;  /* --quorum, --prepare, --request, --approval */
 };
 

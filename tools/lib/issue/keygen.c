@@ -42,6 +42,7 @@ static int write_csr(const struct ca_keygen_params *p, ca_key *key,
 
 	/* The token is logged in already: no second PIN prompt. */
 	GUARD(ca_signer_open(ca_key_uri(key), p->pin_source, &s));
+	s->sigalg = p->sigalg;
 	GUARD(ca_csr_build(s, subject, &req));
 	GUARD(ca_csr_pem(req, &pem, &len));
 	GUARD(ca_out_write(p->csr, pem, len, p->force, 0644));
@@ -135,6 +136,11 @@ int ca_keygen(const struct ca_keygen_params *p, struct ca_keygen_result *res)
 	memset(res, 0, sizeof(*res));
 	if (p->type != NULL)
 		GUARD(ca_keyspec_parse(p->type, &spec));
+	if (p->sigalg == CA_SIGALG_RSA_PSS &&
+	    (p->type == NULL || spec.type != CA_KT_RSA)) {
+		rc = ca_err(CA_EUSAGE, "--sig-alg rsa-pss needs an RSA key type");
+		goto out;
+	}
 	if (p->id_hex != NULL) {
 		rc = ca_unhex(p->id_hex, id, sizeof(id), &id_len);
 		if (rc < 0 || id_len == 0) {

@@ -4,6 +4,7 @@
 #define HSMCA_ISSUE_KEYGEN_H
 
 #include "common/err.h"
+#include "x509/algid.h"
 
 struct ca_keygen_params {
 	const char *token;      /* token URI */
@@ -19,6 +20,7 @@ struct ca_keygen_params {
 	 * labelled label (label and type may be NULL); the outputs are
 	 * written from that key when it exists. */
 	int check;
+	enum ca_sigalg sigalg;  /* how an RSA key signs the CSR */
 };
 
 struct ca_keygen_result {

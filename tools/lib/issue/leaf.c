@@ -165,7 +165,8 @@ static int run_setup(struct run *run)
 	if (run->workers > CA_POOL_MAX_WORKERS)
 		run->workers = CA_POOL_MAX_WORKERS;
 	run->issuer_pub = X509_get0_pubkey(run->d->cert);
-	GUARD(ca_algid_der(run->issuer_pub, &run->algid, &run->algid_len));
+	GUARD(ca_algid_der(run->issuer_pub, ca_dir_sigalg(run->d), &run->algid,
+			   &run->algid_len));
 	GUARD(ca_dir_signer(run->d, p->pin_source));
 	run->results = json_array();
 	run->refusals = json_array();

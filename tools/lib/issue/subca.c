@@ -146,7 +146,8 @@ static int build_tbs(struct job *j, unsigned char **tbs, size_t *tbs_len)
 	int rc;
 
 	GUARD(ca_profile_subca(&j->spec, j->d->cert, &j->p->nc, &draft));
-	GUARD(ca_algid_der(X509_get0_pubkey(j->d->cert), &algid, &algid_len));
+	GUARD(ca_algid_der(X509_get0_pubkey(j->d->cert), ca_dir_sigalg(j->d),
+			   &algid, &algid_len));
 	GUARD(ca_x509_tbs(draft, algid, algid_len, tbs, tbs_len));
 	GUARD(ca_lint_cert(*tbs, *tbs_len, &lint));
 out:
@@ -210,7 +211,8 @@ static int run(struct job *j, ca_audit *a, struct ca_subca_result *res)
 	GUARD(serial_validity(j, &clamped));
 	GUARD(build_tbs(j, &tbs, &tbs_len));
 	if (p->lint_cert != NULL)
-		GUARD(ca_cert_lint_copy(X509_get0_pubkey(j->d->cert), tbs, tbs_len,
+		GUARD(ca_cert_lint_copy(X509_get0_pubkey(j->d->cert),
+					ca_dir_sigalg(j->d), tbs, tbs_len,
 					p->lint_cert, p->force));
 	if (j->tp.preparing) {
 		summary = ca_request_summary_cert(tbs, tbs_len);

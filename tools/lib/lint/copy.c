@@ -36,8 +36,9 @@ static EVP_PKEY *throwaway_key(const EVP_PKEY *pub)
 	return NULL;
 }
 
-int ca_cert_lint_copy(const EVP_PKEY *pub, const unsigned char *tbs,
-		      size_t tbs_len, const char *path, int force)
+int ca_cert_lint_copy(const EVP_PKEY *pub, enum ca_sigalg sigalg,
+		      const unsigned char *tbs, size_t tbs_len, const char *path,
+		      int force)
 {
 	unsigned char *algid = NULL, *sig = NULL, *der = NULL;
 	size_t algid_len = 0, sig_len = 0, der_len = 0;
@@ -45,12 +46,13 @@ int ca_cert_lint_copy(const EVP_PKEY *pub, const unsigned char *tbs,
 	EVP_MD_CTX *md = NULL;
 	int rc = CA_EIO;
 
-	GUARD(ca_algid_der(pub, &algid, &algid_len));
+	GUARD(ca_algid_der(pub, sigalg, &algid, &algid_len));
 	k = throwaway_key(pub);
 	md = EVP_MD_CTX_new();
 	if (k == NULL || md == NULL ||
 	    EVP_DigestSignInit_ex(md, NULL, ca_digest_for_key(pub), NULL, NULL, k,
 				  NULL) != 1 ||
+	    ca_sigalg_apply(md, sigalg, ca_digest_for_key(pub)) < 0 ||
 	    EVP_DigestSign(md, NULL, &sig_len, tbs, tbs_len) != 1 ||
 	    (sig = malloc(sig_len)) == NULL ||
 	    EVP_DigestSign(md, sig, &sig_len, tbs, tbs_len) != 1) {

@@ -25,10 +25,10 @@ char *ca_dir_file(const char *dir, const char *name)
 
 /* Keys ca.json may hold; anything else is refused, not ignored. */
 static const char *const config_keys[] = {
-	"version",  "kind",	  "key",      "module",	      "token_label",
+	"version",  "kind",	  "key",      "module",	 "module_args", "token_label",
 	"token_serial", "spki_sha256", "crl_urls", "aia_urls", "policies",
 	"crl",	    "profiles",	  "extension_allowlist", "quorum_sha256",
-	"default_profile", NULL,
+	"default_profile", "signature_algorithm", NULL,
 };
 
 int ca_config_check(json_t *config, const char *path)

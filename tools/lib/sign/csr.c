@@ -21,6 +21,7 @@ int ca_csr_build(struct ca_signer *s, X509_NAME *subject, X509_REQ **out)
 	ca_err_clear();
 	if (EVP_DigestSignInit_ex(md, NULL, ca_digest_for_key(s->pub), NULL,
 				  "?provider=hsmca", s->pkey, NULL) != 1 ||
+	    ca_sigalg_apply(md, s->sigalg, ca_digest_for_key(s->pub)) < 0 ||
 	    X509_REQ_sign_ctx(req, md) <= 0) {
 		rc = ca_errmsg()[0] ? CA_EIO
 				    : ca_err(CA_EIO, "the token did not sign the CSR");

@@ -6,6 +6,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/provider.h>
+#include <openssl/rsa.h>
 #include <openssl/store.h>
 
 #include "base/hex.h"
@@ -236,7 +237,8 @@ static int sign_init(struct ca_signer *s, EVP_MD_CTX **out)
 		return ca_err(CA_EIO, "out of memory");
 	ca_err_clear();
 	if (EVP_DigestSignInit_ex(md, NULL, ca_digest_for_key(s->pub), NULL, PROPQ,
-				  s->pkey, NULL) != 1) {
+				  s->pkey, NULL) != 1 ||
+	    ca_sigalg_apply(md, s->sigalg, ca_digest_for_key(s->pub)) < 0) {
 		EVP_MD_CTX_free(md);
 		ERR_clear_error();
 		if (ca_errmsg()[0] != '\0')

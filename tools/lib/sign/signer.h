@@ -16,6 +16,7 @@
 
 #include "common/err.h"
 #include "providers/hsmca/token/token.h"
+#include "x509/algid.h"
 
 int ca_crypto_init(void) CA_WUR;
 /* Finalize PKCS#11 modules; call before exit. */
@@ -23,6 +24,7 @@ void ca_crypto_fini(void);
 
 struct ca_signer {
 	EVP_PKEY *pkey;         /* provider key: signs on the token */
+	enum ca_sigalg sigalg;  /* CA_SIGALG_DEFAULT unless set */
 	EVP_PKEY *pub;          /* the public key, software */
 	ca_token *tok;          /* the key's token (RNG) */
 	char *uri;              /* canonical key URI */

@@ -26,7 +26,8 @@ int ca_cert_sign_der(struct ca_signer *s, const unsigned char *tbs, size_t tbs_l
 	}
 	GUARD(ca_signer_sign(s, tbs, tbs_len, &sig, &sig_len));
 	/* Never release a faulty HSM signature. */
-	GUARD(ca_signed_verify(issuer_pub, tbs, tbs_len, sig, sig_len));
+	GUARD(ca_signed_verify(issuer_pub, s->sigalg, tbs, tbs_len, sig,
+			       sig_len));
 	GUARD(ca_signed_assemble(tbs, tbs_len, algid, algid_len, sig, sig_len, der,
 				 der_len));
 out:

@@ -105,8 +105,9 @@ bad:
 	return ca_err(CA_EPOLICY, "the data to be signed is not a TBS structure");
 }
 
-int ca_signed_verify(EVP_PKEY *issuer_pub, const unsigned char *tbs,
-		     size_t tbs_len, const unsigned char *sig, size_t sig_len)
+int ca_signed_verify(EVP_PKEY *issuer_pub, enum ca_sigalg alg,
+		     const unsigned char *tbs, size_t tbs_len,
+		     const unsigned char *sig, size_t sig_len)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	int ok;
@@ -114,6 +115,7 @@ int ca_signed_verify(EVP_PKEY *issuer_pub, const unsigned char *tbs,
 	ok = md != NULL &&
 	     EVP_DigestVerifyInit_ex(md, NULL, ca_digest_for_key(issuer_pub), NULL,
 				     NULL, issuer_pub, NULL) == 1 &&
+	     ca_sigalg_apply(md, alg, ca_digest_for_key(issuer_pub)) == CA_OK &&
 	     EVP_DigestVerify(md, sig, sig_len, tbs, tbs_len) == 1;
 	EVP_MD_CTX_free(md);
 	ERR_clear_error();

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "common/err.h"
+#include "x509/algid.h"
 
 /* SEQUENCE { tbs, algid, BIT STRING sig } (certificates and CRLs alike). */
 int ca_signed_assemble(const unsigned char *tbs, size_t tbs_len,
@@ -21,7 +22,8 @@ size_t ca_der_header(unsigned char tag, size_t content_len, unsigned char out[6]
 int ca_tbs_sigalg(const unsigned char *tbs, size_t tbs_len,
 		  const unsigned char **algid, size_t *algid_len) CA_WUR;
 /* Verify a signature over tbs with the issuer's public key. */
-int ca_signed_verify(EVP_PKEY *issuer_pub, const unsigned char *tbs,
-		     size_t tbs_len, const unsigned char *sig, size_t sig_len) CA_WUR;
+int ca_signed_verify(EVP_PKEY *issuer_pub, enum ca_sigalg alg,
+		     const unsigned char *tbs, size_t tbs_len,
+		     const unsigned char *sig, size_t sig_len) CA_WUR;
 
 #endif
