@@ -62,6 +62,10 @@ static int set_paths(struct ca_cer *c)
 	if (conf == NULL || c->quorum == NULL || c->ca_dir == NULL ||
 	    setenv("SOFTHSM2_CONF", conf, 1) != 0)
 		rc = ca_err(CA_EIO, "out of memory");
+	/* The rehearsal's SoftHSM takes no initialisation arguments: those
+	 * meant for the real module (HSMCA_MODULE_ARGS) must not reach it
+	 * (SoftHSM refuses a non-NULL pReserved). */
+	(void)unsetenv("HSMCA_MODULE_ARGS");
 	if (c->spec->type == CA_CER_REVOKE) {
 		free(c->revoke_cert);
 		c->revoke_cert = rpath(c, "revoke-target.crt");
