@@ -11,11 +11,9 @@ TRIALS=${CRASH_TRIALS:-20}
 # through its daemon and NSS softokn's sessions are slower, and under the
 # sanitizer each of their many allocations is unwound: a smaller batch
 # keeps the run short there.
-SPAN=750
 if [ "$HSMCA_TEST_TOKEN" != softhsm ]; then
 	N=${CRASH_N:-1000}
 	TRIALS=${CRASH_TRIALS:-6}
-	SPAN=1500 # kill moments over their slower start and signing
 	[ "${HSMCA_SAN:-0}" = 1 ] && N=${CRASH_N:-200}
 fi
 
@@ -46,17 +44,32 @@ for f in glob.glob("out/*.crt"):
 PY
 }
 
-[ "${HSMCA_SAN:-0}" = 1 ] && SPAN=$((SPAN * 10))
+# How long a whole run takes here, measured on a copy of the CA: the kill
+# moments are drawn from it (scaled to the requests still to do), so that
+# they fall inside a run on a fast machine, a loaded one, under the
+# sanitizers and on every module alike.
+now_ms() { date +%s%3N; }
+cp -a ca ca.cal
+t0=$(now_ms)
+hsmca-sign-leaf --ca ca.cal --pin-source "$PINSRC" --requests csrs/tls.json --csr-dir csrs --out-dir out.cal >/dev/null 2>&1 ||
+	notok "a calibration run issues the batch"
+full_ms=$(($(now_ms) - t0))
+rm -rf ca.cal out.cal
+diag "a whole run of $N requests: $full_ms ms"
 bad=0
 killed=0
 i=0
 while [ $i -lt "$TRIALS" ]; do
 	i=$((i + 1))
+	left=$((N - $(sqlite3 ca/ca.db "select count(*) from certs where kind = 'leaf'")))
+	# A moment inside the run: at most 70% of the time the requests still
+	# to do took in the calibration run (start-up comes on top).
+	span=$((full_ms * left * 7 / (N * 10)))
+	[ "$span" -lt 40 ] && span=40
 	(batch >/dev/null 2>&1) &
 	pid=$!
-	# A random moment inside a run (under the sanitizers a run is ten
-	# times slower), counted only when the tool was still working.
-	sleep "$(awk -v s="$(od -An -N2 -tu2 /dev/urandom)" -v span="$SPAN" 'BEGIN { printf "%.3f", 0.05 + (s % span) / 1000 }')"
+	sleep "$(awk -v s="$(od -An -N2 -tu2 /dev/urandom)" -v span="$span" 'BEGIN { printf "%.3f", 0.02 + (s % span) / 1000 }')"
+	# Counted only when the tool was still working.
 	if grep -q '^State:.*[RSD]' "/proc/$pid/status" 2>/dev/null; then
 		killed=$((killed + 1))
 	fi
