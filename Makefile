@@ -64,7 +64,7 @@ FAULTP11  := $(BUILD)/tests/faultp11.so
 LIBA      := $(BUILD)/libhsmca.a
 
 .SECONDARY:
-.PHONY: all deps test test-san test-long demo rehearse bench install fuzz clean format
+.PHONY: all deps test test-san test-long demo rehearse bench install fuzz clean format format-check
 
 all: $(MODULE) $(BINS) $(UNITS) $(HELPERS) $(FAULTP11)
 
@@ -128,7 +128,7 @@ $(BUILD)/tests/p11args.so: tests/helpers/p11args.c
 	$(CC) $(WARN) -O2 -g -fPIC -D_GNU_SOURCE $(PKG_CFLAGS) -shared -o $@ $< -Wl,-z,relro,-z,now -ldl
 
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory format-check all
 	@BUILD=$(BUILD) tests/run
 
 test-san: deps
@@ -181,9 +181,15 @@ install: $(MODULE) $(BINS)
 fuzz:
 	@scripts/build-fuzz
 
+# Every C file of the project in the checked-in .clang-format style;
+# `make test` runs format-check first.
+FORMAT_SRCS = $(sort $(shell find common providers tools tests -name '*.[ch]'))
 format:
-	clang-format -i $(COMMON_SRCS) $(PROV_SRCS) $(LIB_SRCS) $(CER_SRCS) $(TOOL_SRCS) \
-	  common/*.h providers/hsmca/*.h providers/hsmca/token/*.h tools/lib/*/*.h
+	clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_SRCS) || \
+	  { echo "format-check: run 'make format' (clang-format, .clang-format)" >&2; exit 1; }
 
 clean:
 	rm -rf build

@@ -10,12 +10,12 @@
 
 #include <stddef.h>
 
-#define CA_OK 0
-#define CA_EIO (-1)     /* I/O, token, internal */
-#define CA_EUSAGE (-2)  /* bad arguments or input syntax */
+#define CA_OK	   0
+#define CA_EIO	   (-1) /* I/O, token, internal */
+#define CA_EUSAGE  (-2) /* bad arguments or input syntax */
 #define CA_EPOLICY (-3) /* refused by policy */
 
-#define CA_WUR __attribute__((warn_unused_result))
+#define CA_WUR		__attribute__((warn_unused_result))
 #define CA_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* Record a message for code and return code (so: return ca_err(...)). */

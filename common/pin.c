@@ -25,13 +25,14 @@ static int read_fd(int fd, const char *what, struct ca_pin *pin)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return ca_err(CA_EIO, "cannot read PIN from %s: %s", what,
-				      strerror(errno));
+			return ca_err(CA_EIO, "cannot read PIN from %s: %s",
+				      what, strerror(errno));
 		if (n == 0 || c == '\n')
 			break;
 		if (pin->len == CA_PIN_MAX) {
 			ca_pin_wipe(pin);
-			return ca_err(CA_EUSAGE, "PIN from %s is longer than %d bytes",
+			return ca_err(CA_EUSAGE,
+				      "PIN from %s is longer than %d bytes",
 				      what, CA_PIN_MAX);
 		}
 		pin->value[pin->len++] = c;
@@ -111,7 +112,8 @@ static int from_tty(const char *prompt, struct ca_pin *pin)
 			      "use --pin-source file:PATH, fd:N or env:NAME");
 	if (tcgetattr(fd, &old) != 0) {
 		close(fd);
-		return ca_err(CA_EUSAGE, "cannot prompt for the PIN: not a terminal");
+		return ca_err(CA_EUSAGE,
+			      "cannot prompt for the PIN: not a terminal");
 	}
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
@@ -119,7 +121,8 @@ static int from_tty(const char *prompt, struct ca_pin *pin)
 	if (write(fd, prompt, strlen(prompt)) < 0 ||
 	    tcsetattr(fd, TCSAFLUSH, &quiet) != 0) {
 		close(fd);
-		return ca_err(CA_EIO, "cannot prompt for the PIN on the terminal");
+		return ca_err(CA_EIO,
+			      "cannot prompt for the PIN on the terminal");
 	}
 	rc = read_fd(fd, "the terminal", pin);
 	(void)tcsetattr(fd, TCSAFLUSH, &old);

@@ -70,19 +70,22 @@ static int verify(ca_store *st, int json)
 	int rc = ca_audit_verify(st, &bad, &head);
 
 	if (json) {
-		json_t *o = json_pack("{s:b, s:I, s:s}", "ok", rc == CA_OK, "entries",
-				      (json_int_t)head.seq, "head", head.hash);
+		json_t *o =
+		    json_pack("{s:b, s:I, s:s}", "ok", rc == CA_OK, "entries",
+			      (json_int_t)head.seq, "head", head.hash);
 
 		if (rc < 0) {
-			json_object_set_new(o, "first_broken", json_integer(bad));
-			json_object_set_new(o, "error", json_string(ca_errmsg()));
+			json_object_set_new(o, "first_broken",
+					    json_integer(bad));
+			json_object_set_new(o, "error",
+					    json_string(ca_errmsg()));
 		}
 		ca_print_json(o);
 		return rc;
 	}
 	if (rc == CA_OK)
-		printf("audit log OK: %ld entries\nhead: entry %ld sha256 %s\n", head.seq,
-		       head.seq, head.hash);
+		printf("audit log OK: %ld entries\nhead: entry %ld sha256 %s\n",
+		       head.seq, head.seq, head.hash);
 	return rc;
 }
 
@@ -284,7 +287,8 @@ int main(int argc, char **argv)
 		case OPT_EXPIRING:
 			if (ca_parse_long(optarg, 0, 36500, "--expiring",
 					  &a.expiring) < 0)
-				return ca_usage_error(usage_line, "%s", ca_errmsg());
+				return ca_usage_error(usage_line, "%s",
+						      ca_errmsg());
 			break;
 		case OPT_NAME:
 			a.name = optarg;
@@ -295,7 +299,8 @@ int main(int argc, char **argv)
 		case OPT_OUT:
 			a.out = optarg;
 			break;
-		default: return ca_usage_error(usage_line, "unknown option");
+		default:
+			return ca_usage_error(usage_line, "unknown option");
 		}
 	}
 	if (opt == CA_OPT_EXIT)

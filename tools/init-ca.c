@@ -9,77 +9,107 @@
 #include "issue/initca.h"
 
 static const char usage_line[] =
-	"hsmca-init-ca --ca DIR --key URI (--self-sign --subject DN --days N | "
-	"--cert CERT --chain CHAIN) [options]";
+    "hsmca-init-ca --ca DIR --key URI (--self-sign --subject DN --days N | "
+    "--cert CERT --chain CHAIN) [options]";
 
 static const char usage[] =
-	"usage: hsmca-init-ca --ca DIR --key URI --self-sign --subject DN --days N\n"
-	"                     [--pathlen N] [--crl-url URL] [--aia-url URL]\n"
-	"                     [--policy OID]... [--lint-cert FILE] [--sig-alg ALG]\n"
-	"                     [--quorum quorum.json (--prepare REQ | --request REQ\n"
-	"                      --approval A.sig...)]\n"
-	"       hsmca-init-ca --ca DIR --key URI --cert ca.crt --chain chain.pem\n"
-	"                     [--quorum quorum.json] [--crl-url URL] [--aia-url URL]\n"
-	"\n"
-	"Create a CA directory (ca.crt, ca.json, ca.db with the audit log) bound to\n"
-	"a key on a PKCS#11 token. --self-sign makes a root CA certificate; --cert\n"
-	"takes a subordinate CA certificate signed elsewhere (its key must be the\n"
-	"token key and it must verify with the chain).\n"
-	"\n"
-	"  --ca DIR           the CA directory to create (must not exist)\n"
-	"  --key URI          the CA key, e.g. 'pkcs11:token=Root;object=root-key'\n"
-	"  --self-sign        create a self-signed root certificate\n"
-	"  --subject DN       'CN=Example Root R1,O=Example,C=GB' or '/C=GB/O=.../CN=...'\n"
-	"  --days N           validity in days (1 to 36500)\n"
-	"  --pathlen N        basicConstraints pathLenConstraint (default: none)\n"
-	"  --crl-url URL      CRL distribution point put in certificates this CA issues\n"
-	"  --aia-url URL      caIssuers URL put in certificates this CA issues\n"
-	"  --policy OID       certificate policy (repeatable)\n"
-	"  --lint-cert FILE   also write the TBS signed by a throwaway key, for linters\n"
-	"  --sig-alg ALG      what this CA signs with, for an RSA key: rsa-pkcs1\n"
-	"                     (default) or rsa-pss (recorded in ca.json)\n"
-	"  --cert FILE        the subordinate CA certificate (instead of --self-sign)\n"
-	"  --chain FILE       its issuers up to and including the root (PEM)\n"
-	"  --quorum FILE      pin this quorum file: later root actions need M-of-N\n"
-	"                     approvals; with --self-sign, the self-signature too\n"
-	"  --prepare FILE     write the approval request for the self-signature\n"
-	"  --request FILE     execute an approved request (same command line)\n"
-	"  --approval FILE    an approval from hsmca-two-person-approve (repeatable)\n"
-	"  --approval-ttl T   request lifetime: 90s, 30m, 24h (default), 2d\n"
-	"  --force            replace existing --lint-cert/--prepare outputs\n"
-	"  --module MODULE    PKCS#11 module: path or p11-kit name (README \"Tokens\")\n"
-	"  --module-args ARGS its initialisation arguments (or $HSMCA_MODULE_ARGS)\n"
-	"  --pin-source SRC   file:PATH, fd:N or env:NAME (default: prompt)\n"
-	"  --json             print the result as JSON\n"
-	"\n"
-	"Exit status: 0 done, 1 error, 2 usage, 3 refused by policy.\n";
+    "usage: hsmca-init-ca --ca DIR --key URI --self-sign --subject DN --days "
+    "N\n"
+    "                     [--pathlen N] [--crl-url URL] [--aia-url URL]\n"
+    "                     [--policy OID]... [--lint-cert FILE] [--sig-alg "
+    "ALG]\n"
+    "                     [--quorum quorum.json (--prepare REQ | --request "
+    "REQ\n"
+    "                      --approval A.sig...)]\n"
+    "       hsmca-init-ca --ca DIR --key URI --cert ca.crt --chain chain.pem\n"
+    "                     [--quorum quorum.json] [--crl-url URL] [--aia-url "
+    "URL]\n"
+    "\n"
+    "Create a CA directory (ca.crt, ca.json, ca.db with the audit log) bound "
+    "to\n"
+    "a key on a PKCS#11 token. --self-sign makes a root CA certificate; "
+    "--cert\n"
+    "takes a subordinate CA certificate signed elsewhere (its key must be the\n"
+    "token key and it must verify with the chain).\n"
+    "\n"
+    "  --ca DIR           the CA directory to create (must not exist)\n"
+    "  --key URI          the CA key, e.g. "
+    "'pkcs11:token=Root;object=root-key'\n"
+    "  --self-sign        create a self-signed root certificate\n"
+    "  --subject DN       'CN=Example Root R1,O=Example,C=GB' or "
+    "'/C=GB/O=.../CN=...'\n"
+    "  --days N           validity in days (1 to 36500)\n"
+    "  --pathlen N        basicConstraints pathLenConstraint (default: none)\n"
+    "  --crl-url URL      CRL distribution point put in certificates this CA "
+    "issues\n"
+    "  --aia-url URL      caIssuers URL put in certificates this CA issues\n"
+    "  --policy OID       certificate policy (repeatable)\n"
+    "  --lint-cert FILE   also write the TBS signed by a throwaway key, for "
+    "linters\n"
+    "  --sig-alg ALG      what this CA signs with, for an RSA key: rsa-pkcs1\n"
+    "                     (default) or rsa-pss (recorded in ca.json)\n"
+    "  --cert FILE        the subordinate CA certificate (instead of "
+    "--self-sign)\n"
+    "  --chain FILE       its issuers up to and including the root (PEM)\n"
+    "  --quorum FILE      pin this quorum file: later root actions need "
+    "M-of-N\n"
+    "                     approvals; with --self-sign, the self-signature too\n"
+    "  --prepare FILE     write the approval request for the self-signature\n"
+    "  --request FILE     execute an approved request (same command line)\n"
+    "  --approval FILE    an approval from hsmca-two-person-approve "
+    "(repeatable)\n"
+    "  --approval-ttl T   request lifetime: 90s, 30m, 24h (default), 2d\n"
+    "  --force            replace existing --lint-cert/--prepare outputs\n"
+    "  --module MODULE    PKCS#11 module: path or p11-kit name (README "
+    "\"Tokens\")\n"
+    "  --module-args ARGS its initialisation arguments (or "
+    "$HSMCA_MODULE_ARGS)\n"
+    "  --pin-source SRC   file:PATH, fd:N or env:NAME (default: prompt)\n"
+    "  --json             print the result as JSON\n"
+    "\n"
+    "Exit status: 0 done, 1 error, 2 usage, 3 refused by policy.\n";
 
-enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_KEY, OPT_SELF_SIGN, OPT_SUBJECT, OPT_DAYS,
-       OPT_PATHLEN, OPT_CRL_URL, OPT_AIA_URL, OPT_POLICY, OPT_LINT_CERT,
-       OPT_CERT, OPT_CHAIN, OPT_SIG_ALG, OPT_TWOPHASE };
+enum {
+	OPT_CA = CA_OPT_FIRST_TOOL,
+	OPT_KEY,
+	OPT_SELF_SIGN,
+	OPT_SUBJECT,
+	OPT_DAYS,
+	OPT_PATHLEN,
+	OPT_CRL_URL,
+	OPT_AIA_URL,
+	OPT_POLICY,
+	OPT_LINT_CERT,
+	OPT_CERT,
+	OPT_CHAIN,
+	OPT_SIG_ALG,
+	OPT_TWOPHASE
+};
 
 static void report(int json, const struct ca_init_params *p,
 		   const struct ca_init_result *r)
 {
 	if (r->prepared) {
 		if (json)
-			ca_print_json(json_pack("{s:s, s:s, s:s}", "request",
-						p->tp.prepare, "subject", r->subject,
-						"serial", r->serial));
+			ca_print_json(json_pack(
+			    "{s:s, s:s, s:s}", "request", p->tp.prepare,
+			    "subject", r->subject, "serial", r->serial));
 		else
 			printf("approval request written: %s\n"
 			       "  subject %s, serial %s\n"
-			       "collect approvals with: hsmca-two-person-approve sign %s "
+			       "collect approvals with: "
+			       "hsmca-two-person-approve sign %s "
 			       "--id ID --key KEY --out ID.sig\n",
-			       p->tp.prepare, r->subject, r->serial, p->tp.prepare);
+			       p->tp.prepare, r->subject, r->serial,
+			       p->tp.prepare);
 		return;
 	}
 	if (json) {
-		ca_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ca",
-					p->dir, "subject", r->subject, "serial",
-					r->serial, "key", r->key_uri, "spki_sha256",
-					r->spki_sha256, "cert_sha256", r->cert_sha256,
-					"not_after", r->not_after));
+		ca_print_json(json_pack(
+		    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ca", p->dir,
+		    "subject", r->subject, "serial", r->serial, "key",
+		    r->key_uri, "spki_sha256", r->spki_sha256, "cert_sha256",
+		    r->cert_sha256, "not_after", r->not_after));
 		return;
 	}
 	printf("CA directory: %s\n", p->dir);
@@ -94,22 +124,22 @@ static void report(int json, const struct ca_init_params *p,
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		CA_COMMON_OPTIONS,
-		{"ca", required_argument, NULL, OPT_CA},
-		{"key", required_argument, NULL, OPT_KEY},
-		{"self-sign", no_argument, NULL, OPT_SELF_SIGN},
-		{"subject", required_argument, NULL, OPT_SUBJECT},
-		{"days", required_argument, NULL, OPT_DAYS},
-		{"pathlen", required_argument, NULL, OPT_PATHLEN},
-		{"crl-url", required_argument, NULL, OPT_CRL_URL},
-		{"aia-url", required_argument, NULL, OPT_AIA_URL},
-		{"policy", required_argument, NULL, OPT_POLICY},
-		{"lint-cert", required_argument, NULL, OPT_LINT_CERT},
-		{"cert", required_argument, NULL, OPT_CERT},
-		{"chain", required_argument, NULL, OPT_CHAIN},
-		{"sig-alg", required_argument, NULL, OPT_SIG_ALG},
-		CA_TWOPHASE_OPTIONS(OPT_TWOPHASE),
-		{NULL, 0, NULL, 0},
+	    CA_COMMON_OPTIONS,
+	    {"ca", required_argument, NULL, OPT_CA},
+	    {"key", required_argument, NULL, OPT_KEY},
+	    {"self-sign", no_argument, NULL, OPT_SELF_SIGN},
+	    {"subject", required_argument, NULL, OPT_SUBJECT},
+	    {"days", required_argument, NULL, OPT_DAYS},
+	    {"pathlen", required_argument, NULL, OPT_PATHLEN},
+	    {"crl-url", required_argument, NULL, OPT_CRL_URL},
+	    {"aia-url", required_argument, NULL, OPT_AIA_URL},
+	    {"policy", required_argument, NULL, OPT_POLICY},
+	    {"lint-cert", required_argument, NULL, OPT_LINT_CERT},
+	    {"cert", required_argument, NULL, OPT_CERT},
+	    {"chain", required_argument, NULL, OPT_CHAIN},
+	    {"sig-alg", required_argument, NULL, OPT_SIG_ALG},
+	    CA_TWOPHASE_OPTIONS(OPT_TWOPHASE),
+	    {NULL, 0, NULL, 0},
 	};
 	struct ca_init_params p;
 	struct ca_init_result r;
@@ -124,25 +154,47 @@ int main(int argc, char **argv)
 	ca_tool_start("init-ca");
 	while ((opt = ca_cli_getopt(argc, argv, opts, &idx, &c, usage)) >= 0) {
 		switch (opt) {
-		case OPT_CA: p.dir = optarg; break;
-		case OPT_KEY: p.key_uri = optarg; break;
-		case OPT_SELF_SIGN: self_sign = 1; break;
-		case OPT_SUBJECT: p.subject = optarg; break;
-		case OPT_DAYS: days = optarg; break;
-		case OPT_PATHLEN: pathlen = optarg; break;
+		case OPT_CA:
+			p.dir = optarg;
+			break;
+		case OPT_KEY:
+			p.key_uri = optarg;
+			break;
+		case OPT_SELF_SIGN:
+			self_sign = 1;
+			break;
+		case OPT_SUBJECT:
+			p.subject = optarg;
+			break;
+		case OPT_DAYS:
+			days = optarg;
+			break;
+		case OPT_PATHLEN:
+			pathlen = optarg;
+			break;
 		case OPT_CRL_URL:
 		case OPT_AIA_URL:
 		case OPT_POLICY:
-			if (ca_cli_append(opt == OPT_CRL_URL ? &crl : opt == OPT_AIA_URL ? &aia : &pol,
+			if (ca_cli_append(opt == OPT_CRL_URL   ? &crl
+					  : opt == OPT_AIA_URL ? &aia
+							       : &pol,
 					  optarg) < 0)
-				CA_USAGE(usage_line, "--%s: %s", opts[idx].name, ca_errmsg());
+				CA_USAGE(usage_line, "--%s: %s", opts[idx].name,
+					 ca_errmsg());
 			break;
-		case OPT_LINT_CERT: p.lint_cert = optarg; break;
-		case OPT_CERT: p.cert = optarg; break;
-		case OPT_CHAIN: p.chain = optarg; break;
+		case OPT_LINT_CERT:
+			p.lint_cert = optarg;
+			break;
+		case OPT_CERT:
+			p.cert = optarg;
+			break;
+		case OPT_CHAIN:
+			p.chain = optarg;
+			break;
 		case OPT_SIG_ALG:
 			if (ca_sigalg_parse(optarg, &p.sigalg) < 0)
-				CA_USAGE(usage_line, "--sig-alg: %s", ca_errmsg());
+				CA_USAGE(usage_line, "--sig-alg: %s",
+					 ca_errmsg());
 			break;
 		case OPT_TWOPHASE:
 			code = ca_cli_tp_option(&p.tp, opts[idx].name, optarg,
@@ -150,7 +202,8 @@ int main(int argc, char **argv)
 			if (code >= 0)
 				goto done;
 			break;
-		default: CA_USAGE(usage_line, "unknown option");
+		default:
+			CA_USAGE(usage_line, "unknown option");
 		}
 	}
 	code = ca_cli_end_options(opt, argc, argv, usage_line);
@@ -162,7 +215,8 @@ int main(int argc, char **argv)
 		CA_USAGE(usage_line, "give either --self-sign or --cert");
 	if (p.cert != NULL && p.chain == NULL)
 		CA_USAGE(usage_line, "--cert needs --chain");
-	if (p.cert != NULL && (p.subject || days || p.tp.prepare || p.tp.request))
+	if (p.cert != NULL &&
+	    (p.subject || days || p.tp.prepare || p.tp.request))
 		CA_USAGE(usage_line, "--cert takes no --subject, --days, "
 				     "--prepare or --request");
 	if (self_sign && (p.subject == NULL || days == NULL))

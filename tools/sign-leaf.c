@@ -11,59 +11,81 @@
 #include "issue/leaf.h"
 
 static const char usage_line[] =
-	"hsmca-sign-leaf --ca DIR (--csr host.csr --out host.crt | --requests "
-	"tls.json --csr-dir DIR --out-dir DIR) [options]";
+    "hsmca-sign-leaf --ca DIR (--csr host.csr --out host.crt | --requests "
+    "tls.json --csr-dir DIR --out-dir DIR) [options]";
 
 static const char usage[] =
-	"usage: hsmca-sign-leaf --ca DIR --csr host.csr [--profile P] [--cn NAME]\n"
-	"                       [--san TYPE:VALUE]... [--eku EKU]... [--days N]\n"
-	"                       [--force-issue] --out host.crt [--chain-out FILE]\n"
-	"       hsmca-sign-leaf --ca DIR --requests tls.json --csr-dir DIR --out-dir DIR\n"
-	"                       [--profile P]\n"
-	"\n"
-	"Issue end-entity certificates with this CA's token key.\n"
-	"\n"
-	"  --ca DIR            the issuing CA directory\n"
-	"  --csr FILE          the CSR (PEM or DER); its signature is verified\n"
-	"  --profile P         server, client, server-client (default), code-signing,\n"
-	"                      email, ocsp-signing, csr-passthrough, or a profile\n"
-	"                      from ca.json\n"
-	"  --cn NAME           common name (default: the CSR's)\n"
-	"  --san TYPE:VALUE    dns:NAME, ip:ADDRESS, email:ADDRESS, uri:URI (repeatable;\n"
-	"                      default: the CSR's SANs, else the CN if a DNS name)\n"
-	"  --eku EKU           extended key usage instead of the profile's (repeatable)\n"
-	"  --days N            lifetime (default: the profile's; above its maximum\n"
-	"                      is refused; clamped inside the CA's validity)\n"
-	"  --force-issue       certify a public key this CA certified before\n"
-	"  --out FILE          the certificate (PEM)\n"
-	"  --chain-out FILE    the CA chain (PEM)\n"
-	"  --requests FILE     batch: a serverless CA tls.json\n"
-	"  --csr-dir DIR       batch: where csr_file names are found\n"
-	"  --out-dir DIR       batch: NAME.crt and NAME.chain.pem per request, and\n"
-	"                      summary.json (NAME: the CSR file's or common name)\n"
-	"  --module MODULE     PKCS#11 module: path or p11-kit name (README \"Tokens\")\n"
-	"  --module-args ARGS  its initialisation arguments (or $HSMCA_MODULE_ARGS)\n"
-	"  --pin-source SRC    file:PATH, fd:N or env:NAME (default: prompt)\n"
-	"  --force             replace existing output files\n"
-	"  --json              print the summary as JSON\n"
-	"\n"
-	"A re-run of the same batch issues nothing new: requests already issued\n"
-	"(same common name and key) are reported as such and missing files are\n"
-	"written again from the CA store.\n"
-	"\n"
-	"Exit status: 0 done, 1 error, 2 usage, 3 refused by policy (in a batch: at\n"
-	"least one request refused; the others are issued).\n";
+    "usage: hsmca-sign-leaf --ca DIR --csr host.csr [--profile P] [--cn NAME]\n"
+    "                       [--san TYPE:VALUE]... [--eku EKU]... [--days N]\n"
+    "                       [--force-issue] --out host.crt [--chain-out FILE]\n"
+    "       hsmca-sign-leaf --ca DIR --requests tls.json --csr-dir DIR "
+    "--out-dir DIR\n"
+    "                       [--profile P]\n"
+    "\n"
+    "Issue end-entity certificates with this CA's token key.\n"
+    "\n"
+    "  --ca DIR            the issuing CA directory\n"
+    "  --csr FILE          the CSR (PEM or DER); its signature is verified\n"
+    "  --profile P         server, client, server-client (default), "
+    "code-signing,\n"
+    "                      email, ocsp-signing, csr-passthrough, or a profile\n"
+    "                      from ca.json\n"
+    "  --cn NAME           common name (default: the CSR's)\n"
+    "  --san TYPE:VALUE    dns:NAME, ip:ADDRESS, email:ADDRESS, uri:URI "
+    "(repeatable;\n"
+    "                      default: the CSR's SANs, else the CN if a DNS "
+    "name)\n"
+    "  --eku EKU           extended key usage instead of the profile's "
+    "(repeatable)\n"
+    "  --days N            lifetime (default: the profile's; above its "
+    "maximum\n"
+    "                      is refused; clamped inside the CA's validity)\n"
+    "  --force-issue       certify a public key this CA certified before\n"
+    "  --out FILE          the certificate (PEM)\n"
+    "  --chain-out FILE    the CA chain (PEM)\n"
+    "  --requests FILE     batch: a serverless CA tls.json\n"
+    "  --csr-dir DIR       batch: where csr_file names are found\n"
+    "  --out-dir DIR       batch: NAME.crt and NAME.chain.pem per request, "
+    "and\n"
+    "                      summary.json (NAME: the CSR file's or common name)\n"
+    "  --module MODULE     PKCS#11 module: path or p11-kit name (README "
+    "\"Tokens\")\n"
+    "  --module-args ARGS  its initialisation arguments (or "
+    "$HSMCA_MODULE_ARGS)\n"
+    "  --pin-source SRC    file:PATH, fd:N or env:NAME (default: prompt)\n"
+    "  --force             replace existing output files\n"
+    "  --json              print the summary as JSON\n"
+    "\n"
+    "A re-run of the same batch issues nothing new: requests already issued\n"
+    "(same common name and key) are reported as such and missing files are\n"
+    "written again from the CA store.\n"
+    "\n"
+    "Exit status: 0 done, 1 error, 2 usage, 3 refused by policy (in a batch: "
+    "at\n"
+    "least one request refused; the others are issued).\n";
 
-enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_CSR, OPT_PROFILE, OPT_CN, OPT_SAN, OPT_EKU,
-       OPT_DAYS, OPT_FORCE_ISSUE, OPT_OUT, OPT_CHAIN_OUT, OPT_REQUESTS,
-       OPT_CSR_DIR, OPT_OUT_DIR };
+enum {
+	OPT_CA = CA_OPT_FIRST_TOOL,
+	OPT_CSR,
+	OPT_PROFILE,
+	OPT_CN,
+	OPT_SAN,
+	OPT_EKU,
+	OPT_DAYS,
+	OPT_FORCE_ISSUE,
+	OPT_OUT,
+	OPT_CHAIN_OUT,
+	OPT_REQUESTS,
+	OPT_CSR_DIR,
+	OPT_OUT_DIR
+};
 
 /* The batch's progress bar, on stderr. */
 static void draw_progress(const struct ca_leaf_progress *pr, void *ctx)
 {
 	int width = 40;
-	int fill = pr->total ? (int)((pr->done * (size_t)width) / pr->total)
-			     : width;
+	int fill =
+	    pr->total ? (int)((pr->done * (size_t)width) / pr->total) : width;
 
 	(void)ctx;
 	fprintf(stderr,
@@ -109,10 +131,14 @@ static void report(int json, const struct ca_leaf_params *p, json_t *summary)
 		return;
 	}
 	list = json_object_get(summary, p->requests ? "refusals" : "results");
-	json_array_foreach(list, i, r) {
-		const char *cn = json_string_value(json_object_get(r, "common_name"));
-		const char *serial = json_string_value(json_object_get(r, "serial"));
-		const char *reason = json_string_value(json_object_get(r, "reason"));
+	json_array_foreach(list, i, r)
+	{
+		const char *cn =
+		    json_string_value(json_object_get(r, "common_name"));
+		const char *serial =
+		    json_string_value(json_object_get(r, "serial"));
+		const char *reason =
+		    json_string_value(json_object_get(r, "reason"));
 
 		if (p->requests == NULL && reason == NULL) {
 			json_t *v;
@@ -135,38 +161,43 @@ static void report(int json, const struct ca_leaf_params *p, json_t *summary)
 		}
 		if (p->requests == NULL)
 			continue;
-		printf("%3lld %-14s %s%s%s\n",
-		       (long long)json_integer_value(json_object_get(r, "index")),
-		       json_string_value(json_object_get(r, "status")), cn ? cn : "",
-		       reason ? ": " : "", reason ? reason : "");
+		printf(
+		    "%3lld %-14s %s%s%s\n",
+		    (long long)json_integer_value(json_object_get(r, "index")),
+		    json_string_value(json_object_get(r, "status")),
+		    cn ? cn : "", reason ? ": " : "", reason ? reason : "");
 	}
 	if (p->requests != NULL)
-		printf("issued %lld, already issued %lld, refused %lld (details: "
-		       "%s/summary.json)\n",
-		       (long long)json_integer_value(json_object_get(summary, "issued")),
-		       (long long)json_integer_value(json_object_get(summary, "already_issued")),
-		       (long long)json_integer_value(json_object_get(summary, "refused")),
-		       p->out_dir);
+		printf(
+		    "issued %lld, already issued %lld, refused %lld (details: "
+		    "%s/summary.json)\n",
+		    (long long)json_integer_value(
+			json_object_get(summary, "issued")),
+		    (long long)json_integer_value(
+			json_object_get(summary, "already_issued")),
+		    (long long)json_integer_value(
+			json_object_get(summary, "refused")),
+		    p->out_dir);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		CA_COMMON_OPTIONS,
-		{"ca", required_argument, NULL, OPT_CA},
-		{"csr", required_argument, NULL, OPT_CSR},
-		{"profile", required_argument, NULL, OPT_PROFILE},
-		{"cn", required_argument, NULL, OPT_CN},
-		{"san", required_argument, NULL, OPT_SAN},
-		{"eku", required_argument, NULL, OPT_EKU},
-		{"days", required_argument, NULL, OPT_DAYS},
-		{"force-issue", no_argument, NULL, OPT_FORCE_ISSUE},
-		{"out", required_argument, NULL, OPT_OUT},
-		{"chain-out", required_argument, NULL, OPT_CHAIN_OUT},
-		{"requests", required_argument, NULL, OPT_REQUESTS},
-		{"csr-dir", required_argument, NULL, OPT_CSR_DIR},
-		{"out-dir", required_argument, NULL, OPT_OUT_DIR},
-		{NULL, 0, NULL, 0},
+	    CA_COMMON_OPTIONS,
+	    {"ca", required_argument, NULL, OPT_CA},
+	    {"csr", required_argument, NULL, OPT_CSR},
+	    {"profile", required_argument, NULL, OPT_PROFILE},
+	    {"cn", required_argument, NULL, OPT_CN},
+	    {"san", required_argument, NULL, OPT_SAN},
+	    {"eku", required_argument, NULL, OPT_EKU},
+	    {"days", required_argument, NULL, OPT_DAYS},
+	    {"force-issue", no_argument, NULL, OPT_FORCE_ISSUE},
+	    {"out", required_argument, NULL, OPT_OUT},
+	    {"chain-out", required_argument, NULL, OPT_CHAIN_OUT},
+	    {"requests", required_argument, NULL, OPT_REQUESTS},
+	    {"csr-dir", required_argument, NULL, OPT_CSR_DIR},
+	    {"out-dir", required_argument, NULL, OPT_OUT_DIR},
+	    {NULL, 0, NULL, 0},
 	};
 	struct ca_leaf_params p;
 	struct ca_common c;
@@ -185,10 +216,18 @@ int main(int argc, char **argv)
 	p.ekus = ekus;
 	while ((opt = ca_cli_getopt(argc, argv, opts, &idx, &c, usage)) >= 0) {
 		switch (opt) {
-		case OPT_CA: p.ca_dir = optarg; break;
-		case OPT_CSR: p.csr = optarg; break;
-		case OPT_PROFILE: p.profile = optarg; break;
-		case OPT_CN: p.cn = optarg; break;
+		case OPT_CA:
+			p.ca_dir = optarg;
+			break;
+		case OPT_CSR:
+			p.csr = optarg;
+			break;
+		case OPT_PROFILE:
+			p.profile = optarg;
+			break;
+		case OPT_CN:
+			p.cn = optarg;
+			break;
 		case OPT_SAN:
 			if (p.n_sans == sizeof(sans) / sizeof(sans[0]))
 				CA_USAGE(usage_line, "too many --san");
@@ -201,14 +240,29 @@ int main(int argc, char **argv)
 				CA_USAGE(usage_line, "too many --eku");
 			ekus[p.n_ekus++] = optarg;
 			break;
-		case OPT_DAYS: days = optarg; break;
-		case OPT_FORCE_ISSUE: p.force_issue = 1; break;
-		case OPT_OUT: p.out = optarg; break;
-		case OPT_CHAIN_OUT: p.chain_out = optarg; break;
-		case OPT_REQUESTS: p.requests = optarg; break;
-		case OPT_CSR_DIR: p.csr_dir = optarg; break;
-		case OPT_OUT_DIR: p.out_dir = optarg; break;
-		default: CA_USAGE(usage_line, "unknown option");
+		case OPT_DAYS:
+			days = optarg;
+			break;
+		case OPT_FORCE_ISSUE:
+			p.force_issue = 1;
+			break;
+		case OPT_OUT:
+			p.out = optarg;
+			break;
+		case OPT_CHAIN_OUT:
+			p.chain_out = optarg;
+			break;
+		case OPT_REQUESTS:
+			p.requests = optarg;
+			break;
+		case OPT_CSR_DIR:
+			p.csr_dir = optarg;
+			break;
+		case OPT_OUT_DIR:
+			p.out_dir = optarg;
+			break;
+		default:
+			CA_USAGE(usage_line, "unknown option");
 		}
 	}
 	code = ca_cli_end_options(opt, argc, argv, usage_line);
@@ -222,19 +276,21 @@ int main(int argc, char **argv)
 	if (p.csr != NULL && p.out == NULL)
 		CA_USAGE(usage_line, "--csr needs --out");
 	if (p.requests != NULL && (p.out_dir == NULL || p.csr_dir == NULL))
-		CA_USAGE(usage_line, "--requests needs --csr-dir and --out-dir");
-	if (p.requests != NULL && (p.cn || p.n_sans || p.n_ekus || days || p.out ||
-				   p.chain_out || p.force_issue))
+		CA_USAGE(usage_line,
+			 "--requests needs --csr-dir and --out-dir");
+	if (p.requests != NULL && (p.cn || p.n_sans || p.n_ekus || days ||
+				   p.out || p.chain_out || p.force_issue))
 		CA_USAGE(usage_line, "--requests takes its values from the "
-						  "JSON file: no --cn, --san, --eku, "
-						  "--days, --out, --chain-out or "
-						  "--force-issue");
+				     "JSON file: no --cn, --san, --eku, "
+				     "--days, --out, --chain-out or "
+				     "--force-issue");
 	if (days != NULL) {
 		if (ca_parse_long(days, 1, 36500, "--days", &v) < 0) {
 			/* A lifetime of zero is a policy refusal like any other
 			 * lifetime the profile does not allow. */
 			if (strcmp(days, "0") == 0) {
-				ca_err(CA_EPOLICY, "lifetime of 0 days: refused");
+				ca_err(CA_EPOLICY,
+				       "lifetime of 0 days: refused");
 				code = ca_tool_finish(CA_EPOLICY);
 				goto done;
 			}

@@ -412,8 +412,8 @@ static int cmd_check_key(const struct args *a)
 	GUARD(ca_approval_key_check(q, a->id, a->key, source, fp));
 	if (a->c.json)
 		ca_print_json(json_pack("{s:s, s:s, s:s, s:b}", "approver",
-					a->id, "key", a->key, "spki_sha256",
-					fp, "matches", 1));
+					a->id, "key", a->key, "spki_sha256", fp,
+					"matches", 1));
 	else
 		printf("%s: the key of %s in %s (SHA-256 %s), and it signs\n",
 		       a->key, a->id, a->quorum, fp);
@@ -602,17 +602,19 @@ static int check_args(const struct args *a)
 	if (is_check) {
 		if (a->name || a->threshold)
 			return ca_usage_error(
-			    usage_line, "--name and --threshold are for 'quorum'");
+			    usage_line,
+			    "--name and --threshold are for 'quorum'");
 		if (a->quorum == NULL || a->id == NULL || a->key == NULL)
-			return ca_usage_error(usage_line, "check-key needs "
+			return ca_usage_error(usage_line,
+					      "check-key needs "
 					      "--quorum, --id and --key");
 		if (a->out || a->c.force)
 			return ca_usage_error(usage_line, "--out and --force "
-					      "are for 'sign'");
+							  "are for 'sign'");
 		if (a->pass_source && a->c.pin_source)
-			return ca_usage_error(usage_line,
-					      "give --pass-source (key file) or "
-					      "--pin-source (token), not both");
+			return ca_usage_error(
+			    usage_line, "give --pass-source (key file) or "
+					"--pin-source (token), not both");
 		return -1;
 	}
 	if (a->name || a->threshold)

@@ -105,7 +105,8 @@ static int get_params(void *keydata, OSSL_PARAM params[])
 	    !set_utf8(params, CA_PKEY_PARAM_TOKEN_SERIAL, key->tok->serial))
 		return 0;
 	p = OSSL_PARAM_locate(params, CA_PKEY_PARAM_SPKI);
-	if (p != NULL && !OSSL_PARAM_set_octet_string(p, key->spki, key->spki_len))
+	if (p != NULL &&
+	    !OSSL_PARAM_set_octet_string(p, key->spki, key->spki_len))
 		return 0;
 	return EVP_PKEY_get_params(key->pub, params);
 }
@@ -116,7 +117,7 @@ static int get_params(void *keydata, OSSL_PARAM params[])
 	    OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, NULL),                    \
 	    OSSL_PARAM_utf8_string(CA_PKEY_PARAM_URI, NULL, 0),                \
 	    OSSL_PARAM_utf8_string(CA_PKEY_PARAM_TOKEN_LABEL, NULL, 0),        \
-	    OSSL_PARAM_utf8_string(CA_PKEY_PARAM_TOKEN_SERIAL, NULL, 0),      \
+	    OSSL_PARAM_utf8_string(CA_PKEY_PARAM_TOKEN_SERIAL, NULL, 0),       \
 	    OSSL_PARAM_octet_string(CA_PKEY_PARAM_SPKI, NULL, 0)
 
 static const OSSL_PARAM rsa_gettable[] = {

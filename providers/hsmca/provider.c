@@ -176,8 +176,8 @@ static int configure(struct ca_prov *prov, OSSL_FUNC_core_get_params_fn *get)
 	const char *module_args = NULL;
 	OSSL_PARAM req[] = {
 	    OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_MODULE, (char **)&module, 0),
-	    OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_MODULE_ARGS, (char **)&module_args,
-				0),
+	    OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_MODULE_ARGS,
+				(char **)&module_args, 0),
 	    OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_PIN_SOURCE, (char **)&pin_source,
 				0),
 	    OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_ALLOW_PIN_VALUE, (char **)&allow,

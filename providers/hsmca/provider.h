@@ -9,14 +9,14 @@
 #include <openssl/core.h>
 
 /* Provider configuration (openssl.cnf [hsmca_sect]). */
-#define CA_PROV_PARAM_MODULE "pkcs11-module" /* path or p11-kit name */
-#define CA_PROV_PARAM_MODULE_ARGS "pkcs11-module-args" /* C_Initialize */
-#define CA_PROV_PARAM_PIN_SOURCE "pin-source"      /* file:/fd:/env: */
-#define CA_PROV_PARAM_ALLOW_PIN_VALUE "allow-pin-value" /* yes|no */
+#define CA_PROV_PARAM_MODULE	      "pkcs11-module" /* path or p11-kit name */
+#define CA_PROV_PARAM_MODULE_ARGS     "pkcs11-module-args" /* C_Initialize */
+#define CA_PROV_PARAM_PIN_SOURCE      "pin-source"	   /* file:/fd:/env: */
+#define CA_PROV_PARAM_ALLOW_PIN_VALUE "allow-pin-value"	   /* yes|no */
 
 /* Extra gettable key parameters (UTF-8 strings) naming where a key lives. */
-#define CA_PKEY_PARAM_URI "hsmca-uri"
-#define CA_PKEY_PARAM_TOKEN_LABEL "hsmca-token-label"
+#define CA_PKEY_PARAM_URI	   "hsmca-uri"
+#define CA_PKEY_PARAM_TOKEN_LABEL  "hsmca-token-label"
 #define CA_PKEY_PARAM_TOKEN_SERIAL "hsmca-token-serial"
 /* The public key's DER SubjectPublicKeyInfo, as read from the token. */
 #define CA_PKEY_PARAM_SPKI "hsmca-spki"

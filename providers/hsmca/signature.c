@@ -342,7 +342,8 @@ static int digest_sign_update(void *vctx, const unsigned char *data, size_t len)
 		rc = ca_sign_op_update(ctx->op, data, len);
 		goto out;
 	}
-	if (ctx->mdctx == NULL || EVP_DigestUpdate(ctx->mdctx, data, len) != 1) {
+	if (ctx->mdctx == NULL ||
+	    EVP_DigestUpdate(ctx->mdctx, data, len) != 1) {
 		rc = ca_err(CA_EIO, "hashing failed");
 		goto out;
 	}
@@ -565,7 +566,8 @@ static int digest_sign(void *vctx, unsigned char *sig, size_t *siglen,
 	}
 	if (ctx->alg == CA_KT_ED25519) {
 		/* RFC 8032 5.1.6: the token signs the message itself */
-		GUARD(ca_key_sig_mech(ctx->key, CA_SIG_EDDSA, NID_undef, 0, &m));
+		GUARD(
+		    ca_key_sig_mech(ctx->key, CA_SIG_EDDSA, NID_undef, 0, &m));
 		rc = ca_key_sign(ctx->key, m.mech, NULL, 0, tbs, tbslen, sig,
 				 &len);
 		if (rc == CA_OK)

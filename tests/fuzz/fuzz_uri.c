@@ -2,7 +2,8 @@
  * in messages (ca_p11_uri_parse, ca_uri_redact). No module is loaded.
  *
  *   clang -fsanitize=fuzzer,address,undefined -I/usr/include/p11-kit-1 -I. \
- *     tests/fuzz/fuzz_uri.c providers/hsmca/token/{uri,p11,token,key,keygen}.c \
+ *     tests/fuzz/fuzz_uri.c providers/hsmca/token/{uri,p11,token,key,keygen}.c
+ * \
  *     common/err.c -D_GNU_SOURCE \
  *     -lp11-kit -lcrypto -o fuzz_uri && ./fuzz_uri tests/fuzz/corpus/uri
  */

@@ -21,10 +21,10 @@
  *             EVP_DigestSign repeated on that context (OpenSSL 3.0 allows it:
  *             the provider's one-shot DIGEST_SIGN restarts its hash; the
  *             verified samples show each signature covers its own message).
- *   signer    ca_signer_sign() (tools/lib/sign/signer.c): a fresh context, a size
- *             query and a malloc'd copy per message, as the tools sign.
- *   engine    the libp11 "pkcs11" engine (ENGINE_load_private_key), a fresh
- *             EVP_MD_CTX + EVP_DigestSignInit + EVP_DigestSign per message.
+ *   signer    ca_signer_sign() (tools/lib/sign/signer.c): a fresh context, a
+ * size query and a malloc'd copy per message, as the tools sign. engine    the
+ * libp11 "pkcs11" engine (ENGINE_load_private_key), a fresh EVP_MD_CTX +
+ * EVP_DigestSignInit + EVP_DigestSign per message.
  *
  * A few untimed warm-up signatures come first; then the N timed ones. Every
  * Kth timed signature (and the first and last) is kept and, after the clock

@@ -25,18 +25,24 @@ static int one(const char *dir, long i, EVP_PKEY *k, FILE *json, long n)
 	snprintf(san, sizeof(san), "DNS:%s", cn);
 	snprintf(path, sizeof(path), "%s/host%05ld.csr", dir, i);
 	if (req == NULL || name == NULL || exts == NULL ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (unsigned char *)cn, -1, -1, 0) ||
-	    !X509_REQ_set_subject_name(req, name) || !X509_REQ_set_pubkey(req, k) ||
-	    (ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san)) == NULL ||
-	    !sk_X509_EXTENSION_push(exts, ext) || !X509_REQ_add_extensions(req, exts) ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+					(unsigned char *)cn, -1, -1, 0) ||
+	    !X509_REQ_set_subject_name(req, name) ||
+	    !X509_REQ_set_pubkey(req, k) ||
+	    (ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name,
+				       san)) == NULL ||
+	    !sk_X509_EXTENSION_push(exts, ext) ||
+	    !X509_REQ_add_extensions(req, exts) ||
 	    X509_REQ_sign(req, k, EVP_get_digestbyname("SHA256")) <= 0)
 		goto out;
 	ext = NULL;
 	f = fopen(path, "w");
 	if (f == NULL || !PEM_write_X509_REQ(f, req))
 		goto out;
-	fprintf(json, "  {\"common_name\": \"%s\", \"purposes\": [\"server_auth\"], "
-		      "\"sans\": [\"%s\"], \"lifetime\": 90, \"csr_file\": \"host%05ld.csr\"}%s\n",
+	fprintf(json,
+		"  {\"common_name\": \"%s\", \"purposes\": [\"server_auth\"], "
+		"\"sans\": [\"%s\"], \"lifetime\": 90, \"csr_file\": "
+		"\"host%05ld.csr\"}%s\n",
 		cn, cn, i, i + 1 < n ? "," : "");
 	ok = 1;
 out:
@@ -72,8 +78,9 @@ int main(int argc, char **argv)
 	}
 	fprintf(json, "[\n");
 	for (i = 0; i < n; i++) {
-		EVP_PKEY *k = rsa ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048)
-				  : EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		EVP_PKEY *k =
+		    rsa ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048)
+			: EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 
 		if (k == NULL || !one(argv[1], i, k, json, n)) {
 			fprintf(stderr, "mkcsrs: cannot make CSR %ld\n", i);

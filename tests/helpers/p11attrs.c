@@ -19,10 +19,10 @@ static const struct {
 	CK_ATTRIBUTE_TYPE type;
 	const char *name;
 } attrs[] = {
-    {CKA_TOKEN, "CKA_TOKEN"},		  {CKA_PRIVATE, "CKA_PRIVATE"},
-    {CKA_SENSITIVE, "CKA_SENSITIVE"},	  {CKA_EXTRACTABLE, "CKA_EXTRACTABLE"},
-    {CKA_SIGN, "CKA_SIGN"},		  {CKA_SIGN_RECOVER, "CKA_SIGN_RECOVER"},
-    {CKA_DECRYPT, "CKA_DECRYPT"},	  {CKA_UNWRAP, "CKA_UNWRAP"},
+    {CKA_TOKEN, "CKA_TOKEN"},	      {CKA_PRIVATE, "CKA_PRIVATE"},
+    {CKA_SENSITIVE, "CKA_SENSITIVE"}, {CKA_EXTRACTABLE, "CKA_EXTRACTABLE"},
+    {CKA_SIGN, "CKA_SIGN"},	      {CKA_SIGN_RECOVER, "CKA_SIGN_RECOVER"},
+    {CKA_DECRYPT, "CKA_DECRYPT"},     {CKA_UNWRAP, "CKA_UNWRAP"},
     {CKA_DERIVE, "CKA_DERIVE"},
 };
 
@@ -112,7 +112,9 @@ int main(int argc, char **argv)
 		tmpl[0] = (CK_ATTRIBUTE){attrs[i].type, &v, sizeof(v)};
 		rv = f->C_GetAttributeValue(s, key, tmpl, 1);
 		printf("%s=%s\n", attrs[i].name,
-		       rv != CKR_OK ? "absent" : v ? "true" : "false");
+		       rv != CKR_OK ? "absent"
+		       : v	    ? "true"
+				    : "false");
 	}
 	(void)f->C_CloseSession(s);
 	(void)f->C_Finalize(NULL);

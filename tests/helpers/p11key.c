@@ -179,8 +179,9 @@ static int stream_sign(OSSL_LIB_CTX *libctx, EVP_PKEY *pkey, EVP_PKEY *pub,
 	if (ok)
 		printf("streamed%s=ok\n", pss ? "-pss" : "");
 	return ok ? CA_OK
-		  : ca_err(CA_EIO, "a streamed%s signature failed or does "
-				   "not verify",
+		  : ca_err(CA_EIO,
+			   "a streamed%s signature failed or does "
+			   "not verify",
 			   pss ? " RSA-PSS" : "");
 }
 

@@ -37,7 +37,8 @@ int main(int argc, char **argv)
 	}
 	out = fopen(argv[1], "w");
 	if (out == NULL) {
-		fprintf(stderr, "runtime: cannot write %s: %s\n", argv[1], strerror(errno));
+		fprintf(stderr, "runtime: cannot write %s: %s\n", argv[1],
+			strerror(errno));
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -50,7 +51,8 @@ int main(int argc, char **argv)
 	if (pid == 0) {
 		fclose(out);
 		execvp(argv[2], argv + 2);
-		fprintf(stderr, "runtime: cannot run %s: %s\n", argv[2], strerror(errno));
+		fprintf(stderr, "runtime: cannot run %s: %s\n", argv[2],
+			strerror(errno));
 		_exit(127);
 	}
 	while (wait4(pid, &st, 0, &ru) < 0) {
@@ -63,8 +65,10 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	fprintf(out, "wall=%.6f user=%.6f sys=%.6f maxrss_kb=%ld status=%d\n",
-		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
-		seconds(&ru.ru_utime), seconds(&ru.ru_stime), ru.ru_maxrss, status);
+		(double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+		seconds(&ru.ru_utime), seconds(&ru.ru_stime), ru.ru_maxrss,
+		status);
 	if (fclose(out) != 0) {
 		fprintf(stderr, "runtime: cannot write %s\n", argv[1]);
 		return 1;

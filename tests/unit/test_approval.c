@@ -1,8 +1,9 @@
 /* Unit tests for approval requests and approvals (tools/lib/quorum/,
- * tools/lib/sign/approval.c, tools/lib/base/words.c): writing and parsing requests, decoding the TBS for
- * display, signing approvals with software keys, and every refusal of
- * ca_request_check. Keys and files are made here in a temporary directory;
- * the replay case uses a temporary SQLite store. No token is needed. TAP. */
+ * tools/lib/sign/approval.c, tools/lib/base/words.c): writing and parsing
+ * requests, decoding the TBS for display, signing approvals with software keys,
+ * and every refusal of ca_request_check. Keys and files are made here in a
+ * temporary directory; the replay case uses a temporary SQLite store. No token
+ * is needed. TAP. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* Unit tests (TAP): the streaming CRL encoder and its lint (x509/crl.c,
  * lint/crl.c), the partition configuration and assignment
- * (issue/partition.c) and the revoked.json parser (input/revoked.c). A software CA key stands in for the
- * token; no PKCS#11 module is loaded. */
+ * (issue/partition.c) and the revoked.json parser (input/revoked.c). A software
+ * CA key stands in for the token; no PKCS#11 module is loaded. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +14,8 @@
 #include <openssl/x509v3.h>
 
 #include "input/revoked.h"
-#include "lint/crl.h"
 #include "issue/partition.h"
+#include "lint/crl.h"
 #include "store/store.h"
 #include "tap.h"
 #include "x509/algid.h"

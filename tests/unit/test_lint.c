@@ -919,7 +919,8 @@ static void test_copy(void)
 	int n = 0, alg_n = 0;
 
 	ok(x != NULL && ca_x509_tbs(x, algid, algid_len, &tbs, &len) == CA_OK &&
-	       ca_cert_lint_copy(ca_key, CA_SIGALG_DEFAULT, tbs, len, path, 0) == CA_OK,
+	       ca_cert_lint_copy(ca_key, CA_SIGALG_DEFAULT, tbs, len, path,
+				 0) == CA_OK,
 	   "lint copy written");
 	ok(ca_x509_load(path, &copy) == CA_OK, "lint copy is a certificate");
 	if (copy != NULL) {
@@ -937,14 +938,15 @@ static void test_copy(void)
 	ERR_clear_error();
 	ca_err_clear();
 	ok(tbs != NULL &&
-	       ca_cert_lint_copy(ca_key, CA_SIGALG_DEFAULT, tbs, len, path, 0) == CA_EUSAGE &&
+	       ca_cert_lint_copy(ca_key, CA_SIGALG_DEFAULT, tbs, len, path,
+				 0) == CA_EUSAGE &&
 	       fx_err("already exists"),
 	   "lint copy does not overwrite without force");
-	ok(tbs != NULL &&
-	       ca_cert_lint_copy(rsa_key, CA_SIGALG_DEFAULT, tbs, len, path, 1) == CA_OK,
+	ok(tbs != NULL && ca_cert_lint_copy(rsa_key, CA_SIGALG_DEFAULT, tbs,
+					    len, path, 1) == CA_OK,
 	   "lint copy replaces with force (RSA signer)");
-	ok(tbs != NULL &&
-	       ca_cert_lint_copy(ed448_key, CA_SIGALG_DEFAULT, tbs, len, fx_path("x.der"), 0) < 0,
+	ok(tbs != NULL && ca_cert_lint_copy(ed448_key, CA_SIGALG_DEFAULT, tbs,
+					    len, fx_path("x.der"), 0) < 0,
 	   "lint copy for a key type we cannot sign with fails");
 	OPENSSL_free(re);
 	OPENSSL_free(alg_der);
@@ -1462,8 +1464,8 @@ static void test_bad_arguments(void)
 	ok(ca_crl_lint_tbs(empty, 0, &s, ca, 0) == CA_EPOLICY &&
 	       fx_err("does not parse"),
 	   "an empty TBSCertList is refused");
-	ok(ca_cert_lint_copy(ca_key, CA_SIGALG_DEFAULT, empty, 0, fx_path("nodir/x.der"), 0) ==
-	       CA_EIO,
+	ok(ca_cert_lint_copy(ca_key, CA_SIGALG_DEFAULT, empty, 0,
+			     fx_path("nodir/x.der"), 0) == CA_EIO,
 	   "a lint copy into a missing directory fails");
 }
 

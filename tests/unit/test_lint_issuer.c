@@ -194,7 +194,8 @@ static int lint_one(const struct ispec *is, const struct cspec *cs)
 		add_ext(x, issuer, NID_subject_alt_name, cs->sans);
 	add_ext(x, issuer, NID_subject_key_identifier, "hash");
 	add_ext(x, issuer, NID_authority_key_identifier, "keyid:always");
-	if (ca_algid_der(issuer_key, CA_SIGALG_DEFAULT, &algid, &algid_len) < 0 ||
+	if (ca_algid_der(issuer_key, CA_SIGALG_DEFAULT, &algid, &algid_len) <
+		0 ||
 	    ca_x509_tbs(x, algid, algid_len, &tbs, &tbs_len) < 0)
 		abort();
 	rc = ca_lint_cert(tbs, tbs_len, &lc);

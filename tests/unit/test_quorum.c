@@ -1,5 +1,5 @@
-/* Unit tests for quorum files (tools/lib/input/quorum.c): what is accepted, what
- * is refused and why. Keys are generated here; no token is needed. TAP. */
+/* Unit tests for quorum files (tools/lib/input/quorum.c): what is accepted,
+ * what is refused and why. Keys are generated here; no token is needed. TAP. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

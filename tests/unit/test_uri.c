@@ -55,16 +55,19 @@ static void test_parse(void)
 	parse_case("pkcs11:token=A?pin-value=s3cr3t", CA_EPOLICY, /* refused */
 		   "pin-value is refused", "pin-value refused by default");
 	/* the refused value must not be echoed */
-	ok(!has(ca_errmsg(), "s3cr3t") && has(ca_errmsg(), "pin-value=***"), /* refused */
+	ok(!has(ca_errmsg(), "s3cr3t") &&
+	       has(ca_errmsg(), "pin-value=***"), /* refused */
 	   "the refused PIN is not echoed");
 	ok(has(ca_errmsg(), "use pin-source"),
 	   "the refusal says use pin-source");
 	ca_p11_allow_pin_value(1);
 	ok(ca_p11_pin_value_allowed() == 1, "pin-value can be allowed");
-	parse_case("pkcs11:token=A?pin-value=s3cr3t", CA_OK, NULL, /* insecure opt-in */
+	parse_case("pkcs11:token=A?pin-value=s3cr3t", CA_OK,
+		   NULL, /* insecure opt-in */
 		   "pin-value accepted when allowed");
 	ca_p11_allow_pin_value(0);
-	parse_case("pkcs11:token=A?pin-source=file:/x&pin-value=1", CA_EPOLICY, /* refused */
+	parse_case("pkcs11:token=A?pin-source=file:/x&pin-value=1",
+		   CA_EPOLICY, /* refused */
 		   "pin-value", "pin-value refused again after disallowing");
 }
 
@@ -97,9 +100,11 @@ static void test_redact(void)
 {
 	char buf[64];
 
-	ca_uri_redact("pkcs11:token=A?pin-value=1234&module-name=x", buf, /* insecure: redaction */
+	ca_uri_redact("pkcs11:token=A?pin-value=1234&module-name=x",
+		      buf, /* insecure: redaction */
 		      sizeof(buf));
-	ok(strcmp(buf, "pkcs11:token=A?pin-value=***&module-name=x") == 0, /* insecure: redaction */
+	ok(strcmp(buf, "pkcs11:token=A?pin-value=***&module-name=x") ==
+	       0, /* insecure: redaction */
 	   "redact hides pin-value");
 	ca_uri_redact(
 	    "pkcs11:token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"

@@ -10,10 +10,10 @@
 
 #include "token.h"
 
-#define CA_SIG_SCHEMES 4 /* enum ca_sig_scheme */
-#define CA_KEY_MAGIC 0x6873636bu /* "hsck": sanity check on references */
-#define CA_ID_MAX    64		 /* longest CKA_ID we handle */
-#define CA_LABEL_MAX 256	 /* longest CKA_LABEL we handle */
+#define CA_SIG_SCHEMES 4	   /* enum ca_sig_scheme */
+#define CA_KEY_MAGIC   0x6873636bu /* "hsck": sanity check on references */
+#define CA_ID_MAX      64	   /* longest CKA_ID we handle */
+#define CA_LABEL_MAX   256	   /* longest CKA_LABEL we handle */
 
 struct ca_token {
 	atomic_int refs;
@@ -29,8 +29,8 @@ struct ca_token {
 	CK_SESSION_HANDLE *idle;  /* session pool (stack) */
 	size_t n_idle;
 	size_t cap_idle;
-	char *module;	    /* ca_token_module() */
-	char *module_args;  /* ca_token_module_args() */
+	char *module;		  /* ca_token_module() */
+	char *module_args;	  /* ca_token_module_args() */
 	CK_MECHANISM_TYPE *mechs; /* C_GetMechanismList, read once */
 	CK_ULONG n_mechs;
 	int mechs_read;
@@ -41,8 +41,8 @@ struct ca_key {
 	unsigned int magic;
 	atomic_int refs;
 	ca_token *tok;
-	CK_OBJECT_HANDLE priv;   /* the public-key object when public_only */
-	int public_only;         /* found by ca_token_find_public: cannot sign */
+	CK_OBJECT_HANDLE priv; /* the public-key object when public_only */
+	int public_only;       /* found by ca_token_find_public: cannot sign */
 	enum ca_keytype type;
 	int bits;
 	int curve_nid;

@@ -518,7 +518,8 @@ int ca_token_key_by_label(ca_token *tok, const char *label, ca_key **out)
 		return rc;
 	/* Then exactly one private key of that label. */
 	uri = p11_kit_uri_new();
-	if (uri == NULL || p11_kit_uri_set_attribute(uri, &a) != P11_KIT_URI_OK) {
+	if (uri == NULL ||
+	    p11_kit_uri_set_attribute(uri, &a) != P11_KIT_URI_OK) {
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
@@ -670,27 +671,41 @@ static int usable(ca_key *key, CK_MECHANISM_TYPE mech)
 static const char *mech_name(CK_MECHANISM_TYPE m)
 {
 	switch (m) {
-	case CKM_RSA_PKCS: return "CKM_RSA_PKCS";
-	case CKM_RSA_PKCS_PSS: return "CKM_RSA_PKCS_PSS";
-	case CKM_ECDSA: return "CKM_ECDSA";
-	case CKM_EDDSA: return "CKM_EDDSA";
-	case CKM_SHA256_RSA_PKCS: return "CKM_SHA256_RSA_PKCS";
-	case CKM_SHA384_RSA_PKCS: return "CKM_SHA384_RSA_PKCS";
-	case CKM_SHA512_RSA_PKCS: return "CKM_SHA512_RSA_PKCS";
-	case CKM_SHA256_RSA_PKCS_PSS: return "CKM_SHA256_RSA_PKCS_PSS";
-	case CKM_SHA384_RSA_PKCS_PSS: return "CKM_SHA384_RSA_PKCS_PSS";
-	case CKM_SHA512_RSA_PKCS_PSS: return "CKM_SHA512_RSA_PKCS_PSS";
-	case CKM_ECDSA_SHA256: return "CKM_ECDSA_SHA256";
-	case CKM_ECDSA_SHA384: return "CKM_ECDSA_SHA384";
-	case CKM_ECDSA_SHA512: return "CKM_ECDSA_SHA512";
-	default: return "?";
+	case CKM_RSA_PKCS:
+		return "CKM_RSA_PKCS";
+	case CKM_RSA_PKCS_PSS:
+		return "CKM_RSA_PKCS_PSS";
+	case CKM_ECDSA:
+		return "CKM_ECDSA";
+	case CKM_EDDSA:
+		return "CKM_EDDSA";
+	case CKM_SHA256_RSA_PKCS:
+		return "CKM_SHA256_RSA_PKCS";
+	case CKM_SHA384_RSA_PKCS:
+		return "CKM_SHA384_RSA_PKCS";
+	case CKM_SHA512_RSA_PKCS:
+		return "CKM_SHA512_RSA_PKCS";
+	case CKM_SHA256_RSA_PKCS_PSS:
+		return "CKM_SHA256_RSA_PKCS_PSS";
+	case CKM_SHA384_RSA_PKCS_PSS:
+		return "CKM_SHA384_RSA_PKCS_PSS";
+	case CKM_SHA512_RSA_PKCS_PSS:
+		return "CKM_SHA512_RSA_PKCS_PSS";
+	case CKM_ECDSA_SHA256:
+		return "CKM_ECDSA_SHA256";
+	case CKM_ECDSA_SHA384:
+		return "CKM_ECDSA_SHA384";
+	case CKM_ECDSA_SHA512:
+		return "CKM_ECDSA_SHA512";
+	default:
+		return "?";
 	}
 }
 
 /* Candidates in order of preference (token.h): [0] and [1]; the one that
  * hashes on the token is marked. */
-static void candidates(enum ca_sig_scheme scheme, size_t h, CK_MECHANISM_TYPE c[2],
-		       int hashes[2])
+static void candidates(enum ca_sig_scheme scheme, size_t h,
+		       CK_MECHANISM_TYPE c[2], int hashes[2])
 {
 	hashes[0] = hashes[1] = 0;
 	switch (scheme) {
@@ -742,10 +757,9 @@ int ca_key_sig_mech(ca_key *key, enum ca_sig_scheme scheme, int md_nid,
 			    key->tok->label, scheme_names[scheme],
 			    hashing[h].name, key->label, mech_name(c[0]),
 			    mech_name(c[1]),
-			    key->allowed != NULL
-				? " (or allowed by the key's "
-				  "CKA_ALLOWED_MECHANISMS)"
-				: "");
+			    key->allowed != NULL ? " (or allowed by the key's "
+						   "CKA_ALLOWED_MECHANISMS)"
+						 : "");
 		atomic_store(&key->chosen[scheme][h], pick);
 	}
 	i = pick - 1;
@@ -776,17 +790,17 @@ static int sign_error(ca_key *key, CK_MECHANISM_TYPE mech, CK_RV rv)
 			      "token '%s' is not logged in: key '%s' needs "
 			      "the PIN",
 			      key->tok->label, key->label);
-	return ca_err(CA_EIO, "signing with key '%s' on token '%s' (%s) "
-			      "failed: %s%s",
-		      key->label, key->tok->label, mech_name(mech),
-		      p11_kit_strerror(rv),
-		      (mech == CKM_RSA_PKCS || mech == CKM_RSA_PKCS_PSS) &&
-			      (rv == CKR_GENERAL_ERROR ||
-			       rv == CKR_FUNCTION_FAILED ||
-			       rv == CKR_KEY_FUNCTION_NOT_PERMITTED)
-			  ? " (some tokens perform a raw RSA signature as a "
-			    "decryption, which a sign-only key refuses)"
-			  : "");
+	return ca_err(
+	    CA_EIO,
+	    "signing with key '%s' on token '%s' (%s) "
+	    "failed: %s%s",
+	    key->label, key->tok->label, mech_name(mech), p11_kit_strerror(rv),
+	    (mech == CKM_RSA_PKCS || mech == CKM_RSA_PKCS_PSS) &&
+		    (rv == CKR_GENERAL_ERROR || rv == CKR_FUNCTION_FAILED ||
+		     rv == CKR_KEY_FUNCTION_NOT_PERMITTED)
+		? " (some tokens perform a raw RSA signature as a "
+		  "decryption, which a sign-only key refuses)"
+		: "");
 }
 
 int ca_key_sign(ca_key *key, CK_MECHANISM_TYPE mech, void *param,
@@ -801,8 +815,10 @@ int ca_key_sign(ca_key *key, CK_MECHANISM_TYPE mech, void *param,
 	int rc;
 
 	if (key->public_only)
-		return ca_err(CA_EIO, "key '%s' was opened as a public key: it "
-				      "cannot sign", key->label);
+		return ca_err(CA_EIO,
+			      "key '%s' was opened as a public key: it "
+			      "cannot sign",
+			      key->label);
 	GUARD(ca_token_session(key->tok, &s));
 	rv = fl->C_SignInit(s, &m, key->priv);
 	if (rv == CKR_OK)
@@ -839,8 +855,10 @@ int ca_key_sign_begin(ca_key *key, CK_MECHANISM_TYPE mech, void *param,
 
 	*out = NULL;
 	if (key->public_only)
-		return ca_err(CA_EIO, "key '%s' was opened as a public key: it "
-				      "cannot sign", key->label);
+		return ca_err(CA_EIO,
+			      "key '%s' was opened as a public key: it "
+			      "cannot sign",
+			      key->label);
 	op = calloc(1, sizeof(*op));
 	if (op == NULL)
 		return ca_err(CA_EIO, "out of memory");

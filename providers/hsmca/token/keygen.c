@@ -99,7 +99,7 @@ static void curve_params(const struct ca_keyspec *spec, const void **p,
 
 static const char *type_name(const struct ca_keyspec *spec)
 {
-	return spec->type == CA_KT_RSA ? "RSA"
+	return spec->type == CA_KT_RSA	? "RSA"
 	       : spec->type == CA_KT_EC ? "EC"
 					: "Ed25519";
 }
@@ -118,13 +118,14 @@ static int check_capability(ca_token *tok, const struct ca_keyspec *spec,
 	if (rc < 0)
 		return rc;
 	if (rc == 0)
-		return ca_err(CA_EIO, "no %s key generation on token '%s' "
-				      "(its module offers no %s)",
-			      type_name(spec), tok->label,
-			      spec->type == CA_KT_RSA ? "CKM_RSA_PKCS_KEY_PAIR_GEN"
-			      : spec->type == CA_KT_EC
-				  ? "CKM_EC_KEY_PAIR_GEN"
-				  : "CKM_EC_EDWARDS_KEY_PAIR_GEN");
+		return ca_err(
+		    CA_EIO,
+		    "no %s key generation on token '%s' "
+		    "(its module offers no %s)",
+		    type_name(spec), tok->label,
+		    spec->type == CA_KT_RSA  ? "CKM_RSA_PKCS_KEY_PAIR_GEN"
+		    : spec->type == CA_KT_EC ? "CKM_EC_KEY_PAIR_GEN"
+					     : "CKM_EC_EDWARDS_KEY_PAIR_GEN");
 	if (spec->type == CA_KT_ED25519 || mi.ulMaxKeySize == 0 ||
 	    (spec->type == CA_KT_EC && mi.ulMaxKeySize < 160))
 		return CA_OK;
@@ -192,15 +193,14 @@ static int generate(ca_token *tok, CK_SESSION_HANDLE s,
 					sizeof(privt) / sizeof(privt[0]), pub,
 					priv);
 	if (rv != CKR_OK)
-		rc = ca_err(CA_EIO,
-			    "cannot generate a %s key on token '%s': %s%s",
-			    ca_keyspec_name(spec), tok->label,
-			    p11_kit_strerror(rv),
-			    rv == CKR_TEMPLATE_INCONSISTENT ||
-				    rv == CKR_ATTRIBUTE_VALUE_INVALID
-				? " (the token refuses a sign-only, "
-				  "non-extractable key of this type)"
-				: "");
+		rc = ca_err(
+		    CA_EIO, "cannot generate a %s key on token '%s': %s%s",
+		    ca_keyspec_name(spec), tok->label, p11_kit_strerror(rv),
+		    rv == CKR_TEMPLATE_INCONSISTENT ||
+			    rv == CKR_ATTRIBUTE_VALUE_INVALID
+			? " (the token refuses a sign-only, "
+			  "non-extractable key of this type)"
+			: "");
 out:
 	return rc;
 }
@@ -238,7 +238,8 @@ static int check_flags(ca_token *tok, CK_SESSION_HANDLE s,
 		v = CK_FALSE;
 		rv = tok->fl->C_GetAttributeValue(s, priv, &a, 1);
 		if (rv == CKR_ATTRIBUTE_TYPE_INVALID ||
-		    (rv == CKR_OK && a.ulValueLen == CK_UNAVAILABLE_INFORMATION))
+		    (rv == CKR_OK &&
+		     a.ulValueLen == CK_UNAVAILABLE_INFORMATION))
 			v = CK_FALSE;
 		else if (rv != CKR_OK)
 			return ca_err(CA_EIO,

@@ -41,9 +41,9 @@ static CK_FUNCTION_LIST **g_reg_list;
 static struct registered g_reg[MAX_MODULES];
 static size_t g_reg_n;
 static CK_FUNCTION_LIST *g_search[MAX_MODULES + 1];
-static char *g_module;	       /* --module, provider pkcs11-module */
-static char *g_module_args;    /* --module-args, provider pkcs11-module-args */
-static char *g_key_module;     /* recorded with the key (ca.json) */
+static char *g_module;	    /* --module, provider pkcs11-module */
+static char *g_module_args; /* --module-args, provider pkcs11-module-args */
+static char *g_key_module;  /* recorded with the key (ca.json) */
 static char *g_key_module_args;
 static atomic_int g_allow_pin_value;
 static int g_atexit_done; /* handler registered */
@@ -206,8 +206,8 @@ static CK_RV initialise(struct module *m)
 
 /* Under g_lock: the module file at path, loaded and initialised once with
  * args (spec is what names it in messages and ca.json). */
-static int module_by_path(const char *spec, const char *path,
-			  const char *args, CK_FUNCTION_LIST **out)
+static int module_by_path(const char *spec, const char *path, const char *args,
+			  CK_FUNCTION_LIST **out)
 {
 	struct module *m = NULL;
 	CK_RV rv;
@@ -215,8 +215,9 @@ static int module_by_path(const char *spec, const char *path,
 
 	for (m = g_modules; m != NULL; m = m->next) {
 		if (strcmp(m->spec, spec) == 0 &&
-		    (m->args == NULL ? args == NULL
-				     : args != NULL && strcmp(m->args, args) == 0)) {
+		    (m->args == NULL
+			 ? args == NULL
+			 : args != NULL && strcmp(m->args, args) == 0)) {
 			*out = m->fl;
 			return CA_OK;
 		}
@@ -334,8 +335,10 @@ static int registered_named(const char *name, const char *args,
 		goto out;
 	}
 	if (registered_ready(r) < 0) {
-		rc = ca_err(CA_EIO, "cannot load PKCS#11 module %s: "
-				    "C_Initialize: %s", name, r->why);
+		rc = ca_err(CA_EIO,
+			    "cannot load PKCS#11 module %s: "
+			    "C_Initialize: %s",
+			    name, r->why);
 		goto out;
 	}
 	*out = r->fl;
@@ -504,7 +507,8 @@ static int libctx_new_locked(void)
 	g_libctx = g_shared != NULL ? g_shared : OSSL_LIB_CTX_new();
 	if (g_libctx == NULL)
 		goto fail;
-	if (g_shared == NULL && (g_default = OSSL_PROVIDER_load(g_libctx, "default")) == NULL)
+	if (g_shared == NULL &&
+	    (g_default = OSSL_PROVIDER_load(g_libctx, "default")) == NULL)
 		goto fail;
 	for (i = 0; i < sizeof(g_md) / sizeof(g_md[0]); i++) {
 		g_md[i] = EVP_MD_fetch(g_libctx, names[i], NULL);

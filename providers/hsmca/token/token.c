@@ -175,12 +175,11 @@ static int no_match(CK_FUNCTION_LIST **mods, const char *shown,
 	if (mods[0] != NULL && mods[1] == NULL)
 		spec = ca_p11_module_spec(mods[0], &args);
 	ca_p11_failed_modules(failed, sizeof(failed));
-	return ca_err(CA_EIO, "no token matches '%s'%s%s: %s%s%s%s", shown,
-		      spec != NULL ? " on PKCS#11 module " : "",
-		      spec != NULL ? spec : "",
-		      m->o > 0 ? "tokens present: " : "no tokens present",
-		      m->present, failed[0] ? "; modules that did not start: " : "",
-		      failed);
+	return ca_err(
+	    CA_EIO, "no token matches '%s'%s%s: %s%s%s%s", shown,
+	    spec != NULL ? " on PKCS#11 module " : "", spec != NULL ? spec : "",
+	    m->o > 0 ? "tokens present: " : "no tokens present", m->present,
+	    failed[0] ? "; modules that did not start: " : "", failed);
 }
 
 int ca_token_open_parsed(P11KitUri *uri, const char *uri_text, ca_token **out)

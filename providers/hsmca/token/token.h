@@ -41,7 +41,8 @@ enum ca_keytype {
 struct ca_keyspec {
 	enum ca_keytype type;
 	int bits;      /* RSA modulus bits; EC/Ed field bits */
-	int curve_nid; /* EC: NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1 */
+	int curve_nid; /* EC: NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1
+			*/
 };
 
 /* Parse "rsa:2048|rsa:3072|rsa:4096|ec:p256|ec:p384|ec:p521|ed25519". */
@@ -53,7 +54,7 @@ void ca_p11_set_module(const char *module);    /* NULL: the next rule */
 void ca_p11_set_module_args(const char *args); /* NULL: the next rule */
 /* The module (and its arguments) recorded with the key, e.g. in ca.json. */
 void ca_p11_set_key_module(const char *module, const char *args);
-void ca_p11_allow_pin_value(int allow);     /* pin-value in URIs */
+void ca_p11_allow_pin_value(int allow); /* pin-value in URIs */
 int ca_p11_pin_value_allowed(void);
 /* Use this library context (with OpenSSL's default provider loaded) for
  * public keys and hashing instead of a private one; before first use. */
@@ -122,7 +123,7 @@ ca_key *ca_key_ref(ca_key *key);
 void ca_key_free(ca_key *key);
 enum ca_keytype ca_key_type(const ca_key *key);
 int ca_key_bits(const ca_key *key);
-int ca_key_curve_nid(const ca_key *key); /* EC only, else NID_undef */
+int ca_key_curve_nid(const ca_key *key);   /* EC only, else NID_undef */
 ca_token *ca_key_token(const ca_key *key); /* borrowed */
 /* Public key as a plain OpenSSL key (default provider, library context of
  * the token layer); borrowed. */
@@ -183,8 +184,7 @@ int ca_key_sign_begin(ca_key *key, CK_MECHANISM_TYPE mech, void *param,
 		      CK_ULONG param_len, ca_sign_op **out) CA_WUR;
 int ca_sign_op_update(ca_sign_op *op, const unsigned char *in,
 		      size_t len) CA_WUR;
-int ca_sign_op_final(ca_sign_op *op, unsigned char *sig,
-		     size_t *siglen) CA_WUR;
+int ca_sign_op_final(ca_sign_op *op, unsigned char *sig, size_t *siglen) CA_WUR;
 void ca_sign_op_free(ca_sign_op *op);
 
 #endif

@@ -34,13 +34,15 @@ int ca_unhex(const char *in, unsigned char *out, size_t max, size_t *len)
 			continue;
 		v = hexval((unsigned char)*in);
 		if (v < 0)
-			return ca_err(CA_EUSAGE, "'%c' is not a hex digit", *in);
+			return ca_err(CA_EUSAGE, "'%c' is not a hex digit",
+				      *in);
 		if (hi < 0) {
 			hi = v;
 			continue;
 		}
 		if (n == max)
-			return ca_err(CA_EUSAGE, "hex value longer than %zu bytes", max);
+			return ca_err(CA_EUSAGE,
+				      "hex value longer than %zu bytes", max);
 		out[n++] = (unsigned char)(hi << 4 | v);
 		hi = -1;
 	}

@@ -24,7 +24,7 @@ int ca_json_parse_strict(const unsigned char *data, size_t len,
 
 /* Each key at most once: ca_json_parse_strict refuses duplicates. */
 int ca_json_keys_allowed(json_t *obj, const char *what,
-			   const char *const *allowed)
+			 const char *const *allowed)
 {
 	const char *key;
 	json_t *v;

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ca_parse_long(const char *s, long min, long max, const char *what, long *out)
+int ca_parse_long(const char *s, long min, long max, const char *what,
+		  long *out)
 {
 	char *end;
 	long v;

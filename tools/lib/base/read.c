@@ -7,7 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int ca_read_file(const char *path, size_t max, unsigned char **data, size_t *len)
+int ca_read_file(const char *path, size_t max, unsigned char **data,
+		 size_t *len)
 {
 	unsigned char *buf = NULL;
 	struct stat st;
@@ -18,7 +19,8 @@ int ca_read_file(const char *path, size_t max, unsigned char **data, size_t *len
 	*len = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		rc = ca_err(CA_EIO, "cannot open %s: %s", path, strerror(errno));
+		rc =
+		    ca_err(CA_EIO, "cannot open %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -50,7 +52,8 @@ int ca_read_file(const char *path, size_t max, unsigned char **data, size_t *len
 		buf = nb;
 	}
 	if (used > max) {
-		rc = ca_err(CA_EUSAGE, "%s is larger than %zu bytes", path, max);
+		rc =
+		    ca_err(CA_EUSAGE, "%s is larger than %zu bytes", path, max);
 		goto out;
 	}
 	buf[used] = '\0';

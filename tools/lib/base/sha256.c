@@ -56,7 +56,8 @@ int ca_sha256_file(const char *path, char out[65])
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return ca_err(CA_EIO, "cannot open %s: %s", path, strerror(errno));
+		return ca_err(CA_EIO, "cannot open %s: %s", path,
+			      strerror(errno));
 	ctx = EVP_MD_CTX_new();
 	if (ctx == NULL || EVP_DigestInit_ex(ctx, sha256_md(), NULL) != 1)
 		goto out;
@@ -64,7 +65,8 @@ int ca_sha256_file(const char *path, char out[65])
 		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
 			goto out;
 	if (n < 0) {
-		rc = ca_err(CA_EIO, "cannot read %s: %s", path, strerror(errno));
+		rc =
+		    ca_err(CA_EIO, "cannot read %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)

@@ -6,7 +6,8 @@
 
 #include "common/err.h"
 
-int ca_sha256(const unsigned char *in, size_t len, unsigned char out[32]) CA_WUR;
+int ca_sha256(const unsigned char *in, size_t len,
+	      unsigned char out[32]) CA_WUR;
 void ca_sha256_hex(const unsigned char *in, size_t len, char out[65]);
 int ca_sha256_file(const char *path, char out[65]) CA_WUR;
 

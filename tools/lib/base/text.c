@@ -6,8 +6,7 @@
 /* Printable ASCII; anything else as \xNN (and \ as \\, unless the text
  * is escaped already), newlines kept when asked, so what the operator reads
  * cannot hide bytes or drive the terminal. */
-char *ca_text_clean(const unsigned char *s, size_t n, int newlines,
-			int escaped)
+char *ca_text_clean(const unsigned char *s, size_t n, int newlines, int escaped)
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t i, o = 0;

@@ -6,6 +6,7 @@
 
 /* digest as words: even bytes from the two-syllable list, odd bytes from
  * the three-syllable list, separated by spaces; out holds outlen bytes. */
-void ca_words(const unsigned char *digest, size_t len, char *out, size_t outlen);
+void ca_words(const unsigned char *digest, size_t len, char *out,
+	      size_t outlen);
 
 #endif

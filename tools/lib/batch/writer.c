@@ -34,7 +34,8 @@ static void *writer_main(void *arg)
 		w->queue = json_array();
 		pthread_mutex_unlock(&w->lock);
 		rc = CA_OK;
-		json_array_foreach(batch, i, o) {
+		json_array_foreach(batch, i, o)
+		{
 			rc = w->write(w->ctx, o);
 			if (rc < 0)
 				break;

@@ -258,7 +258,8 @@ int ca_usage_error(const char *usage_line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: %s\nTry 'hsmca-%s --help'.\n", usage_line, tool);
+	fprintf(stderr, "\nusage: %s\nTry 'hsmca-%s --help'.\n", usage_line,
+		tool);
 	ca_p11_shutdown();
 	return 2;
 }
@@ -271,8 +272,7 @@ int ca_tool_finish(int rc)
 		const char *msg = ca_errmsg();
 
 		fprintf(stderr, "hsmca-%s: %s%s\n", tool,
-			code == 3 ? "refused: " : "",
-			msg[0] ? msg : "failed");
+			code == 3 ? "refused: " : "", msg[0] ? msg : "failed");
 	}
 	ca_p11_shutdown();
 	return code;

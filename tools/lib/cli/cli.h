@@ -26,22 +26,26 @@ enum {
 
 #define CA_COMMON_OPTIONS                                                      \
 	{"help", no_argument, NULL, CA_OPT_HELP},                              \
-	{"version", no_argument, NULL, CA_OPT_VERSION},                        \
-	{"module", required_argument, NULL, CA_OPT_MODULE},                    \
-	{"module-args", required_argument, NULL, CA_OPT_MODULE_ARGS},          \
-	{"pin-source", required_argument, NULL, CA_OPT_PIN_SOURCE},            \
-	{"allow-pin-value", no_argument, NULL, CA_OPT_ALLOW_PIN_VALUE},        \
-	{"json", no_argument, NULL, CA_OPT_JSON},                              \
-	{"force", no_argument, NULL, CA_OPT_FORCE}
+	    {"version", no_argument, NULL, CA_OPT_VERSION},                    \
+	    {"module", required_argument, NULL, CA_OPT_MODULE},                \
+	    {"module-args", required_argument, NULL, CA_OPT_MODULE_ARGS},      \
+	    {"pin-source", required_argument, NULL, CA_OPT_PIN_SOURCE},        \
+	    {"allow-pin-value", no_argument, NULL, CA_OPT_ALLOW_PIN_VALUE},    \
+	    {"json", no_argument, NULL, CA_OPT_JSON},                          \
+	{                                                                      \
+		"force", no_argument, NULL, CA_OPT_FORCE                       \
+	}
 
 /* The options of a quorum-protected action (ca_tp_option), all with the
  * tool's option value val. */
 #define CA_TWOPHASE_OPTIONS(val)                                               \
 	{"quorum", required_argument, NULL, (val)},                            \
-	{"prepare", required_argument, NULL, (val)},                           \
-	{"request", required_argument, NULL, (val)},                           \
-	{"approval", required_argument, NULL, (val)},                          \
-	{"approval-ttl", required_argument, NULL, (val)}
+	    {"prepare", required_argument, NULL, (val)},                       \
+	    {"request", required_argument, NULL, (val)},                       \
+	    {"approval", required_argument, NULL, (val)},                      \
+	{                                                                      \
+		"approval-ttl", required_argument, NULL, (val)                 \
+	}
 
 /* What ca_cli_getopt returns when there is no option for the tool. */
 enum {
@@ -95,7 +99,8 @@ int ca_cli_tp_option(struct ca_twophase *tp, const char *name, const char *arg,
  * use. A value that is not UTF-8 is a usage error, never dropped. */
 int ca_cli_append(json_t **arr, const char *arg) CA_WUR;
 /* Unknown option or bad argument: print and return exit code 2. */
-int ca_usage_error(const char *usage_line, const char *fmt, ...) CA_PRINTF(2, 3);
+int ca_usage_error(const char *usage_line, const char *fmt, ...)
+    CA_PRINTF(2, 3);
 /* Finish: print the error for rc (one line, "hsmca-<tool>: ..."), shut the
  * PKCS#11 modules down, return the exit code. */
 int ca_tool_finish(int rc);

@@ -21,8 +21,8 @@ int ca_csr_parse(const unsigned char *data, size_t len, const char *what,
 		/* PEM: "CERTIFICATE REQUEST" (or the old "NEW ..." label). */
 		b = BIO_new_mem_buf(data, (int)len);
 		if (b == NULL || PEM_bytes_read_bio(&der, &der_len, NULL,
-						    PEM_STRING_X509_REQ, b, NULL,
-						    NULL) != 1) {
+						    PEM_STRING_X509_REQ, b,
+						    NULL, NULL) != 1) {
 			rc = CA_EUSAGE;
 			goto out;
 		}
@@ -35,7 +35,8 @@ out:
 	BIO_free(b);
 	OPENSSL_free(der);
 	if (rc == CA_EUSAGE)
-		return ca_err(CA_EUSAGE, "%s is not a CSR (garbage or truncated PEM/DER)",
+		return ca_err(CA_EUSAGE,
+			      "%s is not a CSR (garbage or truncated PEM/DER)",
 			      what);
 	return rc;
 }

@@ -15,53 +15,59 @@ typedef struct {
 	ASN1_BIT_STRING *bits;
 } SPKI_RAW;
 
-ASN1_SEQUENCE(SPKI_RAW) = {
+ASN1_SEQUENCE(SPKI_RAW) =
+    {
 	ASN1_SIMPLE(SPKI_RAW, alg, X509_ALGOR),
 	ASN1_SIMPLE(SPKI_RAW, bits, ASN1_BIT_STRING),
 } static_ASN1_SEQUENCE_END(SPKI_RAW)
 
-typedef struct {
+	typedef struct {
 	ASN1_ENCODING enc; /* the exact bytes the signature covers */
 	ASN1_INTEGER *version;
 	X509_NAME *subject;
 	SPKI_RAW *spki;
-	STACK_OF(X509_ATTRIBUTE) *attributes;
+	STACK_OF(X509_ATTRIBUTE) * attributes;
 } CRI_RAW;
 
-ASN1_SEQUENCE_enc(CRI_RAW, enc, NULL) = {
+ASN1_SEQUENCE_enc(CRI_RAW, enc, NULL) =
+    {
 	ASN1_SIMPLE(CRI_RAW, version, ASN1_INTEGER),
 	ASN1_SIMPLE(CRI_RAW, subject, X509_NAME),
 	ASN1_SIMPLE(CRI_RAW, spki, SPKI_RAW),
 	ASN1_IMP_SET_OF_OPT(CRI_RAW, attributes, X509_ATTRIBUTE, 0),
 } static_ASN1_SEQUENCE_END_ref(CRI_RAW, CRI_RAW)
 
-typedef struct {
+	typedef struct {
 	CRI_RAW *info;
 	X509_ALGOR *sig_alg;
 	ASN1_BIT_STRING *sig;
 } CSR_RAW;
 
-ASN1_SEQUENCE(CSR_RAW) = {
+ASN1_SEQUENCE(CSR_RAW) =
+    {
 	ASN1_SIMPLE(CSR_RAW, info, CRI_RAW),
 	ASN1_SIMPLE(CSR_RAW, sig_alg, X509_ALGOR),
 	ASN1_SIMPLE(CSR_RAW, sig, ASN1_BIT_STRING),
 } static_ASN1_SEQUENCE_END(CSR_RAW)
 
-/* RFC 8017 A.1.1: RSAPublicKey */
-typedef struct {
+    /* RFC 8017 A.1.1: RSAPublicKey */
+    typedef struct {
 	ASN1_INTEGER *n;
 	ASN1_INTEGER *e;
 } RSA_PUB_RAW;
 
-ASN1_SEQUENCE(RSA_PUB_RAW) = {
+ASN1_SEQUENCE(RSA_PUB_RAW) =
+    {
 	ASN1_SIMPLE(RSA_PUB_RAW, n, ASN1_INTEGER),
 	ASN1_SIMPLE(RSA_PUB_RAW, e, ASN1_INTEGER),
 } static_ASN1_SEQUENCE_END(RSA_PUB_RAW)
 
-static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
+	static EVP_PKEY
+    * from_params(const char *type, OSSL_PARAM_BLD *bld)
 {
 	OSSL_PARAM *params = bld ? OSSL_PARAM_BLD_to_param(bld) : NULL;
-	EVP_PKEY_CTX *ctx = params ? EVP_PKEY_CTX_new_from_name(NULL, type, NULL) : NULL;
+	EVP_PKEY_CTX *ctx =
+	    params ? EVP_PKEY_CTX_new_from_name(NULL, type, NULL) : NULL;
 	EVP_PKEY *pkey = NULL;
 
 	if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
@@ -76,12 +82,13 @@ static EVP_PKEY *rsa_key(const ASN1_BIT_STRING *bits, char *why, size_t len)
 {
 	const unsigned char *p = ASN1_STRING_get0_data(bits);
 	RSA_PUB_RAW *r = (RSA_PUB_RAW *)ASN1_item_d2i(
-		NULL, &p, ASN1_STRING_length(bits), ASN1_ITEM_rptr(RSA_PUB_RAW));
+	    NULL, &p, ASN1_STRING_length(bits), ASN1_ITEM_rptr(RSA_PUB_RAW));
 	BIGNUM *n = NULL, *e = NULL;
 	OSSL_PARAM_BLD *bld = NULL;
 	EVP_PKEY *pkey = NULL;
 
-	if (r == NULL || p != ASN1_STRING_get0_data(bits) + ASN1_STRING_length(bits) ||
+	if (r == NULL ||
+	    p != ASN1_STRING_get0_data(bits) + ASN1_STRING_length(bits) ||
 	    (n = ASN1_INTEGER_to_BN(r->n, NULL)) == NULL ||
 	    (e = ASN1_INTEGER_to_BN(r->e, NULL)) == NULL || BN_is_negative(n) ||
 	    BN_is_negative(e) || BN_is_zero(e)) {
@@ -89,7 +96,8 @@ static EVP_PKEY *rsa_key(const ASN1_BIT_STRING *bits, char *why, size_t len)
 		goto out;
 	}
 	bld = OSSL_PARAM_BLD_new();
-	if (bld != NULL && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) &&
+	if (bld != NULL &&
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) &&
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
 		pkey = from_params("RSA", bld);
 	if (pkey == NULL)
@@ -115,7 +123,8 @@ static EVP_PKEY *ec_key(const X509_ALGOR *alg, const ASN1_BIT_STRING *bits,
 	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
 	if (ptype != V_ASN1_OBJECT) {
 		/* RFC 5480 2.1.1: named curves only */
-		snprintf(why, len, "EC key with explicit or missing curve parameters");
+		snprintf(why, len,
+			 "EC key with explicit or missing curve parameters");
 		return NULL;
 	}
 	curve = pval;
@@ -126,14 +135,16 @@ static EVP_PKEY *ec_key(const X509_ALGOR *alg, const ASN1_BIT_STRING *bits,
 	}
 	bld = OSSL_PARAM_BLD_new();
 	if (bld != NULL &&
-	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, name, 0) &&
+	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+					    name, 0) &&
 	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
 					     ASN1_STRING_get0_data(bits),
 					     (size_t)ASN1_STRING_length(bits)))
 		pkey = from_params("EC", bld);
 	/* The point is decoded onto the curve, or refused. */
 	if (pkey == NULL)
-		snprintf(why, len, "EC public key is not a valid point on %s", name);
+		snprintf(why, len, "EC public key is not a valid point on %s",
+			 name);
 	OSSL_PARAM_BLD_free(bld);
 	return pkey;
 }
@@ -157,14 +168,15 @@ static EVP_PKEY *public_key(const SPKI_RAW *spki, char *why, size_t len)
 		return ec_key(spki->alg, spki->bits, why, len);
 	case NID_ED25519:
 		if (ASN1_STRING_length(spki->bits) == 32)
-			return EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL,
-							      ASN1_STRING_get0_data(spki->bits),
-							      32);
+			return EVP_PKEY_new_raw_public_key_ex(
+			    NULL, "ED25519", NULL,
+			    ASN1_STRING_get0_data(spki->bits), 32);
 		snprintf(why, len, "malformed Ed25519 public key");
 		return NULL;
 	default:
-		snprintf(why, len, "key type %s is refused (RSA, EC P-256/384/521 "
-				   "or Ed25519)",
+		snprintf(why, len,
+			 "key type %s is refused (RSA, EC P-256/384/521 "
+			 "or Ed25519)",
 			 nid != NID_undef ? OBJ_nid2sn(nid) : "(unknown)");
 		return NULL;
 	}
@@ -198,12 +210,15 @@ static int as_req(const CSR_RAW *raw, X509_REQ **out)
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	rc = ca_x509_pubkey_copy(X509_REQ_get_X509_PUBKEY(req), raw->info->spki->alg,
+	rc = ca_x509_pubkey_copy(X509_REQ_get_X509_PUBKEY(req),
+				 raw->info->spki->alg,
 				 ASN1_STRING_get0_data(raw->info->spki->bits),
 				 ASN1_STRING_length(raw->info->spki->bits));
-	for (i = 0; rc == CA_OK && i < sk_X509_ATTRIBUTE_num(raw->info->attributes); i++)
-		if (X509_REQ_add1_attr(req, sk_X509_ATTRIBUTE_value(raw->info->attributes,
-								   i)) != 1)
+	for (i = 0;
+	     rc == CA_OK && i < sk_X509_ATTRIBUTE_num(raw->info->attributes);
+	     i++)
+		if (X509_REQ_add1_attr(req, sk_X509_ATTRIBUTE_value(
+						raw->info->attributes, i)) != 1)
 			rc = ca_err(CA_EIO, "out of memory");
 	if (rc == CA_OK) {
 		*out = req;
@@ -214,15 +229,18 @@ out:
 	return rc;
 }
 
-int ca_csr_der_parse(const unsigned char *der, size_t len, struct ca_csr_der *out)
+int ca_csr_der_parse(const unsigned char *der, size_t len,
+		     struct ca_csr_der *out)
 {
 	const unsigned char *p = der;
 	CSR_RAW *raw = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	raw = (CSR_RAW *)ASN1_item_d2i(NULL, &p, (long)len, ASN1_ITEM_rptr(CSR_RAW));
-	if (raw == NULL || p != der + len || ASN1_INTEGER_get(raw->info->version) != 0) {
+	raw = (CSR_RAW *)ASN1_item_d2i(NULL, &p, (long)len,
+				       ASN1_ITEM_rptr(CSR_RAW));
+	if (raw == NULL || p != der + len ||
+	    ASN1_INTEGER_get(raw->info->version) != 0) {
 		rc = ca_err(CA_EUSAGE, "not a CSR");
 		goto out;
 	}
@@ -231,13 +249,16 @@ int ca_csr_der_parse(const unsigned char *der, size_t len, struct ca_csr_der *ou
 		goto out;
 	out->pub = public_key(raw->info->spki, out->why, sizeof(out->why));
 	/* RFC 2986 4.2: the signature covers the DER of the request info,
-	 * verified over the bytes received, with a digest we would sign with. */
+	 * verified over the bytes received, with a digest we would sign with.
+	 */
 	if (out->pub != NULL && !strong_sig_alg(raw->sig_alg))
 		snprintf(out->why, sizeof(out->why),
-			 "the CSR is signed with a digest other than SHA-2 (refused)");
-	out->sig_ok = out->pub != NULL && out->why[0] == '\0' &&
-		      ASN1_item_verify_ex(ASN1_ITEM_rptr(CRI_RAW), raw->sig_alg, raw->sig,
-					  raw->info, NULL, out->pub, NULL, NULL) == 1;
+			 "the CSR is signed with a digest other than SHA-2 "
+			 "(refused)");
+	out->sig_ok =
+	    out->pub != NULL && out->why[0] == '\0' &&
+	    ASN1_item_verify_ex(ASN1_ITEM_rptr(CRI_RAW), raw->sig_alg, raw->sig,
+				raw->info, NULL, out->pub, NULL, NULL) == 1;
 out:
 	ERR_clear_error();
 	ASN1_item_free((ASN1_VALUE *)raw, ASN1_ITEM_rptr(CSR_RAW));

@@ -13,11 +13,11 @@
 #include "common/err.h"
 
 struct ca_csr_der {
-	X509_REQ *req;  /* subject, encoded public key, attributes */
-	EVP_PKEY *pub;  /* NULL when the key type or encoding is not one we
-			 * take (see why) */
-	char why[96];   /* why pub is NULL, or why the signature is refused */
-	int sig_ok;     /* the self-signature verifies with pub */
+	X509_REQ *req; /* subject, encoded public key, attributes */
+	EVP_PKEY *pub; /* NULL when the key type or encoding is not one we
+			* take (see why) */
+	char why[96];  /* why pub is NULL, or why the signature is refused */
+	int sig_ok;    /* the self-signature verifies with pub */
 };
 
 /* Parse one DER CSR (all of der). Not a CSR: CA_EUSAGE. */

@@ -43,9 +43,10 @@ static int read_ava(const char **p, const char *seps, const char *dn,
 		n--;
 	a->type[n] = '\0';
 	if (*s != '=' || n == 0)
-		return ca_err(CA_EUSAGE,
-			      "subject DN does not parse: expected TYPE=VALUE in '%s'",
-			      dn);
+		return ca_err(
+		    CA_EUSAGE,
+		    "subject DN does not parse: expected TYPE=VALUE in '%s'",
+		    dn);
 	s++;
 	/* RFC 4514 2.4: a leading space in a value is escaped; unescaped
 	 * ones ("CN = x", as openssl prints names) surround the '='. */
@@ -66,8 +67,9 @@ static int read_ava(const char **p, const char *seps, const char *dn,
 			int h1, h2;
 
 			if (*s == '\0')
-				return ca_err(CA_EUSAGE,
-					      "subject DN: dangling '\\' in '%s'", dn);
+				return ca_err(
+				    CA_EUSAGE,
+				    "subject DN: dangling '\\' in '%s'", dn);
 			h1 = hexv((unsigned char)s[0]);
 			h2 = h1 >= 0 ? hexv((unsigned char)s[1]) : -1;
 			if (h1 >= 0 && h2 >= 0) {
@@ -77,8 +79,9 @@ static int read_ava(const char **p, const char *seps, const char *dn,
 				c = (unsigned char)*s++;
 			}
 			if (c == '\0')
-				return ca_err(CA_EUSAGE,
-					      "subject DN: NUL character in a value");
+				return ca_err(
+				    CA_EUSAGE,
+				    "subject DN: NUL character in a value");
 		}
 		if (n + 1 >= sizeof(a->value))
 			return ca_err(CA_EUSAGE, "subject DN: value too long");
@@ -93,8 +96,9 @@ static int read_ava(const char **p, const char *seps, const char *dn,
 	a->value[n] = '\0';
 	a->vlen = n;
 	if (n == 0)
-		return ca_err(CA_EUSAGE, "subject DN: empty value for %s in '%s'",
-			      a->type, dn);
+		return ca_err(CA_EUSAGE,
+			      "subject DN: empty value for %s in '%s'", a->type,
+			      dn);
 	*p = s;
 	return CA_OK;
 }
@@ -165,7 +169,8 @@ static int split(const char *dn, int slash, struct rdns *r)
 	r->n = 0;
 	while (*p != '\0') {
 		if (r->n == 64)
-			return ca_err(CA_EUSAGE, "subject DN has too many attributes");
+			return ca_err(CA_EUSAGE,
+				      "subject DN has too many attributes");
 		rc = read_ava(&p, seps, dn, &r->ava[r->n]);
 		if (rc < 0)
 			return rc;
@@ -175,10 +180,11 @@ static int split(const char *dn, int slash, struct rdns *r)
 		joined = (*p == '+');
 		p++;
 		if (*p == '\0')
-			return ca_err(CA_EUSAGE,
-				      "subject DN does not parse: trailing separator "
-				      "in '%s'",
-				      dn);
+			return ca_err(
+			    CA_EUSAGE,
+			    "subject DN does not parse: trailing separator "
+			    "in '%s'",
+			    dn);
 	}
 	if (r->n == 0)
 		return ca_err(CA_EUSAGE, "subject DN is empty");
@@ -216,7 +222,8 @@ int ca_name_parse(const char *dn, X509_NAME **out)
 			while (start > 0 && r->multi[start])
 				start--;
 			for (i = start; i < end; i++)
-				GUARD(add_ava(name, &r->ava[i], i == start ? 0 : -1));
+				GUARD(add_ava(name, &r->ava[i],
+					      i == start ? 0 : -1));
 			end = start;
 		}
 	}
@@ -237,7 +244,8 @@ char *ca_name_oneline(const X509_NAME *name)
 
 	if (b == NULL)
 		return NULL;
-	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+	if (X509_NAME_print_ex(b, name, 0,
+			       XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
 		n = BIO_get_mem_data(b, &data);
 		s = malloc((size_t)n + 1);
 		if (s != NULL) {
@@ -258,8 +266,8 @@ char *ca_name_cn(const X509_NAME *name)
 
 	if (i < 0)
 		return NULL;
-	n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(
-					       X509_NAME_get_entry(name, i)));
+	n = ASN1_STRING_to_UTF8(
+	    &utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
 	if (n < 0)
 		return NULL;
 	s = malloc((size_t)n + 1);

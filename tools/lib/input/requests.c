@@ -28,8 +28,8 @@
 #include "base/number.h"
 #include "base/read.h"
 
-#define MAX_REQUESTS   10000     /* ca_requests_parse: one JSON tree */
-#define MAX_STREAMED   1000000   /* ca_requests_open: one request at a time */
+#define MAX_REQUESTS   10000   /* ca_requests_parse: one JSON tree */
+#define MAX_STREAMED   1000000 /* ca_requests_open: one request at a time */
 #define MAX_BATCH_FILE (256L * 1024 * 1024)
 #define MAX_SANS       100 /* per request, all forms together */
 #define MAX_EKUS       64  /* entries in purposes, in extended_key_usages */
@@ -1158,16 +1158,17 @@ void ca_requests_free(struct ca_leaf_request *reqs, size_t n)
 struct ca_requests_iter {
 	unsigned char *data;
 	size_t len;
-	size_t first;  /* offset of the first element */
-	size_t pos;    /* offset of the next element */
-	size_t index;  /* index of the next element */
+	size_t first; /* offset of the first element */
+	size_t pos;   /* offset of the next element */
+	size_t index; /* index of the next element */
 	size_t count;
 	char *what;
 };
 
 static size_t skip_ws(const unsigned char *d, size_t len, size_t i)
 {
-	while (i < len && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r'))
+	while (i < len &&
+	       (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r'))
 		i++;
 	return i;
 }
@@ -1219,20 +1220,24 @@ static int next_element(struct ca_requests_iter *it, struct ca_leaf_request *r)
 
 	if (i < it->len && d[i] == ']') {
 		if (skip_ws(d, it->len, i + 1) != it->len)
-			return ca_err(CA_EUSAGE, "%s: text after the end of the list",
+			return ca_err(CA_EUSAGE,
+				      "%s: text after the end of the list",
 				      it->what);
 		it->pos = i;
 		return 0;
 	}
 	end = value_end(d, it->len, i);
 	if (end >= it->len)
-		return ca_err(CA_EUSAGE, "%s: not valid JSON: the list is not closed",
+		return ca_err(CA_EUSAGE,
+			      "%s: not valid JSON: the list is not closed",
 			      it->what);
-	v = json_loadb((const char *)d + i, end - i,
-		       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	v = json_loadb(
+	    (const char *)d + i, end - i,
+	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	if (v == NULL)
-		return ca_err(CA_EUSAGE, "%s: request %zu: not valid JSON: %s", it->what,
-			      it->index + 1, show(jerr.text, shown, sizeof(shown)));
+		return ca_err(CA_EUSAGE, "%s: request %zu: not valid JSON: %s",
+			      it->what, it->index + 1,
+			      show(jerr.text, shown, sizeof(shown)));
 	memset(&tmp, 0, sizeof(tmp));
 	rc = parse_one(&c, v, r != NULL ? r : &tmp);
 	json_decref(v);
@@ -1244,7 +1249,8 @@ static int next_element(struct ca_requests_iter *it, struct ca_leaf_request *r)
 	if (d[i] == ',') {
 		i = skip_ws(d, it->len, i + 1);
 		if (i < it->len && d[i] == ']')
-			return ca_err(CA_EUSAGE, "%s: not valid JSON: a comma before ']'",
+			return ca_err(CA_EUSAGE,
+				      "%s: not valid JSON: a comma before ']'",
 				      it->what);
 	}
 	it->pos = i;
@@ -1268,16 +1274,18 @@ int ca_requests_open(const char *path, ca_requests_iter **out, size_t *count)
 	GUARD(ca_read_file(path, MAX_BATCH_FILE, &it->data, &it->len));
 	i = skip_ws(it->data, it->len, 0);
 	if (i >= it->len || it->data[i] != '[') {
-		rc = ca_err(CA_EUSAGE, "%s: not valid JSON, or the top level is not a "
-				       "list of requests ([...])", path);
+		rc = ca_err(CA_EUSAGE,
+			    "%s: not valid JSON, or the top level is not a "
+			    "list of requests ([...])",
+			    path);
 		goto out;
 	}
 	it->first = it->pos = i + 1;
 	/* Check every request before any is used: a bad file issues nothing. */
 	while ((rc = next_element(it, NULL)) == 1) {
 		if (it->index > MAX_STREAMED) {
-			rc = ca_err(CA_EUSAGE, "%s: more than %d requests", path,
-				    MAX_STREAMED);
+			rc = ca_err(CA_EUSAGE, "%s: more than %d requests",
+				    path, MAX_STREAMED);
 			goto out;
 		}
 	}
@@ -1294,8 +1302,8 @@ out:
 	return rc;
 }
 
-int ca_requests_next(ca_requests_iter *it, size_t max, struct ca_leaf_request **reqs,
-		     size_t *n)
+int ca_requests_next(ca_requests_iter *it, size_t max,
+		     struct ca_leaf_request **reqs, size_t *n)
 {
 	struct ca_leaf_request *list;
 	size_t k = 0, left = it->count - it->index;
@@ -1331,7 +1339,6 @@ void ca_requests_close(ca_requests_iter *it)
 	free(it->what);
 	free(it);
 }
-
 
 int ca_san_parse(const char *arg, struct ca_san *out)
 {

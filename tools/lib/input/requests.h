@@ -16,7 +16,8 @@
  *   base64_csr_data        base64 of a PEM CSR
  *   force_issue, cert_bundle, ca_chain_only   booleans
  *   notify_expiry, notify_issued              recorded as given (JSON)
- *   extensions             [{"oid": "1.2.3", "value_b64": "...", "critical": false}]
+ *   extensions             [{"oid": "1.2.3", "value_b64": "...", "critical":
+ * false}]
  */
 #ifndef HSMCA_INPUT_REQUESTS_H
 #define HSMCA_INPUT_REQUESTS_H
@@ -29,23 +30,24 @@
 #include "x509/san.h"
 
 struct ca_leaf_request {
-	size_t index;             /* position in the file, from 0 */
-	char *common_name;        /* may be NULL */
-	struct ca_san *sans;      /* in the order given */
+	size_t index;	     /* position in the file, from 0 */
+	char *common_name;   /* may be NULL */
+	struct ca_san *sans; /* in the order given */
 	size_t n_sans;
-	int sans_given;           /* the key was present */
-	char **ekus;              /* EKU names/OIDs from purposes and
-				   * extended_key_usages, deduplicated */
+	int sans_given; /* the key was present */
+	char **ekus;	/* EKU names/OIDs from purposes and
+			 * extended_key_usages, deduplicated */
 	size_t n_ekus;
-	long lifetime;            /* days; 0 when absent */
+	long lifetime; /* days; 0 when absent */
 	char *country, *state, *locality, *organization, *organizational_unit,
-		*email_address;
-	char *csr_file;           /* as written */
-	unsigned char *csr_pem;   /* decoded base64_csr_data, NUL-terminated */
+	    *email_address;
+	char *csr_file;		/* as written */
+	unsigned char *csr_pem; /* decoded base64_csr_data, NUL-terminated */
 	size_t csr_pem_len;
 	int force_issue, cert_bundle, ca_chain_only;
-	json_t *notify;           /* {"notify_expiry": ..., "notify_issued": ...} or NULL */
-	json_t *extensions;       /* validated array or NULL */
+	json_t
+	    *notify; /* {"notify_expiry": ..., "notify_issued": ...} or NULL */
+	json_t *extensions; /* validated array or NULL */
 };
 
 /* Parse a whole tls.json. Syntax errors, unknown keys, wrong types, a SAN

@@ -12,10 +12,10 @@
 
 struct ca_dir {
 	char *path;
-	json_t *config;         /* ca.json */
-	X509 *cert;             /* ca.crt */
-	STACK_OF(X509) *chain;  /* chain.pem, empty for a root */
-	ca_store *store;        /* ca.db */
+	json_t *config;		  /* ca.json */
+	X509 *cert;		  /* ca.crt */
+	STACK_OF(X509) * chain;	  /* chain.pem, empty for a root */
+	ca_store *store;	  /* ca.db */
 	struct ca_signer *signer; /* after ca_dir_signer() */
 };
 
@@ -27,7 +27,8 @@ void ca_dir_free(struct ca_dir *d);
 int ca_dir_signer(struct ca_dir *d, const char *pin_source) CA_WUR;
 /* Configuration accessors. */
 const char *ca_dir_key_uri(const struct ca_dir *d);
-json_t *ca_dir_urls(const struct ca_dir *d, const char *key); /* borrowed array */
+json_t *ca_dir_urls(const struct ca_dir *d,
+		    const char *key); /* borrowed array */
 /* ca.json "signature_algorithm" (rsa-pkcs1, rsa-pss; absent: the key
  * type's default). */
 enum ca_sigalg ca_dir_sigalg(const struct ca_dir *d);

@@ -684,21 +684,19 @@ static int record(struct gen *g, struct crl_job *cj, ca_audit *a)
 	char num[32], entries[32];
 	int rc;
 
-	rc = ca_store_crl_add(st, cj->spec.number,
-			      cj->sc->kind == SCOPE_PARTITION ? cj->sc->partition
-							      : -1,
-			      g->this_update, g->next_update, cj->n, ca_now(),
-			      cj->sha256);
+	rc = ca_store_crl_add(
+	    st, cj->spec.number,
+	    cj->sc->kind == SCOPE_PARTITION ? cj->sc->partition : -1,
+	    g->this_update, g->next_update, cj->n, ca_now(), cj->sha256);
 	if (rc < 0)
 		return rc;
 	snprintf(num, sizeof(num), "%" PRIu64, cj->spec.number);
 	GUARD(ca_store_meta_set(st, "crl_number", num));
 	/* Listed once after expiry: later CRLs drop them. */
 	if (cj->n_expired > 0)
-		GUARD(ca_store_crl_mark_expired(st, scope_rows(cj->sc),
-						cj->sc->partition,
-						cj->spec.number,
-						g->this_update));
+		GUARD(ca_store_crl_mark_expired(
+		    st, scope_rows(cj->sc), cj->sc->partition, cj->spec.number,
+		    g->this_update));
 	GUARD(ca_tp_record(&g->tp, st, a));
 	snprintf(entries, sizeof(entries), "%zu", cj->n);
 	/* The hash is of the CRL's DER (the file may be PEM). */

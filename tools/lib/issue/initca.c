@@ -49,12 +49,12 @@ static json_t *make_config(const struct ca_init_params *p,
 	if (ca_token_module_args(s->tok) != NULL)
 		json_object_set_new(c, "module_args",
 				    json_string(ca_token_module_args(s->tok)));
-	json_object_set_new(c, "crl_urls",
-			    p->crl_urls ? json_copy(p->crl_urls) : json_array());
-	json_object_set_new(c, "aia_urls",
-			    p->aia_urls ? json_copy(p->aia_urls) : json_array());
-	json_object_set_new(c, "policies",
-			    p->policies ? json_copy(p->policies) : json_array());
+	json_object_set_new(
+	    c, "crl_urls", p->crl_urls ? json_copy(p->crl_urls) : json_array());
+	json_object_set_new(
+	    c, "aia_urls", p->aia_urls ? json_copy(p->aia_urls) : json_array());
+	json_object_set_new(
+	    c, "policies", p->policies ? json_copy(p->policies) : json_array());
 	return c;
 }
 
@@ -112,7 +112,8 @@ out:
 /* The state store of a new CA: the certificate row (for a root, which
  * issued it), the identity, the pinned quorum, the approval nonce and the
  * first audit entry, committed in one transaction. */
-static int create_store(const char *stage, const struct stage_ctx *c, ca_audit *a)
+static int create_store(const char *stage, const struct stage_ctx *c,
+			ca_audit *a)
 {
 	struct ca_issued how = {"root", NULL, -1, NULL, NULL};
 	ca_store *st = NULL;
@@ -127,7 +128,8 @@ static int create_store(const char *stage, const struct stage_ctx *c, ca_audit *
 		GUARD(ca_store_begin(st));
 		GUARD(store_identity(st, c));
 		GUARD(ca_store_commit(st));
-		GUARD(ca_issue_record(st, c->cert, &how, c->tp, a, "CA created"));
+		GUARD(
+		    ca_issue_record(st, c->cert, &how, c->tp, a, "CA created"));
 		goto out;
 	}
 	GUARD(ca_store_begin(st));
@@ -164,7 +166,8 @@ static int populate(const char *stage, const struct stage_ctx *c)
 		ca_audit_set(a, "quorum_sha256", c->tp->quorum->sha256_hex);
 	}
 	config = make_config(p, c->s, c->kind);
-	cfg = config ? json_dumps(config, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	cfg =
+	    config ? json_dumps(config, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	if (cfg == NULL) {
 		rc = ca_err(CA_EIO, "cannot encode ca.json");
 		goto out;
@@ -194,9 +197,11 @@ static void fill_result(struct ca_init_result *res, struct ca_signer *s,
 			  sizeof(res->serial)) < 0)
 		res->serial[0] = '\0';
 	ca_x509_sha256_hex(cert, res->cert_sha256);
-	snprintf(res->spki_sha256, sizeof(res->spki_sha256), "%s", s->spki_sha256_hex);
+	snprintf(res->spki_sha256, sizeof(res->spki_sha256), "%s",
+		 s->spki_sha256_hex);
 	snprintf(res->key_uri, sizeof(res->key_uri), "%s", s->uri);
-	snprintf(res->subject, sizeof(res->subject), "%s", subject ? subject : "");
+	snprintf(res->subject, sizeof(res->subject), "%s",
+		 subject ? subject : "");
 	if (ca_asn1_time(X509_get0_notAfter(cert), &na) == CA_OK)
 		ca_time_rfc3339(na, res->not_after, sizeof(res->not_after));
 	free(subject);
@@ -219,14 +224,16 @@ out:
 }
 
 /* Serial and validity: fresh from the token, or as the request fixed them. */
-static int root_serial_validity(const struct ca_init_params *p, struct ca_tp *tp,
-				struct ca_signer *s, struct ca_cert_spec *spec)
+static int root_serial_validity(const struct ca_init_params *p,
+				struct ca_tp *tp, struct ca_signer *s,
+				struct ca_cert_spec *spec)
 {
 	const char *serial;
 	int rc;
 
 	if (!tp->executing) {
-		GUARD(ca_validity_days(p->days, &spec->not_before, &spec->not_after));
+		GUARD(ca_validity_days(p->days, &spec->not_before,
+				       &spec->not_after));
 		GUARD(ca_serial_new(s->tok, &spec->serial));
 		return CA_OK;
 	}
@@ -251,11 +258,12 @@ static int root_prepare(const struct ca_init_params *p, struct ca_tp *tp,
 	ca_time_rfc3339(spec->not_before, nb, sizeof(nb));
 	ca_time_rfc3339(spec->not_after, na, sizeof(na));
 	GUARD(ca_serial_hex(spec->serial, serial, sizeof(serial)));
-	params = json_pack("{s:s, s:s, s:s, s:I}", "serial", serial, "not_before", nb,
-			   "not_after", na, "days", (json_int_t)p->days);
-	GUARD(ca_tp_prepare(&p->tp, tp, "init-ca", "certificate", s->spki_sha256_hex,
-			    s->token_serial, s->uri, tbs, tbs_len, summary, params,
-			    p->force));
+	params =
+	    json_pack("{s:s, s:s, s:s, s:I}", "serial", serial, "not_before",
+		      nb, "not_after", na, "days", (json_int_t)p->days);
+	GUARD(ca_tp_prepare(&p->tp, tp, "init-ca", "certificate",
+			    s->spki_sha256_hex, s->token_serial, s->uri, tbs,
+			    tbs_len, summary, params, p->force));
 out:
 	json_decref(summary);
 	json_decref(params);
@@ -295,8 +303,10 @@ int ca_init_root(const struct ca_init_params *p, struct ca_init_result *res)
 	if (!tp.preparing)
 		GUARD(ca_stage_begin(p->dir, &stage));
 	else if (access(p->dir, F_OK) == 0)
-		GUARD(ca_err(CA_EUSAGE, "%s already exists: refusing to create a CA "
-					"there", p->dir));
+		GUARD(ca_err(CA_EUSAGE,
+			     "%s already exists: refusing to create a CA "
+			     "there",
+			     p->dir));
 	/* Preparing an approval request needs no PIN: only the public key
 	 * and the token's RNG. */
 	if (tp.preparing)
@@ -321,8 +331,8 @@ int ca_init_root(const struct ca_init_params *p, struct ca_init_result *res)
 		goto out;
 	}
 	if (tp.executing)
-		GUARD(ca_tp_check(&p->tp, &tp, "init-ca", s->spki_sha256_hex, NULL, tbs,
-				  tbs_len));
+		GUARD(ca_tp_check(&p->tp, &tp, "init-ca", s->spki_sha256_hex,
+				  NULL, tbs, tbs_len));
 	GUARD(ca_cert_sign(s, tbs, tbs_len, s->pub, &cert));
 	GUARD(publish(&stage, p, s, cert, "root", &tp, res));
 out:
@@ -341,7 +351,7 @@ out:
 
 /* The subordinate certificate must chain to the last certificate of the
  * chain file (the root), as openssl verify would check it. */
-static int verify_chain(X509 *cert, STACK_OF(X509) *chain, const char *path)
+static int verify_chain(X509 *cert, STACK_OF(X509) * chain, const char *path)
 {
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -368,9 +378,10 @@ static int verify_chain(X509 *cert, STACK_OF(X509) *chain, const char *path)
 		goto out;
 	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_X509_STRICT);
 	if (X509_verify_cert(ctx) != 1) {
-		rc = ca_err(CA_EPOLICY, "the certificate does not verify with %s: %s",
-			    path,
-			    X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		rc = ca_err(CA_EPOLICY,
+			    "the certificate does not verify with %s: %s", path,
+			    X509_verify_cert_error_string(
+				X509_STORE_CTX_get_error(ctx)));
 		goto out;
 	}
 	rc = CA_OK;
@@ -395,9 +406,12 @@ int ca_init_sub(const struct ca_init_params *p, struct ca_init_result *res)
 	memset(res, 0, sizeof(*res));
 	GUARD(ca_x509_load(p->cert, &cert));
 	GUARD(ca_x509_load_all(p->chain, &chain));
-	if (X509_check_ca(cert) < 1 || !(X509_get_key_usage(cert) & KU_KEY_CERT_SIGN)) {
-		rc = ca_err(CA_EPOLICY, "%s is not a CA certificate (basicConstraints "
-					"cA and keyCertSign are required)", p->cert);
+	if (X509_check_ca(cert) < 1 ||
+	    !(X509_get_key_usage(cert) & KU_KEY_CERT_SIGN)) {
+		rc = ca_err(CA_EPOLICY,
+			    "%s is not a CA certificate (basicConstraints "
+			    "cA and keyCertSign are required)",
+			    p->cert);
 		goto out;
 	}
 	GUARD(verify_chain(cert, chain, p->chain));
@@ -409,7 +423,8 @@ int ca_init_sub(const struct ca_init_params *p, struct ca_init_result *res)
 	GUARD(ca_signer_open(p->key_uri, p->pin_source, &s));
 	if (EVP_PKEY_eq(s->pub, X509_get0_pubkey(cert)) != 1) {
 		ERR_clear_error();
-		rc = ca_err(CA_EPOLICY, "the public key of %s is not the token key %s",
+		rc = ca_err(CA_EPOLICY,
+			    "the public key of %s is not the token key %s",
 			    p->cert, p->key_uri);
 		goto out;
 	}

@@ -14,18 +14,18 @@ struct ca_init_params {
 	const char *dir;
 	const char *key_uri;
 	const char *pin_source;
-	const char *subject;    /* --self-sign */
-	long days;              /* --self-sign */
-	int pathlen;            /* -1: none */
-	json_t *crl_urls;       /* for certificates this CA issues */
+	const char *subject; /* --self-sign */
+	long days;	     /* --self-sign */
+	int pathlen;	     /* -1: none */
+	json_t *crl_urls;    /* for certificates this CA issues */
 	json_t *aia_urls;
-	json_t *policies;       /* root: in the root certificate too */
-	const char *lint_cert;  /* --lint-cert FILE */
-	int force;              /* for --lint-cert and --prepare only */
-	const char *cert;       /* --cert: subordinate CA certificate */
-	const char *chain;      /* --chain: its issuers up to the root */
-	enum ca_sigalg sigalg;  /* --sig-alg: recorded in ca.json */
-	struct ca_twophase tp;  /* --quorum, --prepare, --request, --approval */
+	json_t *policies;      /* root: in the root certificate too */
+	const char *lint_cert; /* --lint-cert FILE */
+	int force;	       /* for --lint-cert and --prepare only */
+	const char *cert;      /* --cert: subordinate CA certificate */
+	const char *chain;     /* --chain: its issuers up to the root */
+	enum ca_sigalg sigalg; /* --sig-alg: recorded in ca.json */
+	struct ca_twophase tp; /* --quorum, --prepare, --request, --approval */
 };
 
 struct ca_init_result {
@@ -35,12 +35,14 @@ struct ca_init_result {
 	char key_uri[1024];
 	char subject[1024];
 	char not_after[32];
-	int prepared;           /* wrote an approval request only */
+	int prepared; /* wrote an approval request only */
 };
 
 /* --self-sign: a root CA (with --quorum: two-phase, see quorum/twophase.h). */
-int ca_init_root(const struct ca_init_params *p, struct ca_init_result *res) CA_WUR;
+int ca_init_root(const struct ca_init_params *p,
+		 struct ca_init_result *res) CA_WUR;
 /* --cert/--chain: a subordinate CA certified elsewhere. */
-int ca_init_sub(const struct ca_init_params *p, struct ca_init_result *res) CA_WUR;
+int ca_init_sub(const struct ca_init_params *p,
+		struct ca_init_result *res) CA_WUR;
 
 #endif

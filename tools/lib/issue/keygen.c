@@ -91,8 +91,8 @@ static int login(const struct ca_keygen_params *p, ca_token *tok)
 
 	if (ca_token_logged_in(tok))
 		return CA_OK;
-	snprintf(prompt, sizeof(prompt), "PIN for token '%s': ",
-		 ca_token_label(tok));
+	snprintf(prompt, sizeof(prompt),
+		 "PIN for token '%s': ", ca_token_label(tok));
 	rc = ca_pin_read(p->pin_source, prompt, &pin);
 	if (rc == CA_OK)
 		rc = ca_token_login(tok, pin.value, pin.len);
@@ -138,13 +138,15 @@ int ca_keygen(const struct ca_keygen_params *p, struct ca_keygen_result *res)
 		GUARD(ca_keyspec_parse(p->type, &spec));
 	if (p->sigalg == CA_SIGALG_RSA_PSS &&
 	    (p->type == NULL || spec.type != CA_KT_RSA)) {
-		rc = ca_err(CA_EUSAGE, "--sig-alg rsa-pss needs an RSA key type");
+		rc = ca_err(CA_EUSAGE,
+			    "--sig-alg rsa-pss needs an RSA key type");
 		goto out;
 	}
 	if (p->id_hex != NULL) {
 		rc = ca_unhex(p->id_hex, id, sizeof(id), &id_len);
 		if (rc < 0 || id_len == 0) {
-			rc = ca_err(CA_EUSAGE, "--id: '%s' is not a hex id", p->id_hex);
+			rc = ca_err(CA_EUSAGE, "--id: '%s' is not a hex id",
+				    p->id_hex);
 			goto out;
 		}
 	}

@@ -47,24 +47,24 @@ struct run {
 	struct ca_partitions parts;
 	unsigned char *algid;
 	size_t algid_len;
-	EVP_PKEY *issuer_pub;     /* borrowed from the CA certificate */
-	char *chain_pem;          /* this CA's certificate + chain.pem */
+	EVP_PKEY *issuer_pub; /* borrowed from the CA certificate */
+	char *chain_pem;      /* this CA's certificate + chain.pem */
 	size_t chain_len;
-	char *chain_master;       /* batch: one chain file, hard-linked per request */
+	char *chain_master; /* batch: one chain file, hard-linked per request */
 	/* Batch files are written by one thread while the next chunk is
 	 * worked on (batch/writer.h). */
 	ca_writer *writer;
 	unsigned char rng[CHUNK * 16];
 	size_t rng_left;
-	json_t *results;          /* one certificate: its result */
-	FILE *results_fp;         /* batch: results, one JSON line each */
+	json_t *results;  /* one certificate: its result */
+	FILE *results_fp; /* batch: results, one JSON line each */
 	char *results_tmp;
-	json_t *refusals;         /* refused requests (for the tool to show) */
+	json_t *refusals;	   /* refused requests (for the tool to show) */
 	struct ca_out_names names; /* batch file names in use */
 	long issued, already, refused;
-	json_t *pending;          /* files to write after the chunk commits */
-	int last_refusal;         /* exit code of the last refusal */
-	int workers;              /* threads for CPU and token work */
+	json_t *pending;  /* files to write after the chunk commits */
+	int last_refusal; /* exit code of the last refusal */
+	int workers;	  /* threads for CPU and token work */
 	int in_chunk;
 };
 
@@ -79,15 +79,15 @@ struct job {
 	GENERAL_NAMES *sans;
 	json_t *ekus;
 	char *cert_path, *chain_path, *bundle_path;
-	int state;                /* JOB_* */
-	int rc;                   /* why it was refused */
+	int state; /* JOB_* */
+	int rc;	   /* why it was refused */
 	char reason[1024];
-	char what[300];           /* names the request in messages */
+	char what[300]; /* names the request in messages */
 	time_t not_before, not_after;
 	unsigned char serial_raw[CA_SERIAL_LEN];
 	ASN1_INTEGER *serial_int;
-	X509 *draft;              /* the certificate as built (metadata) */
-	unsigned char *der;       /* the signed certificate */
+	X509 *draft;	    /* the certificate as built (metadata) */
+	unsigned char *der; /* the signed certificate */
 	size_t der_len;
 	char serial[80];
 	int partition;
@@ -148,15 +148,17 @@ static int run_setup(struct run *run)
 	int rc;
 
 	GUARD(ca_dir_open(p->ca_dir, &run->d));
-	GUARD(ca_leaf_profile_find(run->d->config, p->profile ? p->profile : "server-client",
+	GUARD(ca_leaf_profile_find(run->d->config,
+				   p->profile ? p->profile : "server-client",
 				   &run->profile));
 	GUARD(ca_partitions_config(run->d->config, &run->parts));
 	GUARD(load_chain(run));
 	GUARD(ca_store_meta_get(run->d->store, "quorum_sha256", &pinned));
 	if (pinned != NULL) {
-		rc = ca_err(CA_EPOLICY, "this CA's key is protected by a quorum (an "
-					"offline root): it does not sign end-entity "
-					"certificates");
+		rc = ca_err(CA_EPOLICY,
+			    "this CA's key is protected by a quorum (an "
+			    "offline root): it does not sign end-entity "
+			    "certificates");
 		goto out;
 	}
 	run->workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -172,7 +174,8 @@ static int run_setup(struct run *run)
 	run->refusals = json_array();
 
 	run->pending = json_array();
-	if (run->results == NULL || run->refusals == NULL || run->pending == NULL)
+	if (run->results == NULL || run->refusals == NULL ||
+	    run->pending == NULL)
 		rc = ca_err(CA_EIO, "out of memory");
 out:
 	free(pinned);
@@ -188,7 +191,8 @@ static int next_serial(struct run *run, unsigned char raw[CA_SERIAL_LEN],
 	int rc;
 
 	if (run->rng_left < 16) {
-		rc = ca_token_random(run->d->signer->tok, run->rng, sizeof(run->rng));
+		rc = ca_token_random(run->d->signer->tok, run->rng,
+				     sizeof(run->rng));
 		if (rc < 0)
 			return rc;
 		run->rng_left = sizeof(run->rng);
@@ -211,7 +215,8 @@ static int load_csr(struct run *run, struct job *j)
 	int rc;
 
 	if (r->csr_pem != NULL)
-		return ca_csr_parse(r->csr_pem, r->csr_pem_len, j->what, &j->csr);
+		return ca_csr_parse(r->csr_pem, r->csr_pem_len, j->what,
+				    &j->csr);
 	if (run->p->csr_dir == NULL)
 		return ca_csr_load(r->csr_file, &j->csr);
 	path = ca_dir_file(run->p->csr_dir, r->csr_file);
@@ -234,7 +239,8 @@ static int request_key(struct job *j)
 	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
 	    EVP_DigestUpdate(md, cn ? cn : "", cn ? strlen(cn) : 0) != 1 ||
 	    EVP_DigestUpdate(md, "\n", 1) != 1 ||
-	    EVP_DigestUpdate(md, j->spki, 64) != 1 || EVP_DigestFinal_ex(md, h, &n) != 1)
+	    EVP_DigestUpdate(md, j->spki, 64) != 1 ||
+	    EVP_DigestFinal_ex(md, h, &n) != 1)
 		rc = ca_err(CA_EIO, "SHA-256 failed");
 	else
 		ca_hex(h, 32, j->request_key);
@@ -249,7 +255,8 @@ static int ekus_have(json_t *ekus, int nid)
 	json_t *v;
 	int found = 0;
 
-	json_array_foreach(ekus, i, v) {
+	json_array_foreach(ekus, i, v)
+	{
 		ASN1_OBJECT *o = ca_eku_parse(json_string_value(v));
 
 		found |= o != NULL && OBJ_obj2nid(o) == nid;
@@ -267,7 +274,8 @@ static int choose_sans(struct job *j)
 	int rc;
 
 	if (r->sans_given && r->n_sans > 0)
-		return ca_sans_encode(r->sans, r->n_sans, j->prof.san_types, &j->sans);
+		return ca_sans_encode(r->sans, r->n_sans, j->prof.san_types,
+				      &j->sans);
 	GUARD(ca_csr_sans(j->csr.req, &csr_sans, &n));
 	if (n > 0) {
 		rc = ca_sans_encode(csr_sans, n, j->prof.san_types, &j->sans);
@@ -282,13 +290,15 @@ static int choose_sans(struct job *j)
 	}
 	/* RFC 5280 4.2.1.6: a subject name can stand alone, except for TLS
 	 * servers, which are named by their SANs (RFC 6125). */
-	if (json_array_size(j->ekus) > 0 && !ekus_have(j->ekus, NID_server_auth) &&
+	if (json_array_size(j->ekus) > 0 &&
+	    !ekus_have(j->ekus, NID_server_auth) &&
 	    X509_NAME_entry_count(j->subject) > 0) {
 		rc = CA_OK;
 		goto out;
 	}
-	rc = ca_err(CA_EPOLICY, "no subject alternative name: give sans, put them "
-				"in the CSR, or use a DNS name as the common name");
+	rc = ca_err(CA_EPOLICY,
+		    "no subject alternative name: give sans, put them "
+		    "in the CSR, or use a DNS name as the common name");
 out:
 	ca_sans_free(csr_sans, n);
 	free(cn);
@@ -306,8 +316,10 @@ static int csr_ekus(struct job *j)
 	if (exts != NULL)
 		eku = X509V3_get_d2i(exts, NID_ext_key_usage, NULL, NULL);
 	for (i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
-		if (OBJ_obj2txt(oid, sizeof(oid), sk_ASN1_OBJECT_value(eku, i), 1) <= 0) {
-			rc = ca_err(CA_EPOLICY, "the CSR has an unreadable EKU");
+		if (OBJ_obj2txt(oid, sizeof(oid), sk_ASN1_OBJECT_value(eku, i),
+				1) <= 0) {
+			rc =
+			    ca_err(CA_EPOLICY, "the CSR has an unreadable EKU");
 			break;
 		}
 		json_array_append_new(j->ekus, json_string(oid));
@@ -329,7 +341,8 @@ static int choose_ekus(struct run *run, struct job *j)
 		return ca_err(CA_EIO, "out of memory");
 	/* A tls.json request without purposes gets what the serverless CA
 	 * gives it, TLS client authentication, unless --profile says else. */
-	if (r->n_ekus == 0 && run->p->requests != NULL && run->p->profile == NULL) {
+	if (r->n_ekus == 0 && run->p->requests != NULL &&
+	    run->p->profile == NULL) {
 		json_array_append_new(j->ekus, json_string("clientAuth"));
 		return CA_OK;
 	}
@@ -337,7 +350,8 @@ static int choose_ekus(struct run *run, struct job *j)
 		return csr_ekus(j);
 	if (r->n_ekus == 0) {
 		for (e = 0; e < j->prof.n_ekus; e++)
-			json_array_append_new(j->ekus, json_string(j->prof.ekus[e]));
+			json_array_append_new(j->ekus,
+					      json_string(j->prof.ekus[e]));
 		if (j->prof.custom_ekus != NULL)
 			json_array_extend(j->ekus, j->prof.custom_ekus);
 		return CA_OK;
@@ -348,9 +362,11 @@ static int choose_ekus(struct run *run, struct job *j)
 		json_t *v;
 
 		if (want == NULL)
-			return ca_err(CA_EPOLICY, "unknown extended key usage '%s'",
+			return ca_err(CA_EPOLICY,
+				      "unknown extended key usage '%s'",
 				      r->ekus[i]);
-		json_array_foreach(j->prof.custom_ekus, k, v) {
+		json_array_foreach(j->prof.custom_ekus, k, v)
+		{
 			ASN1_OBJECT *o = ca_eku_parse(json_string_value(v));
 
 			allowed |= o != NULL && OBJ_cmp(o, want) == 0;
@@ -358,8 +374,10 @@ static int choose_ekus(struct run *run, struct job *j)
 		}
 		ASN1_OBJECT_free(want);
 		if (!allowed)
-			return ca_err(CA_EPOLICY, "extended key usage %s is not allowed "
-						  "by profile %s", r->ekus[i], j->prof.name);
+			return ca_err(CA_EPOLICY,
+				      "extended key usage %s is not allowed "
+				      "by profile %s",
+				      r->ekus[i], j->prof.name);
 		json_array_append_new(j->ekus, json_string(r->ekus[i]));
 	}
 	return CA_OK;
@@ -370,38 +388,54 @@ static int choose_ekus(struct run *run, struct job *j)
 static int add_request_extensions(struct run *run, struct job *j, X509 *x)
 {
 	static const int owned[] = {
-		NID_subject_key_identifier, NID_authority_key_identifier,
-		NID_key_usage, NID_ext_key_usage, NID_subject_alt_name,
-		NID_basic_constraints, NID_crl_distribution_points, NID_info_access,
-		NID_certificate_policies, NID_name_constraints,
+	    NID_subject_key_identifier,
+	    NID_authority_key_identifier,
+	    NID_key_usage,
+	    NID_ext_key_usage,
+	    NID_subject_alt_name,
+	    NID_basic_constraints,
+	    NID_crl_distribution_points,
+	    NID_info_access,
+	    NID_certificate_policies,
+	    NID_name_constraints,
 	};
 	json_t *allow = json_object_get(run->d->config, "extension_allowlist");
 	size_t i, k;
 	json_t *e, *a;
 
-	json_array_foreach(j->r->extensions, i, e) {
+	json_array_foreach(j->r->extensions, i, e)
+	{
 		const char *oid = json_string_value(json_object_get(e, "oid"));
-		const char *b64 = json_string_value(json_object_get(e, "value_b64"));
+		const char *b64 =
+		    json_string_value(json_object_get(e, "value_b64"));
 		ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
 		unsigned char buf[4096];
 		ASN1_OCTET_STRING *val = NULL;
 		X509_EXTENSION *ext = NULL;
 		int ok = 0, n, allowed = 0;
 
-		for (k = 0; o != NULL && k < sizeof(owned) / sizeof(owned[0]); k++)
+		for (k = 0; o != NULL && k < sizeof(owned) / sizeof(owned[0]);
+		     k++)
 			if (OBJ_obj2nid(o) == owned[k]) {
 				ASN1_OBJECT_free(o);
-				return ca_err(CA_EPOLICY, "extension %s belongs to the "
-							  "profile and cannot be set", oid);
+				return ca_err(CA_EPOLICY,
+					      "extension %s belongs to the "
+					      "profile and cannot be set",
+					      oid);
 			}
-		json_array_foreach(allow, k, a)
-			allowed |= json_string_value(a) && strcmp(json_string_value(a), oid) == 0;
+		json_array_foreach(allow, k, a) allowed |=
+		    json_string_value(a) &&
+		    strcmp(json_string_value(a), oid) == 0;
 		if (o == NULL || !allowed) {
 			ASN1_OBJECT_free(o);
-			return ca_err(CA_EPOLICY, "extension %s is not on this CA's "
-						  "extension_allowlist", oid ? oid : "?");
+			return ca_err(CA_EPOLICY,
+				      "extension %s is not on this CA's "
+				      "extension_allowlist",
+				      oid ? oid : "?");
 		}
-		n = b64 ? EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)strlen(b64)) : -1;
+		n = b64 ? EVP_DecodeBlock(buf, (const unsigned char *)b64,
+					  (int)strlen(b64))
+			: -1;
 		if (n > 0) {
 			const char *end = b64 + strlen(b64);
 
@@ -411,17 +445,20 @@ static int add_request_extensions(struct run *run, struct job *j, X509 *x)
 				n--;
 			}
 			val = ASN1_OCTET_STRING_new();
-			ok = val != NULL && ASN1_OCTET_STRING_set(val, buf, n) == 1 &&
+			ok = val != NULL &&
+			     ASN1_OCTET_STRING_set(val, buf, n) == 1 &&
 			     (ext = X509_EXTENSION_create_by_OBJ(
-				      NULL, o, json_is_true(json_object_get(e, "critical")),
-				      val)) != NULL &&
+				  NULL, o,
+				  json_is_true(json_object_get(e, "critical")),
+				  val)) != NULL &&
 			     X509_add_ext(x, ext, -1) == 1;
 		}
 		X509_EXTENSION_free(ext);
 		ASN1_OCTET_STRING_free(val);
 		ASN1_OBJECT_free(o);
 		if (!ok)
-			return ca_err(CA_EPOLICY, "extension %s has a bad value", oid);
+			return ca_err(CA_EPOLICY,
+				      "extension %s has a bad value", oid);
 	}
 	return CA_OK;
 }
@@ -431,7 +468,8 @@ static int crl_urls_for(struct run *run, struct job *j, json_t **urls)
 	char *url;
 
 	if (!ca_partitions_enabled(&run->parts)) {
-		*urls = json_incref(json_object_get(run->d->config, "crl_urls"));
+		*urls =
+		    json_incref(json_object_get(run->d->config, "crl_urls"));
 		return CA_OK;
 	}
 	url = ca_partition_url(&run->parts, j->partition);
@@ -454,7 +492,8 @@ static int csr_key_usage(X509_REQ *req, uint32_t *ku)
 		*ku = 0;
 		for (i = 0; i < 9; i++)
 			if (ASN1_BIT_STRING_get_bit(bits, i))
-				*ku |= 0x80u >> i | (i == 8 ? KU_DECIPHER_ONLY : 0);
+				*ku |= 0x80u >> i |
+				       (i == 8 ? KU_DECIPHER_ONLY : 0);
 		found = *ku != 0;
 	}
 	ASN1_BIT_STRING_free(bits);
@@ -463,8 +502,8 @@ static int csr_key_usage(X509_REQ *req, uint32_t *ku)
 	return found;
 }
 
-static int build_cert(struct run *run, struct job *j, const struct ca_cert_spec *spec,
-		      X509 **out)
+static int build_cert(struct run *run, struct job *j,
+		      const struct ca_cert_spec *spec, X509 **out)
 {
 	unsigned ku = ca_leaf_key_usage(&j->prof, spec->pub);
 	uint32_t csr_ku;
@@ -478,7 +517,8 @@ static int build_cert(struct run *run, struct job *j, const struct ca_cert_spec 
 	 * the key type cannot do). */
 	if (j->prof.passthrough && csr_key_usage(j->csr.req, &csr_ku))
 		ku = csr_ku;
-	GUARD(ca_x509_add_ext(x, NULL, NID_basic_constraints, "critical,CA:FALSE"));
+	GUARD(ca_x509_add_ext(x, NULL, NID_basic_constraints,
+			      "critical,CA:FALSE"));
 	snprintf(kus, sizeof(kus), "critical%s%s%s%s%s%s%s%s%s",
 		 ku & KU_DIGITAL_SIGNATURE ? ",digitalSignature" : "",
 		 ku & KU_NON_REPUDIATION ? ",nonRepudiation" : "",
@@ -502,10 +542,13 @@ static int build_cert(struct run *run, struct job *j, const struct ca_cert_spec 
 	GUARD(ca_profile_add_ski(x, NULL));
 	GUARD(ca_profile_add_aki(x, run->d->cert));
 	GUARD(crl_urls_for(run, j, &crl));
-	GUARD(ca_profile_add_urls(x, crl, json_object_get(run->d->config, "aia_urls")));
-	GUARD(ca_profile_add_policies(x, json_object_get(run->d->config, "policies")));
+	GUARD(ca_profile_add_urls(x, crl,
+				  json_object_get(run->d->config, "aia_urls")));
+	GUARD(ca_profile_add_policies(
+	    x, json_object_get(run->d->config, "policies")));
 	if (j->prof.ocsp_nocheck)
-		GUARD(ca_x509_add_ext(x, NULL, NID_id_pkix_OCSP_noCheck, "ignored"));
+		GUARD(ca_x509_add_ext(x, NULL, NID_id_pkix_OCSP_noCheck,
+				      "ignored"));
 	GUARD(add_request_extensions(run, j, x));
 	*out = x;
 	x = NULL;
@@ -521,8 +564,9 @@ static int validity(struct run *run, struct job *j, time_t *nb, time_t *na)
 	int clamped;
 
 	if (days > j->prof.max_days)
-		return ca_err(CA_EPOLICY, "lifetime of %ld days is above the maximum "
-					  "of profile %s (%ld days)",
+		return ca_err(CA_EPOLICY,
+			      "lifetime of %ld days is above the maximum "
+			      "of profile %s (%ld days)",
 			      days, j->prof.name, j->prof.max_days);
 	return ca_validity_clamp(run->d->cert, days, nb, na, &clamped);
 }
@@ -545,12 +589,13 @@ static int issue_one(struct run *run, struct job *j)
 	spec.not_after = j->not_after;
 	spec.serial = j->serial_int;
 	GUARD(build_cert(run, j, &spec, &j->draft));
-	GUARD(ca_x509_tbs(j->draft, run->algid, run->algid_len, &tbs, &tbs_len));
+	GUARD(
+	    ca_x509_tbs(j->draft, run->algid, run->algid_len, &tbs, &tbs_len));
 	lint.draft = j->draft;
 	lint.subject_pub = spec.pub;
 	GUARD(ca_lint_cert(tbs, tbs_len, &lint));
-	GUARD(ca_cert_sign_der(run->d->signer, tbs, tbs_len, run->issuer_pub, &j->der,
-			       &j->der_len));
+	GUARD(ca_cert_sign_der(run->d->signer, tbs, tbs_len, run->issuer_pub,
+			       &j->der, &j->der_len));
 out:
 	free(tbs);
 	return rc;
@@ -570,7 +615,8 @@ static int single_names(struct run *run, struct job *j)
 	j->cert_path = strdup(run->p->out);
 	if (run->p->chain_out != NULL)
 		j->chain_path = strdup(run->p->chain_out);
-	if (j->cert_path == NULL || (run->p->chain_out && j->chain_path == NULL))
+	if (j->cert_path == NULL ||
+	    (run->p->chain_out && j->chain_path == NULL))
 		return ca_err(CA_EIO, "out of memory");
 	return CA_OK;
 }
@@ -582,7 +628,8 @@ static int outputs_check(const struct job *j, int force)
 	int rc = CA_OK;
 
 	if (j->r->ca_chain_only)
-		return j->chain_path ? ca_out_check(j->chain_path, force) : CA_OK;
+		return j->chain_path ? ca_out_check(j->chain_path, force)
+				     : CA_OK;
 	if (j->r->cert_bundle)
 		return ca_out_check(j->bundle_path, force);
 	rc = ca_out_check(j->cert_path, force);
@@ -638,7 +685,8 @@ static int write_outputs(struct run *run, const char *cert_path,
 		}
 		memcpy(both, pem, pem_len);
 		memcpy(both + pem_len, run->chain_pem, run->chain_len);
-		GUARD(put_file(bundle_path, both, pem_len + run->chain_len, force));
+		GUARD(put_file(bundle_path, both, pem_len + run->chain_len,
+			       force));
 	} else {
 		GUARD(put_file(cert_path, pem, pem_len, force));
 		if (chain_path != NULL)
@@ -672,11 +720,12 @@ static void add_result(struct run *run, json_t *o)
 	json_decref(o);
 }
 
-static json_t *result(const struct job *j, const char *status, const char *reason)
+static json_t *result(const struct job *j, const char *status,
+		      const char *reason)
 {
 	char *cn = j->subject ? ca_name_cn(j->subject) : NULL;
-	json_t *o = json_pack("{s:I, s:s}", "index", (json_int_t)j->r->index + 1,
-			      "status", status);
+	json_t *o = json_pack("{s:I, s:s}", "index",
+			      (json_int_t)j->r->index + 1, "status", status);
 
 	if (o == NULL) {
 		free(cn);
@@ -688,7 +737,8 @@ static json_t *result(const struct job *j, const char *status, const char *reaso
 	if (j->serial[0] != '\0')
 		json_object_set_new(o, "serial", json_string(j->serial));
 	if (!j->r->ca_chain_only && !j->r->cert_bundle && j->cert_path)
-		json_object_set_new(o, "certificate", json_string(j->cert_path));
+		json_object_set_new(o, "certificate",
+				    json_string(j->cert_path));
 	if (j->r->cert_bundle && j->bundle_path)
 		json_object_set_new(o, "bundle", json_string(j->bundle_path));
 	if (!j->r->cert_bundle && j->chain_path)
@@ -723,8 +773,8 @@ static int refuse(struct run *run, struct job *j, int rc, ca_audit *a)
 	ca_audit_input_data(a, "request", j->request_key,
 			    strlen(j->request_key));
 	/* Inside the chunk's transaction: the refusal commits with it. */
-	if (ca_audit_append(run->d->store, a, rc == CA_EPOLICY ? "refused" : "error",
-			    reason) < 0)
+	if (ca_audit_append(run->d->store, a,
+			    rc == CA_EPOLICY ? "refused" : "error", reason) < 0)
 		return CA_EIO;
 	ca_err(rc, "%s", reason);
 	return rc == CA_EPOLICY || rc == CA_EUSAGE ? CA_OK : rc;
@@ -742,10 +792,11 @@ static int pend(struct run *run, const struct job *j, const unsigned char *der,
 	rc = ca_der_pem("CERTIFICATE", der, len, &pem, &pem_len);
 	if (rc < 0)
 		return rc;
-	o = json_pack("{s:s?, s:s?, s:s?, s:b, s:b, s:b, s:s}", "cert", j->cert_path,
-		      "chain", j->chain_path, "bundle", j->bundle_path, "chain_only",
-		      j->r->ca_chain_only, "bundle_on", j->r->cert_bundle, "repair",
-		      repair, "pem", pem);
+	o = json_pack("{s:s?, s:s?, s:s?, s:b, s:b, s:b, s:s}", "cert",
+		      j->cert_path, "chain", j->chain_path, "bundle",
+		      j->bundle_path, "chain_only", j->r->ca_chain_only,
+		      "bundle_on", j->r->cert_bundle, "repair", repair, "pem",
+		      pem);
 	free(pem);
 	if (o == NULL || json_array_append_new(run->pending, o) != 0)
 		return ca_err(CA_EIO, "out of memory");
@@ -762,13 +813,14 @@ static int already_issued(struct run *run, struct job *j, int *done)
 	int rc;
 
 	*done = 0;
-	rc = ca_store_cert_by_request(run->d->store, j->request_key, &der, &len);
+	rc =
+	    ca_store_cert_by_request(run->d->store, j->request_key, &der, &len);
 	if (rc < 0 || der == NULL)
 		return rc;
 	p = der;
 	x = d2i_X509(NULL, &p, (long)len);
-	if (x == NULL ||
-	    ca_serial_hex(X509_get0_serialNumber(x), j->serial, sizeof(j->serial)) < 0)
+	if (x == NULL || ca_serial_hex(X509_get0_serialNumber(x), j->serial,
+				       sizeof(j->serial)) < 0)
 		j->serial[0] = '\0';
 	/* Kept for the result (its SANs and notAfter). */
 	X509_free(j->draft);
@@ -790,9 +842,10 @@ static int already_issued(struct run *run, struct job *j, int *done)
 static int precheck(struct run *run, struct job *j)
 {
 	const struct ca_leaf_request *r = j->r;
-	struct ca_subject_override ov = {r->common_name, r->country, r->state,
-					 r->locality, r->organization,
-					 r->organizational_unit, r->email_address};
+	struct ca_subject_override ov = {
+	    r->common_name,  r->country,      r->state,
+	    r->locality,     r->organization, r->organizational_unit,
+	    r->email_address};
 	unsigned char md[32];
 	int rc;
 
@@ -817,15 +870,18 @@ static int key_reuse(struct run *run, struct job *j)
 	if (rc < 0)
 		return rc;
 	if (count > 0)
-		return ca_err(CA_EPOLICY, "this public key (spki sha256 %.16s...) was "
-					  "already certified by this CA: refused "
-					  "(force_issue to allow)", j->spki);
+		return ca_err(CA_EPOLICY,
+			      "this public key (spki sha256 %.16s...) was "
+			      "already certified by this CA: refused "
+			      "(force_issue to allow)",
+			      j->spki);
 	return CA_OK;
 }
 
 static int record(struct run *run, struct job *j, ca_audit *a)
 {
-	char *notify = j->r->notify ? json_dumps(j->r->notify, JSON_COMPACT) : NULL;
+	char *notify =
+	    j->r->notify ? json_dumps(j->r->notify, JSON_COMPACT) : NULL;
 	char *subject = ca_name_oneline(j->subject);
 	char *cn = ca_name_cn(j->subject);
 	struct ca_cert_row row;
@@ -905,9 +961,10 @@ static int assign_serial(struct run *run, struct job *j, json_t *chunk_keys)
 			return CA_OK;
 		}
 		if (json_object_get(chunk_keys, j->spki) != NULL) {
-			rc = ca_err(CA_EPOLICY, "the same public key is in another "
-						"request of this batch: refused "
-						"(force_issue to allow)");
+			rc = ca_err(CA_EPOLICY,
+				    "the same public key is in another "
+				    "request of this batch: refused "
+				    "(force_issue to allow)");
 			goto out;
 		}
 		GUARD(key_reuse(run, j));
@@ -917,8 +974,9 @@ static int assign_serial(struct run *run, struct job *j, json_t *chunk_keys)
 	GUARD(ca_serial_hex(j->serial_int, j->serial, sizeof(j->serial)));
 	j->partition = -1;
 	if (ca_partitions_enabled(&run->parts))
-		GUARD(ca_partition_assign(run->d->store, &run->parts, j->serial_raw,
-					  CA_SERIAL_LEN, &j->partition));
+		GUARD(ca_partition_assign(run->d->store, &run->parts,
+					  j->serial_raw, CA_SERIAL_LEN,
+					  &j->partition));
 	json_object_set_new(chunk_keys, j->spki, json_true());
 out:
 	if (rc == CA_EPOLICY || rc == CA_EUSAGE) {
@@ -965,15 +1023,15 @@ static void parallel(struct run *run, struct job *jobs, size_t n,
 	ca_pool_run(n, run->workers, stage_one, &st);
 }
 
-static int job_init(struct run *run, struct job *j, const struct ca_leaf_request *r,
-		    int batch)
+static int job_init(struct run *run, struct job *j,
+		    const struct ca_leaf_request *r, int batch)
 {
 	memset(j, 0, sizeof(*j));
 	j->r = r;
 	j->prof = run->profile;
 	if (batch)
-		snprintf(j->what, sizeof(j->what), "%s request %zu", run->p->requests,
-			 r->index + 1);
+		snprintf(j->what, sizeof(j->what), "%s request %zu",
+			 run->p->requests, r->index + 1);
 	else
 		snprintf(j->what, sizeof(j->what), "%s", run->p->csr);
 	return batch ? batch_names(run, j) : single_names(run, j);
@@ -1013,8 +1071,8 @@ static int record_job(struct run *run, struct job *j, int batch)
 	return rc;
 }
 
-static int run_chunk(struct run *run, const struct ca_leaf_request *reqs, size_t n,
-		     int batch)
+static int run_chunk(struct run *run, const struct ca_leaf_request *reqs,
+		     size_t n, int batch)
 {
 	struct job *jobs = calloc(n, sizeof(*jobs));
 	json_t *chunk_keys = json_object();
@@ -1054,7 +1112,8 @@ static int write_entry(void *ctx, json_t *o)
 			     json_string_value(json_object_get(o, "bundle")),
 			     json_is_true(json_object_get(o, "chain_only")),
 			     json_is_true(json_object_get(o, "bundle_on")),
-			     run->p->force || json_is_true(json_object_get(o, "repair")),
+			     run->p->force ||
+				 json_is_true(json_object_get(o, "repair")),
 			     json_string_value(pem), json_string_length(pem));
 }
 
@@ -1062,8 +1121,9 @@ static int write_entry(void *ctx, json_t *o)
  * files. */
 static int writer_failed(int rc, const char *reason)
 {
-	return ca_err(rc, "%s: the certificate is committed in the CA store; "
-			  "re-run to write its files",
+	return ca_err(rc,
+		      "%s: the certificate is committed in the CA store; "
+		      "re-run to write its files",
 		      reason);
 }
 
@@ -1076,15 +1136,18 @@ static int write_pending(struct run *run)
 	int rc = CA_OK;
 
 	if (run->writer == NULL) {
-		json_array_foreach(run->pending, i, o) {
+		json_array_foreach(run->pending, i, o)
+		{
 			rc = write_entry(run, o);
 			if (rc < 0)
 				break;
 		}
 		json_array_clear(run->pending);
-		return rc < 0 ? ca_err_ctx(rc, "the certificate is committed in the "
-					       "CA store; re-run to write its files")
-			      : CA_OK;
+		return rc < 0
+			   ? ca_err_ctx(rc,
+					"the certificate is committed in the "
+					"CA store; re-run to write its files")
+			   : CA_OK;
 	}
 	rc = ca_writer_add(run->writer, run->pending);
 	json_array_clear(run->pending);
@@ -1155,7 +1218,8 @@ static int single(struct run *run)
 	r.csr_file = (char *)p->csr;
 	for (i = 0; i < p->n_ekus; i++)
 		if (ca_eku_parse(p->ekus[i]) == NULL)
-			return ca_err(CA_EUSAGE, "unknown extended key usage '%s'",
+			return ca_err(CA_EUSAGE,
+				      "unknown extended key usage '%s'",
 				      p->ekus[i]);
 	GUARD(run_chunk(run, &r, 1, 0));
 	if (run->refused > 0)
@@ -1172,18 +1236,21 @@ static int write_summary(struct run *run)
 	ca_outfile *f = NULL;
 	int rc, first = 1;
 
-	if (fflush(run->results_fp) != 0 || fseek(run->results_fp, 0, SEEK_SET) != 0)
+	if (fflush(run->results_fp) != 0 ||
+	    fseek(run->results_fp, 0, SEEK_SET) != 0)
 		return ca_err(CA_EIO, "cannot read back the batch results");
 	if (asprintf(&path, "%s/summary.json", run->p->out_dir) < 0)
 		return ca_err(CA_EIO, "out of memory");
 	GUARD(ca_out_open(path, 1, 0644, &f));
 	snprintf(line, sizeof(line),
-		 "{\n  \"already_issued\": %ld,\n  \"issued\": %ld,\n  \"refused\": %ld,\n"
+		 "{\n  \"already_issued\": %ld,\n  \"issued\": %ld,\n  "
+		 "\"refused\": %ld,\n"
 		 "  \"results\": [",
 		 run->already, run->issued, run->refused);
 	GUARD(ca_out_put(f, line, strlen(line)));
 	while (fgets(line, sizeof(line), run->results_fp) != NULL) {
-		GUARD(ca_out_put(f, first ? "\n    " : ",\n    ", first ? 5 : 6));
+		GUARD(
+		    ca_out_put(f, first ? "\n    " : ",\n    ", first ? 5 : 6));
 		GUARD(ca_out_put(f, line, strcspn(line, "\n")));
 		first = 0;
 	}
@@ -1200,7 +1267,8 @@ static int results_open(struct run *run)
 {
 	int fd;
 
-	if (asprintf(&run->results_tmp, "%s/.results-XXXXXX", run->p->out_dir) < 0) {
+	if (asprintf(&run->results_tmp, "%s/.results-XXXXXX", run->p->out_dir) <
+	    0) {
 		run->results_tmp = NULL;
 		return ca_err(CA_EIO, "out of memory");
 	}
@@ -1229,7 +1297,8 @@ static int batch(struct run *run)
 	if (rc < 0)
 		goto out;
 	if (stat(p->out_dir, &st) != 0 && mkdir(p->out_dir, 0755) != 0) {
-		rc = ca_err(CA_EIO, "cannot create %s: %s", p->out_dir, strerror(errno));
+		rc = ca_err(CA_EIO, "cannot create %s: %s", p->out_dir,
+			    strerror(errno));
 		goto out;
 	}
 	if (asprintf(&run->chain_master, "%s/.chain.pem", p->out_dir) < 0) {
@@ -1237,7 +1306,8 @@ static int batch(struct run *run)
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	GUARD(ca_out_write(run->chain_master, run->chain_pem, run->chain_len, 1, 0644));
+	GUARD(ca_out_write(run->chain_master, run->chain_pem, run->chain_len, 1,
+			   0644));
 	GUARD(results_open(run));
 	GUARD(ca_writer_start(write_entry, run, &run->writer));
 	while (done < total) {
@@ -1250,7 +1320,8 @@ static int batch(struct run *run)
 		done += n;
 		if (p->progress != NULL) {
 			struct ca_leaf_progress pr = {done, total, run->issued,
-						      run->already, run->refused};
+						      run->already,
+						      run->refused};
 
 			p->progress(&pr, p->progress_ctx);
 		}
@@ -1258,7 +1329,8 @@ static int batch(struct run *run)
 	GUARD(writer_stop(run));
 	GUARD(write_summary(run));
 	if (run->refused > 0)
-		rc = ca_err(CA_EPOLICY, "%ld of %zu requests refused (see the summary)",
+		rc = ca_err(CA_EPOLICY,
+			    "%ld of %zu requests refused (see the summary)",
 			    run->refused, total);
 out:
 	if (run->writer != NULL && writer_stop(run) < 0 && rc == CA_OK)
@@ -1301,8 +1373,9 @@ int ca_leaf_issue(const struct ca_leaf_params *p, json_t **summary)
 	*summary = NULL;
 	GUARD(run_setup(&run));
 	rc = p->requests ? batch(&run) : single(&run);
-	*summary = json_pack("{s:I, s:I, s:I, s:O, s:O}", "issued", (json_int_t)run.issued,
-			     "already_issued", (json_int_t)run.already, "refused",
+	*summary = json_pack("{s:I, s:I, s:I, s:O, s:O}", "issued",
+			     (json_int_t)run.issued, "already_issued",
+			     (json_int_t)run.already, "refused",
 			     (json_int_t)run.refused, "results", run.results,
 			     "refusals", run.refusals);
 out:

@@ -15,9 +15,9 @@ struct ca_leaf_progress {
 
 struct ca_leaf_params {
 	const char *ca_dir;
-	const char *profile;     /* default "server-client" */
+	const char *profile; /* default "server-client" */
 	const char *pin_source;
-	int force;               /* replace existing output files */
+	int force; /* replace existing output files */
 	/* one certificate */
 	const char *csr;
 	const char *cn;
@@ -25,7 +25,7 @@ struct ca_leaf_params {
 	size_t n_sans;
 	const char **ekus;
 	size_t n_ekus;
-	long days;               /* 0: the profile's default */
+	long days; /* 0: the profile's default */
 	int force_issue;
 	const char *out;
 	const char *chain_out;

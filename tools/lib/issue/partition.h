@@ -17,10 +17,10 @@
 #include "store/store.h"
 
 struct ca_partitions {
-	int count;             /* fixed count, or 0 */
-	long size;             /* max partition CRL size in bytes, or 0 */
-	long per_partition;    /* certificates per partition for size mode */
-	const char *url;       /* template with {n} */
+	int count;	    /* fixed count, or 0 */
+	long size;	    /* max partition CRL size in bytes, or 0 */
+	long per_partition; /* certificates per partition for size mode */
+	const char *url;    /* template with {n} */
 };
 
 /* Read ca.json's "crl" (config may lack it: no partitions). */

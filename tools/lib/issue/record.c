@@ -15,7 +15,8 @@ int ca_cert_info(X509 *x, struct ca_cert_info *ci)
 	int rc;
 
 	memset(ci, 0, sizeof(*ci));
-	GUARD(ca_serial_hex(X509_get0_serialNumber(x), ci->serial, sizeof(ci->serial)));
+	GUARD(ca_serial_hex(X509_get0_serialNumber(x), ci->serial,
+			    sizeof(ci->serial)));
 	GUARD(ca_spki_der_sha256(X509_get_X509_PUBKEY(x), md));
 	ca_hex(md, 32, ci->spki_sha256);
 	GUARD(ca_asn1_time(X509_get0_notBefore(x), &ci->not_before));
@@ -86,8 +87,11 @@ int ca_refusal(ca_store *st, ca_audit *a, int rc)
 	if (rc >= 0 || st == NULL || a == NULL)
 		return rc;
 	snprintf(msg, sizeof(msg), "%s", ca_errmsg());
-	if (ca_audit_record(st, a, rc == CA_EPOLICY ? "refused" : "error", msg) < 0)
-		return ca_err(rc, "%.700s (and the audit log could not record "
-				  "it: %.200s)", msg, ca_errmsg());
+	if (ca_audit_record(st, a, rc == CA_EPOLICY ? "refused" : "error",
+			    msg) < 0)
+		return ca_err(rc,
+			      "%.700s (and the audit log could not record "
+			      "it: %.200s)",
+			      msg, ca_errmsg());
 	return ca_err(rc, "%s", msg);
 }

@@ -10,11 +10,11 @@
 #include "store/audit.h"
 
 struct ca_issued {
-	const char *kind;        /* root, subca, cross, leaf */
-	const char *profile;     /* may be NULL */
-	int partition;           /* -1: none */
+	const char *kind;	 /* root, subca, cross, leaf */
+	const char *profile;	 /* may be NULL */
+	int partition;		 /* -1: none */
 	const char *request_key; /* may be NULL */
-	const char *notify;      /* may be NULL */
+	const char *notify;	 /* may be NULL */
 };
 
 /* Fill a store row from a certificate (strings point into buf fields). */
@@ -32,7 +32,8 @@ void ca_cert_info_free(struct ca_cert_info *ci);
 
 /* One transaction: the certificate row (+ approval nonce) + audit "ok". */
 int ca_issue_record(ca_store *st, X509 *cert, const struct ca_issued *how,
-		    const struct ca_tp *tp, ca_audit *a, const char *detail) CA_WUR;
+		    const struct ca_tp *tp, ca_audit *a,
+		    const char *detail) CA_WUR;
 /* Append a refusal ("refused" for CA_EPOLICY, else "error") for rc and
  * return rc; the original message is kept for the tool to print. */
 int ca_refusal(ca_store *st, ca_audit *a, int rc);

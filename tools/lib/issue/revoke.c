@@ -201,8 +201,8 @@ static int revocation_date(struct job *j, int *given)
 	return CA_OK;
 }
 
-static int prepare(struct job *j, const struct ca_cert_state *cs, const char *tbs,
-		   ca_audit *a)
+static int prepare(struct job *j, const struct ca_cert_state *cs,
+		   const char *tbs, ca_audit *a)
 {
 	const struct ca_revoke_params *p = j->p;
 	char when[32], na[32];

@@ -47,7 +47,8 @@ static int subject_and_key(struct job *j)
 	if (p->cross_sign != NULL) {
 		GUARD(ca_x509_load(p->cross_sign, &j->cross));
 		j->spec.pub = X509_get0_pubkey(j->cross);
-		j->spec.subject = X509_NAME_dup(X509_get_subject_name(j->cross));
+		j->spec.subject =
+		    X509_NAME_dup(X509_get_subject_name(j->cross));
 		j->spec.ski = X509_get0_subject_key_id(j->cross);
 		if (j->spec.pub == NULL || j->spec.subject == NULL)
 			return ca_err(CA_EUSAGE, "%s: no public key or subject",
@@ -61,18 +62,22 @@ static int subject_and_key(struct job *j)
 		if (p->subject != NULL)
 			GUARD(ca_name_parse(p->subject, &j->spec.subject));
 		else
-			j->spec.subject = X509_NAME_dup(X509_REQ_get_subject_name(j->csr.req));
+			j->spec.subject = X509_NAME_dup(
+			    X509_REQ_get_subject_name(j->csr.req));
 		if (j->spec.subject == NULL ||
 		    X509_NAME_entry_count(j->spec.subject) == 0)
-			return ca_err(CA_EPOLICY, "the CSR %s has an empty subject: "
-						  "give --subject", p->csr);
+			return ca_err(CA_EPOLICY,
+				      "the CSR %s has an empty subject: "
+				      "give --subject",
+				      p->csr);
 	}
 	GUARD(ca_spki_sha256(j->spec.pub, md));
 	ca_hex(md, 32, hex);
-	if (strcmp(hex, json_string_value(json_object_get(j->d->config,
-							  "spki_sha256"))) == 0)
-		return ca_err(CA_EPOLICY, "the subordinate's key is this CA's own key: "
-					  "refused");
+	if (strcmp(hex, json_string_value(
+			    json_object_get(j->d->config, "spki_sha256"))) == 0)
+		return ca_err(CA_EPOLICY,
+			      "the subordinate's key is this CA's own key: "
+			      "refused");
 out:
 	return rc;
 }
@@ -86,20 +91,24 @@ static int pathlen(struct job *j)
 	if (want < 0 && j->cross != NULL)
 		want = (int)X509_get_pathlen(j->cross);
 	if (ipl == 0)
-		return ca_err(CA_EPOLICY, "this CA has pathlen 0: it cannot certify "
-					  "another CA");
+		return ca_err(CA_EPOLICY,
+			      "this CA has pathlen 0: it cannot certify "
+			      "another CA");
 	if (ipl > 0 && want < 0)
 		want = (int)ipl - 1;
 	if (ipl > 0 && want > ipl - 1)
-		return ca_err(CA_EPOLICY, "--pathlen %d does not fit under this CA's "
-					  "pathlen %ld", want, ipl);
+		return ca_err(CA_EPOLICY,
+			      "--pathlen %d does not fit under this CA's "
+			      "pathlen %ld",
+			      want, ipl);
 	j->spec.pathlen = want;
 	return CA_OK;
 }
 
 static json_t *or_config(json_t *given, struct ca_dir *d, const char *key)
 {
-	return json_array_size(given) > 0 ? given : json_object_get(d->config, key);
+	return json_array_size(given) > 0 ? given
+					  : json_object_get(d->config, key);
 }
 
 /* Serial and validity: fresh, or fixed by the approval request. */
@@ -112,8 +121,10 @@ static int serial_validity(struct job *j, int *clamped)
 	if (j->tp.executing) {
 		GUARD(ca_tp_param_str(&j->tp, "serial", &serial));
 		GUARD(ca_serial_parse(serial, &j->spec.serial));
-		GUARD(ca_tp_param_time(&j->tp, "not_before", &j->spec.not_before));
-		GUARD(ca_tp_param_time(&j->tp, "not_after", &j->spec.not_after));
+		GUARD(ca_tp_param_time(&j->tp, "not_before",
+				       &j->spec.not_before));
+		GUARD(
+		    ca_tp_param_time(&j->tp, "not_after", &j->spec.not_after));
 		GUARD(ca_tp_param_days(&j->tp, j->p->days));
 		return CA_OK;
 	}
@@ -133,8 +144,8 @@ static json_t *request_params(const struct job *j)
 	ca_time_rfc3339(j->spec.not_after, na, sizeof(na));
 	if (ca_serial_hex(j->spec.serial, serial, sizeof(serial)) < 0)
 		return NULL;
-	return json_pack("{s:s, s:s, s:s, s:I}", "serial", serial, "not_before", nb,
-			 "not_after", na, "days", (json_int_t)j->p->days);
+	return json_pack("{s:s, s:s, s:s, s:I}", "serial", serial, "not_before",
+			 nb, "not_after", na, "days", (json_int_t)j->p->days);
 }
 
 static int build_tbs(struct job *j, unsigned char **tbs, size_t *tbs_len)
@@ -188,12 +199,14 @@ static void fill_result(struct ca_subca_result *res, X509 *x, int clamped)
 static int run(struct job *j, ca_audit *a, struct ca_subca_result *res)
 {
 	const struct ca_subca_params *p = j->p;
-	const char *spki = json_string_value(json_object_get(j->d->config, "spki_sha256"));
+	const char *spki =
+	    json_string_value(json_object_get(j->d->config, "spki_sha256"));
 	unsigned char *tbs = NULL;
 	size_t tbs_len = 0;
 	X509 *cert = NULL, *draft = NULL;
 	json_t *summary = NULL, *params = NULL;
-	struct ca_issued how = {p->cross_sign ? "cross" : "subca", NULL, -1, NULL, NULL};
+	struct ca_issued how = {p->cross_sign ? "cross" : "subca", NULL, -1,
+				NULL, NULL};
 	int rc, clamped = 0;
 
 	GUARD(ca_store_meta_get(j->d->store, "quorum_sha256", &j->pinned));
@@ -217,14 +230,17 @@ static int run(struct job *j, ca_audit *a, struct ca_subca_result *res)
 	if (j->tp.preparing) {
 		summary = ca_request_summary_cert(tbs, tbs_len);
 		params = request_params(j);
-		GUARD(ca_tp_prepare(&p->tp, &j->tp, "sign-subca", "certificate", spki,
-				    json_string_value(json_object_get(j->d->config, "token_serial")),
-				    ca_dir_key_uri(j->d), tbs, tbs_len, summary, params,
-				    p->force));
+		GUARD(ca_tp_prepare(&p->tp, &j->tp, "sign-subca", "certificate",
+				    spki,
+				    json_string_value(json_object_get(
+					j->d->config, "token_serial")),
+				    ca_dir_key_uri(j->d), tbs, tbs_len, summary,
+				    params, p->force));
 		ca_audit_set_action(a, "sign-subca-prepare");
 		ca_audit_output_file(a, "approval-request", p->tp.prepare);
 		GUARD(ca_store_begin(j->d->store));
-		GUARD(ca_audit_append(j->d->store, a, "ok", "approval request written"));
+		GUARD(ca_audit_append(j->d->store, a, "ok",
+				      "approval request written"));
 		GUARD(ca_store_commit(j->d->store));
 		res->prepared = 1;
 		GUARD(ca_tbs_parse(tbs, tbs_len, &draft));
@@ -232,14 +248,15 @@ static int run(struct job *j, ca_audit *a, struct ca_subca_result *res)
 		goto out;
 	}
 	if (j->tp.executing)
-		GUARD(ca_tp_check(&p->tp, &j->tp, "sign-subca", spki, j->d->store, tbs,
-				  tbs_len));
+		GUARD(ca_tp_check(&p->tp, &j->tp, "sign-subca", spki,
+				  j->d->store, tbs, tbs_len));
 	GUARD(ca_dir_signer(j->d, p->pin_source));
-	GUARD(ca_cert_sign(j->d->signer, tbs, tbs_len, X509_get0_pubkey(j->d->cert),
-			   &cert));
+	GUARD(ca_cert_sign(j->d->signer, tbs, tbs_len,
+			   X509_get0_pubkey(j->d->cert), &cert));
 	GUARD(ca_issue_record(j->d->store, cert, &how, &j->tp, a,
-			      p->cross_sign ? "cross-certificate issued"
-					    : "subordinate CA certificate issued"));
+			      p->cross_sign
+				  ? "cross-certificate issued"
+				  : "subordinate CA certificate issued"));
 	GUARD(write_out(p, cert));
 	fill_result(res, cert, clamped);
 out:

@@ -9,11 +9,11 @@
 #include "x509/profile.h"
 
 struct ca_subca_params {
-	const char *csr;        /* --csr (or cross_sign) */
+	const char *csr;	/* --csr (or cross_sign) */
 	const char *cross_sign; /* --cross-sign CERT */
-	const char *subject;    /* --subject, overrides the CSR's */
+	const char *subject;	/* --subject, overrides the CSR's */
 	long days;
-	int pathlen;            /* -1: issuer's minus one, or none */
+	int pathlen; /* -1: issuer's minus one, or none */
 	struct ca_name_constraints nc;
 	json_t *policies, *ekus, *crl_urls, *aia_urls; /* empty: CA config */
 	const char *out;
@@ -29,7 +29,7 @@ struct ca_subca_result {
 	char not_after[32];
 	char cert_sha256[65];
 	int clamped;
-	int prepared;           /* wrote an approval request, signed nothing */
+	int prepared; /* wrote an approval request, signed nothing */
 };
 
 int ca_subca_sign(const char *dir, const struct ca_subca_params *p,

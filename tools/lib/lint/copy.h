@@ -14,7 +14,7 @@
  * signature algorithm alg and write it to path, so external linters can
  * examine it (--lint-cert). */
 int ca_cert_lint_copy(const EVP_PKEY *pub, enum ca_sigalg alg,
-		      const unsigned char *tbs, size_t tbs_len, const char *path,
-		      int force) CA_WUR;
+		      const unsigned char *tbs, size_t tbs_len,
+		      const char *path, int force) CA_WUR;
 
 #endif

@@ -82,11 +82,11 @@ static int time_check(unsigned char tag, const unsigned char *c, size_t len,
 	    digits(r + 4, 2, &h) < 0 || digits(r + 6, 2, &mi) < 0 ||
 	    digits(r + 8, 2, &s) < 0 || r[10] != 'Z')
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > ca_time_days_in_month(y, mo) || h > 23 ||
-	    mi > 59 || s > 59)
+	if (mo < 1 || mo > 12 || d < 1 || d > ca_time_days_in_month(y, mo) ||
+	    h > 23 || mi > 59 || s > 59)
 		return -1;
-	*out =
-	    (time_t)ca_time_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+	*out = (time_t)ca_time_days_from_civil(y, mo, d) * 86400 + h * 3600 +
+	       mi * 60 + s;
 	return 0;
 }
 

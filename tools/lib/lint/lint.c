@@ -27,23 +27,30 @@ int ca_lint_pubkey(EVP_PKEY *pub, const char *what)
 	switch (type) {
 	case EVP_PKEY_RSA:
 		if (bits < 2048 || bits > 16384) {
-			rc = ca_err(CA_EPOLICY, "%s: RSA key of %d bits is refused "
-						"(at least 2048)", what, bits);
+			rc = ca_err(CA_EPOLICY,
+				    "%s: RSA key of %d bits is refused "
+				    "(at least 2048)",
+				    what, bits);
 			break;
 		}
-		if (EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e) != 1 ||
+		if (EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e) !=
+			1 ||
 		    !BN_is_word(e, 65537))
-			rc = ca_err(CA_EPOLICY, "%s: RSA public exponent is not "
-						"65537: refused", what);
+			rc = ca_err(CA_EPOLICY,
+				    "%s: RSA public exponent is not "
+				    "65537: refused",
+				    what);
 		break;
 	case EVP_PKEY_EC:
-		if (EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME,
-						   group, sizeof(group), &n) != 1 ||
+		if (EVP_PKEY_get_utf8_string_param(
+			pub, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+			&n) != 1 ||
 		    (strcmp(group, "prime256v1") != 0 &&
 		     strcmp(group, "secp384r1") != 0 &&
 		     strcmp(group, "secp521r1") != 0)) {
-			rc = ca_err(CA_EPOLICY, "%s: EC curve %s is refused (P-256, "
-						"P-384 and P-521 only)",
+			rc = ca_err(CA_EPOLICY,
+				    "%s: EC curve %s is refused (P-256, "
+				    "P-384 and P-521 only)",
 				    what, n ? group : "(explicit parameters)");
 			break;
 		}
@@ -51,14 +58,17 @@ int ca_lint_pubkey(EVP_PKEY *pub, const char *what)
 		 * curves (cofactor 1), without a scalar multiplication. */
 		c = EVP_PKEY_CTX_new_from_pkey(NULL, pub, NULL);
 		if (c == NULL || EVP_PKEY_public_check_quick(c) != 1)
-			rc = ca_err(CA_EPOLICY, "%s: EC public key is not a valid "
-						"point on %s: refused", what, group);
+			rc = ca_err(CA_EPOLICY,
+				    "%s: EC public key is not a valid "
+				    "point on %s: refused",
+				    what, group);
 		break;
 	case EVP_PKEY_ED25519:
 		break;
 	default:
-		rc = ca_err(CA_EPOLICY, "%s: key type %s is refused (RSA, EC "
-					"P-256/384/521 or Ed25519)",
+		rc = ca_err(CA_EPOLICY,
+			    "%s: key type %s is refused (RSA, EC "
+			    "P-256/384/521 or Ed25519)",
 			    what, OBJ_nid2sn(type));
 	}
 	ERR_clear_error();
@@ -123,8 +133,10 @@ static int lint_no_duplicates(X509 *x)
 		ASN1_OBJECT *o = X509_EXTENSION_get_object(e);
 
 		for (j = i + 1; j < n; j++)
-			if (OBJ_cmp(o, X509_EXTENSION_get_object(X509_get_ext(x, j))) == 0)
-				return LINT("duplicate extension %s", OBJ_nid2sn(OBJ_obj2nid(o)));
+			if (OBJ_cmp(o, X509_EXTENSION_get_object(
+					   X509_get_ext(x, j))) == 0)
+				return LINT("duplicate extension %s",
+					    OBJ_nid2sn(OBJ_obj2nid(o)));
 		if (!ext_decodes(e))
 			return LINT("extension %s does not decode",
 				    OBJ_nid2sn(OBJ_obj2nid(o)));
@@ -159,7 +171,8 @@ static uint32_t key_usage_bits(X509 *x)
 /* Usable for TLS servers: no EKU at all, serverAuth or anyExtendedKeyUsage. */
 static int server_usable(X509 *x)
 {
-	EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+	EXTENDED_KEY_USAGE *eku =
+	    X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
 	int i, nid, ok = eku == NULL;
 
 	for (i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
@@ -188,7 +201,8 @@ static int lint_key_usage(X509 *x, EVP_PKEY *pub, int is_ca)
 	if (is_ca && !(ku & KU_KEY_CERT_SIGN))
 		return LINT("CA certificate without keyCertSign");
 	if (!is_ca && (ku & (KU_KEY_CERT_SIGN | KU_CRL_SIGN)))
-		return LINT("end-entity certificate with keyCertSign or cRLSign");
+		return LINT(
+		    "end-entity certificate with keyCertSign or cRLSign");
 	/* RFC 8813 / RFC 8410: no encipherment with EC or EdDSA keys. */
 	if (type != EVP_PKEY_RSA &&
 	    (ku & (KU_KEY_ENCIPHERMENT | KU_DATA_ENCIPHERMENT)))
@@ -202,15 +216,18 @@ static int lint_key_usage(X509 *x, EVP_PKEY *pub, int is_ca)
 
 static int lint_basic_constraints(X509 *x, int is_ca)
 {
-	BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
+	BASIC_CONSTRAINTS *bc =
+	    X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
 	int present, crit = ext_critical(x, NID_basic_constraints, &present);
 	int rc = CA_OK;
 
 	if (is_ca) {
 		if (bc == NULL || !bc->ca)
-			rc = LINT("CA certificate without basicConstraints cA=TRUE");
+			rc = LINT(
+			    "CA certificate without basicConstraints cA=TRUE");
 		else if (!crit)
-			rc = LINT("basicConstraints must be critical in a CA certificate");
+			rc = LINT("basicConstraints must be critical in a CA "
+				  "certificate");
 	} else {
 		if (bc != NULL && bc->ca)
 			rc = LINT("end-entity certificate with cA=TRUE");
@@ -225,8 +242,8 @@ static int lint_basic_constraints(X509 *x, int is_ca)
 static int lint_key_ids(X509 *x, X509 *issuer)
 {
 	ASN1_OCTET_STRING *ski = skid_of(x), *iski = NULL;
-	AUTHORITY_KEYID *aki = X509_get_ext_d2i(x, NID_authority_key_identifier,
-						NULL, NULL);
+	AUTHORITY_KEYID *aki =
+	    X509_get_ext_d2i(x, NID_authority_key_identifier, NULL, NULL);
 	int rc = CA_OK;
 
 	if (ski == NULL) {
@@ -241,8 +258,9 @@ static int lint_key_ids(X509 *x, X509 *issuer)
 	}
 	iski = skid_of(issuer);
 	if (iski != NULL && ASN1_OCTET_STRING_cmp(aki->keyid, iski) != 0)
-		rc = LINT("authority key identifier is not the issuer's subject "
-			  "key identifier");
+		rc =
+		    LINT("authority key identifier is not the issuer's subject "
+			 "key identifier");
 out:
 	ASN1_OCTET_STRING_free(ski);
 	ASN1_OCTET_STRING_free(iski);
@@ -252,7 +270,8 @@ out:
 
 static int lint_san(X509 *x, int leaf)
 {
-	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	GENERAL_NAMES *gens =
+	    X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	int present, crit = ext_critical(x, NID_subject_alt_name, &present);
 	int i, rc = CA_OK;
 
@@ -263,14 +282,17 @@ static int lint_san(X509 *x, int leaf)
 		if (leaf && server_usable(x))
 			rc = LINT("TLS server certificate without subject "
 				  "alternative names");
-		else if (leaf && X509_NAME_entry_count(X509_get_subject_name(x)) == 0)
-			rc = LINT("certificate with neither a subject nor subject "
-				  "alternative names");
+		else if (leaf &&
+			 X509_NAME_entry_count(X509_get_subject_name(x)) == 0)
+			rc = LINT(
+			    "certificate with neither a subject nor subject "
+			    "alternative names");
 		goto out;
 	}
 	/* RFC 5280 4.2.1.6: critical when the subject is empty. */
 	if (X509_NAME_entry_count(X509_get_subject_name(x)) == 0 && !crit) {
-		rc = LINT("subjectAltName must be critical when the subject is empty");
+		rc = LINT("subjectAltName must be critical when the subject is "
+			  "empty");
 		goto out;
 	}
 	for (i = 0; i < sk_GENERAL_NAME_num(gens) && rc == CA_OK; i++) {
@@ -280,23 +302,28 @@ static int lint_san(X509 *x, int leaf)
 
 		switch (type) {
 		case GEN_DNS:
-			rc = ca_san_dns_check((const char *)ASN1_STRING_get0_data(s),
-					      (size_t)ASN1_STRING_length(s), 1);
+			rc = ca_san_dns_check(
+			    (const char *)ASN1_STRING_get0_data(s),
+			    (size_t)ASN1_STRING_length(s), 1);
 			if (rc < 0)
-				rc = ca_err_ctx(CA_EPOLICY, "lint: subjectAltName");
+				rc = ca_err_ctx(CA_EPOLICY,
+						"lint: subjectAltName");
 			break;
 		case GEN_IPADD:
-			if (ASN1_STRING_length(s) != 4 && ASN1_STRING_length(s) != 16)
-				rc = LINT("subjectAltName IP address of %d octets",
-					  ASN1_STRING_length(s));
+			if (ASN1_STRING_length(s) != 4 &&
+			    ASN1_STRING_length(s) != 16)
+				rc = LINT(
+				    "subjectAltName IP address of %d octets",
+				    ASN1_STRING_length(s));
 			break;
 		case GEN_EMAIL:
 		case GEN_URI:
 			if (ASN1_STRING_length(s) == 0 ||
 			    memchr(ASN1_STRING_get0_data(s), '\0',
 				   (size_t)ASN1_STRING_length(s)) != NULL)
-				rc = LINT("subjectAltName %s is empty or has a NUL",
-					  type == GEN_EMAIL ? "email" : "URI");
+				rc = LINT(
+				    "subjectAltName %s is empty or has a NUL",
+				    type == GEN_EMAIL ? "email" : "URI");
 			break;
 		default:
 			break;
@@ -321,7 +348,8 @@ static int lint_reencode(const unsigned char *tbs, size_t tbs_len, X509 *x)
 	return rc;
 }
 
-int ca_lint_cert(const unsigned char *tbs, size_t tbs_len, const struct ca_lint *lc)
+int ca_lint_cert(const unsigned char *tbs, size_t tbs_len,
+		 const struct ca_lint *lc)
 {
 	X509 *x = NULL;
 	EVP_PKEY *pub = NULL;
@@ -372,8 +400,9 @@ int ca_lint_cert(const unsigned char *tbs, size_t tbs_len, const struct ca_lint 
 		int crit = ext_critical(x, NID_name_constraints, &present);
 
 		if (!is_ca || !crit) {
-			rc = LINT("name constraints must be critical and only in CA "
-				  "certificates");
+			rc = LINT(
+			    "name constraints must be critical and only in CA "
+			    "certificates");
 			goto out;
 		}
 	}

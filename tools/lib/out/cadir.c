@@ -25,10 +25,24 @@ char *ca_dir_file(const char *dir, const char *name)
 
 /* Keys ca.json may hold; anything else is refused, not ignored. */
 static const char *const config_keys[] = {
-	"version",  "kind",	  "key",      "module",	 "module_args", "token_label",
-	"token_serial", "spki_sha256", "crl_urls", "aia_urls", "policies",
-	"crl",	    "profiles",	  "extension_allowlist", "quorum_sha256",
-	"default_profile", "signature_algorithm", NULL,
+    "version",
+    "kind",
+    "key",
+    "module",
+    "module_args",
+    "token_label",
+    "token_serial",
+    "spki_sha256",
+    "crl_urls",
+    "aia_urls",
+    "policies",
+    "crl",
+    "profiles",
+    "extension_allowlist",
+    "quorum_sha256",
+    "default_profile",
+    "signature_algorithm",
+    NULL,
 };
 
 int ca_config_check(json_t *config, const char *path)
@@ -39,18 +53,20 @@ int ca_config_check(json_t *config, const char *path)
 
 	if (!json_is_object(config))
 		return ca_err(CA_EUSAGE, "%s: not a JSON object", path);
-	json_object_foreach(config, k, v) {
+	json_object_foreach(config, k, v)
+	{
 		for (i = 0; config_keys[i] != NULL; i++)
 			if (strcmp(config_keys[i], k) == 0)
 				break;
 		if (config_keys[i] == NULL)
-			return ca_err(CA_EUSAGE, "%s: unknown key '%s'", path, k);
+			return ca_err(CA_EUSAGE, "%s: unknown key '%s'", path,
+				      k);
 	}
 	if (json_integer_value(json_object_get(config, "version")) != 1)
 		return ca_err(CA_EUSAGE, "%s: unsupported version", path);
 	if (!json_is_string(json_object_get(config, "key")))
-		return ca_err(CA_EUSAGE, "%s: 'key' (the token key URI) is missing",
-			      path);
+		return ca_err(CA_EUSAGE,
+			      "%s: 'key' (the token key URI) is missing", path);
 	return CA_OK;
 }
 
@@ -65,9 +81,11 @@ int ca_config_load(const char *dir, json_t **config)
 	if (path == NULL)
 		return ca_err(CA_EIO, "out of memory");
 	GUARD(ca_read_file(path, CA_MAX_INPUT, &data, &len));
-	*config = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
+	*config =
+	    json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (*config == NULL) {
-		rc = ca_err(CA_EUSAGE, "%s: line %d: %s", path, jerr.line, jerr.text);
+		rc = ca_err(CA_EUSAGE, "%s: line %d: %s", path, jerr.line,
+			    jerr.text);
 		goto out;
 	}
 	GUARD(ca_config_check(*config, path));
@@ -103,8 +121,10 @@ int ca_stage_begin(const char *path, struct ca_stage *st)
 
 	memset(st, 0, sizeof(*st));
 	if (lstat(path, &sb) == 0)
-		return ca_err(CA_EUSAGE, "%s already exists: refusing to create a CA "
-					 "there", path);
+		return ca_err(CA_EUSAGE,
+			      "%s already exists: refusing to create a CA "
+			      "there",
+			      path);
 	n = strlen(path) + 16;
 	st->final = strdup(path);
 	st->tmp = malloc(n);
@@ -119,7 +139,8 @@ int ca_stage_begin(const char *path, struct ca_stage *st)
 		free(st->tmp);
 		st->tmp = NULL;
 		ca_stage_discard(st);
-		return ca_err(CA_EIO, "cannot create %s: %s", path, strerror(e));
+		return ca_err(CA_EIO, "cannot create %s: %s", path,
+			      strerror(e));
 	}
 	(void)chmod(st->tmp, 0700);
 	return CA_OK;
@@ -137,8 +158,10 @@ int ca_stage_publish(struct ca_stage *st)
 	}
 	/* rename(2) would replace an empty directory: check once more. */
 	if (lstat(st->final, &sb) == 0)
-		return ca_err(CA_EUSAGE, "%s already exists: refusing to create a CA "
-					 "there", st->final);
+		return ca_err(CA_EUSAGE,
+			      "%s already exists: refusing to create a CA "
+			      "there",
+			      st->final);
 	if (rename(st->tmp, st->final) != 0)
 		return ca_err(CA_EIO, "cannot create %s: %s", st->final,
 			      strerror(errno));

@@ -74,13 +74,14 @@ int ca_out_open(const char *path, int force, mode_t mode, ca_outfile **out)
 	}
 	for (int i = 0; i < 100 && f->fd < 0; i++) {
 		snprintf(f->tmp, n, "%s.tmp-%ld-%d", path, (long)getpid(), i);
-		f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-			     mode);
+		f->fd =
+		    open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 		if (f->fd < 0 && errno != EEXIST)
 			break;
 	}
 	if (f->fd < 0) {
-		rc = ca_err(CA_EIO, "cannot create %s: %s", path, strerror(errno));
+		rc = ca_err(CA_EIO, "cannot create %s: %s", path,
+			    strerror(errno));
 		goto out;
 	}
 	*out = f;
@@ -156,7 +157,8 @@ int ca_out_commit(ca_outfile *f)
 	if (rc < 0)
 		goto out;
 	if (!f->nosync && fsync(f->fd) != 0) {
-		rc = ca_err(CA_EIO, "cannot sync %s: %s", f->path, strerror(errno));
+		rc = ca_err(CA_EIO, "cannot sync %s: %s", f->path,
+			    strerror(errno));
 		goto out;
 	}
 	if (f->force) {
@@ -168,7 +170,8 @@ int ca_out_commit(ca_outfile *f)
 	} else if (renameat2(AT_FDCWD, f->tmp, AT_FDCWD, f->path,
 			     RENAME_NOREPLACE) != 0) {
 		/* RENAME_NOREPLACE: the no-overwrite check is atomic. Where
-		 * the file system lacks it, link(2) gives the same guarantee. */
+		 * the file system lacks it, link(2) gives the same guarantee.
+		 */
 		if (errno == EINVAL || errno == ENOSYS) {
 			if (link(f->tmp, f->path) == 0) {
 				(void)unlink(f->tmp);
@@ -176,12 +179,12 @@ int ca_out_commit(ca_outfile *f)
 			}
 		}
 		rc = errno == EEXIST
-			     ? ca_err(CA_EUSAGE,
-				      "%s already exists: refusing to overwrite "
-				      "(use --force to replace it)",
-				      f->path)
-			     : ca_err(CA_EIO, "cannot write %s: %s", f->path,
-				      strerror(errno));
+			 ? ca_err(CA_EUSAGE,
+				  "%s already exists: refusing to overwrite "
+				  "(use --force to replace it)",
+				  f->path)
+			 : ca_err(CA_EIO, "cannot write %s: %s", f->path,
+				  strerror(errno));
 		goto out;
 	}
 linked:

@@ -27,7 +27,8 @@ int ca_out_open(const char *path, int force, mode_t mode,
 		ca_outfile **out) CA_WUR;
 int ca_out_put(ca_outfile *f, const void *data, size_t len) CA_WUR;
 int ca_out_commit(ca_outfile *f) CA_WUR; /* fsync, link/rename, frees f */
-void ca_out_abort(ca_outfile *f);        /* unlink the temp file, frees f */
-int ca_fsync_dir(const char *path) CA_WUR; /* fsync the directory holding path */
+void ca_out_abort(ca_outfile *f);	 /* unlink the temp file, frees f */
+int ca_fsync_dir(
+    const char *path) CA_WUR; /* fsync the directory holding path */
 
 #endif

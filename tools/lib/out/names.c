@@ -20,8 +20,8 @@ static int name_set_add(struct ca_out_names *ns, const char *name)
 	size_t i;
 
 	if (2 * (ns->n + 1) > ns->cap) {
-		struct ca_out_names bigger = {NULL, ns->cap ? 2 * ns->cap : 1024,
-					      0};
+		struct ca_out_names bigger = {NULL,
+					      ns->cap ? 2 * ns->cap : 1024, 0};
 
 		bigger.slot = calloc(bigger.cap, sizeof(*bigger.slot));
 		if (bigger.slot == NULL)
@@ -61,14 +61,17 @@ int ca_out_names_batch(struct ca_out_names *ns, const char *dir,
 	} else if (common_name != NULL) {
 		src = common_name;
 	}
-	for (i = 0; src != NULL && src[i] != '\0' && n + 1 < sizeof(base); i++) {
+	for (i = 0; src != NULL && src[i] != '\0' && n + 1 < sizeof(base);
+	     i++) {
 		char c = src[i];
 
 		if (csr_file != NULL && strcmp(src + i, ".csr") == 0)
 			break;
 		base[n++] = (c == '.' || c == '-' || c == '_' ||
 			     (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-			     (c >= 'A' && c <= 'Z')) ? c : '_';
+			     (c >= 'A' && c <= 'Z'))
+				? c
+				: '_';
 	}
 	base[n] = '\0';
 	if (n == 0 || base[0] == '.')

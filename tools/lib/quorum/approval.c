@@ -16,7 +16,7 @@
 
 /* The approved message: prefix then the request file's SHA-256 in hex. */
 void ca_approval_message(const char *request_sha256,
-			     unsigned char msg[CA_APPROVAL_MSG_LEN])
+			 unsigned char msg[CA_APPROVAL_MSG_LEN])
 {
 	memcpy(msg, CA_APPROVAL_PREFIX, sizeof(CA_APPROVAL_PREFIX) - 1);
 	memcpy(msg + sizeof(CA_APPROVAL_PREFIX) - 1, request_sha256, 64);
@@ -55,8 +55,8 @@ int ca_approval_alg_known(const char *name)
 
 /* 1 when sig is a valid signature by pub over msg with alg. */
 int ca_approval_sig_ok(EVP_PKEY *pub, const struct ca_approval_alg *alg,
-			const unsigned char *msg, size_t msglen,
-			const unsigned char *sig, size_t siglen)
+		       const unsigned char *msg, size_t msglen,
+		       const unsigned char *sig, size_t siglen)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
@@ -117,7 +117,8 @@ static int parse_approval(json_t *root, const char *what, struct ca_approval *a)
 		goto out;
 	}
 	memcpy(a->approver, s, strlen(s) + 1);
-	GUARD(ca_fields_get_hex64(root, "request_sha256", what, a->request_sha256));
+	GUARD(ca_fields_get_hex64(root, "request_sha256", what,
+				  a->request_sha256));
 	GUARD(ca_fields_get_str(root, "algorithm", what, &s));
 	if (!ca_approval_alg_known(s)) {
 		rc = ca_err(CA_EPOLICY, "%s: unknown algorithm \"%.32s\"", what,

@@ -18,7 +18,7 @@
 
 #include "common/err.h"
 
-#define CA_APPROVAL_PREFIX "hsmca-approval-v1:"
+#define CA_APPROVAL_PREFIX  "hsmca-approval-v1:"
 #define CA_APPROVAL_MSG_LEN (sizeof(CA_APPROVAL_PREFIX) - 1 + 64)
 
 /* An approval file, parsed (no signature check). */
@@ -40,7 +40,7 @@ void ca_approval_free(struct ca_approval *a);
 struct ca_approval_alg {
 	const char *name;
 	const char *md; /* NULL: pure Ed25519 */
-	int rsa_pkcs1;  /* RSA: PKCS#1 v1.5 padding (RFC 8017 8.2) */
+	int rsa_pkcs1;	/* RSA: PKCS#1 v1.5 padding (RFC 8017 8.2) */
 };
 /* The algorithm of pub's key type (NULL: not an accepted type). */
 const struct ca_approval_alg *ca_approval_alg_for_key(const EVP_PKEY *pub);

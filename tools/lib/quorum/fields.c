@@ -55,7 +55,7 @@ int ca_fields_time_strict(const char *s, time_t *t)
 
 /* A string member; error names the member. */
 int ca_fields_get_str(json_t *obj, const char *key, const char *what,
-		   const char **out)
+		      const char **out)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -68,7 +68,7 @@ int ca_fields_get_str(json_t *obj, const char *key, const char *what,
 }
 
 int ca_fields_get_hex64(json_t *obj, const char *key, const char *what,
-		     char out[65])
+			char out[65])
 {
 	const char *s = NULL;
 	int rc;

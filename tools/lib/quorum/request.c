@@ -309,7 +309,8 @@ static int parse_request(json_t *root, const char *what, struct ca_request *r)
 	}
 	GUARD(parse_times(root, what, r));
 	GUARD(ca_fields_get_hex64(root, "nonce", what, r->nonce));
-	GUARD(ca_fields_get_hex64(root, "quorum_sha256", what, r->quorum_sha256));
+	GUARD(
+	    ca_fields_get_hex64(root, "quorum_sha256", what, r->quorum_sha256));
 out:
 	return rc;
 }

@@ -53,7 +53,7 @@ struct ca_request_spec {
 	const unsigned char *tbs;
 	size_t tbs_len;
 	json_t *summary; /* borrowed */
-	json_t *params;  /* borrowed, may be NULL */
+	json_t *params;	 /* borrowed, may be NULL */
 	long ttl_seconds;
 	const char *quorum_sha256;
 };

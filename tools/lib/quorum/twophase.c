@@ -16,7 +16,8 @@ int ca_tp_option(struct ca_twophase *tp, const char *name, const char *arg)
 	} else if (strcmp(name, "request") == 0) {
 		tp->request = arg;
 	} else if (strcmp(name, "approval") == 0) {
-		if (tp->n_approvals == (int)(sizeof(tp->approvals) / sizeof(tp->approvals[0])))
+		if (tp->n_approvals ==
+		    (int)(sizeof(tp->approvals) / sizeof(tp->approvals[0])))
 			return -1;
 		tp->approvals[tp->n_approvals++] = arg;
 	} else if (strcmp(name, "approval-ttl") == 0) {
@@ -55,10 +56,11 @@ static int load_quorum(const struct ca_twophase *tp, const char *dir,
 	rc = ca_quorum_load(path, &st->quorum);
 	if (rc == CA_OK && pinned != NULL &&
 	    CRYPTO_memcmp(st->quorum->sha256_hex, pinned, 64) != 0)
-		rc = ca_err(CA_EPOLICY,
-			    "quorum file %s (sha256 %.16s...) is not the quorum this "
-			    "CA pinned (sha256 %.16s...)",
-			    path, st->quorum->sha256_hex, pinned);
+		rc = ca_err(
+		    CA_EPOLICY,
+		    "quorum file %s (sha256 %.16s...) is not the quorum this "
+		    "CA pinned (sha256 %.16s...)",
+		    path, st->quorum->sha256_hex, pinned);
 	free(path);
 	return rc;
 }
@@ -72,23 +74,26 @@ int ca_tp_begin(const struct ca_twophase *tp, const char *dir,
 	st->preparing = tp->prepare != NULL;
 	st->executing = tp->request != NULL;
 	if (st->preparing && st->executing)
-		return ca_err(CA_EUSAGE, "--prepare and --request are two phases: "
-					 "use one at a time");
+		return ca_err(CA_EUSAGE,
+			      "--prepare and --request are two phases: "
+			      "use one at a time");
 	if (!st->executing && tp->n_approvals > 0)
 		return ca_err(CA_EUSAGE, "--approval goes with --request");
 	if (pinned == NULL) {
 		if (st->preparing || st->executing)
-			return ca_err(CA_EUSAGE, "this CA has no pinned quorum: "
-						 "--prepare/--request do not apply");
+			return ca_err(CA_EUSAGE,
+				      "this CA has no pinned quorum: "
+				      "--prepare/--request do not apply");
 		return CA_OK;
 	}
 	st->active = 1;
 	if (!st->preparing && !st->executing)
-		return ca_err(CA_EPOLICY,
-			      "this CA's key is protected by a quorum: run with "
-			      "--prepare REQUEST, collect approvals with "
-			      "hsmca-two-person-approve, then --request REQUEST "
-			      "--approval FILE...");
+		return ca_err(
+		    CA_EPOLICY,
+		    "this CA's key is protected by a quorum: run with "
+		    "--prepare REQUEST, collect approvals with "
+		    "hsmca-two-person-approve, then --request REQUEST "
+		    "--approval FILE...");
 	GUARD(load_quorum(tp, dir, pinned, st));
 	if (st->executing)
 		GUARD(ca_request_load(tp->request, &st->req));
@@ -98,10 +103,12 @@ out:
 
 int ca_tp_param_str(const struct ca_tp *st, const char *key, const char **out)
 {
-	const char *v = json_string_value(json_object_get(st->req->params, key));
+	const char *v =
+	    json_string_value(json_object_get(st->req->params, key));
 
 	if (v == NULL)
-		return ca_err(CA_EPOLICY, "the approval request has no '%s'", key);
+		return ca_err(CA_EPOLICY, "the approval request has no '%s'",
+			      key);
 	*out = v;
 	return CA_OK;
 }
@@ -115,8 +122,8 @@ int ca_tp_param_time(const struct ca_tp *st, const char *key, time_t *out)
 		return rc;
 	rc = ca_parse_time(v, out);
 	if (rc < 0)
-		return ca_err(CA_EPOLICY, "the approval request's '%s' is not a time",
-			      key);
+		return ca_err(CA_EPOLICY,
+			      "the approval request's '%s' is not a time", key);
 	return CA_OK;
 }
 
@@ -127,11 +134,12 @@ int ca_tp_param_days(const struct ca_tp *st, long days)
 	if (!json_is_integer(v))
 		return ca_err(CA_EPOLICY, "the approval request has no 'days'");
 	if (json_integer_value(v) != days)
-		return ca_err(CA_EPOLICY,
-			      "the operation on this command line is not the one "
-			      "approved: --days %ld, approved --days %lld: nothing "
-			      "was signed",
-			      days, (long long)json_integer_value(v));
+		return ca_err(
+		    CA_EPOLICY,
+		    "the operation on this command line is not the one "
+		    "approved: --days %ld, approved --days %lld: nothing "
+		    "was signed",
+		    days, (long long)json_integer_value(v));
 	return CA_OK;
 }
 
@@ -164,11 +172,12 @@ int ca_tp_check(const struct ca_twophase *tp, struct ca_tp *st,
 {
 	if (st->req->tbs_len != tbs_len ||
 	    CRYPTO_memcmp(st->req->tbs, tbs, tbs_len) != 0)
-		return ca_err(CA_EPOLICY,
-			      "the operation on this command line is not the one "
-			      "approved in %s (the data to be signed differs): "
-			      "nothing was signed",
-			      tp->request);
+		return ca_err(
+		    CA_EPOLICY,
+		    "the operation on this command line is not the one "
+		    "approved in %s (the data to be signed differs): "
+		    "nothing was signed",
+		    tp->request);
 	return ca_request_check(st->req, action, ca_spki_sha256, st->quorum,
 				st->quorum->sha256_hex, store, tp->approvals,
 				tp->n_approvals, &st->approvers);
@@ -184,7 +193,7 @@ int ca_tp_record(const struct ca_tp *st, ca_store *store, ca_audit *a)
 	if (!st->executing)
 		return CA_OK;
 	json_array_foreach(st->approvers, i, v)
-		ca_audit_approver(a, json_string_value(v));
+	    ca_audit_approver(a, json_string_value(v));
 	ca_audit_input(a, "approval-request", st->req->raw, st->req->raw_len);
 	ca_audit_set(a, "nonce", st->req->nonce);
 	ids = json_dumps(st->approvers, JSON_COMPACT);
@@ -194,8 +203,9 @@ int ca_tp_record(const struct ca_tp *st, ca_store *store, ca_audit *a)
 				   st->req->action, ids);
 	free(ids);
 	if (rc == CA_EPOLICY)
-		rc = ca_err(CA_EPOLICY, "approval request %s was already executed "
-					"(replay): nothing was signed",
+		rc = ca_err(CA_EPOLICY,
+			    "approval request %s was already executed "
+			    "(replay): nothing was signed",
 			    st->req->nonce);
 	return rc;
 }

@@ -22,21 +22,21 @@
 #include "store/audit.h"
 
 struct ca_twophase {
-	const char *prepare;            /* --prepare FILE */
-	const char *request;            /* --request FILE */
-	const char *approvals[64];      /* --approval FILE... */
+	const char *prepare;	   /* --prepare FILE */
+	const char *request;	   /* --request FILE */
+	const char *approvals[64]; /* --approval FILE... */
 	int n_approvals;
-	long ttl;                       /* --approval-ttl, seconds */
-	const char *quorum_path;        /* --quorum FILE (default DIR/quorum.json) */
+	long ttl;		 /* --approval-ttl, seconds */
+	const char *quorum_path; /* --quorum FILE (default DIR/quorum.json) */
 };
 
 struct ca_tp {
-	int active;                     /* quorum-protected */
+	int active; /* quorum-protected */
 	int preparing;
 	int executing;
-	struct ca_request *req;         /* when executing */
+	struct ca_request *req; /* when executing */
 	struct ca_quorum *quorum;
-	json_t *approvers;              /* after ca_tp_check */
+	json_t *approvers; /* after ca_tp_check */
 };
 
 /* Options every two-phase tool accepts; returns 1 when handled. */
@@ -51,8 +51,10 @@ int ca_tp_begin(const struct ca_twophase *tp, const char *dir,
 void ca_tp_free(struct ca_tp *st);
 
 /* Values the request fixes: serial (hex) and validity. */
-int ca_tp_param_str(const struct ca_tp *st, const char *key, const char **out) CA_WUR;
-int ca_tp_param_time(const struct ca_tp *st, const char *key, time_t *out) CA_WUR;
+int ca_tp_param_str(const struct ca_tp *st, const char *key,
+		    const char **out) CA_WUR;
+int ca_tp_param_time(const struct ca_tp *st, const char *key,
+		     time_t *out) CA_WUR;
 
 /* --days on the command line must be the approved one. */
 int ca_tp_param_days(const struct ca_tp *st, long days) CA_WUR;

@@ -57,7 +57,7 @@ static int eval_file(const struct ca_request *req, const struct ca_quorum *q,
 	}
 	ca_approval_message(req->sha256_hex, msg);
 	if (!ca_approval_sig_ok(who->pub, alg, msg, sizeof(msg), a->signature,
-			  a->signature_len)) {
+				a->signature_len)) {
 		snprintf(why, whylen,
 			 "the signature does not verify with %s's public key",
 			 who->id);

@@ -234,8 +234,9 @@ out:
 }
 
 static int approval_text(const char *id, const char *request_sha256,
-			 const struct ca_approval_alg *alg, const unsigned char *sig,
-			 size_t siglen, char **text, size_t *len)
+			 const struct ca_approval_alg *alg,
+			 const unsigned char *sig, size_t siglen, char **text,
+			 size_t *len)
 {
 	char now[32], *b64 = NULL, *dump = NULL;
 	json_t *root = NULL;
@@ -338,9 +339,10 @@ int ca_approval_key_check(const struct ca_quorum *q, const char *id,
 	spki_sha256[0] = '\0';
 	if (who == NULL)
 		return ca_err(CA_EPOLICY,
-			      "\"%s\" is not an approver in the quorum file", id);
-	GUARD(sign_with(key, pass_source, NULL, probe, sizeof(probe) - 1,
-			&pkey, &signer, &pub, &alg, &sig, &siglen));
+			      "\"%s\" is not an approver in the quorum file",
+			      id);
+	GUARD(sign_with(key, pass_source, NULL, probe, sizeof(probe) - 1, &pkey,
+			&signer, &pub, &alg, &sig, &siglen));
 	/* The quorum's key for id verifies what this key signed. */
 	if (!ca_approval_sig_ok(who->pub, alg, probe, sizeof(probe) - 1, sig,
 				siglen)) {

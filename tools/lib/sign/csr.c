@@ -23,12 +23,14 @@ int ca_csr_build(struct ca_signer *s, X509_NAME *subject, X509_REQ **out)
 				  "?provider=hsmca", s->pkey, NULL) != 1 ||
 	    ca_sigalg_apply(md, s->sigalg, ca_digest_for_key(s->pub)) < 0 ||
 	    X509_REQ_sign_ctx(req, md) <= 0) {
-		rc = ca_errmsg()[0] ? CA_EIO
-				    : ca_err(CA_EIO, "the token did not sign the CSR");
+		rc = ca_errmsg()[0]
+			 ? CA_EIO
+			 : ca_err(CA_EIO, "the token did not sign the CSR");
 		goto out;
 	}
 	if (X509_REQ_verify(req, s->pub) != 1) {
-		rc = ca_err(CA_EIO, "the CSR signed by the token does not verify");
+		rc = ca_err(CA_EIO,
+			    "the CSR signed by the token does not verify");
 		goto out;
 	}
 	*out = req;

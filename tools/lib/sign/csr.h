@@ -8,6 +8,7 @@
 #include "sign/signer.h"
 
 /* A CSR for subject signed by the token key (proof of possession). */
-int ca_csr_build(struct ca_signer *s, X509_NAME *subject, X509_REQ **out) CA_WUR;
+int ca_csr_build(struct ca_signer *s, X509_NAME *subject,
+		 X509_REQ **out) CA_WUR;
 
 #endif

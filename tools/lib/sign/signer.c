@@ -58,7 +58,8 @@ static char *get_str(EVP_PKEY *pkey, const char *name)
 	char buf[1024];
 	size_t n = 0;
 
-	if (EVP_PKEY_get_utf8_string_param(pkey, name, buf, sizeof(buf), &n) != 1)
+	if (EVP_PKEY_get_utf8_string_param(pkey, name, buf, sizeof(buf), &n) !=
+	    1)
 		return NULL;
 	return strdup(buf);
 }
@@ -74,8 +75,8 @@ static int login(const char *uri, const char *pin_source, ca_token **tok_out)
 	memset(&pin, 0, sizeof(pin));
 	GUARD(ca_token_open(uri, &tok));
 	if (!ca_token_logged_in(tok)) {
-		snprintf(prompt, sizeof(prompt), "PIN for token '%s': ",
-			 ca_token_label(tok));
+		snprintf(prompt, sizeof(prompt),
+			 "PIN for token '%s': ", ca_token_label(tok));
 		GUARD(ca_pin_read(pin_source, prompt, &pin));
 		GUARD(ca_token_login(tok, pin.value, pin.len));
 	}
@@ -130,7 +131,8 @@ static int public_copy(struct ca_signer *s, X509 *expect)
 	int n, rc = CA_OK;
 
 	if (EVP_PKEY_get_octet_string_param(s->pkey, CA_PKEY_PARAM_SPKI, spki,
-					    sizeof(spki), &len) != 1 || len == 0)
+					    sizeof(spki), &len) != 1 ||
+	    len == 0)
 		return ca_err(CA_EIO, "cannot read the token key's public key");
 	GUARD(ca_sha256(spki, len, s->spki_sha256));
 	ca_hex(s->spki_sha256, 32, s->spki_sha256_hex);
@@ -156,8 +158,8 @@ int ca_signer_open(const char *uri, const char *pin_source,
 	return ca_signer_open_expect(uri, pin_source, NULL, out);
 }
 
-int ca_signer_open_expect(const char *uri, const char *pin_source,
-			  X509 *expect, struct ca_signer **out)
+int ca_signer_open_expect(const char *uri, const char *pin_source, X509 *expect,
+			  struct ca_signer **out)
 {
 	struct ca_signer *s = NULL;
 	int rc;
@@ -173,7 +175,8 @@ int ca_signer_open_expect(const char *uri, const char *pin_source,
 	s->uri = get_str(s->pkey, CA_PKEY_PARAM_URI);
 	s->token_label = get_str(s->pkey, CA_PKEY_PARAM_TOKEN_LABEL);
 	s->token_serial = get_str(s->pkey, CA_PKEY_PARAM_TOKEN_SERIAL);
-	if (s->uri == NULL || s->token_label == NULL || s->token_serial == NULL) {
+	if (s->uri == NULL || s->token_label == NULL ||
+	    s->token_serial == NULL) {
 		rc = ca_err(CA_EIO, "the key %s does not name its token", uri);
 		goto out;
 	}
@@ -236,14 +239,15 @@ static int sign_init(struct ca_signer *s, EVP_MD_CTX **out)
 	if (md == NULL)
 		return ca_err(CA_EIO, "out of memory");
 	ca_err_clear();
-	if (EVP_DigestSignInit_ex(md, NULL, ca_digest_for_key(s->pub), NULL, PROPQ,
-				  s->pkey, NULL) != 1 ||
+	if (EVP_DigestSignInit_ex(md, NULL, ca_digest_for_key(s->pub), NULL,
+				  PROPQ, s->pkey, NULL) != 1 ||
 	    ca_sigalg_apply(md, s->sigalg, ca_digest_for_key(s->pub)) < 0) {
 		EVP_MD_CTX_free(md);
 		ERR_clear_error();
 		if (ca_errmsg()[0] != '\0')
 			return CA_EIO;
-		return ca_err(CA_EIO, "cannot start a signature with %s", s->uri);
+		return ca_err(CA_EIO, "cannot start a signature with %s",
+			      s->uri);
 	}
 	*out = md;
 	return CA_OK;
@@ -259,12 +263,14 @@ int ca_signer_algid(struct ca_signer *s, unsigned char **der, size_t *len)
 	*der = NULL;
 	GUARD(sign_init(s, &md));
 	params[0] = OSSL_PARAM_construct_octet_string(
-		OSSL_SIGNATURE_PARAM_ALGORITHM_ID, buf, sizeof(buf));
+	    OSSL_SIGNATURE_PARAM_ALGORITHM_ID, buf, sizeof(buf));
 	params[1] = OSSL_PARAM_construct_end();
 	if (EVP_PKEY_CTX_get_params(EVP_MD_CTX_get_pkey_ctx(md), params) != 1 ||
 	    params[0].return_size == 0 || params[0].return_size > sizeof(buf)) {
-		rc = ca_err(CA_EIO, "the provider did not give an algorithm "
-				    "identifier for %s", s->uri);
+		rc = ca_err(CA_EIO,
+			    "the provider did not give an algorithm "
+			    "identifier for %s",
+			    s->uri);
 		goto out;
 	}
 	*der = malloc(params[0].return_size);
@@ -294,9 +300,10 @@ int ca_signer_sign(struct ca_signer *s, const unsigned char *data, size_t len,
 		free(*sig);
 		*sig = NULL;
 		ERR_clear_error();
-		rc = ca_errmsg()[0] ? CA_EIO
-				    : ca_err(CA_EIO, "the token did not sign with %s",
-					     s->uri);
+		rc = ca_errmsg()[0]
+			 ? CA_EIO
+			 : ca_err(CA_EIO, "the token did not sign with %s",
+				  s->uri);
 		goto out;
 	}
 	*siglen = n;
@@ -317,8 +324,9 @@ int ca_sign_stream_new(struct ca_signer *s, ca_sign_stream **out)
 
 	*out = NULL;
 	if (s->type == EVP_PKEY_ED25519)
-		return ca_err(CA_EUSAGE, "Ed25519 cannot sign a stream; "
-					 "the data must be signed in one piece");
+		return ca_err(CA_EUSAGE,
+			      "Ed25519 cannot sign a stream; "
+			      "the data must be signed in one piece");
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return ca_err(CA_EIO, "out of memory");
@@ -339,20 +347,23 @@ int ca_sign_stream_update(ca_sign_stream *st, const void *data, size_t len)
 	return CA_OK;
 }
 
-int ca_sign_stream_final(ca_sign_stream *st, unsigned char **sig, size_t *siglen)
+int ca_sign_stream_final(ca_sign_stream *st, unsigned char **sig,
+			 size_t *siglen)
 {
 	size_t n = 0;
 	int rc = CA_OK;
 
 	*sig = NULL;
-	if (EVP_DigestSignFinal(st->md, NULL, &n) != 1 || (*sig = malloc(n)) == NULL ||
+	if (EVP_DigestSignFinal(st->md, NULL, &n) != 1 ||
+	    (*sig = malloc(n)) == NULL ||
 	    EVP_DigestSignFinal(st->md, *sig, &n) != 1) {
 		free(*sig);
 		*sig = NULL;
 		ERR_clear_error();
-		rc = ca_errmsg()[0] ? CA_EIO
-				    : ca_err(CA_EIO, "the token did not sign with %s",
-					     st->s->uri);
+		rc = ca_errmsg()[0]
+			 ? CA_EIO
+			 : ca_err(CA_EIO, "the token did not sign with %s",
+				  st->s->uri);
 	}
 	*siglen = n;
 	ca_sign_stream_free(st);

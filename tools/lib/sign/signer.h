@@ -23,16 +23,16 @@ int ca_crypto_init(void) CA_WUR;
 void ca_crypto_fini(void);
 
 struct ca_signer {
-	EVP_PKEY *pkey;         /* provider key: signs on the token */
-	enum ca_sigalg sigalg;  /* CA_SIGALG_DEFAULT unless set */
-	EVP_PKEY *pub;          /* the public key, software */
-	ca_token *tok;          /* the key's token (RNG) */
-	char *uri;              /* canonical key URI */
+	EVP_PKEY *pkey;	       /* provider key: signs on the token */
+	enum ca_sigalg sigalg; /* CA_SIGALG_DEFAULT unless set */
+	EVP_PKEY *pub;	       /* the public key, software */
+	ca_token *tok;	       /* the key's token (RNG) */
+	char *uri;	       /* canonical key URI */
 	char *token_label;
 	char *token_serial;
 	unsigned char spki_sha256[32];
 	char spki_sha256_hex[65];
-	int type;               /* EVP_PKEY_RSA, EVP_PKEY_EC, EVP_PKEY_ED25519 */
+	int type; /* EVP_PKEY_RSA, EVP_PKEY_EC, EVP_PKEY_ED25519 */
 	int bits;
 };
 
@@ -44,8 +44,8 @@ int ca_signer_open(const char *uri, const char *pin_source,
  * expect (the CA's): s->pub is then the certificate's public key if the
  * token key's SubjectPublicKeyInfo is byte for byte the certificate's,
  * which also proves the match without decoding anything. */
-int ca_signer_open_expect(const char *uri, const char *pin_source,
-			  X509 *expect, struct ca_signer **out) CA_WUR;
+int ca_signer_open_expect(const char *uri, const char *pin_source, X509 *expect,
+			  struct ca_signer **out) CA_WUR;
 /* The same key's public half only, without a login (pkey stays NULL):
  * for preparing approval requests, which never touch the private key. */
 int ca_signer_open_public(const char *uri, struct ca_signer **out) CA_WUR;

@@ -8,8 +8,9 @@
 
 #include "x509/der.h"
 
-int ca_cert_sign_der(struct ca_signer *s, const unsigned char *tbs, size_t tbs_len,
-		     EVP_PKEY *issuer_pub, unsigned char **der, size_t *der_len)
+int ca_cert_sign_der(struct ca_signer *s, const unsigned char *tbs,
+		     size_t tbs_len, EVP_PKEY *issuer_pub, unsigned char **der,
+		     size_t *der_len)
 {
 	unsigned char *algid = NULL, *sig = NULL;
 	const unsigned char *want;
@@ -19,17 +20,20 @@ int ca_cert_sign_der(struct ca_signer *s, const unsigned char *tbs, size_t tbs_l
 	*der = NULL;
 	GUARD(ca_tbs_sigalg(tbs, tbs_len, &want, &want_len));
 	GUARD(ca_signer_algid(s, &algid, &algid_len));
-	if (algid_len != want_len || CRYPTO_memcmp(algid, want, want_len) != 0) {
-		rc = ca_err(CA_EPOLICY, "the certificate's signature algorithm is "
-					"not the one the key %s signs with", s->uri);
+	if (algid_len != want_len ||
+	    CRYPTO_memcmp(algid, want, want_len) != 0) {
+		rc = ca_err(CA_EPOLICY,
+			    "the certificate's signature algorithm is "
+			    "not the one the key %s signs with",
+			    s->uri);
 		goto out;
 	}
 	GUARD(ca_signer_sign(s, tbs, tbs_len, &sig, &sig_len));
 	/* Never release a faulty HSM signature. */
 	GUARD(ca_signed_verify(issuer_pub, s->sigalg, tbs, tbs_len, sig,
 			       sig_len));
-	GUARD(ca_signed_assemble(tbs, tbs_len, algid, algid_len, sig, sig_len, der,
-				 der_len));
+	GUARD(ca_signed_assemble(tbs, tbs_len, algid, algid_len, sig, sig_len,
+				 der, der_len));
 out:
 	free(algid);
 	free(sig);

@@ -15,7 +15,7 @@
 #endif
 
 static const char zero_hash[] =
-	"0000000000000000000000000000000000000000000000000000000000000000";
+    "0000000000000000000000000000000000000000000000000000000000000000";
 static const char *tool_name = "hsmca";
 
 struct ca_audit {
@@ -191,14 +191,17 @@ static int chain_tail(ca_store *s, long *seq, char hash[65])
 
 	*seq = 0;
 	memcpy(hash, zero_hash, 65);
-	rc = ca_store_prepare(s, "SELECT seq, hash FROM audit ORDER BY seq DESC "
-				 "LIMIT 1", &st);
+	rc = ca_store_prepare(s,
+			      "SELECT seq, hash FROM audit ORDER BY seq DESC "
+			      "LIMIT 1",
+			      &st);
 	if (rc < 0)
 		return rc;
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
 		*seq = (long)sqlite3_column_int64(st, 0);
-		snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(hash, 65, "%s",
+			 (const char *)sqlite3_column_text(st, 1));
 	} else if (r != SQLITE_DONE) {
 		rc = ca_store_fail(s, "cannot read the audit log");
 	}
@@ -237,11 +240,12 @@ int ca_audit_append(ca_store *s, ca_audit *a, const char *outcome,
 		return rc;
 	seq++;
 	ca_time_rfc3339(time(NULL), now, sizeof(now));
-	e = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:O, s:O, s:O}",
-		      "seq", (json_int_t)seq, "prev", prev, "time", now, "tool",
-		      tool_name, "version", HSMCA_VERSION, "action", a->action,
-		      "outcome", outcome, "detail", detail, "inputs", a->inputs,
-		      "outputs", a->outputs, "approvers", a->approvers);
+	e = json_pack(
+	    "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:O, s:O, s:O}", "seq",
+	    (json_int_t)seq, "prev", prev, "time", now, "tool", tool_name,
+	    "version", HSMCA_VERSION, "action", a->action, "outcome", outcome,
+	    "detail", detail, "inputs", a->inputs, "outputs", a->outputs,
+	    "approvers", a->approvers);
 	if (e == NULL) {
 		rc = ca_err(CA_EIO, "cannot build the audit entry");
 		goto out;
@@ -261,8 +265,10 @@ int ca_audit_append(ca_store *s, ca_audit *a, const char *outcome,
 		goto out;
 	}
 	ca_sha256_hex((const unsigned char *)text, strlen(text), hash);
-	rc = ca_store_prepare(s, "INSERT INTO audit(seq, entry, hash) "
-				 "VALUES (?, ?, ?)", &st);
+	rc = ca_store_prepare(s,
+			      "INSERT INTO audit(seq, entry, hash) "
+			      "VALUES (?, ?, ?)",
+			      &st);
 	if (rc < 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, seq);
@@ -311,10 +317,11 @@ static int check_entry(long expect, const char *prev, const char *text,
 	int rc = CA_OK;
 
 	if (row_seq != expect) {
-		rc = ca_err(CA_EPOLICY,
-			    "audit entry %ld: expected entry %ld here: an entry "
-			    "was deleted or inserted",
-			    row_seq, expect);
+		rc =
+		    ca_err(CA_EPOLICY,
+			   "audit entry %ld: expected entry %ld here: an entry "
+			   "was deleted or inserted",
+			   row_seq, expect);
 		goto out;
 	}
 	ca_sha256_hex((const unsigned char *)text, strlen(text), calc);
@@ -327,15 +334,18 @@ static int check_entry(long expect, const char *prev, const char *text,
 		goto out;
 	}
 	e = json_loads(text, 0, &jerr);
-	if (e == NULL || json_unpack(e, "{s:I, s:s}", "seq", &seq, "prev", &eprev) != 0) {
-		rc = ca_err(CA_EPOLICY, "audit entry %ld: not a valid entry", row_seq);
+	if (e == NULL ||
+	    json_unpack(e, "{s:I, s:s}", "seq", &seq, "prev", &eprev) != 0) {
+		rc = ca_err(CA_EPOLICY, "audit entry %ld: not a valid entry",
+			    row_seq);
 		goto out;
 	}
 	if (seq != row_seq) {
-		rc = ca_err(CA_EPOLICY,
-			    "audit entry %ld: it records position %lld: entries "
-			    "were reordered",
-			    row_seq, (long long)seq);
+		rc =
+		    ca_err(CA_EPOLICY,
+			   "audit entry %ld: it records position %lld: entries "
+			   "were reordered",
+			   row_seq, (long long)seq);
 		goto out;
 	}
 	if (strcmp(eprev, prev) != 0) {
@@ -361,8 +371,8 @@ int ca_audit_verify(ca_store *s, long *bad, struct ca_audit_head *head)
 	head->seq = 0;
 	memcpy(head->hash, zero_hash, 65);
 	memcpy(prev, zero_hash, 65);
-	rc = ca_store_prepare(s, "SELECT seq, entry, hash FROM audit ORDER BY seq",
-			      &st);
+	rc = ca_store_prepare(
+	    s, "SELECT seq, entry, hash FROM audit ORDER BY seq", &st);
 	if (rc < 0)
 		return rc;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -388,8 +398,9 @@ int ca_audit_verify(ca_store *s, long *bad, struct ca_audit_head *head)
 	if (r != SQLITE_DONE)
 		rc = ca_store_fail(s, "cannot read the audit log");
 	else if (expect == 1)
-		rc = ca_err(CA_EPOLICY, "the audit log is empty: its first entry "
-					"was deleted");
+		rc = ca_err(CA_EPOLICY,
+			    "the audit log is empty: its first entry "
+			    "was deleted");
 out:
 	ca_store_done(s, st);
 	return rc;
@@ -487,8 +498,8 @@ int ca_audit_print(ca_store *s, FILE *out, int json)
 	sqlite3_stmt *st = NULL;
 	int rc, r;
 
-	rc = ca_store_prepare(s, "SELECT seq, entry, hash FROM audit ORDER BY seq",
-			      &st);
+	rc = ca_store_prepare(
+	    s, "SELECT seq, entry, hash FROM audit ORDER BY seq", &st);
 	if (rc < 0)
 		return rc;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -497,7 +508,8 @@ int ca_audit_print(ca_store *s, FILE *out, int json)
 		json_t *e;
 
 		if (json) {
-			fprintf(out, "{\"entry\":%s,\"hash\":\"%s\"}\n", text, hash);
+			fprintf(out, "{\"entry\":%s,\"hash\":\"%s\"}\n", text,
+				hash);
 			continue;
 		}
 		e = json_loads(text, 0, NULL);

@@ -32,11 +32,13 @@ void ca_audit_set_action(ca_audit *a, const char *action);
 /* Record an input or output by SHA-256: of the exact bytes of a file the
  * tool read or wrote (given, or read from path), of an object's DER, or
  * of other data. */
-void ca_audit_input(ca_audit *a, const char *name, const void *data, size_t len);
+void ca_audit_input(ca_audit *a, const char *name, const void *data,
+		    size_t len);
 void ca_audit_input_data(ca_audit *a, const char *name, const void *data,
 			 size_t len);
 void ca_audit_input_file(ca_audit *a, const char *name, const char *path);
-void ca_audit_output(ca_audit *a, const char *name, const void *data, size_t len);
+void ca_audit_output(ca_audit *a, const char *name, const void *data,
+		     size_t len);
 void ca_audit_output_der(ca_audit *a, const char *name, const void *der,
 			 size_t len);
 void ca_audit_output_file(ca_audit *a, const char *name, const char *path);
@@ -45,7 +47,8 @@ void ca_audit_output_file(ca_audit *a, const char *name, const char *path);
  * CRLs, whose file may be PEM). */
 void ca_audit_output_sha256(ca_audit *a, const char *name, const char *hex);
 void ca_audit_output_der_sha256(ca_audit *a, const char *name, const char *hex);
-void ca_audit_set(ca_audit *a, const char *key, const char *value); /* extra detail field */
+void ca_audit_set(ca_audit *a, const char *key,
+		  const char *value); /* extra detail field */
 /* A detail that is not a string (e.g. "serials": [...]); takes value. */
 void ca_audit_set_json(ca_audit *a, const char *key, json_t *value);
 void ca_audit_approver(ca_audit *a, const char *id);

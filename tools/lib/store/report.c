@@ -9,9 +9,10 @@
 #include "base/time.h"
 
 static const char *const reasons[] = {
-	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
-	"superseded", "cessationOfOperation", "certificateHold", "(7)",
-	"removeFromCRL", "privilegeWithdrawn", "aACompromise",
+    "unspecified",	  "keyCompromise", "cACompromise",
+    "affiliationChanged", "superseded",	   "cessationOfOperation",
+    "certificateHold",	  "(7)",	   "removeFromCRL",
+    "privilegeWithdrawn", "aACompromise",
 };
 
 static json_t *row_json(sqlite3_stmt *st, int with_revocation)
@@ -24,16 +25,19 @@ static json_t *row_json(sqlite3_stmt *st, int with_revocation)
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "serial",
 		      (const char *)sqlite3_column_text(st, 0), "subject",
 		      (const char *)sqlite3_column_text(st, 1), "kind",
-		      (const char *)sqlite3_column_text(st, 2), "not_before", nb,
-		      "not_after", na);
+		      (const char *)sqlite3_column_text(st, 2), "not_before",
+		      nb, "not_after", na);
 	if (o == NULL)
 		return NULL;
 	if (sqlite3_column_type(st, 5) != SQLITE_NULL)
-		json_object_set_new(o, "profile",
-				    json_string((const char *)sqlite3_column_text(st, 5)));
+		json_object_set_new(
+		    o, "profile",
+		    json_string((const char *)sqlite3_column_text(st, 5)));
 	if (sqlite3_column_type(st, 6) != SQLITE_NULL)
-		json_object_set_new(o, "notify",
-				    json_loads((const char *)sqlite3_column_text(st, 6), 0, NULL));
+		json_object_set_new(
+		    o, "notify",
+		    json_loads((const char *)sqlite3_column_text(st, 6), 0,
+			       NULL));
 	/* Renewed certificates stay valid until they expire or are revoked;
 	 * the report marks them. */
 	json_object_set_new(
@@ -44,16 +48,18 @@ static json_t *row_json(sqlite3_stmt *st, int with_revocation)
 	if (with_revocation && sqlite3_column_type(st, 7) != SQLITE_NULL) {
 		int r = sqlite3_column_int(st, 8);
 
-		ca_time_rfc3339((time_t)sqlite3_column_int64(st, 7), ra, sizeof(ra));
+		ca_time_rfc3339((time_t)sqlite3_column_int64(st, 7), ra,
+				sizeof(ra));
 		json_object_set_new(o, "revoked_at", json_string(ra));
-		json_object_set_new(o, "reason",
-				    json_string(r >= 0 && r <= 10 ? reasons[r] : "?"));
+		json_object_set_new(
+		    o, "reason",
+		    json_string(r >= 0 && r <= 10 ? reasons[r] : "?"));
 	}
 	return o;
 }
 
-static int collect(ca_store *s, const char *where, sqlite3_int64 a, sqlite3_int64 b,
-		   int nparams, json_t *arr)
+static int collect(ca_store *s, const char *where, sqlite3_int64 a,
+		   sqlite3_int64 b, int nparams, json_t *arr)
 {
 	char sql[1024];
 	sqlite3_stmt *st = NULL;
@@ -88,18 +94,22 @@ static void print_section(FILE *out, const char *title, json_t *arr)
 	json_t *v;
 
 	fprintf(out, "%s (%zu)\n", title, json_array_size(arr));
-	json_array_foreach(arr, i, v) {
-		const char *rev = json_string_value(json_object_get(v, "revoked_at"));
+	json_array_foreach(arr, i, v)
+	{
+		const char *rev =
+		    json_string_value(json_object_get(v, "revoked_at"));
 		const char *by =
 		    json_string_value(json_object_get(v, "superseded_by"));
 
-		fprintf(out, "  %s  %-8s %s  until %s", json_string_value(json_object_get(v, "serial")),
+		fprintf(out, "  %s  %-8s %s  until %s",
+			json_string_value(json_object_get(v, "serial")),
 			json_string_value(json_object_get(v, "kind")),
 			json_string_value(json_object_get(v, "subject")),
 			json_string_value(json_object_get(v, "not_after")));
 		if (rev != NULL)
-			fprintf(out, "  revoked %s (%s)", rev,
-				json_string_value(json_object_get(v, "reason")));
+			fprintf(
+			    out, "  revoked %s (%s)", rev,
+			    json_string_value(json_object_get(v, "reason")));
 		if (by != NULL)
 			fprintf(out, "  renewed: superseded by %s", by);
 		fputc('\n', out);
@@ -108,7 +118,8 @@ static void print_section(FILE *out, const char *title, json_t *arr)
 
 int ca_report(ca_store *st, long expiring_days, int json, FILE *out)
 {
-	json_t *issued = json_array(), *revoked = json_array(), *expiring = json_array();
+	json_t *issued = json_array(), *revoked = json_array(),
+	       *expiring = json_array();
 	sqlite3_int64 now = (sqlite3_int64)time(NULL);
 	int rc;
 
@@ -122,13 +133,14 @@ int ca_report(ca_store *st, long expiring_days, int json, FILE *out)
 		GUARD(collect(st, "WHERE r.serial IS NOT NULL", 0, 0, 0,
 			      revoked));
 	} else {
-		GUARD(collect(st,
-			      "WHERE r.serial IS NULL AND c.not_after >= ?1 AND"
-			      " c.not_after <= ?2 AND (c.notify IS NULL OR"
-			      " coalesce(json_extract(c.notify, '$.notify_expiry'), 1)"
-			      " IS NOT 0)",
-			      now, now + (sqlite3_int64)expiring_days * 86400, 2,
-			      expiring));
+		GUARD(collect(
+		    st,
+		    "WHERE r.serial IS NULL AND c.not_after >= ?1 AND"
+		    " c.not_after <= ?2 AND (c.notify IS NULL OR"
+		    " coalesce(json_extract(c.notify, '$.notify_expiry'), 1)"
+		    " IS NOT 0)",
+		    now, now + (sqlite3_int64)expiring_days * 86400, 2,
+		    expiring));
 	}
 	if (json) {
 		json_t *o =
@@ -149,7 +161,8 @@ int ca_report(ca_store *st, long expiring_days, int json, FILE *out)
 	} else {
 		char title[64];
 
-		snprintf(title, sizeof(title), "expiring within %ld days", expiring_days);
+		snprintf(title, sizeof(title), "expiring within %ld days",
+			 expiring_days);
 		print_section(out, title, expiring);
 	}
 out:

@@ -77,11 +77,12 @@ int ca_store_revocation_add(ca_store *st, const struct ca_cert_state *cs,
 	sqlite3_stmt *q = NULL;
 	int rc;
 
-	rc = ca_store_prepare(st,
-			      "INSERT INTO revocations(serial, reason, revoked_at,"
-			      " recorded_at, partition, not_after, expired_listed)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
-			      &q);
+	rc = ca_store_prepare(
+	    st,
+	    "INSERT INTO revocations(serial, reason, revoked_at,"
+	    " recorded_at, partition, not_after, expired_listed)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
+	    &q);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_text(q, 1, cs->serial, -1, SQLITE_STATIC);
@@ -96,8 +97,8 @@ int ca_store_revocation_add(ca_store *st, const struct ca_cert_state *cs,
 	return step_done(st, q);
 }
 
-int ca_store_revocation_set_reason(ca_store *st, const char *serial,
-				   int reason, time_t recorded_at)
+int ca_store_revocation_set_reason(ca_store *st, const char *serial, int reason,
+				   time_t recorded_at)
 {
 	sqlite3_stmt *q = NULL;
 	int rc;

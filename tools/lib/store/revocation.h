@@ -32,8 +32,8 @@ int ca_store_revocation_add(ca_store *st, const struct ca_cert_state *cs,
 			    int reason, time_t revoked_at,
 			    time_t recorded_at) CA_WUR;
 /* A certificateHold made permanent with reason. */
-int ca_store_revocation_set_reason(ca_store *st, const char *serial,
-				   int reason, time_t recorded_at) CA_WUR;
+int ca_store_revocation_set_reason(ca_store *st, const char *serial, int reason,
+				   time_t recorded_at) CA_WUR;
 /* A certificateHold released (removeFromCRL). */
 int ca_store_revocation_delete(ca_store *st, const char *serial) CA_WUR;
 

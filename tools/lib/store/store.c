@@ -147,7 +147,8 @@ static int open_db(const char *path, int flags, ca_store **out)
 	sqlite3_busy_timeout(s->db, 30000);
 	/* The WAL is durable; checkpoints happen as it grows, not at every
 	 * tool's exit. */
-	(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+				NULL);
 	sqlite3_extended_result_codes(s->db, 1);
 	/* Durable commits: a certificate reported as issued survives a
 	 * crash or power loss. */
@@ -225,7 +226,8 @@ int ca_store_open(const char *path, ca_store **out)
 	int rc;
 
 	if (access(path, F_OK) != 0)
-		return ca_err(CA_EUSAGE, "no state store at %s: is this a CA directory?",
+		return ca_err(CA_EUSAGE,
+			      "no state store at %s: is this a CA directory?",
 			      path);
 	rc = open_db(path, SQLITE_OPEN_READWRITE, &s);
 	if (rc < 0)
@@ -241,7 +243,8 @@ int ca_store_open(const char *path, ca_store **out)
 		ver = strdup("2");
 	}
 	if (ver == NULL || strcmp(ver, "2") != 0) {
-		rc = ca_err(CA_EIO, "state store %s has an unknown schema version %s",
+		rc = ca_err(CA_EIO,
+			    "state store %s has an unknown schema version %s",
 			    path, ver ? ver : "(none)");
 		goto out;
 	}
@@ -312,8 +315,10 @@ int ca_store_meta_set(ca_store *s, const char *key, const char *value)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = ca_store_prepare(s, "INSERT OR REPLACE INTO meta(key, value) "
-				 "VALUES (?, ?)", &st);
+	rc = ca_store_prepare(s,
+			      "INSERT OR REPLACE INTO meta(key, value) "
+			      "VALUES (?, ?)",
+			      &st);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -350,11 +355,11 @@ int ca_store_cert_add(ca_store *s, const struct ca_cert_row *row)
 	int rc;
 
 	rc = ca_store_prepare(
-		s,
-		"INSERT INTO certs(serial, subject, cn, spki_sha256, not_before,"
-		" not_after, kind, profile, partition, request_key, notify,"
-		" issued_at, der) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-		&st);
+	    s,
+	    "INSERT INTO certs(serial, subject, cn, spki_sha256, not_before,"
+	    " not_after, kind, profile, partition, request_key, notify,"
+	    " issued_at, der) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    &st);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, row->serial, -1, SQLITE_STATIC);
@@ -378,7 +383,8 @@ int ca_store_cert_add(ca_store *s, const struct ca_cert_row *row)
 	return rc;
 }
 
-static int count_query(ca_store *s, const char *sql, const char *arg, int *count)
+static int count_query(ca_store *s, const char *sql, const char *arg,
+		       int *count)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -398,7 +404,8 @@ static int count_query(ca_store *s, const char *sql, const char *arg, int *count
 
 int ca_store_spki_count(ca_store *s, const char *spki_sha256, int *count)
 {
-	return count_query(s, "SELECT count(*) FROM certs WHERE spki_sha256 = ?",
+	return count_query(s,
+			   "SELECT count(*) FROM certs WHERE spki_sha256 = ?",
 			   spki_sha256, count);
 }
 
@@ -410,8 +417,10 @@ int ca_store_cert_by_request(ca_store *s, const char *request_key,
 
 	*der = NULL;
 	*len = 0;
-	rc = ca_store_prepare(s, "SELECT der FROM certs WHERE request_key = ? "
-				 "ORDER BY issued_at DESC LIMIT 1", &st);
+	rc = ca_store_prepare(s,
+			      "SELECT der FROM certs WHERE request_key = ? "
+			      "ORDER BY issued_at DESC LIMIT 1",
+			      &st);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, request_key, -1, SQLITE_STATIC);
@@ -446,9 +455,11 @@ int ca_store_nonce_record(ca_store *s, const char *nonce,
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = ca_store_prepare(s, "INSERT INTO approvals(nonce, request_sha256,"
-				 " action, approvers, executed_at)"
-				 " VALUES (?,?,?,?,?)", &st);
+	rc = ca_store_prepare(s,
+			      "INSERT INTO approvals(nonce, request_sha256,"
+			      " action, approvers, executed_at)"
+			      " VALUES (?,?,?,?,?)",
+			      &st);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, nonce, -1, SQLITE_STATIC);

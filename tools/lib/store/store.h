@@ -35,18 +35,19 @@ typedef struct ca_store {
 } ca_store;
 
 struct ca_cert_row {
-	const char *serial;      /* lowercase hex, as encoded (no sign byte) */
-	const char *subject;     /* RFC 2253 one-line */
-	const char *cn;          /* may be NULL */
+	const char *serial;	 /* lowercase hex, as encoded (no sign byte) */
+	const char *subject;	 /* RFC 2253 one-line */
+	const char *cn;		 /* may be NULL */
 	const char *spki_sha256; /* hex */
 	time_t not_before, not_after;
-	const char *kind;        /* root, subca, cross, leaf */
-	const char *profile;     /* may be NULL */
-	int partition;           /* CRL partition, -1 for none */
-	const char *request_key; /* idempotency key of a batch request, or NULL */
+	const char *kind;    /* root, subca, cross, leaf */
+	const char *profile; /* may be NULL */
+	int partition;	     /* CRL partition, -1 for none */
+	const char
+	    *request_key; /* idempotency key of a batch request, or NULL */
 	const unsigned char *der;
 	size_t der_len;
-	const char *notify;      /* JSON text or NULL */
+	const char *notify; /* JSON text or NULL */
 };
 
 /* Create DIR/ca.db with the schema (fails if it exists). */
@@ -75,7 +76,8 @@ int ca_store_meta_get(ca_store *s, const char *key, char **value) CA_WUR;
 
 int ca_store_cert_add(ca_store *s, const struct ca_cert_row *row) CA_WUR;
 /* Number of certificates ever issued for this SPKI SHA-256 (hex). */
-int ca_store_spki_count(ca_store *s, const char *spki_sha256, int *count) CA_WUR;
+int ca_store_spki_count(ca_store *s, const char *spki_sha256,
+			int *count) CA_WUR;
 /* DER of the certificate with this request key (malloc'd), or NULL. */
 int ca_store_cert_by_request(ca_store *s, const char *request_key,
 			     unsigned char **der, size_t *len) CA_WUR;

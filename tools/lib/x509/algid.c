@@ -37,7 +37,8 @@ int ca_sigalg_parse(const char *name, enum ca_sigalg *out)
 
 int ca_sigalg_check(enum ca_sigalg alg, const EVP_PKEY *pub)
 {
-	if (alg == CA_SIGALG_RSA_PSS && EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA)
+	if (alg == CA_SIGALG_RSA_PSS &&
+	    EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA)
 		return ca_err(CA_EUSAGE, "rsa-pss needs an RSA key");
 	return CA_OK;
 }
@@ -79,7 +80,8 @@ int ca_algid_der(const EVP_PKEY *pub, enum ca_sigalg sigalg,
 {
 	X509_ALGOR *alg = NULL;
 	const char *md = ca_digest_for_key(pub);
-	int type = EVP_PKEY_get_base_id(pub), nid = NID_undef, ptype = V_ASN1_UNDEF;
+	int type = EVP_PKEY_get_base_id(pub), nid = NID_undef,
+	    ptype = V_ASN1_UNDEF;
 	int n, rc = CA_EIO;
 
 	*der = NULL;
@@ -100,7 +102,8 @@ int ca_algid_der(const EVP_PKEY *pub, enum ca_sigalg sigalg,
 		return ca_err(CA_EPOLICY, "unsupported key type for signing");
 	}
 	alg = X509_ALGOR_new();
-	if (alg == NULL || X509_ALGOR_set0(alg, OBJ_nid2obj(nid), ptype, NULL) != 1)
+	if (alg == NULL ||
+	    X509_ALGOR_set0(alg, OBJ_nid2obj(nid), ptype, NULL) != 1)
 		goto out;
 	n = i2d_X509_ALGOR(alg, der);
 	if (n <= 0)

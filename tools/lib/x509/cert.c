@@ -22,7 +22,8 @@ int ca_x509_set_validity(X509 *x, time_t not_before, time_t not_after)
 
 	ASN1_TIME_free(nb);
 	ASN1_TIME_free(na);
-	return ok ? CA_OK : ca_err(CA_EUSAGE, "validity period cannot be encoded");
+	return ok ? CA_OK
+		  : ca_err(CA_EUSAGE, "validity period cannot be encoded");
 }
 
 int ca_x509_add_ext(X509 *x, X509 *issuer, int nid, const char *value)
@@ -40,8 +41,9 @@ int ca_x509_add_ext(X509 *x, X509 *issuer, int nid, const char *value)
 	}
 	ok = X509_add_ext(x, ext, -1);
 	X509_EXTENSION_free(ext);
-	return ok ? CA_OK : ca_err(CA_EIO, "cannot add the %s extension",
-				   OBJ_nid2sn(nid));
+	return ok ? CA_OK
+		  : ca_err(CA_EIO, "cannot add the %s extension",
+			   OBJ_nid2sn(nid));
 }
 
 int ca_x509_tbs(X509 *x, const unsigned char *algid, size_t algid_len,
@@ -88,8 +90,9 @@ int ca_asn1_time(const ASN1_TIME *t, time_t *out)
 int ca_tbs_parse(const unsigned char *tbs, size_t tbs_len, X509 **out)
 {
 	/* ecdsa-with-SHA256: any well-formed AlgorithmIdentifier will do. */
-	static const unsigned char placeholder_alg[] = {
-		0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+	static const unsigned char placeholder_alg[] = {0x30, 0x0a, 0x06, 0x08,
+							0x2a, 0x86, 0x48, 0xce,
+							0x3d, 0x04, 0x03, 0x02};
 	static const unsigned char placeholder_sig[] = {0x00};
 	unsigned char *der = NULL;
 	const unsigned char *p;
@@ -106,7 +109,8 @@ int ca_tbs_parse(const unsigned char *tbs, size_t tbs_len, X509 **out)
 	free(der);
 	if (*out == NULL) {
 		ERR_clear_error();
-		return ca_err(CA_EPOLICY, "the certificate to be signed does not parse");
+		return ca_err(CA_EPOLICY,
+			      "the certificate to be signed does not parse");
 	}
 	return CA_OK;
 }
@@ -146,11 +150,12 @@ int ca_x509_load(const char *path, X509 **out)
 	BIO_free(b);
 	free(data);
 	if (*out == NULL)
-		return ca_err(CA_EUSAGE, "%s is not a certificate (PEM or DER)", path);
+		return ca_err(CA_EUSAGE, "%s is not a certificate (PEM or DER)",
+			      path);
 	return CA_OK;
 }
 
-int ca_x509_load_all(const char *path, STACK_OF(X509) **out)
+int ca_x509_load_all(const char *path, STACK_OF(X509) * *out)
 {
 	STACK_OF(X509) *sk = sk_X509_new_null();
 	BIO *b = NULL;

@@ -30,12 +30,13 @@ int ca_tbs_parse(const unsigned char *tbs, size_t tbs_len, X509 **out) CA_WUR;
 /* time_t of an ASN1_TIME. */
 int ca_asn1_time(const ASN1_TIME *t, time_t *out) CA_WUR;
 
-/* DER of a certificate (malloc'd with OPENSSL_malloc; free with OPENSSL_free). */
+/* DER of a certificate (malloc'd with OPENSSL_malloc; free with OPENSSL_free).
+ */
 int ca_x509_der(X509 *x, unsigned char **der, size_t *len) CA_WUR;
 /* Load one PEM or DER certificate from a file. */
 int ca_x509_load(const char *path, X509 **out) CA_WUR;
 /* Load every PEM certificate in a file (may be empty). */
-int ca_x509_load_all(const char *path, STACK_OF(X509) **out) CA_WUR;
+int ca_x509_load_all(const char *path, STACK_OF(X509) * *out) CA_WUR;
 /* SHA-256 of a certificate's DER, hex. */
 void ca_x509_sha256_hex(X509 *x, char out[65]);
 

@@ -54,7 +54,8 @@ int ca_signed_assemble(const unsigned char *tbs, size_t tbs_len,
 
 /* Read one DER TLV at p (definite lengths up to 4 octets). */
 static int der_tlv(const unsigned char *p, const unsigned char *end,
-		   unsigned char *tag, const unsigned char **content, size_t *len)
+		   unsigned char *tag, const unsigned char **content,
+		   size_t *len)
 {
 	size_t n, i, hdr = 2;
 
@@ -102,7 +103,8 @@ int ca_tbs_sigalg(const unsigned char *tbs, size_t tbs_len,
 		p = c + len;
 	}
 bad:
-	return ca_err(CA_EPOLICY, "the data to be signed is not a TBS structure");
+	return ca_err(CA_EPOLICY,
+		      "the data to be signed is not a TBS structure");
 }
 
 int ca_signed_verify(EVP_PKEY *issuer_pub, enum ca_sigalg alg,
@@ -113,13 +115,14 @@ int ca_signed_verify(EVP_PKEY *issuer_pub, enum ca_sigalg alg,
 	int ok;
 
 	ok = md != NULL &&
-	     EVP_DigestVerifyInit_ex(md, NULL, ca_digest_for_key(issuer_pub), NULL,
-				     NULL, issuer_pub, NULL) == 1 &&
+	     EVP_DigestVerifyInit_ex(md, NULL, ca_digest_for_key(issuer_pub),
+				     NULL, NULL, issuer_pub, NULL) == 1 &&
 	     ca_sigalg_apply(md, alg, ca_digest_for_key(issuer_pub)) == CA_OK &&
 	     EVP_DigestVerify(md, sig, sig_len, tbs, tbs_len) == 1;
 	EVP_MD_CTX_free(md);
 	ERR_clear_error();
 	return ok ? CA_OK
-		  : ca_err(CA_EIO, "the token's signature does not verify with the "
-				   "issuer's public key: nothing was written");
+		  : ca_err(CA_EIO,
+			   "the token's signature does not verify with the "
+			   "issuer's public key: nothing was written");
 }

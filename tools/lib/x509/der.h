@@ -16,7 +16,8 @@ int ca_signed_assemble(const unsigned char *tbs, size_t tbs_len,
 		       const unsigned char *sig, size_t sig_len,
 		       unsigned char **der, size_t *len) CA_WUR;
 /* DER length header for a SEQUENCE of content_len bytes; returns its size. */
-size_t ca_der_header(unsigned char tag, size_t content_len, unsigned char out[6]);
+size_t ca_der_header(unsigned char tag, size_t content_len,
+		     unsigned char out[6]);
 /* The AlgorithmIdentifier inside a TBSCertificate or TBSCertList (DER
  * walk, no parsing of the rest). */
 int ca_tbs_sigalg(const unsigned char *tbs, size_t tbs_len,

@@ -32,7 +32,7 @@ static json_t *bio_text(BIO *b, int newlines, int escaped)
 	while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == ' '))
 		n--;
 	clean = ca_text_clean((const unsigned char *)data, (size_t)n, newlines,
-			   escaped);
+			      escaped);
 	if (clean == NULL)
 		return NULL;
 	j = json_string(clean);

@@ -12,27 +12,60 @@
 #include "x509/san.h"
 
 static const struct ca_leaf_profile builtins[] = {
-	{"server", {"serverAuth"}, 1, NULL, 0, 825, 365, CA_SANT_DNS | CA_SANT_IP, 0, 0},
-	{"client", {"clientAuth"}, 1, NULL, 0, 825, 365, CA_SANT_ALL, 0, 0},
-	{"server-client", {"serverAuth", "clientAuth"}, 2, NULL, 0, 825, 365,
-	 CA_SANT_ALL, 0, 0},
-	{"code-signing", {"codeSigning"}, 1, NULL, KU_DIGITAL_SIGNATURE, 1095, 365,
-	 CA_SANT_ALL, 0, 0},
-	{"email", {"emailProtection"}, 1, NULL, 0, 825, 365, CA_SANT_EMAIL, 0, 0},
-	{"ocsp-signing", {"OCSPSigning"}, 1, NULL, KU_DIGITAL_SIGNATURE, 365, 30,
-	 CA_SANT_ALL, 1, 0},
-	{"csr-passthrough", {NULL}, 0, NULL, 0, 825, 365, CA_SANT_ALL, 0, 1},
+    {"server",
+     {"serverAuth"},
+     1,
+     NULL,
+     0,
+     825,
+     365,
+     CA_SANT_DNS | CA_SANT_IP,
+     0,
+     0},
+    {"client", {"clientAuth"}, 1, NULL, 0, 825, 365, CA_SANT_ALL, 0, 0},
+    {"server-client",
+     {"serverAuth", "clientAuth"},
+     2,
+     NULL,
+     0,
+     825,
+     365,
+     CA_SANT_ALL,
+     0,
+     0},
+    {"code-signing",
+     {"codeSigning"},
+     1,
+     NULL,
+     KU_DIGITAL_SIGNATURE,
+     1095,
+     365,
+     CA_SANT_ALL,
+     0,
+     0},
+    {"email", {"emailProtection"}, 1, NULL, 0, 825, 365, CA_SANT_EMAIL, 0, 0},
+    {"ocsp-signing",
+     {"OCSPSigning"},
+     1,
+     NULL,
+     KU_DIGITAL_SIGNATURE,
+     365,
+     30,
+     CA_SANT_ALL,
+     1,
+     0},
+    {"csr-passthrough", {NULL}, 0, NULL, 0, 825, 365, CA_SANT_ALL, 0, 1},
 };
 
 static const struct {
 	const char *name;
 	unsigned bit;
 } ku_names[] = {
-	{"digitalSignature", KU_DIGITAL_SIGNATURE},
-	{"nonRepudiation", KU_NON_REPUDIATION},
-	{"keyEncipherment", KU_KEY_ENCIPHERMENT},
-	{"dataEncipherment", KU_DATA_ENCIPHERMENT},
-	{"keyAgreement", KU_KEY_AGREEMENT},
+    {"digitalSignature", KU_DIGITAL_SIGNATURE},
+    {"nonRepudiation", KU_NON_REPUDIATION},
+    {"keyEncipherment", KU_KEY_ENCIPHERMENT},
+    {"dataEncipherment", KU_DATA_ENCIPHERMENT},
+    {"keyAgreement", KU_KEY_AGREEMENT},
 };
 
 static int custom_san_types(json_t *arr, const char *name, unsigned *out)
@@ -41,7 +74,8 @@ static int custom_san_types(json_t *arr, const char *name, unsigned *out)
 	json_t *v;
 
 	*out = 0;
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		const char *s = json_string_value(v);
 
 		if (s != NULL && strcmp(s, "dns") == 0)
@@ -53,8 +87,9 @@ static int custom_san_types(json_t *arr, const char *name, unsigned *out)
 		else if (s != NULL && strcmp(s, "uri") == 0)
 			*out |= CA_SANT_URI;
 		else
-			return ca_err(CA_EUSAGE, "profile %s: unknown SAN type '%s'",
-				      name, s ? s : "?");
+			return ca_err(CA_EUSAGE,
+				      "profile %s: unknown SAN type '%s'", name,
+				      s ? s : "?");
 	}
 	return CA_OK;
 }
@@ -65,24 +100,28 @@ static int custom_key_usage(json_t *arr, const char *name, unsigned *out)
 	json_t *v;
 
 	*out = 0;
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		const char *s = json_string_value(v);
 
 		for (k = 0; k < sizeof(ku_names) / sizeof(ku_names[0]); k++)
 			if (s != NULL && strcmp(s, ku_names[k].name) == 0)
 				break;
 		if (k == sizeof(ku_names) / sizeof(ku_names[0]))
-			return ca_err(CA_EUSAGE, "profile %s: key usage '%s' is not "
-						 "allowed in a leaf", name, s ? s : "?");
+			return ca_err(CA_EUSAGE,
+				      "profile %s: key usage '%s' is not "
+				      "allowed in a leaf",
+				      name, s ? s : "?");
 		*out |= ku_names[k].bit;
 	}
 	return CA_OK;
 }
 
-static int custom_profile(json_t *def, const char *name, struct ca_leaf_profile *p)
+static int custom_profile(json_t *def, const char *name,
+			  struct ca_leaf_profile *p)
 {
-	static const char *const keys[] = {"ekus", "key_usage", "max_days",
-					   "default_days", "san_types", NULL};
+	static const char *const keys[] = {
+	    "ekus", "key_usage", "max_days", "default_days", "san_types", NULL};
 	const char *k;
 	json_t *v, *ekus;
 	size_t i;
@@ -91,17 +130,23 @@ static int custom_profile(json_t *def, const char *name, struct ca_leaf_profile 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	if (!json_is_object(def))
-		return ca_err(CA_EUSAGE, "profile %s in ca.json is not an object", name);
-	json_object_foreach(def, k, v) {
+		return ca_err(CA_EUSAGE,
+			      "profile %s in ca.json is not an object", name);
+	json_object_foreach(def, k, v)
+	{
 		for (i = 0; keys[i] && strcmp(keys[i], k) != 0; i++)
 			;
 		if (keys[i] == NULL)
-			return ca_err(CA_EUSAGE, "profile %s: unknown key '%s'", name, k);
+			return ca_err(CA_EUSAGE, "profile %s: unknown key '%s'",
+				      name, k);
 	}
-	p->max_days = (long)json_integer_value(json_object_get(def, "max_days"));
-	p->default_days = (long)json_integer_value(json_object_get(def, "default_days"));
+	p->max_days =
+	    (long)json_integer_value(json_object_get(def, "max_days"));
+	p->default_days =
+	    (long)json_integer_value(json_object_get(def, "default_days"));
 	if (p->max_days < 1 || p->max_days > 36500)
-		return ca_err(CA_EUSAGE, "profile %s: max_days must be 1 to 36500", name);
+		return ca_err(CA_EUSAGE,
+			      "profile %s: max_days must be 1 to 36500", name);
 	if (p->default_days < 1 || p->default_days > p->max_days)
 		p->default_days = p->max_days;
 	p->san_types = CA_SANT_ALL;
@@ -111,12 +156,14 @@ static int custom_profile(json_t *def, const char *name, struct ca_leaf_profile 
 	GUARD(custom_key_usage(json_object_get(def, "key_usage"), name,
 			       &p->key_usage));
 	ekus = json_object_get(def, "ekus");
-	json_array_foreach(ekus, i, v) {
+	json_array_foreach(ekus, i, v)
+	{
 		ASN1_OBJECT *o = ca_eku_parse(json_string_value(v));
 
 		if (o == NULL)
-			return ca_err(CA_EUSAGE, "profile %s: unknown EKU '%s'", name,
-				      json_string_value(v) ? json_string_value(v) : "?");
+			return ca_err(
+			    CA_EUSAGE, "profile %s: unknown EKU '%s'", name,
+			    json_string_value(v) ? json_string_value(v) : "?");
 		ASN1_OBJECT_free(o);
 	}
 	p->custom_ekus = ekus;
@@ -127,7 +174,8 @@ out:
 int ca_leaf_profile_find(json_t *config, const char *name,
 			 struct ca_leaf_profile *out)
 {
-	json_t *custom = json_object_get(json_object_get(config, "profiles"), name);
+	json_t *custom =
+	    json_object_get(json_object_get(config, "profiles"), name);
 	size_t i;
 
 	if (custom != NULL)
@@ -138,11 +186,12 @@ int ca_leaf_profile_find(json_t *config, const char *name,
 			return CA_OK;
 		}
 	}
-	return ca_err(CA_EUSAGE,
-		      "unknown profile '%s' (server, client, server-client, "
-		      "code-signing, email, ocsp-signing, csr-passthrough, or a "
-		      "profile in ca.json)",
-		      name);
+	return ca_err(
+	    CA_EUSAGE,
+	    "unknown profile '%s' (server, client, server-client, "
+	    "code-signing, email, ocsp-signing, csr-passthrough, or a "
+	    "profile in ca.json)",
+	    name);
 }
 
 unsigned ca_leaf_key_usage(const struct ca_leaf_profile *p, EVP_PKEY *pub)
@@ -151,8 +200,9 @@ unsigned ca_leaf_key_usage(const struct ca_leaf_profile *p, EVP_PKEY *pub)
 	int type = EVP_PKEY_get_base_id(pub);
 
 	if (ku == 0)
-		ku = type == EVP_PKEY_RSA ? KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT
-					  : KU_DIGITAL_SIGNATURE;
+		ku = type == EVP_PKEY_RSA
+			 ? KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT
+			 : KU_DIGITAL_SIGNATURE;
 	/* Never ask a key for what its type cannot do (RFC 8813, RFC 8410). */
 	if (type != EVP_PKEY_RSA)
 		ku &= ~(unsigned)(KU_KEY_ENCIPHERMENT | KU_DATA_ENCIPHERMENT);
@@ -168,11 +218,12 @@ static int add_field(X509_NAME *name, int nid, const char *value)
 	/* RFC 5280 Appendix A upper bounds. */
 	if (len == 0 || (nid == NID_commonName && len > 64) ||
 	    (nid == NID_countryName && len != 2) || len > 128)
-		return ca_err(CA_EPOLICY, "subject %s '%.80s%s' is empty or too long",
+		return ca_err(CA_EPOLICY,
+			      "subject %s '%.80s%s' is empty or too long",
 			      OBJ_nid2sn(nid), value, len > 80 ? "..." : "");
 	if (X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8,
-				       (const unsigned char *)value, (int)len, -1,
-				       0) != 1) {
+				       (const unsigned char *)value, (int)len,
+				       -1, 0) != 1) {
 		ERR_clear_error();
 		return ca_err(CA_EPOLICY, "subject %s '%s' is not allowed",
 			      OBJ_nid2sn(nid), value);
@@ -187,13 +238,13 @@ int ca_leaf_subject(X509_REQ *req, const struct ca_subject_override *ov,
 		int nid;
 		const char *value;
 	} order[] = {
-		{NID_countryName, ov->country},
-		{NID_stateOrProvinceName, ov->state},
-		{NID_localityName, ov->locality},
-		{NID_organizationName, ov->organization},
-		{NID_organizationalUnitName, ov->organizational_unit},
-		{NID_commonName, ov->cn},
-		{NID_pkcs9_emailAddress, ov->email_address},
+	    {NID_countryName, ov->country},
+	    {NID_stateOrProvinceName, ov->state},
+	    {NID_localityName, ov->locality},
+	    {NID_organizationName, ov->organization},
+	    {NID_organizationalUnitName, ov->organizational_unit},
+	    {NID_commonName, ov->cn},
+	    {NID_pkcs9_emailAddress, ov->email_address},
 	};
 	const X509_NAME *src = X509_REQ_get_subject_name(req);
 	X509_NAME *name = X509_NAME_new();
@@ -222,13 +273,16 @@ int ca_leaf_subject(X509_REQ *req, const struct ca_subject_override *ov,
 			GUARD(add_field(name, order[k].nid, order[k].value));
 			continue;
 		}
-		for (i = -1; (i = X509_NAME_get_index_by_NID(src, order[k].nid, i)) >= 0;) {
+		for (i = -1; (i = X509_NAME_get_index_by_NID(src, order[k].nid,
+							     i)) >= 0;) {
 			X509_NAME_ENTRY *e = X509_NAME_get_entry(src, i);
 
 			if (order[k].nid == NID_commonName &&
-			    ASN1_STRING_length(X509_NAME_ENTRY_get_data(e)) > 64) {
-				rc = ca_err(CA_EPOLICY, "the CSR's commonName is longer "
-							"than 64 characters (RFC 5280)");
+			    ASN1_STRING_length(X509_NAME_ENTRY_get_data(e)) >
+				64) {
+				rc = ca_err(CA_EPOLICY,
+					    "the CSR's commonName is longer "
+					    "than 64 characters (RFC 5280)");
 				goto out;
 			}
 			if (X509_NAME_add_entry(name, e, -1, 0) != 1) {

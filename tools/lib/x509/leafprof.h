@@ -11,15 +11,15 @@
 
 struct ca_leaf_profile {
 	char name[64];
-	const char *ekus[12];   /* EKU names (see ca_eku_parse) */
+	const char *ekus[12]; /* EKU names (see ca_eku_parse) */
 	int n_ekus;
-	json_t *custom_ekus;    /* custom profile: allowed EKUs (array) or NULL */
-	unsigned key_usage;     /* KU_* bits; 0: follow the key type */
+	json_t *custom_ekus; /* custom profile: allowed EKUs (array) or NULL */
+	unsigned key_usage;  /* KU_* bits; 0: follow the key type */
 	long max_days;
 	long default_days;
-	unsigned san_types;     /* CA_SANT_* allowed */
-	int ocsp_nocheck;       /* id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1) */
-	int passthrough;        /* csr-passthrough: SAN/KU/EKU from the CSR */
+	unsigned san_types; /* CA_SANT_* allowed */
+	int ocsp_nocheck;   /* id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1) */
+	int passthrough;    /* csr-passthrough: SAN/KU/EKU from the CSR */
 };
 
 /* Built-in profiles (server, client, server-client, code-signing, email,
@@ -38,7 +38,7 @@ unsigned ca_leaf_key_usage(const struct ca_leaf_profile *p, EVP_PKEY *pub);
 /* Subject fields that override the CSR's (NULL: keep). */
 struct ca_subject_override {
 	const char *cn, *country, *state, *locality, *organization,
-		*organizational_unit, *email_address;
+	    *organizational_unit, *email_address;
 };
 /* The leaf subject: the CSR's, with overrides applied per attribute type;
  * CN over 64 characters refused (RFC 5280 ub-common-name). */

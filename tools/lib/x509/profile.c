@@ -18,8 +18,8 @@ int ca_validity_days(long days, time_t *not_before, time_t *not_after)
 	time_t now = time(NULL);
 
 	if (days < 1 || days > CA_MAX_DAYS)
-		return ca_err(CA_EUSAGE, "--days %ld is out of range (1 to %d)", days,
-			      CA_MAX_DAYS);
+		return ca_err(CA_EUSAGE, "--days %ld is out of range (1 to %d)",
+			      days, CA_MAX_DAYS);
 	*not_before = now;
 	*not_after = now + (time_t)days * 86400;
 	return CA_OK;
@@ -34,7 +34,8 @@ static int copy_spki(X509 *x, X509_PUBKEY *from)
 	int pklen;
 
 	return X509_PUBKEY_get0_param(NULL, &pk, &pklen, &alg, from) == 1 &&
-	       ca_x509_pubkey_copy(X509_get_X509_PUBKEY(x), alg, pk, pklen) == CA_OK;
+	       ca_x509_pubkey_copy(X509_get_X509_PUBKEY(x), alg, pk, pklen) ==
+		   CA_OK;
 }
 
 int ca_profile_base(const struct ca_cert_spec *spec, const X509_NAME *issuer,
@@ -72,12 +73,14 @@ static int join(json_t *arr, const char *prefix, char *out, size_t len)
 	json_t *v;
 
 	out[0] = '\0';
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		const char *s = json_string_value(v);
 		int n;
 
 		if (s == NULL || strchr(s, ',') != NULL || s[0] == '\0')
-			return ca_err(CA_EUSAGE, "bad value '%s' (empty or with a comma)",
+			return ca_err(CA_EUSAGE,
+				      "bad value '%s' (empty or with a comma)",
 				      s ? s : "(not a string)");
 		n = snprintf(out + used, len - used, "%s%s%s", used ? "," : "",
 			     prefix, s);
@@ -100,17 +103,19 @@ int ca_profile_add_policies(X509 *x, json_t *policies)
 	cp = sk_POLICYINFO_new_null();
 	if (cp == NULL)
 		return ca_err(CA_EIO, "out of memory");
-	json_array_foreach(policies, i, v) {
+	json_array_foreach(policies, i, v)
+	{
 		const char *oid = json_string_value(v);
 		POLICYINFO *pi = POLICYINFO_new();
-		ASN1_OBJECT *o = ca_oid_syntax_ok(oid) ? OBJ_txt2obj(oid, 1)
-						       : NULL;
+		ASN1_OBJECT *o =
+		    ca_oid_syntax_ok(oid) ? OBJ_txt2obj(oid, 1) : NULL;
 
 		if (o == NULL || pi == NULL) {
 			ERR_clear_error();
 			POLICYINFO_free(pi);
-			rc = ca_err(CA_EUSAGE, "policy '%s' is not a dotted OID",
-				    oid ? oid : "?");
+			rc =
+			    ca_err(CA_EUSAGE, "policy '%s' is not a dotted OID",
+				   oid ? oid : "?");
 			goto out;
 		}
 		ASN1_OBJECT_free(pi->policyid);
@@ -121,7 +126,8 @@ int ca_profile_add_policies(X509 *x, json_t *policies)
 			goto out;
 		}
 	}
-	if (X509_add1_ext_i2d(x, NID_certificate_policies, cp, 0, X509V3_ADD_DEFAULT) != 1)
+	if (X509_add1_ext_i2d(x, NID_certificate_policies, cp, 0,
+			      X509V3_ADD_DEFAULT) != 1)
 		rc = ca_err(CA_EIO, "cannot add the certificate policies");
 out:
 	sk_POLICYINFO_pop_free(cp, POLICYINFO_free);
@@ -157,11 +163,14 @@ int ca_profile_add_ski(X509 *x, const ASN1_OCTET_STRING *ski)
 	int ok;
 
 	if (ski == NULL)
-		return ca_x509_add_ext(x, NULL, NID_subject_key_identifier, "hash");
+		return ca_x509_add_ext(x, NULL, NID_subject_key_identifier,
+				       "hash");
 	/* Cross-certificates keep the original SKI (same key, same id). */
 	ok = X509_add1_ext_i2d(x, NID_subject_key_identifier,
 			       (ASN1_OCTET_STRING *)ski, 0, X509V3_ADD_DEFAULT);
-	return ok == 1 ? CA_OK : ca_err(CA_EIO, "cannot add the subject key identifier");
+	return ok == 1
+		   ? CA_OK
+		   : ca_err(CA_EIO, "cannot add the subject key identifier");
 }
 
 int ca_profile_add_aki(X509 *x, X509 *issuer)
@@ -169,8 +178,8 @@ int ca_profile_add_aki(X509 *x, X509 *issuer)
 	AUTHORITY_KEYID *akid = AUTHORITY_KEYID_new();
 	/* Read the extension itself: the cached key id of a certificate
 	 * being built is stale. */
-	ASN1_OCTET_STRING *iski =
-		X509_get_ext_d2i(issuer ? issuer : x, NID_subject_key_identifier, NULL, NULL);
+	ASN1_OCTET_STRING *iski = X509_get_ext_d2i(
+	    issuer ? issuer : x, NID_subject_key_identifier, NULL, NULL);
 	int ok = 0;
 
 	/* RFC 5280 4.2.1.1: keyIdentifier = the issuer's SKI. */
@@ -194,7 +203,8 @@ static int add_ca_basics(X509 *x, const struct ca_cert_spec *spec)
 	int rc;
 
 	if (spec->pathlen >= 0)
-		snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%d", spec->pathlen);
+		snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%d",
+			 spec->pathlen);
 	else
 		snprintf(bc, sizeof(bc), "critical,CA:TRUE");
 	GUARD(ca_x509_add_ext(x, NULL, NID_basic_constraints, bc));
@@ -235,7 +245,8 @@ int ca_validity_clamp(X509 *issuer, long days, time_t *not_before,
 	GUARD(ca_asn1_time(X509_get0_notBefore(issuer), &inb));
 	GUARD(ca_asn1_time(X509_get0_notAfter(issuer), &ina));
 	if (*not_before < inb)
-		return ca_err(CA_EPOLICY, "the issuer is not valid yet (notBefore %ld)",
+		return ca_err(CA_EPOLICY,
+			      "the issuer is not valid yet (notBefore %ld)",
 			      (long)inb);
 	if (*not_after > ina) {
 		*not_after = ina;
@@ -243,9 +254,10 @@ int ca_validity_clamp(X509 *issuer, long days, time_t *not_before,
 	}
 	/* Clamped to a day or less: the issuer is about to expire. */
 	if (*clamped && *not_after - *not_before <= 86400)
-		return ca_err(CA_EPOLICY,
-			      "validity cannot fit inside the issuer's: the issuer "
-			      "expires within a day");
+		return ca_err(
+		    CA_EPOLICY,
+		    "validity cannot fit inside the issuer's: the issuer "
+		    "expires within a day");
 out:
 	return rc;
 }
@@ -254,24 +266,24 @@ static const struct {
 	const char *name;
 	int nid;
 } eku_names[] = {
-	{"TLS_WEB_SERVER_AUTHENTICATION", NID_server_auth},
-	{"TLS_WEB_CLIENT_AUTHENTICATION", NID_client_auth},
-	{"CODE_SIGNING", NID_code_sign},
-	{"EMAIL_PROTECTION", NID_email_protect},
-	{"TIME_STAMPING", NID_time_stamp},
-	{"OCSP_SIGNING", NID_OCSP_sign},
-	{"IPSEC_END_SYSTEM", NID_ipsecEndSystem},
-	{"IPSEC_TUNNEL", NID_ipsecTunnel},
-	{"IPSEC_USER", NID_ipsecUser},
-	{"ANY", NID_anyExtendedKeyUsage},
-	{"server_auth", NID_server_auth},
-	{"client_auth", NID_client_auth},
-	{"serverAuth", NID_server_auth},
-	{"clientAuth", NID_client_auth},
-	{"codeSigning", NID_code_sign},
-	{"emailProtection", NID_email_protect},
-	{"timeStamping", NID_time_stamp},
-	{"OCSPSigning", NID_OCSP_sign},
+    {"TLS_WEB_SERVER_AUTHENTICATION", NID_server_auth},
+    {"TLS_WEB_CLIENT_AUTHENTICATION", NID_client_auth},
+    {"CODE_SIGNING", NID_code_sign},
+    {"EMAIL_PROTECTION", NID_email_protect},
+    {"TIME_STAMPING", NID_time_stamp},
+    {"OCSP_SIGNING", NID_OCSP_sign},
+    {"IPSEC_END_SYSTEM", NID_ipsecEndSystem},
+    {"IPSEC_TUNNEL", NID_ipsecTunnel},
+    {"IPSEC_USER", NID_ipsecUser},
+    {"ANY", NID_anyExtendedKeyUsage},
+    {"server_auth", NID_server_auth},
+    {"client_auth", NID_client_auth},
+    {"serverAuth", NID_server_auth},
+    {"clientAuth", NID_client_auth},
+    {"codeSigning", NID_code_sign},
+    {"emailProtection", NID_email_protect},
+    {"timeStamping", NID_time_stamp},
+    {"OCSPSigning", NID_OCSP_sign},
 };
 
 ASN1_OBJECT *ca_eku_parse(const char *name)
@@ -301,14 +313,16 @@ int ca_profile_add_ekus(X509 *x, json_t *ekus)
 	eku = sk_ASN1_OBJECT_new_null();
 	if (eku == NULL)
 		return ca_err(CA_EIO, "out of memory");
-	json_array_foreach(ekus, i, v) {
+	json_array_foreach(ekus, i, v)
+	{
 		ASN1_OBJECT *o = ca_eku_parse(json_string_value(v));
 		int j, dup = 0;
 
 		if (o == NULL) {
 			ERR_clear_error();
-			rc = ca_err(CA_EUSAGE, "unknown extended key usage '%s'",
-				    json_string_value(v) ? json_string_value(v) : "?");
+			rc = ca_err(
+			    CA_EUSAGE, "unknown extended key usage '%s'",
+			    json_string_value(v) ? json_string_value(v) : "?");
 			goto out;
 		}
 		for (j = 0; j < sk_ASN1_OBJECT_num(eku); j++)
@@ -316,7 +330,8 @@ int ca_profile_add_ekus(X509 *x, json_t *ekus)
 		if (dup || !sk_ASN1_OBJECT_push(eku, o))
 			ASN1_OBJECT_free(o);
 	}
-	if (X509_add1_ext_i2d(x, NID_ext_key_usage, eku, 0, X509V3_ADD_DEFAULT) != 1)
+	if (X509_add1_ext_i2d(x, NID_ext_key_usage, eku, 0,
+			      X509V3_ADD_DEFAULT) != 1)
 		rc = ca_err(CA_EIO, "cannot add the extended key usage");
 out:
 	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
@@ -335,30 +350,37 @@ static int ip_subtree(const char *cidr, ASN1_OCTET_STRING **out)
 
 	*out = NULL;
 	if (slash == NULL || (size_t)(slash - cidr) >= sizeof(addr))
-		return ca_err(CA_EUSAGE, "IP range '%s' is not in CIDR form "
-					 "(10.0.0.0/8, 2001:db8::/32)", cidr);
+		return ca_err(CA_EUSAGE,
+			      "IP range '%s' is not in CIDR form "
+			      "(10.0.0.0/8, 2001:db8::/32)",
+			      cidr);
 	memcpy(addr, cidr, (size_t)(slash - cidr));
 	addr[slash - cidr] = '\0';
 	ip = a2i_IPADDRESS(addr);
 	if (ip == NULL) {
 		ERR_clear_error();
-		return ca_err(CA_EUSAGE, "IP range '%s': '%s' is not an address", cidr,
+		return ca_err(CA_EUSAGE,
+			      "IP range '%s': '%s' is not an address", cidr,
 			      addr);
 	}
 	n = ASN1_STRING_length(ip);
 	rc = ca_parse_long(slash + 1, 0, n * 8, "IP prefix length", &bits);
 	if (rc < 0) {
 		ASN1_OCTET_STRING_free(ip);
-		return ca_err(CA_EUSAGE, "IP range '%s': bad prefix length", cidr);
+		return ca_err(CA_EUSAGE, "IP range '%s': bad prefix length",
+			      cidr);
 	}
 	memcpy(buf, ASN1_STRING_get0_data(ip), (size_t)n);
 	for (i = 0; i < n; i++) {
 		int b = (int)bits - 8 * i;
-		unsigned char m = b >= 8 ? 0xff : b <= 0 ? 0 : (unsigned char)(0xff << (8 - b));
+		unsigned char m = b >= 8   ? 0xff
+				  : b <= 0 ? 0
+					   : (unsigned char)(0xff << (8 - b));
 
 		if (buf[i] & ~m) {
 			ASN1_OCTET_STRING_free(ip);
-			return ca_err(CA_EUSAGE, "IP range '%s' has host bits set", cidr);
+			return ca_err(CA_EUSAGE,
+				      "IP range '%s' has host bits set", cidr);
 		}
 		buf[n + i] = m;
 	}
@@ -414,13 +436,15 @@ out:
 	return rc;
 }
 
-static int add_subtrees(STACK_OF(GENERAL_SUBTREE) **sk, int type, json_t *values)
+static int add_subtrees(STACK_OF(GENERAL_SUBTREE) * *sk, int type,
+			json_t *values)
 {
 	size_t i;
 	json_t *v;
 	int rc;
 
-	json_array_foreach(values, i, v) {
+	json_array_foreach(values, i, v)
+	{
 		GENERAL_SUBTREE *t = GENERAL_SUBTREE_new();
 		GENERAL_NAME *g = NULL;
 
@@ -433,7 +457,8 @@ static int add_subtrees(STACK_OF(GENERAL_SUBTREE) **sk, int type, json_t *values
 		}
 		GENERAL_NAME_free(t->base);
 		t->base = g;
-		if ((*sk == NULL && (*sk = sk_GENERAL_SUBTREE_new_null()) == NULL) ||
+		if ((*sk == NULL &&
+		     (*sk = sk_GENERAL_SUBTREE_new_null()) == NULL) ||
 		    !sk_GENERAL_SUBTREE_push(*sk, t)) {
 			GENERAL_SUBTREE_free(t);
 			return ca_err(CA_EIO, "out of memory");
@@ -442,7 +467,8 @@ static int add_subtrees(STACK_OF(GENERAL_SUBTREE) **sk, int type, json_t *values
 	return CA_OK;
 }
 
-int ca_profile_add_name_constraints(X509 *x, const struct ca_name_constraints *nc)
+int ca_profile_add_name_constraints(X509 *x,
+				    const struct ca_name_constraints *nc)
 {
 	NAME_CONSTRAINTS *c = NAME_CONSTRAINTS_new();
 	int rc;
@@ -460,7 +486,8 @@ int ca_profile_add_name_constraints(X509 *x, const struct ca_name_constraints *n
 	if (c->permittedSubtrees == NULL && c->excludedSubtrees == NULL)
 		goto out;
 	/* RFC 5280 4.2.1.10: conforming CAs MUST mark this critical. */
-	if (X509_add1_ext_i2d(x, NID_name_constraints, c, 1, X509V3_ADD_DEFAULT) != 1)
+	if (X509_add1_ext_i2d(x, NID_name_constraints, c, 1,
+			      X509V3_ADD_DEFAULT) != 1)
 		rc = ca_err(CA_EIO, "cannot add the name constraints");
 out:
 	NAME_CONSTRAINTS_free(c);

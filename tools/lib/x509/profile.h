@@ -13,17 +13,18 @@
 
 struct ca_cert_spec {
 	X509_NAME *subject;
-	EVP_PKEY *pub;           /* subject public key */
-	X509_PUBKEY *spki;       /* the same as encoded (e.g. from a CSR), or
-				  * NULL: copied as is, without re-encoding */
+	EVP_PKEY *pub;	   /* subject public key */
+	X509_PUBKEY *spki; /* the same as encoded (e.g. from a CSR), or
+			    * NULL: copied as is, without re-encoding */
 	ASN1_INTEGER *serial;
 	time_t not_before, not_after;
-	int pathlen;             /* -1: no pathLenConstraint */
-	json_t *policies;        /* array of dotted OIDs, may be NULL */
-	json_t *crl_urls;        /* array of URLs for CDP, may be NULL */
-	json_t *aia_urls;        /* array of caIssuers URLs, may be NULL */
-	json_t *ekus;            /* array of EKU names/OIDs, may be NULL */
-	const ASN1_OCTET_STRING *ski; /* keep this SKI (cross-signing), or NULL */
+	int pathlen;	  /* -1: no pathLenConstraint */
+	json_t *policies; /* array of dotted OIDs, may be NULL */
+	json_t *crl_urls; /* array of URLs for CDP, may be NULL */
+	json_t *aia_urls; /* array of caIssuers URLs, may be NULL */
+	json_t *ekus;	  /* array of EKU names/OIDs, may be NULL */
+	const ASN1_OCTET_STRING
+	    *ski; /* keep this SKI (cross-signing), or NULL */
 };
 
 /* Self-signed root: basicConstraints critical CA:TRUE [pathlen],
@@ -55,14 +56,15 @@ ASN1_OBJECT *ca_eku_parse(const char *name);
 int ca_profile_add_ekus(X509 *x, json_t *ekus) CA_WUR;
 
 struct ca_name_constraints {
-	json_t *permit_dns, *exclude_dns;     /* "example.com" */
-	json_t *permit_ip, *exclude_ip;       /* CIDR "10.0.0.0/8", "2001:db8::/32" */
-	json_t *permit_email, *exclude_email; /* "example.com", "a@example.com" */
-	json_t *permit_uri, *exclude_uri;     /* "example.com", ".example.com" */
+	json_t *permit_dns, *exclude_dns; /* "example.com" */
+	json_t *permit_ip, *exclude_ip; /* CIDR "10.0.0.0/8", "2001:db8::/32" */
+	json_t *permit_email,
+	    *exclude_email;		  /* "example.com", "a@example.com" */
+	json_t *permit_uri, *exclude_uri; /* "example.com", ".example.com" */
 };
 /* Critical nameConstraints (RFC 5280 4.2.1.10); nothing when all empty. */
-int ca_profile_add_name_constraints(X509 *x,
-				    const struct ca_name_constraints *nc) CA_WUR;
+int ca_profile_add_name_constraints(
+    X509 *x, const struct ca_name_constraints *nc) CA_WUR;
 
 /* Subordinate CA: basicConstraints critical CA:TRUE [pathlen], keyUsage
  * critical keyCertSign, cRLSign, digitalSignature, SKI (spec->ski or from

@@ -17,8 +17,10 @@ int ca_san_dns_check(const char *name, size_t len, int allow_wildcard)
 	size_t i, label = 0, labels = 1;
 
 	if (len == 0 || len > 253)
-		return ca_err(CA_EPOLICY, "DNS name '%.*s' is empty or longer than "
-					  "253 characters", (int)(len > 300 ? 300 : len), name);
+		return ca_err(CA_EPOLICY,
+			      "DNS name '%.*s' is empty or longer than "
+			      "253 characters",
+			      (int)(len > 300 ? 300 : len), name);
 	if (memchr(name, '\0', len) != NULL)
 		return ca_err(CA_EPOLICY, "DNS name contains a NUL byte");
 	if (allow_wildcard && len > 2 && name[0] == '*' && name[1] == '.') {
@@ -27,8 +29,10 @@ int ca_san_dns_check(const char *name, size_t len, int allow_wildcard)
 		const char *rest = name + 2;
 
 		if (memchr(rest, '.', len - 2) == NULL)
-			return ca_err(CA_EPOLICY, "wildcard DNS name '%.*s' is too "
-						  "broad", (int)len, name);
+			return ca_err(CA_EPOLICY,
+				      "wildcard DNS name '%.*s' is too "
+				      "broad",
+				      (int)len, name);
 		name += 2;
 		len -= 2;
 	}
@@ -54,7 +58,8 @@ int ca_san_dns_check(const char *name, size_t len, int allow_wildcard)
 	(void)labels;
 	return CA_OK;
 bad:
-	return ca_err(CA_EPOLICY, "'%.*s' is not a valid DNS name", (int)len, name);
+	return ca_err(CA_EPOLICY, "'%.*s' is not a valid DNS name", (int)len,
+		      name);
 }
 
 void ca_sans_free(struct ca_san *sans, size_t n)
@@ -81,9 +86,11 @@ static int check_email(const char *v)
 
 	if (at == NULL || at == v || !printable_ascii(v) || strlen(v) > 254 ||
 	    at - v > 64)
-		return ca_err(CA_EPOLICY, "'%s' is not a valid email address", v);
+		return ca_err(CA_EPOLICY, "'%s' is not a valid email address",
+			      v);
 	if (ca_san_dns_check(at + 1, strlen(at + 1), 0) < 0)
-		return ca_err(CA_EPOLICY, "'%s' is not a valid email address", v);
+		return ca_err(CA_EPOLICY, "'%s' is not a valid email address",
+			      v);
 	return CA_OK;
 }
 
@@ -97,7 +104,8 @@ static int check_uri(const char *v)
 	    !printable_ascii(v) || strlen(v) > 2048 || colon[1] == '\0')
 		return ca_err(CA_EPOLICY, "'%s' is not a valid URI", v);
 	for (p = v; p < colon; p++)
-		if (!isalnum((unsigned char)*p) && *p != '+' && *p != '-' && *p != '.')
+		if (!isalnum((unsigned char)*p) && *p != '+' && *p != '-' &&
+		    *p != '.')
 			return ca_err(CA_EPOLICY, "'%s' is not a valid URI", v);
 	return CA_OK;
 }
@@ -128,7 +136,8 @@ static int encode_one(const struct ca_san *san, GENERAL_NAME *g)
 
 		if (ip == NULL) {
 			ERR_clear_error();
-			return ca_err(CA_EPOLICY, "'%s' is not an IPv4 or IPv6 address", v);
+			return ca_err(CA_EPOLICY,
+				      "'%s' is not an IPv4 or IPv6 address", v);
 		}
 		GENERAL_NAME_set0_value(g, GEN_IPADD, ip);
 		return CA_OK;
@@ -164,7 +173,8 @@ int ca_sans_encode(const struct ca_san *sans, size_t n, unsigned allowed,
 		GENERAL_NAME *g;
 
 		if (!(allowed & (1u << sans[i].type))) {
-			rc = ca_err(CA_EPOLICY, "SAN %s:%s is not allowed by the profile",
+			rc = ca_err(CA_EPOLICY,
+				    "SAN %s:%s is not allowed by the profile",
 				    san_type_name(sans[i].type), sans[i].value);
 			goto out;
 		}
@@ -179,7 +189,8 @@ int ca_sans_encode(const struct ca_san *sans, size_t n, unsigned allowed,
 			if (rc == CA_OK)
 				rc = ca_err(CA_EIO, "out of memory");
 			rc = ca_err_ctx(rc, "invalid SAN %s:%.300s",
-					san_type_name(sans[i].type), sans[i].value);
+					san_type_name(sans[i].type),
+					sans[i].value);
 			goto out;
 		}
 	}
@@ -197,7 +208,8 @@ static int push_san(struct ca_san **sans, size_t *n, enum ca_san_type t,
 	char *v;
 
 	if (memchr(data, '\0', len) != NULL)
-		return ca_err(CA_EPOLICY, "the CSR has a SAN with an embedded NUL byte");
+		return ca_err(CA_EPOLICY,
+			      "the CSR has a SAN with an embedded NUL byte");
 	v = malloc(len + 1);
 	ns = realloc(*sans, (*n + 1) * sizeof(**sans));
 	if (v == NULL || ns == NULL) {
@@ -229,25 +241,35 @@ int ca_csr_sans(X509_REQ *req, struct ca_san **sans, size_t *n)
 		gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
 	for (i = 0; i < sk_GENERAL_NAME_num(gens) && rc == CA_OK; i++) {
 		int type;
-		ASN1_STRING *s = GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(gens, i), &type);
+		ASN1_STRING *s = GENERAL_NAME_get0_value(
+		    sk_GENERAL_NAME_value(gens, i), &type);
 		const unsigned char *d = s ? ASN1_STRING_get0_data(s) : NULL;
 		size_t len = s ? (size_t)ASN1_STRING_length(s) : 0;
 
 		switch (type) {
-		case GEN_DNS: rc = push_san(sans, n, CA_SAN_DNS, d, len); break;
-		case GEN_EMAIL: rc = push_san(sans, n, CA_SAN_EMAIL, d, len); break;
-		case GEN_URI: rc = push_san(sans, n, CA_SAN_URI, d, len); break;
+		case GEN_DNS:
+			rc = push_san(sans, n, CA_SAN_DNS, d, len);
+			break;
+		case GEN_EMAIL:
+			rc = push_san(sans, n, CA_SAN_EMAIL, d, len);
+			break;
+		case GEN_URI:
+			rc = push_san(sans, n, CA_SAN_URI, d, len);
+			break;
 		case GEN_IPADD:
 			if ((len != 4 && len != 16) ||
-			    inet_ntop(len == 4 ? AF_INET : AF_INET6, d, ip, sizeof(ip)) == NULL) {
-				rc = ca_err(CA_EPOLICY, "the CSR has a malformed IP SAN");
+			    inet_ntop(len == 4 ? AF_INET : AF_INET6, d, ip,
+				      sizeof(ip)) == NULL) {
+				rc = ca_err(CA_EPOLICY,
+					    "the CSR has a malformed IP SAN");
 				break;
 			}
-			rc = push_san(sans, n, CA_SAN_IP, (const unsigned char *)ip,
-				      strlen(ip));
+			rc = push_san(sans, n, CA_SAN_IP,
+				      (const unsigned char *)ip, strlen(ip));
 			break;
 		default:
-			rc = ca_err(CA_EPOLICY, "the CSR has a SAN of an unsupported type");
+			rc = ca_err(CA_EPOLICY,
+				    "the CSR has a SAN of an unsupported type");
 		}
 	}
 	GENERAL_NAMES_free(gens);

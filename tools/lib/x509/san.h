@@ -18,11 +18,11 @@ struct ca_san {
 	char *value; /* as written (IP in text form) */
 };
 
-#define CA_SANT_DNS (1u << CA_SAN_DNS)
-#define CA_SANT_IP (1u << CA_SAN_IP)
+#define CA_SANT_DNS   (1u << CA_SAN_DNS)
+#define CA_SANT_IP    (1u << CA_SAN_IP)
 #define CA_SANT_EMAIL (1u << CA_SAN_EMAIL)
-#define CA_SANT_URI (1u << CA_SAN_URI)
-#define CA_SANT_ALL (CA_SANT_DNS | CA_SANT_IP | CA_SANT_EMAIL | CA_SANT_URI)
+#define CA_SANT_URI   (1u << CA_SAN_URI)
+#define CA_SANT_ALL   (CA_SANT_DNS | CA_SANT_IP | CA_SANT_EMAIL | CA_SANT_URI)
 
 /* Well-formedness of one SAN value (RFC 5280 4.2.1.6, RFC 1034 names). */
 int ca_san_dns_check(const char *name, size_t len, int allow_wildcard) CA_WUR;

@@ -36,7 +36,8 @@ int ca_serial_hex(const ASN1_INTEGER *serial, char *out, size_t len)
 	n = BN_num_bytes(bn);
 	if (BN_is_negative(bn) || n > 32 || (size_t)(2 * n + 1) > len) {
 		BN_free(bn);
-		return ca_err(CA_EPOLICY, "serial number is negative or too long");
+		return ca_err(CA_EPOLICY,
+			      "serial number is negative or too long");
 	}
 	BN_bn2bin(bn, buf);
 	BN_free(bn);
@@ -73,12 +74,15 @@ int ca_serial_parse(const char *hex, ASN1_INTEGER **out)
 	}
 	rc = ca_unhex(clean, raw, sizeof(raw), &len);
 	if (rc < 0)
-		return ca_err(CA_EUSAGE, "malformed serial '%s': %s", hex, ca_errmsg());
+		return ca_err(CA_EUSAGE, "malformed serial '%s': %s", hex,
+			      ca_errmsg());
 	bn = BN_bin2bn(raw, (int)len, NULL);
 	if (bn == NULL || BN_is_zero(bn) || BN_num_bytes(bn) > 20) {
 		BN_free(bn);
-		return ca_err(CA_EUSAGE, "malformed serial '%s': must be 1 to 20 "
-					 "octets and not zero", hex);
+		return ca_err(CA_EUSAGE,
+			      "malformed serial '%s': must be 1 to 20 "
+			      "octets and not zero",
+			      hex);
 	}
 	*out = BN_to_ASN1_INTEGER(bn, NULL);
 	BN_free(bn);
