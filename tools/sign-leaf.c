@@ -9,6 +9,7 @@
 #include "common/pin.h"
 #include "input/requests.h"
 #include "issue/leaf.h"
+#include "x509/serial.h"
 
 static const char usage_line[] =
     "hsmca-sign-leaf --ca DIR (--csr host.csr --out host.crt | --requests "
@@ -17,7 +18,8 @@ static const char usage_line[] =
 static const char usage[] =
     "usage: hsmca-sign-leaf --ca DIR --csr host.csr [--profile P] [--cn NAME]\n"
     "                       [--san TYPE:VALUE]... [--eku EKU]... [--days N]\n"
-    "                       [--force-issue] --out host.crt [--chain-out FILE]\n"
+    "                       [--force-issue | --renew SERIAL] --out host.crt\n"
+    "                       [--chain-out FILE]\n"
     "       hsmca-sign-leaf --ca DIR --requests tls.json --csr-dir DIR "
     "--out-dir DIR\n"
     "                       [--profile P]\n"
@@ -41,6 +43,11 @@ static const char usage[] =
     "maximum\n"
     "                      is refused; clamped inside the CA's validity)\n"
     "  --force-issue       certify a public key this CA certified before\n"
+    "  --renew SERIAL      a new certificate for the key of certificate "
+    "SERIAL\n"
+    "                      (its current one), which is marked superseded "
+    "and\n"
+    "                      stays valid until it expires or is revoked\n"
     "  --out FILE          the certificate (PEM)\n"
     "  --chain-out FILE    the CA chain (PEM)\n"
     "  --requests FILE     batch: a serverless CA tls.json\n"
@@ -56,9 +63,11 @@ static const char usage[] =
     "  --force             replace existing output files\n"
     "  --json              print the summary as JSON\n"
     "\n"
-    "A re-run of the same batch issues nothing new: requests already issued\n"
-    "(same common name and key) are reported as such and missing files are\n"
-    "written again from the CA store.\n"
+    "A re-run of the same request or batch issues nothing new: a request\n"
+    "issued before (same key, names, profile, lifetime, EKUs) is reported as\n"
+    "already issued and missing files are written again from the CA store.\n"
+    "Any other request for a key this CA certified is refused (exit 3):\n"
+    "renew its certificate with --renew SERIAL (in tls.json: \"renew\").\n"
     "\n"
     "Exit status: 0 done, 1 error, 2 usage, 3 refused by policy (in a batch: "
     "at\n"
@@ -77,7 +86,8 @@ enum {
 	OPT_CHAIN_OUT,
 	OPT_REQUESTS,
 	OPT_CSR_DIR,
-	OPT_OUT_DIR
+	OPT_OUT_DIR,
+	OPT_RENEW
 };
 
 /* The batch's progress bar, on stderr. */
@@ -157,6 +167,11 @@ static void report(int json, const struct ca_leaf_params *p, json_t *summary)
 			v = json_object_get(r, "not_after");
 			printf("  not after: %s\n",
 			       v ? json_string_value(v) : "?");
+			v = json_object_get(r, "renews");
+			if (v != NULL)
+				printf("  renews:    %s (now superseded; valid "
+				       "until it expires or is revoked)\n",
+				       json_string_value(v));
 			continue;
 		}
 		if (p->requests == NULL)
@@ -197,6 +212,7 @@ int main(int argc, char **argv)
 	    {"requests", required_argument, NULL, OPT_REQUESTS},
 	    {"csr-dir", required_argument, NULL, OPT_CSR_DIR},
 	    {"out-dir", required_argument, NULL, OPT_OUT_DIR},
+	    {"renew", required_argument, NULL, OPT_RENEW},
 	    {NULL, 0, NULL, 0},
 	};
 	struct ca_leaf_params p;
@@ -205,6 +221,7 @@ int main(int argc, char **argv)
 	const char *ekus[32];
 	json_t *summary = NULL;
 	const char *days = NULL;
+	char renew[48];
 	int opt, idx = 0, rc, code = 0;
 	size_t i;
 	long v;
@@ -261,6 +278,13 @@ int main(int argc, char **argv)
 		case OPT_OUT_DIR:
 			p.out_dir = optarg;
 			break;
+		case OPT_RENEW:
+			if (ca_serial_canonical(optarg, renew, sizeof(renew)) <
+			    0)
+				CA_USAGE(usage_line, "--renew: %s",
+					 ca_errmsg());
+			p.renew = renew;
+			break;
 		default:
 			CA_USAGE(usage_line, "unknown option");
 		}
@@ -278,12 +302,17 @@ int main(int argc, char **argv)
 	if (p.requests != NULL && (p.out_dir == NULL || p.csr_dir == NULL))
 		CA_USAGE(usage_line,
 			 "--requests needs --csr-dir and --out-dir");
-	if (p.requests != NULL && (p.cn || p.n_sans || p.n_ekus || days ||
-				   p.out || p.chain_out || p.force_issue))
+	if (p.requests != NULL &&
+	    (p.cn || p.n_sans || p.n_ekus || days || p.out || p.chain_out ||
+	     p.force_issue || p.renew))
 		CA_USAGE(usage_line, "--requests takes its values from the "
 				     "JSON file: no --cn, --san, --eku, "
-				     "--days, --out, --chain-out or "
-				     "--force-issue");
+				     "--days, --out, --chain-out, "
+				     "--force-issue or --renew (\"renew\" "
+				     "in a request)");
+	if (p.force_issue && p.renew)
+		CA_USAGE(usage_line, "--renew and --force-issue exclude each "
+				     "other");
 	if (days != NULL) {
 		if (ca_parse_long(days, 1, 36500, "--days", &v) < 0) {
 			/* A lifetime of zero is a policy refusal like any other

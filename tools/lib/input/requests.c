@@ -27,6 +27,7 @@
 
 #include "base/number.h"
 #include "base/read.h"
+#include "x509/serial.h"
 
 #define MAX_REQUESTS   10000   /* ca_requests_parse: one JSON tree */
 #define MAX_STREAMED   1000000 /* ca_requests_open: one request at a time */
@@ -67,7 +68,7 @@ static const char *const request_keys[] = {
     "base64_csr_data", "force_issue",
     "cert_bundle",     "ca_chain_only",
     "notify_expiry",   "notify_issued",
-    "extensions",
+    "extensions",      "renew",
 };
 static const char *const extension_keys[] = {"oid", "value_b64", "critical"};
 static const char *const san_object_keys[] = {"type", "value"};
@@ -1007,6 +1008,33 @@ out:
 	return rc;
 }
 
+/* renew: the serial of the certificate this request renews, as
+ * `openssl x509 -serial` prints it; kept in the store's form. */
+static int parse_renew(const struct ctx *c, const json_t *obj,
+		       struct ca_leaf_request *r)
+{
+	const json_t *v = opt(obj, "renew");
+	const char *s;
+	char serial[48];
+	int rc;
+
+	if (v == NULL)
+		return CA_OK;
+	GUARD(get_str(c, "renew", v, MAX_TEXT, &s));
+	if (ca_serial_canonical(s, serial, sizeof(serial)) < 0) {
+		rc = req_err(c, "renew", "%s", ca_errmsg());
+		goto out;
+	}
+	if (r->force_issue) {
+		rc = req_err(c, "renew",
+			     "a renewal is not combined with force_issue");
+		goto out;
+	}
+	rc = dup_str(serial, &r->renew);
+out:
+	return rc;
+}
+
 /* One request object; r is zeroed and freed by the caller on error. */
 static int parse_one(const struct ctx *c, const json_t *obj,
 		     struct ca_leaf_request *r)
@@ -1031,6 +1059,7 @@ static int parse_one(const struct ctx *c, const json_t *obj,
 	GUARD(get_bool(c, obj, "ca_chain_only", &r->ca_chain_only));
 	GUARD(parse_notify(obj, r));
 	GUARD(parse_extensions(c, obj, r));
+	GUARD(parse_renew(c, obj, r));
 	if (r->common_name == NULL && r->n_sans == 0)
 		rc = req_err(c, NULL, "needs a common_name or sans");
 out:
@@ -1140,6 +1169,7 @@ static void ca_requests_free_one(struct ca_leaf_request *r)
 	free(r->csr_pem);
 	json_decref(r->notify);
 	json_decref(r->extensions);
+	free(r->renew);
 }
 
 void ca_requests_free(struct ca_leaf_request *reqs, size_t n)

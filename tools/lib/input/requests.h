@@ -18,6 +18,9 @@
  *   notify_expiry, notify_issued              recorded as given (JSON)
  *   extensions             [{"oid": "1.2.3", "value_b64": "...", "critical":
  * false}]
+ *   renew                  serial of the certificate this request renews
+ *                          (hsmca's own key, as `openssl x509 -serial`
+ *                          prints it)
  */
 #ifndef HSMCA_INPUT_REQUESTS_H
 #define HSMCA_INPUT_REQUESTS_H
@@ -48,6 +51,7 @@ struct ca_leaf_request {
 	json_t
 	    *notify; /* {"notify_expiry": ..., "notify_issued": ...} or NULL */
 	json_t *extensions; /* validated array or NULL */
+	char *renew; /* serial renewed (canonical lowercase hex) or NULL */
 };
 
 /* Parse a whole tls.json. Syntax errors, unknown keys, wrong types, a SAN

@@ -21,6 +21,7 @@
 #include "input/requests.h"
 #include "issue/ca.h"
 #include "issue/partition.h"
+#include "issue/renew.h"
 #include "lint/csr.h"
 #include "lint/lint.h"
 #include "out/cadir.h"
@@ -28,6 +29,7 @@
 #include "out/names.h"
 #include "sign/tbs.h"
 #include "store/audit.h"
+#include "store/lookup.h"
 #include "x509/algid.h"
 #include "x509/cert.h"
 #include "x509/leafprof.h"
@@ -74,7 +76,9 @@ struct job {
 	struct ca_csr_der csr;
 	X509_NAME *subject;
 	char spki[65];
-	char request_key[65];
+	char request_key[65]; /* see issue/renew.h */
+	char legacy_key[65]; /* common name and key: rows of earlier versions */
+	char renews[48];     /* the serial this certificate supersedes */
 	struct ca_leaf_profile prof;
 	GENERAL_NAMES *sans;
 	json_t *ekus;
@@ -235,17 +239,75 @@ static int request_key(struct job *j)
 	unsigned int n = 32;
 	int rc = CA_OK;
 
-	/* Same common name and same key: the same request (idempotent runs). */
+	/* Same common name and same key: how earlier versions knew a request
+	 * (their rows carry this as request_key). */
 	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
 	    EVP_DigestUpdate(md, cn ? cn : "", cn ? strlen(cn) : 0) != 1 ||
 	    EVP_DigestUpdate(md, "\n", 1) != 1 ||
 	    EVP_DigestUpdate(md, j->spki, 64) != 1 ||
 	    EVP_DigestFinal_ex(md, h, &n) != 1)
 		rc = ca_err(CA_EIO, "SHA-256 failed");
+	else {
+		ca_hex(h, 32, j->legacy_key);
+		/* Until the request key is known (a refusal names this). */
+		memcpy(j->request_key, j->legacy_key, sizeof(j->request_key));
+	}
+	EVP_MD_CTX_free(md);
+	free(cn);
+	return rc;
+}
+
+/* One field of the request key, length first (no two requests hash the
+ * same fields alike). */
+static int key_field(EVP_MD_CTX *md, const void *data, size_t len)
+{
+	char n[24];
+
+	snprintf(n, sizeof(n), "%zu:", len);
+	return EVP_DigestUpdate(md, n, strlen(n)) == 1 &&
+	       (len == 0 || EVP_DigestUpdate(md, data, len) == 1);
+}
+
+/* The request key: everything that shapes the certificate, and the serial
+ * it renews (issue/renew.h). */
+static int request_fingerprint(struct job *j)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char *subject = NULL, *sans = NULL, h[32];
+	char *ekus = json_dumps(j->ekus, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *exts =
+	    j->r->extensions
+		? json_dumps(j->r->extensions, JSON_COMPACT | JSON_SORT_KEYS)
+		: NULL;
+	char days[24];
+	int subject_len = i2d_X509_NAME(j->subject, &subject);
+	int sans_len = j->sans ? i2d_GENERAL_NAMES(j->sans, &sans) : 0;
+	unsigned int n = 32;
+	int rc = CA_OK;
+
+	snprintf(days, sizeof(days), "%ld",
+		 j->r->lifetime > 0 ? j->r->lifetime : j->prof.default_days);
+	if (md == NULL || ekus == NULL || subject_len < 0 || sans_len < 0 ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	    !key_field(md, "hsmca request 2", 15) ||
+	    !key_field(md, j->spki, 64) ||
+	    !key_field(md, subject, (size_t)subject_len) ||
+	    !key_field(md, sans, (size_t)sans_len) ||
+	    !key_field(md, ekus, strlen(ekus)) ||
+	    !key_field(md, j->prof.name, strlen(j->prof.name)) ||
+	    !key_field(md, days, strlen(days)) ||
+	    !key_field(md, exts ? exts : "", exts ? strlen(exts) : 0) ||
+	    !key_field(md, j->r->renew ? j->r->renew : "",
+		       j->r->renew ? strlen(j->r->renew) : 0) ||
+	    EVP_DigestFinal_ex(md, h, &n) != 1)
+		rc = ca_err(CA_EIO, "cannot compute the request key");
 	else
 		ca_hex(h, 32, j->request_key);
 	EVP_MD_CTX_free(md);
-	free(cn);
+	OPENSSL_free(subject);
+	OPENSSL_free(sans);
+	free(ekus);
+	free(exts);
 	return rc;
 }
 
@@ -745,6 +807,8 @@ static json_t *result(const struct job *j, const char *status,
 		json_object_set_new(o, "chain", json_string(j->chain_path));
 	if (reason != NULL)
 		json_object_set_new(o, "reason", json_string(reason));
+	if (reason == NULL && j->renews[0] != '\0')
+		json_object_set_new(o, "renews", json_string(j->renews));
 	/* What was issued (or issued before): its names and expiry. */
 	if (reason == NULL && j->draft != NULL) {
 		time_t na;
@@ -803,22 +867,15 @@ static int pend(struct run *run, const struct job *j, const unsigned char *der,
 	return CA_OK;
 }
 
-/* Already issued (same common name and key): re-write missing files. */
-static int already_issued(struct run *run, struct job *j, int *done)
+/* Already issued (the same request): re-write missing files. */
+static int already_issued(struct run *run, struct job *j,
+			  const struct ca_cert_record *prev)
 {
-	unsigned char *der = NULL;
-	size_t len = 0;
-	const unsigned char *p;
+	const unsigned char *p = prev->der;
 	X509 *x;
 	int rc;
 
-	*done = 0;
-	rc =
-	    ca_store_cert_by_request(run->d->store, j->request_key, &der, &len);
-	if (rc < 0 || der == NULL)
-		return rc;
-	p = der;
-	x = d2i_X509(NULL, &p, (long)len);
+	x = d2i_X509(NULL, &p, (long)prev->der_len);
 	if (x == NULL || ca_serial_hex(X509_get0_serialNumber(x), j->serial,
 				       sizeof(j->serial)) < 0)
 		j->serial[0] = '\0';
@@ -828,14 +885,59 @@ static int already_issued(struct run *run, struct job *j, int *done)
 	/* Files are (re-)written once the chunk commits, like new ones. */
 	/* The store is the truth: a damaged file of this request is
 	 * replaced by the committed certificate. */
-	rc = pend(run, j, der, len, 1);
-	free(der);
+	rc = pend(run, j, prev->der, prev->der_len, 1);
 	if (rc < 0)
 		return rc;
 	add_result(run, result(j, "already issued", NULL));
 	run->already++;
-	*done = 1;
 	return CA_OK;
+}
+
+/* The store's word on this request: issued before, a renewal, or a key
+ * certified before (issue/renew.h). *done when issued before. */
+static int prior_issue(struct run *run, struct job *j, int *done)
+{
+	ca_store *st = run->d->store;
+	struct ca_cert_record same, current, target;
+	struct ca_renew_facts f;
+	enum ca_renew_outcome what;
+	int has_same = 0, has_current = 0, has_target = 0, count = 0, rc;
+
+	memset(&f, 0, sizeof(f));
+	memset(&current, 0, sizeof(current));
+	memset(&target, 0, sizeof(target));
+	*done = 0;
+	GUARD(
+	    ca_store_cert_by_request_key(st, j->request_key, &same, &has_same));
+	if (!has_same)
+		GUARD(ca_store_cert_by_request_key(st, j->legacy_key, &same,
+						   &has_same));
+	GUARD(ca_store_spki_count(st, j->spki, &count));
+	if (count > 0)
+		GUARD(
+		    ca_store_cert_current(st, j->spki, &current, &has_current));
+	if (j->r->renew != NULL)
+		GUARD(ca_store_cert_lookup(st, j->r->renew, &target,
+					   &has_target));
+	f.spki = j->spki;
+	f.renew = j->r->renew;
+	f.batch = run->p->requests != NULL;
+	f.same = has_same ? &same : NULL;
+	f.current = has_current ? &current : NULL;
+	f.key_certified = count > 0;
+	f.target = has_target ? &target : NULL;
+	GUARD(ca_renew_decide(&f, &what));
+	if (what == CA_RENEW_ALREADY) {
+		GUARD(already_issued(run, j, &same));
+		*done = 1;
+	} else if (what == CA_RENEW_RENEW) {
+		snprintf(j->renews, sizeof(j->renews), "%s", target.serial);
+	}
+out:
+	ca_cert_record_free(&same);
+	ca_cert_record_free(&current);
+	ca_cert_record_free(&target);
+	return rc;
 }
 
 /* Checks that need only the CSR and the store. */
@@ -858,24 +960,6 @@ static int precheck(struct run *run, struct job *j)
 	GUARD(request_key(j));
 out:
 	return rc;
-}
-
-static int key_reuse(struct run *run, struct job *j)
-{
-	int count = 0, rc;
-
-	if (j->r->force_issue)
-		return CA_OK;
-	rc = ca_store_spki_count(run->d->store, j->spki, &count);
-	if (rc < 0)
-		return rc;
-	if (count > 0)
-		return ca_err(CA_EPOLICY,
-			      "this public key (spki sha256 %.16s...) was "
-			      "already certified by this CA: refused "
-			      "(force_issue to allow)",
-			      j->spki);
-	return CA_OK;
 }
 
 static int record(struct run *run, struct job *j, ca_audit *a)
@@ -906,7 +990,13 @@ static int record(struct run *run, struct job *j, ca_audit *a)
 	ca_audit_set(a, "serial", j->serial);
 	ca_audit_set(a, "subject", row.subject);
 	ca_audit_set(a, "profile", j->prof.name);
+	if (j->renews[0] != '\0')
+		ca_audit_set(a, "renews", j->renews);
 	GUARD(ca_store_cert_add(run->d->store, &row));
+	/* A renewal: the old certificate stays valid, marked superseded. */
+	if (j->renews[0] != '\0')
+		GUARD(ca_store_cert_supersede(run->d->store, j->renews,
+					      j->serial));
 	GUARD(ca_audit_append(run->d->store, a, "ok", "certificate issued"));
 	GUARD(pend(run, j, j->der, j->der_len, 0));
 out:
@@ -942,6 +1032,7 @@ static void check_csr(struct run *run, struct job *j)
 	GUARD(validity(run, j, &j->not_before, &j->not_after));
 	GUARD(choose_ekus(run, j));
 	GUARD(choose_sans(j));
+	GUARD(request_fingerprint(j));
 out:
 	if (rc < 0)
 		job_fail(j, rc);
@@ -955,7 +1046,7 @@ static int assign_serial(struct run *run, struct job *j, json_t *chunk_keys)
 	if (j->state != JOB_OPEN)
 		return CA_OK;
 	if (!j->r->force_issue) {
-		GUARD(already_issued(run, j, &done));
+		GUARD(prior_issue(run, j, &done));
 		if (done) {
 			j->state = JOB_DONE;
 			return CA_OK;
@@ -967,7 +1058,6 @@ static int assign_serial(struct run *run, struct job *j, json_t *chunk_keys)
 				    "(force_issue to allow)");
 			goto out;
 		}
-		GUARD(key_reuse(run, j));
 	}
 	GUARD(outputs_check(j, run->p->force));
 	GUARD(next_serial(run, j->serial_raw, &j->serial_int));
@@ -1215,6 +1305,7 @@ static int single(struct run *run)
 	r.n_ekus = p->n_ekus;
 	r.lifetime = p->days;
 	r.force_issue = p->force_issue;
+	r.renew = (char *)p->renew;
 	r.csr_file = (char *)p->csr;
 	for (i = 0; i < p->n_ekus; i++)
 		if (ca_eku_parse(p->ekus[i]) == NULL)

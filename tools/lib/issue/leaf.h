@@ -27,6 +27,7 @@ struct ca_leaf_params {
 	size_t n_ekus;
 	long days; /* 0: the profile's default */
 	int force_issue;
+	const char *renew; /* serial renewed (canonical hex), or NULL */
 	const char *out;
 	const char *chain_out;
 	/* batch */
@@ -40,7 +41,8 @@ struct ca_leaf_params {
 
 /* Issue; *summary gets a JSON object: {"issued": n, "already_issued": n,
  * "refused": n, "results": [{"index", "common_name", "status", "serial",
- * "certificate", "chain", "reason"}], "refusals": [the refused results]}.
+ * "certificate", "chain", "reason", "renews"}], "refusals": [the refused
+ * results]}.
  * A batch keeps its results out of memory: they go to OUT_DIR/summary.json
  * (the same object) and "results" stays empty. Returns CA_EPOLICY when a
  * single request was refused, or when any batch request was refused (the

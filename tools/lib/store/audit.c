@@ -538,7 +538,8 @@ int ca_audit_entries_for_serial(ca_store *s, const char *serial, json_t *arr)
 	rc = ca_store_prepare(
 	    s,
 	    "SELECT seq, entry, hash FROM audit WHERE"
-	    " json_extract(entry, '$.details.serial') = ?1 OR EXISTS"
+	    " json_extract(entry, '$.details.serial') = ?1"
+	    " OR json_extract(entry, '$.details.renews') = ?1 OR EXISTS"
 	    " (SELECT 1 FROM json_each(entry, '$.details.serials')"
 	    "  WHERE value = ?1) ORDER BY seq",
 	    &st);

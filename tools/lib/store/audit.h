@@ -70,7 +70,8 @@ int ca_audit_verify(ca_store *s, long *bad, struct ca_audit_head *head) CA_WUR;
 /* Print entries (one JSON object per line, or a readable listing: who,
  * where, the details, and what each hash is of). */
 int ca_audit_print(ca_store *s, FILE *out, int json) CA_WUR;
-/* The entries that name serial (details.serial, or in details.serials),
+/* The entries that name serial (details.serial, details.renews, or in
+ * details.serials),
  * appended to arr as {seq, entry (object), hash}. */
 int ca_audit_entries_for_serial(ca_store *s, const char *serial,
 				json_t *arr) CA_WUR;

@@ -72,19 +72,19 @@ static int record_of(sqlite3_stmt *q, struct ca_cert_record *rec)
 	return CA_OK;
 }
 
-int ca_store_cert_lookup(ca_store *st, const char *serial,
-			 struct ca_cert_record *rec, int *found)
+/* The first row of "SELECT record WHERE where" with arg bound to ?1. */
+static int one_record(ca_store *st, const char *sql, const char *arg,
+		      struct ca_cert_record *rec, int *found)
 {
 	sqlite3_stmt *q = NULL;
 	int rc, r;
 
 	memset(rec, 0, sizeof(*rec));
 	*found = 0;
-	rc = ca_store_prepare(
-	    st, "SELECT " RECORD_COLUMNS " WHERE c.serial = ?", &q);
+	rc = ca_store_prepare(st, sql, &q);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 1, arg, -1, SQLITE_STATIC);
 	r = sqlite3_step(q);
 	if (r == SQLITE_ROW) {
 		rc = record_of(q, rec);
@@ -94,6 +94,33 @@ int ca_store_cert_lookup(ca_store *st, const char *serial,
 	}
 	ca_store_done(st, q);
 	return rc;
+}
+
+int ca_store_cert_lookup(ca_store *st, const char *serial,
+			 struct ca_cert_record *rec, int *found)
+{
+	return one_record(st, "SELECT " RECORD_COLUMNS " WHERE c.serial = ?",
+			  serial, rec, found);
+}
+
+/* Newest first: issued_at has one-second steps, rowid breaks the tie. */
+int ca_store_cert_by_request_key(ca_store *st, const char *request_key,
+				 struct ca_cert_record *rec, int *found)
+{
+	return one_record(st,
+			  "SELECT " RECORD_COLUMNS " WHERE c.request_key = ?"
+			  " ORDER BY c.issued_at DESC, c.rowid DESC LIMIT 1",
+			  request_key, rec, found);
+}
+
+int ca_store_cert_current(ca_store *st, const char *spki_sha256,
+			  struct ca_cert_record *rec, int *found)
+{
+	return one_record(st,
+			  "SELECT " RECORD_COLUMNS " WHERE c.spki_sha256 = ?"
+			  " AND c.superseded_by IS NULL AND r.serial IS NULL"
+			  " ORDER BY c.issued_at DESC, c.rowid DESC LIMIT 1",
+			  spki_sha256, rec, found);
 }
 
 int ca_store_certs_named(ca_store *st, const char *name,

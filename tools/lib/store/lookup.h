@@ -26,6 +26,13 @@ struct ca_cert_record {
 int ca_store_cert_lookup(ca_store *st, const char *serial,
 			 struct ca_cert_record *rec, int *found) CA_WUR;
 void ca_cert_record_free(struct ca_cert_record *rec);
+/* The newest certificate issued for this request key (*found = 0: none). */
+int ca_store_cert_by_request_key(ca_store *st, const char *request_key,
+				 struct ca_cert_record *rec, int *found) CA_WUR;
+/* The key's current certificate: the newest one for this SPKI SHA-256
+ * (hex) that is neither superseded nor revoked (*found = 0: none). */
+int ca_store_cert_current(ca_store *st, const char *spki_sha256,
+			  struct ca_cert_record *rec, int *found) CA_WUR;
 
 /* Every certificate that may carry name: its CN (without case), or name's
  * bytes in its DER (a SAN; ip, when not NULL, is the binary address to

@@ -409,35 +409,25 @@ int ca_store_spki_count(ca_store *s, const char *spki_sha256, int *count)
 			   spki_sha256, count);
 }
 
-int ca_store_cert_by_request(ca_store *s, const char *request_key,
-			     unsigned char **der, size_t *len)
+int ca_store_cert_supersede(ca_store *s, const char *serial, const char *by)
 {
 	sqlite3_stmt *st = NULL;
-	int rc, r;
+	int rc;
 
-	*der = NULL;
-	*len = 0;
 	rc = ca_store_prepare(s,
-			      "SELECT der FROM certs WHERE request_key = ? "
-			      "ORDER BY issued_at DESC LIMIT 1",
+			      "UPDATE certs SET superseded_by = ?2"
+			      " WHERE serial = ?1 AND superseded_by IS NULL",
 			      &st);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(st, 1, request_key, -1, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		int n = sqlite3_column_bytes(st, 0);
-
-		*der = malloc((size_t)n);
-		if (*der == NULL) {
-			rc = ca_err(CA_EIO, "out of memory");
-		} else {
-			memcpy(*der, sqlite3_column_blob(st, 0), (size_t)n);
-			*len = (size_t)n;
-		}
-	} else if (r != SQLITE_DONE) {
-		rc = ca_store_fail(s, "cannot query");
-	}
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, by, -1, SQLITE_STATIC);
+	rc = step_done(s, st, "marking the renewed certificate");
+	if (rc == CA_OK && sqlite3_changes(s->db) != 1)
+		rc = ca_err(CA_EPOLICY,
+			    "certificate %s is not in the store or was "
+			    "renewed already",
+			    serial);
 	ca_store_done(s, st);
 	return rc;
 }

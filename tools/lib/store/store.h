@@ -40,11 +40,11 @@ struct ca_cert_row {
 	const char *cn;		 /* may be NULL */
 	const char *spki_sha256; /* hex */
 	time_t not_before, not_after;
-	const char *kind;    /* root, subca, cross, leaf */
-	const char *profile; /* may be NULL */
-	int partition;	     /* CRL partition, -1 for none */
-	const char
-	    *request_key; /* idempotency key of a batch request, or NULL */
+	const char *kind;	 /* root, subca, cross, leaf */
+	const char *profile;	 /* may be NULL */
+	int partition;		 /* CRL partition, -1 for none */
+	const char *request_key; /* the request's key (issue/renew.h), or
+				  * NULL */
 	const unsigned char *der;
 	size_t der_len;
 	const char *notify; /* JSON text or NULL */
@@ -78,9 +78,10 @@ int ca_store_cert_add(ca_store *s, const struct ca_cert_row *row) CA_WUR;
 /* Number of certificates ever issued for this SPKI SHA-256 (hex). */
 int ca_store_spki_count(ca_store *s, const char *spki_sha256,
 			int *count) CA_WUR;
-/* DER of the certificate with this request key (malloc'd), or NULL. */
-int ca_store_cert_by_request(ca_store *s, const char *request_key,
-			     unsigned char **der, size_t *len) CA_WUR;
+/* Mark serial superseded by the certificate by (a renewal). CA_EPOLICY
+ * when serial is not in the store or is superseded already. */
+int ca_store_cert_supersede(ca_store *s, const char *serial,
+			    const char *by) CA_WUR;
 
 /* Approval nonces: replay protection. */
 int ca_store_nonce_used(ca_store *s, const char *nonce, int *used) CA_WUR;
