@@ -87,6 +87,8 @@ expect_fail 3 "no current certificate \(revoked\)" "a revoked key's other reques
 expect_fail 2 "--renew: .*not a hex digit" "--renew with a malformed serial (exit 2)" leaf --csr host.csr --renew zz --out x.crt
 expect_fail 2 "exclude each other" "--renew with --force-issue (exit 2)" leaf --csr host.csr --renew "$new" --force-issue --out x.crt
 [ -e x.crt ] && notok "bad renewals wrote no file" || ok "bad renewals wrote no file"
+check "--renew with the very same request: only the validity is new" leaf --csr other.csr --renew "$(serial_of other.crt)" --out other2.crt
+is "$(sup "$(serial_of other.crt)")" "$(serial_of other2.crt)" "the same request renewed: the old one superseded by the new one"
 
 # --- batch (tls.json "renew") ----------------------------------------------------
 mkdir csrs

@@ -1041,6 +1041,44 @@ static void test_san_arg(void)
 	ok(rc == CA_EUSAGE && san.value == NULL, "--san NULL refused");
 }
 
+/* renew: the serial a request renews, kept in the store's form. */
+static void test_renew(void)
+{
+	struct ca_leaf_request *r = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = parse("[{\"common_name\": \"a.example\", \"csr_file\": "
+		   "\"a.csr\", \"renew\": \"01:A2:B3\"},"
+		   " {\"common_name\": \"b.example\", \"csr_file\": "
+		   "\"b.csr\", \"renew\": null},"
+		   " {\"common_name\": \"c.example\", \"csr_file\": "
+		   "\"c.csr\", \"renew\": \"serial=00FF\", "
+		   "\"force_issue\": false}]",
+		   &r, &n);
+	ok(rc == CA_OK && n == 3 && streq(r[0].renew, "01a2b3"),
+	   "renew: as openssl prints it, kept as lowercase hex");
+	ok(rc == CA_OK && n == 3 && r[1].renew == NULL,
+	   "renew: null is not given");
+	ok(rc == CA_OK && n == 3 && streq(r[2].renew, "ff"),
+	   "renew: serial= prefix and leading zero octets as the store "
+	   "keys serials");
+	if (rc == CA_OK)
+		ca_requests_free(r, n);
+	refuse1("\"renew\": 12", "request 1: renew: must be a string",
+		"renew as a number refused");
+	refuse1("\"renew\": \"xyz\"",
+		"request 1: renew: malformed serial 'xyz'",
+		"renew that is not hex refused");
+	refuse1("\"renew\": \"00\"",
+		"request 1: renew: ", "renew of serial zero refused");
+	refuse1("\"renew\": \"01\", \"force_issue\": true",
+		"renew: a renewal is not combined with force_issue",
+		"renew with force_issue refused");
+	refuse1("\"Renew\": \"01\"", "unknown key 'Renew'",
+		"Renew (another case) refused as unknown");
+}
+
 int main(void)
 {
 	test_documented_gitops();
@@ -1057,5 +1095,6 @@ int main(void)
 	test_refusals_values();
 	test_refusals_nul_csr_ext();
 	test_san_arg();
+	test_renew();
 	return tap_done();
 }

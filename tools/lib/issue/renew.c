@@ -15,45 +15,53 @@ static void how_to_renew(const struct ca_renew_facts *f, const char *serial,
 		snprintf(out, len, "use --renew %s", serial);
 }
 
-/* The same request was issued before, and renewed since. */
-static int same_superseded(const struct ca_renew_facts *f)
+/* Refused: what was found, then what to do (renew the key's current
+ * certificate, or nothing when none is left). */
+static int refuse_renew(const struct ca_renew_facts *f, const char *found)
 {
 	char how[128];
 
 	if (f->current == NULL)
 		return ca_err(CA_EPOLICY,
-			      "this request was issued before (serial %s), "
-			      "renewed by %s, and the key has no current "
-			      "certificate (revoked): refused",
-			      f->same->serial, f->same->superseded_by);
+			      "%s, and the key has no current certificate "
+			      "(revoked): refused (force_issue to allow)",
+			      found);
 	how_to_renew(f, f->current->serial, how, sizeof(how));
 	return ca_err(CA_EPOLICY,
-		      "this request was issued before (serial %s) and "
-		      "renewed since by %s: nothing issued; to renew the "
-		      "key's current certificate, %s",
-		      f->same->serial, f->same->superseded_by, how);
+		      "%s: to issue a new certificate for the key, %s", found,
+		      how);
+}
+
+/* The same request was issued before, and renewed since. */
+static int same_superseded(const struct ca_renew_facts *f)
+{
+	char found[256];
+
+	snprintf(found, sizeof(found),
+		 "this request was issued before (serial %s) and renewed "
+		 "since by %s",
+		 f->same->serial, f->same->superseded_by);
+	return refuse_renew(f, found);
 }
 
 /* A different request for a key this CA certified. */
 static int key_reused(const struct ca_renew_facts *f)
 {
-	char how[128];
+	char found[400];
 
 	if (f->current == NULL)
-		return ca_err(CA_EPOLICY,
-			      "this public key (spki sha256 %.16s...) was "
-			      "already certified by this CA and has no "
-			      "current certificate (revoked): refused "
-			      "(force_issue to allow)",
-			      f->spki);
-	how_to_renew(f, f->current->serial, how, sizeof(how));
-	return ca_err(CA_EPOLICY,
-		      "this public key (spki sha256 %.16s...) was already "
-		      "certified by this CA (serial %s) and this request "
-		      "differs from that one (names, profile, lifetime, "
-		      "EKUs or extensions): to issue a new certificate for "
-		      "the key, %s",
-		      f->spki, f->current->serial, how);
+		snprintf(found, sizeof(found),
+			 "this public key (spki sha256 %.16s...) was already "
+			 "certified by this CA",
+			 f->spki);
+	else
+		snprintf(found, sizeof(found),
+			 "this public key (spki sha256 %.16s...) was already "
+			 "certified by this CA (serial %s) and this request "
+			 "differs from that one (names, profile, lifetime, "
+			 "EKUs or extensions)",
+			 f->spki, f->current->serial);
+	return refuse_renew(f, found);
 }
 
 /* The certificate named to renew must be this key's, a leaf, neither
