@@ -904,6 +904,7 @@ static int prior_issue(struct run *run, struct job *j, int *done)
 	int has_same = 0, has_current = 0, has_target = 0, count = 0, rc;
 
 	memset(&f, 0, sizeof(f));
+	memset(&same, 0, sizeof(same));
 	memset(&current, 0, sizeof(current));
 	memset(&target, 0, sizeof(target));
 	*done = 0;

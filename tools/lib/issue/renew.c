@@ -49,6 +49,12 @@ static int key_reused(const struct ca_renew_facts *f)
 {
 	char found[400];
 
+	/* A CA's key: nothing to renew here. */
+	if (f->current != NULL && strcmp(f->current->kind, "leaf") != 0)
+		return ca_err(CA_EPOLICY,
+			      "this public key (spki sha256 %.16s...) is the "
+			      "key of this CA's %s certificate %s: refused",
+			      f->spki, f->current->kind, f->current->serial);
 	if (f->current == NULL)
 		snprintf(found, sizeof(found),
 			 "this public key (spki sha256 %.16s...) was already "
