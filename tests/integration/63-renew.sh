@@ -60,6 +60,13 @@ expect_fail 3 "certificate $old was renewed already, by $new" "--renew of a supe
 	leaf --csr host.csr --days 60 --renew "$old" --out again.crt
 [ -e again.crt ] && notok "refused renewals wrote no file" || ok "refused renewals wrote no file"
 
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout pt.key -subj "/CN=pt.example.com" \
+	-addext "keyUsage=critical,digitalSignature" -out pt.csr 2>/dev/null
+openssl req -new -key pt.key -subj "/CN=pt.example.com" -addext "keyUsage=critical,digitalSignature,keyAgreement" -out pt2.csr
+check "csr-passthrough: the CSR's key usage" leaf --csr pt.csr --profile csr-passthrough --out pt.crt
+expect_fail 3 "--renew $(serial_of pt.crt)" "csr-passthrough: a new CSR for the key asking another key usage refused, naming --renew" \
+	leaf --csr pt2.csr --profile csr-passthrough --out pt2.crt
+
 # In the reports
 out=$(audit report)
 like "$out" "host.example.com.*renewed: superseded by $new" "report: the old certificate marked renewed"

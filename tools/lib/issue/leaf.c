@@ -257,6 +257,8 @@ static int request_key(struct job *j)
 	return rc;
 }
 
+static int csr_key_usage(X509_REQ *req, uint32_t *ku);
+
 /* One field of the request key, length first (no two requests hash the
  * same fields alike). */
 static int key_field(EVP_MD_CTX *md, const void *data, size_t len)
@@ -279,7 +281,8 @@ static int request_fingerprint(struct job *j)
 	    j->r->extensions
 		? json_dumps(j->r->extensions, JSON_COMPACT | JSON_SORT_KEYS)
 		: NULL;
-	char days[24];
+	char days[24], ku_text[16];
+	uint32_t ku = 0;
 	int subject_len = i2d_X509_NAME(j->subject, &subject);
 	int sans_len = j->sans ? i2d_GENERAL_NAMES(j->sans, &sans) : 0;
 	unsigned int n = 32;
@@ -287,6 +290,10 @@ static int request_fingerprint(struct job *j)
 
 	snprintf(days, sizeof(days), "%ld",
 		 j->r->lifetime > 0 ? j->r->lifetime : j->prof.default_days);
+	/* csr-passthrough: the key usage comes from the CSR too. */
+	if (j->prof.passthrough)
+		(void)csr_key_usage(j->csr.req, &ku);
+	snprintf(ku_text, sizeof(ku_text), "%u", (unsigned)ku);
 	if (md == NULL || ekus == NULL || subject_len < 0 || sans_len < 0 ||
 	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
 	    !key_field(md, "hsmca request 2", 15) ||
@@ -296,6 +303,7 @@ static int request_fingerprint(struct job *j)
 	    !key_field(md, ekus, strlen(ekus)) ||
 	    !key_field(md, j->prof.name, strlen(j->prof.name)) ||
 	    !key_field(md, days, strlen(days)) ||
+	    !key_field(md, ku_text, strlen(ku_text)) ||
 	    !key_field(md, exts ? exts : "", exts ? strlen(exts) : 0) ||
 	    !key_field(md, j->r->renew ? j->r->renew : "",
 		       j->r->renew ? strlen(j->r->renew) : 0) ||

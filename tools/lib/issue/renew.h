@@ -2,7 +2,8 @@
  *
  * A request is known by its request key, the SHA-256 of everything that
  * shapes its certificate (key, subject, SANs, EKUs, profile, lifetime,
- * extensions, and the serial it renews). The same request again is
+ * extensions, a csr-passthrough CSR's key usage, and the serial it
+ * renews). The same request again is
  * "already issued" (idempotent re-runs); any other request for a key this
  * CA certified is refused unless it names the key's current certificate
  * to renew (--renew SERIAL, or "renew" in tls.json). A renewal issues a
