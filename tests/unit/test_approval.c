@@ -710,6 +710,42 @@ static void test_escapes(void)
 	X509_free(x);
 }
 
+/* The request's own CA key and token serial: no C0 control is accepted
+ * (ca_fields_text_ok), and what else is not ASCII (a C1 CSI, a
+ * right-to-left override) is shown escaped. */
+static void test_escapes_ca(void)
+{
+	struct ca_request *r = NULL;
+	json_t *d = NULL, *ca;
+	char *text = NULL;
+	size_t i;
+	int ascii = 1;
+
+	ca = json_pack("{s:s, s:s, s:s}", "spki_sha256", spki_hex,
+		       "token_serial",
+		       "a1b2\xc2\x9b"
+		       "[2J",
+		       "key", "pkcs11:token=R\xe2\x80\xaetoor;object=k");
+	if (edit_request("req.json", "esc-ca.json", "ca", ca) == 0)
+		r = load("esc-ca.json");
+	if (r != NULL && ca_request_describe(r, &d) == CA_OK)
+		text = json_dumps(d, 0);
+	for (i = 0; text != NULL && text[i] != '\0'; i++)
+		ascii &= (unsigned char)text[i] < 0x80;
+	ca = json_object_get(d, "ca");
+	ok(text != NULL && ascii &&
+	       strcmp(json_string_value(json_object_get(ca, "key")),
+		      "pkcs11:token=R\\xe2\\x80\\xaetoor;object=k") == 0 &&
+	       strcmp(json_string_value(json_object_get(ca, "token_serial")),
+		      "a1b2\\xc2\\x9b[2J") == 0,
+	   "a request's CA key and token serial are shown as ASCII");
+	if (!ascii || text == NULL)
+		printf("# %s\n", text ? text : "(no describe)");
+	free(text);
+	json_decref(d);
+	ca_request_free(r);
+}
+
 static void test_sign_and_check(const struct ca_quorum *q)
 {
 	struct ca_request *r = load("req.json"), *r2 = load("req2.json");
@@ -1148,6 +1184,7 @@ int main(void)
 	test_request_refusals();
 	test_describe();
 	test_escapes();
+	test_escapes_ca();
 	test_sign_and_check(q);
 	test_edited_and_expired(q);
 	test_quorum_swap(q);

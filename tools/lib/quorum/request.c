@@ -522,25 +522,37 @@ int ca_request_describe(const struct ca_request *req, json_t **out)
 	size_t dlen = 0;
 	json_t *obj = NULL;
 	time_t now = ca_now();
+	char *key = NULL, *token = NULL;
 	int rc;
 
 	*out = NULL;
+	/* The file's CA key and token serial are any text without C0
+	 * controls: shown as printable ASCII like the rest, so that C1
+	 * controls or bidirectional overrides cannot disguise them. */
+	key = ca_text_clean((const unsigned char *)req->ca_key,
+			    strlen(req->ca_key), 0, 0);
+	token = ca_text_clean((const unsigned char *)req->ca_token_serial,
+			      strlen(req->ca_token_serial), 0, 0);
+	if (key == NULL || token == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
 	GUARD(ca_unhex(req->sha256_hex, digest, sizeof(digest), &dlen));
 	GUARD(ca_sha256(req->tbs, req->tbs_len, tbs_md));
 	ca_hex(tbs_md, 32, tbs_hex);
 	ca_words(digest, dlen, words, sizeof(words));
 	ca_time_rfc3339(req->created, created, sizeof(created));
 	ca_time_rfc3339(req->expires, expires, sizeof(expires));
-	obj = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:s, s:I, "
-			"s:s, s:s, s:b, s:s, s:s}",
-			"request_sha256", req->sha256_hex, "request_words",
-			words, "action", req->action, "tbs_type", req->tbs_type,
-			"ca", "spki_sha256", req->ca_spki_sha256,
-			"token_serial", req->ca_token_serial, "key",
-			req->ca_key, "tbs_sha256", tbs_hex, "tbs_bytes",
-			(json_int_t)req->tbs_len, "created", created, "expires",
-			expires, "expired", now >= req->expires, "nonce",
-			req->nonce, "quorum_sha256", req->quorum_sha256);
+	obj =
+	    json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:s, s:I, "
+		      "s:s, s:s, s:b, s:s, s:s}",
+		      "request_sha256", req->sha256_hex, "request_words", words,
+		      "action", req->action, "tbs_type", req->tbs_type, "ca",
+		      "spki_sha256", req->ca_spki_sha256, "token_serial", token,
+		      "key", key, "tbs_sha256", tbs_hex, "tbs_bytes",
+		      (json_int_t)req->tbs_len, "created", created, "expires",
+		      expires, "expired", now >= req->expires, "nonce",
+		      req->nonce, "quorum_sha256", req->quorum_sha256);
 	if (obj == NULL) {
 		rc = ca_err(CA_EIO, "cannot describe the approval request");
 		goto out;
@@ -549,6 +561,8 @@ int ca_request_describe(const struct ca_request *req, json_t **out)
 	*out = obj;
 	obj = NULL;
 out:
+	free(token);
+	free(key);
 	json_decref(obj);
 	return rc;
 }
