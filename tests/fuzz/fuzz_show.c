@@ -4,15 +4,13 @@
  * print_describe and print_oneline (the tool's source is included, its
  * main() renamed). What is printed must be printable ASCII and newlines:
  * nothing from the request may reach a terminal as a control sequence.
- * The first byte picks the mode, as in fuzz_request.c:
- *   0x01  the rest is a TBSCertificate
- *   0x02  the rest is a TBSCertList
- *   0x03  the rest is revocation text
- *   else  the whole input is a request file
+ * The first byte picks the mode (request_modes.h).
  * Built by scripts/build-fuzz; seeds in tests/fuzz/corpus/show/. */
 #define main two_person_approve_main
 #include "tools/two-person-approve.c"
 #undef main
+
+#include "request_modes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -48,41 +46,9 @@ static void show(const struct ca_request *r)
 	json_decref(d);
 }
 
-static void direct(const uint8_t *data, size_t size, const char *action,
-		   const char *tbs_type)
-{
-	static char zero[] =
-	    "0000000000000000000000000000000000000000000000000000000000000000";
-	struct ca_request r;
-
-	memset(&r, 0, sizeof(r));
-	memcpy(r.sha256_hex, zero, 65);
-	memcpy(r.nonce, zero, 65);
-	memcpy(r.quorum_sha256, zero, 65);
-	r.action = (char *)action;
-	r.tbs_type = (char *)tbs_type;
-	r.ca_spki_sha256 = zero;
-	r.ca_token_serial = (char *)"fuzz";
-	r.ca_key = (char *)"pkcs11:token=fuzz";
-	r.tbs = (unsigned char *)data;
-	r.tbs_len = size;
-	show(&r);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ca_request *r = NULL;
-
-	if (size > 0 && data[0] == 0x01) {
-		direct(data + 1, size - 1, "sign-subca", "certificate");
-	} else if (size > 0 && data[0] == 0x02) {
-		direct(data + 1, size - 1, "gen-crl", "crl");
-	} else if (size > 0 && data[0] == 0x03) {
-		direct(data + 1, size - 1, "revoke", "revocation");
-	} else if (ca_request_parse(data, size, "fuzz", &r) == CA_OK) {
-		show(r);
-		ca_request_free(r);
-	}
+	fuzz_request_modes(data, size, show);
 	ca_err_clear();
 	return 0;
 }
