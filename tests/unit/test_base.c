@@ -436,6 +436,15 @@ static void test_time(void)
 	ok(fx_streq(out, "2026-11-22T08:29:34Z"), "RFC 3339 text of a time");
 	ca_time_rfc3339(0, out, sizeof(out));
 	ok(fx_streq(out, "1970-01-01T00:00:00Z"), "RFC 3339 text of time 0");
+	/* Years before 1000 parse, and print with four digits (RFC 3339). */
+	ok(ca_parse_time("0999-03-01T01:02:03Z", &t) == CA_OK &&
+	       (ca_time_rfc3339(t, out, sizeof(out)),
+		fx_streq(out, "0999-03-01T01:02:03Z")),
+	   "RFC 3339 text of a year before 1000 has four digits");
+	ok(ca_parse_time("0000-01-01", &t) == CA_OK &&
+	       (ca_time_rfc3339(t, out, sizeof(out)),
+		fx_streq(out, "0000-01-01T00:00:00Z")),
+	   "RFC 3339 text of year 0 reads back");
 
 	/* The calendar arithmetic against gmtime_r, over 4,000 years. */
 	for (z = -719468; z <= 2932896; z += 97) {

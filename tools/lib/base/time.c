@@ -1,13 +1,19 @@
 #include "base/time.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void ca_time_rfc3339(time_t t, char *out, size_t len)
 {
 	struct tm tm;
 
+	/* RFC 3339 5.6: a four-digit year, which strftime's %Y does not pad
+	 * to (year 999 would print as "999-..."), so that every time
+	 * ca_parse_time takes prints as text it reads back. */
 	gmtime_r(&t, &tm);
-	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(out, len, "%04lld-%02d-%02dT%02d:%02d:%02dZ",
+		 (long long)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* The value of n decimal digits at s (checked to be digits already). */
