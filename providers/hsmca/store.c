@@ -145,7 +145,10 @@ static int login(struct store *st, OSSL_PASSPHRASE_CALLBACK *cb, void *cbarg)
 	}
 	src = p11_kit_uri_get_pin_source(st->uri);
 	value = p11_kit_uri_get_pin_value(st->uri);
-	if (src != NULL) {
+	GUARD(ca_token_login_check(st->tok));
+	if (rc == 0) {
+		/* protected authentication path: no PIN asked */
+	} else if (src != NULL) {
 		GUARD(pin_from_source(src, &pin));
 	} else if (value != NULL && ca_p11_pin_value_allowed()) {
 		pin.len = strlen(value);

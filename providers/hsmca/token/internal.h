@@ -23,12 +23,25 @@ struct ca_token {
 	char label[33];
 	char serial[17];
 	int login_required;
-	int dead; /* module finalized: no PKCS#11 call any more */
+	int protected_path; /* CKF_PROTECTED_AUTHENTICATION_PATH: no PIN */
+	int dead;	    /* module finalized: no PKCS#11 call any more */
 	pthread_mutex_t lock;
 	CK_SESSION_HANDLE anchor; /* kept open: holds the login state */
 	CK_SESSION_HANDLE *idle;  /* session pool (stack) */
 	size_t n_idle;
 	size_t cap_idle;
+	/* Sessions lost (device removed, sessions closed underneath, fork):
+	 * gen counts the recoveries; a session taken out before the last one
+	 * is closed, not pooled. lost: recover before the next session. */
+	unsigned gen;
+	int lost;
+	/* The PIN of our login (secure heap), kept to log in again after a
+	 * recovery and for context-specific logins; logged_in_by_us is set
+	 * by a successful C_Login (a NULL PIN on a protected path). */
+	char *pin;
+	size_t pin_len;
+	int logged_in_by_us;
+	int count_low_warned;
 	char *module;		  /* ca_token_module() */
 	char *module_args;	  /* ca_token_module_args() */
 	CK_MECHANISM_TYPE *mechs; /* C_GetMechanismList, read once */
@@ -54,6 +67,7 @@ struct ca_key {
 	size_t spki_len;
 	unsigned char spki_sha256[32];
 	char *uri;
+	int always_auth;	    /* CKA_ALWAYS_AUTHENTICATE */
 	CK_MECHANISM_TYPE *allowed; /* CKA_ALLOWED_MECHANISMS, NULL: any */
 	CK_ULONG n_allowed;
 	/* The mechanism chosen per scheme and digest, once (0: not yet). */
@@ -77,6 +91,9 @@ void ca_p11_libctx_hold(void);
 void ca_p11_libctx_drop(void);
 /* Free the private library context unless a key still uses it. */
 void ca_p11_libctx_release(void);
+/* After fork(): initialise the modules again in the child (once). Cheap
+ * when there was no fork. */
+void ca_p11_check_fork(void);
 /* Fetched once per process: SHA-256/384/512 by NID, NULL for others. */
 const EVP_MD *ca_p11_md(int nid);
 
@@ -85,6 +102,28 @@ void ca_token_forget_all(void); /* under the global lock, at shutdown */
 int ca_token_session(ca_token *tok, CK_SESSION_HANDLE *out) CA_WUR;
 /* Return a session to the pool; bad != 0 closes it instead. */
 void ca_token_release(ca_token *tok, CK_SESSION_HANDLE s, int bad);
+/* The same with the generation the session belongs to: a session from
+ * before a recovery is closed when it comes back. */
+int ca_token_session_gen(ca_token *tok, CK_SESSION_HANDLE *out,
+			 unsigned *gen) CA_WUR;
+void ca_token_release_gen(ca_token *tok, CK_SESSION_HANDLE s, unsigned gen,
+			  int bad);
+/* rv says the session or the device went away (the call did not happen
+ * on the token): CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED,
+ * CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT, and CKR_USER_NOT_LOGGED_IN
+ * when we logged in (the login went with the last session). */
+int ca_token_lost(ca_token *tok, CK_RV rv);
+/* After a session of generation gen was lost: unless another thread did
+ * it already, drop the pool, open a new anchor session and log in again
+ * as before. */
+int ca_token_recover(ca_token *tok, unsigned gen) CA_WUR;
+/* C_Login(CKU_CONTEXT_SPECIFIC) on s after a C_SignInit with a key that
+ * has CKA_ALWAYS_AUTHENTICATE (PKCS#11 v2.40 4.9): with our PIN, or a NULL
+ * PIN on a protected authentication path. */
+CK_RV ca_token_context_login(ca_token *tok, CK_SESSION_HANDLE s);
+/* Child after fork(): sessions are the parent's; forget them without a
+ * PKCS#11 call and recover on next use. Under the global lock. */
+void ca_token_forked_all(void);
 ca_token *ca_token_ref(ca_token *tok);
 /* Find up to max objects matching tmpl; *n is the number found (<= max). */
 int ca_token_find(ca_token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl,

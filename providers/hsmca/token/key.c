@@ -374,6 +374,18 @@ static int load_allowed(ca_token *tok, CK_SESSION_HANDLE s, ca_key *key)
 	return CA_OK;
 }
 
+/* CKA_ALWAYS_AUTHENTICATE (PKCS#11 v2.40 4.9): a context-specific login
+ * before each signature. Absent or unreadable: false. */
+static void load_always_auth(ca_token *tok, CK_SESSION_HANDLE s, ca_key *key)
+{
+	CK_BBOOL v = CK_FALSE;
+	CK_ATTRIBUTE a = {CKA_ALWAYS_AUTHENTICATE, &v, sizeof(v)};
+
+	if (tok->fl->C_GetAttributeValue(s, key->priv, &a, 1) == CKR_OK &&
+	    a.ulValueLen == sizeof(v))
+		key->always_auth = v == CK_TRUE;
+}
+
 int ca_key_load(ca_token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE priv,
 		ca_key **out)
 {
@@ -419,6 +431,7 @@ int ca_key_load(ca_token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE priv,
 	}
 	GUARD(load_derived(key));
 	GUARD(load_allowed(tok, s, key));
+	load_always_auth(tok, s, key);
 	*out = key;
 	key = NULL;
 out:
@@ -785,6 +798,12 @@ int ca_key_sig_mech(ca_key *key, enum ca_sig_scheme scheme, int md_nid,
 
 static int sign_error(ca_key *key, CK_MECHANISM_TYPE mech, CK_RV rv)
 {
+	if (rv == CKR_USER_NOT_LOGGED_IN && key->always_auth)
+		return ca_err(CA_EIO,
+			      "key '%s' on token '%s' needs a login before "
+			      "each signature (CKA_ALWAYS_AUTHENTICATE) and "
+			      "there is no PIN to give it",
+			      key->label, key->tok->label);
 	if (rv == CKR_USER_NOT_LOGGED_IN)
 		return ca_err(CA_EIO,
 			      "token '%s' is not logged in: key '%s' needs "
@@ -803,43 +822,88 @@ static int sign_error(ca_key *key, CK_MECHANISM_TYPE mech, CK_RV rv)
 		: "");
 }
 
-int ca_key_sign(ca_key *key, CK_MECHANISM_TYPE mech, void *param,
-		CK_ULONG param_len, const unsigned char *in, size_t inlen,
-		unsigned char *sig, size_t *siglen)
+static int can_sign(const ca_key *key)
 {
-	CK_MECHANISM m = {mech, param, param_len};
-	CK_FUNCTION_LIST *fl = key->tok->fl;
-	CK_ULONG len = (CK_ULONG)*siglen;
-	CK_SESSION_HANDLE s;
-	CK_RV rv;
-	int rc;
-
 	if (key->public_only)
 		return ca_err(CA_EIO,
 			      "key '%s' was opened as a public key: it "
 			      "cannot sign",
 			      key->label);
-	GUARD(ca_token_session(key->tok, &s));
-	rv = fl->C_SignInit(s, &m, key->priv);
-	if (rv == CKR_OK)
-		rv = fl->C_Sign(s, (CK_BYTE_PTR)in, (CK_ULONG)inlen, sig, &len);
-	/* PKCS#11 v2.40 5.11: a failed C_Sign may leave the operation
-	 * active (CKR_BUFFER_TOO_SMALL): do not reuse that session. */
-	ca_token_release(key->tok, s, rv != CKR_OK);
+	return CA_OK;
+}
+
+/* C_SignInit on s, then the context-specific login a key with
+ * CKA_ALWAYS_AUTHENTICATE needs for this one operation. */
+static CK_RV sign_init(ca_key *key, CK_SESSION_HANDLE s, CK_MECHANISM *m)
+{
+	CK_RV rv = key->tok->fl->C_SignInit(s, m, key->priv);
+
+	if (rv == CKR_OK && key->always_auth)
+		rv = ca_token_context_login(key->tok, s);
+	return rv;
+}
+
+/* One whole signature on a pooled session; a session or device lost
+ * underneath (ca_token_lost) is recovered and the signature made once
+ * more on a new session, only once. A signature that failed was not
+ * made, so nothing is signed twice. */
+static int sign_whole(ca_key *key, CK_MECHANISM *m, const unsigned char *in,
+		      size_t inlen, unsigned char *sig, size_t *siglen)
+{
+	CK_FUNCTION_LIST *fl = key->tok->fl;
+	CK_ULONG len = 0;
+	CK_SESSION_HANDLE s;
+	CK_RV rv;
+	unsigned gen;
+	int rc, tries;
+
+	for (tries = 0;; tries++) {
+		GUARD(ca_token_session_gen(key->tok, &s, &gen));
+		len = (CK_ULONG)*siglen;
+		rv = sign_init(key, s, m);
+		if (rv == CKR_OK)
+			rv = fl->C_Sign(s, (CK_BYTE_PTR)in, (CK_ULONG)inlen,
+					sig, &len);
+		/* PKCS#11 v2.40 5.11: a failed C_Sign may leave the
+		 * operation active (CKR_BUFFER_TOO_SMALL): do not reuse
+		 * that session. */
+		ca_token_release_gen(key->tok, s, gen, rv != CKR_OK);
+		if (rv == CKR_OK || tries > 0 || !ca_token_lost(key->tok, rv))
+			break;
+		GUARD(ca_token_recover(key->tok, gen));
+	}
 	if (rv != CKR_OK)
-		rc = sign_error(key, mech, rv);
+		rc = sign_error(key, m->mechanism, rv);
 	else
 		*siglen = (size_t)len;
 out:
 	return rc;
 }
 
-#define OP_CHUNK 16384
+int ca_key_sign(ca_key *key, CK_MECHANISM_TYPE mech, void *param,
+		CK_ULONG param_len, const unsigned char *in, size_t inlen,
+		unsigned char *sig, size_t *siglen)
+{
+	CK_MECHANISM m = {mech, param, param_len};
+	int rc;
 
+	GUARD(can_sign(key));
+	GUARD(sign_whole(key, &m, in, inlen, sig, siglen));
+out:
+	return rc;
+}
+
+#define OP_CHUNK     16384
+#define OP_PARAM_MAX 64
+
+/* The operation starts on the token with the first full chunk: data that
+ * fits in one chunk is signed by sign_whole at the end, with its retry. */
 struct ca_sign_op {
 	ca_key *key;
-	CK_MECHANISM_TYPE mech;
-	CK_SESSION_HANDLE s;
+	CK_MECHANISM m;
+	unsigned char param[OP_PARAM_MAX];
+	CK_SESSION_HANDLE s; /* once started */
+	unsigned gen;
 	int updated; /* C_SignUpdate called: the end is C_SignFinal */
 	size_t n;
 	unsigned char buf[OP_CHUNK];
@@ -848,47 +912,63 @@ struct ca_sign_op {
 int ca_key_sign_begin(ca_key *key, CK_MECHANISM_TYPE mech, void *param,
 		      CK_ULONG param_len, ca_sign_op **out)
 {
-	CK_MECHANISM m = {mech, param, param_len};
 	ca_sign_op *op;
-	CK_RV rv;
 	int rc;
 
 	*out = NULL;
-	if (key->public_only)
-		return ca_err(CA_EIO,
-			      "key '%s' was opened as a public key: it "
-			      "cannot sign",
-			      key->label);
+	GUARD(can_sign(key));
+	if (param_len > OP_PARAM_MAX)
+		return ca_err(CA_EUSAGE, "mechanism parameters too long");
 	op = calloc(1, sizeof(*op));
 	if (op == NULL)
 		return ca_err(CA_EIO, "out of memory");
 	op->key = ca_key_ref(key);
-	op->mech = mech;
-	rc = ca_token_session(key->tok, &op->s);
-	if (rc < 0) {
-		ca_key_free(op->key);
-		free(op);
-		return rc;
-	}
-	rv = key->tok->fl->C_SignInit(op->s, &m, key->priv);
-	if (rv != CKR_OK) {
-		ca_token_release(key->tok, op->s, 1);
-		ca_key_free(op->key);
-		free(op);
-		return sign_error(key, mech, rv);
-	}
+	op->s = CK_INVALID_HANDLE;
+	if (param_len > 0)
+		memcpy(op->param, param, param_len);
+	op->m.mechanism = mech;
+	op->m.pParameter = param_len > 0 ? op->param : NULL;
+	op->m.ulParameterLen = param_len;
 	*out = op;
-	return CA_OK;
+out:
+	return rc;
+}
+
+/* The first chunk: a session and C_SignInit, recovered once when the
+ * session was lost before anything reached the token. */
+static int op_start(ca_sign_op *op)
+{
+	CK_RV rv;
+	int rc, tries;
+
+	for (tries = 0;; tries++) {
+		GUARD(ca_token_session_gen(op->key->tok, &op->s, &op->gen));
+		rv = sign_init(op->key, op->s, &op->m);
+		if (rv == CKR_OK)
+			break;
+		ca_token_release_gen(op->key->tok, op->s, op->gen, 1);
+		op->s = CK_INVALID_HANDLE;
+		if (tries > 0 || !ca_token_lost(op->key->tok, rv))
+			return sign_error(op->key, op->m.mechanism, rv);
+		GUARD(ca_token_recover(op->key->tok, op->gen));
+	}
+out:
+	return rc;
 }
 
 static int op_flush(ca_sign_op *op)
 {
 	CK_RV rv;
+	int rc;
 
+	if (op->s == CK_INVALID_HANDLE)
+		GUARD(op_start(op));
 	rv = op->key->tok->fl->C_SignUpdate(op->s, op->buf, (CK_ULONG)op->n);
 	op->updated = 1;
 	op->n = 0;
-	return rv == CKR_OK ? CA_OK : sign_error(op->key, op->mech, rv);
+	rc = rv == CKR_OK ? CA_OK : sign_error(op->key, op->m.mechanism, rv);
+out:
+	return rc;
 }
 
 int ca_sign_op_update(ca_sign_op *op, const unsigned char *in, size_t len)
@@ -913,25 +993,23 @@ out:
 
 int ca_sign_op_final(ca_sign_op *op, unsigned char *sig, size_t *siglen)
 {
-	CK_FUNCTION_LIST *fl = op->key->tok->fl;
 	CK_ULONG len = (CK_ULONG)*siglen;
 	CK_RV rv;
 	int rc = CA_OK;
 
-	if (op->updated && op->n > 0)
-		rc = op_flush(op);
-	if (rc < 0)
+	if (!op->updated) {
+		rc = sign_whole(op->key, &op->m, op->buf, op->n, sig, siglen);
 		goto out;
-	if (op->updated)
-		rv = fl->C_SignFinal(op->s, sig, &len);
-	else
-		rv = fl->C_Sign(op->s, op->buf, (CK_ULONG)op->n, sig, &len);
+	}
+	if (op->n > 0)
+		GUARD(op_flush(op));
+	rv = op->key->tok->fl->C_SignFinal(op->s, sig, &len);
 	if (rv != CKR_OK) {
-		rc = sign_error(op->key, op->mech, rv);
+		rc = sign_error(op->key, op->m.mechanism, rv);
 		goto out;
 	}
 	*siglen = (size_t)len;
-	ca_token_release(op->key->tok, op->s, 0);
+	ca_token_release_gen(op->key->tok, op->s, op->gen, 0);
 	op->s = CK_INVALID_HANDLE;
 out:
 	ca_sign_op_free(op);
@@ -944,7 +1022,7 @@ void ca_sign_op_free(ca_sign_op *op)
 		return;
 	/* An operation still active: that session is not reused. */
 	if (op->s != CK_INVALID_HANDLE)
-		ca_token_release(op->key->tok, op->s, 1);
+		ca_token_release_gen(op->key->tok, op->s, op->gen, 1);
 	OPENSSL_cleanse(op->buf, sizeof(op->buf));
 	ca_key_free(op->key);
 	free(op);

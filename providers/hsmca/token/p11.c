@@ -6,6 +6,8 @@
 
 #include <dlfcn.h>
 #include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +48,9 @@ static char *g_module_args; /* --module-args, provider pkcs11-module-args */
 static char *g_key_module;  /* recorded with the key (ca.json) */
 static char *g_key_module_args;
 static atomic_int g_allow_pin_value;
-static int g_atexit_done; /* handler registered */
-static int g_exiting;	  /* handler ran: no PKCS#11 any more */
+static int g_atexit_done;   /* handler registered */
+static atomic_int g_forked; /* set in a child after fork() */
+static int g_exiting;	    /* handler ran: no PKCS#11 any more */
 
 static OSSL_LIB_CTX *g_libctx;
 static OSSL_PROVIDER *g_default;
@@ -119,12 +122,20 @@ static void at_exit(void)
 	ca_p11_unlock();
 }
 
+/* In the child after fork(): nothing but a flag (PKCS#11 v2.40 5.1: the
+ * child must call C_Initialize before using a module). */
+static void at_fork_child(void)
+{
+	atomic_store(&g_forked, 1);
+}
+
 static void module_ready(void)
 {
 	if (g_atexit_done)
 		return;
 	if (atexit(at_exit) == 0)
 		g_atexit_done = 1;
+	(void)pthread_atfork(NULL, NULL, at_fork_child);
 }
 
 /* p11-kit's message repeats the path: keep only the reason. */
@@ -175,12 +186,53 @@ static int is_proxy(const char *spec)
 	return strcmp(want, got) == 0;
 }
 
+static sigjmp_buf g_fin_jmp;
+
+static void fin_crashed(int sig)
+{
+	siglongjmp(g_fin_jmp, sig);
+}
+
+/* C_Finalize, or p11-kit's for a registered module, at the end of the
+ * work: a module that fails there or crashes (abort, a fault) does not
+ * take the result with it; the crash is reported and the process goes on
+ * to exit. Under g_lock, one call at a time. */
+static void finalize_guarded(CK_FUNCTION_LIST *fl, int registered,
+			     const char *name)
+{
+	static const int sigs[] = {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE};
+	struct sigaction sa, old[sizeof(sigs) / sizeof(sigs[0])];
+	volatile int crashed = 0;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fin_crashed;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		(void)sigaction(sigs[i], &sa, &old[i]);
+	if (sigsetjmp(g_fin_jmp, 1) == 0) {
+		if (registered)
+			(void)p11_kit_module_finalize(fl);
+		else
+			(void)fl->C_Finalize(NULL);
+	} else {
+		crashed = 1;
+	}
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		(void)sigaction(sigs[i], &old[i], NULL);
+	if (crashed)
+		fprintf(stderr,
+			"hsmca: warning: PKCS#11 module %s crashed in "
+			"C_Finalize (ignored: the work was done)\n",
+			name != NULL ? name : "?");
+}
+
 static void module_free(struct module *m)
 {
 	if (m == NULL)
 		return;
 	if (m->fl != NULL && m->initialised)
-		(void)m->fl->C_Finalize(NULL);
+		finalize_guarded(m->fl, 0, m->spec);
 	if (m->fl != NULL)
 		p11_kit_module_release(m->fl);
 	free(m->spec);
@@ -358,6 +410,40 @@ static void registered_all(void)
 	g_search[n] = NULL;
 }
 
+/* Under g_lock, in a child after fork(): C_Initialize every module we
+ * use again (a module someone else initialised answers
+ * CKR_CRYPTOKI_ALREADY_INITIALIZED, taken as success), and have every
+ * token open new sessions and log in again on next use. */
+static void forked_locked(void)
+{
+	struct module *m;
+	size_t i;
+	int was;
+
+	if (!atomic_load(&g_forked))
+		return;
+	atomic_store(&g_forked, 0);
+	for (m = g_modules; m != NULL; m = m->next) {
+		was = m->initialised;
+		(void)initialise(m);
+		m->initialised |= was;
+	}
+	for (i = 0; i < g_reg_n; i++) {
+		if (g_reg[i].state > 0)
+			(void)p11_kit_module_initialize(g_reg[i].fl);
+	}
+	ca_token_forked_all();
+}
+
+void ca_p11_check_fork(void)
+{
+	if (!atomic_load(&g_forked))
+		return;
+	ca_p11_lock();
+	forked_locked();
+	ca_p11_unlock();
+}
+
 /* Module choice, the first of (README "Tokens"): ca_p11_set_module()
  * (--module, the provider's pkcs11-module), $HSMCA_MODULE, the module
  * recorded with the key (ca.json), the URI's module-path or module-name;
@@ -374,6 +460,7 @@ int ca_p11_modules(P11KitUri *uri, CK_FUNCTION_LIST ***out)
 		rc = ca_err(CA_EIO, "PKCS#11 is shut down (process exiting)");
 		goto out;
 	}
+	forked_locked();
 	if (spec == NULL)
 		spec = env("HSMCA_MODULE");
 	if (spec == NULL)
@@ -455,7 +542,7 @@ void ca_p11_shutdown(void)
 	g_modules = NULL;
 	for (i = 0; i < g_reg_n; i++) {
 		if (g_reg[i].state > 0)
-			(void)p11_kit_module_finalize(g_reg[i].fl);
+			finalize_guarded(g_reg[i].fl, 1, g_reg[i].name);
 		free(g_reg[i].name);
 		memset(&g_reg[i], 0, sizeof(g_reg[i]));
 	}

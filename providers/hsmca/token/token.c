@@ -10,8 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "common/pin.h"
+
 #define MSG_URI_MAX 200
 #define POOL_MIN    8
+#define GEN_ANY	    (~0u) /* a session of the current generation */
 
 static ca_token *g_tokens; /* under ca_p11_lock() */
 
@@ -42,6 +47,8 @@ static int open_session(ca_token *tok, CK_SESSION_HANDLE *out)
 
 static void token_destroy(ca_token *tok)
 {
+	if (tok->pin != NULL)
+		OPENSSL_secure_clear_free(tok->pin, tok->pin_len + 1);
 	pthread_mutex_destroy(&tok->lock);
 	free(tok->idle);
 	free(tok->mechs);
@@ -77,6 +84,8 @@ static int token_new(CK_FUNCTION_LIST *fl, CK_SLOT_ID slot,
 	trim(tok->label, info->label, sizeof(info->label));
 	trim(tok->serial, info->serialNumber, sizeof(info->serialNumber));
 	tok->login_required = (info->flags & CKF_LOGIN_REQUIRED) != 0;
+	tok->protected_path =
+	    (info->flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0;
 	pthread_mutex_init(&tok->lock, NULL);
 	rc = open_session(tok, &tok->anchor);
 	if (rc < 0) {
@@ -339,36 +348,215 @@ static int gone(const ca_token *tok)
 		      tok->label);
 }
 
+int ca_token_lost(ca_token *tok, CK_RV rv)
+{
+	switch (rv) {
+	case CKR_SESSION_HANDLE_INVALID:
+	case CKR_SESSION_CLOSED:
+	case CKR_DEVICE_REMOVED:
+	case CKR_TOKEN_NOT_PRESENT:
+		return 1;
+	case CKR_USER_NOT_LOGGED_IN:
+		return tok->logged_in_by_us;
+	default:
+		return 0;
+	}
+}
+
+/* Under tok->lock: C_Login(CKU_USER) on the anchor with our PIN (NULL on a
+ * protected authentication path). */
+static CK_RV login_anchor(ca_token *tok, const char *pin, size_t pin_len)
+{
+	CK_RV rv;
+
+	/* PKCS#11 v2.40 5.6 C_Login: NULL PIN for a protected auth path */
+	rv = tok->fl->C_Login(tok->anchor, CKU_USER, (CK_UTF8CHAR_PTR)pin,
+			      pin != NULL ? (CK_ULONG)pin_len : 0);
+	return rv == CKR_USER_ALREADY_LOGGED_IN ? CKR_OK : rv;
+}
+
+/* Under tok->lock: forget every session (closing them unless they belong
+ * to a parent process), open a new anchor and log in again as before. */
+static int recover_locked(ca_token *tok, int close_old)
+{
+	CK_RV rv = CKR_OK;
+	size_t i;
+	int rc;
+
+	if (close_old) {
+		for (i = 0; i < tok->n_idle; i++)
+			(void)tok->fl->C_CloseSession(tok->idle[i]);
+		if (tok->anchor != CK_INVALID_HANDLE)
+			(void)tok->fl->C_CloseSession(tok->anchor);
+	}
+	tok->n_idle = 0;
+	tok->anchor = CK_INVALID_HANDLE;
+	tok->gen++;
+	tok->lost = 1;
+	rc = open_session(tok, &tok->anchor);
+	if (rc < 0) {
+		tok->anchor = CK_INVALID_HANDLE;
+		return rc;
+	}
+	if (tok->logged_in_by_us)
+		rv = login_anchor(tok, tok->pin, tok->pin_len);
+	if (rv != CKR_OK)
+		return ca_err(CA_EIO, "cannot log in to token '%s' again: %s",
+			      tok->label, p11_kit_strerror(rv));
+	tok->lost = 0;
+	return CA_OK;
+}
+
+int ca_token_recover(ca_token *tok, unsigned gen)
+{
+	int rc = CA_OK;
+
+	pthread_mutex_lock(&tok->lock);
+	if (tok->dead)
+		rc = gone(tok);
+	else if (tok->gen == gen || tok->lost)
+		rc = recover_locked(tok, !tok->lost);
+	pthread_mutex_unlock(&tok->lock);
+	return rc;
+}
+
+void ca_token_forked_all(void)
+{
+	ca_token *t;
+
+	for (t = g_tokens; t != NULL; t = t->next) {
+		pthread_mutex_lock(&t->lock);
+		t->n_idle = 0;
+		t->anchor = CK_INVALID_HANDLE;
+		t->gen++;
+		t->lost = 1;
+		pthread_mutex_unlock(&t->lock);
+	}
+}
+
+/* Ready for a call: a recovery pending (after fork, or one that failed)
+ * is done first. */
+static int ready(ca_token *tok)
+{
+	int rc = CA_OK;
+
+	ca_p11_check_fork();
+	if (tok->dead)
+		return gone(tok);
+	if (!tok->lost)
+		return CA_OK;
+	pthread_mutex_lock(&tok->lock);
+	if (tok->lost && !tok->dead)
+		rc = recover_locked(tok, 0);
+	pthread_mutex_unlock(&tok->lock);
+	return rc;
+}
+
 int ca_token_logged_in(ca_token *tok)
 {
 	CK_SESSION_INFO si;
 	CK_RV rv;
+	int rc, tries;
 
-	if (tok->dead)
-		return gone(tok);
+	GUARD(ready(tok));
 	if (!tok->login_required)
 		return 1;
-	rv = tok->fl->C_GetSessionInfo(tok->anchor, &si);
+	for (tries = 0;; tries++) {
+		rv = tok->fl->C_GetSessionInfo(tok->anchor, &si);
+		if (rv == CKR_OK || tries > 0 || !ca_token_lost(tok, rv))
+			break;
+		GUARD(ca_token_recover(tok, tok->gen));
+	}
 	if (rv != CKR_OK)
 		return ca_err(CA_EIO, "cannot query token '%s': %s", tok->label,
 			      p11_kit_strerror(rv));
 	return si.state == CKS_RO_USER_FUNCTIONS ||
 	       si.state == CKS_RW_USER_FUNCTIONS;
+out:
+	return rc;
+}
+
+static atomic_int g_allow_final_try;
+
+void ca_p11_allow_final_pin_try(int allow)
+{
+	atomic_store(&g_allow_final_try, allow != 0);
+}
+
+int ca_token_login_check(ca_token *tok)
+{
+	CK_TOKEN_INFO ti;
+	CK_RV rv;
+	int rc;
+
+	GUARD(ready(tok));
+	/* Fresh flags: the PIN counters change between calls. */
+	rv = tok->fl->C_GetTokenInfo(tok->slot, &ti);
+	if (rv != CKR_OK)
+		return ca_err(CA_EIO, "cannot query token '%s': %s", tok->label,
+			      p11_kit_strerror(rv));
+	if (ti.flags & CKF_USER_PIN_LOCKED)
+		return ca_err(CA_EPOLICY,
+			      "the user PIN of token '%s' is locked "
+			      "(CKF_USER_PIN_LOCKED): no login attempted; the "
+			      "security officer must unlock it",
+			      tok->label);
+	if ((ti.flags & CKF_USER_PIN_FINAL_TRY) &&
+	    !atomic_load(&g_allow_final_try))
+		return ca_err(CA_EPOLICY,
+			      "token '%s' reports CKF_USER_PIN_FINAL_TRY: one "
+			      "more wrong PIN locks it (some HSMs then erase "
+			      "their keys); no login attempted; pass "
+			      "--allow-final-pin-try to log in anyway",
+			      tok->label);
+	if ((ti.flags & CKF_USER_PIN_COUNT_LOW) && !tok->count_low_warned) {
+		tok->count_low_warned = 1;
+		fprintf(stderr,
+			"hsmca: warning: token '%s' reports "
+			"CKF_USER_PIN_COUNT_LOW (a wrong PIN was entered since "
+			"the last good login)\n",
+			tok->label);
+	}
+	tok->protected_path =
+	    (ti.flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0;
+	return tok->protected_path ? 0 : 1;
+out:
+	return rc;
+}
+
+/* Under tok->lock: keep the PIN of a successful login (once). */
+static int keep_pin(ca_token *tok, const char *pin, size_t pin_len)
+{
+	tok->logged_in_by_us = 1;
+	if (pin == NULL || tok->pin != NULL)
+		return CA_OK;
+	tok->pin = OPENSSL_secure_zalloc(pin_len + 1);
+	if (tok->pin == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	memcpy(tok->pin, pin, pin_len);
+	tok->pin_len = pin_len;
+	return CA_OK;
 }
 
 int ca_token_login(ca_token *tok, const char *pin, size_t pin_len)
 {
 	CK_RV rv;
+	int rc;
 
-	if (tok->dead)
-		return gone(tok);
-	/* PKCS#11 v2.40 5.6 C_Login: NULL PIN for a protected auth path */
-	rv = tok->fl->C_Login(tok->anchor, CKU_USER, (CK_UTF8CHAR_PTR)pin,
-			      pin != NULL ? (CK_ULONG)pin_len : 0);
+	GUARD(ca_token_login_check(tok));
+	if (rc == 0)
+		pin = NULL, pin_len = 0; /* protected path: the PIN pad asks */
+	pthread_mutex_lock(&tok->lock);
+	rv = login_anchor(tok, pin, pin_len);
+	/* The anchor lost while the PIN was typed (idle sessions expire):
+	 * once more on a new one. */
+	if (ca_token_lost(tok, rv) && recover_locked(tok, 1) == CA_OK)
+		rv = login_anchor(tok, pin, pin_len);
+	rc = rv == CKR_OK ? keep_pin(tok, pin, pin_len) : CA_OK;
+	pthread_mutex_unlock(&tok->lock);
 	switch (rv) {
 	case CKR_OK:
-	case CKR_USER_ALREADY_LOGGED_IN:
-		return CA_OK;
+		return rc;
 	case CKR_PIN_INCORRECT:
 	case CKR_PIN_LEN_RANGE:
 		return ca_err(CA_EIO, "wrong PIN for token '%s'", tok->label);
@@ -379,13 +567,51 @@ int ca_token_login(ca_token *tok, const char *pin, size_t pin_len)
 		return ca_err(CA_EIO, "cannot log in to token '%s': %s",
 			      tok->label, p11_kit_strerror(rv));
 	}
+out:
+	return rc;
 }
 
-int ca_token_session(ca_token *tok, CK_SESSION_HANDLE *out)
+int ca_token_login_source(ca_token *tok, const char *pin_source)
 {
-	int have = 0;
+	struct ca_pin pin;
+	char prompt[300];
+	int rc, need_pin;
 
+	memset(&pin, 0, sizeof(pin));
+	GUARD(ca_token_logged_in(tok));
+	if (rc == 1) {
+		rc = CA_OK;
+		goto out;
+	}
+	GUARD(ca_token_login_check(tok));
+	need_pin = rc == 1;
+	if (need_pin) {
+		snprintf(prompt, sizeof(prompt),
+			 "PIN for token '%s': ", tok->label);
+		GUARD(ca_pin_read(pin_source, prompt, &pin));
+	}
+	rc = ca_token_login(tok, need_pin ? pin.value : NULL, pin.len);
+out:
+	ca_pin_wipe(&pin);
+	return rc;
+}
+
+CK_RV ca_token_context_login(ca_token *tok, CK_SESSION_HANDLE s)
+{
+	if (tok->pin == NULL && !tok->protected_path)
+		return CKR_USER_NOT_LOGGED_IN;
+	return tok->fl->C_Login(s, CKU_CONTEXT_SPECIFIC,
+				(CK_UTF8CHAR_PTR)tok->pin,
+				tok->pin != NULL ? (CK_ULONG)tok->pin_len : 0);
+}
+
+int ca_token_session_gen(ca_token *tok, CK_SESSION_HANDLE *out, unsigned *gen)
+{
+	int have = 0, rc;
+
+	GUARD(ready(tok));
 	pthread_mutex_lock(&tok->lock);
+	*gen = tok->gen;
 	if (!tok->dead && tok->n_idle > 0) {
 		*out = tok->idle[--tok->n_idle];
 		have = 1;
@@ -395,10 +621,20 @@ int ca_token_session(ca_token *tok, CK_SESSION_HANDLE *out)
 		return CA_OK;
 	if (tok->dead)
 		return gone(tok);
-	return open_session(tok, out);
+	rc = open_session(tok, out);
+out:
+	return rc;
 }
 
-void ca_token_release(ca_token *tok, CK_SESSION_HANDLE s, int bad)
+int ca_token_session(ca_token *tok, CK_SESSION_HANDLE *out)
+{
+	unsigned gen;
+
+	return ca_token_session_gen(tok, out, &gen);
+}
+
+void ca_token_release_gen(ca_token *tok, CK_SESSION_HANDLE s, unsigned gen,
+			  int bad)
 {
 	CK_SESSION_HANDLE *grown;
 	size_t cap;
@@ -408,6 +644,8 @@ void ca_token_release(ca_token *tok, CK_SESSION_HANDLE s, int bad)
 		pthread_mutex_unlock(&tok->lock);
 		return;
 	}
+	if (gen != GEN_ANY && gen != tok->gen)
+		bad = 1;
 	if (!bad && tok->n_idle == tok->cap_idle) {
 		cap = tok->cap_idle < POOL_MIN ? POOL_MIN : tok->cap_idle * 2;
 		grown = realloc(tok->idle, cap * sizeof(*grown));
@@ -423,6 +661,11 @@ void ca_token_release(ca_token *tok, CK_SESSION_HANDLE s, int bad)
 	pthread_mutex_unlock(&tok->lock);
 	if (bad)
 		(void)tok->fl->C_CloseSession(s);
+}
+
+void ca_token_release(ca_token *tok, CK_SESSION_HANDLE s, int bad)
+{
+	ca_token_release_gen(tok, s, GEN_ANY, bad);
 }
 
 int ca_token_random(ca_token *tok, unsigned char *buf, size_t len)

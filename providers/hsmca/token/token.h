@@ -55,6 +55,9 @@ void ca_p11_set_module_args(const char *args); /* NULL: the next rule */
 /* The module (and its arguments) recorded with the key, e.g. in ca.json. */
 void ca_p11_set_key_module(const char *module, const char *args);
 void ca_p11_allow_pin_value(int allow); /* pin-value in URIs */
+/* Log in even when the token reports CKF_USER_PIN_FINAL_TRY
+ * (--allow-final-pin-try); refused by default. */
+void ca_p11_allow_final_pin_try(int allow);
 int ca_p11_pin_value_allowed(void);
 /* Use this library context (with OpenSSL's default provider loaded) for
  * public keys and hashing instead of a private one; before first use. */
@@ -84,10 +87,25 @@ const char *ca_token_serial(const ca_token *tok); /* trimmed */
  * directory records), and its initialisation arguments (NULL for none). */
 const char *ca_token_module(const ca_token *tok);
 const char *ca_token_module_args(const ca_token *tok);
+/* 1 logged in (or no login needed), 0 not, negative on error. A session
+ * lost underneath is opened again first. */
 int ca_token_logged_in(ca_token *tok);
-/* C_Login as CKU_USER. Already logged in: success. Wrong PIN: CA_EIO with
- * "wrong PIN for token 'L'"; locked: "PIN of token 'L' is locked". */
+/* Before a login, from the token's current flags: CA_EPOLICY naming
+ * CKF_USER_PIN_LOCKED (no login is attempted), or CKF_USER_PIN_FINAL_TRY
+ * unless ca_p11_allow_final_pin_try(); a warning on stderr for
+ * CKF_USER_PIN_COUNT_LOW. Returns 1 when a PIN is needed, 0 on a
+ * protected authentication path (a PIN pad: C_Login with a NULL PIN). */
+int ca_token_login_check(ca_token *tok) CA_WUR;
+/* C_Login as CKU_USER after ca_token_login_check (pin ignored on a
+ * protected authentication path). Already logged in: success. Wrong PIN:
+ * CA_EIO with "wrong PIN for token 'L'"; locked: "PIN of token 'L' is
+ * locked". The PIN is kept (secure heap, wiped at shutdown) to log in
+ * again after a lost session and for keys with CKA_ALWAYS_AUTHENTICATE. */
 int ca_token_login(ca_token *tok, const char *pin, size_t pin_len) CA_WUR;
+/* Log in unless logged in: the checks above, then a PIN read from
+ * pin_source (common/pin.h; prompt "PIN for token 'L': ") unless the token
+ * has a protected authentication path. */
+int ca_token_login_source(ca_token *tok, const char *pin_source) CA_WUR;
 /* C_GenerateRandom into buf. */
 int ca_token_random(ca_token *tok, unsigned char *buf, size_t len) CA_WUR;
 

@@ -54,6 +54,9 @@ int ca_common_option(int opt, const char *arg, struct ca_common *c,
 	case CA_OPT_ALLOW_PIN_VALUE:
 		ca_p11_allow_pin_value(1);
 		return 1;
+	case CA_OPT_ALLOW_FINAL_PIN_TRY:
+		ca_p11_allow_final_pin_try(1);
+		return 1;
 	case CA_OPT_JSON:
 		c->json = 1;
 		return 1;

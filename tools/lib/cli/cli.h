@@ -21,6 +21,7 @@ enum {
 	CA_OPT_VERSION,
 	CA_OPT_ALLOW_PIN_VALUE,
 	CA_OPT_MODULE_ARGS,
+	CA_OPT_ALLOW_FINAL_PIN_TRY,
 	CA_OPT_FIRST_TOOL /* first value free for a tool's own options */
 };
 
@@ -31,6 +32,8 @@ enum {
 	    {"module-args", required_argument, NULL, CA_OPT_MODULE_ARGS},      \
 	    {"pin-source", required_argument, NULL, CA_OPT_PIN_SOURCE},        \
 	    {"allow-pin-value", no_argument, NULL, CA_OPT_ALLOW_PIN_VALUE},    \
+	    {"allow-final-pin-try", no_argument, NULL,                         \
+	     CA_OPT_ALLOW_FINAL_PIN_TRY},                                      \
 	    {"json", no_argument, NULL, CA_OPT_JSON},                          \
 	{                                                                      \
 		"force", no_argument, NULL, CA_OPT_FORCE                       \

@@ -85,19 +85,7 @@ static int result(ca_token *tok, ca_key *key, struct ca_keygen_result *res)
 
 static int login(const struct ca_keygen_params *p, ca_token *tok)
 {
-	struct ca_pin pin;
-	char prompt[300];
-	int rc;
-
-	if (ca_token_logged_in(tok))
-		return CA_OK;
-	snprintf(prompt, sizeof(prompt),
-		 "PIN for token '%s': ", ca_token_label(tok));
-	rc = ca_pin_read(p->pin_source, prompt, &pin);
-	if (rc == CA_OK)
-		rc = ca_token_login(tok, pin.value, pin.len);
-	ca_pin_wipe(&pin);
-	return rc;
+	return ca_token_login_source(tok, p->pin_source);
 }
 
 /* check: the key labelled p->label, if any, of the type asked for. */

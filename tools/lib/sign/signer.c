@@ -67,23 +67,14 @@ static char *get_str(EVP_PKEY *pkey, const char *name)
 /* Log in to the token behind uri unless it already is. */
 static int login(const char *uri, const char *pin_source, ca_token **tok_out)
 {
-	struct ca_pin pin;
-	char prompt[300];
 	ca_token *tok = NULL;
 	int rc;
 
-	memset(&pin, 0, sizeof(pin));
 	GUARD(ca_token_open(uri, &tok));
-	if (!ca_token_logged_in(tok)) {
-		snprintf(prompt, sizeof(prompt),
-			 "PIN for token '%s': ", ca_token_label(tok));
-		GUARD(ca_pin_read(pin_source, prompt, &pin));
-		GUARD(ca_token_login(tok, pin.value, pin.len));
-	}
+	GUARD(ca_token_login_source(tok, pin_source));
 	*tok_out = tok;
 	tok = NULL;
 out:
-	ca_pin_wipe(&pin);
 	ca_token_free(tok);
 	return rc;
 }
