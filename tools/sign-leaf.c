@@ -55,11 +55,16 @@ static const char usage[] =
     "  --out-dir DIR       batch: NAME.crt and NAME.chain.pem per request, "
     "and\n"
     "                      summary.json (NAME: the CSR file's or common name)\n"
+    "  --in-flight N       batch: signatures on the token at once (default "
+    "8,\n"
+    "                      at most the token's sessions less one; 1-64)\n"
     "  --module MODULE     PKCS#11 module: path or p11-kit name (README "
     "\"Tokens\")\n"
     "  --module-args ARGS  its initialisation arguments (or "
     "$HSMCA_MODULE_ARGS)\n"
     "  --pin-source SRC    file:PATH, fd:N or env:NAME (default: prompt)\n"
+    "  --allow-final-pin-try  log in although the token reports "
+    "CKF_USER_PIN_FINAL_TRY\n"
     "  --force             replace existing output files\n"
     "  --json              print the summary as JSON\n"
     "\n"
@@ -87,7 +92,8 @@ enum {
 	OPT_REQUESTS,
 	OPT_CSR_DIR,
 	OPT_OUT_DIR,
-	OPT_RENEW
+	OPT_RENEW,
+	OPT_IN_FLIGHT
 };
 
 /* The batch's progress bar, on stderr. */
@@ -213,6 +219,7 @@ int main(int argc, char **argv)
 	    {"csr-dir", required_argument, NULL, OPT_CSR_DIR},
 	    {"out-dir", required_argument, NULL, OPT_OUT_DIR},
 	    {"renew", required_argument, NULL, OPT_RENEW},
+	    {"in-flight", required_argument, NULL, OPT_IN_FLIGHT},
 	    {NULL, 0, NULL, 0},
 	};
 	struct ca_leaf_params p;
@@ -284,6 +291,12 @@ int main(int argc, char **argv)
 				CA_USAGE(usage_line, "--renew: %s",
 					 ca_errmsg());
 			p.renew = renew;
+			break;
+		case OPT_IN_FLIGHT:
+			if (ca_parse_long(optarg, 1, CA_LEAF_IN_FLIGHT_MAX,
+					  "--in-flight", &v) < 0)
+				CA_USAGE(usage_line, "%s", ca_errmsg());
+			p.in_flight = (int)v;
 			break;
 		default:
 			CA_USAGE(usage_line, "unknown option");

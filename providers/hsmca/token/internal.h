@@ -30,6 +30,8 @@ struct ca_token {
 	CK_SESSION_HANDLE *idle;  /* session pool (stack) */
 	size_t n_idle;
 	size_t cap_idle;
+	size_t n_out;	      /* sessions taken out of the pool */
+	pthread_cond_t freed; /* a session came back (session limit) */
 	/* Sessions lost (device removed, sessions closed underneath, fork):
 	 * gen counts the recoveries; a session taken out before the last one
 	 * is closed, not pooled. lost: recover before the next session. */
@@ -67,7 +69,12 @@ struct ca_key {
 	size_t spki_len;
 	unsigned char spki_sha256[32];
 	char *uri;
-	int always_auth;	    /* CKA_ALWAYS_AUTHENTICATE */
+	int always_auth; /* CKA_ALWAYS_AUTHENTICATE */
+	/* The handle to sign with and the session generation it was found
+	 * in: found again after a recovery (handles of private objects go
+	 * with the login; a device put back numbers them anew). */
+	atomic_ulong sign_handle;
+	atomic_uint sign_gen;
 	CK_MECHANISM_TYPE *allowed; /* CKA_ALLOWED_MECHANISMS, NULL: any */
 	CK_ULONG n_allowed;
 	/* The mechanism chosen per scheme and digest, once (0: not yet). */

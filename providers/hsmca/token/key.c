@@ -432,6 +432,8 @@ int ca_key_load(ca_token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE priv,
 	GUARD(load_derived(key));
 	GUARD(load_allowed(tok, s, key));
 	load_always_auth(tok, s, key);
+	atomic_store(&key->sign_handle, priv);
+	atomic_store(&key->sign_gen, tok->gen);
 	*out = key;
 	key = NULL;
 out:
@@ -832,11 +834,55 @@ static int can_sign(const ca_key *key)
 	return CA_OK;
 }
 
-/* C_SignInit on s, then the context-specific login a key with
- * CKA_ALWAYS_AUTHENTICATE needs for this one operation. */
-static CK_RV sign_init(ca_key *key, CK_SESSION_HANDLE s, CK_MECHANISM *m)
+/* The private key's handle for a session of generation gen: after a
+ * recovery it is looked up again by class and CKA_ID (else CKA_LABEL). */
+static CK_RV sign_handle(ca_key *key, CK_SESSION_HANDLE s, unsigned gen,
+			 CK_OBJECT_HANDLE *out)
 {
-	CK_RV rv = key->tok->fl->C_SignInit(s, m, key->priv);
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE t[2] = {{CKA_CLASS, &cls, sizeof(cls)}};
+	CK_OBJECT_HANDLE found[2];
+	CK_ULONG n = 0;
+	CK_RV rv = CKR_OK;
+
+	if (atomic_load(&key->sign_gen) == gen) {
+		*out = atomic_load(&key->sign_handle);
+		return CKR_OK;
+	}
+	if (key->id_len > 0)
+		t[1] = (CK_ATTRIBUTE){CKA_ID, key->id, key->id_len};
+	else
+		t[1] =
+		    (CK_ATTRIBUTE){CKA_LABEL, key->label, strlen(key->label)};
+	pthread_mutex_lock(&key->tok->lock);
+	if (atomic_load(&key->sign_gen) != gen) {
+		rv = key->tok->fl->C_FindObjectsInit(s, t, 2);
+		if (rv == CKR_OK) {
+			rv = key->tok->fl->C_FindObjects(s, found, 2, &n);
+			(void)key->tok->fl->C_FindObjectsFinal(s);
+		}
+		if (rv == CKR_OK && n != 1)
+			rv = CKR_KEY_HANDLE_INVALID;
+		if (rv == CKR_OK) {
+			atomic_store(&key->sign_handle, found[0]);
+			atomic_store(&key->sign_gen, gen);
+		}
+	}
+	pthread_mutex_unlock(&key->tok->lock);
+	*out = atomic_load(&key->sign_handle);
+	return rv;
+}
+
+/* C_SignInit on s (of generation gen), then the context-specific login a
+ * key with CKA_ALWAYS_AUTHENTICATE needs for this one operation. */
+static CK_RV sign_init(ca_key *key, CK_SESSION_HANDLE s, unsigned gen,
+		       CK_MECHANISM *m)
+{
+	CK_OBJECT_HANDLE h;
+	CK_RV rv = sign_handle(key, s, gen, &h);
+
+	if (rv == CKR_OK)
+		rv = key->tok->fl->C_SignInit(s, m, h);
 
 	if (rv == CKR_OK && key->always_auth)
 		rv = ca_token_context_login(key->tok, s);
@@ -860,7 +906,7 @@ static int sign_whole(ca_key *key, CK_MECHANISM *m, const unsigned char *in,
 	for (tries = 0;; tries++) {
 		GUARD(ca_token_session_gen(key->tok, &s, &gen));
 		len = (CK_ULONG)*siglen;
-		rv = sign_init(key, s, m);
+		rv = sign_init(key, s, gen, m);
 		if (rv == CKR_OK)
 			rv = fl->C_Sign(s, (CK_BYTE_PTR)in, (CK_ULONG)inlen,
 					sig, &len);
@@ -943,7 +989,7 @@ static int op_start(ca_sign_op *op)
 
 	for (tries = 0;; tries++) {
 		GUARD(ca_token_session_gen(op->key->tok, &op->s, &op->gen));
-		rv = sign_init(op->key, op->s, &op->m);
+		rv = sign_init(op->key, op->s, op->gen, &op->m);
 		if (rv == CKR_OK)
 			break;
 		ca_token_release_gen(op->key->tok, op->s, op->gen, 1);

@@ -30,7 +30,7 @@ static void trim(char *dst, const unsigned char *src, size_t n)
 	dst[len] = '\0';
 }
 
-static int open_session(ca_token *tok, CK_SESSION_HANDLE *out)
+static CK_RV open_raw(ca_token *tok, CK_SESSION_HANDLE *out)
 {
 	CK_RV rv;
 
@@ -39,10 +39,20 @@ static int open_session(ca_token *tok, CK_SESSION_HANDLE *out)
 	if (rv == CKR_TOKEN_WRITE_PROTECTED)
 		rv = tok->fl->C_OpenSession(tok->slot, CKF_SERIAL_SESSION, NULL,
 					    NULL, out);
-	if (rv != CKR_OK)
-		return ca_err(CA_EIO, "cannot open a session on token '%s': %s",
-			      tok->label, p11_kit_strerror(rv));
-	return CA_OK;
+	return rv;
+}
+
+static int open_failed(ca_token *tok, CK_RV rv)
+{
+	return ca_err(CA_EIO, "cannot open a session on token '%s': %s",
+		      tok->label, p11_kit_strerror(rv));
+}
+
+static int open_session(ca_token *tok, CK_SESSION_HANDLE *out)
+{
+	CK_RV rv = open_raw(tok, out);
+
+	return rv == CKR_OK ? CA_OK : open_failed(tok, rv);
 }
 
 static void token_destroy(ca_token *tok)
@@ -50,6 +60,7 @@ static void token_destroy(ca_token *tok)
 	if (tok->pin != NULL)
 		OPENSSL_secure_clear_free(tok->pin, tok->pin_len + 1);
 	pthread_mutex_destroy(&tok->lock);
+	pthread_cond_destroy(&tok->freed);
 	free(tok->idle);
 	free(tok->mechs);
 	free(tok->module);
@@ -87,6 +98,7 @@ static int token_new(CK_FUNCTION_LIST *fl, CK_SLOT_ID slot,
 	tok->protected_path =
 	    (info->flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0;
 	pthread_mutex_init(&tok->lock, NULL);
+	pthread_cond_init(&tok->freed, NULL);
 	rc = open_session(tok, &tok->anchor);
 	if (rc < 0) {
 		token_destroy(tok);
@@ -427,6 +439,7 @@ void ca_token_forked_all(void)
 	for (t = g_tokens; t != NULL; t = t->next) {
 		pthread_mutex_lock(&t->lock);
 		t->n_idle = 0;
+		t->n_out = 0;
 		t->anchor = CK_INVALID_HANDLE;
 		t->gen++;
 		t->lost = 1;
@@ -605,23 +618,40 @@ CK_RV ca_token_context_login(ca_token *tok, CK_SESSION_HANDLE s)
 				tok->pin != NULL ? (CK_ULONG)tok->pin_len : 0);
 }
 
+/* A pooled session, else a new one. A token at its session limit
+ * (CKR_SESSION_COUNT) while some of ours are out: wait for one to come
+ * back (PKCS#11 allows one operation per session at a time). */
 int ca_token_session_gen(ca_token *tok, CK_SESSION_HANDLE *out, unsigned *gen)
 {
-	int have = 0, rc;
+	CK_RV rv;
+	int rc;
 
 	GUARD(ready(tok));
 	pthread_mutex_lock(&tok->lock);
-	*gen = tok->gen;
-	if (!tok->dead && tok->n_idle > 0) {
-		*out = tok->idle[--tok->n_idle];
-		have = 1;
+	for (;;) {
+		if (tok->dead) {
+			rc = gone(tok);
+			break;
+		}
+		*gen = tok->gen;
+		tok->n_out++;
+		if (tok->n_idle > 0) {
+			*out = tok->idle[--tok->n_idle];
+			break;
+		}
+		pthread_mutex_unlock(&tok->lock);
+		rv = open_raw(tok, out);
+		pthread_mutex_lock(&tok->lock);
+		if (rv == CKR_OK)
+			break;
+		tok->n_out--;
+		if (rv != CKR_SESSION_COUNT || tok->n_out == 0) {
+			rc = open_failed(tok, rv);
+			break;
+		}
+		pthread_cond_wait(&tok->freed, &tok->lock);
 	}
 	pthread_mutex_unlock(&tok->lock);
-	if (have)
-		return CA_OK;
-	if (tok->dead)
-		return gone(tok);
-	rc = open_session(tok, out);
 out:
 	return rc;
 }
@@ -644,6 +674,8 @@ void ca_token_release_gen(ca_token *tok, CK_SESSION_HANDLE s, unsigned gen,
 		pthread_mutex_unlock(&tok->lock);
 		return;
 	}
+	if (tok->n_out > 0)
+		tok->n_out--;
 	if (gen != GEN_ANY && gen != tok->gen)
 		bad = 1;
 	if (!bad && tok->n_idle == tok->cap_idle) {
@@ -656,16 +688,40 @@ void ca_token_release_gen(ca_token *tok, CK_SESSION_HANDLE s, unsigned gen,
 			bad = 1;
 		}
 	}
-	if (!bad)
-		tok->idle[tok->n_idle++] = s;
-	pthread_mutex_unlock(&tok->lock);
+	/* Closed before a waiter is woken, so that its slot is free. */
 	if (bad)
 		(void)tok->fl->C_CloseSession(s);
+	else
+		tok->idle[tok->n_idle++] = s;
+	pthread_cond_signal(&tok->freed);
+	pthread_mutex_unlock(&tok->lock);
 }
 
 void ca_token_release(ca_token *tok, CK_SESSION_HANDLE s, int bad)
 {
 	ca_token_release_gen(tok, s, GEN_ANY, bad);
+}
+
+unsigned long ca_token_max_sessions(ca_token *tok)
+{
+	CK_TOKEN_INFO ti;
+	CK_ULONG lim[2];
+	unsigned long n = 0;
+	size_t i;
+
+	if (ready(tok) < 0 || tok->fl->C_GetTokenInfo(tok->slot, &ti) != CKR_OK)
+		return 0;
+	lim[0] = ti.ulMaxSessionCount;
+	lim[1] = ti.ulMaxRwSessionCount;
+	for (i = 0; i < 2; i++) {
+		/* 0 is CK_EFFECTIVELY_INFINITE */
+		if (lim[i] == 0 || lim[i] == CK_UNAVAILABLE_INFORMATION)
+			continue;
+		if (n == 0 || lim[i] < n)
+			n = lim[i];
+	}
+	/* one is the anchor, which holds the login */
+	return n == 0 ? 0 : n > 1 ? n - 1 : 1;
 }
 
 int ca_token_random(ca_token *tok, unsigned char *buf, size_t len)

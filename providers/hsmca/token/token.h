@@ -106,6 +106,11 @@ int ca_token_login(ca_token *tok, const char *pin, size_t pin_len) CA_WUR;
  * pin_source (common/pin.h; prompt "PIN for token 'L': ") unless the token
  * has a protected authentication path. */
 int ca_token_login_source(ca_token *tok, const char *pin_source) CA_WUR;
+/* How many signatures may be in flight at once on this token: its
+ * session limit (ulMaxSessionCount / ulMaxRwSessionCount, the smaller)
+ * less the session that holds the login; 0 when the token sets none.
+ * Beyond it, a signature waits for a session to come free. */
+unsigned long ca_token_max_sessions(ca_token *tok);
 /* C_GenerateRandom into buf. */
 int ca_token_random(ca_token *tok, unsigned char *buf, size_t len) CA_WUR;
 

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#define CA_POOL_MAX_WORKERS 8
+#define CA_POOL_MAX_WORKERS 64
 
 /* fn(ctx, i) for every i below n, on min(workers, n, CA_POOL_MAX_WORKERS)
  * threads; returns when all are done. fn reports failures through ctx. */

@@ -66,7 +66,8 @@ struct run {
 	long issued, already, refused;
 	json_t *pending;  /* files to write after the chunk commits */
 	int last_refusal; /* exit code of the last refusal */
-	int workers;	  /* threads for CPU and token work */
+	int workers;	  /* threads for CPU work */
+	int in_flight;	  /* threads for token work: signatures at once */
 	int in_chunk;
 };
 
@@ -145,6 +146,19 @@ out:
 	return rc;
 }
 
+/* Signatures in flight: the setting, else CA_LEAF_IN_FLIGHT_DEFAULT; no
+ * more than the token has sessions for (less the one holding the login),
+ * so that no signature waits for a session. */
+static int in_flight(const struct ca_leaf_params *p, ca_token *tok)
+{
+	unsigned long max = ca_token_max_sessions(tok);
+	int n = p->in_flight > 0 ? p->in_flight : CA_LEAF_IN_FLIGHT_DEFAULT;
+
+	if (max > 0 && (unsigned long)n > max)
+		n = (int)max;
+	return n > CA_POOL_MAX_WORKERS ? CA_POOL_MAX_WORKERS : n;
+}
+
 static int run_setup(struct run *run)
 {
 	const struct ca_leaf_params *p = run->p;
@@ -174,6 +188,7 @@ static int run_setup(struct run *run)
 	GUARD(ca_algid_der(run->issuer_pub, ca_dir_sigalg(run->d), &run->algid,
 			   &run->algid_len));
 	GUARD(ca_dir_signer(run->d, p->pin_source));
+	run->in_flight = in_flight(p, run->d->signer->tok);
 	run->results = json_array();
 	run->refusals = json_array();
 
@@ -1189,7 +1204,8 @@ static int run_chunk(struct run *run, const struct ca_leaf_request *reqs,
 	GUARD(chunk_begin(run));
 	for (i = 0; i < n; i++)
 		GUARD(assign_serial(run, &jobs[i], chunk_keys));
-	parallel(run, jobs, n, build_and_sign);
+	ca_pool_run(n, run->in_flight, stage_one,
+		    &(struct stage){run, jobs, build_and_sign});
 	for (i = 0; i < n; i++)
 		GUARD(record_job(run, &jobs[i], batch));
 	GUARD(chunk_end(run));

@@ -13,6 +13,11 @@ struct ca_leaf_progress {
 	long issued, already, refused;
 };
 
+/* Signatures in flight: they wait on the token, not on the CPUs (a slow
+ * token hides its latency behind others' signatures). */
+#define CA_LEAF_IN_FLIGHT_DEFAULT 8
+#define CA_LEAF_IN_FLIGHT_MAX	  64
+
 struct ca_leaf_params {
 	const char *ca_dir;
 	const char *profile; /* default "server-client" */
@@ -34,6 +39,9 @@ struct ca_leaf_params {
 	const char *requests;
 	const char *csr_dir;
 	const char *out_dir;
+	/* signatures on the token at once (0: CA_LEAF_IN_FLIGHT_DEFAULT),
+	 * bounded by the token's session limit */
+	int in_flight;
 	/* after each chunk of a batch (NULL: nothing); the tool draws it */
 	void (*progress)(const struct ca_leaf_progress *pr, void *ctx);
 	void *progress_ctx;

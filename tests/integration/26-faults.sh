@@ -1,0 +1,206 @@
+#!/bin/sh
+# hsmca on the tokens of the field, played by tests/faultp11.so over
+# SoftHSM: each fault of the module's configuration under hsmca-sign-leaf
+# (a batch), hsmca-init-ca or hsmca-gen-crl. Each run issues correctly or
+# refuses clearly (exit code and a message naming the cause), and in every
+# case: no certificate file without a store row, no serial twice, the audit
+# chain intact.
+. "$HSMCA_TOP/tests/lib.sh"
+
+FP=$HSMCA_BUILD/tests/faultp11.so
+N=24
+unset FAULTP11_CONF
+
+# conf NAME [key=value...]: $T/NAME.conf wrapping SoftHSM, logging to
+# $T/NAME.log.
+conf() {
+	_c=$1
+	shift
+	{
+		echo "module=$SOFTHSM_MODULE"
+		echo "log=$T/$_c.log"
+		for _l in "$@"; do echo "$_l"; done
+	} >"$T/$_c.conf"
+	rm -f "$T/$_c.log"
+}
+# logged NAME PATTERN: lines of NAME.log matching PATTERN (grep -E).
+logged() { grep -cE -- "$2" "$T/$1.log" 2>/dev/null; }
+# fp NAME CMD...: CMD through faultp11 configured by NAME.conf; status in
+# $frc, output in $T/NAME.out.
+fp() {
+	_c=$1
+	shift
+	FAULTP11_CONF=$T/$_c.conf HSMCA_MODULE=$FP "$@" >"$T/$_c.out" 2>&1
+	frc=$?
+}
+# batch NAME [args]: a fresh copy of the CA (ca-NAME) and the batch of $N
+# requests through faultp11 configured by NAME.conf, into out-NAME.
+batch() {
+	_c=$1
+	shift
+	rm -rf "ca-$_c" "out-$_c"
+	cp -a ca "ca-$_c"
+	fp "$_c" hsmca-sign-leaf --ca "ca-$_c" --requests csrs/tls.json --csr-dir csrs \
+		--out-dir "out-$_c" "$@"
+}
+rows() { sqlite3 "ca-$1/ca.db" "select count(*) from certs where kind = 'leaf'"; }
+# intact NAME: the store invariants after a run into ca-NAME / out-NAME.
+intact() {
+	_c=$1
+	_dups=$(sqlite3 "ca-$_c/ca.db" "select count(*) from (select serial from certs group by serial having count(*) > 1)")
+	_orphans=$(python3 - "ca-$_c/ca.db" "out-$_c" <<'PY'
+import base64, glob, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = {bytes(r[0]) for r in db.execute("select der from certs")}
+n = 0
+for f in glob.glob(sys.argv[2] + "/*.crt"):
+    pem = open(f).read()
+    b64 = pem.split("-----BEGIN CERTIFICATE-----")[1].split("-----END CERTIFICATE-----")[0]
+    if base64.b64decode(b64) not in rows:
+        n += 1
+print(n)
+PY
+)
+	is "$_dups/$_orphans" "0/0" "$_c: no serial twice, no certificate file without a store row"
+	check "$_c: audit chain intact" hsmca-audit --ca "ca-$_c" verify
+}
+# all_issued NAME: every request issued, a file each, verified by openssl.
+all_issued() {
+	_c=$1
+	is "$frc $(rows "$_c")" "0 $N" "$_c: exit 0, $N certificates in the store"
+	is "$(ls "out-$_c"/*.crt 2>/dev/null | wc -l | tr -d ' ')" "$N" "$_c: $N certificate files"
+	check "$_c: openssl verifies one" openssl verify -CAfile ca/ca.crt "out-$_c/$(ls "out-$_c" | grep '\.crt$' | head -n 1)"
+}
+# refused NAME PATTERN: exit 3 naming PATTERN, nothing issued.
+refused() {
+	_c=$1
+	is "$frc" 3 "$_c: refused with exit 3"
+	like "$(cat "$T/$_c.out")" "$2" "$_c: the message names $2"
+	is "$(rows "$_c")" 0 "$_c: nothing issued"
+}
+
+new_token FT
+conf plain
+fp plain keygen FT ca-key ec:p256
+is "$frc" 0 "keygen through faultp11"
+fp plain hsmca-init-ca --ca ca --key "pkcs11:token=FT;object=ca-key" --pin-source "$PINSRC" \
+	--self-sign --subject "CN=Fault CA" --days 3650
+is "$frc" 0 "init-ca through faultp11"
+mkdir csrs
+"$HSMCA_BUILD/tests/mkcsrs" csrs "$N" || notok "made $N CSRs"
+
+# --- sign_latency_ms: signatures overlap on the token ----------------------
+conf slow sign_latency_ms=50
+batch slow --pin-source "$PINSRC" --in-flight 6
+all_issued slow
+max=$(grep -o 'inflight=[0-9]*' slow.log | cut -d= -f2 | sort -n | tail -n 1)
+diag "most signatures in flight at once: $max"
+if [ "${max:-0}" -ge 3 ]; then ok "slow: several signatures in flight ($max)"; else notok "slow: several signatures in flight" "most at once: ${max:-none}"; fi
+intact slow
+
+# --- ecdsa=hashed-only / raw-only -----------------------------------------
+conf hashed ecdsa=hashed-only
+batch hashed --pin-source "$PINSRC"
+all_issued hashed
+is "$(logged hashed 'C_SignInit rv=CKR_OK mech=CKM_ECDSA_SHA256 via=CKM_ECDSA')" "$N" \
+	"hashed: every signature with CKM_ECDSA_SHA256"
+intact hashed
+conf raw ecdsa=raw-only
+batch raw --pin-source "$PINSRC"
+all_issued raw
+intact raw
+
+# --- always_authenticate ----------------------------------------------------
+conf always always_authenticate=1
+batch always --pin-source "$PINSRC"
+all_issued always
+is "$(logged always 'C_Login rv=CKR_OK user=CKU_CONTEXT_SPECIFIC')" "$N" \
+	"always: one context-specific login per signature"
+intact always
+conf always always_authenticate=1
+fp always hsmca-gen-crl --ca ca-always --pin-source "$PINSRC" --days 7 --out always.crl
+is "$frc" 0 "always: gen-crl signs with a context-specific login"
+check "always: openssl verifies the CRL" openssl crl -in always.crl -CAfile ca/ca.crt -noout
+
+# --- max_sessions -----------------------------------------------------------
+conf few max_sessions=3
+batch few --pin-source "$PINSRC" --in-flight 8
+all_issued few
+is "$(logged few 'fault=session-count')" 0 "few: no session refused (in flight bounded by the token's 3 sessions)"
+intact few
+
+# --- session_idle_ms: the login session expires while the PIN is typed ----
+conf idle session_idle_ms=300
+rm -f pinfifo
+mkfifo pinfifo
+(sleep 1; echo "$PIN") >pinfifo &
+batch idle --pin-source "fd:3" 3<pinfifo
+wait
+all_issued idle
+like "$(logged idle 'fault=idle-expired')" "^[1-9]" "idle: the module expired idle sessions"
+intact idle
+
+# --- remove_at_sign: the device goes away mid-batch -------------------------
+conf removed remove_at_sign=5 sign_latency_ms=20
+batch removed --pin-source "$PINSRC" --in-flight 4
+all_issued removed
+is "$(logged removed 'fault=device-removed')" "$(logged removed 'C_Sign rv=CKR_DEVICE_REMOVED')" \
+	"removed: the log shows the removal"
+is "$(logged removed 'C_Login rv=CKR_(OK|USER_ALREADY_LOGGED_IN) user=CKU_USER')" 2 "removed: logged in again once"
+intact removed
+conf crlgone remove_at_sign=1
+fp crlgone hsmca-gen-crl --ca ca-removed --pin-source "$PINSRC" --days 7 --out removed.crl
+is "$frc" 0 "gen-crl: signed again on a new session after the device came back"
+check "gen-crl: openssl verifies that CRL" openssl crl -in removed.crl -CAfile ca/ca.crt -noout
+check "gen-crl: audit chain intact" hsmca-audit --ca ca-removed verify
+
+# --- pin_flags ----------------------------------------------------------------
+conf low pin_flags=count_low
+batch low --pin-source "$PINSRC"
+all_issued low
+like "$(cat "$T/low.out")" "warning: token 'FT' reports CKF_USER_PIN_COUNT_LOW" "low: warned"
+intact low
+conf final pin_flags=final_try
+batch final --pin-source "$PINSRC"
+refused final "CKF_USER_PIN_FINAL_TRY.*--allow-final-pin-try"
+is "$(logged final 'C_Login')" 0 "final: no login attempted"
+intact final
+conf final pin_flags=final_try
+batch final --pin-source "$PINSRC" --allow-final-pin-try
+all_issued final
+intact final
+conf final pin_flags=final_try
+fp final hsmca-init-ca --ca final-root --key "pkcs11:token=FT;object=ca-key" --pin-source "$PINSRC" \
+	--self-sign --subject "CN=Final Try" --days 30
+is "$frc" 3 "init-ca: refused on CKF_USER_PIN_FINAL_TRY"
+check "init-ca: left no CA directory" test ! -e final-root/ca.json
+conf locked pin_flags=locked
+batch locked --pin-source "$PINSRC"
+refused locked "CKF_USER_PIN_LOCKED"
+is "$(logged locked 'C_Login')" 0 "locked: no login attempted"
+intact locked
+conf locked pin_flags=locked
+fp locked hsmca-gen-crl --ca ca-locked --pin-source "$PINSRC" --days 7 --out locked.crl
+is "$frc" 3 "gen-crl: refused on a locked PIN"
+check "gen-crl: wrote no CRL" test ! -e locked.crl
+
+# --- protected_auth: a PIN pad, no PIN asked ---------------------------------
+conf pad protected_auth=1 "pin=$PIN"
+batch pad </dev/null
+all_issued pad
+is "$(logged pad 'C_Login rv=CKR_OK user=CKU_USER pin=config')" 1 "pad: logged in with a NULL PIN"
+intact pad
+
+# --- finalize_fail / finalize_crash --------------------------------------------
+conf ffail finalize_fail=1
+batch ffail --pin-source "$PINSRC"
+all_issued ffail
+intact ffail
+conf fcrash finalize_crash=1
+batch fcrash --pin-source "$PINSRC"
+all_issued fcrash
+like "$(cat "$T/fcrash.out")" "crashed in C_Finalize" "fcrash: the crash is reported, not the result lost"
+is "$(logged fcrash 'fault=finalize-crash')" 1 "fcrash: the module did crash"
+intact fcrash
+
+done_testing
