@@ -71,6 +71,8 @@ static const char usage[] =
     "  --module-args ARGS    its initialisation arguments (or "
     "$HSMCA_MODULE_ARGS)\n"
     "  --pin-source SRC      file:PATH, fd:N or env:NAME (default: prompt)\n"
+    "  --allow-final-pin-try  log in although the token reports\n"
+    "                     CKF_USER_PIN_FINAL_TRY\n"
     "  --force               replace existing output files\n"
     "  --json                print the result as JSON\n"
     "\n"

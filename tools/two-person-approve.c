@@ -76,6 +76,8 @@ static const char usage[] =
     "encrypted)\n"
     "  --pin-source SRC   PIN of the token holding a pkcs11: key (default: "
     "prompt)\n"
+    "  --allow-final-pin-try  log in although the token reports\n"
+    "                     CKF_USER_PIN_FINAL_TRY\n"
     "  --quorum FILE      the quorum file (verify, check-key; with sign: the "
     "key must be the\n"
     "                     one the file lists for --id, and the file the "
