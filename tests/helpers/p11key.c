@@ -4,6 +4,9 @@
  *   p11key find KEY-URI PIN-SOURCE
  *   p11key sign KEY-URI PIN-SOURCE COUNT   (COUNT signatures with the raw
  *                                           mechanism, pooled sessions)
+ *   p11key forksign KEY-URI PIN-SOURCE (sign, fork(), sign in the child
+ *                     and in the parent; prints "child=PID status=N" and
+ *                     "parent=ok": PKCS#11 after fork() in the child)
  *   p11key store KEY-URI PIN-SOURCE        (log in through the token layer,
  *                     then load the key through the builtin provider's STORE
  *                     with no passphrase callback: the login is shared;
@@ -16,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -289,6 +294,39 @@ out:
 	return rc;
 }
 
+/* One signature, then one in a forked child (which must initialise the
+ * module afresh, PKCS#11 v2.40 5.1) and one more in the parent. */
+static int fork_sign(ca_key *key)
+{
+	pid_t pid;
+	int rc, status = 0;
+
+	GUARD(sign_loop(key, 1));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		rc = ca_err(CA_EIO, "fork failed");
+		goto out;
+	}
+	if (pid == 0) {
+		rc = sign_loop(key, 1);
+		if (rc < 0)
+			fprintf(stderr, "p11key (child): %s\n", ca_errmsg());
+		fflush(stdout);
+		ca_key_free(key);
+		ca_p11_shutdown();
+		_exit(ca_exit_code(rc));
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		status = -1;
+	printf("child=%ld status=%d\n", (long)pid,
+	       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	GUARD(sign_loop(key, 1));
+	printf("parent=ok\n");
+out:
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	ca_key *key = NULL;
@@ -296,14 +334,19 @@ int main(int argc, char **argv)
 
 	if (argc >= 6 && strcmp(argv[1], "gen") == 0)
 		rc = gen(argv, argc, &key);
-	else if ((argc == 4 || argc == 5) && (strcmp(argv[1], "find") == 0 ||
-					      strcmp(argv[1], "sign") == 0 ||
-					      strcmp(argv[1], "store") == 0))
+	else if ((argc == 4 || argc == 5) &&
+		 (strcmp(argv[1], "find") == 0 ||
+		  strcmp(argv[1], "sign") == 0 ||
+		  strcmp(argv[1], "forksign") == 0 ||
+		  strcmp(argv[1], "store") == 0))
 		rc = find(argv[2], argv[3], &key);
 	else
-		rc = ca_err(CA_EUSAGE, "usage: p11key gen|find|sign|store ...");
+		rc = ca_err(CA_EUSAGE,
+			    "usage: p11key gen|find|sign|forksign|store ...");
 	if (rc == CA_OK && strcmp(argv[1], "store") == 0)
 		rc = store_sign(argv[2], key);
+	else if (rc == CA_OK && strcmp(argv[1], "forksign") == 0)
+		rc = fork_sign(key);
 	else if (rc == CA_OK && strcmp(argv[1], "sign") == 0)
 		rc = sign_loop(key, argc == 5 ? strtol(argv[4], NULL, 10) : 1);
 	else if (rc == CA_OK)
