@@ -22,7 +22,7 @@ static const char usage[] =
     "                       [--chain-out FILE]\n"
     "       hsmca-sign-leaf --ca DIR --requests tls.json --csr-dir DIR "
     "--out-dir DIR\n"
-    "                       [--profile P]\n"
+    "                       [--profile P] [--in-flight N]\n"
     "\n"
     "Issue end-entity certificates with this CA's token key.\n"
     "\n"

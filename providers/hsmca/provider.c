@@ -150,7 +150,7 @@ static const OSSL_DISPATCH prov_dispatch[] = {
     {0, NULL},
 };
 
-static int yes_no(const char *v, int *out)
+static int yes_no(const char *name, const char *v, int *out)
 {
 	static const char *const yes[] = {"yes", "1", "true", "on"};
 	static const char *const no[] = {"no", "0", "false", "off"};
@@ -165,15 +165,15 @@ static int yes_no(const char *v, int *out)
 	return ca_err(
 	    CA_EUSAGE,
 	    "hsmca provider configuration: %s must be yes or no, not '%s'",
-	    CA_PROV_PARAM_ALLOW_PIN_VALUE, v);
+	    name, v);
 }
 
 /* openssl.cnf [hsmca_sect]: pkcs11-module, pkcs11-module-args, pin-source,
- * allow-pin-value. */
+ * allow-pin-value, allow-final-pin-try. */
 static int configure(struct ca_prov *prov, OSSL_FUNC_core_get_params_fn *get)
 {
 	const char *module = NULL, *pin_source = NULL, *allow = NULL;
-	const char *module_args = NULL;
+	const char *module_args = NULL, *final_try = NULL;
 	OSSL_PARAM req[] = {
 	    OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_MODULE, (char **)&module, 0),
 	    OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_MODULE_ARGS,
@@ -182,6 +182,8 @@ static int configure(struct ca_prov *prov, OSSL_FUNC_core_get_params_fn *get)
 				0),
 	    OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_ALLOW_PIN_VALUE, (char **)&allow,
 				0),
+	    OSSL_PARAM_utf8_ptr(CA_PROV_PARAM_ALLOW_FINAL_TRY,
+				(char **)&final_try, 0),
 	    OSSL_PARAM_END,
 	};
 	int allow_v = 0, rc = CA_OK;
@@ -189,8 +191,13 @@ static int configure(struct ca_prov *prov, OSSL_FUNC_core_get_params_fn *get)
 	if (get == NULL || !get(prov->handle, req))
 		goto out;
 	if (allow != NULL) {
-		GUARD(yes_no(allow, &allow_v));
+		GUARD(yes_no(CA_PROV_PARAM_ALLOW_PIN_VALUE, allow, &allow_v));
 		ca_p11_allow_pin_value(allow_v);
+	}
+	if (final_try != NULL) {
+		GUARD(
+		    yes_no(CA_PROV_PARAM_ALLOW_FINAL_TRY, final_try, &allow_v));
+		ca_p11_allow_final_pin_try(allow_v);
 	}
 	if (pin_source != NULL) {
 		rc = ca_pin_source_check(pin_source);

@@ -10,9 +10,10 @@
 
 /* Provider configuration (openssl.cnf [hsmca_sect]). */
 #define CA_PROV_PARAM_MODULE	      "pkcs11-module" /* path or p11-kit name */
-#define CA_PROV_PARAM_MODULE_ARGS     "pkcs11-module-args" /* C_Initialize */
-#define CA_PROV_PARAM_PIN_SOURCE      "pin-source"	   /* file:/fd:/env: */
-#define CA_PROV_PARAM_ALLOW_PIN_VALUE "allow-pin-value"	   /* yes|no */
+#define CA_PROV_PARAM_MODULE_ARGS     "pkcs11-module-args"  /* C_Initialize */
+#define CA_PROV_PARAM_PIN_SOURCE      "pin-source"	    /* file:/fd:/env: */
+#define CA_PROV_PARAM_ALLOW_PIN_VALUE "allow-pin-value"	    /* yes|no */
+#define CA_PROV_PARAM_ALLOW_FINAL_TRY "allow-final-pin-try" /* yes|no */
 
 /* Extra gettable key parameters (UTF-8 strings) naming where a key lives. */
 #define CA_PKEY_PARAM_URI	   "hsmca-uri"
