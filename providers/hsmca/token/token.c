@@ -728,11 +728,18 @@ int ca_token_random(ca_token *tok, unsigned char *buf, size_t len)
 {
 	CK_SESSION_HANDLE s;
 	CK_RV rv;
-	int rc;
+	unsigned gen;
+	int rc, tries;
 
-	GUARD(ca_token_session(tok, &s));
-	rv = tok->fl->C_GenerateRandom(s, buf, (CK_ULONG)len);
-	ca_token_release(tok, s, rv != CKR_OK);
+	/* A session lost underneath: once more on a new one. */
+	for (tries = 0;; tries++) {
+		GUARD(ca_token_session_gen(tok, &s, &gen));
+		rv = tok->fl->C_GenerateRandom(s, buf, (CK_ULONG)len);
+		ca_token_release_gen(tok, s, gen, rv != CKR_OK);
+		if (rv == CKR_OK || tries > 0 || !ca_token_lost(tok, rv))
+			break;
+		GUARD(ca_token_recover(tok, gen));
+	}
 	if (rv != CKR_OK)
 		rc = ca_err(CA_EIO, "C_GenerateRandom on token '%s' failed: %s",
 			    tok->label, p11_kit_strerror(rv));
