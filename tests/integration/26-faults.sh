@@ -89,9 +89,9 @@ is "$frc" 0 "init-ca through faultp11"
 mkdir csrs
 "$HSMCA_BUILD/tests/mkcsrs" csrs "$N" || notok "made $N CSRs"
 
-# --- sign_latency_ms: signatures overlap on the token ----------------------
+# --- sign_latency_ms: signatures overlap on the token (default --in-flight) -
 conf slow sign_latency_ms=50
-batch slow --pin-source "$PINSRC" --in-flight 6
+batch slow --pin-source "$PINSRC"
 all_issued slow
 max=$(grep -o 'inflight=[0-9]*' slow.log | cut -d= -f2 | sort -n | tail -n 1)
 diag "most signatures in flight at once: $max"
