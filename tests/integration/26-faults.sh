@@ -204,7 +204,7 @@ is "$(logged fcrash 'fault=finalize-crash')" 1 "fcrash: the module did crash"
 intact fcrash
 
 # --- fork(): the child initialises the module afresh ---------------------------
-conf forked
+conf forked already_logged_in=report
 FAULTP11_CONF=$T/forked.conf HSMCA_MODULE=$FP "$HSMCA_BUILD/tests/p11key" forksign \
 	"pkcs11:token=FT;object=ca-key" "$PINSRC" >forked.out 2>&1
 child=$(sed -n 's/^child=\([0-9]*\) status=.*/\1/p' forked.out)
@@ -212,5 +212,7 @@ like "$(cat forked.out)" "child=[0-9]+ status=0" "fork: the child signs"
 like "$(cat forked.out)" "parent=ok" "fork: and the parent after it"
 is "$(logged forked "^pid=${child:-none} C_Initialize rv=CKR_OK")" 1 "fork: the child called C_Initialize itself"
 is "$(logged forked "^pid=${child:-none} C_Sign rv=CKR_OK")" 1 "fork: and signed on a session of its own"
+is "$(logged forked "^pid=${child:-none} C_Login rv=CKR_USER_ALREADY_LOGGED_IN .*fault=already-logged-in")" 1 \
+	"fork: its login again was answered CKR_USER_ALREADY_LOGGED_IN, taken as logged in"
 
 done_testing
