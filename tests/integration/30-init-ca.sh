@@ -117,8 +117,16 @@ else
 fi
 if [ -n "$HSMCA_MODULE_ARGS" ]; then
 	like "$(cat ca-uri/ca.json)" '"module_args": ' "the module's initialisation arguments are kept in ca.json"
+	# The same arguments from the command line instead of the environment.
+	margs=$HSMCA_MODULE_ARGS
+	expect_fail 1 "initiali[sz]|C_Initialize|Invalid arguments" "without its initialisation arguments the module does not start" \
+		env HSMCA_MODULE_ARGS= hsmca-keygen --token pkcs11:token=Root --label args-key --type ec:p256 --pin-source "$PINSRC"
+	check "--module-args initialises the module" env HSMCA_MODULE_ARGS= hsmca-keygen --token pkcs11:token=Root \
+		--label args-key --type ec:p256 --pin-source "$PINSRC" --module-args "$margs"
 else
 	skip "the module's initialisation arguments are kept in ca.json" "this module takes no initialisation arguments"
+	skip "without its initialisation arguments the module does not start" "this module takes no initialisation arguments"
+	skip "--module-args initialises the module" "this module takes no initialisation arguments"
 fi
 
 expect_fail 1 "no token matches" "unknown token label" hsmca-init-ca --ca bad1 --key "pkcs11:token=Nope;object=root-key" --pin-source "$PINSRC" --self-sign --subject CN=x --days 1
