@@ -42,8 +42,13 @@ LIB_SRCS  := $(filter-out $(EXCLUDE) $(CER_SRCS),$(sort $(wildcard tools/lib/*/*
 TOOL_SRCS := $(filter-out $(EXCLUDE),$(sort $(wildcard tools/*.c)))
 TOOLS     := $(patsubst tools/%.c,%,$(TOOL_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
-# p11args.c is a PKCS#11 module (a shared object), the rest are programs.
-HELPER_SRCS := $(filter-out tests/helpers/p11args.c,$(sort $(wildcard tests/helpers/*.c)))
+# p11args.c is a PKCS#11 module (a shared object), fuzzreplay.c the main()
+# of the replay programs below, the rest are programs.
+HELPER_SRCS := $(filter-out tests/helpers/p11args.c tests/helpers/fuzzreplay.c,\
+                 $(sort $(wildcard tests/helpers/*.c)))
+# Fuzz targets replayed over their seed corpora by the normal and sanitizer
+# builds (tests/integration/63-fuzz-corpus.sh): build/tests/replay_NAME.
+REPLAY_TARGETS := csr
 
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
 PROV_OBJS := $(PROV_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -57,7 +62,7 @@ MOD_OBJS  := $(PROV_OBJS) $(COMMON_OBJS)
 BINS      := $(TOOLS:%=$(BUILD)/bin/hsmca-%)
 UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HELPERS   := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%) \
-             $(BUILD)/tests/p11args.so
+             $(BUILD)/tests/p11args.so $(REPLAY_TARGETS:%=$(BUILD)/tests/replay_%)
 MODULE    := $(BUILD)/lib/hsmca.so
 # The fault-injecting PKCS#11 module the tests load (tests/faultp11/).
 FAULTP11  := $(BUILD)/tests/faultp11.so
@@ -120,6 +125,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) -pie -o $@ $< $(LIBA) $(LDFLAGS) $(PKG_LIBS) -lpthread
+
+$(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/helpers/fuzzreplay.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) -pie -o $@ $^ $(LDFLAGS) $(PKG_LIBS) -lpthread
 
 # Loaded by pkcs11-tool and the libp11 engine, which carry no sanitizer
 # runtime: always built without one.

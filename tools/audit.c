@@ -200,6 +200,10 @@ static int run(const struct args *a)
 		return show(a);
 	if (strcmp(a->cmd, "export") == 0)
 		return export(a);
+	/* A store someone else could have written proves nothing. */
+	rc = ca_dir_check_owner(a->dir);
+	if (rc < 0)
+		return rc;
 	path = ca_dir_file(a->dir, "ca.db");
 	if (path == NULL)
 		return ca_err(CA_EIO, "out of memory");

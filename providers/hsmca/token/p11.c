@@ -101,6 +101,18 @@ void ca_p11_set_key_module(const char *module, const char *args)
 	ca_p11_unlock();
 }
 
+static const char *env(const char *name);
+
+int ca_p11_module_explicit(void)
+{
+	int explicit;
+
+	ca_p11_lock();
+	explicit = g_module != NULL || env("HSMCA_MODULE") != NULL;
+	ca_p11_unlock();
+	return explicit;
+}
+
 void ca_p11_allow_pin_value(int allow)
 {
 	atomic_store(&g_allow_pin_value, allow != 0);

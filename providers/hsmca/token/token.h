@@ -54,6 +54,9 @@ void ca_p11_set_module(const char *module);    /* NULL: the next rule */
 void ca_p11_set_module_args(const char *args); /* NULL: the next rule */
 /* The module (and its arguments) recorded with the key, e.g. in ca.json. */
 void ca_p11_set_key_module(const char *module, const char *args);
+/* 1 when the operator chose the module (--module or $HSMCA_MODULE), which
+ * then wins over the one recorded with the key. */
+int ca_p11_module_explicit(void);
 void ca_p11_allow_pin_value(int allow); /* pin-value in URIs */
 /* Log in even when the token reports CKF_USER_PIN_FINAL_TRY
  * (--allow-final-pin-try); refused by default. */

@@ -1,12 +1,16 @@
 #include "issue/ca.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "issue/partition.h"
 #include "out/cadir.h"
 #include "x509/cert.h"
+#include "x509/leafprof.h"
 
 void ca_dir_free(struct ca_dir *d)
 {
@@ -33,6 +37,70 @@ static int config_sigalg(const struct ca_dir *d, const char *path)
 	return CA_OK;
 }
 
+/* ca.json's profiles, default profile and partition settings, checked
+ * when the directory is opened rather than when first used. */
+static int config_parts(const struct ca_dir *d)
+{
+	json_t *profiles = json_object_get(d->config, "profiles"), *v;
+	const char *name;
+	struct ca_leaf_profile prof;
+	struct ca_partitions pc;
+	char why[512];
+	int rc = CA_OK;
+
+	json_object_foreach(profiles, name, v)
+	{
+		GUARD(ca_leaf_profile_find(d->config, name, &prof));
+	}
+	name = json_string_value(json_object_get(d->config, "default_profile"));
+	if (name != NULL)
+		GUARD(ca_leaf_profile_find(d->config, name, &prof));
+	GUARD(ca_partitions_config(d->config, &pc));
+out:
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "%s", ca_errmsg());
+		return ca_err(rc, "%s/ca.json: %s", d->path, why);
+	}
+	return rc;
+}
+
+/* Where a module named in ca.json may be loaded from without the operator
+ * naming it: the system's library directories (and their subdirectories),
+ * or a module registered with p11-kit (its configuration is the
+ * system's). Whoever can write ca.json must not choose code for us to run
+ * before the PIN is read. */
+static const char *const system_lib_dirs[] = {
+    "/usr/lib/", "/usr/lib64/", "/usr/lib32/",	   "/lib/",
+    "/lib64/",	 "/lib32/",	"/usr/local/lib/", "/usr/local/lib64/",
+};
+
+static int config_module(const struct ca_dir *d)
+{
+	const char *m = json_string_value(json_object_get(d->config, "module"));
+	char real[PATH_MAX];
+	size_t i;
+
+	if (m == NULL || ca_p11_module_explicit())
+		return CA_OK;
+	/* Not a path: a module name p11-kit resolves from its registry. */
+	if (strchr(m, '/') == NULL && strstr(m, ".so") == NULL)
+		return CA_OK;
+	if (m[0] == '/' && realpath(m, real) != NULL)
+		for (i = 0;
+		     i < sizeof(system_lib_dirs) / sizeof(*system_lib_dirs);
+		     i++)
+			if (strncmp(real, system_lib_dirs[i],
+				    strlen(system_lib_dirs[i])) == 0)
+				return CA_OK;
+	return ca_err(CA_EPOLICY,
+		      "%s/ca.json names the PKCS#11 module %s, which is not "
+		      "in a system library directory (/usr/lib, /lib, "
+		      "/usr/local/lib) nor a module registered with p11-kit: "
+		      "refusing to load it; to use it, pass it explicitly "
+		      "with --module %s or HSMCA_MODULE=%s",
+		      d->path, m, m, m);
+}
+
 int ca_dir_open(const char *path, struct ca_dir **out)
 {
 	struct ca_dir *d = NULL;
@@ -48,8 +116,11 @@ int ca_dir_open(const char *path, struct ca_dir **out)
 		free(d);
 		return ca_err(CA_EIO, "out of memory");
 	}
+	GUARD(ca_dir_check_owner(path));
 	GUARD(ca_config_load(path, &d->config));
 	GUARD(config_sigalg(d, path));
+	GUARD(config_parts(d));
+	GUARD(config_module(d));
 	/* The CA's module, below --module and $HSMCA_MODULE (token.h). */
 	ca_p11_set_key_module(
 	    json_string_value(json_object_get(d->config, "module")),

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/url.h"
 #include "store/partition.h"
 #include "x509/crl.h"
 
@@ -11,7 +12,6 @@
 #define PARTITIONS_MAX	   1024
 #define PARTITION_SIZE_MIN 8192L
 #define PARTITION_SIZE_MAX (1024L * 1024 * 1024)
-#define URL_MAX		   1024
 /* Everything in a partition CRL but its entries, bounded from above:
  * outer SEQUENCE header, two AlgorithmIdentifiers, a signature of up to
  * 4096-bit RSA, version, an issuer Name of up to 1 KiB, two
@@ -22,29 +22,11 @@
 
 static int url_check(const char *url)
 {
-	const char *p, *brace;
-	size_t i, n = strlen(url);
+	const char *brace;
+	int rc = ca_url_check(url, "ca.json: crl.url");
 
-	if (n == 0 || n > URL_MAX)
-		return ca_err(CA_EUSAGE,
-			      "ca.json: crl.url must be 1 to %d characters",
-			      URL_MAX);
-	/* An absolute URI (RFC 3986 scheme ":"), IA5 without spaces. */
-	for (i = 0; i < n; i++)
-		if (url[i] <= 0x20 || url[i] >= 0x7f)
-			return ca_err(CA_EUSAGE,
-				      "ca.json: crl.url '%s' has a space "
-				      "or a non-ASCII character",
-				      url);
-	p = strchr(url, ':');
-	if (p == NULL || p == url ||
-	    strspn(url, "abcdefghijklmnopqrstuvwxyz"
-			"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			"0123456789+.-") != (size_t)(p - url))
-		return ca_err(CA_EUSAGE,
-			      "ca.json: crl.url '%s' is not an absolute "
-			      "URI",
-			      url);
+	if (rc < 0)
+		return rc;
 	brace = strstr(url, "{n}");
 	if (brace == NULL || strstr(brace + 3, "{n}") != NULL)
 		return ca_err(CA_EUSAGE,

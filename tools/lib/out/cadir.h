@@ -10,8 +10,14 @@
 
 /* Path of a file inside the CA directory (malloc'd). */
 char *ca_dir_file(const char *dir, const char *name);
-/* Validate a ca.json object (unknown keys refused). */
+/* Validate a ca.json object against its schema: unknown keys, missing
+ * keys and values of the wrong type or syntax are refused, naming the key
+ * (CA_EUSAGE). */
 int ca_config_check(json_t *config, const char *path) CA_WUR;
+/* The CA directory and its files (ca.json, ca.crt, chain.pem, ca.db and
+ * its journal, quorum.json) are the running user's and writable by nobody
+ * else; else CA_EPOLICY with the chmod/chown that fixes it. */
+int ca_dir_check_owner(const char *dir) CA_WUR;
 /* Read and check DIR/ca.json. */
 int ca_config_load(const char *dir, json_t **config) CA_WUR;
 /* Replace DIR/ca.json with config (keys sorted, indented); *text gets the

@@ -117,6 +117,39 @@ static int custom_key_usage(json_t *arr, const char *name, unsigned *out)
 	return CA_OK;
 }
 
+/* ekus, key_usage, san_types: lists of strings; max_days, default_days:
+ * whole numbers. */
+static int profile_types(json_t *def, const char *name)
+{
+	static const char *const lists[] = {"ekus", "key_usage", "san_types"};
+	static const char *const numbers[] = {"max_days", "default_days"};
+	size_t i, k;
+	json_t *v, *e;
+
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		v = json_object_get(def, lists[i]);
+		if (v != NULL && !json_is_array(v))
+			return ca_err(CA_EUSAGE,
+				      "profile %s: '%s' must be a list of "
+				      "names, not a single value",
+				      name, lists[i]);
+		json_array_foreach(v, k, e) if (
+		    !json_is_string(e)) return ca_err(CA_EUSAGE,
+						      "profile %s: '%s' item "
+						      "%zu must be a string",
+						      name, lists[i], k + 1);
+	}
+	for (i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+		v = json_object_get(def, numbers[i]);
+		if (v != NULL && !json_is_integer(v))
+			return ca_err(CA_EUSAGE,
+				      "profile %s: '%s' must be a whole number "
+				      "of days",
+				      name, numbers[i]);
+	}
+	return CA_OK;
+}
+
 static int custom_profile(json_t *def, const char *name,
 			  struct ca_leaf_profile *p)
 {
@@ -140,6 +173,9 @@ static int custom_profile(json_t *def, const char *name,
 			return ca_err(CA_EUSAGE, "profile %s: unknown key '%s'",
 				      name, k);
 	}
+	/* Every value of its one type: a string where a list is due would
+	 * otherwise give a certificate without the extension. */
+	GUARD(profile_types(def, name));
 	p->max_days =
 	    (long)json_integer_value(json_object_get(def, "max_days"));
 	p->default_days =
