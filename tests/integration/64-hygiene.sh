@@ -71,7 +71,7 @@ expect_fail 2 "'crl_urls' must be a list of URLs, not a string" "crl_urls as a s
 	leaf --csr good.csr --out j1.crt
 restore
 setjson 'c["aia_urls"] = 7'
-expect_fail 2 "'aia_urls' must be a list of URLs, not a number" "aia_urls = 7 is refused" \
+expect_fail 2 "'aia_urls' must be a list of URLs, not an integer" "aia_urls = 7 is refused" \
 	leaf --csr good.csr --out j2.crt
 restore
 setjson 'c["policies"] = {}'

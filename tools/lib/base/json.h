@@ -19,4 +19,7 @@ int ca_json_parse_strict(const unsigned char *data, size_t len,
 int ca_json_keys_allowed(json_t *obj, const char *what,
 			 const char *const *allowed) CA_WUR;
 
+/* What a value is, for messages: "a string", "a list", "an integer"... */
+const char *ca_json_type_name(const json_t *v);
+
 #endif

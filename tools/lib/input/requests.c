@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 
+#include "base/json.h"
 #include "base/number.h"
 #include "base/read.h"
 #include "x509/serial.h"
@@ -173,27 +174,6 @@ static int req_err(const struct ctx *c, const char *key, const char *fmt, ...)
 		      c->index + 1, key, msg);
 }
 
-static const char *type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "a list";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a number with a fraction";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	default:
-		return "null";
-	}
-}
-
 /* A key's value; NULL when absent or null. */
 static json_t *opt(const json_t *obj, const char *key)
 {
@@ -249,7 +229,7 @@ static int get_str(const struct ctx *c, const char *key, const json_t *v,
 
 	if (!json_is_string(v))
 		return req_err(c, key, "must be a string, not %s",
-			       type_name(v));
+			       ca_json_type_name(v));
 	len = json_string_length(v);
 	if (strlen(json_string_value(v)) != len)
 		return req_err(c, key,
@@ -465,7 +445,7 @@ static int sans_list(const struct ctx *c, const json_t *list,
 			return req_err(c, key,
 				       "must be a string or a {\"type\", "
 				       "\"value\"} object, not %s",
-				       type_name(v));
+				       ca_json_type_name(v));
 	}
 	if (n_str > 0 && n_obj > 0)
 		return req_err(c, "sans",
@@ -508,7 +488,7 @@ static int sans_map(const struct ctx *c, const json_t *map,
 			rc = req_err(c, key,
 				     "must be a string or a list of strings, "
 				     "not %s",
-				     type_name(vals));
+				     ca_json_type_name(vals));
 			goto out;
 		}
 		if (json_array_size(vals) > MAX_SANS) {
@@ -544,7 +524,7 @@ static int parse_sans(const struct ctx *c, const json_t *obj,
 	return req_err(c, "sans",
 		       "must be a string, a list, or a map of SAN type to "
 		       "values, not %s",
-		       type_name(v));
+		       ca_json_type_name(v));
 }
 
 /* The OID an EKU entry stands for: its table OID, or itself. */
@@ -589,7 +569,7 @@ static int parse_purposes(const struct ctx *c, const json_t *v,
 
 	if (!json_is_array(v))
 		return req_err(c, "purposes", "must be a list, not %s",
-			       type_name(v));
+			       ca_json_type_name(v));
 	if (json_array_size(v) > MAX_EKUS)
 		return req_err(c, "purposes", "more than %d entries", MAX_EKUS);
 	json_array_foreach(v, i, p)
@@ -623,7 +603,7 @@ static int parse_eku_list(const struct ctx *c, const json_t *v,
 
 	if (!json_is_array(v))
 		return req_err(c, "extended_key_usages",
-			       "must be a list, not %s", type_name(v));
+			       "must be a list, not %s", ca_json_type_name(v));
 	if (json_array_size(v) > MAX_EKUS)
 		return req_err(c, "extended_key_usages", "more than %d entries",
 			       MAX_EKUS);
@@ -685,7 +665,7 @@ static int parse_lifetime(const struct ctx *c, const json_t *obj,
 	if (!json_is_integer(v))
 		return req_err(c, "lifetime",
 			       "must be a whole number of days, not %s",
-			       type_name(v));
+			       ca_json_type_name(v));
 	days = json_integer_value(v);
 	if (days < 1)
 		return req_err(c, "lifetime",
@@ -853,7 +833,7 @@ static int get_bool(const struct ctx *c, const json_t *obj, const char *key,
 		return CA_OK;
 	if (!json_is_boolean(v))
 		return req_err(c, key, "must be true or false, not %s",
-			       type_name(v));
+			       ca_json_type_name(v));
 	*out = json_is_true(v);
 	return CA_OK;
 }
@@ -898,7 +878,8 @@ static int extension_one(const struct ctx *c, const char *key, const json_t *e,
 	int critical = 0, rc;
 
 	if (!json_is_object(e)) {
-		rc = req_err(c, key, "must be an object, not %s", type_name(e));
+		rc = req_err(c, key, "must be an object, not %s",
+			     ca_json_type_name(e));
 		goto out;
 	}
 	GUARD(check_keys(c, key, e, extension_keys, COUNT(extension_keys)));
@@ -944,7 +925,7 @@ static int extension_one(const struct ctx *c, const char *key, const json_t *e,
 	if ((v = opt(e, "critical")) != NULL) {
 		if (!json_is_boolean(v)) {
 			rc = req_err(c, sub, "must be true or false, not %s",
-				     type_name(v));
+				     ca_json_type_name(v));
 			goto out;
 		}
 		critical = json_is_true(v);
@@ -981,7 +962,7 @@ static int parse_extensions(const struct ctx *c, const json_t *obj,
 		goto out;
 	if (!json_is_array(v)) {
 		rc = req_err(c, "extensions", "must be a list, not %s",
-			     type_name(v));
+			     ca_json_type_name(v));
 		goto out;
 	}
 	if (json_array_size(v) > MAX_EXTENSIONS) {
@@ -1044,7 +1025,7 @@ static int parse_one(const struct ctx *c, const json_t *obj,
 	r->index = c->index;
 	if (!json_is_object(obj)) {
 		rc = req_err(c, NULL, "must be a JSON object, not %s",
-			     type_name(obj));
+			     ca_json_type_name(obj));
 		goto out;
 	}
 	GUARD(check_keys(c, NULL, obj, request_keys, COUNT(request_keys)));
@@ -1102,7 +1083,7 @@ int ca_requests_parse(const unsigned char *data, size_t len, const char *what,
 		rc = ca_err(CA_EUSAGE,
 			    "%s: the top level must be a list of requests "
 			    "([...]), not %s",
-			    c.what, type_name(root));
+			    c.what, ca_json_type_name(root));
 		goto out;
 	}
 	count = json_array_size(root);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "base/number.h"
 #include "base/read.h"
 #include "base/url.h"
@@ -68,26 +69,6 @@ static const struct {
 #define CONFIG_LIST_MAX 64 /* URLs, policies, allowed extensions */
 #define CONFIG_TEXT_MAX 4096
 
-static const char *json_kind(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "a list";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	default:
-		return "null";
-	}
-}
-
 static int text_ok(const json_t *v)
 {
 	const char *s = json_string_value(v);
@@ -117,7 +98,7 @@ static int list_item(const char *path, const char *key, size_t i,
 		return ca_err(CA_EUSAGE,
 			      "%s: '%s' item %zu must be a string, "
 			      "not %s",
-			      path, key, i + 1, json_kind(v));
+			      path, key, i + 1, ca_json_type_name(v));
 	if (type == T_OIDS) {
 		if (!ca_oid_syntax_ok(json_string_value(v)))
 			return ca_err(CA_EUSAGE,
@@ -187,7 +168,7 @@ static int config_value(const char *path, const char *key, const json_t *v,
 	}
 	if (want != NULL)
 		return ca_err(CA_EUSAGE, "%s: '%s' must be %s, not %s", path,
-			      key, want, json_kind(v));
+			      key, want, ca_json_type_name(v));
 	return CA_OK;
 }
 
