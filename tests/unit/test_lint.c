@@ -478,6 +478,147 @@ static void m_san_uri_nul(X509 *x)
 {
 	set_sans(x, 0, GEN_URI, "https://a\0.example", 18);
 }
+/* Names (lint/name.c): control characters, and the caps of
+ * x509/limits.h on attributes, their lengths and SANs. */
+static void add_attr(X509 *x, int nid, int type, const char *v, int len)
+{
+	X509_NAME_add_entry_by_NID(X509_get_subject_name(x), nid, type,
+				   (const unsigned char *)v, len, -1, 0);
+}
+static void m_cn_nul(X509 *x)
+{
+	add_attr(x, NID_commonName, MBSTRING_UTF8, "evil.example\0.com", 17);
+}
+static void m_cn_escape(X509 *x)
+{
+	add_attr(x, NID_commonName, MBSTRING_UTF8, "\x1b]2;owned\x07", -1);
+}
+static void m_o_c1(X509 *x)
+{
+	add_attr(x, NID_organizationName, MBSTRING_UTF8,
+		 "Ex\xc2\x9b"
+		 "2J",
+		 -1);
+}
+static void m_o_utf8(X509 *x)
+{
+	add_attr(x, NID_organizationName, MBSTRING_UTF8,
+		 "Caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac", -1);
+}
+static void fill_ou(X509 *x, size_t n)
+{
+	char *v = malloc(n + 1);
+
+	if (v == NULL)
+		return;
+	memset(v, 'u', n);
+	v[n] = '\0';
+	/* A UTF8String as such: MBSTRING_UTF8 would apply OpenSSL's own
+	 * upper bound, which a decoded CSR never meets. */
+	add_attr(x, NID_organizationalUnitName, V_ASN1_UTF8STRING, v, -1);
+	free(v);
+}
+static void m_ou_64(X509 *x)
+{
+	fill_ou(x, 64);
+}
+static void m_ou_65(X509 *x)
+{
+	fill_ou(x, 65);
+}
+static void m_ou_40k(X509 *x)
+{
+	fill_ou(x, 40 * 1024);
+}
+static void add_ous(X509 *x, int n)
+{
+	int i;
+
+	/* The baseline subject has one attribute (its CN). */
+	for (i = 0; i < n; i++)
+		add_attr(x, NID_organizationalUnitName, MBSTRING_UTF8, "u", -1);
+}
+static void m_attrs_30(X509 *x)
+{
+	add_ous(x, 29);
+}
+static void m_attrs_31(X509 *x)
+{
+	add_ous(x, 30);
+}
+static void m_attrs_2000(X509 *x)
+{
+	add_ous(x, 1999);
+}
+static void set_dns_sans(X509 *x, int n)
+{
+	GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+	char name[32];
+	int i;
+
+	del_ext(x, NID_subject_alt_name);
+	for (i = 0; gens != NULL && i < n; i++) {
+		GENERAL_NAME *g = GENERAL_NAME_new();
+		ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+
+		snprintf(name, sizeof(name), "h%d.example.com", i);
+		if (g == NULL || s == NULL ||
+		    ASN1_STRING_set(s, name, -1) != 1) {
+			ASN1_STRING_free(s);
+			GENERAL_NAME_free(g);
+			break;
+		}
+		GENERAL_NAME_set0_value(g, GEN_DNS, s);
+		sk_GENERAL_NAME_push(gens, g);
+	}
+	X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, 0);
+	GENERAL_NAMES_free(gens);
+}
+static void m_sans_100(X509 *x)
+{
+	set_dns_sans(x, 100);
+}
+static void m_sans_101(X509 *x)
+{
+	set_dns_sans(x, 101);
+}
+static void m_sans_10000(X509 *x)
+{
+	set_dns_sans(x, 10000);
+}
+static void m_san_email_ctrl(X509 *x)
+{
+	set_sans(x, 0, GEN_EMAIL, "a\x1b[2J@example.com", -1);
+}
+static void m_san_dirname_ctrl(X509 *x)
+{
+	GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+	GENERAL_NAME *g = GENERAL_NAME_new();
+	X509_NAME *n = X509_NAME_new();
+
+	del_ext(x, NID_subject_alt_name);
+	set_sans(x, 0, GEN_DNS, "a.example.com", 13);
+	del_ext(x, NID_subject_alt_name);
+	if (gens != NULL && g != NULL && n != NULL &&
+	    X509_NAME_add_entry_by_NID(n, NID_commonName, MBSTRING_UTF8,
+				       (const unsigned char *)"x\ty", -1, -1,
+				       0) == 1) {
+		GENERAL_NAME_set0_value(g, GEN_DIRNAME, n);
+		n = NULL;
+		sk_GENERAL_NAME_push(gens, g);
+		g = NULL;
+		sk_GENERAL_NAME_push(gens, GENERAL_NAME_new());
+		GENERAL_NAME_set0_value(sk_GENERAL_NAME_value(gens, 1), GEN_DNS,
+					ASN1_IA5STRING_new());
+		ASN1_STRING_set(GENERAL_NAME_get0_value(
+				    sk_GENERAL_NAME_value(gens, 1), NULL),
+				"a.example.com", -1);
+		X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, 0);
+	}
+	X509_NAME_free(n);
+	GENERAL_NAME_free(g);
+	GENERAL_NAMES_free(gens);
+}
 static void m_nc_critical(X509 *x)
 {
 	set_ext(x, NULL, NID_name_constraints,
@@ -681,8 +822,54 @@ static void test_cert_rules(void)
 	     "subjectAltName email is empty or has a NUL",
 	     "SAN: an empty email refused"},
 	    {CA_LINT_LEAF, m_san_uri_nul, CA_EPOLICY,
-	     "subjectAltName URI is empty or has a NUL",
+	     "subjectAltName 'https://a\\x00.example' has a control "
+	     "character (byte 10)",
 	     "SAN: a URI with a NUL refused"},
+	    {CA_LINT_LEAF, m_cn_nul, CA_EPOLICY,
+	     "subject CN 'evil.example\\x00.com' has a control character "
+	     "(byte 13)",
+	     "names: a CN with an embedded NUL refused, shown escaped"},
+	    {CA_LINT_LEAF, m_cn_escape, CA_EPOLICY,
+	     "subject CN '\\x1b]2;owned\\x07' has a control character",
+	     "names: a CN with a terminal escape refused, shown escaped"},
+	    {CA_LINT_LEAF, m_o_c1, CA_EPOLICY,
+	     "subject O 'Ex\\xc2\\x9b2J' has a control character (byte 3)",
+	     "names: a C1 control (U+009B CSI) refused"},
+	    {CA_LINT_LEAF, m_o_utf8, CA_OK, NULL,
+	     "names: UTF-8 letters beyond ASCII pass"},
+	    {CA_LINT_LEAF, m_ou_64, CA_OK, NULL,
+	     "names: an OU of 64 characters passes"},
+	    {CA_LINT_LEAF, m_ou_65, CA_EPOLICY,
+	     "subject OU is 65 characters long: at most 64",
+	     "names: an OU of 65 characters refused (RFC 5280 ub)"},
+	    {CA_LINT_LEAF, m_ou_40k, CA_EPOLICY,
+	     "subject OU is 40960 bytes long: at most 64 characters",
+	     "names: a 40 KB OU refused"},
+	    {CA_LINT_LEAF, m_attrs_30, CA_OK, NULL,
+	     "names: a subject of 30 attributes passes"},
+	    {CA_LINT_LEAF, m_attrs_31, CA_EPOLICY,
+	     "subject has 31 attributes: at most 30",
+	     "names: a subject of 31 attributes refused"},
+	    {CA_LINT_LEAF, m_attrs_2000, CA_EPOLICY,
+	     "subject has 2000 attributes: at most 30",
+	     "names: a subject of 2,000 attributes refused"},
+	    {CA_LINT_SUBCA, m_attrs_31, CA_EPOLICY,
+	     "subject has 31 attributes: at most 30",
+	     "names: the same caps for a CA certificate"},
+	    {CA_LINT_LEAF, m_sans_100, CA_OK, NULL, "SAN: 100 names pass"},
+	    {CA_LINT_LEAF, m_sans_101, CA_EPOLICY,
+	     "101 subject alternative names: at most 100",
+	     "SAN: 101 names refused"},
+	    {CA_LINT_LEAF, m_sans_10000, CA_EPOLICY,
+	     "10000 subject alternative names: at most 100",
+	     "SAN: 10,000 names refused"},
+	    {CA_LINT_LEAF, m_san_email_ctrl, CA_EPOLICY,
+	     "subjectAltName 'a\\x1b[2J@example.com' has a control character",
+	     "SAN: an email with an escape sequence refused"},
+	    {CA_LINT_LEAF, m_san_dirname_ctrl, CA_EPOLICY,
+	     "subjectAltName directoryName CN 'x\\x09y' has a control "
+	     "character",
+	     "SAN: a directoryName with a tab refused"},
 	    {CA_LINT_LEAF, m_nc_critical, CA_EPOLICY,
 	     "name constraints must be critical and only in CA certificates",
 	     "name constraints: in a leaf refused"},

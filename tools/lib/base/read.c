@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int ca_read_file(const char *path, size_t max, unsigned char **data,
-		 size_t *len)
+static int read_file(const char *path, size_t max, int regular,
+		     unsigned char **data, size_t *len)
 {
 	unsigned char *buf = NULL;
 	struct stat st;
@@ -17,7 +17,15 @@ int ca_read_file(const char *path, size_t max, unsigned char **data,
 
 	*data = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC |
+			    (regular ? O_NOFOLLOW | O_NONBLOCK | O_NOCTTY : 0));
+	if (fd < 0 && regular && errno == ELOOP) {
+		rc = ca_err(CA_EPOLICY,
+			    "%s is a symbolic link: refused (give the file "
+			    "itself)",
+			    path);
+		goto out;
+	}
 	if (fd < 0) {
 		rc =
 		    ca_err(CA_EIO, "cannot open %s: %s", path, strerror(errno));
@@ -26,6 +34,16 @@ int ca_read_file(const char *path, size_t max, unsigned char **data,
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		rc = ca_err(CA_EUSAGE, "%s is a directory, not a file", path);
 		goto out;
+	}
+	if (regular) {
+		/* Nothing but a regular file: a FIFO or a device could block
+		 * or never end. Reads then block as usual. */
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			rc = ca_err(CA_EPOLICY,
+				    "%s is not a regular file: refused", path);
+			goto out;
+		}
+		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	}
 	cap = 4096;
 	buf = malloc(cap + 1);
@@ -66,6 +84,18 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+int ca_read_file(const char *path, size_t max, unsigned char **data,
+		 size_t *len)
+{
+	return read_file(path, max, 0, data, len);
+}
+
+int ca_read_regular(const char *path, size_t max, unsigned char **data,
+		    size_t *len)
+{
+	return read_file(path, max, 1, data, len);
 }
 
 int ca_read_fd(int fd, const char *path, unsigned char *buf, size_t size,

@@ -12,6 +12,12 @@
 /* Read a whole file of at most max bytes; *data is NUL-terminated. */
 int ca_read_file(const char *path, size_t max, unsigned char **data,
 		 size_t *len) CA_WUR;
+/* The same for a file from outside (a CSR named in a request): opened
+ * with O_NOFOLLOW and O_NONBLOCK, so that neither a symbolic link is
+ * followed nor a FIFO blocks, and read only when it is a regular file
+ * (CA_EPOLICY otherwise). */
+int ca_read_regular(const char *path, size_t max, unsigned char **data,
+		    size_t *len) CA_WUR;
 /* Read fd into buf until end of file or size bytes; *len: bytes read.
  * path names the file in errors. */
 int ca_read_fd(int fd, const char *path, unsigned char *buf, size_t size,

@@ -1,5 +1,8 @@
 #include "input/csr.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,10 +51,45 @@ int ca_csr_load(const char *path, struct ca_csr_der *out)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = ca_read_file(path, 64 * 1024, &data, &len);
+	rc = ca_read_regular(path, CA_MAX_CSR, &data, &len);
 	if (rc < 0)
 		return rc;
 	rc = ca_csr_parse(data, len, path, out);
 	free(data);
+	return rc;
+}
+
+int ca_csr_load_in(const char *dir, const char *rel, struct ca_csr_der *out)
+{
+	char real_dir[PATH_MAX], real[PATH_MAX], *path = NULL;
+	size_t n;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	n = strlen(dir) + strlen(rel) + 2;
+	path = malloc(n);
+	if (path == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	snprintf(path, n, "%s/%s", dir, rel);
+	if (realpath(dir, real_dir) == NULL) {
+		rc = ca_err(CA_EIO, "cannot open %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (realpath(path, real) == NULL) {
+		rc =
+		    ca_err(CA_EIO, "cannot open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	n = strlen(real_dir);
+	if (strncmp(real, real_dir, n) != 0 ||
+	    (real[n] != '/' && strcmp(real_dir, "/") != 0)) {
+		rc = ca_err(CA_EPOLICY,
+			    "%s leads to %s, outside --csr-dir %s: refused",
+			    path, real, dir);
+		goto out;
+	}
+	rc = ca_csr_load(path, out);
+out:
+	free(path);
 	return rc;
 }

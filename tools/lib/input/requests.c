@@ -28,13 +28,15 @@
 #include "base/json.h"
 #include "base/number.h"
 #include "base/read.h"
+#include "input/csr.h"
+#include "x509/limits.h"
 #include "x509/serial.h"
 
 #define MAX_REQUESTS   10000   /* ca_requests_parse: one JSON tree */
 #define MAX_STREAMED   1000000 /* ca_requests_open: one request at a time */
 #define MAX_BATCH_FILE (256L * 1024 * 1024)
-#define MAX_SANS       100 /* per request, all forms together */
-#define MAX_EKUS       64  /* entries in purposes, in extended_key_usages */
+#define MAX_SANS       CA_MAX_SANS /* per request, all forms together */
+#define MAX_EKUS       64 /* entries in purposes, in extended_key_usages */
 #define MAX_EXTENSIONS 64
 #define MAX_TEXT       2048 /* a SAN value, a name, an EKU */
 #define MAX_CSR_PATH   4096 /* csr_file */
@@ -43,15 +45,6 @@
 #define MAX_EXT_B64    16384 /* value_b64 as written, whitespace included */
 #define MAX_LIFETIME   36500 /* days: 100 years */
 #define SAN_UNTYPED    (-1)  /* classify the value (string and list forms) */
-
-/* RFC 5280 Appendix A upper bounds, in characters. */
-#define UB_COMMON_NAME		    64
-#define UB_ORGANIZATION_NAME	    64
-#define UB_ORGANIZATIONAL_UNIT_NAME 64
-#define UB_LOCALITY_NAME	    128
-#define UB_STATE_NAME		    128
-#define UB_COUNTRY		    2 /* ub-country-name-alpha-length, exactly */
-#define UB_EMAIL_ADDRESS	    255 /* PKCS #9 pkcs-9-ub-emailAddress */
 
 /* Where we are, for error messages. */
 struct ctx {
@@ -693,11 +686,11 @@ static int parse_common_name(const struct ctx *c, const json_t *obj,
 		rc = req_err(c, "common_name", "must not be empty");
 		goto out;
 	}
-	if (utf8_chars(s) > UB_COMMON_NAME) {
+	if (utf8_chars(s) > CA_UB_COMMON_NAME) {
 		rc = req_err(c, "common_name",
 			     "is longer than %d characters (RFC 5280 "
 			     "ub-common-name)",
-			     UB_COMMON_NAME);
+			     CA_UB_COMMON_NAME);
 		goto out;
 	}
 	rc = dup_str(s, &r->common_name);
@@ -741,16 +734,16 @@ static int parse_subject(const struct ctx *c, const json_t *obj,
 {
 	int rc;
 
-	GUARD(subject_field(c, obj, "country", UB_COUNTRY, 1, &r->country));
-	GUARD(subject_field(c, obj, "state", UB_STATE_NAME, 0, &r->state));
-	GUARD(subject_field(c, obj, "locality", UB_LOCALITY_NAME, 0,
+	GUARD(subject_field(c, obj, "country", CA_UB_COUNTRY, 1, &r->country));
+	GUARD(subject_field(c, obj, "state", CA_UB_STATE_NAME, 0, &r->state));
+	GUARD(subject_field(c, obj, "locality", CA_UB_LOCALITY_NAME, 0,
 			    &r->locality));
-	GUARD(subject_field(c, obj, "organization", UB_ORGANIZATION_NAME, 0,
+	GUARD(subject_field(c, obj, "organization", CA_UB_ORGANIZATION_NAME, 0,
 			    &r->organization));
 	GUARD(subject_field(c, obj, "organizational_unit",
-			    UB_ORGANIZATIONAL_UNIT_NAME, 0,
+			    CA_UB_ORGANIZATIONAL_UNIT_NAME, 0,
 			    &r->organizational_unit));
-	GUARD(subject_field(c, obj, "email_address", UB_EMAIL_ADDRESS, 0,
+	GUARD(subject_field(c, obj, "email_address", CA_UB_EMAIL_ADDRESS, 0,
 			    &r->email_address));
 out:
 	return rc;
@@ -817,6 +810,14 @@ static int parse_csr(const struct ctx *c, const json_t *obj,
 	}
 	if (r->csr_pem_len == 0) {
 		rc = req_err(c, "base64_csr_data", "decodes to nothing");
+		goto out;
+	}
+	/* The cap of a CSR file (input/csr.h), whichever way it comes. */
+	if (r->csr_pem_len > CA_MAX_CSR) {
+		rc = req_err(c, "base64_csr_data",
+			     "decodes to %zu bytes, more than a CSR may have "
+			     "(%d)",
+			     r->csr_pem_len, CA_MAX_CSR);
 		goto out;
 	}
 out:

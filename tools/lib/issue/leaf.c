@@ -230,20 +230,13 @@ static int next_serial(struct run *run, unsigned char raw[CA_SERIAL_LEN],
 static int load_csr(struct run *run, struct job *j)
 {
 	const struct ca_leaf_request *r = j->r;
-	char *path;
-	int rc;
 
 	if (r->csr_pem != NULL)
 		return ca_csr_parse(r->csr_pem, r->csr_pem_len, j->what,
 				    &j->csr);
 	if (run->p->csr_dir == NULL)
 		return ca_csr_load(r->csr_file, &j->csr);
-	path = ca_dir_file(run->p->csr_dir, r->csr_file);
-	if (path == NULL)
-		return ca_err(CA_EIO, "out of memory");
-	rc = ca_csr_load(path, &j->csr);
-	free(path);
-	return rc;
+	return ca_csr_load_in(run->p->csr_dir, r->csr_file, &j->csr);
 }
 
 static int request_key(struct job *j)

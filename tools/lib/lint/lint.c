@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include "lint/issuer.h"
+#include "lint/name.h"
 #include "x509/cert.h"
 #include "x509/san.h"
 
@@ -289,6 +290,7 @@ static int lint_san(X509 *x, int leaf)
 			    "alternative names");
 		goto out;
 	}
+	GUARD(ca_lint_general_names(gens));
 	/* RFC 5280 4.2.1.6: critical when the subject is empty. */
 	if (X509_NAME_entry_count(X509_get_subject_name(x)) == 0 && !crit) {
 		rc = LINT("subjectAltName must be critical when the subject is "
@@ -380,6 +382,7 @@ int ca_lint_cert(const unsigned char *tbs, size_t tbs_len,
 		rc = LINT("issuer name is not the issuer's subject name");
 		goto out;
 	}
+	GUARD(ca_lint_name(X509_get_subject_name(x), "subject"));
 	if (is_ca && X509_NAME_entry_count(X509_get_subject_name(x)) == 0) {
 		rc = LINT("CA certificate with an empty subject");
 		goto out;
