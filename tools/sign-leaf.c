@@ -160,12 +160,16 @@ static void report(int json, const struct ca_leaf_params *p, json_t *summary)
 			json_t *v;
 			size_t k;
 
-			printf("%s: %s, serial %s\n",
-			       json_string_value(json_object_get(r, "status")),
-			       cn ? cn : "", serial ? serial : "");
+			printf("%s: ",
+			       json_string_value(json_object_get(r, "status")));
+			ca_put_text(stdout, cn, 0);
+			printf(", serial %s\n", serial ? serial : "");
 			printf("  SANs:      ");
 			json_array_foreach(json_object_get(r, "sans"), k, v)
-			    printf("%s%s", k ? ", " : "", json_string_value(v));
+			{
+				fputs(k ? ", " : "", stdout);
+				ca_put_text(stdout, json_string_value(v), 0);
+			}
 			printf("%s\n",
 			       json_array_size(json_object_get(r, "sans"))
 				   ? ""
@@ -183,10 +187,13 @@ static void report(int json, const struct ca_leaf_params *p, json_t *summary)
 		if (p->requests == NULL)
 			continue;
 		printf(
-		    "%3lld %-14s %s%s%s\n",
+		    "%3lld %-14s ",
 		    (long long)json_integer_value(json_object_get(r, "index")),
-		    json_string_value(json_object_get(r, "status")),
-		    cn ? cn : "", reason ? ": " : "", reason ? reason : "");
+		    json_string_value(json_object_get(r, "status")));
+		ca_put_text(stdout, cn, 0);
+		fputs(reason ? ": " : "", stdout);
+		ca_put_text(stdout, reason, 1);
+		fputc('\n', stdout);
 	}
 	if (p->requests != NULL)
 		printf(

@@ -121,4 +121,127 @@ check "the same module given explicitly (--module) is used" \
 restore
 check "a module in a system library directory is loaded from ca.json" \
 	env HSMCA_MODULE= hsmca-sign-leaf --ca issuing --pin-source "$PINSRC" --csr good.csr --out m3.crt
+
+# --- Requests: names without control characters, caps on SANs, subject
+# attributes and their lengths, the same on every path.
+# mkcsr OUT [cn=TEXT] [ou=LEN] [attrs=N] [sans=N]: a CSR (PEM) made with
+# python3-cryptography, which writes what openssl req cannot.
+mkcsr() {
+	python3 - "$@" <<'PY'
+import sys
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import hashes, serialization
+out, args = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
+cn = args.get("cn", "req.example.com").encode().decode("unicode_escape")
+attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn, _validate=False)]
+if "ou" in args:
+    attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "u" * int(args["ou"]), _validate=False))
+for i in range(int(args.get("attrs", "1")) - 1):
+    attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "u%d" % i))
+b = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(attrs))
+n = int(args.get("sans", "0"))
+if n:
+    b = b.add_extension(x509.SubjectAlternativeName(
+        [x509.DNSName("h%d.ex" % i) for i in range(n)]), critical=False)
+csr = b.sign(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())
+open(out, "wb").write(csr.public_bytes(serialization.Encoding.PEM))
+PY
+}
+# inline REQUESTS cn|sans CSR: tls.json with the CSR inline
+# (base64_csr_data), named by a common_name (the CSR's SANs are used) or
+# by sans (the CSR's subject is kept).
+inline() {
+	python3 - "$@" <<'PY'
+import base64, json, sys
+req = {"base64_csr_data": base64.b64encode(open(sys.argv[3], "rb").read()).decode(),
+       "purposes": ["server_auth"]}
+if sys.argv[2] == "cn":
+    req["common_name"] = "req.example.com"
+else:
+    req["sans"] = ["req.example.com"]
+json.dump([req], open(sys.argv[1], "w"))
+PY
+}
+ESC=$(printf '\033')
+n1=$(count)
+mkcsr nul.csr 'cn=evil.example\x00.com'
+expect_fail 3 "lint: subject CN 'evil.example\\\\x00.com' has a control character" \
+	"a CN with an embedded NUL is refused, not truncated into a SAN" leaf --csr nul.csr --out nul.crt
+mkcsr esc.csr 'cn=\x1b]2;owned\x07x.example.com'
+expect_fail 3 "subject CN '\\\\x1b\\]2;owned\\\\x07x.example.com' has a control character" \
+	"a CN with a terminal escape sequence is refused" leaf --csr esc.csr --out esc.crt --san dns:req.example.com
+if grep -q "$ESC" "$T/.out"; then notok "the refusal shows the CN escaped, no raw ESC"; else ok "the refusal shows the CN escaped, no raw ESC"; fi
+mkcsr ou.csr ou=40960
+expect_fail 3 "subject OU is 40960 bytes long: at most 64 characters" "a 40 KB OU is refused" \
+	leaf --csr ou.csr --out ou.crt --san dns:req.example.com
+mkcsr rdns.csr attrs=2000
+expect_fail 3 "subject has 2000 attributes: at most 30" "2,000 subject attributes are refused" \
+	leaf --csr rdns.csr --out rdns.crt --san dns:req.example.com
+mkcsr san150.csr sans=150
+expect_fail 3 "150 subject alternative names: at most 100" "a CSR file with 150 SANs is refused" \
+	leaf --csr san150.csr --out san150.crt
+mkdir csrs out0 out1 out2 out3 out4
+cp good.csr csrs/good.csr
+inline in150.json cn san150.csr
+expect_fail 3 "150 subject alternative names: at most 100" "the same CSR inline in tls.json: the same cap" \
+	leaf --requests in150.json --csr-dir csrs --out-dir out0
+mkcsr san10k.csr sans=10000
+inline in10k.json cn san10k.csr
+expect_fail 3 "base64_csr_data: decodes to [0-9]+ bytes, more than a CSR may have \(65536\)" \
+	"a 10,000-SAN CSR inline in tls.json is refused (the cap of a CSR file)" \
+	leaf --requests in10k.json --csr-dir csrs --out-dir out1
+cp san10k.csr csrs/san10k.csr
+printf '[{"csr_file": "san10k.csr", "common_name": "req.example.com", "purposes": ["server_auth"]}]' >file10k.json
+expect_fail 3 "larger than 65536 bytes" "the same CSR as a file: refused by the same cap" \
+	leaf --requests file10k.json --csr-dir csrs --out-dir out2
+inline innul.json sans nul.csr
+expect_fail 3 "subject CN 'evil.example\\\\x00.com' has a control character" \
+	"a NUL CN inline in tls.json is refused" leaf --requests innul.json --csr-dir csrs --out-dir out3
+csr cnesc -subj "/CN=cnesc.example.com"
+cp cnesc.csr csrs/
+printf '[{"csr_file": "cnesc.csr", "common_name": "a\\u001b[2Jb.example.com", "sans": ["good.example.com"], "purposes": ["server_auth"]}]' >cnesc.json
+expect_fail 3 "has a control character" "a common_name with an escape in tls.json is refused" \
+	leaf --requests cnesc.json --csr-dir csrs --out-dir out4
+if grep -q "$ESC" "$T/.out"; then notok "tls.json refusal printed without a raw ESC"; else ok "tls.json refusal printed without a raw ESC"; fi
+is "$(count)" "$n1" "no hostile request issued"
+
+# --- csr_file: regular files inside --csr-dir, never followed out of it
+# or blocked on.
+mkdir batch outb
+csr inside -subj "/CN=inside.example.com" -addext "subjectAltName=DNS:inside.example.com"
+cp inside.csr batch/inside.csr
+csr outside -subj "/CN=outside.example.com" -addext "subjectAltName=DNS:outside.example.com"
+ln -s ../outside.csr batch/link.csr
+mkdir elsewhere
+cp outside.csr elsewhere/o.csr
+ln -s ../elsewhere batch/sub
+mkfifo batch/fifo.csr
+cat >links.json <<'JSON'
+[
+  {"csr_file": "inside.csr", "common_name": "inside.example.com", "purposes": ["server_auth"]},
+  {"csr_file": "link.csr", "common_name": "link.example.com", "purposes": ["server_auth"]},
+  {"csr_file": "sub/o.csr", "common_name": "sub.example.com", "purposes": ["server_auth"]},
+  {"csr_file": "fifo.csr", "common_name": "fifo.example.com", "purposes": ["server_auth"]}
+]
+JSON
+n2=$(count)
+# A FIFO with no writer: opened without blocking and refused, so the run
+# ends by itself (a blocking open would hang here).
+expect_exit 3 "a batch with a symlink out of --csr-dir and a FIFO ends, exit 3 (some refused)" \
+	leaf --requests links.json --csr-dir batch --out-dir outb
+cp "$T/.out" links.out
+like "$(cat links.out)" "link.csr leads to .*/outside.csr, outside --csr-dir batch: refused" \
+	"a csr_file symlink out of --csr-dir is refused"
+like "$(cat links.out)" "sub/o.csr leads to .*/elsewhere/o.csr, outside --csr-dir batch: refused" \
+	"a csr_file under a symlinked directory out of --csr-dir is refused"
+like "$(cat links.out)" "fifo.csr is not a regular file: refused" "a FIFO csr_file is refused, not waited on"
+is "$(count)" "$((n2 + 1))" "only the regular file inside --csr-dir was issued"
+check "the certificate of the regular file" openssl x509 -in outb/inside.crt -noout
+ln -s inside.csr batch/inlink.csr
+printf '[{"csr_file": "inlink.csr", "common_name": "inlink.example.com", "purposes": ["server_auth"]}]' >inlink.json
+expect_fail 3 "inlink.csr is a symbolic link: refused" "a symlink even within --csr-dir is not followed (O_NOFOLLOW)" \
+	leaf --requests inlink.json --csr-dir batch --out-dir outb
+expect_fail 3 "fifo.csr is not a regular file" "--csr naming a FIFO is refused too" leaf --csr batch/fifo.csr --out f.crt
 done_testing
