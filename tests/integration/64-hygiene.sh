@@ -22,32 +22,34 @@ n0=$(count)
 # --- The CA directory and its files: ours, writable by nobody else.
 chmod 0777 issuing
 expect_fail 3 "issuing is writable by group or others \(mode 0777\).*chmod go-w issuing" \
-	"a 0777 CA directory is refused, with the chmod that fixes it" leaf --csr good.csr --out d1.crt
+	"a 0777 CA directory is refused, with the chmod that fixes it" leaf --force-issue --csr good.csr --out d1.crt
 expect_fail 3 "chmod go-w issuing" "hsmca-audit refuses it too" hsmca-audit --ca issuing verify
 chmod 0700 issuing
 chmod 0666 issuing/ca.json
 expect_fail 3 "issuing/ca.json is writable by group or others \(mode 0666\).*chmod go-w issuing/ca.json" \
-	"a 0666 ca.json is refused" leaf --csr good.csr --out d2.crt
+	"a 0666 ca.json is refused" leaf --force-issue --csr good.csr --out d2.crt
 chmod 0644 issuing/ca.json
 chmod 0664 issuing/ca.db
 expect_fail 3 "issuing/ca.db is writable by group or others" "a group-writable ca.db is refused" \
-	leaf --csr good.csr --out d3.crt
+	leaf --force-issue --csr good.csr --out d3.crt
 chmod 0600 issuing/ca.db
 me=$(id -u)
 if [ "$me" -eq 0 ]; then
 	# Run as root here: the directory is given to nobody (65534).
 	chown 65534 issuing
 	expect_fail 3 "issuing is owned by uid 65534, not by you \(uid 0\).*chown 0 issuing" \
-		"a CA directory owned by another user is refused, with the chown" leaf --csr good.csr --out d4.crt
+		"a CA directory owned by another user is refused, with the chown" leaf --force-issue --csr good.csr --out d4.crt
 	chown 0 issuing
 	chown 65534 issuing/ca.json
 	expect_fail 3 "issuing/ca.json is owned by uid 65534" "a ca.json owned by another user is refused" \
-		leaf --csr good.csr --out d5.crt
+		leaf --force-issue --csr good.csr --out d5.crt
 	chown 0 issuing/ca.json
 else
 	skip "a CA directory owned by another user is refused, with the chown" "not root: cannot chown"
 	skip "a ca.json owned by another user is refused" "not root: cannot chown"
 fi
+# (--force-issue: the key of good.csr was certified above; nothing but
+# the directory stands in the way.)
 is "$(count)" "$n0" "nothing issued from a directory someone else could change"
 for f in ca.json ca.crt ca.db; do
 	m=$(stat -c %a "issuing/$f")
@@ -68,45 +70,45 @@ PY
 restore() { cp ca.json.good issuing/ca.json; }
 setjson 'c["crl_urls"] = "http://crl.example.com/x.crl"'
 expect_fail 2 "'crl_urls' must be a list of URLs, not a string" "crl_urls as a string is refused" \
-	leaf --csr good.csr --out j1.crt
+	leaf --force-issue --csr good.csr --out j1.crt
 restore
 setjson 'c["aia_urls"] = 7'
 expect_fail 2 "'aia_urls' must be a list of URLs, not an integer" "aia_urls = 7 is refused" \
-	leaf --csr good.csr --out j2.crt
+	leaf --force-issue --csr good.csr --out j2.crt
 restore
 setjson 'c["policies"] = {}'
 expect_fail 2 "'policies' must be a list of dotted OIDs, not an object" "policies = {} is refused" \
-	leaf --csr good.csr --out j3.crt
+	leaf --force-issue --csr good.csr --out j3.crt
 restore
 setjson 'c["profiles"] = {"web": {"ekus": "serverAuth", "max_days": 90}}'
 expect_fail 2 "profile web: 'ekus' must be a list" "a profile's ekus as a string is refused" \
-	leaf --csr good.csr --out j4.crt
+	leaf --force-issue --csr good.csr --out j4.crt
 restore
 setjson 'c["profiles"] = {"web": {"ekus": ["serverAuht"], "max_days": 90}}'
 expect_fail 2 "profile web: unknown EKU 'serverAuht'" "an unknown EKU name is refused when the CA is opened" \
-	leaf --csr good.csr --out j5.crt
+	leaf --force-issue --csr good.csr --out j5.crt
 restore
 setjson 'c["crl_urls"] = ["crl.example.com/x.crl"]'
 expect_fail 2 "'crl_urls' item 1 'crl.example.com/x.crl' is not an absolute URI" "a URL without a scheme is refused" \
-	leaf --csr good.csr --out j6.crt
+	leaf --force-issue --csr good.csr --out j6.crt
 restore
 setjson 'c["policies"] = ["1.2..3"]'
 expect_fail 2 "'policies' item 1 '1.2..3' is not a dotted OID" "a malformed policy OID is refused" \
-	leaf --csr good.csr --out j7.crt
+	leaf --force-issue --csr good.csr --out j7.crt
 restore
 setjson 'c["spki_sha256"] = 12'
 expect_fail 2 "'spki_sha256' must be 64 lowercase hexadecimal digits" "a number where a digest is due is refused" \
-	leaf --csr good.csr --out j8.crt
+	leaf --force-issue --csr good.csr --out j8.crt
 restore
 setjson 'c["crl_url"] = ["http://crl.example.com/x.crl"]'
-expect_fail 2 "unknown key 'crl_url'" "an unknown key is refused" leaf --csr good.csr --out j9.crt
+expect_fail 2 "unknown key 'crl_url'" "an unknown key is refused" leaf --force-issue --csr good.csr --out j9.crt
 restore
 setjson 'c["default_profile"] = "nosuch"'
 expect_fail 2 "unknown profile 'nosuch'" "a default_profile that names no profile is refused" \
-	leaf --csr good.csr --out j10.crt
+	leaf --force-issue --csr good.csr --out j10.crt
 restore
 is "$(count)" "$n0" "nothing issued under a malformed ca.json"
-check "the restored ca.json is accepted" leaf --csr good.csr --out j11.crt
+check "the restored ca.json is accepted" leaf --force-issue --csr good.csr --out j11.crt
 
 # --- The module ca.json names: from a system library directory, a
 # p11-kit module name, or given explicitly.
@@ -182,7 +184,7 @@ expect_fail 3 "subject has 2000 attributes: at most 30" "2,000 subject attribute
 mkcsr san150.csr sans=150
 expect_fail 3 "150 subject alternative names: at most 100" "a CSR file with 150 SANs is refused" \
 	leaf --csr san150.csr --out san150.crt
-mkdir csrs out0 out1 out2 out3 out4
+mkdir csrs out0 out1 out2 out3 out4 out5
 cp good.csr csrs/good.csr
 inline in150.json cn san150.csr
 expect_fail 3 "150 subject alternative names: at most 100" "the same CSR inline in tls.json: the same cap" \
@@ -205,6 +207,13 @@ printf '[{"csr_file": "cnesc.csr", "common_name": "a\\u001b[2Jb.example.com", "s
 expect_fail 3 "has a control character" "a common_name with an escape in tls.json is refused" \
 	leaf --requests cnesc.json --csr-dir csrs --out-dir out4
 if grep -q "$ESC" "$T/.out"; then notok "tls.json refusal printed without a raw ESC"; else ok "tls.json refusal printed without a raw ESC"; fi
+csr nosan -subj "/CN=nosan"
+cp nosan.csr csrs/
+printf '[{"csr_file": "nosan.csr", "common_name": "x\\u001b]2;owned\\u0007", "purposes": ["server_auth"]}]' >nosan.json
+expect_fail 3 "x\\\\x1b\\]2;owned\\\\x07: no subject alternative name" \
+	"a refusal for another reason shows the request's common_name escaped" \
+	leaf --requests nosan.json --csr-dir csrs --out-dir out5
+if grep -q "$ESC" "$T/.out"; then notok "... with no raw ESC on the terminal"; else ok "... with no raw ESC on the terminal"; fi
 is "$(count)" "$n1" "no hostile request issued"
 
 # --- csr_file: regular files inside --csr-dir, never followed out of it
