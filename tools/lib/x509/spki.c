@@ -44,6 +44,16 @@ int ca_x509_pubkey_copy(X509_PUBKEY *to, const X509_ALGOR *alg,
 	int ptype;
 
 	X509_ALGOR_get0(&o, &ptype, &pval, alg);
+	/* Parameters absent, NULL, a curve OID or a SEQUENCE (explicit
+	 * parameters, RSASSA-PSS) and nothing else: X509_ALGOR_set0 takes no
+	 * value of type 0 (EOC), which would leak our copy, and the value of
+	 * a BOOLEAN is no string to copy. */
+	if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL &&
+	    ptype != V_ASN1_OBJECT && ptype != V_ASN1_SEQUENCE)
+		return ca_err(CA_EUSAGE,
+			      "public key algorithm parameters of ASN.1 type "
+			      "%d: refused",
+			      ptype);
 	obj = OBJ_dup(o);
 	if (ptype == V_ASN1_OBJECT)
 		val = OBJ_dup(pval);
