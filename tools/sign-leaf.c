@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "base/number.h"
+#include "base/text.h"
 #include "cli/cli.h"
 #include "common/pin.h"
 #include "input/requests.h"
@@ -162,13 +163,13 @@ static void report(int json, const struct ca_leaf_params *p, json_t *summary)
 
 			printf("%s: ",
 			       json_string_value(json_object_get(r, "status")));
-			ca_put_text(stdout, cn, 0);
+			ca_text_put(stdout, cn, 0);
 			printf(", serial %s\n", serial ? serial : "");
 			printf("  SANs:      ");
 			json_array_foreach(json_object_get(r, "sans"), k, v)
 			{
 				fputs(k ? ", " : "", stdout);
-				ca_put_text(stdout, json_string_value(v), 0);
+				ca_text_put(stdout, json_string_value(v), 0);
 			}
 			printf("%s\n",
 			       json_array_size(json_object_get(r, "sans"))
@@ -190,9 +191,9 @@ static void report(int json, const struct ca_leaf_params *p, json_t *summary)
 		    "%3lld %-14s ",
 		    (long long)json_integer_value(json_object_get(r, "index")),
 		    json_string_value(json_object_get(r, "status")));
-		ca_put_text(stdout, cn, 0);
+		ca_text_put(stdout, cn, 0);
 		fputs(reason ? ": " : "", stdout);
-		ca_put_text(stdout, reason, 1);
+		ca_text_put(stdout, reason, 1);
 		fputc('\n', stdout);
 	}
 	if (p->requests != NULL)

@@ -214,6 +214,8 @@ expect_fail 3 "x\\\\x1b\\]2;owned\\\\x07: no subject alternative name" \
 	"a refusal for another reason shows the request's common_name escaped" \
 	leaf --requests nosan.json --csr-dir csrs --out-dir out5
 if grep -q "$ESC" "$T/.out"; then notok "... with no raw ESC on the terminal"; else ok "... with no raw ESC on the terminal"; fi
+hsmca-audit --ca issuing log >auditlog.txt 2>&1
+if grep -q "$ESC" auditlog.txt; then notok "hsmca-audit log prints no raw ESC"; else ok "hsmca-audit log prints no raw ESC"; fi
 is "$(count)" "$n1" "no hostile request issued"
 
 # --- csr_file: regular files inside --csr-dir, never followed out of it

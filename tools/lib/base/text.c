@@ -1,7 +1,9 @@
 #include "base/text.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Printable ASCII; anything else as \xNN (and \ as \\, unless the text
  * is escaped already), newlines kept when asked, so what the operator reads
@@ -34,4 +36,17 @@ char *ca_text_clean(const unsigned char *s, size_t n, int newlines, int escaped)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+void ca_text_put(FILE *f, const char *s, int escaped)
+{
+	char *t;
+
+	if (s == NULL)
+		return;
+	/* Messages of ours may span lines; text from outside does not. */
+	t = ca_text_clean((const unsigned char *)s, strlen(s), escaped,
+			  escaped);
+	fputs(t != NULL ? t : "?", f);
+	free(t);
 }

@@ -277,24 +277,11 @@ int ca_tool_finish(int rc)
 
 		fprintf(stderr, "hsmca-%s: %s", tool,
 			code == 3 ? "refused: " : "");
-		ca_put_text(stderr, msg[0] ? msg : "failed", 1);
+		ca_text_put(stderr, msg[0] ? msg : "failed", 1);
 		fputc('\n', stderr);
 	}
 	ca_p11_shutdown();
 	return code;
-}
-
-void ca_put_text(FILE *f, const char *s, int escaped)
-{
-	char *t;
-
-	if (s == NULL)
-		return;
-	/* Messages of ours may span lines; text from outside does not. */
-	t = ca_text_clean((const unsigned char *)s, strlen(s), escaped,
-			  escaped);
-	fputs(t != NULL ? t : "?", f);
-	free(t);
 }
 
 void ca_print_json(json_t *obj)

@@ -108,12 +108,6 @@ int ca_usage_error(const char *usage_line, const char *fmt, ...)
  * PKCS#11 modules down, return the exit code. */
 int ca_tool_finish(int rc);
 /* Print a JSON object on stdout (and free it). */
-/* Text from outside (a request's common name, a refusal that quotes a
- * CSR) written for a terminal through base/text.h's escaper: nothing
- * but printable ASCII reaches it. escaped: a message of ours
- * (ca_errmsg()), whose backslashes are escapes already and whose newlines
- * are kept. */
-void ca_put_text(FILE *f, const char *s, int escaped);
 void ca_print_json(json_t *obj);
 
 #endif

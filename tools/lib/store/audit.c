@@ -8,6 +8,7 @@
 
 #include "base/process.h"
 #include "base/sha256.h"
+#include "base/text.h"
 #include "base/time.h"
 
 #ifndef HSMCA_VERSION
@@ -437,8 +438,9 @@ static void print_details(FILE *out, json_t *details)
 		v = json_object_get(details, first[i]);
 		if (v == NULL)
 			continue;
-		fprintf(out, "%s%s %s", n++ ? ", " : "    ", first[i],
-			json_is_string(v) ? json_string_value(v) : "?");
+		fprintf(out, "%s%s ", n++ ? ", " : "    ", first[i]);
+		ca_text_put(out, json_is_string(v) ? json_string_value(v) : "?",
+			    0);
 	}
 	if (n > 0)
 		fputc('\n', out);
@@ -449,11 +451,15 @@ static void print_details(FILE *out, json_t *details)
 		if (first[i] != NULL)
 			continue;
 		if (json_is_string(v)) {
-			fprintf(out, "    %s %s\n", k, json_string_value(v));
+			fprintf(out, "    %s ", k);
+			ca_text_put(out, json_string_value(v), 0);
+			fputc('\n', out);
 		} else {
 			char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 
-			fprintf(out, "    %s %s\n", k, t ? t : "?");
+			fprintf(out, "    %s ", k);
+			ca_text_put(out, t ? t : "?", 1);
+			fputc('\n', out);
 			free(t);
 		}
 	}
@@ -466,12 +472,14 @@ static void print_entry(FILE *out, long long seq, json_t *e, const char *hash)
 	const char *detail = json_string_value(json_object_get(e, "detail"));
 	size_t i;
 
-	fprintf(out, "#%lld %s %s %s %s%s%s\n", seq,
+	fprintf(out, "#%lld %s %s %s %s%s", seq,
 		json_string_value(json_object_get(e, "time")),
 		json_string_value(json_object_get(e, "tool")),
 		json_string_value(json_object_get(e, "action")),
 		json_string_value(json_object_get(e, "outcome")),
-		detail ? ": " : "", detail ? detail : "");
+		detail ? ": " : "");
+	ca_text_put(out, detail, 1);
+	fputc('\n', out);
 	if (json_object_get(e, "user") != NULL)
 		fprintf(
 		    out, "    by %s (uid %lld) on %s, hsmca %s\n",
