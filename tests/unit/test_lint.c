@@ -885,7 +885,7 @@ static void test_cert_rules(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct ca_lint lc = {cases[i].kind,
 				     cases[i].kind == CA_LINT_ROOT ? NULL : ca,
-				     NULL, NULL};
+				     NULL, NULL, 0};
 
 		tbs = NULL;
 		x = baseline(cases[i].kind);
@@ -928,7 +928,7 @@ static unsigned char *long_form(const unsigned char *der, size_t len,
 static void test_cert_encoding(void)
 {
 	static const unsigned char junk[] = {0x30, 0x03, 0x02, 0x01, 0x01};
-	struct ca_lint lc = {CA_LINT_LEAF, NULL, NULL, NULL};
+	struct ca_lint lc = {CA_LINT_LEAF, NULL, NULL, NULL, 0};
 	unsigned char *tbs = NULL, *ber = NULL;
 	size_t len = 0, ber_len = 0;
 	X509 *x = baseline(CA_LINT_LEAF), *other = baseline(CA_LINT_LEAF);
@@ -1638,7 +1638,7 @@ static void test_crl_entries(void)
 static void test_bad_arguments(void)
 {
 	static const unsigned char empty[1];
-	struct ca_lint lc = {CA_LINT_LEAF, NULL, NULL, NULL};
+	struct ca_lint lc = {CA_LINT_LEAF, NULL, NULL, NULL, 0};
 	struct ca_crl_spec s;
 
 	lc.issuer = ca;

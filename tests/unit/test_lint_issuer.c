@@ -161,7 +161,7 @@ static int lint_one(const struct ispec *is, const struct cspec *cs)
 	unsigned char *algid = NULL, *tbs = NULL;
 	size_t algid_len, tbs_len;
 	struct ca_lint lc = {cs->is_ca ? CA_LINT_SUBCA : CA_LINT_LEAF, issuer,
-			     NULL, NULL};
+			     NULL, NULL, 0};
 	char bc[64];
 	int rc;
 

@@ -189,7 +189,7 @@ static json_t *strings(const char *a, const char *b)
 /* Lint the TBS of x as kind under issuer, with algorithm of signer. */
 static int lint(X509 *x, enum ca_lint_kind kind, X509 *issuer, EVP_PKEY *signer)
 {
-	struct ca_lint lc = {kind, issuer, NULL, NULL};
+	struct ca_lint lc = {kind, issuer, NULL, NULL, 0};
 	unsigned char *alg = NULL, *tbs = NULL;
 	size_t alg_len = 0, len = 0;
 	int rc;

@@ -187,11 +187,12 @@ static void test_store(void)
 	   "current: the newest, the later row in the same second");
 	ok(!strcmp(current_of(s, "cccc", buf), "none"),
 	   "current: none for a key never certified");
-	ok(ca_store_cert_by_request_key(s, "r1", &r, &found) == CA_OK &&
+	ok(ca_store_cert_by_request_key(s, KEY, "r1", &r, &found) == CA_OK &&
 	       found && !strcmp(r.serial, "0a") && !strcmp(r.spki_sha256, KEY),
 	   "by request key: the newest with that key");
 	ca_cert_record_free(&r);
-	ok(ca_store_cert_by_request_key(s, "r9", &r, &found) == CA_OK && !found,
+	ok(ca_store_cert_by_request_key(s, KEY, "r9", &r, &found) == CA_OK &&
+	       !found,
 	   "by request key: none");
 	ok(ca_store_cert_supersede(s, "0b", "0d") == CA_OK &&
 	       !strcmp(current_of(s, KEY, buf), "0a"),

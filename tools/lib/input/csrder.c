@@ -1,6 +1,7 @@
 #include "input/csrder.h"
 #include "x509/spki.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/asn1t.h>
@@ -110,6 +111,48 @@ out:
 	return pkey;
 }
 
+/* One EC key per curve made from parameters (its group built once);
+ * every later key of that curve is a copy of it with its own point, which
+ * is decoded onto the curve or refused (EC_POINT_oct2point). Copies are
+ * independent keys: threads decode CSRs at the same time. */
+static struct {
+	const char *name;
+	EVP_PKEY *key;
+} ec_templates[] = {
+    {"prime256v1", NULL}, {"secp384r1", NULL}, {"secp521r1", NULL}};
+static pthread_mutex_t ec_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static EVP_PKEY *ec_from_template(const char *name, const unsigned char *pt,
+				  size_t pt_len, OSSL_PARAM_BLD *bld)
+{
+	EVP_PKEY *t = NULL, *k = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(ec_templates) / sizeof(ec_templates[0]); i++)
+		if (strcmp(ec_templates[i].name, name) == 0)
+			break;
+	if (i == sizeof(ec_templates) / sizeof(ec_templates[0]))
+		return from_params("EC", bld);
+	pthread_mutex_lock(&ec_lock);
+	t = ec_templates[i].key;
+	pthread_mutex_unlock(&ec_lock);
+	if (t == NULL) {
+		k = from_params("EC", bld);
+		pthread_mutex_lock(&ec_lock);
+		if (k != NULL && ec_templates[i].key == NULL &&
+		    EVP_PKEY_up_ref(k) == 1)
+			ec_templates[i].key = k;
+		pthread_mutex_unlock(&ec_lock);
+		return k;
+	}
+	k = EVP_PKEY_dup(t);
+	if (k != NULL && EVP_PKEY_set1_encoded_public_key(k, pt, pt_len) != 1) {
+		EVP_PKEY_free(k);
+		k = NULL;
+	}
+	return k;
+}
+
 static EVP_PKEY *ec_key(const X509_ALGOR *alg, const ASN1_BIT_STRING *bits,
 			char *why, size_t len)
 {
@@ -140,7 +183,8 @@ static EVP_PKEY *ec_key(const X509_ALGOR *alg, const ASN1_BIT_STRING *bits,
 	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
 					     ASN1_STRING_get0_data(bits),
 					     (size_t)ASN1_STRING_length(bits)))
-		pkey = from_params("EC", bld);
+		pkey = ec_from_template(name, ASN1_STRING_get0_data(bits),
+					(size_t)ASN1_STRING_length(bits), bld);
 	/* The point is decoded onto the curve, or refused. */
 	if (pkey == NULL)
 		snprintf(why, len, "EC public key is not a valid point on %s",

@@ -274,7 +274,7 @@ int ca_init_root(const struct ca_init_params *p, struct ca_init_result *res)
 {
 	struct ca_stage stage = {0};
 	struct ca_cert_spec spec;
-	struct ca_lint lint = {CA_LINT_ROOT, NULL, NULL, NULL};
+	struct ca_lint lint = {CA_LINT_ROOT, NULL, NULL, NULL, 0};
 	struct ca_signer *s = NULL;
 	struct ca_tp tp;
 	unsigned char *algid = NULL, *tbs = NULL;

@@ -652,7 +652,7 @@ static int validity(struct run *run, struct job *j, time_t *nb, time_t *na)
 /* Build, lint, sign and verify one certificate (no state written yet). */
 static int issue_one(struct run *run, struct job *j)
 {
-	struct ca_lint lint = {CA_LINT_LEAF, run->d->cert, NULL, NULL};
+	struct ca_lint lint = {CA_LINT_LEAF, run->d->cert, NULL, NULL, 0};
 	struct ca_cert_spec spec;
 	unsigned char *tbs = NULL;
 	size_t tbs_len;
@@ -671,6 +671,7 @@ static int issue_one(struct run *run, struct job *j)
 	    ca_x509_tbs(j->draft, run->algid, run->algid_len, &tbs, &tbs_len));
 	lint.draft = j->draft;
 	lint.subject_pub = spec.pub;
+	lint.subject_pub_checked = 1; /* ca_csr_check in precheck */
 	GUARD(ca_lint_cert(tbs, tbs_len, &lint));
 	GUARD(ca_cert_sign_der(run->d->signer, tbs, tbs_len, run->issuer_pub,
 			       &j->der, &j->der_len));
@@ -924,11 +925,11 @@ static int prior_issue(struct run *run, struct job *j, int *done)
 	memset(&current, 0, sizeof(current));
 	memset(&target, 0, sizeof(target));
 	*done = 0;
-	GUARD(
-	    ca_store_cert_by_request_key(st, j->request_key, &same, &has_same));
+	GUARD(ca_store_cert_by_request_key(st, j->spki, j->request_key, &same,
+					   &has_same));
 	if (!has_same)
-		GUARD(ca_store_cert_by_request_key(st, j->legacy_key, &same,
-						   &has_same));
+		GUARD(ca_store_cert_by_request_key(st, j->spki, j->legacy_key,
+						   &same, &has_same));
 	GUARD(ca_store_spki_count(st, j->spki, &count));
 	if (count > 0)
 		GUARD(

@@ -150,7 +150,7 @@ static json_t *request_params(const struct job *j)
 
 static int build_tbs(struct job *j, unsigned char **tbs, size_t *tbs_len)
 {
-	struct ca_lint lint = {CA_LINT_SUBCA, j->d->cert, NULL, NULL};
+	struct ca_lint lint = {CA_LINT_SUBCA, j->d->cert, NULL, NULL, 0};
 	unsigned char *algid = NULL;
 	size_t algid_len;
 	X509 *draft = NULL;

@@ -393,7 +393,8 @@ int ca_lint_cert(const unsigned char *tbs, size_t tbs_len,
 		rc = LINT("subject public key does not decode");
 		goto out;
 	}
-	GUARD(ca_lint_pubkey(pub, "lint: subject public key"));
+	if (!(lc->subject_pub_checked && pub == lc->subject_pub))
+		GUARD(ca_lint_pubkey(pub, "lint: subject public key"));
 	GUARD(lint_no_duplicates(x));
 	GUARD(lint_basic_constraints(x, is_ca));
 	GUARD(lint_key_usage(x, pub, is_ca));

@@ -25,6 +25,9 @@ struct ca_lint {
 	 * CSR; its encoding is the one in the TBS). */
 	X509 *draft;
 	EVP_PKEY *subject_pub;
+	/* subject_pub already passed ca_lint_pubkey (the CSR checks): not
+	 * checked a second time. */
+	int subject_pub_checked;
 };
 
 int ca_lint_cert(const unsigned char *tbs, size_t tbs_len,

@@ -1,5 +1,6 @@
 #include "sign/signer.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,7 @@ void ca_signer_free(struct ca_signer *s)
 	free(s->uri);
 	free(s->token_label);
 	free(s->token_serial);
+	free(s->algid);
 	free(s);
 }
 
@@ -244,6 +246,41 @@ static int sign_init(struct ca_signer *s, EVP_MD_CTX **out)
 	return CA_OK;
 }
 
+/* Guards every signer's kept algorithm identifier (held for a copy). */
+static pthread_mutex_t algid_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The kept identifier, copied, when it is for the signer's algorithm. */
+static int algid_kept(struct ca_signer *s, unsigned char **der, size_t *len)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&algid_lock);
+	if (s->algid != NULL && s->algid_sigalg == s->sigalg &&
+	    (*der = malloc(s->algid_len)) != NULL) {
+		memcpy(*der, s->algid, s->algid_len);
+		*len = s->algid_len;
+		found = 1;
+	}
+	pthread_mutex_unlock(&algid_lock);
+	return found;
+}
+
+static void algid_keep(struct ca_signer *s, const unsigned char *der,
+		       size_t len)
+{
+	unsigned char *copy = malloc(len);
+
+	if (copy == NULL)
+		return;
+	memcpy(copy, der, len);
+	pthread_mutex_lock(&algid_lock);
+	free(s->algid);
+	s->algid = copy;
+	s->algid_len = len;
+	s->algid_sigalg = s->sigalg;
+	pthread_mutex_unlock(&algid_lock);
+}
+
 int ca_signer_algid(struct ca_signer *s, unsigned char **der, size_t *len)
 {
 	unsigned char buf[256];
@@ -252,6 +289,8 @@ int ca_signer_algid(struct ca_signer *s, unsigned char **der, size_t *len)
 	int rc;
 
 	*der = NULL;
+	if (algid_kept(s, der, len))
+		return CA_OK;
 	GUARD(sign_init(s, &md));
 	params[0] = OSSL_PARAM_construct_octet_string(
 	    OSSL_SIGNATURE_PARAM_ALGORITHM_ID, buf, sizeof(buf));
@@ -271,6 +310,7 @@ int ca_signer_algid(struct ca_signer *s, unsigned char **der, size_t *len)
 	}
 	memcpy(*der, buf, params[0].return_size);
 	*len = params[0].return_size;
+	algid_keep(s, buf, params[0].return_size);
 out:
 	EVP_MD_CTX_free(md);
 	return rc;

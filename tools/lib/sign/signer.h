@@ -34,6 +34,11 @@ struct ca_signer {
 	char spki_sha256_hex[65];
 	int type; /* EVP_PKEY_RSA, EVP_PKEY_EC, EVP_PKEY_ED25519 */
 	int bits;
+	/* ca_signer_algid's answer for algid_sigalg, kept: the algorithm is
+	 * set up once, not once per signature. */
+	unsigned char *algid;
+	size_t algid_len;
+	enum ca_sigalg algid_sigalg;
 };
 
 /* Open the private key named by uri; log in to its token with a PIN from

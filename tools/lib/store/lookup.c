@@ -72,9 +72,11 @@ static int record_of(sqlite3_stmt *q, struct ca_cert_record *rec)
 	return CA_OK;
 }
 
-/* The first row of "SELECT record WHERE where" with arg bound to ?1. */
-static int one_record(ca_store *st, const char *sql, const char *arg,
-		      struct ca_cert_record *rec, int *found)
+/* The first row of "SELECT record WHERE where" with arg bound to ?1 and
+ * arg2 (when not NULL) to ?2. */
+static int two_args_record(ca_store *st, const char *sql, const char *arg,
+			   const char *arg2, struct ca_cert_record *rec,
+			   int *found)
 {
 	sqlite3_stmt *q = NULL;
 	int rc, r;
@@ -85,6 +87,8 @@ static int one_record(ca_store *st, const char *sql, const char *arg,
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_text(q, 1, arg, -1, SQLITE_STATIC);
+	if (arg2 != NULL)
+		sqlite3_bind_text(q, 2, arg2, -1, SQLITE_STATIC);
 	r = sqlite3_step(q);
 	if (r == SQLITE_ROW) {
 		rc = record_of(q, rec);
@@ -96,6 +100,12 @@ static int one_record(ca_store *st, const char *sql, const char *arg,
 	return rc;
 }
 
+static int one_record(ca_store *st, const char *sql, const char *arg,
+		      struct ca_cert_record *rec, int *found)
+{
+	return two_args_record(st, sql, arg, NULL, rec, found);
+}
+
 int ca_store_cert_lookup(ca_store *st, const char *serial,
 			 struct ca_cert_record *rec, int *found)
 {
@@ -103,14 +113,19 @@ int ca_store_cert_lookup(ca_store *st, const char *serial,
 			  serial, rec, found);
 }
 
-/* Newest first: issued_at has one-second steps, rowid breaks the tie. */
-int ca_store_cert_by_request_key(ca_store *st, const char *request_key,
+/* Newest first: issued_at has one-second steps, rowid breaks the tie.
+ * Through the SPKI index: request keys are hashes over the SPKI, and have
+ * no index of their own (store/store.c). */
+int ca_store_cert_by_request_key(ca_store *st, const char *spki_sha256,
+				 const char *request_key,
 				 struct ca_cert_record *rec, int *found)
 {
-	return one_record(st,
-			  "SELECT " RECORD_COLUMNS " WHERE c.request_key = ?"
-			  " ORDER BY c.issued_at DESC, c.rowid DESC LIMIT 1",
-			  request_key, rec, found);
+	return two_args_record(
+	    st,
+	    "SELECT " RECORD_COLUMNS " WHERE c.spki_sha256 = ?1"
+	    " AND c.request_key = ?2"
+	    " ORDER BY c.issued_at DESC, c.rowid DESC LIMIT 1",
+	    spki_sha256, request_key, rec, found);
 }
 
 int ca_store_cert_current(ca_store *st, const char *spki_sha256,

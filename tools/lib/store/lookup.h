@@ -26,8 +26,11 @@ struct ca_cert_record {
 int ca_store_cert_lookup(ca_store *st, const char *serial,
 			 struct ca_cert_record *rec, int *found) CA_WUR;
 void ca_cert_record_free(struct ca_cert_record *rec);
-/* The newest certificate issued for this request key (*found = 0: none). */
-int ca_store_cert_by_request_key(ca_store *st, const char *request_key,
+/* The newest certificate issued for this request key (*found = 0: none).
+ * Request keys are hashes over the SPKI SHA-256 (hex) given with them:
+ * the lookup goes through the SPKI index. */
+int ca_store_cert_by_request_key(ca_store *st, const char *spki_sha256,
+				 const char *request_key,
 				 struct ca_cert_record *rec, int *found) CA_WUR;
 /* The key's current certificate: the newest one for this SPKI SHA-256
  * (hex) that is neither superseded nor revoked (*found = 0: none). */

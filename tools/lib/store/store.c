@@ -23,8 +23,10 @@ static const char schema[] =
     "  issued_at INTEGER NOT NULL,\n"
     "  der BLOB NOT NULL,\n"
     "  superseded_by TEXT);\n"
+    /* Random keys: every index of one is a random page written per
+     * certificate. A request key is found through its SPKI (the key is a
+     * hash over it), so it has no index of its own. */
     "CREATE INDEX certs_spki ON certs(spki_sha256);\n"
-    "CREATE INDEX certs_request ON certs(request_key);\n"
     "CREATE INDEX certs_not_after ON certs(not_after);\n"
     "CREATE INDEX certs_partition ON certs(partition);\n"
     "CREATE TABLE revocations (\n"
@@ -128,6 +130,37 @@ void ca_store_done(ca_store *s, sqlite3_stmt *st)
 	sqlite3_finalize(st);
 }
 
+/* The page cache follows the store: 1 MiB up to 64 MiB of store, then
+ * 1/64 of its size up to 16 MiB (a million certificates: the inner pages
+ * of every index and one chunk's written pages stay cached, and lookups
+ * read one leaf page each). A tool's memory stays bounded. */
+static int size_cache(ca_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 pages = 0, page_size = 4096, kib;
+	char sql[64];
+	int rc;
+
+	GUARD(ca_store_prepare(s, "PRAGMA page_count", &st));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		pages = sqlite3_column_int64(st, 0);
+	ca_store_done(s, st);
+	st = NULL;
+	GUARD(ca_store_prepare(s, "PRAGMA page_size", &st));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		page_size = sqlite3_column_int64(st, 0);
+	kib = pages * page_size / 1024 / 64;
+	if (kib < CA_STORE_CACHE_MIN_KIB)
+		kib = CA_STORE_CACHE_MIN_KIB;
+	if (kib > CA_STORE_CACHE_MAX_KIB)
+		kib = CA_STORE_CACHE_MAX_KIB;
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%lld", (long long)kib);
+	rc = ca_store_exec(s, sql);
+out:
+	ca_store_done(s, st);
+	return rc;
+}
+
 static int open_db(const char *path, int flags, ca_store **out)
 {
 	ca_store *s = NULL;
@@ -152,14 +185,12 @@ static int open_db(const char *path, int flags, ca_store **out)
 	sqlite3_extended_result_codes(s->db, 1);
 	/* Durable commits: a certificate reported as issued survives a
 	 * crash or power loss. */
-	/* A small page cache: a tool's memory must not grow with the store
-	 * (indexes make lookups cheap without it). */
 	rc = ca_store_exec(s, "PRAGMA journal_mode=WAL;"
 			      "PRAGMA synchronous=FULL;"
-			      "PRAGMA foreign_keys=ON;"
-			      "PRAGMA cache_size=-1024;");
+			      "PRAGMA foreign_keys=ON;");
 	if (rc < 0)
 		goto out;
+	GUARD(size_cache(s));
 	*out = s;
 	s = NULL;
 	rc = CA_OK;

@@ -22,6 +22,9 @@
 #define CA_STORE_SCHEMA 2
 
 #define CA_STORE_STMTS 48
+/* Page cache bounds (store.c size_cache). */
+#define CA_STORE_CACHE_MIN_KIB 1024
+#define CA_STORE_CACHE_MAX_KIB 16384
 
 typedef struct ca_store {
 	sqlite3 *db;
