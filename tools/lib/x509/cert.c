@@ -1,6 +1,7 @@
 #include "x509/cert.h"
 #include "x509/der.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,24 +27,91 @@ int ca_x509_set_validity(X509 *x, time_t not_before, time_t not_after)
 		  : ca_err(CA_EUSAGE, "validity period cannot be encoded");
 }
 
+/* Extensions whose value alone makes them (no certificate or issuer in
+ * it) are built from their text once and kept: a batch adds the same
+ * basic constraints, key usage, CRL and AIA URLs to every certificate.
+ * Kept for the process, under a lock (workers build certificates). */
+#define KEPT_EXTS 32
+static struct {
+	int nid;
+	char *value;
+	X509_EXTENSION *ext;
+} kept_exts[KEPT_EXTS];
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int context_free(int nid)
+{
+	return nid == NID_basic_constraints || nid == NID_key_usage ||
+	       nid == NID_ext_key_usage || nid == NID_crl_distribution_points ||
+	       nid == NID_info_access || nid == NID_id_pkix_OCSP_noCheck;
+}
+
+/* Add the kept extension for (nid, value) to x (X509_add_ext copies it):
+ * 1 added, 0 none kept, -1 failed. */
+static int add_kept_ext(X509 *x, int nid, const char *value)
+{
+	int i, r = 0;
+
+	pthread_mutex_lock(&kept_lock);
+	for (i = 0; i < KEPT_EXTS && kept_exts[i].ext != NULL; i++)
+		if (kept_exts[i].nid == nid &&
+		    strcmp(kept_exts[i].value, value) == 0) {
+			r = X509_add_ext(x, kept_exts[i].ext, -1) ? 1 : -1;
+			break;
+		}
+	pthread_mutex_unlock(&kept_lock);
+	return r;
+}
+
+static void keep_ext(int nid, const char *value, const X509_EXTENSION *ext)
+{
+	X509_EXTENSION *copy = X509_EXTENSION_dup(ext);
+	char *v = strdup(value);
+	int i;
+
+	pthread_mutex_lock(&kept_lock);
+	for (i = 0; i < KEPT_EXTS && kept_exts[i].ext != NULL; i++)
+		if (kept_exts[i].nid == nid &&
+		    strcmp(kept_exts[i].value, value) == 0)
+			break;
+	if (i < KEPT_EXTS && kept_exts[i].ext == NULL && copy != NULL &&
+	    v != NULL) {
+		kept_exts[i].nid = nid;
+		kept_exts[i].value = v;
+		kept_exts[i].ext = copy;
+		copy = NULL;
+		v = NULL;
+	}
+	pthread_mutex_unlock(&kept_lock);
+	X509_EXTENSION_free(copy);
+	free(v);
+}
+
 int ca_x509_add_ext(X509 *x, X509 *issuer, int nid, const char *value)
 {
 	X509V3_CTX ctx;
-	X509_EXTENSION *ext;
-	int ok;
+	X509_EXTENSION *ext = NULL;
+	int ok = 0, keep = issuer == NULL && context_free(nid);
 
-	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	if (ext == NULL) {
-		ERR_clear_error();
-		return ca_err(CA_EUSAGE, "invalid %s extension value '%s'",
-			      OBJ_nid2sn(nid), value);
+	if (keep)
+		ok = add_kept_ext(x, nid, value);
+	if (ok == 0) {
+		X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
+		ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+		if (ext == NULL) {
+			ERR_clear_error();
+			return ca_err(CA_EUSAGE,
+				      "invalid %s extension value '%s'",
+				      OBJ_nid2sn(nid), value);
+		}
+		if (keep)
+			keep_ext(nid, value, ext);
+		ok = X509_add_ext(x, ext, -1) ? 1 : -1;
+		X509_EXTENSION_free(ext);
 	}
-	ok = X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	return ok ? CA_OK
-		  : ca_err(CA_EIO, "cannot add the %s extension",
-			   OBJ_nid2sn(nid));
+	return ok > 0 ? CA_OK
+		      : ca_err(CA_EIO, "cannot add the %s extension",
+			       OBJ_nid2sn(nid));
 }
 
 int ca_x509_tbs(X509 *x, const unsigned char *algid, size_t algid_len,
