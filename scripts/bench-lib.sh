@@ -315,7 +315,7 @@ BENCH_LEAF_STAGES='
 !audit     | audit entry (hash chain, its JSON and SQL)       | ca_audit_*
 requests   | request file (tls.json) parse, not its JSON       | ca_requests_*
 csr_read   | CSR read + decode                                | ca_csr_load ca_csr_parse
-key_import | CSR key import (one key per curve, copied)      | from_params ec_from_template ec_key
+key_import | CSR key import (one key per curve, copied)      | from_params ec_from_template
 key_checks | key checks                                       | ca_lint_pubkey
 csr_verify | CSR signature verify                             | ASN1_item_verify_ex
 policy     | request policy (subject, SANs, EKUs, validity)   | check_csr

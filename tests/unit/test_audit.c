@@ -490,9 +490,76 @@ static void test_bad_arguments(void)
 	ca_store_close(s);
 }
 
+static int query_int(ca_store *s, const char *sql, long long *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = ca_store_prepare(s, sql, &st);
+
+	if (rc == CA_OK && sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		rc = CA_EIO;
+	ca_store_done(s, st);
+	return rc;
+}
+
+/* A new store's random-key indexes, its page cache, and the request key
+ * found through the SPKI index (store/store.c). */
+static void test_store_indexes(void)
+{
+	static const unsigned char der[] = {0x30, 0x00};
+	struct ca_cert_row row;
+	unsigned char *got = NULL;
+	size_t len = 0;
+	long long n = -1, cache = 0;
+	ca_store *s = NULL;
+	int rc;
+
+	ok(ca_store_create(fx_path("indexes.db"), &s) == CA_OK,
+	   "store: created");
+	if (s == NULL)
+		return;
+	ok(query_int(s,
+		     "SELECT count(*) FROM sqlite_master WHERE type = "
+		     "'index' AND name = 'certs_request'",
+		     &n) == CA_OK &&
+	       n == 0,
+	   "store: no index of request keys (one random page less written "
+	   "per certificate)");
+	ok(query_int(s, "PRAGMA cache_size", &cache) == CA_OK &&
+	       cache == -CA_STORE_CACHE_MIN_KIB,
+	   "store: a small store has the smallest page cache");
+	memset(&row, 0, sizeof(row));
+	row.serial = "01aa";
+	row.subject = "CN=a";
+	row.spki_sha256 = "5a";
+	row.kind = "leaf";
+	row.partition = -1;
+	row.request_key = "rk";
+	row.der = der;
+	row.der_len = sizeof(der);
+	rc = ca_store_begin(s);
+	if (rc == CA_OK)
+		rc = ca_store_cert_add(s, &row);
+	if (rc == CA_OK)
+		rc = ca_store_commit(s);
+	ok(rc == CA_OK &&
+	       ca_store_cert_by_request(s, "5a", "rk", &got, &len) == CA_OK &&
+	       got != NULL && len == sizeof(der),
+	   "store: a certificate found by its SPKI and request key");
+	free(got);
+	got = NULL;
+	ok(ca_store_cert_by_request(s, "5b", "rk", &got, &len) == CA_OK &&
+	       got == NULL,
+	   "store: another SPKI with that request key finds nothing");
+	free(got);
+	ca_store_close(s);
+}
+
 int main(void)
 {
 	fx_mkdir("audit");
+	test_store_indexes();
 	test_entries();
 	test_record();
 	test_append_only();

@@ -1066,6 +1066,66 @@ static int csr_refuse_ca(int ca_flag)
 	return rc;
 }
 
+/* Parse a CSR of key; its decoded key, or NULL (why in *why). */
+static EVP_PKEY *csr_key(EVP_PKEY *key, int spoil_point, char *why,
+			 size_t why_len)
+{
+	struct ca_csr_der c;
+	size_t len = 0, i;
+	unsigned char *der = csr_der(key, EVP_sha256(), -1, &len);
+	unsigned char *pt = NULL;
+	size_t pt_len;
+	EVP_PKEY *pub = NULL;
+
+	pt_len = EVP_PKEY_get1_encoded_public_key(key, &pt);
+	/* The point's last octet (its y) changed: off the curve. */
+	for (i = 0; spoil_point && der && pt_len && i + pt_len <= len; i++)
+		if (memcmp(der + i, pt, pt_len) == 0) {
+			der[i + pt_len - 1] ^= 0x01;
+			break;
+		}
+	if (der != NULL && ca_csr_der_parse(der, len, &c) == CA_OK) {
+		pub = c.pub;
+		c.pub = NULL;
+		snprintf(why, why_len, "%s", c.why);
+		ca_csr_der_clear(&c);
+	}
+	OPENSSL_free(pt);
+	OPENSSL_free(der);
+	return pub;
+}
+
+/* EC keys of CSRs are copies of one key per curve with their own point
+ * (input/csrder.c): each copy is its own key, and a point off the curve
+ * is refused on the copy path too. */
+static void test_csr_key_copies(void)
+{
+	EVP_PKEY *other = fx_key("EC", "P-256", 0, 0);
+	EVP_PKEY *a, *b, *c;
+	char why[256];
+
+	a = csr_key(ec_key, 0, why, sizeof(why));
+	b = csr_key(other, 0, why, sizeof(why));
+	c = csr_key(ec_key, 0, why, sizeof(why));
+	ok(a && b && c && EVP_PKEY_eq(a, ec_key) == 1 &&
+	       EVP_PKEY_eq(b, other) == 1 && EVP_PKEY_eq(c, ec_key) == 1 &&
+	       EVP_PKEY_eq(a, b) != 1,
+	   "CSR keys: every P-256 CSR key is its own key, not the first's");
+	ok(b && EVP_PKEY_is_a(b, "EC") && ca_lint_pubkey(b, "copy") == CA_OK,
+	   "CSR keys: a copied key is a P-256 key that passes the policy");
+	EVP_PKEY_free(c);
+	c = csr_key(other, 1, why, sizeof(why));
+	ok(c == NULL && strstr(why, "EC public key is not a valid point on "
+				    "prime256v1") != NULL,
+	   "CSR keys: a point off the curve refused after the first key "
+	   "(%s)",
+	   why);
+	EVP_PKEY_free(a);
+	EVP_PKEY_free(b);
+	EVP_PKEY_free(c);
+	EVP_PKEY_free(other);
+}
+
 static void test_csr(void)
 {
 	ok(csr_check(ec_key, EVP_sha256(), 0) == CA_OK,
@@ -1689,6 +1749,7 @@ int main(void)
 	test_cert_encoding();
 	test_pubkey_policy();
 	test_csr();
+	test_csr_key_copies();
 	test_copy();
 	test_crl_rules();
 	test_crl_entries();
