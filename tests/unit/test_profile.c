@@ -813,6 +813,48 @@ static int custom(const char *json, struct ca_leaf_profile *p, json_t **keep)
 	return rc;
 }
 
+/* ca_x509_add_ext keeps context-free extensions built from their text
+ * (x509/cert.c): a kept one is added whole, and another value of the same
+ * extension is built afresh, not taken for the kept one. */
+static void test_kept_extensions(void)
+{
+	static const char *const kus[] = {
+	    "critical,digitalSignature", "critical,keyEncipherment",
+	    "critical,digitalSignature", "digitalSignature"};
+	static const int bit[] = {0, 2, 0, 0}; /* RFC 5280 4.2.1.3 */
+	static const int crit[] = {1, 1, 1, 0};
+	ASN1_BIT_STRING *ku;
+	X509 *x;
+	size_t i;
+	int good = 1, c;
+
+	for (i = 0; i < sizeof(kus) / sizeof(kus[0]); i++) {
+		x = X509_new();
+		ku = NULL;
+		c = -1;
+		if (x == NULL ||
+		    ca_x509_add_ext(x, NULL, NID_key_usage, kus[i]) != CA_OK ||
+		    X509_get_ext_count(x) != 1 ||
+		    (ku = X509_get_ext_d2i(x, NID_key_usage, &c, NULL)) ==
+			NULL ||
+		    c != crit[i] || ASN1_BIT_STRING_get_bit(ku, bit[i]) != 1 ||
+		    ASN1_BIT_STRING_get_bit(ku, 2 - bit[i]) != 0)
+			good = 0;
+		ASN1_BIT_STRING_free(ku);
+		X509_free(x);
+	}
+	ok(good, "kept extensions: each key usage text gives its own "
+		 "extension, kept or built");
+	ca_err_clear();
+	x = X509_new();
+	ok(x != NULL &&
+	       ca_x509_add_ext(x, NULL, NID_key_usage, "critical,noSuchBit") ==
+		   CA_EUSAGE &&
+	       fx_err("invalid keyUsage extension value"),
+	   "kept extensions: a bad value is still refused");
+	X509_free(x);
+}
+
 static void test_leaf_custom(void)
 {
 	static const struct {
@@ -1012,6 +1054,7 @@ int main(void)
 	test_validity();
 	test_leaf_builtins();
 	test_leaf_custom();
+	test_kept_extensions();
 	test_leaf_key_usage();
 	test_leaf_subject();
 	test_bad_arguments();
