@@ -14,6 +14,7 @@
 #include "base/time.h"
 #include "fixture.h"
 #include "store/audit.h"
+#include "store/lookup.h"
 #include "store/store.h"
 #include "tap.h"
 
@@ -509,9 +510,9 @@ static void test_store_indexes(void)
 {
 	static const unsigned char der[] = {0x30, 0x00};
 	struct ca_cert_row row;
-	unsigned char *got = NULL;
-	size_t len = 0;
+	struct ca_cert_record rec;
 	long long n = -1, cache = 0;
+	int found = 0;
 	ca_store *s = NULL;
 	int rc;
 
@@ -544,15 +545,16 @@ static void test_store_indexes(void)
 	if (rc == CA_OK)
 		rc = ca_store_commit(s);
 	ok(rc == CA_OK &&
-	       ca_store_cert_by_request(s, "5a", "rk", &got, &len) == CA_OK &&
-	       got != NULL && len == sizeof(der),
+	       ca_store_cert_by_request_key(s, "5a", "rk", &rec, &found) ==
+		   CA_OK &&
+	       found && strcmp(rec.serial, "01aa") == 0 &&
+	       rec.der_len == sizeof(der),
 	   "store: a certificate found by its SPKI and request key");
-	free(got);
-	got = NULL;
-	ok(ca_store_cert_by_request(s, "5b", "rk", &got, &len) == CA_OK &&
-	       got == NULL,
+	ca_cert_record_free(&rec);
+	ok(ca_store_cert_by_request_key(s, "5b", "rk", &rec, &found) == CA_OK &&
+	       !found,
 	   "store: another SPKI with that request key finds nothing");
-	free(got);
+	ca_cert_record_free(&rec);
 	ca_store_close(s);
 }
 
