@@ -6,6 +6,7 @@
 
 #include "base/number.h"
 #include "cli/cli.h"
+#include "issue/backup.h"
 #include "issue/lookup.h"
 #include "out/cadir.h"
 #include "out/file.h"
@@ -14,20 +15,26 @@
 #include "store/store.h"
 
 static const char usage_line[] =
-    "hsmca-audit --ca DIR verify | log | report [--expiring DAYS] | "
-    "show SERIAL | show --name NAME | export SERIAL [--chain] [--out FILE]";
+    "hsmca-audit --ca DIR verify [--full] | log | report [--expiring DAYS] | "
+    "show SERIAL | show --name NAME | export SERIAL [--chain] [--out FILE] | "
+    "backup --out FILE | restore FILE | anchor";
 
 static const char usage[] =
-    "usage: hsmca-audit --ca DIR verify\n"
+    "usage: hsmca-audit --ca DIR verify [--full [--pin-source SRC]]\n"
     "       hsmca-audit --ca DIR log [--json]\n"
     "       hsmca-audit --ca DIR report [--expiring DAYS] [--json]\n"
     "       hsmca-audit --ca DIR show SERIAL [--json]\n"
     "       hsmca-audit --ca DIR show --name NAME [--json]\n"
     "       hsmca-audit --ca DIR export SERIAL [--chain] [--out FILE] "
     "[--json]\n"
+    "       hsmca-audit --ca DIR backup --out FILE [--json]\n"
+    "       hsmca-audit --ca DIR restore FILE [--pin-source SRC] [--json]\n"
+    "       hsmca-audit --ca DIR anchor [--pin-source SRC] [--json]\n"
     "\n"
     "verify  recompute the audit log's hash chain; print the head hash to\n"
-    "        write on paper, or the first broken entry (exit 3)\n"
+    "        write on paper, or the first broken entry (exit 3); --full\n"
+    "        also runs SQLite's integrity_check and checks the store against\n"
+    "        the token anchor (PIN needed)\n"
     "log     print every entry: who (user, host, version), what, the serial,\n"
     "        subject, reason or CRL number, and each hash with what it is of\n"
     "        (--json: one JSON object per line)\n"
@@ -38,29 +45,50 @@ static const char usage[] =
     "        and the audit entries that touched it\n"
     "export  a certificate from the store as PEM (--chain: with this CA's\n"
     "        certificate and chain), on stdout or to --out\n"
+    "backup  copy ca.db to --out FILE (never overwritten) with SQLite's\n"
+    "        online backup API, then check the copy (integrity_check, audit\n"
+    "        chain) before reporting success\n"
+    "restore check FILE (integrity, audit chain, the token anchor: a copy\n"
+    "        behind the anchor is refused) and make it ca.db; the replaced\n"
+    "        store is kept as ca.db.replaced-TIME\n"
+    "anchor  give a CA directory made before token anchors its CA id and\n"
+    "        its anchor on the key's token (README \"Token anchor\")\n"
     "\n"
     "  --ca DIR           the CA directory\n"
     "  --expiring DAYS    with report: certificates expiring within DAYS\n"
     "  --name NAME        with show: a CN, DNS name, IP address, e-mail\n"
     "                     address or URI\n"
     "  --chain            with export: the chain after the certificate\n"
-    "  --out FILE         with export: write FILE (refused if it exists)\n"
+    "  --out FILE         with export: write FILE (refused if it exists);\n"
+    "                     with backup: the copy to make\n"
+    "  --full             with verify: integrity_check and the token anchor\n"
+    "  --pin-source SRC   with verify --full, restore and anchor: the CA\n"
+    "                     token's PIN, file:PATH, fd:N or env:NAME (default:\n"
+    "                     prompt)\n"
     "  --force            with export --out: replace FILE\n"
     "  --json             machine-readable output\n"
     "\n"
     "SERIAL is hexadecimal as `openssl x509 -serial` prints it (serial=\n"
     "prefix, colons and case ignored).\n"
     "\n"
-    "Exit status: 0 done, 1 error, 2 usage, 3 the audit log is broken or the\n"
-    "certificate was not issued by this CA.\n";
+    "Exit status: 0 done, 1 error, 2 usage, 3 the audit log or the store is\n"
+    "broken, the store does not match its token anchor, or the certificate\n"
+    "was not issued by this CA.\n";
 
-enum { OPT_CA = CA_OPT_FIRST_TOOL, OPT_EXPIRING, OPT_NAME, OPT_CHAIN, OPT_OUT };
+enum {
+	OPT_CA = CA_OPT_FIRST_TOOL,
+	OPT_EXPIRING,
+	OPT_NAME,
+	OPT_CHAIN,
+	OPT_OUT,
+	OPT_FULL
+};
 
 struct args {
 	struct ca_common c;
 	const char *dir, *cmd, *serial, *name, *out;
 	long expiring;
-	int chain;
+	int chain, full;
 };
 
 static int verify(ca_store *st, int json)
@@ -190,6 +218,58 @@ out:
 	return rc;
 }
 
+/* verify --full, backup, restore, anchor: what they found, printed. */
+static int store_cmd(const struct args *a)
+{
+	json_t *o = NULL, *an;
+	int rc;
+
+	if (strcmp(a->cmd, "verify") == 0)
+		rc = ca_dir_verify_full(a->dir, a->c.pin_source, &o);
+	else if (strcmp(a->cmd, "backup") == 0)
+		rc = ca_dir_backup(a->dir, a->out, &o);
+	else if (strcmp(a->cmd, "restore") == 0)
+		rc = ca_dir_restore(a->dir, a->serial, a->c.pin_source, &o);
+	else
+		rc = ca_dir_anchor_init(a->dir, a->c.pin_source, &o);
+	if (rc < 0)
+		return rc;
+	if (a->c.json) {
+		ca_print_json(o);
+		return CA_OK;
+	}
+	if (json_object_get(o, "entries") != NULL)
+		printf("%s%s OK (integrity_check): audit log of %lld entries, "
+		       "head %s\n",
+		       strcmp(a->cmd, "backup") == 0 ? "backup " : "store",
+		       strcmp(a->cmd, "backup") == 0
+			   ? json_string_value(json_object_get(o, "out"))
+			   : "",
+		       (long long)json_integer_value(
+			   json_object_get(o, "entries")),
+		       json_string_value(json_object_get(o, "head")));
+	if (json_object_get(o, "restored") != NULL)
+		printf("restored %s as %s/ca.db (the replaced store, if any: "
+		       "ca.db%s)\n",
+		       json_string_value(json_object_get(o, "restored")),
+		       a->dir,
+		       json_string_value(json_object_get(o, "replaced")));
+	an = json_object_get(o, "anchor");
+	if (json_is_object(an))
+		printf(
+		    "token anchor '%s' on token '%s' OK: CA id %s, audit "
+		    "entry %lld, CRL number %lld\n",
+		    json_string_value(json_object_get(an, "label")),
+		    json_string_value(json_object_get(an, "token")),
+		    json_string_value(json_object_get(an, "ca_id")),
+		    (long long)json_integer_value(json_object_get(an, "seq")),
+		    (long long)json_integer_value(json_object_get(an, "crl")));
+	else if (an != NULL && strcmp(a->cmd, "backup") != 0)
+		printf("no token anchor: the CA runs unanchored\n");
+	json_decref(o);
+	return CA_OK;
+}
+
 static int run(const struct args *a)
 {
 	ca_store *st = NULL;
@@ -204,6 +284,10 @@ static int run(const struct args *a)
 	rc = ca_dir_check_owner(a->dir);
 	if (rc < 0)
 		return rc;
+	if ((strcmp(a->cmd, "verify") == 0 && a->full) ||
+	    strcmp(a->cmd, "backup") == 0 || strcmp(a->cmd, "restore") == 0 ||
+	    strcmp(a->cmd, "anchor") == 0)
+		return store_cmd(a);
 	path = ca_dir_file(a->dir, "ca.db");
 	if (path == NULL)
 		return ca_err(CA_EIO, "out of memory");
@@ -225,37 +309,51 @@ static int run(const struct args *a)
  * export. -1: go on, else the exit code. */
 static int check_args(struct args *a, int argc, char **argv)
 {
-	int is_show, is_export, operands = argc - optind;
+	int is_show, is_export, is_backup, is_restore, is_pin,
+	    operands = argc - optind;
 
-	if (a->c.pin_source != NULL)
-		return ca_usage_error(usage_line,
-				      "this tool reads no PIN: "
-				      "--pin-source does not apply");
 	if (a->dir == NULL || operands < 1)
 		return ca_usage_error(usage_line,
 				      "--ca DIR and one command are required");
 	a->cmd = argv[optind];
 	is_show = strcmp(a->cmd, "show") == 0;
 	is_export = strcmp(a->cmd, "export") == 0;
-	if (!is_show && !is_export && strcmp(a->cmd, "verify") != 0 &&
+	is_backup = strcmp(a->cmd, "backup") == 0;
+	is_restore = strcmp(a->cmd, "restore") == 0;
+	is_pin = is_restore || strcmp(a->cmd, "anchor") == 0 ||
+		 (a->full && strcmp(a->cmd, "verify") == 0);
+	if (!is_show && !is_export && !is_backup && !is_restore &&
+	    strcmp(a->cmd, "verify") != 0 && strcmp(a->cmd, "anchor") != 0 &&
 	    strcmp(a->cmd, "log") != 0 && strcmp(a->cmd, "report") != 0)
 		return ca_usage_error(usage_line,
 				      "unknown command (not shown)");
+	if (a->c.pin_source != NULL && !is_pin)
+		return ca_usage_error(usage_line,
+				      "--pin-source goes with verify --full, "
+				      "restore and anchor");
+	if (a->full && strcmp(a->cmd, "verify") != 0)
+		return ca_usage_error(usage_line, "--full goes with verify");
+	if (is_backup && (a->out == NULL || a->c.force))
+		return ca_usage_error(usage_line,
+				      "backup needs --out FILE (never "
+				      "overwritten: no --force)");
 	if (a->expiring >= 0 && strcmp(a->cmd, "report") != 0)
 		return ca_usage_error(usage_line,
 				      "--expiring goes with report");
 	if (a->name != NULL && !is_show)
 		return ca_usage_error(usage_line, "--name goes with show");
-	if ((a->chain || a->out) && !is_export)
+	if ((a->chain || a->out) && !is_export && !(is_backup && !a->chain))
 		return ca_usage_error(usage_line,
-				      "--chain and --out go with export");
+				      "--chain goes with export, --out with "
+				      "export and backup");
 	if (a->c.force && a->out == NULL)
 		return ca_usage_error(usage_line,
 				      "--force goes with export --out");
-	if ((is_show && a->name == NULL) || is_export) {
+	if ((is_show && a->name == NULL) || is_export || is_restore) {
 		if (operands != 2)
-			return ca_usage_error(usage_line, "%s needs one SERIAL",
-					      a->cmd);
+			return ca_usage_error(usage_line, "%s needs one %s",
+					      a->cmd,
+					      is_restore ? "FILE" : "SERIAL");
 		a->serial = argv[optind + 1];
 	} else if (operands != 1) {
 		return ca_usage_error(usage_line,
@@ -274,6 +372,7 @@ int main(int argc, char **argv)
 	    {"name", required_argument, NULL, OPT_NAME},
 	    {"chain", no_argument, NULL, OPT_CHAIN},
 	    {"out", required_argument, NULL, OPT_OUT},
+	    {"full", no_argument, NULL, OPT_FULL},
 	    {NULL, 0, NULL, 0},
 	};
 	struct args a;
@@ -302,6 +401,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_OUT:
 			a.out = optarg;
+			break;
+		case OPT_FULL:
+			a.full = 1;
 			break;
 		default:
 			return ca_usage_error(usage_line, "unknown option");

@@ -24,6 +24,7 @@ static const char usage[] =
     "       hsmca-init-ca --ca DIR --key URI --cert ca.crt --chain chain.pem\n"
     "                     [--quorum quorum.json] [--crl-url URL] [--aia-url "
     "URL]\n"
+    "       (either form: [--unanchored])\n"
     "\n"
     "Create a CA directory (ca.crt, ca.json, ca.db with the audit log) bound "
     "to\n"
@@ -59,6 +60,10 @@ static const char usage[] =
     "  --approval FILE    an approval from hsmca-two-person-approve "
     "(repeatable)\n"
     "  --approval-ttl T   request lifetime: 90s, 30m, 24h (default), 2d\n"
+    "  --unanchored       create the CA without a token anchor (for a token\n"
+    "                     that cannot hold one): its store is then not\n"
+    "                     checked against the token (README \"Token "
+    "anchor\")\n"
     "  --force            replace existing --lint-cert/--prepare outputs\n"
     "  --module MODULE    PKCS#11 module: path or p11-kit name (README "
     "\"Tokens\")\n"
@@ -85,6 +90,7 @@ enum {
 	OPT_CERT,
 	OPT_CHAIN,
 	OPT_SIG_ALG,
+	OPT_UNANCHORED,
 	OPT_TWOPHASE
 };
 
@@ -140,6 +146,7 @@ int main(int argc, char **argv)
 	    {"cert", required_argument, NULL, OPT_CERT},
 	    {"chain", required_argument, NULL, OPT_CHAIN},
 	    {"sig-alg", required_argument, NULL, OPT_SIG_ALG},
+	    {"unanchored", no_argument, NULL, OPT_UNANCHORED},
 	    CA_TWOPHASE_OPTIONS(OPT_TWOPHASE),
 	    {NULL, 0, NULL, 0},
 	};
@@ -192,6 +199,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CHAIN:
 			p.chain = optarg;
+			break;
+		case OPT_UNANCHORED:
+			p.unanchored = 1;
 			break;
 		case OPT_SIG_ALG:
 			if (ca_sigalg_parse(optarg, &p.sigalg) < 0)

@@ -131,7 +131,6 @@ CK_RV ca_token_context_login(ca_token *tok, CK_SESSION_HANDLE s);
 /* Child after fork(): sessions are the parent's; forget them without a
  * PKCS#11 call and recover on next use. Under the global lock. */
 void ca_token_forked_all(void);
-ca_token *ca_token_ref(ca_token *tok);
 /* Find up to max objects matching tmpl; *n is the number found (<= max). */
 int ca_token_find(ca_token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl,
 		  CK_ULONG ntmpl, CK_OBJECT_HANDLE *found, CK_ULONG max,

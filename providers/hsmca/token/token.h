@@ -82,7 +82,8 @@ int ca_p11_uri_parse(const char *uri, P11KitUri **out) CA_WUR;
 int ca_token_open(const char *uri, ca_token **out) CA_WUR;
 int ca_token_open_parsed(P11KitUri *uri, const char *uri_text,
 			 ca_token **out) CA_WUR;
-void ca_token_free(ca_token *tok); /* drops a reference */
+ca_token *ca_token_ref(ca_token *tok); /* a new reference */
+void ca_token_free(ca_token *tok);     /* drops a reference */
 
 const char *ca_token_label(const ca_token *tok);  /* trimmed */
 const char *ca_token_serial(const ca_token *tok); /* trimmed */
@@ -143,6 +144,33 @@ int ca_token_key_by_label(ca_token *tok, const char *label,
  * object; needs no login. The key cannot sign. For work that must not
  * touch the private key (preparing an approval request). */
 int ca_token_find_public(ca_token *tok, P11KitUri *uri, ca_key **out) CA_WUR;
+
+/* --- data objects ---------------------------------------------------------
+ * Private token objects of class CKO_DATA (CKA_TOKEN, CKA_PRIVATE,
+ * CKA_MODIFIABLE true) found by CKA_APPLICATION app and CKA_LABEL label;
+ * they need a login. A value is replaced in place (C_SetAttributeValue)
+ * or, where the token keeps CKA_VALUE read-only, by a new object and the
+ * old one deleted: a crash in between leaves both, and the reader tells
+ * which is newer from the values. */
+#define CA_TOKEN_DATA_MAX 4
+struct ca_token_data {
+	size_t n; /* objects found (0: none) */
+	unsigned char *val[CA_TOKEN_DATA_MAX];
+	size_t len[CA_TOKEN_DATA_MAX];
+};
+/* CKA_VALUE of each such object (malloc'd; ca_token_data_clear). */
+int ca_token_data_read(ca_token *tok, const char *app, const char *label,
+		       struct ca_token_data *out) CA_WUR;
+void ca_token_data_clear(struct ca_token_data *d);
+/* create: make the object (CA_EPOLICY if one exists; CA_EIO naming the
+ * token when it cannot hold one); else replace the value of the existing
+ * ones (CA_EPOLICY if there are none). */
+int ca_token_data_write(ca_token *tok, const char *app, const char *label,
+			const unsigned char *val, size_t len,
+			int create) CA_WUR;
+/* Delete the object if there is one. */
+int ca_token_data_destroy(ca_token *tok, const char *app,
+			  const char *label) CA_WUR;
 
 /* --- keys ---------------------------------------------------------------- */
 ca_key *ca_key_ref(ca_key *key);

@@ -9,6 +9,7 @@
 
 #include "issue/partition.h"
 #include "out/cadir.h"
+#include "store/audit.h"
 #include "x509/cert.h"
 #include "x509/leafprof.h"
 
@@ -16,8 +17,9 @@ void ca_dir_free(struct ca_dir *d)
 {
 	if (d == NULL)
 		return;
-	ca_signer_free(d->signer);
 	ca_store_close(d->store);
+	ca_anchor_free(d->anchor);
+	ca_signer_free(d->signer);
 	sk_X509_pop_free(d->chain, X509_free);
 	X509_free(d->cert);
 	json_decref(d->config);
@@ -103,6 +105,11 @@ static int config_module(const struct ca_dir *d)
 
 int ca_dir_open(const char *path, struct ca_dir **out)
 {
+	return ca_dir_open_store(path, NULL, out);
+}
+
+int ca_dir_open_store(const char *path, const char *db, struct ca_dir **out)
+{
 	struct ca_dir *d = NULL;
 	struct stat st;
 	char *f = NULL;
@@ -134,7 +141,9 @@ int ca_dir_open(const char *path, struct ca_dir **out)
 	else if ((d->chain = sk_X509_new_null()) == NULL)
 		rc = ca_err(CA_EIO, "out of memory");
 	free(f);
-	f = ca_dir_file(path, "ca.db");
+	f = db != NULL ? strdup(db) : ca_dir_file(path, "ca.db");
+	if (f == NULL)
+		GUARD(ca_err(CA_EIO, "out of memory"));
 	GUARD(ca_store_open(f, &d->store));
 	*out = d;
 	d = NULL;
@@ -166,6 +175,94 @@ enum ca_sigalg ca_dir_sigalg(const struct ca_dir *d)
 	return alg;
 }
 
+int ca_dir_check_store(struct ca_dir *d)
+{
+	struct ca_audit_head head;
+	long bad = 0;
+	int rc;
+
+	GUARD(ca_store_check(d->store, 0));
+	rc = ca_audit_verify(d->store, &bad, &head);
+	if (rc == CA_EPOLICY)
+		rc = ca_err(CA_EPOLICY,
+			    "the audit log of %s is broken: %s: refusing to "
+			    "change or sign anything (hsmca-audit verify)",
+			    d->path, ca_errmsg());
+out:
+	return rc;
+}
+
+/* The token anchor of the CA's key, checked; see ca_dir_signer(). */
+static int dir_anchor(struct ca_dir *d)
+{
+	const char *mode =
+	    json_string_value(json_object_get(d->config, "anchor"));
+	const char *ca_id =
+	    json_string_value(json_object_get(d->config, "ca_id"));
+	struct ca_anchor *a = NULL;
+	char *store_id = NULL;
+	int rc;
+
+	GUARD(ca_dir_check_store(d));
+	GUARD(ca_anchor_open(d->signer->tok, d->signer->spki_sha256_hex, &a));
+	if (mode != NULL && strcmp(mode, "none") == 0) {
+		if (a != NULL) {
+			rc = ca_err(CA_EPOLICY,
+				    "%s/ca.json says the CA is unanchored, but "
+				    "its key has the token anchor '%s' of the "
+				    "CA directory with id %s: a key serves one "
+				    "CA directory",
+				    d->path, a->label, a->ca_id);
+			goto out;
+		}
+		fprintf(stderr,
+			"warning: %s runs unanchored (created with "
+			"--unanchored): a rollback of its store or a copy of "
+			"the directory is not detected\n",
+			d->path);
+		goto out;
+	}
+	if (mode != NULL && strcmp(mode, "token") != 0) {
+		rc = ca_err(CA_EUSAGE,
+			    "%s/ca.json: anchor: \"token\" or "
+			    "\"none\" expected",
+			    d->path);
+		goto out;
+	}
+	GUARD(ca_store_meta_get(d->store, "ca_id", &store_id));
+	if (ca_id == NULL || store_id == NULL) {
+		rc = ca_err(CA_EPOLICY,
+			    "%s has no CA id (made before token anchors): "
+			    "nothing on the token vouches for its store; "
+			    "anchor it once with hsmca-audit --ca %s anchor",
+			    d->path, d->path);
+		goto out;
+	}
+	if (strcmp(ca_id, store_id) != 0) {
+		rc = ca_err(CA_EPOLICY,
+			    "%s/ca.json (CA id %s) and its ca.db (CA id %s) "
+			    "belong to different CA directories",
+			    d->path, ca_id, store_id);
+		goto out;
+	}
+	if (a == NULL) {
+		rc = ca_err(CA_EPOLICY,
+			    "the token '%s' holds no anchor for the key of %s "
+			    "(CA id %s): its store cannot be checked; was the "
+			    "anchor deleted, or is this the wrong token?",
+			    d->signer->token_label, d->path, ca_id);
+		goto out;
+	}
+	GUARD(ca_anchor_verify(a, d->store, ca_id, d->path));
+	ca_anchor_attach(a, d->store);
+	d->anchor = a;
+	a = NULL;
+out:
+	free(store_id);
+	ca_anchor_free(a);
+	return rc;
+}
+
 int ca_dir_signer(struct ca_dir *d, const char *pin_source)
 {
 	int rc;
@@ -182,5 +279,5 @@ int ca_dir_signer(struct ca_dir *d, const char *pin_source)
 		return ca_err(CA_EPOLICY,
 			      "the token key %s is not the key of %s/ca.crt",
 			      ca_dir_key_uri(d), d->path);
-	return CA_OK;
+	return dir_anchor(d);
 }

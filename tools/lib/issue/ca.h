@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include "common/err.h"
+#include "sign/anchor.h"
 #include "sign/signer.h"
 #include "store/store.h"
 
@@ -17,14 +18,25 @@ struct ca_dir {
 	STACK_OF(X509) * chain;	  /* chain.pem, empty for a root */
 	ca_store *store;	  /* ca.db */
 	struct ca_signer *signer; /* after ca_dir_signer() */
+	struct ca_anchor *anchor; /* after ca_dir_signer(), NULL unanchored */
 };
 
 /* Open an existing CA directory (config, certificate, chain, store). */
 int ca_dir_open(const char *path, struct ca_dir **out) CA_WUR;
+/* The same with another state store than DIR/ca.db (a backup). */
+int ca_dir_open_store(const char *path, const char *db,
+		      struct ca_dir **out) CA_WUR;
 void ca_dir_free(struct ca_dir *d);
 /* Open the CA's token key (PIN from pin_source) and check it is the key of
- * ca.crt. */
+ * ca.crt; then check the store (ca_dir_check_store) and against the
+ * token anchor (sign/anchor.h), refusing (CA_EPOLICY) what does not
+ * match, and anchor every later commit. A directory made with
+ * --unanchored ("anchor": "none" in ca.json) is checked only when its key
+ * has no anchor (else refused). */
 int ca_dir_signer(struct ca_dir *d, const char *pin_source) CA_WUR;
+/* Before a state change: PRAGMA quick_check and the whole audit chain;
+ * CA_EPOLICY naming the damage. */
+int ca_dir_check_store(struct ca_dir *d) CA_WUR;
 /* Configuration accessors. */
 const char *ca_dir_key_uri(const struct ca_dir *d);
 json_t *ca_dir_urls(const struct ca_dir *d,

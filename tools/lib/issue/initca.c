@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
+#include "base/hex.h"
 #include "base/read.h"
 #include "base/time.h"
 #include "input/name.h"
@@ -16,6 +17,7 @@
 #include "lint/lint.h"
 #include "out/cadir.h"
 #include "out/file.h"
+#include "sign/anchor.h"
 #include "sign/signer.h"
 #include "sign/tbs.h"
 #include "store/audit.h"
@@ -29,12 +31,14 @@
 
 /* ca.json for a new CA. */
 static json_t *make_config(const struct ca_init_params *p,
-			   const struct ca_signer *s, const char *kind)
+			   const struct ca_signer *s, const char *kind,
+			   const char *ca_id)
 {
-	json_t *c = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s}", "version", 1,
-			      "kind", kind, "key", s->uri, "token_label",
-			      s->token_label, "token_serial", s->token_serial,
-			      "spki_sha256", s->spki_sha256_hex);
+	json_t *c = json_pack(
+	    "{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "version", 1, "kind",
+	    kind, "key", s->uri, "token_label", s->token_label, "token_serial",
+	    s->token_serial, "spki_sha256", s->spki_sha256_hex, "ca_id", ca_id,
+	    "anchor", p->unanchored ? "none" : "token");
 
 	if (c == NULL)
 		return NULL;
@@ -92,7 +96,9 @@ struct stage_ctx {
 	struct ca_signer *s;
 	X509 *cert;
 	const char *kind;
-	const struct ca_tp *tp; /* quorum and approvals, or NULL */
+	const struct ca_tp *tp;	  /* quorum and approvals, or NULL */
+	char ca_id[33];		  /* the new CA directory's random id */
+	struct ca_anchor *anchor; /* created with the store */
 };
 
 /* Inside a transaction: the CA's key, kind and pinned quorum. */
@@ -102,6 +108,7 @@ static int store_identity(ca_store *st, const struct stage_ctx *c)
 
 	GUARD(ca_store_meta_set(st, "ca_spki_sha256", c->s->spki_sha256_hex));
 	GUARD(ca_store_meta_set(st, "ca_kind", c->kind));
+	GUARD(ca_store_meta_set(st, "ca_id", c->ca_id));
 	if (c->tp != NULL && c->tp->quorum != NULL)
 		GUARD(ca_store_meta_set(st, "quorum_sha256",
 					c->tp->quorum->sha256_hex));
@@ -112,8 +119,7 @@ out:
 /* The state store of a new CA: the certificate row (for a root, which
  * issued it), the identity, the pinned quorum, the approval nonce and the
  * first audit entry, committed in one transaction. */
-static int create_store(const char *stage, const struct stage_ctx *c,
-			ca_audit *a)
+static int create_store(const char *stage, struct stage_ctx *c, ca_audit *a)
 {
 	struct ca_issued how = {"root", NULL, -1, NULL, NULL};
 	ca_store *st = NULL;
@@ -123,6 +129,13 @@ static int create_store(const char *stage, const struct stage_ctx *c,
 	if (dbpath == NULL)
 		return ca_err(CA_EIO, "out of memory");
 	GUARD(ca_store_create(dbpath, &st));
+	/* The anchor starts at the empty store; the commits below advance
+	 * it. */
+	if (!c->p->unanchored) {
+		GUARD(ca_anchor_create(c->s->tok, c->s->spki_sha256_hex,
+				       c->ca_id, c->p->dir, st, &c->anchor));
+		ca_anchor_attach(c->anchor, st);
+	}
 	if (strcmp(c->kind, "root") == 0) {
 		/* ca_issue_record commits the row, nonce and audit entry. */
 		GUARD(ca_store_begin(st));
@@ -144,18 +157,40 @@ out:
 	return rc;
 }
 
+/* A key serves one CA directory: refuse a key that has a token anchor
+ * before anything is signed. */
+static int key_unanchored(struct ca_signer *s)
+{
+	struct ca_anchor *a = NULL;
+	int rc;
+
+	GUARD(ca_anchor_open(s->tok, s->spki_sha256_hex, &a));
+	if (a != NULL)
+		rc = ca_err(CA_EPOLICY,
+			    "the key %s already serves the CA directory with "
+			    "id %s (token anchor '%s' on token '%s'): a key "
+			    "serves one CA directory",
+			    s->uri, a->ca_id, a->label, s->token_label);
+out:
+	ca_anchor_free(a);
+	return rc;
+}
+
 /* Fill the stage: ca.crt, chain.pem, quorum.json, ca.json, ca.db. */
-static int populate(const char *stage, const struct stage_ctx *c)
+static int populate(const char *stage, struct stage_ctx *c)
 {
 	const struct ca_init_params *p = c->p;
 	ca_audit *a = ca_audit_new("init-ca");
 	json_t *config = NULL;
 	char *pem = NULL, *cfg = NULL;
+	unsigned char id[16];
 	size_t pem_len;
 	int rc;
 
 	if (a == NULL)
 		return ca_err(CA_EIO, "out of memory");
+	GUARD(ca_token_random(c->s->tok, id, sizeof(id)));
+	ca_hex(id, sizeof(id), c->ca_id);
 	GUARD(ca_x509_pem(c->cert, &pem, &pem_len));
 	GUARD(write_stage_file(stage, "ca.crt", pem, pem_len, 0644));
 	ca_audit_output(a, "ca.crt", pem, pem_len);
@@ -165,7 +200,7 @@ static int populate(const char *stage, const struct stage_ctx *c)
 		GUARD(copy_file(p->tp.quorum_path, stage, "quorum.json", a));
 		ca_audit_set(a, "quorum_sha256", c->tp->quorum->sha256_hex);
 	}
-	config = make_config(p, c->s, c->kind);
+	config = make_config(p, c->s, c->kind, c->ca_id);
 	cfg =
 	    config ? json_dumps(config, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	if (cfg == NULL) {
@@ -177,6 +212,7 @@ static int populate(const char *stage, const struct stage_ctx *c)
 	ca_audit_set(a, "key", c->s->uri);
 	ca_audit_set(a, "spki_sha256", c->s->spki_sha256_hex);
 	ca_audit_set(a, "token_serial", c->s->token_serial);
+	ca_audit_set(a, "ca_id", c->ca_id);
 	GUARD(create_store(stage, c, a));
 out:
 	ca_audit_free(a);
@@ -213,13 +249,18 @@ static int publish(struct ca_stage *stage, const struct ca_init_params *p,
 		   struct ca_signer *s, X509 *cert, const char *kind,
 		   const struct ca_tp *tp, struct ca_init_result *res)
 {
-	struct stage_ctx sc = {p, s, cert, kind, tp->active ? tp : NULL};
+	struct stage_ctx sc = {p,  s,	cert, kind, tp->active ? tp : NULL,
+			       "", NULL};
 	int rc;
 
 	GUARD(populate(stage->tmp, &sc));
 	GUARD(ca_stage_publish(stage));
 	fill_result(res, s, cert);
 out:
+	/* A CA that was not created leaves no anchor behind. */
+	if (rc < 0)
+		ca_anchor_destroy(sc.anchor);
+	ca_anchor_free(sc.anchor);
 	return rc;
 }
 
@@ -313,6 +354,8 @@ int ca_init_root(const struct ca_init_params *p, struct ca_init_result *res)
 		GUARD(ca_signer_open_public(p->key_uri, &s));
 	else
 		GUARD(ca_signer_open(p->key_uri, p->pin_source, &s));
+	if (!tp.preparing)
+		GUARD(key_unanchored(s));
 	spec.pub = s->pub;
 	GUARD(root_serial_validity(p, &tp, s, &spec));
 	GUARD(ca_profile_root(&spec, &draft));
@@ -406,6 +449,16 @@ int ca_init_sub(const struct ca_init_params *p, struct ca_init_result *res)
 	memset(res, 0, sizeof(*res));
 	GUARD(ca_x509_load(p->cert, &cert));
 	GUARD(ca_x509_load_all(p->chain, &chain));
+	/* A root is made with --self-sign, under its quorum: a second
+	 * directory for its key would be one without it. */
+	if (X509_check_issued(cert, cert) == X509_V_OK) {
+		rc = ca_err(CA_EPOLICY,
+			    "%s is self-signed: a root CA is created with "
+			    "--self-sign (and its quorum), not from its "
+			    "certificate",
+			    p->cert);
+		goto out;
+	}
 	if (X509_check_ca(cert) < 1 ||
 	    !(X509_get_key_usage(cert) & KU_KEY_CERT_SIGN)) {
 		rc = ca_err(CA_EPOLICY,
@@ -421,6 +474,7 @@ int ca_init_sub(const struct ca_init_params *p, struct ca_init_result *res)
 	}
 	GUARD(ca_stage_begin(p->dir, &stage));
 	GUARD(ca_signer_open(p->key_uri, p->pin_source, &s));
+	GUARD(key_unanchored(s));
 	if (EVP_PKEY_eq(s->pub, X509_get0_pubkey(cert)) != 1) {
 		ERR_clear_error();
 		rc = ca_err(CA_EPOLICY,

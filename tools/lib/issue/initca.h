@@ -26,6 +26,7 @@ struct ca_init_params {
 	const char *chain;     /* --chain: its issuers up to the root */
 	enum ca_sigalg sigalg; /* --sig-alg: recorded in ca.json */
 	struct ca_twophase tp; /* --quorum, --prepare, --request, --approval */
+	int unanchored;	       /* --unanchored: no token anchor */
 };
 
 struct ca_init_result {

@@ -64,6 +64,8 @@ static const struct {
     {"quorum_sha256", T_HEX64, 0},
     {"default_profile", T_TEXT, 0},
     {"signature_algorithm", T_TEXT, 0},
+    {"ca_id", T_TEXT, 0},  /* the directory's id (token anchor) */
+    {"anchor", T_TEXT, 0}, /* "token" or "none" (issue/ca.c) */
 };
 
 #define CONFIG_LIST_MAX 64 /* URLs, policies, allowed extensions */

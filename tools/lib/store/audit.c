@@ -307,6 +307,34 @@ int ca_audit_record(ca_store *s, ca_audit *a, const char *outcome,
 	return rc;
 }
 
+int ca_audit_head(ca_store *s, struct ca_audit_head *head)
+{
+	return chain_tail(s, &head->seq, head->hash);
+}
+
+int ca_audit_entry_hash(ca_store *s, long seq, char hash[65], int *found)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	*found = 0;
+	hash[0] = '\0';
+	rc = ca_store_prepare(s, "SELECT hash FROM audit WHERE seq = ?", &st);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, seq);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL) {
+		snprintf(hash, 65, "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+		*found = 1;
+	} else if (r != SQLITE_DONE && r != SQLITE_ROW) {
+		rc = ca_store_fail(s, "cannot read the audit log");
+	}
+	ca_store_done(s, st);
+	return rc;
+}
+
 static int check_entry(long expect, const char *prev, const char *text,
 		       const char *hash, long row_seq)
 {

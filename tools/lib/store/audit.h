@@ -67,6 +67,11 @@ struct ca_audit_head {
 /* Recompute the chain. On a broken link: CA_EPOLICY with
  * "audit entry N: ..." and *bad = N. head gets the last good entry. */
 int ca_audit_verify(ca_store *s, long *bad, struct ca_audit_head *head) CA_WUR;
+/* The last entry (seq 0 and 64 zeros for an empty log). */
+int ca_audit_head(ca_store *s, struct ca_audit_head *head) CA_WUR;
+/* The stored hash of entry seq; *found 0 when there is no such entry. */
+int ca_audit_entry_hash(ca_store *s, long seq, char hash[65],
+			int *found) CA_WUR;
 /* Print entries (one JSON object per line, or a readable listing: who,
  * where, the details, and what each hash is of). */
 int ca_audit_print(ca_store *s, FILE *out, int json) CA_WUR;

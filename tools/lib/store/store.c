@@ -1,10 +1,15 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "base/hex.h"
 
 static const char schema[] =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
@@ -178,10 +183,6 @@ static int open_db(const char *path, int flags, ca_store **out)
 		goto out;
 	}
 	sqlite3_busy_timeout(s->db, 30000);
-	/* The WAL is durable; checkpoints happen as it grows, not at every
-	 * tool's exit. */
-	(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
-				NULL);
 	sqlite3_extended_result_codes(s->db, 1);
 	/* Durable commits: a certificate reported as issued survives a
 	 * crash or power loss. */
@@ -293,6 +294,13 @@ void ca_store_close(ca_store *s)
 		return;
 	if (s->in_tx)
 		ca_store_rollback(s);
+	/* ca.db alone holds the state after every tool: a copy of it is a
+	 * whole CA, and no committed transaction lives only in the WAL,
+	 * where a damaged frame would silently drop it and every later one
+	 * on the next open. (A reader still open elsewhere may keep part of
+	 * the WAL; the last connection to close checkpoints the rest.) */
+	(void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+					NULL, NULL);
 	for (int i = 0; i < CA_STORE_STMTS; i++) {
 		sqlite3_finalize(s->stmts[i].st);
 		free(s->stmts[i].sql);
@@ -311,12 +319,159 @@ int ca_store_begin(ca_store *s)
 	return rc;
 }
 
+void ca_store_set_hook(ca_store *s, const struct ca_store_hook *hook)
+{
+	if (hook != NULL)
+		s->hook = *hook;
+	else
+		memset(&s->hook, 0, sizeof(s->hook));
+}
+
 int ca_store_commit(ca_store *s)
 {
-	int rc = ca_store_exec(s, "COMMIT");
+	int rc = CA_OK;
 
+	if (s->hook.before != NULL)
+		rc = s->hook.before(s->hook.ctx, s);
 	if (rc == CA_OK)
+		rc = ca_store_exec(s, "COMMIT");
+	if (rc == CA_OK) {
 		s->in_tx = 0;
+		if (s->hook.after != NULL)
+			s->hook.after(s->hook.ctx, s);
+	}
+	return rc;
+}
+
+int ca_store_check(ca_store *s, int full)
+{
+	sqlite3_stmt *st = NULL;
+	char found[512] = "";
+	size_t used = 0;
+	int rc, r, rows = 0;
+
+	rc = ca_store_prepare(
+	    s, full ? "PRAGMA integrity_check(20)" : "PRAGMA quick_check(20)",
+	    &st);
+	if (rc < 0)
+		return ca_err(CA_EPOLICY, "state store %s is damaged: %s",
+			      s->path, sqlite3_errmsg(s->db));
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+
+		if (t == NULL || strcmp(t, "ok") == 0)
+			continue;
+		if (rows++ < 3 && used < sizeof(found) - 1)
+			used +=
+			    (size_t)snprintf(found + used, sizeof(found) - used,
+					     "%s%s", used ? "; " : "", t);
+		if (used >= sizeof(found))
+			used = sizeof(found) - 1;
+	}
+	if (r != SQLITE_DONE)
+		rc = ca_err(CA_EPOLICY, "state store %s is damaged: %s",
+			    s->path, sqlite3_errmsg(s->db));
+	else if (rows > 0)
+		rc = ca_err(CA_EPOLICY,
+			    "state store %s is damaged (%s found %d "
+			    "problem%s): %s",
+			    s->path, full ? "integrity_check" : "quick_check",
+			    rows, rows == 1 ? "" : "s", found);
+	ca_store_done(s, st);
+	return rc;
+}
+
+int ca_store_backup(ca_store *s, const char *dest)
+{
+	sqlite3 *to = NULL;
+	sqlite3_backup *b = NULL;
+	int fd, r, rc = CA_OK;
+
+	fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return ca_err(errno == EEXIST ? CA_EUSAGE : CA_EIO,
+			      "cannot create %s: %s%s", dest, strerror(errno),
+			      errno == EEXIST ? " (never overwritten)" : "");
+	close(fd);
+	if (sqlite3_open_v2(dest, &to, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		rc = ca_err(CA_EIO, "cannot open %s: %s", dest,
+			    to ? sqlite3_errmsg(to) : "out of memory");
+		goto out;
+	}
+	b = sqlite3_backup_init(to, "main", s->db, "main");
+	if (b == NULL) {
+		rc = ca_err(CA_EIO, "cannot back up %s to %s: %s", s->path,
+			    dest, sqlite3_errmsg(to));
+		goto out;
+	}
+	while ((r = sqlite3_backup_step(b, 256)) == SQLITE_OK ||
+	       r == SQLITE_BUSY || r == SQLITE_LOCKED)
+		sqlite3_sleep(r == SQLITE_OK ? 0 : 50);
+	if (sqlite3_backup_finish(b) != SQLITE_OK || r != SQLITE_DONE) {
+		rc = ca_err(CA_EIO, "cannot back up %s to %s: %s", s->path,
+			    dest, sqlite3_errmsg(to));
+		goto out;
+	}
+	/* A backup is a file of its own: no WAL beside it. */
+	if (sqlite3_exec(to, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		rc = ca_err(CA_EIO, "cannot finish %s: %s", dest,
+			    sqlite3_errmsg(to));
+		goto out;
+	}
+out:
+	if (to != NULL)
+		sqlite3_close_v2(to);
+	if (rc == CA_OK) {
+		fd = open(dest, O_RDONLY);
+		if (fd < 0 || fsync(fd) != 0)
+			rc = ca_err(CA_EIO, "cannot sync %s: %s", dest,
+				    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	if (rc < 0)
+		unlink(dest);
+	return rc;
+}
+
+int ca_store_nonce_digest(ca_store *s, long limit, long *count, char hex[65])
+{
+	sqlite3_stmt *st = NULL;
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	unsigned char md[32];
+	int rc, r;
+
+	*count = 0;
+	if (h == NULL || EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(h);
+		return ca_err(CA_EIO, "cannot hash: out of memory");
+	}
+	rc = ca_store_prepare(s,
+			      "SELECT nonce FROM approvals ORDER BY rowid "
+			      "LIMIT ?",
+			      &st);
+	if (rc < 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, limit);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *n = (const char *)sqlite3_column_text(st, 0);
+
+		if (n != NULL)
+			EVP_DigestUpdate(h, n, strlen(n));
+		EVP_DigestUpdate(h, "\n", 1);
+		(*count)++;
+	}
+	if (r != SQLITE_DONE)
+		rc = ca_store_fail(s, "cannot read the executed approvals");
+	else if (EVP_DigestFinal_ex(h, md, NULL) != 1)
+		rc = ca_err(CA_EIO, "cannot hash the executed approvals");
+	else
+		ca_hex(md, 32, hex);
+	ca_store_done(s, st);
+out:
+	EVP_MD_CTX_free(h);
 	return rc;
 }
 

@@ -26,16 +26,28 @@
 #define CA_STORE_CACHE_MIN_KIB 1024
 #define CA_STORE_CACHE_MAX_KIB 16384
 
-typedef struct ca_store {
+typedef struct ca_store ca_store;
+
+/* Called around every commit: before() inside the transaction (a failure
+ * aborts the commit: the caller rolls back), after() once it is durable.
+ * The token anchor (sign/anchor.h) advances this way. */
+struct ca_store_hook {
+	int (*before)(void *ctx, ca_store *s);
+	void (*after)(void *ctx, ca_store *s);
+	void *ctx;
+};
+
+struct ca_store {
 	sqlite3 *db;
 	char *path;
 	int in_tx;
+	struct ca_store_hook hook;
 	/* Prepared statements kept for reuse, by SQL text. */
 	struct {
 		char *sql;
 		sqlite3_stmt *st;
 	} stmts[CA_STORE_STMTS];
-} ca_store;
+};
 
 struct ca_cert_row {
 	const char *serial;	 /* lowercase hex, as encoded (no sign byte) */
@@ -56,7 +68,22 @@ struct ca_cert_row {
 /* Create DIR/ca.db with the schema (fails if it exists). */
 int ca_store_create(const char *path, ca_store **out) CA_WUR;
 int ca_store_open(const char *path, ca_store **out) CA_WUR;
+/* Closing checkpoints the WAL into ca.db (wal_checkpoint(TRUNCATE)): a
+ * tool leaves ca.db self-contained when it exits. */
 void ca_store_close(ca_store *s);
+void ca_store_set_hook(ca_store *s, const struct ca_store_hook *hook);
+
+/* PRAGMA quick_check (full: integrity_check): CA_EPOLICY "state store
+ * PATH is damaged: ..." naming what SQLite found. */
+int ca_store_check(ca_store *s, int full) CA_WUR;
+/* Copy the store to dest (which must not exist) with SQLite's online
+ * backup API; dest is created 0600 and synced. */
+int ca_store_backup(ca_store *s, const char *dest) CA_WUR;
+/* Executed approval nonces, the first limit (all: -1) in the order they
+ * were executed: how many, and the SHA-256 (hex) of them, each followed by
+ * a newline (the digest the token anchor keeps). */
+int ca_store_nonce_digest(ca_store *s, long limit, long *count,
+			  char hex[65]) CA_WUR;
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 int ca_store_begin(ca_store *s) CA_WUR;
