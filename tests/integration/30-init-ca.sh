@@ -54,8 +54,11 @@ like "$entry" "\"ca.crt\":\"$(sha256 rootca/ca.crt)\"" "audit entry records the 
 like "$(cat rootca/ca.json)" '"key": "pkcs11:token=Root;.*object=root-key' "ca.json names the key by URI"
 like "$(cat rootca/ca.json)" "crl.example/root.crl" "ca.json keeps the CRL URL for issued certificates"
 
-# --lint-cert writes the same TBS signed by a throwaway key
-check "init-ca --lint-cert" initca --ca lintca --self-sign --subject "CN=Lint Root" --days 30 --lint-cert lint.der
+# --lint-cert writes the same TBS signed by a throwaway key (a key serves
+# one CA directory: a key of its own)
+keygen Root lint-key ec:p384 >/dev/null
+check "init-ca --lint-cert" hsmca-init-ca --key "pkcs11:token=Root;object=lint-key" --pin-source "$PINSRC" \
+	--ca lintca --self-sign --subject "CN=Lint Root" --days 30 --lint-cert lint.der
 a=$(openssl x509 -inform DER -in lint.der -noout -subject -issuer -dates -ext basicConstraints,keyUsage)
 b=$(openssl x509 -in lintca/ca.crt -noout -subject -issuer -dates -ext basicConstraints,keyUsage)
 is "$a" "$b" "lint copy has the same fields"
@@ -79,7 +82,8 @@ nodir() {
 }
 # RSASSA-PSS roots (--sig-alg rsa-pss): recorded in ca.json, the same
 # AlgorithmIdentifier bytes OpenSSL's default provider writes.
-check "root with --sig-alg rsa-pss" hsmca-init-ca --ca ca-pss --key "pkcs11:token=Root;object=k-rsa-2048" \
+keygen Root k-pss rsa:2048 >/dev/null
+check "root with --sig-alg rsa-pss" hsmca-init-ca --ca ca-pss --key "pkcs11:token=Root;object=k-pss" \
 	--pin-source "$PINSRC" --self-sign --subject "CN=PSS Root" --days 365 --sig-alg rsa-pss
 check "openssl verify the PSS root" openssl verify -x509_strict -CAfile ca-pss/ca.crt ca-pss/ca.crt
 check "certtool verify the PSS root" certtool --verify --load-ca-certificate ca-pss/ca.crt --infile ca-pss/ca.crt
@@ -99,15 +103,17 @@ nodir bad-pss "PSS with an EC key"
 # found on; --module and HSMCA_MODULE win over it; a URI's module-path
 # is kept too.
 like "$(cat rootca/ca.json)" "\"module\": \"$HSMCA_MODULE\"" "ca.json records the module"
+keygen Root k-uri ec:p256 >/dev/null
+keygen Root k-name ec:p256 >/dev/null
 check "init-ca with the module named by the key URI only" env HSMCA_MODULE= hsmca-init-ca --ca ca-uri \
-	--key "pkcs11:token=Root;object=k-ec-p256?module-path=$HSMCA_MODULE" --pin-source "$PINSRC" \
+	--key "pkcs11:token=Root;object=k-uri?module-path=$HSMCA_MODULE" --pin-source "$PINSRC" \
 	--self-sign --subject "CN=URI Root" --days 30
 like "$(cat ca-uri/ca.json)" "\"module\": \"$HSMCA_MODULE\"" "a URI's module-path is kept in ca.json"
 if why=$(token_lacks p11kit); then
 	skip "a URI's module-name is kept in ca.json" "$why"
 	skip "the CA then signs with the module it names" "$why"
 else
-	env HSMCA_MODULE= hsmca-init-ca --ca ca-name --key "pkcs11:token=Root;object=k-ec-p256?module-name=$P11KIT_NAME" \
+	env HSMCA_MODULE= hsmca-init-ca --ca ca-name --key "pkcs11:token=Root;object=k-name?module-name=$P11KIT_NAME" \
 		--pin-source "$PINSRC" --self-sign --subject "CN=Name Root" --days 30 >/dev/null 2>&1
 	like "$(cat ca-name/ca.json 2>/dev/null)" "\"module\": \"$P11KIT_NAME\"" "a URI's module-name is kept in ca.json"
 	hsmca-keygen --token pkcs11:token=Root --label csr-key --type ec:p256 --pin-source "$PINSRC" \

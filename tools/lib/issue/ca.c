@@ -189,6 +189,8 @@ int ca_dir_check_store(struct ca_dir *d)
 			    "change or sign anything (hsmca-audit verify)",
 			    d->path, ca_errmsg());
 out:
+	if (rc == CA_EPOLICY)
+		d->store->untrusted = 1;
 	return rc;
 }
 
@@ -258,6 +260,8 @@ static int dir_anchor(struct ca_dir *d)
 	d->anchor = a;
 	a = NULL;
 out:
+	if (rc == CA_EPOLICY)
+		d->store->untrusted = 1;
 	free(store_id);
 	ca_anchor_free(a);
 	return rc;

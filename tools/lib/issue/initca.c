@@ -354,12 +354,12 @@ int ca_init_root(const struct ca_init_params *p, struct ca_init_result *res)
 		GUARD(ca_signer_open_public(p->key_uri, &s));
 	else
 		GUARD(ca_signer_open(p->key_uri, p->pin_source, &s));
-	if (!tp.preparing)
-		GUARD(key_unanchored(s));
 	spec.pub = s->pub;
 	GUARD(root_serial_validity(p, &tp, s, &spec));
 	GUARD(ca_profile_root(&spec, &draft));
 	GUARD(ca_sigalg_check(p->sigalg, s->pub));
+	if (!tp.preparing)
+		GUARD(key_unanchored(s));
 	s->sigalg = p->sigalg;
 	GUARD(ca_algid_der(s->pub, p->sigalg, &algid, &algid_len));
 	GUARD(ca_x509_tbs(draft, algid, algid_len, &tbs, &tbs_len));
@@ -449,6 +449,14 @@ int ca_init_sub(const struct ca_init_params *p, struct ca_init_result *res)
 	memset(res, 0, sizeof(*res));
 	GUARD(ca_x509_load(p->cert, &cert));
 	GUARD(ca_x509_load_all(p->chain, &chain));
+	if (X509_check_ca(cert) < 1 ||
+	    !(X509_get_key_usage(cert) & KU_KEY_CERT_SIGN)) {
+		rc = ca_err(CA_EPOLICY,
+			    "%s is not a CA certificate (basicConstraints "
+			    "cA and keyCertSign are required)",
+			    p->cert);
+		goto out;
+	}
 	/* A root is made with --self-sign, under its quorum: a second
 	 * directory for its key would be one without it. */
 	if (X509_check_issued(cert, cert) == X509_V_OK) {
@@ -459,14 +467,6 @@ int ca_init_sub(const struct ca_init_params *p, struct ca_init_result *res)
 			    p->cert);
 		goto out;
 	}
-	if (X509_check_ca(cert) < 1 ||
-	    !(X509_get_key_usage(cert) & KU_KEY_CERT_SIGN)) {
-		rc = ca_err(CA_EPOLICY,
-			    "%s is not a CA certificate (basicConstraints "
-			    "cA and keyCertSign are required)",
-			    p->cert);
-		goto out;
-	}
 	GUARD(verify_chain(cert, chain, p->chain));
 	if (p->tp.quorum_path != NULL) {
 		GUARD(ca_quorum_load(p->tp.quorum_path, &tp.quorum));
@@ -474,7 +474,6 @@ int ca_init_sub(const struct ca_init_params *p, struct ca_init_result *res)
 	}
 	GUARD(ca_stage_begin(p->dir, &stage));
 	GUARD(ca_signer_open(p->key_uri, p->pin_source, &s));
-	GUARD(key_unanchored(s));
 	if (EVP_PKEY_eq(s->pub, X509_get0_pubkey(cert)) != 1) {
 		ERR_clear_error();
 		rc = ca_err(CA_EPOLICY,
@@ -483,6 +482,7 @@ int ca_init_sub(const struct ca_init_params *p, struct ca_init_result *res)
 		goto out;
 	}
 	GUARD(ca_sigalg_check(p->sigalg, s->pub));
+	GUARD(key_unanchored(s));
 	GUARD(publish(&stage, p, s, cert, "subordinate", &tp, res));
 out:
 	ca_stage_discard(&stage);

@@ -447,6 +447,7 @@ int ca_revoke(const char *dir, const struct ca_revoke_params *p,
 	rc = ca_dir_open(dir, &j.d);
 	if (rc < 0)
 		return rc;
+	GUARD(ca_dir_check_store(j.d));
 	a = ca_audit_new("revoke");
 	if (a == NULL) {
 		rc = ca_err(CA_EIO, "out of memory");

@@ -1,5 +1,6 @@
 #include "sign/anchor.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,6 +305,17 @@ out:
 	return rc;
 }
 
+/* Tests only: $HSMCA_TEST_ANCHOR_CRASH=pending (after the pending state
+ * is written, before the commit) or commit (after the commit, before the
+ * promotion) ends the process there with SIGKILL, as a power loss would. */
+static void crash_point(const char *where)
+{
+	const char *v = getenv("HSMCA_TEST_ANCHOR_CRASH");
+
+	if (v != NULL && strcmp(v, where) == 0)
+		raise(SIGKILL);
+}
+
 static int before_commit(void *ctx, ca_store *s)
 {
 	struct ca_anchor *a = ctx;
@@ -321,6 +333,8 @@ static int before_commit(void *ctx, ca_store *s)
 		a->has_pending = 0;
 		rc = ca_err(rc, "%s: not committed", ca_errmsg());
 	}
+	if (rc == CA_OK)
+		crash_point("pending");
 out:
 	return rc;
 }
@@ -332,6 +346,7 @@ static void after_commit(void *ctx, ca_store *s)
 	(void)s;
 	if (!a->has_pending)
 		return;
+	crash_point("commit");
 	a->committed = a->pending;
 	a->has_pending = 0;
 	/* Committed either way: a pending state the store holds is promoted

@@ -290,7 +290,7 @@ int ca_audit_record(ca_store *s, ca_audit *a, const char *outcome,
 	char saved[1024];
 	int rc;
 
-	if (s == NULL)
+	if (s == NULL || s->untrusted)
 		return CA_OK;
 	/* Keep the message that explains the refusal for the tool to print. */
 	snprintf(saved, sizeof(saved), "%s", ca_errmsg());

@@ -41,6 +41,9 @@ struct ca_store {
 	sqlite3 *db;
 	char *path;
 	int in_tx;
+	/* Found damaged or behind its anchor: nothing more is written to it
+	 * (no refusal entry, no checkpoint: the evidence stays as found). */
+	int untrusted;
 	struct ca_store_hook hook;
 	/* Prepared statements kept for reuse, by SQL text. */
 	struct {
@@ -73,8 +76,9 @@ int ca_store_open(const char *path, ca_store **out) CA_WUR;
 void ca_store_close(ca_store *s);
 void ca_store_set_hook(ca_store *s, const struct ca_store_hook *hook);
 
-/* PRAGMA quick_check (full: integrity_check): CA_EPOLICY "state store
- * PATH is damaged: ..." naming what SQLite found. */
+/* PRAGMA quick_check and every index's entries counted against its
+ * table's rows (full: integrity_check): CA_EPOLICY "state store PATH is
+ * damaged: ..." naming what was found. */
 int ca_store_check(ca_store *s, int full) CA_WUR;
 /* Copy the store to dest (which must not exist) with SQLite's online
  * backup API; dest is created 0600 and synced. */
