@@ -102,4 +102,5 @@ is "$(sqlite3 ca/ca.db "select count(distinct request_key) from certs where kind
 is "$(ls out/*.crt | wc -l)" "$N" "a certificate file per request"
 msg=$(on_disk_matches) && ok "every file matches its committed row" || notok "every file matches its committed row" "$msg"
 check "audit log verifies after the kills" hsmca-audit --ca ca verify
+check "the store matches its token anchor after the kills" hsmca-audit --ca ca verify --full --pin-source "$PINSRC"
 done_testing

@@ -15,18 +15,73 @@
 
 #define DATA_MAX 4
 
-/* The data objects of app named label (normally one; a replacement
+/* The objects of app named label (normally one; a replacement
  * interrupted between creating the new object and deleting the old one
- * leaves two). */
+ * leaves two): data objects, or where the token refuses private data
+ * objects (NSS softokn), generic secret keys of that label, whose value
+ * is their CKA_ID (a key's CKA_VALUE may be forced sensitive). *secret:
+ * which class was found. */
 static int find_data(ca_token *tok, CK_SESSION_HANDLE s, const char *app,
 		     const char *label, CK_OBJECT_HANDLE found[DATA_MAX],
-		     CK_ULONG *n)
+		     CK_ULONG *n, int *secret)
 {
-	CK_OBJECT_CLASS cls = CKO_DATA;
+	CK_OBJECT_CLASS cls = CKO_DATA, sk = CKO_SECRET_KEY;
+	CK_KEY_TYPE kt = CKK_GENERIC_SECRET;
 	CK_BBOOL yes = CK_TRUE;
 	CK_ATTRIBUTE tmpl[] = {DATA_ATTRS(app, label)};
+	CK_ATTRIBUTE ktmpl[] = {{CKA_CLASS, &sk, sizeof(sk)},
+				{CKA_KEY_TYPE, &kt, sizeof(kt)},
+				{CKA_TOKEN, &yes, sizeof(yes)},
+				{CKA_LABEL, (void *)label, strlen(label)}};
+	int rc;
 
-	return ca_token_find(tok, s, tmpl, 4, found, DATA_MAX, n);
+	*secret = 0;
+	rc = ca_token_find(tok, s, tmpl, 4, found, DATA_MAX, n);
+	if (rc == CA_OK && *n == 0) {
+		rc = ca_token_find(tok, s, ktmpl, 4, found, DATA_MAX, n);
+		*secret = 1;
+	}
+	return rc;
+}
+
+/* A new object holding val: a private data object, or where the token
+ * refuses those a generic secret key (of zeros, usable for nothing)
+ * holding val as its CKA_ID. */
+static CK_RV create_data(ca_token *tok, CK_SESSION_HANDLE s, const char *app,
+			 const char *label, const unsigned char *val,
+			 size_t len, int secret)
+{
+	CK_OBJECT_CLASS cls = CKO_DATA, sk = CKO_SECRET_KEY;
+	CK_KEY_TYPE kt = CKK_GENERIC_SECRET;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_ATTRIBUTE tmpl[] = {DATA_ATTRS(app, label),
+			       {CKA_PRIVATE, &yes, sizeof(yes)},
+			       {CKA_MODIFIABLE, &yes, sizeof(yes)},
+			       {CKA_VALUE, (void *)val, len}};
+	unsigned char zero[32] = {0};
+	CK_ATTRIBUTE ktmpl[] = {{CKA_CLASS, &sk, sizeof(sk)},
+				{CKA_KEY_TYPE, &kt, sizeof(kt)},
+				{CKA_TOKEN, &yes, sizeof(yes)},
+				{CKA_LABEL, (void *)label, strlen(label)},
+				{CKA_PRIVATE, &yes, sizeof(yes)},
+				{CKA_MODIFIABLE, &yes, sizeof(yes)},
+				{CKA_SENSITIVE, &yes, sizeof(yes)},
+				{CKA_EXTRACTABLE, &no, sizeof(no)},
+				{CKA_SIGN, &no, sizeof(no)},
+				{CKA_VERIFY, &no, sizeof(no)},
+				{CKA_ENCRYPT, &no, sizeof(no)},
+				{CKA_DECRYPT, &no, sizeof(no)},
+				{CKA_VALUE, zero, sizeof(zero)},
+				{CKA_ID, (void *)val, len}};
+	CK_OBJECT_HANDLE obj;
+	CK_RV rv = CKR_ATTRIBUTE_VALUE_INVALID;
+
+	if (!secret)
+		rv = tok->fl->C_CreateObject(s, tmpl, 7, &obj);
+	if (rv == CKR_ATTRIBUTE_VALUE_INVALID ||
+	    rv == CKR_TEMPLATE_INCONSISTENT || rv == CKR_ATTRIBUTE_TYPE_INVALID)
+		rv = tok->fl->C_CreateObject(s, ktmpl, 14, &obj);
+	return rv;
 }
 
 int ca_token_data_read(ca_token *tok, const char *app, const char *label,
@@ -35,14 +90,14 @@ int ca_token_data_read(ca_token *tok, const char *app, const char *label,
 	CK_SESSION_HANDLE s;
 	CK_OBJECT_HANDLE obj[DATA_MAX];
 	CK_ULONG n, i;
-	int rc;
+	int rc, secret;
 
 	memset(out, 0, sizeof(*out));
 	GUARD(ca_token_session(tok, &s));
-	rc = find_data(tok, s, app, label, obj, &n);
+	rc = find_data(tok, s, app, label, obj, &n, &secret);
 	for (i = 0; rc == CA_OK && i < n && i < CA_TOKEN_DATA_MAX; i++) {
-		rc = ca_token_attr(tok, s, obj[i], CKA_VALUE, &out->val[i],
-				   &out->len[i]);
+		rc = ca_token_attr(tok, s, obj[i], secret ? CKA_ID : CKA_VALUE,
+				   &out->val[i], &out->len[i]);
 		if (rc == CA_OK)
 			out->n++;
 	}
@@ -63,21 +118,14 @@ void ca_token_data_clear(struct ca_token_data *d)
 int ca_token_data_write(ca_token *tok, const char *app, const char *label,
 			const unsigned char *val, size_t len, int create)
 {
-	CK_OBJECT_CLASS cls = CKO_DATA;
-	CK_BBOOL yes = CK_TRUE;
-	CK_ATTRIBUTE tmpl[] = {DATA_ATTRS(app, label),
-			       {CKA_PRIVATE, &yes, sizeof(yes)},
-			       {CKA_MODIFIABLE, &yes, sizeof(yes)},
-			       {CKA_VALUE, (void *)val, len}};
-	CK_ATTRIBUTE value = {CKA_VALUE, (void *)val, len};
 	CK_SESSION_HANDLE s;
-	CK_OBJECT_HANDLE old[DATA_MAX], obj;
+	CK_OBJECT_HANDLE old[DATA_MAX];
 	CK_ULONG n, i;
 	CK_RV rv;
-	int rc;
+	int rc, secret;
 
 	GUARD(ca_token_session(tok, &s));
-	rc = find_data(tok, s, app, label, old, &n);
+	rc = find_data(tok, s, app, label, old, &n, &secret);
 	if (rc < 0)
 		goto release;
 	if (create && n > 0) {
@@ -92,14 +140,12 @@ int ca_token_data_write(ca_token *tok, const char *app, const char *label,
 			    tok->label, label);
 		goto release;
 	}
-	/* In place where the token allows it (CKA_VALUE of a data object
-	 * is read-only on some). */
-	if (n == 1 &&
-	    tok->fl->C_SetAttributeValue(s, old[0], &value, 1) == CKR_OK)
-		goto release;
-	/* Else a new object, then the old ones deleted: whenever this
-	 * stops, the token holds the old value or the new one or both. */
-	rv = tok->fl->C_CreateObject(s, tmpl, 7, &obj);
+	/* Never in place: CKA_VALUE of a data object is read-only on some
+	 * tokens (SoftHSM), and tpm2-pkcs11 accepts C_SetAttributeValue but
+	 * does not keep the new value. A new object, then the old ones
+	 * deleted: whenever this stops, the token holds the old value or
+	 * the new one or both. */
+	rv = create_data(tok, s, app, label, val, len, n > 0 && secret);
 	if (rv != CKR_OK) {
 		rc = ca_err(CA_EIO,
 			    create ? "token '%s' cannot hold a private data "
@@ -131,10 +177,10 @@ int ca_token_data_destroy(ca_token *tok, const char *app, const char *label)
 	CK_OBJECT_HANDLE obj[DATA_MAX];
 	CK_ULONG n, i;
 	CK_RV rv;
-	int rc;
+	int rc, secret;
 
 	GUARD(ca_token_session(tok, &s));
-	rc = find_data(tok, s, app, label, obj, &n);
+	rc = find_data(tok, s, app, label, obj, &n, &secret);
 	for (i = 0; rc == CA_OK && i < n; i++) {
 		rv = tok->fl->C_DestroyObject(s, obj[i]);
 		if (rv != CKR_OK)

@@ -148,10 +148,12 @@ int ca_token_find_public(ca_token *tok, P11KitUri *uri, ca_key **out) CA_WUR;
 /* --- data objects ---------------------------------------------------------
  * Private token objects of class CKO_DATA (CKA_TOKEN, CKA_PRIVATE,
  * CKA_MODIFIABLE true) found by CKA_APPLICATION app and CKA_LABEL label;
- * they need a login. A value is replaced in place (C_SetAttributeValue)
- * or, where the token keeps CKA_VALUE read-only, by a new object and the
- * old one deleted: a crash in between leaves both, and the reader tells
- * which is newer from the values. */
+ * they need a login. Where a token refuses private data objects (NSS
+ * softokn), generic secret keys with the same label (of zeros, usable
+ * for nothing) hold the value as their CKA_ID. A value is replaced by a new
+ * object and the old one deleted, never in place (CKA_VALUE is read-only on
+ * some tokens, not kept by others): a crash in between leaves both, and the
+ * reader tells which is newer from the values. */
 #define CA_TOKEN_DATA_MAX 4
 struct ca_token_data {
 	size_t n; /* objects found (0: none) */
