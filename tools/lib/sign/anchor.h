@@ -1,8 +1,9 @@
 /* The token anchor: the state of a CA's store that its key has committed
  * to, kept on the key's token where a host without the PIN cannot change
  * it. One private data object per CA key (CKO_DATA, CKA_APPLICATION
- * "hsmca anchor", CKA_LABEL "hsmca anchor " and the key's SPKI SHA-256)
- * holds, as compact JSON:
+ * "hsmca anchor", CKA_LABEL "hsmca anchor " and the key's SPKI SHA-256;
+ * on a token that refuses those, a secret key of that label: see
+ * ca_token_data_write) holds, as compact JSON:
  *   {"version":1, "gen": a counter raised by every write (of two objects
  *    left by an interrupted replacement, the higher wins),
  *    "ca_id": the owning CA directory's random id,
