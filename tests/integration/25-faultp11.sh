@@ -311,8 +311,9 @@ check "hsmca-init-ca --self-sign through faultp11.so" \
 check "openssl verifies the root" openssl verify -x509_strict -CAfile root/ca.crt root/ca.crt
 is "$(logged hs 'C_GenerateKeyPair rv=CKR_OK')" 1 "keygen's key pair made through the module"
 is "$(logged hs 'C_Sign rv=CKR_OK sig=1 ')" 1 "init-ca's signature made through the module"
+keygen HS hroot-key ec:p256 >/dev/null # a key serves one CA directory
 conf hs ecdsa=hashed-only
-hsmca-init-ca --ca hroot --key "pkcs11:token=HS;object=root-key" --pin-source "$PINSRC" \
+hsmca-init-ca --ca hroot --key "pkcs11:token=HS;object=hroot-key" --pin-source "$PINSRC" \
 	--self-sign --subject "CN=Hashed Root,O=Example" --days 3650 >"$T/.out" 2>&1
 hrc=$?
 if [ "$hrc" -eq 0 ]; then
