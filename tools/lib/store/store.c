@@ -299,10 +299,13 @@ void ca_store_close(ca_store *s)
 	 * where a damaged frame would silently drop it and every later one
 	 * on the next open. (A reader still open elsewhere may keep part of
 	 * the WAL; the last connection to close checkpoints the rest.) */
-	if (!s->untrusted)
+	/* Without waiting for readers: one holding an old snapshot would
+	 * hold the exit for the whole busy timeout. */
+	if (!s->untrusted) {
+		sqlite3_busy_timeout(s->db, 0);
 		(void)sqlite3_wal_checkpoint_v2(
 		    s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	else
+	} else
 		(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
 					1, NULL);
 	for (int i = 0; i < CA_STORE_STMTS; i++) {
