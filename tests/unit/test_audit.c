@@ -412,6 +412,48 @@ static void test_tampering(void)
 	}
 }
 
+/* The check before signing on a large store reads the tail only. */
+static void test_tail(void)
+{
+	struct ca_audit_head head;
+	ca_store *s = log_of("tail.db", 6);
+	char *h6 = NULL;
+	long bad = -1;
+
+	ok(s != NULL && ca_audit_verify_from(s, 4, &bad, &head) == CA_OK &&
+	       bad == 0 && head.seq == 6,
+	   "a tail from entry 4 verifies up to the head");
+	ok(s != NULL && ca_audit_verify_from(s, 7, &bad, &head) == CA_OK &&
+	       head.seq == 6 && (h6 = column(s, "hash", 6)) != NULL &&
+	       fx_streq(head.hash, h6),
+	   "a tail past the head: the head is the last entry");
+	if (s == NULL ||
+	    ca_store_exec(s, "DROP TRIGGER audit_no_update;"
+			     "DROP TRIGGER audit_no_delete") < 0 ||
+	    t_edit(s) < 0) {
+		ok(0, "an edit before the tail (could not set it up)");
+		ok(0, "an edit inside the tail (could not set it up)");
+		ok(0, "a deleted entry before the tail (could not set it up)");
+		goto out;
+	}
+	ok(ca_audit_verify_from(s, 4, &bad, &head) == CA_OK,
+	   "an edit of entry 3 is outside a tail from entry 4 (verify "
+	   "--full finds it)");
+	ca_err_clear();
+	ok(ca_audit_verify_from(s, 3, &bad, &head) == CA_EPOLICY && bad == 3 &&
+	       fx_err("audit entry 3: its hash does not match"),
+	   "an edit inside the tail is found");
+	ca_err_clear();
+	ok(ca_store_exec(s, "DELETE FROM audit WHERE seq = 4") == CA_OK &&
+	       ca_audit_verify_from(s, 5, &bad, &head) == CA_EPOLICY &&
+	       bad == 4 && fx_err("audit entry 4: missing"),
+	   "the entry before the tail deleted is found");
+	ca_err_clear();
+out:
+	free(h6);
+	ca_store_close(s);
+}
+
 /* ---------------------------------------------------------------------- */
 
 static char *printed(ca_store *s, int json)
@@ -566,6 +608,7 @@ int main(void)
 	test_record();
 	test_append_only();
 	test_tampering();
+	test_tail();
 	test_print();
 	test_bad_arguments();
 	fx_rmdir();

@@ -34,8 +34,9 @@ void ca_dir_free(struct ca_dir *d);
  * --unanchored ("anchor": "none" in ca.json) is checked only when its key
  * has no anchor (else refused). */
 int ca_dir_signer(struct ca_dir *d, const char *pin_source) CA_WUR;
-/* Before a state change: PRAGMA quick_check and the whole audit chain;
- * CA_EPOLICY naming the damage. */
+/* Before a state change: PRAGMA quick_check and the whole audit chain
+ * (a store over 256 MiB: the last 1,024 audit entries; the anchor vouches
+ * for the head); CA_EPOLICY naming the damage. */
 int ca_dir_check_store(struct ca_dir *d) CA_WUR;
 /* Configuration accessors. */
 const char *ca_dir_key_uri(const struct ca_dir *d);

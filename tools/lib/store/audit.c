@@ -389,21 +389,46 @@ out:
 	return rc;
 }
 
-int ca_audit_verify(ca_store *s, long *bad, struct ca_audit_head *head)
+int ca_audit_verify_from(ca_store *s, long from, long *bad,
+			 struct ca_audit_head *head)
 {
 	char prev[65];
 	sqlite3_stmt *st = NULL;
-	long expect = 1;
-	int rc, r;
+	long expect;
+	int rc, r, found;
 
 	*bad = 0;
 	head->seq = 0;
 	memcpy(head->hash, zero_hash, 65);
 	memcpy(prev, zero_hash, 65);
-	rc = ca_store_prepare(
-	    s, "SELECT seq, entry, hash FROM audit ORDER BY seq", &st);
+	if (from < 1)
+		from = 1;
+	expect = from;
+	/* A tail chains to the stored hash of the entry before it. */
+	if (from > 1) {
+		rc = ca_audit_entry_hash(s, from - 1, prev, &found);
+		if (rc < 0)
+			return rc;
+		if (!found) {
+			*bad = from - 1;
+			return ca_err(CA_EPOLICY,
+				      "audit entry %ld: missing: an entry "
+				      "was deleted",
+				      from - 1);
+		}
+		head->seq = from - 1;
+		memcpy(head->hash, prev, 65);
+	}
+	rc = ca_store_prepare(s,
+			      "SELECT seq, entry, hash FROM audit WHERE seq "
+			      ">= ? ORDER BY seq",
+			      &st);
 	if (rc < 0)
 		return rc;
+	if (sqlite3_bind_int64(st, 1, from) != SQLITE_OK) {
+		rc = ca_store_fail(s, "cannot read the audit log");
+		goto out;
+	}
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		long seq = (long)sqlite3_column_int64(st, 0);
 		const char *text = (const char *)sqlite3_column_text(st, 1);
@@ -433,6 +458,11 @@ int ca_audit_verify(ca_store *s, long *bad, struct ca_audit_head *head)
 out:
 	ca_store_done(s, st);
 	return rc;
+}
+
+int ca_audit_verify(ca_store *s, long *bad, struct ca_audit_head *head)
+{
+	return ca_audit_verify_from(s, 1, bad, head);
 }
 
 /* "out certificate (DER) sha256 ...", "in csr (file) sha256 ...": what

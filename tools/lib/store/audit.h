@@ -67,6 +67,10 @@ struct ca_audit_head {
 /* Recompute the chain. On a broken link: CA_EPOLICY with
  * "audit entry N: ..." and *bad = N. head gets the last good entry. */
 int ca_audit_verify(ca_store *s, long *bad, struct ca_audit_head *head) CA_WUR;
+/* The same for the entries from entry `from` on, chained to the stored
+ * hash of the entry before it (from <= 1: the whole chain). */
+int ca_audit_verify_from(ca_store *s, long from, long *bad,
+			 struct ca_audit_head *head) CA_WUR;
 /* The last entry (seq 0 and 64 zeros for an empty log). */
 int ca_audit_head(ca_store *s, struct ca_audit_head *head) CA_WUR;
 /* The stored hash of entry seq; *found 0 when there is no such entry. */

@@ -444,6 +444,26 @@ int ca_store_check(ca_store *s, int full)
 	return rc;
 }
 
+int ca_store_bytes(ca_store *s, long long *bytes)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*bytes = 0;
+	rc = ca_store_prepare(s,
+			      "SELECT page_count * page_size FROM "
+			      "pragma_page_count(), pragma_page_size()",
+			      &st);
+	if (rc < 0)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*bytes = sqlite3_column_int64(st, 0);
+	else
+		rc = ca_store_fail(s, "cannot read the store's size");
+	ca_store_done(s, st);
+	return rc;
+}
+
 int ca_store_backup(ca_store *s, const char *dest)
 {
 	sqlite3 *to = NULL;

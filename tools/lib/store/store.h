@@ -80,6 +80,8 @@ void ca_store_set_hook(ca_store *s, const struct ca_store_hook *hook);
  * table's rows (full: integrity_check): CA_EPOLICY "state store PATH is
  * damaged: ..." naming what was found. */
 int ca_store_check(ca_store *s, int full) CA_WUR;
+/* The store's size in bytes (its pages, the WAL's not counted). */
+int ca_store_bytes(ca_store *s, long long *bytes) CA_WUR;
 /* Copy the store to dest (which must not exist) with SQLite's online
  * backup API; dest is created 0600 and synced. */
 int ca_store_backup(ca_store *s, const char *dest) CA_WUR;
