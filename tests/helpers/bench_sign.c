@@ -72,6 +72,7 @@
 #include "common/err.h"
 #include "common/pin.h"
 #include "providers/hsmca/token/token.h"
+#include "sign/internal.h" /* the raw signer, measured */
 #include "sign/signer.h"
 
 #define MSG_LEN	    256	 /* about a small TBSCertificate */

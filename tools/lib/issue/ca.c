@@ -285,6 +285,7 @@ out:
 
 int ca_dir_signer(struct ca_dir *d, const char *pin_source)
 {
+	char *pinned = NULL;
 	int rc;
 
 	if (d->signer != NULL)
@@ -294,10 +295,28 @@ int ca_dir_signer(struct ca_dir *d, const char *pin_source)
 	if (rc < 0)
 		return rc;
 	d->signer->sigalg = ca_dir_sigalg(d);
+	/* The pinned quorum (state store) protects the key. */
+	rc = ca_store_meta_get(d->store, "quorum_sha256", &pinned);
+	if (rc < 0)
+		return rc;
+	d->signer->quorum = pinned != NULL;
+	free(pinned);
 	if (d->signer->pub != X509_get0_pubkey(d->cert) &&
 	    EVP_PKEY_eq(d->signer->pub, X509_get0_pubkey(d->cert)) != 1)
 		return ca_err(CA_EPOLICY,
 			      "the token key %s is not the key of %s/ca.crt",
 			      ca_dir_key_uri(d), d->path);
 	return dir_anchor(d);
+}
+
+struct ca_tp_key ca_dir_tp_key(const struct ca_dir *d)
+{
+	struct ca_tp_key k;
+
+	k.spki_sha256 =
+	    json_string_value(json_object_get(d->config, "spki_sha256"));
+	k.token_serial =
+	    json_string_value(json_object_get(d->config, "token_serial"));
+	k.uri = ca_dir_key_uri(d);
+	return k;
 }

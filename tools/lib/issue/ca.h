@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include "common/err.h"
+#include "quorum/twophase.h"
 #include "sign/anchor.h"
 #include "sign/signer.h"
 #include "store/store.h"
@@ -32,13 +33,16 @@ void ca_dir_free(struct ca_dir *d);
  * token anchor (sign/anchor.h), refusing (CA_EPOLICY) what does not
  * match, and anchor every later commit. A directory made with
  * --unanchored ("anchor": "none" in ca.json) is checked only when its key
- * has no anchor (else refused). */
+ * has no anchor (else refused). With a pinned quorum the signer is
+ * marked quorum-protected. */
 int ca_dir_signer(struct ca_dir *d, const char *pin_source) CA_WUR;
 /* Before a state change: PRAGMA quick_check and the whole audit chain
  * (a store over 256 MiB: the last 1,024 audit entries; the anchor vouches
  * for the head); CA_EPOLICY naming the damage. */
 int ca_dir_check_store(struct ca_dir *d) CA_WUR;
 /* Configuration accessors. */
+/* The CA's key as an approval request names it. */
+struct ca_tp_key ca_dir_tp_key(const struct ca_dir *d);
 const char *ca_dir_key_uri(const struct ca_dir *d);
 json_t *ca_dir_urls(const struct ca_dir *d,
 		    const char *key); /* borrowed array */

@@ -24,6 +24,7 @@
 #include "out/cadir.h"
 #include "out/file.h"
 #include "sign/signer.h"
+#include "sign/tbs.h"
 #include "store/audit.h"
 #include "store/crl.h"
 #include "store/partition.h"
@@ -187,6 +188,8 @@ struct crl_job {
 	struct scope *sc;
 	struct ca_crl_spec spec;
 	struct ca_crl_frame frame;
+	struct ca_crl_lint lint; /* the entries, linted as they are encoded */
+	struct ca_tbs t;	 /* frame.prefix || entries || frame.suffix */
 	struct spool *spool;
 	size_t n, n_expired;
 	json_t *listed;	    /* first entries (approval summary) */
@@ -201,6 +204,7 @@ struct crl_job {
 static void crl_job_free(struct crl_job *cj)
 {
 	ca_crl_frame_free(&cj->frame);
+	ca_crl_lint_clear(&cj->lint);
 	spool_free(cj->spool);
 	json_decref(cj->listed);
 	free(cj->tbs);
@@ -262,7 +266,6 @@ static int list_entry(struct crl_job *cj, const struct ca_crl_entry *e,
 struct row_walk {
 	struct gen *g;
 	struct crl_job *cj;
-	struct ca_crl_lint *lint;
 };
 
 static int one_row(void *ctx, const struct ca_crl_row *row)
@@ -295,7 +298,7 @@ static int one_row(void *ctx, const struct ca_crl_row *row)
 		goto out;
 	}
 	GUARD(ca_crl_entry_der(&e, der, &len));
-	GUARD(ca_crl_lint_entry(w->lint, der, len));
+	GUARD(ca_crl_lint_entry(&cj->lint, der, len));
 	GUARD(spool_put(cj->spool, der, len));
 	cj->n++;
 	if (row->expired_listed == 0 && row->not_after < g->this_update)
@@ -307,11 +310,10 @@ out:
 
 static int stream_entries(struct gen *g, struct crl_job *cj)
 {
-	struct ca_crl_lint l;
-	struct row_walk w = {g, cj, &l};
+	struct row_walk w = {g, cj};
 	int rc;
 
-	ca_crl_lint_init(&l, g->d->cert, &cj->spec);
+	GUARD(ca_crl_lint_open(&cj->lint, g->d->cert, &cj->spec));
 	GUARD(spool_open(g->spool_dir, &cj->spool));
 	GUARD(ca_store_crl_rows(g->d->store, scope_rows(cj->sc),
 				cj->sc->partition, g->run_first, one_row, &w));
@@ -347,37 +349,25 @@ static int slurp(struct crl_job *cj, size_t max, const char *why)
 		at += n;
 	}
 	memcpy(cj->tbs + at, cj->frame.suffix, cj->frame.suffix_len);
+	cj->t.der = cj->tbs;
 out:
 	return rc;
 }
 
 /* ---- lint, approval, signature ----------------------------------------- */
 
-static int lint(struct gen *g, struct crl_job *cj)
+/* The lint step: the whole TBS when it is small enough to parse, else the
+ * frame on its own (the entries passed lint as they were encoded). */
+static int lint(struct crl_job *cj)
 {
-	struct ca_crl_frame sk;
-	unsigned char *skel = NULL;
 	int rc;
 
-	if (cj->frame.tbs_len <= FULL_LINT_MAX) {
+	ca_tbs_init_framed(&cj->t, CA_TBS_CRL, NULL, cj->frame.tbs_len,
+			   cj->frame.prefix, cj->frame.prefix_len,
+			   cj->frame.suffix, cj->frame.suffix_len);
+	if (cj->frame.tbs_len <= FULL_LINT_MAX)
 		GUARD(slurp(cj, FULL_LINT_MAX, "lint"));
-		return ca_crl_lint_tbs(cj->tbs, cj->frame.tbs_len, &cj->spec,
-				       g->d->cert, cj->n);
-	}
-	/* Too large to parse in one piece: the frame on its own (the
-	 * entries passed the streaming lint). */
-	GUARD(ca_crl_frame_new(&cj->spec, 0, 0, &sk));
-	skel = malloc(sk.tbs_len);
-	if (skel == NULL) {
-		rc = ca_err(CA_EIO, "out of memory");
-	} else {
-		memcpy(skel, sk.prefix, sk.prefix_len);
-		memcpy(skel + sk.prefix_len, sk.suffix, sk.suffix_len);
-		rc =
-		    ca_crl_lint_tbs(skel, sk.tbs_len, &cj->spec, g->d->cert, 0);
-	}
-	free(skel);
-	ca_crl_frame_free(&sk);
+	GUARD(ca_crl_lint_finish(&cj->lint, &cj->t, cj->n));
 out:
 	return rc;
 }
@@ -408,31 +398,27 @@ static int size_check(struct gen *g, struct crl_job *cj)
 
 static int sign_stream(struct gen *g, struct crl_job *cj)
 {
-	ca_sign_stream *st = NULL;
+	ca_tbs_stream *st = NULL;
 	const unsigned char *c;
 	size_t off = 0, n;
 	int rc;
 
-	GUARD(ca_sign_stream_new(g->d->signer, &st));
-	GUARD(
-	    ca_sign_stream_update(st, cj->frame.prefix, cj->frame.prefix_len));
+	GUARD(ca_tbs_stream_new(g->d->signer, &cj->t, &st));
 	if (cj->tbs != NULL) {
-		GUARD(ca_sign_stream_update(st, cj->tbs + cj->frame.prefix_len,
-					    cj->spool->total));
+		GUARD(ca_tbs_stream_update(st, cj->tbs + cj->frame.prefix_len,
+					   cj->spool->total));
 	} else {
 		for (;;) {
 			GUARD(spool_chunk(cj->spool, &off, &c, &n));
 			if (n == 0)
 				break;
-			GUARD(ca_sign_stream_update(st, c, n));
+			GUARD(ca_tbs_stream_update(st, c, n));
 		}
 	}
-	GUARD(
-	    ca_sign_stream_update(st, cj->frame.suffix, cj->frame.suffix_len));
-	rc = ca_sign_stream_final(st, &cj->sig, &cj->sig_len);
+	rc = ca_tbs_stream_final(st, &cj->sig, &cj->sig_len);
 	st = NULL;
 out:
-	ca_sign_stream_free(st);
+	ca_tbs_stream_free(st);
 	return rc;
 }
 
@@ -457,8 +443,7 @@ static int sign(struct gen *g, struct crl_job *cj)
 	if (s->type == EVP_PKEY_ED25519) {
 		/* Ed25519 (RFC 8032) hashes the message twice: no streaming. */
 		GUARD(slurp(cj, ED25519_TBS_MAX, "an Ed25519 signature"));
-		GUARD(ca_signer_sign(s, cj->tbs, cj->frame.tbs_len, &cj->sig,
-				     &cj->sig_len));
+		GUARD(ca_tbs_sign(s, &cj->t, &cj->sig, &cj->sig_len));
 	} else {
 		GUARD(sign_stream(g, cj));
 	}
@@ -718,6 +703,7 @@ static int prepare(struct gen *g, struct crl_job *cj, ca_audit *a)
 	char tu[32], nu[32], num[32];
 	char *issuer = ca_name_oneline(X509_get_subject_name(g->d->cert));
 	json_t *summary = NULL, *params = NULL;
+	struct ca_tp_key key = ca_dir_tp_key(g->d);
 	int rc;
 
 	GUARD(slurp(cj, QUORUM_TBS_MAX, "an approval request"));
@@ -734,17 +720,9 @@ static int prepare(struct gen *g, struct crl_job *cj, ca_audit *a)
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	GUARD(ca_tp_prepare(
-	    &p->tp, &g->tp, "gen-crl", "crl",
-	    json_string_value(json_object_get(g->d->config, "spki_sha256")),
-	    json_string_value(json_object_get(g->d->config, "token_serial")),
-	    ca_dir_key_uri(g->d), cj->tbs, cj->frame.tbs_len, summary, params,
-	    p->force));
-	ca_audit_set_action(a, "gen-crl-prepare");
-	ca_audit_output_file(a, "approval-request", p->tp.prepare);
 	ca_audit_set(a, "crl_number", num);
-	GUARD(
-	    ca_audit_append(g->d->store, a, "ok", "approval request written"));
+	GUARD(ca_tp_prepare(&p->tp, &g->tp, "gen-crl", &key, &cj->t, summary,
+			    params, p->force, g->d->store, a));
 	GUARD(ca_store_commit(g->d->store));
 out:
 	free(issuer);
@@ -759,10 +737,9 @@ static int check_approved(struct gen *g, struct crl_job *cj)
 
 	if (rc < 0)
 		return rc;
-	return ca_tp_check(
-	    &g->p->tp, &g->tp, "gen-crl",
-	    json_string_value(json_object_get(g->d->config, "spki_sha256")),
-	    g->d->store, cj->tbs, cj->frame.tbs_len);
+	return ca_tp_check(&g->p->tp, &g->tp, "gen-crl",
+			   ca_dir_tp_key(g->d).spki_sha256, g->d->store,
+			   &cj->t);
 }
 
 /* ---- one CRL ----------------------------------------------------------- */
@@ -835,7 +812,7 @@ static int make_crl(struct gen *g, struct scope *sc)
 	cj.spec.n_idp_urls = sc->n_idp;
 	GUARD(stream_entries(g, &cj));
 	GUARD(ca_crl_frame_new(&cj.spec, cj.n, cj.spool->total, &cj.frame));
-	GUARD(lint(g, &cj));
+	GUARD(lint(&cj));
 	GUARD(size_check(g, &cj));
 	if (p->lint_cert != NULL) {
 		GUARD(slurp(&cj, LINT_COPY_MAX, "--lint-cert"));

@@ -269,43 +269,30 @@ static int root_serial_validity(const struct ca_init_params *p,
 				struct ca_tp *tp, struct ca_signer *s,
 				struct ca_cert_spec *spec)
 {
-	const char *serial;
 	int rc;
 
-	if (!tp->executing) {
-		GUARD(ca_validity_days(p->days, &spec->not_before,
-				       &spec->not_after));
-		GUARD(ca_serial_new(s->tok, &spec->serial));
-		return CA_OK;
-	}
-	GUARD(ca_tp_param_str(tp, "serial", &serial));
-	GUARD(ca_serial_parse(serial, &spec->serial));
-	GUARD(ca_tp_param_time(tp, "not_before", &spec->not_before));
-	GUARD(ca_tp_param_time(tp, "not_after", &spec->not_after));
-	GUARD(ca_tp_param_days(tp, p->days));
+	if (tp->executing)
+		return ca_tp_cert_params(tp, p->days, &spec->serial,
+					 &spec->not_before, &spec->not_after);
+	GUARD(ca_validity_days(p->days, &spec->not_before, &spec->not_after));
+	GUARD(ca_serial_new(s->tok, &spec->serial));
 out:
 	return rc;
 }
 
+/* Phase 1: the approval request instead of a signature (no CA yet: no
+ * audit log). */
 static int root_prepare(const struct ca_init_params *p, struct ca_tp *tp,
 			struct ca_signer *s, const struct ca_cert_spec *spec,
-			const unsigned char *tbs, size_t tbs_len)
+			const struct ca_tbs *tbs)
 {
-	char nb[32], na[32], serial[80];
-	json_t *summary = ca_request_summary_cert(tbs, tbs_len);
-	json_t *params = NULL;
-	int rc;
+	struct ca_tp_key key = {s->spki_sha256_hex, s->token_serial, s->uri};
+	json_t *summary = ca_request_summary_cert(tbs->der, tbs->len);
+	json_t *params = ca_tp_cert_params_json(spec->serial, spec->not_before,
+						spec->not_after, p->days);
+	int rc = ca_tp_prepare(&p->tp, tp, "init-ca", &key, tbs, summary,
+			       params, p->force, NULL, NULL);
 
-	ca_time_rfc3339(spec->not_before, nb, sizeof(nb));
-	ca_time_rfc3339(spec->not_after, na, sizeof(na));
-	GUARD(ca_serial_hex(spec->serial, serial, sizeof(serial)));
-	params =
-	    json_pack("{s:s, s:s, s:s, s:I}", "serial", serial, "not_before",
-		      nb, "not_after", na, "days", (json_int_t)p->days);
-	GUARD(ca_tp_prepare(&p->tp, tp, "init-ca", "certificate",
-			    s->spki_sha256_hex, s->token_serial, s->uri, tbs,
-			    tbs_len, summary, params, p->force));
-out:
 	json_decref(summary);
 	json_decref(params);
 	return rc;
@@ -318,8 +305,9 @@ int ca_init_root(const struct ca_init_params *p, struct ca_init_result *res)
 	struct ca_lint lint = {CA_LINT_ROOT, NULL, NULL, NULL, 0};
 	struct ca_signer *s = NULL;
 	struct ca_tp tp;
-	unsigned char *algid = NULL, *tbs = NULL;
-	size_t algid_len, tbs_len;
+	struct ca_tbs tbs;
+	unsigned char *algid = NULL, *der = NULL;
+	size_t algid_len, der_len;
 	char *qhash = NULL;
 	X509 *draft = NULL, *cert = NULL;
 	int rc;
@@ -361,22 +349,24 @@ int ca_init_root(const struct ca_init_params *p, struct ca_init_result *res)
 	if (!tp.preparing)
 		GUARD(key_unanchored(s));
 	s->sigalg = p->sigalg;
+	s->quorum = qhash != NULL;
 	GUARD(ca_algid_der(s->pub, p->sigalg, &algid, &algid_len));
-	GUARD(ca_x509_tbs(draft, algid, algid_len, &tbs, &tbs_len));
-	GUARD(ca_lint_cert(tbs, tbs_len, &lint));
+	GUARD(ca_x509_tbs(draft, algid, algid_len, &der, &der_len));
+	ca_tbs_init(&tbs, CA_TBS_CA_CERT, der, der_len);
+	GUARD(ca_lint_tbs(&tbs, &lint));
 	if (p->lint_cert != NULL)
-		GUARD(ca_cert_lint_copy(s->pub, p->sigalg, tbs, tbs_len,
+		GUARD(ca_cert_lint_copy(s->pub, p->sigalg, der, der_len,
 					p->lint_cert, p->force));
 	if (tp.preparing) {
-		GUARD(root_prepare(p, &tp, s, &spec, tbs, tbs_len));
+		GUARD(root_prepare(p, &tp, s, &spec, &tbs));
 		fill_result(res, s, draft);
 		res->prepared = 1;
 		goto out;
 	}
 	if (tp.executing)
 		GUARD(ca_tp_check(&p->tp, &tp, "init-ca", s->spki_sha256_hex,
-				  NULL, tbs, tbs_len));
-	GUARD(ca_cert_sign(s, tbs, tbs_len, s->pub, &cert));
+				  NULL, &tbs));
+	GUARD(ca_cert_sign(s, &tbs, s->pub, &cert));
 	GUARD(publish(&stage, p, s, cert, "root", &tp, res));
 out:
 	ca_stage_discard(&stage);
@@ -387,7 +377,7 @@ out:
 	X509_free(draft);
 	X509_free(cert);
 	OPENSSL_free(algid);
-	free(tbs);
+	free(der);
 	ca_signer_free(s);
 	return rc;
 }

@@ -654,8 +654,9 @@ static int issue_one(struct run *run, struct job *j)
 {
 	struct ca_lint lint = {CA_LINT_LEAF, run->d->cert, NULL, NULL, 0};
 	struct ca_cert_spec spec;
-	unsigned char *tbs = NULL;
-	size_t tbs_len;
+	unsigned char *der = NULL;
+	size_t der_len;
+	struct ca_tbs tbs;
 	int rc;
 
 	memset(&spec, 0, sizeof(spec));
@@ -668,15 +669,16 @@ static int issue_one(struct run *run, struct job *j)
 	spec.serial = j->serial_int;
 	GUARD(build_cert(run, j, &spec, &j->draft));
 	GUARD(
-	    ca_x509_tbs(j->draft, run->algid, run->algid_len, &tbs, &tbs_len));
+	    ca_x509_tbs(j->draft, run->algid, run->algid_len, &der, &der_len));
+	ca_tbs_init(&tbs, CA_TBS_LEAF_CERT, der, der_len);
 	lint.draft = j->draft;
 	lint.subject_pub = spec.pub;
 	lint.subject_pub_checked = 1; /* ca_csr_check in precheck */
-	GUARD(ca_lint_cert(tbs, tbs_len, &lint));
-	GUARD(ca_cert_sign_der(run->d->signer, tbs, tbs_len, run->issuer_pub,
-			       &j->der, &j->der_len));
+	GUARD(ca_lint_tbs(&tbs, &lint));
+	GUARD(ca_cert_sign_der(run->d->signer, &tbs, run->issuer_pub, &j->der,
+			       &j->der_len));
 out:
-	free(tbs);
+	free(der);
 	return rc;
 }
 

@@ -202,9 +202,10 @@ static int revocation_date(struct job *j, int *given)
 }
 
 static int prepare(struct job *j, const struct ca_cert_state *cs,
-		   const char *tbs, ca_audit *a)
+		   const struct ca_tbs *tbs, ca_audit *a)
 {
 	const struct ca_revoke_params *p = j->p;
+	struct ca_tp_key key = ca_dir_tp_key(j->d);
 	char when[32], na[32];
 	json_t *summary = NULL, *params = NULL;
 	int rc;
@@ -218,23 +219,8 @@ static int prepare(struct job *j, const struct ca_cert_state *cs,
 			    "not_after", na);
 	params = json_pack("{s:s, s:s, s:s}", "serial", cs->serial, "reason",
 			   ca_crl_reason_name(p->reason), "date", when);
-	if (summary == NULL || params == NULL) {
-		rc = ca_err(CA_EIO, "out of memory");
-		goto out;
-	}
-	GUARD(ca_tp_prepare(
-	    &p->tp, &j->tp, "revoke", "revocation",
-	    json_string_value(json_object_get(j->d->config, "spki_sha256")),
-	    json_string_value(json_object_get(j->d->config, "token_serial")),
-	    ca_dir_key_uri(j->d), (const unsigned char *)tbs, strlen(tbs),
-	    summary, params, p->force));
-	ca_audit_set_action(a, "revoke-prepare");
-	ca_audit_output_file(a, "approval-request", p->tp.prepare);
-	GUARD(ca_store_begin(j->d->store));
-	GUARD(
-	    ca_audit_append(j->d->store, a, "ok", "approval request written"));
-	GUARD(ca_store_commit(j->d->store));
-out:
+	rc = ca_tp_prepare(&p->tp, &j->tp, "revoke", &key, tbs, summary, params,
+			   p->force, j->d->store, a);
 	json_decref(summary);
 	json_decref(params);
 	return rc;
@@ -261,7 +247,8 @@ static int run_serial(struct job *j, ca_audit *a, struct ca_revoke_result *res)
 	const struct ca_revoke_params *p = j->p;
 	struct ca_cert_state cs, now_cs;
 	enum action act = ACT_ALREADY, now_act = ACT_ALREADY;
-	char *tbs = NULL, when[32];
+	char *statement = NULL, when[32];
+	struct ca_tbs tbs;
 	int found, given, rc;
 
 	memset(&cs, 0, sizeof(cs));
@@ -294,23 +281,24 @@ static int run_serial(struct job *j, ca_audit *a, struct ca_revoke_result *res)
 	ca_time_rfc3339(j->date, when, sizeof(when));
 	ca_audit_set(a, "date", when);
 	if (j->tp.active) {
-		tbs = revocation_tbs(j->serial, p->reason, j->date);
-		if (tbs == NULL) {
+		statement = revocation_tbs(j->serial, p->reason, j->date);
+		if (statement == NULL) {
 			rc = ca_err(CA_EIO, "out of memory");
 			goto out;
 		}
+		ca_tbs_init(&tbs, CA_TBS_REVOCATION,
+			    (const unsigned char *)statement,
+			    strlen(statement));
 		if (j->tp.preparing) {
-			GUARD(prepare(j, &cs, tbs, a));
+			GUARD(prepare(j, &cs, &tbs, a));
 			res->prepared = 1;
 			GUARD(entry_json(res->entries, &cs, act, p->reason,
 					 j->date));
 			goto out;
 		}
 		GUARD(ca_tp_check(&p->tp, &j->tp, "revoke",
-				  json_string_value(json_object_get(
-				      j->d->config, "spki_sha256")),
-				  j->d->store, (const unsigned char *)tbs,
-				  strlen(tbs)));
+				  ca_dir_tp_key(j->d).spki_sha256, j->d->store,
+				  &tbs));
 	}
 	/* Decide again inside the transaction: nothing may have changed. */
 	GUARD(ca_store_begin(j->d->store));
@@ -333,7 +321,7 @@ out:
 	ca_store_rollback(j->d->store);
 	ca_cert_state_free(&cs);
 	ca_cert_state_free(&now_cs);
-	free(tbs);
+	free(statement);
 	return rc;
 }
 

@@ -114,20 +114,13 @@ static json_t *or_config(json_t *given, struct ca_dir *d, const char *key)
 /* Serial and validity: fresh, or fixed by the approval request. */
 static int serial_validity(struct job *j, int *clamped)
 {
-	const char *serial;
 	int rc;
 
 	*clamped = 0;
-	if (j->tp.executing) {
-		GUARD(ca_tp_param_str(&j->tp, "serial", &serial));
-		GUARD(ca_serial_parse(serial, &j->spec.serial));
-		GUARD(ca_tp_param_time(&j->tp, "not_before",
-				       &j->spec.not_before));
-		GUARD(
-		    ca_tp_param_time(&j->tp, "not_after", &j->spec.not_after));
-		GUARD(ca_tp_param_days(&j->tp, j->p->days));
-		return CA_OK;
-	}
+	if (j->tp.executing)
+		return ca_tp_cert_params(&j->tp, j->p->days, &j->spec.serial,
+					 &j->spec.not_before,
+					 &j->spec.not_after);
 	GUARD(ca_validity_clamp(j->d->cert, j->p->days, &j->spec.not_before,
 				&j->spec.not_after, clamped));
 	GUARD(ca_token_open(ca_dir_key_uri(j->d), &j->tok));
@@ -136,21 +129,9 @@ out:
 	return rc;
 }
 
-static json_t *request_params(const struct job *j)
+/* The TBSCertificate from the spec, with the CA key's algorithm. */
+static int build_tbs(struct job *j, unsigned char **der, size_t *len)
 {
-	char nb[32], na[32], serial[80];
-
-	ca_time_rfc3339(j->spec.not_before, nb, sizeof(nb));
-	ca_time_rfc3339(j->spec.not_after, na, sizeof(na));
-	if (ca_serial_hex(j->spec.serial, serial, sizeof(serial)) < 0)
-		return NULL;
-	return json_pack("{s:s, s:s, s:s, s:I}", "serial", serial, "not_before",
-			 nb, "not_after", na, "days", (json_int_t)j->p->days);
-}
-
-static int build_tbs(struct job *j, unsigned char **tbs, size_t *tbs_len)
-{
-	struct ca_lint lint = {CA_LINT_SUBCA, j->d->cert, NULL, NULL, 0};
 	unsigned char *algid = NULL;
 	size_t algid_len;
 	X509 *draft = NULL;
@@ -159,11 +140,25 @@ static int build_tbs(struct job *j, unsigned char **tbs, size_t *tbs_len)
 	GUARD(ca_profile_subca(&j->spec, j->d->cert, &j->p->nc, &draft));
 	GUARD(ca_algid_der(X509_get0_pubkey(j->d->cert), ca_dir_sigalg(j->d),
 			   &algid, &algid_len));
-	GUARD(ca_x509_tbs(draft, algid, algid_len, tbs, tbs_len));
-	GUARD(ca_lint_cert(*tbs, *tbs_len, &lint));
+	GUARD(ca_x509_tbs(draft, algid, algid_len, der, len));
 out:
 	OPENSSL_free(algid);
 	X509_free(draft);
+	return rc;
+}
+
+/* Phase 1: the approval request instead of a signature. */
+static int prepare(struct job *j, const struct ca_tbs *tbs, ca_audit *a)
+{
+	struct ca_tp_key key = ca_dir_tp_key(j->d);
+	json_t *summary = ca_request_summary_cert(tbs->der, tbs->len);
+	json_t *params = ca_tp_cert_params_json(
+	    j->spec.serial, j->spec.not_before, j->spec.not_after, j->p->days);
+	int rc = ca_tp_prepare(&j->p->tp, &j->tp, "sign-subca", &key, tbs,
+			       summary, params, j->p->force, j->d->store, a);
+
+	json_decref(summary);
+	json_decref(params);
 	return rc;
 }
 
@@ -196,18 +191,11 @@ static void fill_result(struct ca_subca_result *res, X509 *x, int clamped)
 	free(s);
 }
 
-static int run(struct job *j, ca_audit *a, struct ca_subca_result *res)
+/* Options and outputs checked, the mode decided, the spec filled. */
+static int begin(struct job *j, int *clamped)
 {
 	const struct ca_subca_params *p = j->p;
-	const char *spki =
-	    json_string_value(json_object_get(j->d->config, "spki_sha256"));
-	unsigned char *tbs = NULL;
-	size_t tbs_len = 0;
-	X509 *cert = NULL, *draft = NULL;
-	json_t *summary = NULL, *params = NULL;
-	struct ca_issued how = {p->cross_sign ? "cross" : "subca", NULL, -1,
-				NULL, NULL};
-	int rc, clamped = 0;
+	int rc;
 
 	GUARD(ca_store_meta_get(j->d->store, "quorum_sha256", &j->pinned));
 	GUARD(ca_tp_begin(&p->tp, j->d->path, j->pinned, &j->tp));
@@ -221,38 +209,45 @@ static int run(struct job *j, ca_audit *a, struct ca_subca_result *res)
 	j->spec.crl_urls = or_config(p->crl_urls, j->d, "crl_urls");
 	j->spec.aia_urls = or_config(p->aia_urls, j->d, "aia_urls");
 	j->spec.ekus = p->ekus;
-	GUARD(serial_validity(j, &clamped));
-	GUARD(build_tbs(j, &tbs, &tbs_len));
+	GUARD(serial_validity(j, clamped));
+out:
+	return rc;
+}
+
+static int run(struct job *j, ca_audit *a, struct ca_subca_result *res)
+{
+	const struct ca_subca_params *p = j->p;
+	struct ca_lint lint = {CA_LINT_SUBCA, j->d->cert, NULL, NULL, 0};
+	struct ca_tbs tbs;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	X509 *cert = NULL, *draft = NULL;
+	struct ca_issued how = {p->cross_sign ? "cross" : "subca", NULL, -1,
+				NULL, NULL};
+	int rc, clamped = 0;
+
+	GUARD(begin(j, &clamped));
+	GUARD(build_tbs(j, &der, &len));
+	ca_tbs_init(&tbs, CA_TBS_CA_CERT, der, len);
+	GUARD(ca_lint_tbs(&tbs, &lint));
 	if (p->lint_cert != NULL)
 		GUARD(ca_cert_lint_copy(X509_get0_pubkey(j->d->cert),
-					ca_dir_sigalg(j->d), tbs, tbs_len,
+					ca_dir_sigalg(j->d), der, len,
 					p->lint_cert, p->force));
 	if (j->tp.preparing) {
-		summary = ca_request_summary_cert(tbs, tbs_len);
-		params = request_params(j);
-		GUARD(ca_tp_prepare(&p->tp, &j->tp, "sign-subca", "certificate",
-				    spki,
-				    json_string_value(json_object_get(
-					j->d->config, "token_serial")),
-				    ca_dir_key_uri(j->d), tbs, tbs_len, summary,
-				    params, p->force));
-		ca_audit_set_action(a, "sign-subca-prepare");
-		ca_audit_output_file(a, "approval-request", p->tp.prepare);
-		GUARD(ca_store_begin(j->d->store));
-		GUARD(ca_audit_append(j->d->store, a, "ok",
-				      "approval request written"));
-		GUARD(ca_store_commit(j->d->store));
+		GUARD(prepare(j, &tbs, a));
 		res->prepared = 1;
-		GUARD(ca_tbs_parse(tbs, tbs_len, &draft));
+		GUARD(ca_tbs_parse(der, len, &draft));
 		fill_result(res, draft, clamped);
 		goto out;
 	}
 	if (j->tp.executing)
-		GUARD(ca_tp_check(&p->tp, &j->tp, "sign-subca", spki,
-				  j->d->store, tbs, tbs_len));
+		GUARD(ca_tp_check(&p->tp, &j->tp, "sign-subca",
+				  ca_dir_tp_key(j->d).spki_sha256, j->d->store,
+				  &tbs));
 	GUARD(ca_dir_signer(j->d, p->pin_source));
-	GUARD(ca_cert_sign(j->d->signer, tbs, tbs_len,
-			   X509_get0_pubkey(j->d->cert), &cert));
+	GUARD(ca_cert_sign(j->d->signer, &tbs, X509_get0_pubkey(j->d->cert),
+			   &cert));
 	GUARD(ca_issue_record(j->d->store, cert, &how, &j->tp, a,
 			      p->cross_sign
 				  ? "cross-certificate issued"
@@ -261,11 +256,9 @@ static int run(struct job *j, ca_audit *a, struct ca_subca_result *res)
 	fill_result(res, cert, clamped);
 out:
 	ca_store_rollback(j->d->store);
-	json_decref(summary);
-	json_decref(params);
 	X509_free(cert);
 	X509_free(draft);
-	free(tbs);
+	free(der);
 	return rc;
 }
 

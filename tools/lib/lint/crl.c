@@ -10,6 +10,7 @@
 #include "base/time.h"
 #include "x509/cert.h"
 #include "x509/der.h"
+#include "x509/tbsmark.h"
 
 #define LINT(...) ca_err(CA_EPOLICY, "lint: CRL " __VA_ARGS__)
 
@@ -96,6 +97,19 @@ void ca_crl_lint_init(struct ca_crl_lint *l, X509 *issuer,
 	memset(l, 0, sizeof(*l));
 	l->issuer = issuer;
 	l->spec = spec;
+}
+
+int ca_crl_lint_open(struct ca_crl_lint *l, X509 *issuer,
+		     const struct ca_crl_spec *spec)
+{
+	ca_crl_lint_init(l, issuer, spec);
+	return ca_tbs_body_mac_new(&l->body);
+}
+
+void ca_crl_lint_clear(struct ca_crl_lint *l)
+{
+	ca_tbs_body_mac_free(l->body);
+	l->body = NULL;
 }
 
 static int serial_cmp(const unsigned char *a, size_t al, const unsigned char *b,
@@ -186,7 +200,10 @@ int ca_crl_lint_entry(struct ca_crl_lint *l, const unsigned char *der,
 			    l->n);
 	memcpy(l->prev, mag, magl);
 	l->prev_len = magl;
-	return CA_OK;
+	if (l->body == NULL)
+		return CA_OK;
+	l->body_len += len;
+	return ca_tbs_body_mac_update(l->body, der, len);
 }
 
 /* The AlgorithmIdentifier inside the TBS (second element). */
@@ -497,5 +514,66 @@ out:
 	ERR_clear_error();
 	X509_CRL_free(crl);
 	free(der);
+	return rc;
+}
+
+/* A streamed TBS: its head and tail are the frame the encoder makes for
+ * the spec around these entries, and that frame passes lint alone. */
+static int lint_frame(const struct ca_crl_lint *l, const struct ca_tbs *t,
+		      size_t n_entries, size_t body_len)
+{
+	struct ca_crl_frame f, sk;
+	unsigned char *skel = NULL;
+	int rc;
+
+	memset(&sk, 0, sizeof(sk));
+	GUARD(ca_crl_frame_new(l->spec, n_entries, body_len, &f));
+	if (f.prefix_len != t->head_len || f.suffix_len != t->tail_len ||
+	    memcmp(f.prefix, t->head, t->head_len) != 0 ||
+	    memcmp(f.suffix, t->tail, t->tail_len) != 0) {
+		rc = LINT("frame is not the one encoded for its entries");
+		goto out;
+	}
+	GUARD(ca_crl_frame_new(l->spec, 0, 0, &sk));
+	skel = malloc(sk.tbs_len);
+	if (skel == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
+	memcpy(skel, sk.prefix, sk.prefix_len);
+	memcpy(skel + sk.prefix_len, sk.suffix, sk.suffix_len);
+	rc = ca_crl_lint_tbs(skel, sk.tbs_len, l->spec, l->issuer, 0);
+out:
+	free(skel);
+	ca_crl_frame_free(&sk);
+	ca_crl_frame_free(&f);
+	return rc;
+}
+
+int ca_crl_lint_finish(struct ca_crl_lint *l, struct ca_tbs *t,
+		       size_t n_entries)
+{
+	unsigned char body_mac[CA_TBS_MARK_LEN];
+	const unsigned char *body;
+	size_t body_len = ca_tbs_body(t, &body);
+	int rc;
+
+	if (t->kind != CA_TBS_CRL || l->body == NULL)
+		return ca_err(CA_EIO, "internal error: not a CRL to lint");
+	if (t->der != NULL) {
+		GUARD(ca_crl_lint_tbs(t->der, t->len, l->spec, l->issuer,
+				      n_entries));
+		return ca_tbs_mark(t, CA_TBS_LINTED, NULL);
+	}
+	if (l->n != n_entries || l->body_len != body_len)
+		return LINT("has %zu entries (%zu bytes), %zu (%zu bytes) "
+			    "were linted",
+			    n_entries, body_len, l->n, l->body_len);
+	GUARD(lint_frame(l, t, n_entries, body_len));
+	rc = ca_tbs_body_mac_final(l->body, body_mac);
+	l->body = NULL;
+	if (rc == CA_OK)
+		rc = ca_tbs_mark(t, CA_TBS_LINTED, body_mac);
+out:
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "lint/name.h"
 #include "x509/cert.h"
 #include "x509/san.h"
+#include "x509/tbsmark.h"
 
 #define LINT(...) ca_err(CA_EPOLICY, "lint: " __VA_ARGS__)
 
@@ -422,4 +423,23 @@ out:
 	ERR_clear_error();
 	X509_free(x);
 	return rc;
+}
+
+int ca_lint_tbs(struct ca_tbs *t, const struct ca_lint *lc)
+{
+	int rc;
+
+	/* The kind the signer reads is the kind linted. */
+	if (t->der == NULL ||
+	    t->kind !=
+		(lc->kind == CA_LINT_LEAF ? CA_TBS_LEAF_CERT : CA_TBS_CA_CERT))
+		return ca_err(CA_EIO, "internal error: a %s linted as %s",
+			      ca_tbs_kind_name(t->kind),
+			      lc->kind == CA_LINT_LEAF ? "an end-entity "
+							 "certificate"
+						       : "a CA certificate");
+	rc = ca_lint_cert(t->der, t->len, lc);
+	if (rc < 0)
+		return rc;
+	return ca_tbs_mark(t, CA_TBS_LINTED, NULL);
 }

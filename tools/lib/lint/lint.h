@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 
 #include "common/err.h"
+#include "x509/tbs.h"
 
 enum ca_lint_kind {
 	CA_LINT_ROOT,  /* self-signed CA */
@@ -32,6 +33,10 @@ struct ca_lint {
 
 int ca_lint_cert(const unsigned char *tbs, size_t tbs_len,
 		 const struct ca_lint *lc) CA_WUR;
+
+/* The lint step: ca_lint_cert on a certificate TBS, which on success
+ * carries the lint mark (x509/tbs.h) the signer requires. */
+int ca_lint_tbs(struct ca_tbs *t, const struct ca_lint *lc) CA_WUR;
 
 /* Public-key policy shared by lint and CSR checks: RSA 2048-4096 with
  * e = 65537, EC P-256/P-384/P-521 with a valid point, Ed25519. */

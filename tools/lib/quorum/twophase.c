@@ -1,5 +1,6 @@
 #include "quorum/twophase.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,8 @@
 #include "base/time.h"
 #include "out/cadir.h"
 #include "quorum/verify.h"
+#include "x509/serial.h"
+#include "x509/tbsmark.h"
 
 int ca_tp_option(struct ca_twophase *tp, const char *name, const char *arg)
 {
@@ -143,44 +146,122 @@ int ca_tp_param_days(const struct ca_tp *st, long days)
 	return CA_OK;
 }
 
+int ca_tp_cert_params(const struct ca_tp *st, long days, ASN1_INTEGER **serial,
+		      time_t *not_before, time_t *not_after)
+{
+	const char *hex;
+	int rc;
+
+	GUARD(ca_tp_param_str(st, "serial", &hex));
+	GUARD(ca_serial_parse(hex, serial));
+	GUARD(ca_tp_param_time(st, "not_before", not_before));
+	GUARD(ca_tp_param_time(st, "not_after", not_after));
+	GUARD(ca_tp_param_days(st, days));
+out:
+	return rc;
+}
+
+json_t *ca_tp_cert_params_json(const ASN1_INTEGER *serial, time_t not_before,
+			       time_t not_after, long days)
+{
+	char nb[32], na[32], hex[80];
+
+	ca_time_rfc3339(not_before, nb, sizeof(nb));
+	ca_time_rfc3339(not_after, na, sizeof(na));
+	if (ca_serial_hex(serial, hex, sizeof(hex)) < 0)
+		return NULL;
+	return json_pack("{s:s, s:s, s:s, s:I}", "serial", hex, "not_before",
+			 nb, "not_after", na, "days", (json_int_t)days);
+}
+
+static const char *tbs_type(enum ca_tbs_kind kind)
+{
+	return kind == CA_TBS_CRL	   ? "crl"
+	       : kind == CA_TBS_REVOCATION ? "revocation"
+					   : "certificate";
+}
+
+/* ACTION-prepare in the audit log. */
+static int prepare_audit(const struct ca_twophase *tp, const char *action,
+			 ca_store *store, ca_audit *a)
+{
+	char name[64];
+	int own = !store->in_tx, rc;
+
+	snprintf(name, sizeof(name), "%s-prepare", action);
+	ca_audit_set_action(a, name);
+	ca_audit_output_file(a, "approval-request", tp->prepare);
+	if (own)
+		GUARD(ca_store_begin(store));
+	GUARD(ca_audit_append(store, a, "ok", "approval request written"));
+	if (own)
+		GUARD(ca_store_commit(store));
+out:
+	if (own)
+		ca_store_rollback(store);
+	return rc;
+}
+
 int ca_tp_prepare(const struct ca_twophase *tp, const struct ca_tp *st,
-		  const char *action, const char *tbs_type,
-		  const char *ca_spki_sha256, const char *ca_token_serial,
-		  const char *key_uri, const unsigned char *tbs, size_t tbs_len,
-		  json_t *summary, json_t *params, int force)
+		  const char *action, const struct ca_tp_key *key,
+		  const struct ca_tbs *t, json_t *summary, json_t *params,
+		  int force, ca_store *store, ca_audit *a)
 {
 	struct ca_request_spec spec;
+	int rc;
 
+	if (t->der == NULL || (t->kind != CA_TBS_REVOCATION &&
+			       ca_tbs_marked(t, CA_TBS_LINTED, NULL) != 0))
+		return ca_err(CA_EIO,
+			      "internal error: an approval request for a %s "
+			      "that was not linted",
+			      ca_tbs_kind_name(t->kind));
+	if (summary == NULL || params == NULL)
+		return ca_err(CA_EIO, "out of memory");
 	memset(&spec, 0, sizeof(spec));
 	spec.action = action;
-	spec.tbs_type = tbs_type;
-	spec.ca_spki_sha256 = ca_spki_sha256;
-	spec.ca_token_serial = ca_token_serial;
-	spec.ca_key = key_uri;
-	spec.tbs = tbs;
-	spec.tbs_len = tbs_len;
+	spec.tbs_type = tbs_type(t->kind);
+	spec.ca_spki_sha256 = key->spki_sha256;
+	spec.ca_token_serial = key->token_serial;
+	spec.ca_key = key->uri;
+	spec.tbs = t->der;
+	spec.tbs_len = t->len;
 	spec.summary = summary;
 	spec.params = params;
 	spec.ttl_seconds = tp->ttl > 0 ? tp->ttl : CA_APPROVAL_TTL_DEFAULT;
 	spec.quorum_sha256 = st->quorum->sha256_hex;
-	return ca_request_write(&spec, tp->prepare, force);
+	rc = ca_request_write(&spec, tp->prepare, force);
+	if (rc == CA_OK && store != NULL)
+		rc = prepare_audit(tp, action, store, a);
+	return rc;
 }
 
 int ca_tp_check(const struct ca_twophase *tp, struct ca_tp *st,
 		const char *action, const char *ca_spki_sha256, ca_store *store,
-		const unsigned char *tbs, size_t tbs_len)
+		struct ca_tbs *t)
 {
-	if (st->req->tbs_len != tbs_len ||
-	    CRYPTO_memcmp(st->req->tbs, tbs, tbs_len) != 0)
+	int rc;
+
+	if (t->der == NULL)
+		return ca_err(CA_EIO,
+			      "internal error: the %s to approve is "
+			      "not in memory",
+			      ca_tbs_kind_name(t->kind));
+	if (st->req->tbs_len != t->len ||
+	    CRYPTO_memcmp(st->req->tbs, t->der, t->len) != 0)
 		return ca_err(
 		    CA_EPOLICY,
 		    "the operation on this command line is not the one "
 		    "approved in %s (the data to be signed differs): "
 		    "nothing was signed",
 		    tp->request);
-	return ca_request_check(st->req, action, ca_spki_sha256, st->quorum,
-				st->quorum->sha256_hex, store, tp->approvals,
-				tp->n_approvals, &st->approvers);
+	rc = ca_request_check(st->req, action, ca_spki_sha256, st->quorum,
+			      st->quorum->sha256_hex, store, tp->approvals,
+			      tp->n_approvals, &st->approvers);
+	if (rc < 0)
+		return rc;
+	/* The approvals are bound to exactly these bytes. */
+	return ca_tbs_mark(t, CA_TBS_APPROVED, NULL);
 }
 
 int ca_tp_record(const struct ca_tp *st, ca_store *store, ca_audit *a)

@@ -15,11 +15,13 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/asn1.h>
 
 #include "common/err.h"
 #include "input/quorum.h"
 #include "quorum/request.h"
 #include "store/audit.h"
+#include "x509/tbs.h"
 
 struct ca_twophase {
 	const char *prepare;	   /* --prepare FILE */
@@ -59,17 +61,37 @@ int ca_tp_param_time(const struct ca_tp *st, const char *key,
 /* --days on the command line must be the approved one. */
 int ca_tp_param_days(const struct ca_tp *st, long days) CA_WUR;
 
-/* Phase 1: write the request. */
+/* A certificate's serial and validity as the request being executed fixes
+ * them (with --days checked against the approved one). */
+int ca_tp_cert_params(const struct ca_tp *st, long days, ASN1_INTEGER **serial,
+		      time_t *not_before, time_t *not_after) CA_WUR;
+/* What a certificate's request records for that: { serial, not_before,
+ * not_after, days }; NULL when out of memory. */
+json_t *ca_tp_cert_params_json(const ASN1_INTEGER *serial, time_t not_before,
+			       time_t not_after, long days);
+
+/* The key a request is for. */
+struct ca_tp_key {
+	const char *spki_sha256;
+	const char *token_serial;
+	const char *uri;
+};
+
+/* Phase 1, for every action: write the approval request for t (a
+ * certificate or CRL must carry its lint mark) and, when there is a store,
+ * record ACTION-prepare in the audit log: in the caller's transaction when
+ * one is open, else in one of its own. */
 int ca_tp_prepare(const struct ca_twophase *tp, const struct ca_tp *st,
-		  const char *action, const char *tbs_type,
-		  const char *ca_spki_sha256, const char *ca_token_serial,
-		  const char *key_uri, const unsigned char *tbs, size_t tbs_len,
-		  json_t *summary, json_t *params, int force) CA_WUR;
+		  const char *action, const struct ca_tp_key *key,
+		  const struct ca_tbs *t, json_t *summary, json_t *params,
+		  int force, ca_store *store, ca_audit *a) CA_WUR;
 /* Phase 2: the rebuilt TBS must equal the approved one; approvals must
- * satisfy the quorum. store may be NULL (a CA not created yet). */
+ * satisfy the quorum. store may be NULL (a CA not created yet). On
+ * success t carries the approval mark the signer requires of a
+ * quorum-protected key. */
 int ca_tp_check(const struct ca_twophase *tp, struct ca_tp *st,
 		const char *action, const char *ca_spki_sha256, ca_store *store,
-		const unsigned char *tbs, size_t tbs_len) CA_WUR;
+		struct ca_tbs *t) CA_WUR;
 /* Inside the caller's transaction: record the nonce, name the approvers in
  * the audit entry. No-op when not executing. */
 int ca_tp_record(const struct ca_tp *st, ca_store *store, ca_audit *a) CA_WUR;

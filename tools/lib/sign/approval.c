@@ -21,6 +21,7 @@
 #include "input/quorum.h"
 #include "out/file.h"
 #include "quorum/approval.h"
+#include "sign/internal.h"
 #include "sign/signer.h"
 #include "x509/spki.h"
 

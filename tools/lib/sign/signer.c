@@ -14,6 +14,7 @@
 #include "base/sha256.h"
 #include "common/pin.h"
 #include "providers/hsmca/provider.h"
+#include "sign/internal.h"
 #include "x509/algid.h"
 
 #define PROPQ "?provider=hsmca"

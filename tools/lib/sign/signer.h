@@ -39,6 +39,9 @@ struct ca_signer {
 	unsigned char *algid;
 	size_t algid_len;
 	enum ca_sigalg algid_sigalg;
+	/* The key is protected by a quorum (the CA pins one): it signs a CA
+	 * certificate or a CRL only when the approval step marked it. */
+	int quorum;
 };
 
 /* Open the private key named by uri; log in to its token with a PIN from
@@ -59,17 +62,9 @@ void ca_signer_free(struct ca_signer *s);
 /* DER AlgorithmIdentifier the signer produces (from the provider). */
 int ca_signer_algid(struct ca_signer *s, unsigned char **der,
 		    size_t *len) CA_WUR;
-/* Sign data exactly as given (hashing in software, C_Sign on the token). */
-int ca_signer_sign(struct ca_signer *s, const unsigned char *data, size_t len,
-		   unsigned char **sig, size_t *siglen) CA_WUR;
-
-/* Streaming signature for large TBS (CRLs): init, update..., final. */
-typedef struct ca_sign_stream ca_sign_stream;
-int ca_sign_stream_new(struct ca_signer *s, ca_sign_stream **out) CA_WUR;
-int ca_sign_stream_update(ca_sign_stream *st, const void *data,
-			  size_t len) CA_WUR;
-int ca_sign_stream_final(ca_sign_stream *st, unsigned char **sig,
-			 size_t *siglen) CA_WUR; /* frees st */
-void ca_sign_stream_free(ca_sign_stream *st);
+/* Signing is typed: certificates and CRLs through sign/tbs.h (a linted,
+ * and for a quorum key approved, struct ca_tbs), CSRs through sign/csr.h,
+ * approvals through sign/approval.h. The raw byte signer is private to
+ * this folder (sign/internal.h). */
 
 #endif
