@@ -23,11 +23,12 @@ static int b64val(unsigned char c)
 	return -1;
 }
 
-/* Strict base64 (RFC 4648 section 4): padded, no whitespace, unused bits
- * zero, so one value has exactly one encoding. *out is malloc'd. */
-int ca_base64_decode(const char *in, unsigned char **out, size_t *outlen)
+/* Padded base64 of n characters (no whitespace); strict: unused bits
+ * zero. *out is malloc'd and NUL-terminated. */
+static int decode(const char *in, size_t n, int strict, unsigned char **out,
+		  size_t *outlen)
 {
-	size_t n = strlen(in), i, o = 0, pad = 0;
+	size_t i, o = 0, pad = 0;
 	unsigned char *buf;
 	unsigned long v;
 	int j, d[4];
@@ -41,9 +42,9 @@ int ca_base64_decode(const char *in, unsigned char **out, size_t *outlen)
 		if (in[n - 2] == '=')
 			pad = 2;
 	}
-	buf = malloc(n / 4 * 3);
+	buf = malloc(n / 4 * 3 + 1);
 	if (buf == NULL)
-		return CA_EUSAGE;
+		return CA_EIO;
 	for (i = 0; i < n; i += 4) {
 		for (j = 0; j < 4; j++) {
 			d[j] = (i + (size_t)j >= n - pad)
@@ -59,16 +60,45 @@ int ca_base64_decode(const char *in, unsigned char **out, size_t *outlen)
 			buf[o++] = (unsigned char)(v >> 8);
 		if (i + 4 < n || pad < 1)
 			buf[o++] = (unsigned char)v;
-		if (i + 4 == n && ((pad == 2 && (d[1] & 0x0f) != 0) ||
-				   (pad == 1 && (d[2] & 0x03) != 0)))
+		if (strict && i + 4 == n &&
+		    ((pad == 2 && (d[1] & 0x0f) != 0) ||
+		     (pad == 1 && (d[2] & 0x03) != 0)))
 			goto bad;
 	}
+	buf[o] = '\0';
 	*out = buf;
 	*outlen = o;
 	return CA_OK;
 bad:
 	free(buf);
 	return CA_EUSAGE;
+}
+
+int ca_base64_decode(const char *in, unsigned char **out, size_t *outlen)
+{
+	int rc = decode(in, strlen(in), 1, out, outlen);
+
+	return rc == CA_EIO ? CA_EUSAGE : rc;
+}
+
+int ca_base64_decode_lenient(const char *in, unsigned char **out,
+			     size_t *outlen)
+{
+	size_t n = strlen(in), i, k = 0;
+	char *clean = malloc(n + 1);
+	int rc;
+
+	*out = NULL;
+	*outlen = 0;
+	if (clean == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	for (i = 0; i < n; i++)
+		if (strchr(" \t\r\n", in[i]) == NULL)
+			clean[k++] = in[i];
+	clean[k] = '\0';
+	rc = decode(clean, k, 0, out, outlen);
+	free(clean);
+	return rc == CA_EIO ? ca_err(CA_EIO, "out of memory") : rc;
 }
 
 char *ca_base64_encode(const unsigned char *data, size_t len)

@@ -5,12 +5,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Printable ASCII; anything else as \xNN (and \ as \\, unless the text
- * is escaped already), newlines kept when asked, so what the operator reads
- * cannot hide bytes or drive the terminal. */
-char *ca_text_clean(const unsigned char *s, size_t n, int newlines, int escaped)
+/* One byte as the operator sees it: itself when printable ASCII (or a
+ * kept newline), \\ for a backslash not escaped already, else \xNN.
+ * Returns the characters written to out (1, 2 or 4). */
+static size_t escape_one(unsigned char c, int newlines, int escaped,
+			 char out[4])
 {
 	static const char digits[] = "0123456789abcdef";
+
+	if (c == '\\' && !escaped) {
+		out[0] = out[1] = '\\';
+		return 2;
+	}
+	if ((c >= 0x20 && c < 0x7f) || (newlines && c == '\n')) {
+		out[0] = (char)c;
+		return 1;
+	}
+	out[0] = '\\';
+	out[1] = 'x';
+	out[2] = digits[c >> 4];
+	out[3] = digits[c & 15];
+	return 4;
+}
+
+char *ca_text_clean(const unsigned char *s, size_t n, int newlines, int escaped)
+{
 	size_t i, o = 0;
 	char *out;
 
@@ -19,21 +38,8 @@ char *ca_text_clean(const unsigned char *s, size_t n, int newlines, int escaped)
 	out = malloc(4 * n + 1);
 	if (out == NULL)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		unsigned char c = s[i];
-
-		if (c == '\\' && !escaped) {
-			out[o++] = '\\';
-			out[o++] = '\\';
-		} else if ((c >= 0x20 && c < 0x7f) || (newlines && c == '\n')) {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = digits[c >> 4];
-			out[o++] = digits[c & 15];
-		}
-	}
+	for (i = 0; i < n; i++)
+		o += escape_one(s[i], newlines, escaped, out + o);
 	out[o] = '\0';
 	return out;
 }
@@ -49,4 +55,23 @@ void ca_text_put(FILE *f, const char *s, int escaped)
 			  escaped);
 	fputs(t != NULL ? t : "?", f);
 	free(t);
+}
+
+const char *ca_text_show(const char *s, char *buf, size_t len)
+{
+	char e[4];
+	size_t o = 0, n;
+
+	for (; *s != '\0'; s++) {
+		n = escape_one((unsigned char)*s, 0, 0, e);
+		if (o + n + 4 > len) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(buf + o, e, n);
+		o += n;
+	}
+	buf[o] = '\0';
+	return buf;
 }

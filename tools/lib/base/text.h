@@ -16,5 +16,8 @@ char *ca_text_clean(const unsigned char *s, size_t n, int newlines,
  * printable ASCII reaches it. escaped: a message of ours (ca_errmsg()),
  * whose backslashes are escapes already and whose newlines are kept. */
 void ca_text_put(FILE *f, const char *s, int escaped);
+/* The same for a message, in a caller's buffer: outside text (a key or
+ * name from a file) escaped and cut with "..." to fit len (>= 8). */
+const char *ca_text_show(const char *s, char *buf, size_t len);
 
 #endif

@@ -7,10 +7,12 @@
 
 #include <openssl/pem.h>
 
+#include "base/hex.h"
 #include "base/read.h"
 #include "base/sha256.h"
 #include "input/csr.h"
 #include "input/csrder.h"
+#include "x509/spki.h"
 
 /* The file's bytes and, when PEM, the DER inside the first block of
  * label; der points into *data or into *buf. */
@@ -82,15 +84,12 @@ LOADER(ca_crl_load, X509_CRL, d2i_X509_CRL, "X509 CRL", "CRL")
 
 void ca_spki_sha256_hex(X509_PUBKEY *k, char hex[65])
 {
-	unsigned char *der = NULL;
-	int n = i2d_X509_PUBKEY(k, &der);
+	unsigned char md[32];
 
-	if (n <= 0) {
+	if (ca_spki_der_sha256(k, md) < 0)
 		hex[0] = '\0';
-		return;
-	}
-	ca_sha256_hex(der, (size_t)n, hex);
-	OPENSSL_free(der);
+	else
+		ca_hex(md, 32, hex);
 }
 
 int ca_spki_of_file(const char *path, char hex[65])

@@ -20,6 +20,7 @@
 #include "base/json.h"
 #include "base/read.h"
 #include "base/sha256.h"
+#include "x509/spki.h"
 
 #define QUORUM_MAX_APPROVERS 100
 #define QUORUM_MAX_NAME	     256
@@ -224,19 +225,6 @@ out:
 	return rc;
 }
 
-static int spki_sha256(EVP_PKEY *pub, unsigned char out[32])
-{
-	unsigned char *der = NULL;
-	int n, rc;
-
-	n = i2d_PUBKEY(pub, &der);
-	if (n <= 0)
-		return ca_err(CA_EIO, "cannot encode a public key");
-	rc = ca_sha256(der, (size_t)n, out);
-	OPENSSL_free(der);
-	return rc;
-}
-
 static int parse_approver(json_t *obj, const char *file, int idx,
 			  struct ca_approver *a)
 {
@@ -282,7 +270,7 @@ static int parse_approver(json_t *obj, const char *file, int idx,
 	}
 	GUARD(parse_pubkey(json_string_value(pk), what, &a->pub));
 	GUARD(ca_quorum_key_ok(a->pub, what));
-	GUARD(spki_sha256(a->pub, a->spki_sha256));
+	GUARD(ca_spki_sha256(a->pub, a->spki_sha256));
 out:
 	return rc;
 }

@@ -25,9 +25,11 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 
+#include "base/base64.h"
 #include "base/json.h"
 #include "base/number.h"
 #include "base/read.h"
+#include "base/text.h"
 #include "input/csr.h"
 #include "x509/limits.h"
 #include "x509/serial.h"
@@ -119,35 +121,6 @@ static int oom(void)
 	return ca_err(CA_EIO, "out of memory");
 }
 
-/* Outside text for a message: printable ASCII kept, other bytes as \xNN,
- * cut with "..." to fit len (>= 8). */
-static const char *show(const char *s, char *buf, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		size_t need = (c >= 0x20 && c < 0x7f && c != '\\') ? 1 : 4;
-
-		if (o + need + 4 > len) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (need == 1) {
-			buf[o++] = (char)c;
-		} else {
-			buf[o++] = '\\';
-			buf[o++] = 'x';
-			buf[o++] = hex[c >> 4];
-			buf[o++] = hex[c & 15];
-		}
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 static int req_err(const struct ctx *c, const char *key, const char *fmt, ...)
     CA_PRINTF(3, 4);
 
@@ -208,7 +181,7 @@ static int check_keys(const struct ctx *c, const char *where, const json_t *obj,
 				       "requests: choose the profile with "
 				       "sign-leaf --profile");
 		return req_err(c, where, "unknown key '%s'",
-			       show(key, shown, sizeof(shown)));
+			       ca_text_show(key, shown, sizeof(shown)));
 	}
 	return CA_OK;
 }
@@ -238,61 +211,6 @@ static int dup_str(const char *s, char **out)
 {
 	*out = strdup(s);
 	return *out != NULL ? CA_OK : oom();
-}
-
-/* Standard base64 (RFC 4648 section 4) with padding; spaces, tabs and
- * newlines are ignored. *out is NUL-terminated. 0 decoded, 1 not valid
- * base64, CA_EIO out of memory. */
-static int b64_decode(const char *in, size_t in_len, unsigned char **out,
-		      size_t *out_len)
-{
-	unsigned char *clean = NULL, *dec = NULL;
-	size_t n = 0, pad = 0, i;
-	int len, rc = 1;
-
-	*out = NULL;
-	*out_len = 0;
-	clean = malloc(in_len + 1);
-	if (clean == NULL) {
-		rc = oom();
-		goto out;
-	}
-	for (i = 0; i < in_len; i++) {
-		unsigned char ch = (unsigned char)in[i];
-
-		if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
-			continue;
-		if (ch == '=') {
-			pad++;
-		} else if (pad > 0 || !((ch >= 'A' && ch <= 'Z') ||
-					(ch >= 'a' && ch <= 'z') ||
-					(ch >= '0' && ch <= '9') || ch == '+' ||
-					ch == '/')) {
-			goto out; /* data after padding, or not the alphabet */
-		}
-		clean[n++] = ch;
-	}
-	if (n == 0 || n % 4 != 0 || pad > 2 || n > (size_t)INT_MAX)
-		goto out;
-	dec = malloc(n / 4 * 3 + 1);
-	if (dec == NULL) {
-		rc = oom();
-		goto out;
-	}
-	len = EVP_DecodeBlock(dec, clean, (int)n);
-	if (len < 0 || (size_t)len < pad)
-		goto out;
-	/* EVP_DecodeBlock counts the padding as zero bytes. */
-	len -= (int)pad;
-	dec[len] = '\0';
-	*out = dec;
-	*out_len = (size_t)len;
-	dec = NULL;
-	rc = 0;
-out:
-	free(clean);
-	free(dec);
-	return rc;
 }
 
 /* Syntax, and OpenSSL can encode it (what the signing code will do). */
@@ -348,7 +266,7 @@ static int san_map_type(const struct ctx *c, const char *key, const char *name,
 	return req_err(c, key,
 		       "unknown SAN type '%s' (use DNS_NAME, IP_ADDRESS, "
 		       "EMAIL_ADDRESS or URL)",
-		       show(name, shown, sizeof(shown)));
+		       ca_text_show(name, shown, sizeof(shown)));
 }
 
 /* Append one SAN value as written; type SAN_UNTYPED classifies it. */
@@ -471,7 +389,7 @@ static int sans_map(const struct ctx *c, const json_t *map,
 	json_object_foreach((json_t *)map, name, vals)
 	{
 		snprintf(key, sizeof(key), "sans: %s",
-			 show(name, shown, sizeof(shown)));
+			 ca_text_show(name, shown, sizeof(shown)));
 		GUARD(san_map_type(c, "sans", name, &type));
 		if (json_is_string(vals)) {
 			GUARD(san_add(c, key, (int)type, vals, r, cap));
@@ -491,7 +409,8 @@ static int sans_map(const struct ctx *c, const json_t *map,
 		json_array_foreach(vals, i, v)
 		{
 			snprintf(key, sizeof(key), "sans: %s item %zu",
-				 show(name, shown, sizeof(shown)), i + 1);
+				 ca_text_show(name, shown, sizeof(shown)),
+				 i + 1);
 			GUARD(san_add(c, key, (int)type, v, r, cap));
 		}
 	}
@@ -576,7 +495,7 @@ static int parse_purposes(const struct ctx *c, const json_t *v,
 			rc = req_err(c, key,
 				     "unknown purpose '%s' (use client_auth or "
 				     "server_auth)",
-				     show(s, shown, sizeof(shown)));
+				     ca_text_show(s, shown, sizeof(shown)));
 			goto out;
 		}
 		GUARD(eku_add(r, purposes[k].eku));
@@ -615,7 +534,7 @@ static int parse_eku_list(const struct ctx *c, const json_t *v,
 			    "such as TLS_WEB_SERVER_AUTHENTICATION, "
 			    "CODE_SIGNING, IPSEC_USER, ANY, or a dotted "
 			    "OID such as 1.3.6.1.5.5.7.3.17)",
-			    show(s, shown, sizeof(shown)));
+			    ca_text_show(s, shown, sizeof(shown)));
 			goto out;
 		}
 		GUARD(eku_add(r, s));
@@ -794,20 +713,22 @@ static int parse_csr(const struct ctx *c, const json_t *obj,
 			    c, "csr_file",
 			    "'%s' must be a path relative to --csr-dir, "
 			    "without '..'",
-			    show(s, shown, sizeof(shown)));
+			    ca_text_show(s, shown, sizeof(shown)));
 			goto out;
 		}
 		rc = dup_str(s, &r->csr_file);
 		goto out;
 	}
 	GUARD(get_str(c, "base64_csr_data", b64, MAX_CSR_B64, &s));
-	GUARD(b64_decode(s, strlen(s), &r->csr_pem, &r->csr_pem_len));
-	if (rc > 0) {
+	rc = ca_base64_decode_lenient(s, &r->csr_pem, &r->csr_pem_len);
+	if (rc == CA_EUSAGE) {
 		rc = req_err(c, "base64_csr_data",
 			     "is not valid base64 (standard alphabet, with "
 			     "padding)");
 		goto out;
 	}
+	if (rc < 0)
+		goto out;
 	if (r->csr_pem_len == 0) {
 		rc = req_err(c, "base64_csr_data", "decodes to nothing");
 		goto out;
@@ -892,7 +813,7 @@ static int extension_one(const struct ctx *c, const char *key, const json_t *e,
 	GUARD(get_str(c, sub, v, CA_OID_MAX, &oid));
 	if (!oid_ok(oid)) {
 		rc = req_err(c, sub, "'%s' is not a dotted OID",
-			     show(oid, shown, sizeof(shown)));
+			     ca_text_show(oid, shown, sizeof(shown)));
 		goto out;
 	}
 	json_array_foreach(list, i, prev)
@@ -910,13 +831,15 @@ static int extension_one(const struct ctx *c, const char *key, const json_t *e,
 		goto out;
 	}
 	GUARD(get_str(c, sub, v, MAX_EXT_B64, &b64));
-	GUARD(b64_decode(b64, strlen(b64), &der, &der_len));
-	if (rc > 0) {
+	rc = ca_base64_decode_lenient(b64, &der, &der_len);
+	if (rc == CA_EUSAGE) {
 		rc = req_err(c, sub,
 			     "is not valid base64 (standard alphabet, with "
 			     "padding)");
 		goto out;
 	}
+	if (rc < 0)
+		goto out;
 	if (der_len < 1 || der_len > MAX_EXT_VALUE) {
 		rc = req_err(c, sub, "must decode to 1 to %d bytes (got %zu)",
 			     MAX_EXT_VALUE, der_len);
@@ -931,12 +854,11 @@ static int extension_one(const struct ctx *c, const char *key, const json_t *e,
 		}
 		critical = json_is_true(v);
 	}
-	canon = malloc((der_len + 2) / 3 * 4 + 1);
+	canon = ca_base64_encode(der, der_len);
 	if (canon == NULL) {
 		rc = oom();
 		goto out;
 	}
-	EVP_EncodeBlock((unsigned char *)canon, der, (int)der_len);
 	if (json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "oid", oid,
 						  "value_b64", canon,
 						  "critical", critical)) != 0) {
@@ -1077,7 +999,7 @@ int ca_requests_parse(const unsigned char *data, size_t len, const char *what,
 		rc = ca_err(CA_EUSAGE,
 			    "%s: not valid JSON at line %d column %d: %s",
 			    c.what, jerr.line, jerr.column,
-			    show(jerr.text, shown, sizeof(shown)));
+			    ca_text_show(jerr.text, shown, sizeof(shown)));
 		goto out;
 	}
 	if (!json_is_array(root)) {
@@ -1249,7 +1171,7 @@ static int next_element(struct ca_requests_iter *it, struct ca_leaf_request *r)
 	if (v == NULL)
 		return ca_err(CA_EUSAGE, "%s: request %zu: not valid JSON: %s",
 			      it->what, it->index + 1,
-			      show(jerr.text, shown, sizeof(shown)));
+			      ca_text_show(jerr.text, shown, sizeof(shown)));
 	memset(&tmp, 0, sizeof(tmp));
 	rc = parse_one(&c, v, r != NULL ? r : &tmp);
 	json_decref(v);
@@ -1361,11 +1283,11 @@ int ca_san_parse(const char *arg, struct ca_san *out)
 	out->type = CA_SAN_DNS;
 	out->value = NULL;
 	if (arg == NULL || (colon = strchr(arg, ':')) == NULL)
-		return ca_err(CA_EUSAGE,
-			      "--san '%s': expected TYPE:VALUE with TYPE dns, "
-			      "ip, email or uri",
-			      arg != NULL ? show(arg, shown, sizeof(shown))
-					  : "");
+		return ca_err(
+		    CA_EUSAGE,
+		    "--san '%s': expected TYPE:VALUE with TYPE dns, "
+		    "ip, email or uri",
+		    arg != NULL ? ca_text_show(arg, shown, sizeof(shown)) : "");
 	plen = (size_t)(colon - arg);
 	for (i = 0; i < COUNT(san_arg_types); i++)
 		if (strlen(san_arg_types[i].prefix) == plen &&
@@ -1375,10 +1297,10 @@ int ca_san_parse(const char *arg, struct ca_san *out)
 		return ca_err(CA_EUSAGE,
 			      "--san '%s': unknown type (use dns:, ip:, email: "
 			      "or uri:)",
-			      show(arg, shown, sizeof(shown)));
+			      ca_text_show(arg, shown, sizeof(shown)));
 	if (colon[1] == '\0')
 		return ca_err(CA_EUSAGE, "--san '%s': the value is empty",
-			      show(arg, shown, sizeof(shown)));
+			      ca_text_show(arg, shown, sizeof(shown)));
 	if (strlen(colon + 1) > MAX_TEXT)
 		return ca_err(CA_EUSAGE,
 			      "--san: the value is longer than %d bytes",

@@ -226,6 +226,7 @@ static const struct ca_identity *identity(void)
 int ca_audit_append(ca_store *s, ca_audit *a, const char *outcome,
 		    const char *detail)
 {
+	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	const struct ca_identity *who = identity();
 	char prev[65], now[32], hash[65];
 	sqlite3_stmt *st = NULL;
@@ -272,10 +273,10 @@ int ca_audit_append(ca_store *s, ca_audit *a, const char *outcome,
 			      &st);
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(st, 1, seq);
-	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	bound |= sqlite3_bind_int64(st, 1, seq);
+	bound |= sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
+	if (ca_store_step(s, st, bound) != SQLITE_DONE)
 		rc = ca_store_fail(s, "cannot append to the audit log");
 out:
 	ca_store_done(s, st);
@@ -596,6 +597,7 @@ int ca_audit_print(ca_store *s, FILE *out, int json)
 
 int ca_audit_entries_for_serial(ca_store *s, const char *serial, json_t *arr)
 {
+	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	sqlite3_stmt *st = NULL;
 	int rc, r;
 
@@ -611,8 +613,8 @@ int ca_audit_entries_for_serial(ca_store *s, const char *serial, json_t *arr)
 	    &st);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	bound |= sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	while ((r = ca_store_step(s, st, bound)) == SQLITE_ROW) {
 		json_t *e = json_loads((const char *)sqlite3_column_text(st, 1),
 				       0, NULL);
 

@@ -78,6 +78,7 @@ static int two_args_record(ca_store *st, const char *sql, const char *arg,
 			   const char *arg2, struct ca_cert_record *rec,
 			   int *found)
 {
+	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	sqlite3_stmt *q = NULL;
 	int rc, r;
 
@@ -86,10 +87,10 @@ static int two_args_record(ca_store *st, const char *sql, const char *arg,
 	rc = ca_store_prepare(st, sql, &q);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(q, 1, arg, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_text(q, 1, arg, -1, SQLITE_STATIC);
 	if (arg2 != NULL)
-		sqlite3_bind_text(q, 2, arg2, -1, SQLITE_STATIC);
-	r = sqlite3_step(q);
+		bound |= sqlite3_bind_text(q, 2, arg2, -1, SQLITE_STATIC);
+	r = ca_store_step(st, q, bound);
 	if (r == SQLITE_ROW) {
 		rc = record_of(q, rec);
 		*found = rc == CA_OK;
@@ -142,6 +143,7 @@ int ca_store_certs_named(ca_store *st, const char *name,
 			 const unsigned char *ip, size_t ip_len,
 			 ca_cert_each_fn each, void *ctx)
 {
+	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	sqlite3_stmt *q = NULL;
 	struct ca_cert_record rec;
 	int rc, r;
@@ -158,12 +160,13 @@ int ca_store_certs_named(ca_store *st, const char *name,
 			      &q);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
 	if (ip != NULL)
-		sqlite3_bind_blob(q, 2, ip, (int)ip_len, SQLITE_STATIC);
+		bound |=
+		    sqlite3_bind_blob(q, 2, ip, (int)ip_len, SQLITE_STATIC);
 	else
-		sqlite3_bind_null(q, 2);
-	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		bound |= sqlite3_bind_null(q, 2);
+	while ((r = ca_store_step(st, q, bound)) == SQLITE_ROW) {
 		rc = record_of(q, &rec);
 		if (rc == CA_OK) {
 			rc = each(&rec, ctx);

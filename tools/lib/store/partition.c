@@ -23,6 +23,7 @@ int ca_store_partition_last(ca_store *st, long *last, int *none)
 static int count(ca_store *st, const char *sql, int bind, long arg, long *n,
 		 const char *what)
 {
+	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	sqlite3_stmt *q = NULL;
 	int rc;
 
@@ -31,8 +32,8 @@ static int count(ca_store *st, const char *sql, int bind, long arg, long *n,
 	if (rc < 0)
 		return rc;
 	if (bind)
-		sqlite3_bind_int64(q, 1, arg);
-	if (sqlite3_step(q) == SQLITE_ROW)
+		bound |= sqlite3_bind_int64(q, 1, arg);
+	if (ca_store_step(st, q, bound) == SQLITE_ROW)
 		*n = (long)sqlite3_column_int64(q, 0);
 	else
 		rc = ca_store_fail(st, what);

@@ -61,6 +61,7 @@ static json_t *row_json(sqlite3_stmt *st, int with_revocation)
 static int collect(ca_store *s, const char *where, sqlite3_int64 a,
 		   sqlite3_int64 b, int nparams, json_t *arr)
 {
+	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	char sql[1024];
 	sqlite3_stmt *st = NULL;
 	int rc, r;
@@ -77,10 +78,10 @@ static int collect(ca_store *s, const char *where, sqlite3_int64 a,
 	if (rc < 0)
 		return rc;
 	if (nparams > 0)
-		sqlite3_bind_int64(st, 1, a);
+		bound |= sqlite3_bind_int64(st, 1, a);
 	if (nparams > 1)
-		sqlite3_bind_int64(st, 2, b);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		bound |= sqlite3_bind_int64(st, 2, b);
+	while ((r = ca_store_step(s, st, bound)) == SQLITE_ROW)
 		json_array_append_new(arr, row_json(st, 1));
 	if (r != SQLITE_DONE)
 		rc = ca_store_fail(s, "cannot list certificates");

@@ -21,6 +21,7 @@ static char *column_dup(sqlite3_stmt *q, int col)
 int ca_store_cert_state(ca_store *st, const char *serial,
 			struct ca_cert_state *cs, int *found)
 {
+	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	sqlite3_stmt *q = NULL;
 	int rc, r;
 
@@ -36,8 +37,8 @@ int ca_store_cert_state(ca_store *st, const char *serial,
 			      &q);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC);
-	r = sqlite3_step(q);
+	bound |= sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC);
+	r = ca_store_step(st, q, bound);
 	if (r == SQLITE_ROW) {
 		*found = 1;
 		snprintf(cs->kind, sizeof(cs->kind), "%s",
@@ -61,11 +62,11 @@ int ca_store_cert_state(ca_store *st, const char *serial,
 	return rc;
 }
 
-static int step_done(ca_store *st, sqlite3_stmt *q)
+static int step_done(ca_store *st, sqlite3_stmt *q, int bound)
 {
 	int rc = CA_OK;
 
-	if (sqlite3_step(q) != SQLITE_DONE)
+	if (ca_store_step(st, q, bound) != SQLITE_DONE)
 		rc = ca_store_fail(st, "cannot record the revocation");
 	ca_store_done(st, q);
 	return rc;
@@ -74,6 +75,7 @@ static int step_done(ca_store *st, sqlite3_stmt *q)
 int ca_store_revocation_add(ca_store *st, const struct ca_cert_state *cs,
 			    int reason, time_t revoked_at, time_t recorded_at)
 {
+	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	sqlite3_stmt *q = NULL;
 	int rc;
 
@@ -85,21 +87,22 @@ int ca_store_revocation_add(ca_store *st, const struct ca_cert_state *cs,
 	    &q);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(q, 1, cs->serial, -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 2, reason);
-	sqlite3_bind_int64(q, 3, (sqlite3_int64)revoked_at);
-	sqlite3_bind_int64(q, 4, (sqlite3_int64)recorded_at);
+	bound |= sqlite3_bind_text(q, 1, cs->serial, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_int(q, 2, reason);
+	bound |= sqlite3_bind_int64(q, 3, (sqlite3_int64)revoked_at);
+	bound |= sqlite3_bind_int64(q, 4, (sqlite3_int64)recorded_at);
 	if (cs->partition >= 0)
-		sqlite3_bind_int(q, 5, cs->partition);
+		bound |= sqlite3_bind_int(q, 5, cs->partition);
 	else
-		sqlite3_bind_null(q, 5);
-	sqlite3_bind_int64(q, 6, (sqlite3_int64)cs->not_after);
-	return step_done(st, q);
+		bound |= sqlite3_bind_null(q, 5);
+	bound |= sqlite3_bind_int64(q, 6, (sqlite3_int64)cs->not_after);
+	return step_done(st, q, bound);
 }
 
 int ca_store_revocation_set_reason(ca_store *st, const char *serial, int reason,
 				   time_t recorded_at)
 {
+	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	sqlite3_stmt *q = NULL;
 	int rc;
 
@@ -109,14 +112,15 @@ int ca_store_revocation_set_reason(ca_store *st, const char *serial, int reason,
 			      &q);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 2, reason);
-	sqlite3_bind_int64(q, 4, (sqlite3_int64)recorded_at);
-	return step_done(st, q);
+	bound |= sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_int(q, 2, reason);
+	bound |= sqlite3_bind_int64(q, 4, (sqlite3_int64)recorded_at);
+	return step_done(st, q, bound);
 }
 
 int ca_store_revocation_delete(ca_store *st, const char *serial)
 {
+	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	sqlite3_stmt *q = NULL;
 	int rc;
 
@@ -124,6 +128,6 @@ int ca_store_revocation_delete(ca_store *st, const char *serial)
 			      &q);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC);
-	return step_done(st, q);
+	bound |= sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC);
+	return step_done(st, q, bound);
 }

@@ -566,9 +566,15 @@ void ca_store_rollback(ca_store *s)
 	s->in_tx = 0;
 }
 
-static int step_done(ca_store *s, sqlite3_stmt *st, const char *what)
+int ca_store_step(ca_store *s, sqlite3_stmt *st, int bound)
 {
-	int r = sqlite3_step(st);
+	(void)s;
+	return bound != SQLITE_OK ? bound : sqlite3_step(st);
+}
+
+static int step_done(ca_store *s, sqlite3_stmt *st, int bound, const char *what)
+{
+	int r = ca_store_step(s, st, bound);
 
 	if (r != SQLITE_DONE) {
 		if ((r & 0xff) == SQLITE_CONSTRAINT)
@@ -581,6 +587,7 @@ static int step_done(ca_store *s, sqlite3_stmt *st, const char *what)
 
 int ca_store_meta_set(ca_store *s, const char *key, const char *value)
 {
+	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -590,15 +597,16 @@ int ca_store_meta_set(ca_store *s, const char *key, const char *value)
 			      &st);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	rc = step_done(s, st, "cannot record setting");
+	bound |= sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = step_done(s, st, bound, "cannot record setting");
 	ca_store_done(s, st);
 	return rc;
 }
 
 int ca_store_meta_get(ca_store *s, const char *key, char **value)
 {
+	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	sqlite3_stmt *st = NULL;
 	int rc, r;
 
@@ -606,8 +614,8 @@ int ca_store_meta_get(ca_store *s, const char *key, char **value)
 	rc = ca_store_prepare(s, "SELECT value FROM meta WHERE key = ?", &st);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	r = sqlite3_step(st);
+	bound |= sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	r = ca_store_step(s, st, bound);
 	if (r == SQLITE_ROW) {
 		*value = strdup((const char *)sqlite3_column_text(st, 0));
 		rc = *value ? CA_OK : ca_err(CA_EIO, "out of memory");
@@ -620,6 +628,7 @@ int ca_store_meta_get(ca_store *s, const char *key, char **value)
 
 int ca_store_cert_add(ca_store *s, const struct ca_cert_row *row)
 {
+	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -631,23 +640,24 @@ int ca_store_cert_add(ca_store *s, const struct ca_cert_row *row)
 	    &st);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(st, 1, row->serial, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, row->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, row->cn, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, row->spki_sha256, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)row->not_before);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)row->not_after);
-	sqlite3_bind_text(st, 7, row->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, row->profile, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_text(st, 1, row->serial, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_text(st, 2, row->subject, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_text(st, 3, row->cn, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_text(st, 4, row->spki_sha256, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_int64(st, 5, (sqlite3_int64)row->not_before);
+	bound |= sqlite3_bind_int64(st, 6, (sqlite3_int64)row->not_after);
+	bound |= sqlite3_bind_text(st, 7, row->kind, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_text(st, 8, row->profile, -1, SQLITE_STATIC);
 	if (row->partition >= 0)
-		sqlite3_bind_int(st, 9, row->partition);
+		bound |= sqlite3_bind_int(st, 9, row->partition);
 	else
-		sqlite3_bind_null(st, 9);
-	sqlite3_bind_text(st, 10, row->request_key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, row->notify, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 12, (sqlite3_int64)time(NULL));
-	sqlite3_bind_blob(st, 13, row->der, (int)row->der_len, SQLITE_STATIC);
-	rc = step_done(s, st, "recording the certificate");
+		bound |= sqlite3_bind_null(st, 9);
+	bound |= sqlite3_bind_text(st, 10, row->request_key, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_text(st, 11, row->notify, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_int64(st, 12, (sqlite3_int64)time(NULL));
+	bound |= sqlite3_bind_blob(st, 13, row->der, (int)row->der_len,
+				   SQLITE_STATIC);
+	rc = step_done(s, st, bound, "recording the certificate");
 	ca_store_done(s, st);
 	return rc;
 }
@@ -655,6 +665,7 @@ int ca_store_cert_add(ca_store *s, const struct ca_cert_row *row)
 static int count_query(ca_store *s, const char *sql, const char *arg,
 		       int *count)
 {
+	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -662,8 +673,8 @@ static int count_query(ca_store *s, const char *sql, const char *arg,
 	rc = ca_store_prepare(s, sql, &st);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	bound |= sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	if (ca_store_step(s, st, bound) == SQLITE_ROW)
 		*count = sqlite3_column_int(st, 0);
 	else
 		rc = ca_store_fail(s, "cannot query");
@@ -680,6 +691,7 @@ int ca_store_spki_count(ca_store *s, const char *spki_sha256, int *count)
 
 int ca_store_cert_supersede(ca_store *s, const char *serial, const char *by)
 {
+	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -689,9 +701,9 @@ int ca_store_cert_supersede(ca_store *s, const char *serial, const char *by)
 			      &st);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, by, -1, SQLITE_STATIC);
-	rc = step_done(s, st, "marking the renewed certificate");
+	bound |= sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_text(st, 2, by, -1, SQLITE_STATIC);
+	rc = step_done(s, st, bound, "marking the renewed certificate");
 	if (rc == CA_OK && sqlite3_changes(s->db) != 1)
 		rc = ca_err(CA_EPOLICY,
 			    "certificate %s is not in the store or was "
@@ -711,6 +723,7 @@ int ca_store_nonce_record(ca_store *s, const char *nonce,
 			  const char *request_sha256, const char *action,
 			  const char *approvers_json)
 {
+	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -721,12 +734,12 @@ int ca_store_nonce_record(ca_store *s, const char *nonce,
 			      &st);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(st, 1, nonce, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, request_sha256, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, approvers_json, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
-	rc = step_done(s, st, "recording the executed approval");
+	bound |= sqlite3_bind_text(st, 1, nonce, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_text(st, 2, request_sha256, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_text(st, 4, approvers_json, -1, SQLITE_STATIC);
+	bound |= sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+	rc = step_done(s, st, bound, "recording the executed approval");
 	ca_store_done(s, st);
 	return rc;
 }

@@ -105,6 +105,11 @@ int ca_store_prepare(ca_store *s, const char *sql, sqlite3_stmt **st) CA_WUR;
 void ca_store_done(ca_store *s, sqlite3_stmt *st);
 /* Record a SQLite failure as a CA_EIO message. */
 int ca_store_fail(ca_store *s, const char *what);
+/* sqlite3_step, unless a bind failed: bound is the statement's
+ * sqlite3_bind_* results OR'ed (SQLITE_OK is 0); a failed bind is returned
+ * as the step's result, its message left on the connection for
+ * ca_store_fail. */
+int ca_store_step(ca_store *s, sqlite3_stmt *st, int bound);
 
 int ca_store_meta_set(ca_store *s, const char *key, const char *value) CA_WUR;
 /* *value is malloc'd, NULL when absent. */

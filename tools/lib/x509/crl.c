@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "base/hex.h"
 #include "base/time.h"
 #include "x509/der.h"
 
@@ -62,34 +63,20 @@ int ca_crl_reason_listable(int code)
 	       code != CA_REASON_REMOVE_FROM_CRL;
 }
 
-/* Lowercase hex digit value + 1; 0 for anything else (a table: a
- * million serials per CRL). */
-static const unsigned char hexv[256] = {
-    ['0'] = 1,	['1'] = 2,  ['2'] = 3,	['3'] = 4,  ['4'] = 5,	['5'] = 6,
-    ['6'] = 7,	['7'] = 8,  ['8'] = 9,	['9'] = 10, ['a'] = 11, ['b'] = 12,
-    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-};
-
 int ca_crl_serial_from_hex(const char *hex, struct ca_crl_entry *e)
 {
-	size_t n = hex ? strlen(hex) : 0, i;
-	int hi, lo;
+	size_t n = hex ? strlen(hex) : 0;
 
 	if (n == 0 || n % 2 != 0 || n > 2 * CA_CRL_SERIAL_MAX)
 		return ca_err(CA_EPOLICY,
 			      "serial '%s' in the state store is not "
 			      "canonical hex of 1 to 20 octets",
 			      hex ? hex : "");
-	for (i = 0; i < n / 2; i++) {
-		hi = hexv[(unsigned char)hex[2 * i]] - 1;
-		lo = hexv[(unsigned char)hex[2 * i + 1]] - 1;
-		if (hi < 0 || lo < 0)
-			return ca_err(CA_EPOLICY,
-				      "serial '%s' in the state store "
-				      "is not lowercase hex",
-				      hex);
-		e->serial[i] = (unsigned char)(hi << 4 | lo);
-	}
+	if (ca_unhex_lower(hex, n, e->serial) < 0)
+		return ca_err(CA_EPOLICY,
+			      "serial '%s' in the state store "
+			      "is not lowercase hex",
+			      hex);
 	e->serial_len = n / 2;
 	if (e->serial[0] == 0)
 		return ca_err(CA_EPOLICY,

@@ -17,6 +17,7 @@
 #include "base/text.h"
 #include "base/time.h"
 #include "x509/der.h"
+#include "x509/spki.h"
 
 #define SHOW_CRL_ENTRIES 10 /* first CRL entries shown */
 
@@ -158,15 +159,13 @@ static json_t *exts_json(const STACK_OF(X509_EXTENSION) * exts)
 
 static json_t *pubkey_json(X509_PUBKEY *xpk)
 {
-	unsigned char *der = NULL, md[32];
+	unsigned char md[32];
 	char hex[65], group[80], type[128];
 	EVP_PKEY *pkey;
 	size_t gl = 0;
 	json_t *j = NULL;
-	int n;
 
-	n = i2d_X509_PUBKEY(xpk, &der);
-	if (n <= 0 || ca_sha256(der, (size_t)n, md) < 0)
+	if (ca_spki_der_sha256(xpk, md) < 0)
 		goto out;
 	ca_hex(md, 32, hex);
 	pkey = X509_PUBKEY_get0(xpk);
@@ -207,11 +206,13 @@ static json_t *pubkey_json(X509_PUBKEY *xpk)
 			pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
 			&gl) != 1)
 			snprintf(group, sizeof(group), "explicit parameters");
-		json_object_set_new(j, "curve", json_string(group));
+		if (json_object_set_new(j, "curve", json_string(group)) != 0) {
+			json_decref(j);
+			j = NULL;
+		}
 	}
 out:
 	ERR_clear_error();
-	OPENSSL_free(der);
 	return j;
 }
 

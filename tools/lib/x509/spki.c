@@ -7,14 +7,13 @@
 
 int ca_spki_sha256(EVP_PKEY *pub, unsigned char out[32])
 {
-	unsigned char *der = NULL;
-	int n, rc;
+	X509_PUBKEY *spki = NULL;
+	int rc;
 
-	n = i2d_PUBKEY(pub, &der);
-	if (n <= 0)
+	if (X509_PUBKEY_set(&spki, pub) != 1)
 		return ca_err(CA_EIO, "cannot encode the public key");
-	rc = ca_sha256(der, (size_t)n, out);
-	OPENSSL_free(der);
+	rc = ca_spki_der_sha256(spki, out);
+	X509_PUBKEY_free(spki);
 	return rc;
 }
 
