@@ -102,11 +102,13 @@ static int verify(ca_store *st, int json)
 		    json_pack("{s:b, s:I, s:s}", "ok", rc == CA_OK, "entries",
 			      (json_int_t)head.seq, "head", head.hash);
 
-		if (rc < 0) {
-			json_object_set_new(o, "first_broken",
-					    json_integer(bad));
-			json_object_set_new(o, "error",
-					    json_string(ca_errmsg()));
+		if (rc < 0 &&
+		    (json_object_set_new(o, "first_broken",
+					 json_integer(bad)) != 0 ||
+		     json_object_set_new(o, "error",
+					 json_string(ca_errmsg())) != 0)) {
+			json_decref(o);
+			o = NULL;
 		}
 		ca_print_json(o);
 		return rc;

@@ -481,7 +481,10 @@ static int cmd_verify(const struct args *a)
 	}
 	GUARD(ca_approvals_eval(req, q, a->sigs, a->n_sigs, &rep));
 	expired = ca_now() >= req->expires;
-	json_object_set_new(rep, "expired", json_boolean(expired));
+	if (json_object_set_new(rep, "expired", json_boolean(expired)) != 0) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
 	if (!json_is_true(json_object_get(rep, "threshold_met")) ||
 	    !json_is_true(json_object_get(rep, "quorum_matches")) || expired)
 		rc = ca_err(CA_EPOLICY, "the approvals cannot be used");

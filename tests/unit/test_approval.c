@@ -539,7 +539,7 @@ static void test_request_refusals(void)
 	ok(parse_str("not json") == CA_EPOLICY,
 	   "a non-JSON request is refused");
 	ok(parse_edited("e1.json", "extra", json_true()) == CA_EPOLICY &&
-	       has("unknown key \"extra\""),
+	       has("unknown key 'extra'"),
 	   "an unknown key is refused");
 	ok(parse_edited("e2.json", "action", json_string("sign-leaf")) ==
 		   CA_EPOLICY &&

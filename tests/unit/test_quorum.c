@@ -215,12 +215,12 @@ static void test_duplicates(void)
 static void test_unknown_keys(void)
 {
 	refuse(with(quorum(2, three()), "comment", json_string("x")),
-	       "unknown key \"comment\"", "unknown top-level key");
+	       "unknown key 'comment'", "unknown top-level key");
 	refuse(quorum(2, json_pack("[o, o, o]", approver("alice", ed1),
 				   approver("bob", p256),
 				   with(approver("carol", p384), "email",
 					json_string("carol@example.com")))),
-	       "unknown key \"email\"", "unknown key in an approver");
+	       "unknown key 'email'", "unknown key in an approver");
 	refuse(with(quorum(2, three()), "version", json_integer(2)),
 	       "\"version\" must be 1", "version 2");
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/read.h"
+#include "base/text.h"
 
 int ca_json_parse_strict(const unsigned char *data, size_t len,
 			 const char *what, const char *hint, json_t **root)
@@ -22,9 +23,7 @@ int ca_json_parse_strict(const unsigned char *data, size_t len,
 	return CA_OK;
 }
 
-/* Each key at most once: ca_json_parse_strict refuses duplicates. */
-int ca_json_keys_allowed(json_t *obj, const char *what,
-			 const char *const *allowed)
+const char *ca_json_unknown_key(json_t *obj, const char *const *allowed)
 {
 	const char *key;
 	json_t *v;
@@ -36,10 +35,28 @@ int ca_json_keys_allowed(json_t *obj, const char *what,
 			if (strcmp(key, allowed[i]) == 0)
 				break;
 		if (allowed[i] == NULL)
-			return ca_err(CA_EPOLICY, "%s: unknown key \"%.64s\"",
-				      what, key);
+			return key;
 	}
-	return CA_OK;
+	return NULL;
+}
+
+int ca_json_keys_refuse(json_t *obj, int code, const char *what,
+			const char *const *allowed)
+{
+	const char *key = ca_json_unknown_key(obj, allowed);
+	char shown[72];
+
+	if (key == NULL)
+		return CA_OK;
+	return ca_err(code, "%s: unknown key '%s'", what,
+		      ca_text_show(key, shown, sizeof(shown)));
+}
+
+/* Each key at most once: ca_json_parse_strict refuses duplicates. */
+int ca_json_keys_allowed(json_t *obj, const char *what,
+			 const char *const *allowed)
+{
+	return ca_json_keys_refuse(obj, CA_EPOLICY, what, allowed);
 }
 
 const char *ca_json_type_name(const json_t *v)

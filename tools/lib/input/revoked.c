@@ -8,6 +8,7 @@
 #include <openssl/bn.h>
 
 #include "base/hex.h"
+#include "base/json.h"
 #include "x509/crl.h"
 
 static int decimal_serial(json_t *v, const char *what, size_t idx,
@@ -63,25 +64,22 @@ out:
 static int parse_entry(json_t *o, const char *what, size_t idx,
 		       struct ca_revoked_entry *e)
 {
-	json_t *cn = NULL, *sn = NULL, *v;
-	const char *k;
+	static const char *const keys[] = {"common_name", "serial_number",
+					   NULL};
+	json_t *cn, *sn;
+	char where[300];
+	int rc;
 
 	e->index = idx;
 	if (!json_is_object(o))
 		return ca_err(CA_EUSAGE, "%s: entry %zu is not an object", what,
 			      idx);
-	json_object_foreach(o, k, v)
-	{
-		if (strcmp(k, "common_name") == 0)
-			cn = v;
-		else if (strcmp(k, "serial_number") == 0)
-			sn = v;
-		else
-			return ca_err(CA_EUSAGE,
-				      "%s: entry %zu: unknown key '%.60s' "
-				      "(common_name and serial_number only)",
-				      what, idx, k);
-	}
+	snprintf(where, sizeof(where), "%s: entry %zu", what, idx);
+	rc = ca_json_keys_refuse(o, CA_EUSAGE, where, keys);
+	if (rc < 0)
+		return rc;
+	cn = json_object_get(o, "common_name");
+	sn = json_object_get(o, "serial_number");
 	if (cn == NULL || sn == NULL)
 		return ca_err(CA_EUSAGE,
 			      "%s: entry %zu: common_name and "

@@ -39,26 +39,32 @@ static json_t *make_config(const struct ca_init_params *p,
 	    kind, "key", s->uri, "token_label", s->token_label, "token_serial",
 	    s->token_serial, "spki_sha256", s->spki_sha256_hex, "ca_id", ca_id,
 	    "anchor", p->unanchored ? "none" : "token");
+	int failed = 0; /* a value could not be added */
 
 	if (c == NULL)
 		return NULL;
 	/* The module the key was found on, as chosen (token.h): later runs
 	 * find it without --module. */
 	if (ca_token_module(s->tok) != NULL)
-		json_object_set_new(c, "module",
-				    json_string(ca_token_module(s->tok)));
+		failed |= json_object_set_new(
+		    c, "module", json_string(ca_token_module(s->tok)));
 	if (p->sigalg == CA_SIGALG_RSA_PSS)
-		json_object_set_new(c, "signature_algorithm",
-				    json_string("rsa-pss"));
+		failed |= json_object_set_new(c, "signature_algorithm",
+					      json_string("rsa-pss"));
 	if (ca_token_module_args(s->tok) != NULL)
-		json_object_set_new(c, "module_args",
-				    json_string(ca_token_module_args(s->tok)));
-	json_object_set_new(
+		failed |= json_object_set_new(
+		    c, "module_args",
+		    json_string(ca_token_module_args(s->tok)));
+	failed |= json_object_set_new(
 	    c, "crl_urls", p->crl_urls ? json_copy(p->crl_urls) : json_array());
-	json_object_set_new(
+	failed |= json_object_set_new(
 	    c, "aia_urls", p->aia_urls ? json_copy(p->aia_urls) : json_array());
-	json_object_set_new(
+	failed |= json_object_set_new(
 	    c, "policies", p->policies ? json_copy(p->policies) : json_array());
+	if (failed) {
+		json_decref(c);
+		return NULL;
+	}
 	return c;
 }
 

@@ -46,7 +46,7 @@ static int record_json(ca_store *st, const struct ca_cert_record *rec,
 	X509 *x = d2i_X509(NULL, &p, (long)rec->der_len);
 	json_t *o = NULL, *audit = json_array(), *sans;
 	char sha[65];
-	int rc;
+	int rc, failed = 0; /* a value could not be added */
 
 	*out = NULL;
 	if (x == NULL || audit == NULL) {
@@ -68,19 +68,23 @@ static int record_json(ca_store *st, const struct ca_cert_record *rec,
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	json_object_set_new(o, "partition",
-			    rec->partition >= 0 ? json_integer(rec->partition)
-						: json_null());
+	failed |= json_object_set_new(
+	    o, "partition",
+	    rec->partition >= 0 ? json_integer(rec->partition) : json_null());
 	if (rec->superseded_by == NULL)
-		json_object_set_new(o, "superseded_by", json_null());
-	json_object_set_new(
+		failed |= json_object_set_new(o, "superseded_by", json_null());
+	failed |= json_object_set_new(
 	    o, "revoked",
 	    rec->revoked
 		? json_pack("{s:o, s:s}", "date", time_json(rec->revoked_at),
 			    "reason", ca_crl_reason_name(rec->reason))
 		: json_null());
 	GUARD(ca_audit_entries_for_serial(st, rec->serial, audit));
-	json_object_set(o, "audit", audit);
+	failed |= json_object_set(o, "audit", audit);
+	if (failed) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
 	*out = o;
 	o = NULL;
 out:

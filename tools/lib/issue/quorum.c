@@ -128,11 +128,14 @@ static json_t *summary_of(const char *path, const struct ca_quorum *q)
 	for (i = 0; o != NULL && i < q->n; i++) {
 		ca_hex(q->approvers[i].spki_sha256, 32, hex);
 		key_name(q->approvers[i].pub, kind, sizeof(kind));
-		json_array_append_new(list,
-				      json_pack("{s:s, s:s, s:s, s:s}", "id",
-						q->approvers[i].id, "name",
-						q->approvers[i].name, "key",
-						kind, "spki_sha256", hex));
+		if (json_array_append_new(
+			list, json_pack("{s:s, s:s, s:s, s:s}", "id",
+					q->approvers[i].id, "name",
+					q->approvers[i].name, "key", kind,
+					"spki_sha256", hex)) != 0) {
+			json_decref(o);
+			return NULL;
+		}
 	}
 	return o;
 }
@@ -251,8 +254,12 @@ int ca_quorum_file_add(const char *path, const struct ca_quorum_member *m,
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	if (threshold > 0)
-		json_object_set_new(root, "threshold", json_integer(threshold));
+	if (threshold > 0 &&
+	    json_object_set_new(root, "threshold", json_integer(threshold)) !=
+		0) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
 	GUARD(write_quorum(path, root, 1, summary));
 out:
 	json_decref(root);

@@ -496,21 +496,23 @@ static int describe_tbs(const struct ca_request *req, json_t *obj)
 {
 	json_t *j = NULL;
 	char *text;
+	const char *key = req->tbs_type;
 	int rc = CA_OK;
 
 	if (strcmp(req->tbs_type, "certificate") == 0) {
 		GUARD(ca_describe_cert(req->tbs, req->tbs_len, &j));
-		json_object_set_new(obj, "certificate", j);
 	} else if (strcmp(req->tbs_type, "crl") == 0) {
 		GUARD(ca_describe_crl(req->tbs, req->tbs_len, &j));
-		json_object_set_new(obj, "crl", j);
 	} else {
+		key = "revocation";
 		text = ca_text_clean(req->tbs, req->tbs_len, 1, 0);
 		if (text == NULL)
 			return ca_err(CA_EIO, "out of memory");
-		json_object_set_new(obj, "revocation", json_string(text));
+		j = json_string(text);
 		free(text);
 	}
+	if (json_object_set_new(obj, key, j) != 0)
+		rc = ca_err(CA_EIO, "out of memory");
 out:
 	return rc;
 }

@@ -26,6 +26,7 @@ struct ca_audit {
 	json_t *hash_of; /* {"inputs": {name: kind}, "outputs": {...}} */
 	json_t *approvers;
 	json_t *extra;
+	int failed; /* a value could not be added (out of memory) */
 };
 
 /* What a recorded SHA-256 is of. */
@@ -92,10 +93,11 @@ static void put_hex(ca_audit *a, int output, const char *name, const char *hex,
 {
 	if (a == NULL || hex == NULL)
 		return;
-	json_object_set_new(side_of(a, output), name, json_string(hex));
-	json_object_set_new(
-	    json_object_get(a->hash_of, output ? "outputs" : "inputs"), name,
-	    json_string(kind));
+	a->failed |=
+	    json_object_set_new(side_of(a, output), name, json_string(hex)) |
+	    json_object_set_new(
+		json_object_get(a->hash_of, output ? "outputs" : "inputs"),
+		name, json_string(kind));
 }
 
 static void put_hash(ca_audit *a, int output, const char *name,
@@ -167,7 +169,7 @@ void ca_audit_output_der_sha256(ca_audit *a, const char *name, const char *hex)
 void ca_audit_set_json(ca_audit *a, const char *key, json_t *value)
 {
 	if (a != NULL && value != NULL)
-		json_object_set_new(a->extra, key, value);
+		a->failed |= json_object_set_new(a->extra, key, value);
 	else
 		json_decref(value);
 }
@@ -175,13 +177,15 @@ void ca_audit_set_json(ca_audit *a, const char *key, json_t *value)
 void ca_audit_set(ca_audit *a, const char *key, const char *value)
 {
 	if (a != NULL && value != NULL)
-		json_object_set_new(a->extra, key, json_string(value));
+		a->failed |=
+		    json_object_set_new(a->extra, key, json_string(value));
 }
 
 void ca_audit_approver(ca_audit *a, const char *id)
 {
 	if (a != NULL)
-		json_array_append_new(a->approvers, json_string(id));
+		a->failed |=
+		    json_array_append_new(a->approvers, json_string(id));
 }
 
 /* The last entry's seq and hash (0 and zeros for an empty log). */
@@ -233,7 +237,7 @@ int ca_audit_append(ca_store *s, ca_audit *a, const char *outcome,
 	json_t *e = NULL;
 	char *text = NULL;
 	long seq;
-	int rc;
+	int rc, failed = 0;
 
 	if (a == NULL)
 		return ca_err(CA_EIO, "out of memory");
@@ -248,19 +252,23 @@ int ca_audit_append(ca_store *s, ca_audit *a, const char *outcome,
 	    "version", HSMCA_VERSION, "action", a->action, "outcome", outcome,
 	    "detail", detail, "inputs", a->inputs, "outputs", a->outputs,
 	    "approvers", a->approvers);
-	if (e == NULL) {
+	if (e == NULL || a->failed) {
 		rc = ca_err(CA_EIO, "cannot build the audit entry");
 		goto out;
 	}
 	if (json_object_size(a->extra) > 0)
-		json_object_set(e, "details", a->extra);
+		failed |= json_object_set(e, "details", a->extra);
 	if (json_object_size(json_object_get(a->hash_of, "inputs")) > 0 ||
 	    json_object_size(json_object_get(a->hash_of, "outputs")) > 0)
-		json_object_set(e, "hash_of", a->hash_of);
+		failed |= json_object_set(e, "hash_of", a->hash_of);
 	/* Who did it, and where. */
-	json_object_set_new(e, "user", json_string(who->user));
-	json_object_set_new(e, "uid", json_integer(who->uid));
-	json_object_set_new(e, "host", json_string(who->host));
+	failed |= json_object_set_new(e, "user", json_string(who->user)) |
+		  json_object_set_new(e, "uid", json_integer(who->uid)) |
+		  json_object_set_new(e, "host", json_string(who->host));
+	if (failed) {
+		rc = ca_err(CA_EIO, "cannot build the audit entry");
+		goto out;
+	}
 	text = json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 	if (text == NULL) {
 		rc = ca_err(CA_EIO, "cannot encode the audit entry");
@@ -618,13 +626,19 @@ int ca_audit_entries_for_serial(ca_store *s, const char *serial, json_t *arr)
 		json_t *e = json_loads((const char *)sqlite3_column_text(st, 1),
 				       0, NULL);
 
-		json_array_append_new(
-		    arr, json_pack("{s:I, s:o*, s:s}", "seq",
-				   (json_int_t)sqlite3_column_int64(st, 0),
-				   "entry", e, "hash",
-				   (const char *)sqlite3_column_text(st, 2)));
+		if (json_array_append_new(
+			arr, json_pack("{s:I, s:o*, s:s}", "seq",
+				       (json_int_t)sqlite3_column_int64(st, 0),
+				       "entry", e, "hash",
+				       (const char *)sqlite3_column_text(
+					   st, 2))) != 0) {
+			r = SQLITE_NOMEM;
+			break;
+		}
 	}
-	if (r != SQLITE_DONE)
+	if (r == SQLITE_NOMEM)
+		rc = ca_err(CA_EIO, "out of memory");
+	else if (r != SQLITE_DONE)
 		rc = ca_store_fail(s, "cannot read the audit log");
 	ca_store_done(s, st);
 	return rc;

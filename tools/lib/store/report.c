@@ -19,6 +19,7 @@ static json_t *row_json(sqlite3_stmt *st, int with_revocation)
 {
 	char nb[32], na[32], ra[32];
 	json_t *o;
+	int failed = 0; /* a value could not be added */
 
 	ca_time_rfc3339((time_t)sqlite3_column_int64(st, 3), nb, sizeof(nb));
 	ca_time_rfc3339((time_t)sqlite3_column_int64(st, 4), na, sizeof(na));
@@ -30,17 +31,17 @@ static json_t *row_json(sqlite3_stmt *st, int with_revocation)
 	if (o == NULL)
 		return NULL;
 	if (sqlite3_column_type(st, 5) != SQLITE_NULL)
-		json_object_set_new(
+		failed |= json_object_set_new(
 		    o, "profile",
 		    json_string((const char *)sqlite3_column_text(st, 5)));
 	if (sqlite3_column_type(st, 6) != SQLITE_NULL)
-		json_object_set_new(
+		failed |= json_object_set_new(
 		    o, "notify",
 		    json_loads((const char *)sqlite3_column_text(st, 6), 0,
 			       NULL));
 	/* Renewed certificates stay valid until they expire or are revoked;
 	 * the report marks them. */
-	json_object_set_new(
+	failed |= json_object_set_new(
 	    o, "superseded_by",
 	    sqlite3_column_type(st, 9) == SQLITE_NULL
 		? json_null()
@@ -50,10 +51,14 @@ static json_t *row_json(sqlite3_stmt *st, int with_revocation)
 
 		ca_time_rfc3339((time_t)sqlite3_column_int64(st, 7), ra,
 				sizeof(ra));
-		json_object_set_new(o, "revoked_at", json_string(ra));
-		json_object_set_new(
+		failed |= json_object_set_new(o, "revoked_at", json_string(ra));
+		failed |= json_object_set_new(
 		    o, "reason",
 		    json_string(r >= 0 && r <= 10 ? reasons[r] : "?"));
+	}
+	if (failed) {
+		json_decref(o);
+		return NULL;
 	}
 	return o;
 }
@@ -82,8 +87,13 @@ static int collect(ca_store *s, const char *where, sqlite3_int64 a,
 	if (nparams > 1)
 		bound |= sqlite3_bind_int64(st, 2, b);
 	while ((r = ca_store_step(s, st, bound)) == SQLITE_ROW)
-		json_array_append_new(arr, row_json(st, 1));
-	if (r != SQLITE_DONE)
+		if (json_array_append_new(arr, row_json(st, 1)) != 0) {
+			r = SQLITE_NOMEM;
+			break;
+		}
+	if (r == SQLITE_NOMEM)
+		rc = ca_err(CA_EIO, "out of memory");
+	else if (r != SQLITE_DONE)
 		rc = ca_store_fail(s, "cannot list certificates");
 	ca_store_done(s, st);
 	return rc;

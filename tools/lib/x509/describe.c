@@ -308,10 +308,13 @@ static json_t *revoked_json(X509_REVOKED *r)
 		      "revoked_at",
 		      time_json(X509_REVOKED_get0_revocationDate(r)));
 	reason = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, &crit, NULL);
-	if (j != NULL && reason != NULL)
-		json_object_set_new(
-		    j, "reason",
-		    json_string(reason_name(ASN1_ENUMERATED_get(reason))));
+	if (j != NULL && reason != NULL &&
+	    json_object_set_new(
+		j, "reason",
+		json_string(reason_name(ASN1_ENUMERATED_get(reason)))) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
 	ASN1_ENUMERATED_free(reason);
 	ERR_clear_error();
 	return j;
