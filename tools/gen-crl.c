@@ -104,8 +104,11 @@ static void report(int json, const struct ca_gencrl_params *p,
 		json_t *o = json_pack("{s:O, s:b}", "crls", r->crls, "prepared",
 				      r->prepared);
 
-		if (o != NULL && r->partitioning != NULL)
-			json_object_set(o, "partitioning", r->partitioning);
+		if (o != NULL && r->partitioning != NULL &&
+		    json_object_set(o, "partitioning", r->partitioning) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
 		ca_print_json(o);
 		return;
 	}

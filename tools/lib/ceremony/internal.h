@@ -63,8 +63,10 @@ struct ca_cer {
 	char *revoke_cert;  /* the certificate to revoke */
 	struct ca_pin *pin; /* the token PIN (locked memory), or NULL */
 	int have_pin;
-	FILE *tr;      /* transcript */
-	json_t *state; /* progress.json */
+	FILE *tr;	  /* transcript */
+	json_t *state;	  /* progress.json */
+	int state_failed; /* a value could not be recorded (out of memory):
+			   * progress.json is not saved */
 	const struct ca_step *steps;
 	int n_steps, step_no;
 	const struct ca_step *cur;
@@ -121,6 +123,13 @@ char *ca_words_hex(const char *hex);
 /* --- progress.c ---------------------------------------------------------- */
 int ca_progress_save(struct ca_cer *c) CA_WUR;
 int ca_progress_load(const char *out, json_t **state) CA_WUR;
+/* The state (progress.json) is changed only through these: a value that
+ * cannot be recorded is kept as a failure that refuses the next save. */
+void ca_state_put(struct ca_cer *c, json_t *obj, const char *key, json_t *v);
+void ca_state_append(struct ca_cer *c, json_t *arr, json_t *v);
+/* obj[key], made by make() (json_object, json_array) when absent. */
+json_t *ca_state_child(struct ca_cer *c, json_t *obj, const char *key,
+		       json_t *(*make)(void));
 json_t *ca_progress_step(struct ca_cer *c, const char *name); /* borrowed */
 const char *ca_progress_step_state(struct ca_cer *c, const char *name);
 int ca_progress_step_set(struct ca_cer *c, const char *name,

@@ -52,8 +52,11 @@ static json_t *list_json(const struct ca_list *l)
 	json_t *a = json_array();
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
-		json_array_append_new(a, json_string(l->v[i]));
+	for (i = 0; a != NULL && i < l->n; i++)
+		if (json_array_append_new(a, json_string(l->v[i])) != 0) {
+			json_decref(a);
+			a = NULL;
+		}
 	return a;
 }
 

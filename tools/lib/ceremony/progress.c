@@ -33,13 +33,35 @@ char *ca_out_path(const struct ca_cer *c, const char *fmt, ...)
 	return ca_join(c->out, name);
 }
 
+void ca_state_put(struct ca_cer *c, json_t *obj, const char *key, json_t *v)
+{
+	c->state_failed |= json_object_set_new(obj, key, v) != 0;
+}
+
+void ca_state_append(struct ca_cer *c, json_t *arr, json_t *v)
+{
+	c->state_failed |= json_array_append_new(arr, v) != 0;
+}
+
+json_t *ca_state_child(struct ca_cer *c, json_t *obj, const char *key,
+		       json_t *(*make)(void))
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL) {
+		v = make();
+		ca_state_put(c, obj, key, v);
+	}
+	return v;
+}
+
 int ca_progress_save(struct ca_cer *c)
 {
 	char *path = ca_out_path(c, "progress.json");
 	char *text = json_dumps(c->state, JSON_INDENT(2) | JSON_SORT_KEYS);
 	int rc;
 
-	if (path == NULL || text == NULL) {
+	if (path == NULL || text == NULL || c->state_failed) {
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
@@ -79,17 +101,12 @@ out:
 
 json_t *ca_progress_step(struct ca_cer *c, const char *name)
 {
-	json_t *steps = json_object_get(c->state, "steps");
-	json_t *st;
+	json_t *steps = ca_state_child(c, c->state, "steps", json_object);
+	json_t *st = json_object_get(steps, name);
 
-	if (steps == NULL) {
-		steps = json_object();
-		json_object_set_new(c->state, "steps", steps);
-	}
-	st = json_object_get(steps, name);
 	if (st == NULL) {
 		st = json_pack("{s:s}", "state", "pending");
-		json_object_set_new(steps, name, st);
+		ca_state_put(c, steps, name, st);
 	}
 	return st;
 }
@@ -106,24 +123,18 @@ int ca_progress_step_set(struct ca_cer *c, const char *name, const char *state)
 	char now[32];
 
 	ca_now_utc(now);
-	json_object_set_new(st, "state", json_string(state));
+	ca_state_put(c, st, "state", json_string(state));
 	if (strcmp(state, "started") == 0 &&
 	    json_object_get(st, "started") == NULL)
-		json_object_set_new(st, "started", json_string(now));
+		ca_state_put(c, st, "started", json_string(now));
 	if (strcmp(state, "done") == 0)
-		json_object_set_new(st, "finished", json_string(now));
+		ca_state_put(c, st, "finished", json_string(now));
 	return ca_progress_save(c);
 }
 
 static json_t *values(struct ca_cer *c)
 {
-	json_t *v = json_object_get(c->state, "values");
-
-	if (v == NULL) {
-		v = json_object();
-		json_object_set_new(c->state, "values", v);
-	}
-	return v;
+	return ca_state_child(c, c->state, "values", json_object);
 }
 
 const char *ca_val(struct ca_cer *c, const char *key)
@@ -136,24 +147,14 @@ void ca_val_set(struct ca_cer *c, const char *key, const char *v)
 	if (v == NULL)
 		json_object_del(values(c), key);
 	else
-		json_object_set_new(values(c), key, json_string(v));
+		ca_state_put(c, values(c), key, json_string(v));
 }
 
 json_t *ca_op_state(struct ca_cer *c, enum ca_op op)
 {
-	json_t *ops = json_object_get(c->state, "ops");
-	json_t *o;
+	json_t *ops = ca_state_child(c, c->state, "ops", json_object);
 
-	if (ops == NULL) {
-		ops = json_object();
-		json_object_set_new(c->state, "ops", ops);
-	}
-	o = json_object_get(ops, ca_op_name(op));
-	if (o == NULL) {
-		o = json_object();
-		json_object_set_new(ops, ca_op_name(op), o);
-	}
-	return o;
+	return ca_state_child(c, ops, ca_op_name(op), json_object);
 }
 
 const char *ca_op_str(struct ca_cer *c, enum ca_op op, const char *key)
@@ -166,5 +167,5 @@ void ca_op_set(struct ca_cer *c, enum ca_op op, const char *key, json_t *v)
 	if (v == NULL)
 		json_object_del(ca_op_state(c, op), key);
 	else
-		json_object_set_new(ca_op_state(c, op), key, v);
+		ca_state_put(c, ca_op_state(c, op), key, v);
 }

@@ -227,10 +227,14 @@ static int approvers(struct ca_cer *c)
 		free(path);
 		pem = path = NULL;
 		GUARD(pem_of(k, 0, &pem, &len));
-		json_array_append_new(
-		    list,
-		    json_pack("{s:s, s:s, s:s}", "id", q->approvers[i].id,
-			      "name", q->approvers[i].name, "public_key", pem));
+		if (json_array_append_new(list,
+					  json_pack("{s:s, s:s, s:s}", "id",
+						    q->approvers[i].id, "name",
+						    q->approvers[i].name,
+						    "public_key", pem)) != 0) {
+			rc = ca_err(CA_EIO, "out of memory");
+			goto out;
+		}
 		free(pem);
 		pem = NULL;
 		EVP_PKEY_free(k);

@@ -483,7 +483,7 @@ static int end(struct ca_cer *c, const char *how, int code)
 	int rc = CA_OK;
 
 	ca_tr_log(c, "END", "%s exit %d", how, code);
-	json_object_set_new(c->state, "outcome", json_string(how));
+	ca_state_put(c, c->state, "outcome", json_string(how));
 	rc = ca_progress_save(c);
 	ca_tr_close(c);
 	if (path != NULL && ca_sha256_file(path, hex) == CA_OK) {
@@ -575,15 +575,12 @@ static int prepare_run(struct ca_cer *c, const struct ca_ceremony_opts *o)
 		c->resume = 1;
 		GUARD(resume_state(c, o));
 		{
-			json_t *r = json_object_get(c->state, "resumed");
+			json_t *r =
+			    ca_state_child(c, c->state, "resumed", json_array);
 			char now[32];
 
-			if (r == NULL) {
-				r = json_array();
-				json_object_set_new(c->state, "resumed", r);
-			}
 			ca_now_utc(now);
-			json_array_append_new(r, json_string(now));
+			ca_state_append(c, r, json_string(now));
 		}
 	} else {
 		GUARD(ca_spec_load(o->file, &c->spec));
@@ -610,8 +607,8 @@ static int prepare_run(struct ca_cer *c, const struct ca_ceremony_opts *o)
 	if (!c->resume) {
 		GUARD(new_out(c, o->out));
 		begin_state(c);
-		json_object_set_new(c->state, "ceremony_base",
-				    json_string(c->spec->base));
+		ca_state_put(c, c->state, "ceremony_base",
+			     json_string(c->spec->base));
 	}
 	GUARD(lock_out(c));
 	GUARD(set_paths(c));

@@ -576,7 +576,7 @@ static json_t *approval_files(const char *dir)
 {
 	json_t *files = json_array();
 	struct dirent **names = NULL;
-	int n, i;
+	int n, i, lost = 0;
 
 	n = scandir(dir, &names, NULL, alphasort);
 	for (i = 0; i < n; i++) {
@@ -586,13 +586,18 @@ static json_t *approval_files(const char *dir)
 		    strcmp(names[i]->d_name + len - 4, ".sig") == 0) {
 			char *p = ca_join(dir, names[i]->d_name);
 
-			if (p != NULL)
-				json_array_append_new(files, json_string(p));
+			if (p == NULL ||
+			    json_array_append_new(files, json_string(p)) != 0)
+				lost = 1;
 			free(p);
 		}
 		free(names[i]);
 	}
 	free(names);
+	if (lost) {
+		json_decref(files);
+		return NULL;
+	}
 	return files;
 }
 
@@ -937,9 +942,9 @@ static int audit_head(struct ca_cer *c)
 	}
 	n = (long long)json_integer_value(json_object_get(r, "entries"));
 	ca_tr_log(c, "AUDIT-HEAD", "%s entry %lld sha256 %s", c->ca_dir, n, h);
-	json_object_set_new(c->state, "audit",
-			    json_pack("{s:s, s:I, s:s}", "ca", c->ca_dir,
-				      "entries", (json_int_t)n, "head", h));
+	ca_state_put(c, c->state, "audit",
+		     json_pack("{s:s, s:I, s:s}", "ca", c->ca_dir, "entries",
+			       (json_int_t)n, "head", h));
 	ca_show(c, "\nAudit head: %s entry %lld sha256 %s\n", c->ca_dir, n, h);
 	ca_show(
 	    c, "\n  "

@@ -147,14 +147,11 @@ static void keep_answer(struct ca_cer *c, const char *q, const char *a)
 
 	if (st == NULL)
 		return;
-	answers = json_object_get(st, "answers");
-	if (answers == NULL) {
-		answers = json_array();
-		json_object_set_new(st, "answers", answers);
-	}
+	answers = ca_state_child(c, st, "answers", json_array);
 	ca_now_utc(now);
-	json_array_append_new(answers, json_pack("{s:s, s:s, s:s}", "question",
-						 q, "answer", a, "time", now));
+	ca_state_append(c, answers,
+			json_pack("{s:s, s:s, s:s}", "question", q, "answer", a,
+				  "time", now));
 }
 
 /* The witness's answer, printable, at most 80 characters shown. */
@@ -211,8 +208,7 @@ int ca_confirm(struct ca_cer *c, const char *fmt, ...)
 int ca_record_file(struct ca_cer *c, const char *kind, const char *path,
 		   char hex[65])
 {
-	json_t *arts = json_object_get(c->state, "artifacts");
-	json_t *e;
+	json_t *arts, *e;
 	size_t i;
 
 	if (ca_sha256_file(path, hex) < 0)
@@ -220,20 +216,18 @@ int ca_record_file(struct ca_cer *c, const char *kind, const char *path,
 			      kind, path);
 	ca_show(c, "  %-6s sha256 %s  %s\n", kind, hex, path);
 	ca_tr_log(c, "SHA256", "%s %s %s", kind, hex, path);
-	if (arts == NULL) {
-		arts = json_array();
-		json_object_set_new(c->state, "artifacts", arts);
-	}
+	arts = ca_state_child(c, c->state, "artifacts", json_array);
 	json_array_foreach(arts, i, e)
 	{
 		if (strcmp(json_string_value(json_object_get(e, "path")),
 			   path) == 0) {
-			json_object_set_new(e, "sha256", json_string(hex));
+			ca_state_put(c, e, "sha256", json_string(hex));
 			return CA_OK;
 		}
 	}
-	json_array_append_new(arts, json_pack("{s:s, s:s, s:s}", "kind", kind,
-					      "path", path, "sha256", hex));
+	ca_state_append(c, arts,
+			json_pack("{s:s, s:s, s:s}", "kind", kind, "path", path,
+				  "sha256", hex));
 	return CA_OK;
 }
 

@@ -750,6 +750,7 @@ static int result_json(struct gen *g, struct crl_job *cj)
 {
 	char tu[32], nu[32];
 	json_t *o;
+	int failed = 0; /* a value could not be added */
 
 	ca_time_rfc3339(g->this_update, tu, sizeof(tu));
 	ca_time_rfc3339(g->next_update, nu, sizeof(nu));
@@ -761,16 +762,23 @@ static int result_json(struct gen *g, struct crl_job *cj)
 	if (o == NULL)
 		return ca_err(CA_EIO, "out of memory");
 	if (cj->sc->kind == SCOPE_PARTITION)
-		json_object_set_new(o, "partition",
-				    json_integer(cj->sc->partition));
+		failed |= json_object_set_new(o, "partition",
+					      json_integer(cj->sc->partition));
 	if (cj->sc->n_idp > 0)
-		json_object_set_new(o, "url", json_string(cj->sc->idp[0]));
+		failed |=
+		    json_object_set_new(o, "url", json_string(cj->sc->idp[0]));
 	if (!g->tp.preparing) {
-		json_object_set_new(o, "bytes",
-				    json_integer((json_int_t)cj->bytes));
-		json_object_set_new(o, "sha256", json_string(cj->sha256));
+		failed |= json_object_set_new(
+		    o, "bytes", json_integer((json_int_t)cj->bytes));
+		failed |=
+		    json_object_set_new(o, "sha256", json_string(cj->sha256));
 	}
-	json_array_append_new(g->res->crls, o);
+	if (failed) {
+		json_decref(o);
+		return ca_err(CA_EIO, "out of memory");
+	}
+	if (json_array_append_new(g->res->crls, o) != 0)
+		return ca_err(CA_EIO, "out of memory");
 	return CA_OK;
 }
 
@@ -1048,7 +1056,10 @@ static int write_config(struct gen *g, json_t *crl)
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	json_object_set(copy, "crl", crl);
+	if (json_object_set(copy, "crl", crl) != 0) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
 	GUARD(ca_partitions_config(copy, &check));
 	GUARD(ca_config_write(g->d->path, copy, &text));
 	ca_audit_output(a, "ca.json", text, strlen(text));

@@ -69,6 +69,7 @@ struct run {
 	int workers;	  /* threads for CPU work */
 	int in_flight;	  /* threads for token work: signatures at once */
 	int in_chunk;
+	int results_lost; /* a result could not be recorded (no memory) */
 };
 
 /* One request on its way to a certificate. */
@@ -383,6 +384,13 @@ out:
 	return rc;
 }
 
+static int add_eku(struct job *j, const char *name)
+{
+	if (json_array_append_new(j->ekus, json_string(name)) != 0)
+		return ca_err(CA_EIO, "out of memory");
+	return CA_OK;
+}
+
 /* csr-passthrough: the EKUs the CSR asks for (none: no EKU extension). */
 static int csr_ekus(struct job *j)
 {
@@ -400,7 +408,9 @@ static int csr_ekus(struct job *j)
 			    ca_err(CA_EPOLICY, "the CSR has an unreadable EKU");
 			break;
 		}
-		json_array_append_new(j->ekus, json_string(oid));
+		rc = add_eku(j, oid);
+		if (rc < 0)
+			break;
 	}
 	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
@@ -421,17 +431,17 @@ static int choose_ekus(struct run *run, struct job *j)
 	 * gives it, TLS client authentication, unless --profile says else. */
 	if (r->n_ekus == 0 && run->p->requests != NULL &&
 	    run->p->profile == NULL) {
-		json_array_append_new(j->ekus, json_string("clientAuth"));
-		return CA_OK;
+		return add_eku(j, "clientAuth");
 	}
 	if (r->n_ekus == 0 && j->prof.passthrough)
 		return csr_ekus(j);
 	if (r->n_ekus == 0) {
 		for (e = 0; e < j->prof.n_ekus; e++)
-			json_array_append_new(j->ekus,
-					      json_string(j->prof.ekus[e]));
-		if (j->prof.custom_ekus != NULL)
-			json_array_extend(j->ekus, j->prof.custom_ekus);
+			if (add_eku(j, j->prof.ekus[e]) < 0)
+				return CA_EIO;
+		if (j->prof.custom_ekus != NULL &&
+		    json_array_extend(j->ekus, j->prof.custom_ekus) != 0)
+			return ca_err(CA_EIO, "out of memory");
 		return CA_OK;
 	}
 	for (i = 0; i < r->n_ekus; i++) {
@@ -456,7 +466,8 @@ static int choose_ekus(struct run *run, struct job *j)
 				      "extended key usage %s is not allowed "
 				      "by profile %s",
 				      r->ekus[i], j->prof.name);
-		json_array_append_new(j->ekus, json_string(r->ekus[i]));
+		if (add_eku(j, r->ekus[i]) < 0)
+			return CA_EIO;
 	}
 	return CA_OK;
 }
@@ -786,15 +797,19 @@ static void add_result(struct run *run, json_t *o)
 {
 	char *line;
 
-	if (o == NULL)
+	if (o == NULL) {
+		run->results_lost = 1;
 		return;
+	}
 	if (json_is_string(json_object_get(o, "reason")))
-		json_array_append(run->refusals, o);
+		run->results_lost |= json_array_append(run->refusals, o) != 0;
 	if (run->results_fp == NULL) {
-		json_array_append_new(run->results, o);
+		run->results_lost |=
+		    json_array_append_new(run->results, o) != 0;
 		return;
 	}
 	line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	run->results_lost |= line == NULL;
 	if (line != NULL)
 		fprintf(run->results_fp, "%s\n", line);
 	free(line);
@@ -807,39 +822,50 @@ static json_t *result(const struct job *j, const char *status,
 	char *cn = j->subject ? ca_name_cn(j->subject) : NULL;
 	json_t *o = json_pack("{s:I, s:s}", "index",
 			      (json_int_t)j->r->index + 1, "status", status);
+	int failed = 0; /* a value could not be added */
 
 	if (o == NULL) {
 		free(cn);
 		return NULL;
 	}
 	if (cn != NULL || j->r->common_name != NULL)
-		json_object_set_new(o, "common_name",
-				    json_string(cn ? cn : j->r->common_name));
+		failed |= json_object_set_new(
+		    o, "common_name", json_string(cn ? cn : j->r->common_name));
 	if (j->serial[0] != '\0')
-		json_object_set_new(o, "serial", json_string(j->serial));
+		failed |=
+		    json_object_set_new(o, "serial", json_string(j->serial));
 	if (!j->r->ca_chain_only && !j->r->cert_bundle && j->cert_path)
-		json_object_set_new(o, "certificate",
-				    json_string(j->cert_path));
+		failed |= json_object_set_new(o, "certificate",
+					      json_string(j->cert_path));
 	if (j->r->cert_bundle && j->bundle_path)
-		json_object_set_new(o, "bundle", json_string(j->bundle_path));
+		failed |= json_object_set_new(o, "bundle",
+					      json_string(j->bundle_path));
 	if (!j->r->cert_bundle && j->chain_path)
-		json_object_set_new(o, "chain", json_string(j->chain_path));
+		failed |=
+		    json_object_set_new(o, "chain", json_string(j->chain_path));
 	if (reason != NULL)
-		json_object_set_new(o, "reason", json_string(reason));
+		failed |= json_object_set_new(o, "reason", json_string(reason));
 	if (reason == NULL && j->renews[0] != '\0')
-		json_object_set_new(o, "renews", json_string(j->renews));
+		failed |=
+		    json_object_set_new(o, "renews", json_string(j->renews));
 	/* What was issued (or issued before): its names and expiry. */
 	if (reason == NULL && j->draft != NULL) {
 		time_t na;
 		char when[32];
 
-		json_object_set_new(o, "sans", ca_cert_sans_json(j->draft));
+		failed |=
+		    json_object_set_new(o, "sans", ca_cert_sans_json(j->draft));
 		if (ca_asn1_time(X509_get0_notAfter(j->draft), &na) == CA_OK) {
 			ca_time_rfc3339(na, when, sizeof(when));
-			json_object_set_new(o, "not_after", json_string(when));
+			failed |= json_object_set_new(o, "not_after",
+						      json_string(when));
 		}
 	}
 	free(cn);
+	if (failed) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -1087,7 +1113,8 @@ static int assign_serial(struct run *run, struct job *j, json_t *chunk_keys)
 		GUARD(ca_partition_assign(run->d->store, &run->parts,
 					  j->serial_raw, CA_SERIAL_LEN,
 					  &j->partition));
-	json_object_set_new(chunk_keys, j->spki, json_true());
+	if (json_object_set_new(chunk_keys, j->spki, json_true()) != 0)
+		rc = ca_err(CA_EIO, "out of memory");
 out:
 	if (rc == CA_EPOLICY || rc == CA_EUSAGE) {
 		job_fail(j, rc);
@@ -1485,6 +1512,8 @@ int ca_leaf_issue(const struct ca_leaf_params *p, json_t **summary)
 	*summary = NULL;
 	GUARD(run_setup(&run));
 	rc = p->requests ? batch(&run) : single(&run);
+	if (rc == CA_OK && run.results_lost)
+		rc = ca_err(CA_EIO, "out of memory: a result was not recorded");
 	*summary = json_pack("{s:I, s:I, s:I, s:O, s:O}", "issued",
 			     (json_int_t)run.issued, "already_issued",
 			     (json_int_t)run.already, "refused",
