@@ -240,13 +240,10 @@ int ca_tp_check(const struct ca_twophase *tp, struct ca_tp *st,
 		const char *action, const char *ca_spki_sha256, ca_store *store,
 		struct ca_tbs *t)
 {
-	int rc;
+	int rc = ca_tbs_in_memory(t, "approve");
 
-	if (t->der == NULL)
-		return ca_err(CA_EIO,
-			      "internal error: the %s to approve is "
-			      "not in memory",
-			      ca_tbs_kind_name(t->kind));
+	if (rc < 0)
+		return rc;
 	if (st->req->tbs_len != t->len ||
 	    CRYPTO_memcmp(st->req->tbs, t->der, t->len) != 0)
 		return ca_err(

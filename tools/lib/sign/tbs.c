@@ -50,12 +50,9 @@ int ca_tbs_sign(struct ca_signer *s, const struct ca_tbs *t,
 	int rc;
 
 	*sig = NULL;
-	if (t->der == NULL)
-		return ca_err(CA_EIO,
-			      "internal error: the %s to be signed is "
-			      "not in memory",
-			      ca_tbs_kind_name(t->kind));
-	rc = admit(s, t, NULL);
+	rc = ca_tbs_in_memory(t, "sign");
+	if (rc == CA_OK)
+		rc = admit(s, t, NULL);
 	if (rc < 0)
 		return rc;
 	return ca_signer_sign(s, t->der, t->len, sig, siglen);

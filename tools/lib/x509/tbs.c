@@ -133,6 +133,14 @@ const char *ca_tbs_kind_name(enum ca_tbs_kind kind)
 	return "unknown";
 }
 
+int ca_tbs_in_memory(const struct ca_tbs *t, const char *step)
+{
+	if (t->der != NULL)
+		return CA_OK;
+	return ca_err(CA_EIO, "internal error: the %s to %s is not in memory",
+		      ca_tbs_kind_name(t->kind), step);
+}
+
 struct ca_tbs_body_mac {
 	EVP_MAC_CTX *c;
 	size_t used;
@@ -218,11 +226,7 @@ static int body_mac_of(const struct ca_tbs *t, const unsigned char *given,
 		memcpy(out, given, CA_TBS_MARK_LEN);
 		return CA_OK;
 	}
-	if (t->der == NULL)
-		return ca_err(CA_EIO,
-			      "internal error: a streamed %s TBS "
-			      "needs its body's MAC",
-			      ca_tbs_kind_name(t->kind));
+	GUARD(ca_tbs_in_memory(t, "mark"));
 	GUARD(ca_tbs_body_mac_new(&m));
 	rc = ca_tbs_body_mac_update(m, body, n);
 	if (rc == CA_OK) {

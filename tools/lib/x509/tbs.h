@@ -72,6 +72,9 @@ void ca_tbs_init_framed(struct ca_tbs *t, enum ca_tbs_kind kind,
 /* The body of a TBS in memory: der + head_len, len - head_len - tail_len. */
 size_t ca_tbs_body(const struct ca_tbs *t, const unsigned char **body);
 const char *ca_tbs_kind_name(enum ca_tbs_kind kind);
+/* CA_OK when the whole TBS is in memory (t->der), else an internal error
+ * naming the step that needs it ("mark", "approve", "sign"). */
+int ca_tbs_in_memory(const struct ca_tbs *t, const char *step) CA_WUR;
 
 /* The MAC of a streamed body: new, update (any chunking), final (frees). */
 typedef struct ca_tbs_body_mac ca_tbs_body_mac;
