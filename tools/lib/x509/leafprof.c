@@ -8,6 +8,7 @@
 
 #include <openssl/err.h>
 
+#include "base/json.h"
 #include "x509/profile.h"
 #include "x509/san.h"
 
@@ -155,7 +156,7 @@ static int custom_profile(json_t *def, const char *name,
 {
 	static const char *const keys[] = {
 	    "ekus", "key_usage", "max_days", "default_days", "san_types", NULL};
-	const char *k;
+	char what[160];
 	json_t *v, *ekus;
 	size_t i;
 	int rc;
@@ -165,14 +166,8 @@ static int custom_profile(json_t *def, const char *name,
 	if (!json_is_object(def))
 		return ca_err(CA_EUSAGE,
 			      "profile %s in ca.json is not an object", name);
-	json_object_foreach(def, k, v)
-	{
-		for (i = 0; keys[i] && strcmp(keys[i], k) != 0; i++)
-			;
-		if (keys[i] == NULL)
-			return ca_err(CA_EUSAGE, "profile %s: unknown key '%s'",
-				      name, k);
-	}
+	snprintf(what, sizeof(what), "profile %s", name);
+	GUARD(ca_json_keys_refuse(def, CA_EUSAGE, what, keys));
 	/* Every value of its one type: a string where a list is due would
 	 * otherwise give a certificate without the extension. */
 	GUARD(profile_types(def, name));
