@@ -331,8 +331,7 @@ int ca_audit_entry_hash(ca_store *s, long seq, char hash[65], int *found)
 	rc = ca_store_prepare(s, "SELECT hash FROM audit WHERE seq = ?", &st);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, seq);
-	r = sqlite3_step(st);
+	r = ca_store_step(s, st, sqlite3_bind_int64(st, 1, seq));
 	if (r == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL) {
 		snprintf(hash, 65, "%s",
 			 (const char *)sqlite3_column_text(st, 0));

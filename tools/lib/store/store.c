@@ -524,7 +524,7 @@ int ca_store_nonce_digest(ca_store *s, long limit, long *count, char hex[65])
 	sqlite3_stmt *st = NULL;
 	EVP_MD_CTX *h = EVP_MD_CTX_new();
 	unsigned char md[32];
-	int rc, r;
+	int rc, r, bound;
 
 	*count = 0;
 	if (h == NULL || EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1) {
@@ -537,8 +537,8 @@ int ca_store_nonce_digest(ca_store *s, long limit, long *count, char hex[65])
 			      &st);
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(st, 1, limit);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	bound = sqlite3_bind_int64(st, 1, limit);
+	while ((r = ca_store_step(s, st, bound)) == SQLITE_ROW) {
 		const char *n = (const char *)sqlite3_column_text(st, 0);
 
 		if (n != NULL)
