@@ -31,26 +31,30 @@ static int check_store(ca_store *s, int full, json_t *o)
 
 	GUARD(ca_store_check(s, full));
 	GUARD(ca_audit_verify(s, &bad, &head));
-	json_object_set_new(o, "entries", json_integer(head.seq));
-	json_object_set_new(o, "head", json_string(head.hash));
+	if (json_object_set_new(o, "entries", json_integer(head.seq)) < 0 ||
+	    json_object_set_new(o, "head", json_string(head.hash)) < 0)
+		rc = ca_err(CA_EIO, "out of memory");
 out:
 	return rc;
 }
 
-static void anchor_json(const struct ca_dir *d, json_t *o)
+static int anchor_json(const struct ca_dir *d, json_t *o)
 {
-	if (d->anchor == NULL) {
-		json_object_set_new(o, "anchor", json_string("none"));
-		return;
-	}
-	json_object_set_new(o, "anchor",
-			    json_pack("{s:s, s:s, s:s, s:I, s:s, s:I}", "label",
-				      d->anchor->label, "token",
-				      ca_token_label(d->anchor->tok), "ca_id",
-				      d->anchor->ca_id, "seq",
-				      (json_int_t)d->anchor->committed.seq,
-				      "hash", d->anchor->committed.hash, "crl",
-				      (json_int_t)d->anchor->committed.crl));
+	if (d->anchor == NULL)
+		return json_object_set_new(o, "anchor", json_string("none")) < 0
+			   ? ca_err(CA_EIO, "out of memory")
+			   : CA_OK;
+	return json_object_set_new(
+		   o, "anchor",
+		   json_pack("{s:s, s:s, s:s, s:I, s:s, s:I}", "label",
+			     d->anchor->label, "token",
+			     ca_token_label(d->anchor->tok), "ca_id",
+			     d->anchor->ca_id, "seq",
+			     (json_int_t)d->anchor->committed.seq, "hash",
+			     d->anchor->committed.hash, "crl",
+			     (json_int_t)d->anchor->committed.crl)) < 0
+		   ? ca_err(CA_EIO, "out of memory")
+		   : CA_OK;
 }
 
 int ca_dir_verify_full(const char *dir, const char *pin_source, json_t **out)
@@ -66,7 +70,7 @@ int ca_dir_verify_full(const char *dir, const char *pin_source, json_t **out)
 	GUARD(check_store(d->store, 1, o));
 	if (anchored(d))
 		GUARD(ca_dir_signer(d, pin_source));
-	anchor_json(d, o);
+	GUARD(anchor_json(d, o));
 	*out = o;
 	o = NULL;
 out:
@@ -99,7 +103,8 @@ int ca_dir_backup(const char *dir, const char *file, json_t **out)
 			    ca_errmsg());
 		goto out;
 	}
-	json_object_set_new(o, "out", json_string(file));
+	if (json_object_set_new(o, "out", json_string(file)) < 0)
+		GUARD(ca_err(CA_EIO, "out of memory"));
 	*out = o;
 	o = NULL;
 out:
@@ -214,9 +219,10 @@ int ca_dir_restore(const char *dir, const char *file, const char *pin_source,
 	GUARD(ca_store_begin(st));
 	GUARD(ca_audit_append(st, a, "ok", "store restored from a backup"));
 	GUARD(ca_store_commit(st));
-	json_object_set_new(o, "restored", json_string(file));
-	json_object_set_new(o, "replaced", json_string(aside));
-	anchor_json(d, o);
+	if (json_object_set_new(o, "restored", json_string(file)) < 0 ||
+	    json_object_set_new(o, "replaced", json_string(aside)) < 0)
+		GUARD(ca_err(CA_EIO, "out of memory"));
+	GUARD(anchor_json(d, o));
 	*out = o;
 	o = NULL;
 out:
@@ -265,13 +271,16 @@ int ca_dir_anchor_init(const char *dir, const char *pin_source, json_t **out)
 		ca_anchor_destroy(an);
 		goto out;
 	}
-	json_object_set_new(d->config, "ca_id", json_string(ca_id));
-	json_object_set_new(d->config, "anchor", json_string("token"));
+	if (json_object_set_new(d->config, "ca_id", json_string(ca_id)) < 0 ||
+	    json_object_set_new(d->config, "anchor", json_string("token")) < 0)
+		GUARD(ca_err(CA_EIO, "out of memory"));
 	GUARD(ca_config_write(dir, d->config, &text));
 	d->anchor = an;
 	an = NULL;
 	*out = json_object();
-	anchor_json(d, *out);
+	if (*out == NULL)
+		GUARD(ca_err(CA_EIO, "out of memory"));
+	GUARD(anchor_json(d, *out));
 out:
 	if (d != NULL)
 		ca_store_rollback(d->store);

@@ -54,8 +54,11 @@ static int write_anchor(struct ca_anchor *a, int create)
 	char *text;
 	int rc;
 
-	if (o != NULL && a->has_pending)
-		json_object_set_new(o, "pending", state_json(&a->pending));
+	if (o != NULL && a->has_pending &&
+	    json_object_set_new(o, "pending", state_json(&a->pending)) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(o);
 	if (text == NULL)
