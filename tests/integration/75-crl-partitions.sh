@@ -119,6 +119,15 @@ keygen Issuing size-key ec:p256 >/dev/null
 hsmca-init-ca --ca sizeca --key "pkcs11:token=Issuing;object=size-key" --pin-source "$PINSRC" \
 	--self-sign --subject "CN=Size CA" --days 365 >/dev/null
 mkdir s0
+# A gen-crl that fails changes nothing: the partition setting is written
+# into ca.json only with a committed CRL.
+before=$(cat sizeca/ca.json)
+expect_fail 2 "not a directory" "--partitions 4 --out-dir MISSING refused (exit 2)" \
+	hsmca-gen-crl --ca sizeca --pin-source "$PINSRC" --partitions 4 --partition-url 'http://crl.example.com/x/{n}.crl' --out-dir missing
+is "$(cat sizeca/ca.json)" "$before" "failed gen-crl --partitions: ca.json unchanged"
+unlike "$(sqlite3 sizeca/ca.db "select entry from audit")" "crl-config" "failed gen-crl --partitions: no configuration audit entry"
+check "afterwards --out still accepted (no partitions configured)" \
+	hsmca-gen-crl --ca sizeca --pin-source "$PINSRC" --out s0-plain.crl
 expect_fail 2 "partition-url" "size mode without crl_urls needs --partition-url (exit 2)" hsmca-gen-crl --ca sizeca --pin-source "$PINSRC" --partition-size 8192 --out-dir s0
 out=$(hsmca-gen-crl --ca sizeca --pin-source "$PINSRC" --partition-size 8192 --partition-url 'http://crl.example.com/size/{n}.crl' --out-dir s0 --json)
 like "$out" '"per_partition": 101' "--partition-size 8192: (8192 - overhead) / 55 = 101 per partition"
@@ -133,5 +142,35 @@ like "$(openssl x509 -in size-k.crt -noout -ext crlDistributionPoints)" "URI:htt
 check "size-mode gen-crl" hsmca-gen-crl --ca sizeca --pin-source "$PINSRC" --out-dir s0 --force
 sz=$(openssl crl -in s0/crl-0.crl -outform DER | wc -c)
 [ "$sz" -le 8192 ] && ok "partition CRL within 8192 bytes" || notok "partition CRL within 8192 bytes" "$sz"
+
+# A batch places each request after those placed before it in the same
+# chunk: 250 requests fill partitions 0 and 1 (101 each, with k and l) and
+# open 2; with every certificate revoked, each partition CRL still fits.
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout bulk.key \
+	-out bulk.csr -subj "/CN=bulk.example.com" 2>/dev/null
+python3 -c '
+import json
+print(json.dumps([{"common_name": "h%d.example.com" % i, "csr_file": "bulk.csr",
+                   "force_issue": True} for i in range(250)]))' >bulk.json
+mkdir bulk
+hsmca-sign-leaf --ca sizeca --pin-source "$PINSRC" --requests bulk.json --csr-dir . --out-dir bulk >bulk.out 2>&1
+like "$(cat bulk.out)" "issued 250," "250-request batch issued"
+is "$(sqlite3 sizeca/ca.db "select group_concat(n) from (select count(*) n from certs where kind = 'leaf' group by partition order by partition)")" \
+	"101,101,50" "size mode batch: partitions hold 101, 101, 50 (none over per_partition)"
+python3 -c '
+import json
+s = json.load(open("bulk/summary.json"))
+print(json.dumps([{"common_name": r["common_name"], "serial_number": str(int(r["serial"], 16))}
+                  for r in s["results"]]))' >bulk-revoked.json
+check "revoke every certificate of the batch" hsmca-revoke --ca sizeca --revoked bulk-revoked.json
+mkdir s1
+check "gen-crl with every batch certificate revoked" hsmca-gen-crl --ca sizeca --pin-source "$PINSRC" --out-dir s1
+allfit=1
+for p in 0 1 2; do
+	sz=$(openssl crl -in s1/crl-$p.crl -outform DER | wc -c)
+	[ "$sz" -le 8192 ] || allfit=0
+done
+[ $allfit = 1 ] && ok "each partition CRL within 8192 bytes with all revoked" || notok "each partition CRL within 8192 bytes with all revoked"
+is "$(openssl crl -in s1/crl-0.crl -noout -text | grep -c 'Serial Number:')" 99 "partition 0 CRL lists its 99 revoked batch certificates"
 check "issuing audit chain verifies" hsmca-audit --ca issuing verify
 done_testing

@@ -16,6 +16,7 @@
 #include "input/revoked.h"
 #include "issue/partition.h"
 #include "lint/crl.h"
+#include "store/partition.h"
 #include "store/store.h"
 #include "tap.h"
 #include "x509/algid.h"
@@ -689,6 +690,46 @@ static void test_partition_config(void)
 	   "crl not an object refused");
 }
 
+/* A batch chunk: 250 certificates placed before any is stored. Each
+ * counts those placed before it, so no partition takes more than
+ * per_partition (and its CRL, every entry revoked, fits the size). */
+static void test_partition_chunk(ca_store *st, const struct ca_partitions *pc)
+{
+	struct ca_partition_cursor cur;
+	unsigned char serial[17];
+	long held[16], placed_total = 0;
+	long stored = 0;
+	int i, part, good = 1, top = 0;
+
+	memset(serial, 0x5c, sizeof(serial));
+	memset(held, 0, sizeof(held));
+	memset(&cur, 0, sizeof(cur));
+	for (i = 0; st != NULL && i < 16; i++)
+		if (ca_store_partition_used(st, i, &held[i]) < 0)
+			good = 0;
+	for (i = 0; i < 16; i++)
+		stored += held[i];
+	for (i = 0; st != NULL && i < 250; i++) {
+		if (ca_partition_assign(st, pc, &cur, serial, sizeof(serial),
+					&part) < 0 ||
+		    part < 0 || part >= 16) {
+			good = 0;
+			break;
+		}
+		held[part]++;
+		placed_total++;
+		if (part > top)
+			top = part;
+	}
+	for (i = 0; i < 16; i++)
+		if (held[i] > pc->per_partition)
+			good = 0;
+	ok(good && placed_total == 250,
+	   "size mode, one chunk of 250: no partition over per_partition");
+	ok(top == (int)((stored + 250 - 1) / pc->per_partition),
+	   "size mode, one chunk of 250: partitions fill in order");
+}
+
 static void test_partition_assign(void)
 {
 	struct ca_partitions pc;
@@ -706,8 +747,8 @@ static void test_partition_assign(void)
 	ok(config_rc(
 	       "{\"crl\": {\"partitions\": 7, \"url\": \"http://c/{n}\"}}",
 	       &pc) == CA_OK &&
-	       ca_partition_assign(NULL, &pc, serial, sizeof(serial), &part) ==
-		   CA_OK,
+	       ca_partition_assign(NULL, &pc, NULL, serial, sizeof(serial),
+				   &part) == CA_OK,
 	   "count mode assigns without the store");
 	bn = BN_bin2bn(serial, sizeof(serial), NULL);
 	m = BN_new();
@@ -731,15 +772,15 @@ static void test_partition_assign(void)
 	   "size mode, 8192 bytes");
 	per = pc.per_partition;
 	ok(st &&
-	       ca_partition_assign(st, &pc, serial, sizeof(serial), &part) ==
-		   CA_OK &&
+	       ca_partition_assign(st, &pc, NULL, serial, sizeof(serial),
+				   &part) == CA_OK &&
 	       part == 0,
 	   "size mode: the first certificate goes to partition 0");
 	/* Issue 2.5 partitions' worth; each lands where assign says. */
 	for (i = 0; st != NULL && i < per * 5 / 2; i++) {
 		memset(&row, 0, sizeof(row));
 		snprintf(hex, sizeof(hex), "01%032x", i + 1);
-		if (ca_partition_assign(st, &pc, serial, sizeof(serial),
+		if (ca_partition_assign(st, &pc, NULL, serial, sizeof(serial),
 					&mine) < 0) {
 			good = 0;
 			break;
@@ -761,10 +802,11 @@ static void test_partition_assign(void)
 	ok(good,
 	   "size mode: partitions fill in issuance order, per_partition each");
 	ok(st &&
-	       ca_partition_assign(st, &pc, serial, sizeof(serial), &part) ==
-		   CA_OK &&
+	       ca_partition_assign(st, &pc, NULL, serial, sizeof(serial),
+				   &part) == CA_OK &&
 	       part == 2,
 	   "size mode: the next certificate still fits partition 2");
+	test_partition_chunk(st, &pc);
 	ca_store_close(st);
 	snprintf(db, sizeof(db), "rm -rf %s", path);
 	if (system(db) != 0)
@@ -777,6 +819,42 @@ static int parse(const char *text, struct ca_revoked_entry **es, size_t *n)
 {
 	return ca_revoked_parse((const unsigned char *)text, strlen(text),
 				"r.json", es, n);
+}
+
+/* 200,000 entries (the duplicate check was quadratic: 886 s): parsed,
+ * and a repeat of an early serial at the very end still found. */
+static void test_revoked_large(void)
+{
+	struct ca_revoked_entry *es = NULL;
+	size_t n = 0, i, len = 0, cap = 200000 * 80;
+	char *text = malloc(cap);
+	int rc;
+
+	if (text == NULL)
+		return;
+	len += (size_t)snprintf(text + len, cap - len, "[");
+	for (i = 0; i < 200000; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"%s{\"common_name\": \"h%zu\", "
+					"\"serial_number\": \"%zu\"}",
+					i ? "," : "", i, 1000003 * (i + 1));
+	text[len] = ']';
+	rc = ca_revoked_parse((const unsigned char *)text, len + 1, "r.json",
+			      &es, &n);
+	ok(rc == CA_OK && n == 200000 &&
+	       strcmp(es[199999].common_name, "h199999") == 0,
+	   "a 200,000-entry revoked.json parses");
+	ca_revoked_free(es, n);
+	len += (size_t)snprintf(text + len, cap - len,
+				",{\"common_name\": \"x\", "
+				"\"serial_number\": \"%d\"}",
+				1000003 * 4);
+	text[len++] = ']';
+	rc = ca_revoked_parse((const unsigned char *)text, len, "r.json", &es,
+			      &n);
+	ok(rc == CA_EUSAGE && has("entry 200000 repeats the serial of entry 3"),
+	   "200,000 entries: a repeat at the end found");
+	free(text);
 }
 
 static void test_revoked_json(void)
@@ -847,6 +925,14 @@ static void test_revoked_json(void)
 	ok(parse("[{\"common_name\": \"a\\u0000b\", \"serial_number\": \"1\"}]",
 		 &es, &n) == CA_EUSAGE,
 	   "common_name with NUL refused");
+	ok(parse("[{\"common_name\": \"a\", \"serial_number\": \"5\"},"
+		 " {\"common_name\": \"b\", \"serial_number\": \"7\"},"
+		 " {\"common_name\": \"c\", \"serial_number\": \"7\"},"
+		 " {\"common_name\": \"d\", \"serial_number\": \"5\"}]",
+		 &es, &n) == CA_EUSAGE &&
+	       has("entry 2 repeats the serial of entry 1"),
+	   "the first repeat in file order is named, with its first listing");
+	test_revoked_large();
 }
 
 int main(void)

@@ -97,13 +97,58 @@ static int parse_entry(json_t *o, const char *what, size_t idx,
 	return decimal_serial(sn, what, idx, e);
 }
 
+static int by_serial(const void *a, const void *b)
+{
+	const struct ca_revoked_entry *x =
+	    *(const struct ca_revoked_entry *const *)a;
+	const struct ca_revoked_entry *y =
+	    *(const struct ca_revoked_entry *const *)b;
+	int c = strcmp(x->serial, y->serial);
+
+	if (c != 0)
+		return c;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The first entry (in file order) whose serial an earlier entry has:
+ * sorted by serial then position, O(n log n). */
+static int first_repeat(struct ca_revoked_entry *es, size_t count,
+			const char *what)
+{
+	struct ca_revoked_entry **order;
+	size_t i, at = count, prev = 0;
+
+	if (count < 2)
+		return CA_OK;
+	order = malloc(count * sizeof(*order));
+	if (order == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	for (i = 0; i < count; i++)
+		order[i] = &es[i];
+	qsort(order, count, sizeof(*order), by_serial);
+	for (i = 1; i < count; i++)
+		if (strcmp(order[i]->serial, order[i - 1]->serial) == 0 &&
+		    strcmp(order[i]->serial,
+			   i > 1 ? order[i - 2]->serial : "") != 0 &&
+		    order[i]->index < at) {
+			at = order[i]->index;
+			prev = order[i - 1]->index;
+		}
+	free(order);
+	if (at == count)
+		return CA_OK;
+	return ca_err(CA_EUSAGE,
+		      "%s: entry %zu repeats the serial of entry %zu", what, at,
+		      prev);
+}
+
 int ca_revoked_parse(const unsigned char *data, size_t len, const char *what,
 		     struct ca_revoked_entry **entries, size_t *n)
 {
 	struct ca_revoked_entry *es = NULL;
 	json_error_t jerr;
 	json_t *root;
-	size_t i, j, count = 0;
+	size_t i, count = 0;
 	int rc = CA_OK;
 
 	*entries = NULL;
@@ -128,15 +173,7 @@ int ca_revoked_parse(const unsigned char *data, size_t len, const char *what,
 	for (i = 0; i < count; i++)
 		GUARD(parse_entry(json_array_get(root, i), what, i, &es[i]));
 	/* A serial listed twice is a mistake in the file, not a request. */
-	for (i = 0; i < count; i++)
-		for (j = 0; j < i; j++)
-			if (strcmp(es[i].serial, es[j].serial) == 0) {
-				rc = ca_err(CA_EUSAGE,
-					    "%s: entry %zu repeats the "
-					    "serial of entry %zu",
-					    what, i, j);
-				goto out;
-			}
+	GUARD(first_repeat(es, count, what));
 	*entries = es;
 	*n = count;
 	es = NULL;

@@ -16,7 +16,8 @@
 
 #include "common/err.h"
 
-#define CA_REVOKED_MAX_INPUT (16 * 1024 * 1024)
+/* 200,000 entries with 20-octet serials and long names fit. */
+#define CA_REVOKED_MAX_INPUT (64 * 1024 * 1024)
 
 struct ca_revoked_entry {
 	size_t index; /* position in the file, from 0 */

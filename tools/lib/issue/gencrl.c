@@ -181,6 +181,9 @@ struct gen {
 	struct scope *scopes;
 	size_t n_scopes;
 	struct ca_gencrl_result *res;
+	json_t *old_config;   /* ca.json before a staged "crl" change */
+	int config_written;   /* the staged ca.json is on disk */
+	int config_committed; /* ... and a CRL committed with it */
 };
 
 /* One CRL being made. */
@@ -663,6 +666,9 @@ out:
 	return rc;
 }
 
+static int commit_config(struct gen *g);
+static void restore_config(struct gen *g);
+
 static int record(struct gen *g, struct crl_job *cj, ca_audit *a)
 {
 	ca_store *st = g->d->store;
@@ -690,8 +696,13 @@ static int record(struct gen *g, struct crl_job *cj, ca_audit *a)
 	ca_audit_set(a, "entries", entries);
 	ca_audit_set(a, "scope", scope_name(cj->sc));
 	GUARD(ca_audit_append(st, a, "ok", "CRL issued"));
+	GUARD(commit_config(g));
 	GUARD(ca_store_commit(st));
+	if (g->config_written)
+		g->config_committed = 1;
 out:
+	if (rc < 0)
+		restore_config(g);
 	return rc;
 }
 
@@ -1043,39 +1054,68 @@ static char *derive_url(struct gen *g)
 	return out;
 }
 
-/* ca.json with "crl" set to crl, and its audit entry. */
-static int write_config(struct gen *g, json_t *crl)
+/* ca.json with "crl" set to crl, in memory: it is written with the first
+ * CRL that commits (commit_config), so that a run that fails changes
+ * nothing. */
+static int stage_config(struct gen *g, json_t *crl)
 {
 	json_t *copy = json_deep_copy(g->d->config);
 	struct ca_partitions check;
-	ca_audit *a = ca_audit_new("crl-config");
+	int rc;
+
+	if (copy == NULL || json_object_set(copy, "crl", crl) != 0) {
+		json_decref(copy);
+		return ca_err(CA_EIO, "out of memory");
+	}
+	rc = ca_partitions_config(copy, &check);
+	if (rc < 0) {
+		json_decref(copy);
+		return rc;
+	}
+	g->old_config = g->d->config;
+	g->d->config = copy;
+	return CA_OK;
+}
+
+/* Inside the first CRL's transaction, before its commit: write the staged
+ * ca.json and its audit entry. */
+static int commit_config(struct gen *g)
+{
+	ca_audit *a;
 	char *text = NULL;
 	int rc;
 
-	if (copy == NULL || a == NULL) {
-		rc = ca_err(CA_EIO, "out of memory");
-		goto out;
-	}
-	if (json_object_set(copy, "crl", crl) != 0) {
-		rc = ca_err(CA_EIO, "out of memory");
-		goto out;
-	}
-	GUARD(ca_partitions_config(copy, &check));
-	GUARD(ca_config_write(g->d->path, copy, &text));
+	if (g->old_config == NULL || g->config_written)
+		return CA_OK;
+	a = ca_audit_new("crl-config");
+	if (a == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	GUARD(ca_config_write(g->d->path, g->d->config, &text));
+	g->config_written = 1;
 	ca_audit_output(a, "ca.json", text, strlen(text));
-	GUARD(ca_store_begin(g->d->store));
 	GUARD(
 	    ca_audit_append(g->d->store, a, "ok", "CRL partitions configured"));
-	GUARD(ca_store_commit(g->d->store));
-	json_decref(g->d->config);
-	g->d->config = copy;
-	copy = NULL;
 out:
-	ca_store_rollback(g->d->store);
 	ca_audit_free(a);
-	json_decref(copy);
 	free(text);
 	return rc;
+}
+
+/* The first CRL did not commit: put back the ca.json commit_config
+ * wrote. */
+static void restore_config(struct gen *g)
+{
+	char *text = NULL;
+
+	if (!g->config_written || g->config_committed)
+		return;
+	if (ca_config_write(g->d->path, g->old_config, &text) < 0)
+		fprintf(stderr,
+			"hsmca-gen-crl: warning: %s/ca.json keeps the new "
+			"\"crl\" setting although no CRL was committed\n",
+			g->d->path);
+	free(text);
+	g->config_written = 0;
 }
 
 /* --partitions / --partition-size: set ca.json "crl" while no
@@ -1138,7 +1178,7 @@ static int resolve_partitions(struct gen *g)
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	GUARD(write_config(g, crl));
+	GUARD(stage_config(g, crl));
 	GUARD(ca_partitions_config(g->d->config, &g->pc));
 out:
 	json_decref(crl);
@@ -1284,6 +1324,8 @@ int ca_gencrl(const char *dir, const struct ca_gencrl_params *p,
 	ca_audit_free(a);
 	ca_tp_free(&g.tp);
 	scopes_free(&g);
+	restore_config(&g);
+	json_decref(g.old_config);
 	free(g.pinned);
 	free(g.spool_dir);
 	OPENSSL_free(g.algid);

@@ -47,6 +47,7 @@ struct run {
 	struct ca_dir *d;
 	struct ca_leaf_profile profile;
 	struct ca_partitions parts;
+	struct ca_partition_cursor fill; /* size mode, this chunk */
 	unsigned char *algid;
 	size_t algid_len;
 	EVP_PKEY *issuer_pub; /* borrowed from the CA certificate */
@@ -1111,8 +1112,8 @@ static int assign_serial(struct run *run, struct job *j, json_t *chunk_keys)
 	j->partition = -1;
 	if (ca_partitions_enabled(&run->parts))
 		GUARD(ca_partition_assign(run->d->store, &run->parts,
-					  j->serial_raw, CA_SERIAL_LEN,
-					  &j->partition));
+					  &run->fill, j->serial_raw,
+					  CA_SERIAL_LEN, &j->partition));
 	if (json_object_set_new(chunk_keys, j->spki, json_true()) != 0)
 		rc = ca_err(CA_EIO, "out of memory");
 out:
@@ -1225,6 +1226,9 @@ static int run_chunk(struct run *run, const struct ca_leaf_request *reqs,
 			job_fail(&jobs[i], CA_EIO);
 	parallel(run, jobs, n, check_csr);
 	GUARD(chunk_begin(run));
+	/* Partitions fill from the store as it stands at the chunk's start,
+	 * plus what this chunk places. */
+	memset(&run->fill, 0, sizeof(run->fill));
 	for (i = 0; i < n; i++)
 		GUARD(assign_serial(run, &jobs[i], chunk_keys));
 	ca_pool_run(n, run->in_flight, stage_one,

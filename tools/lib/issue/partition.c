@@ -116,14 +116,30 @@ int ca_partitions_enabled(const struct ca_partitions *pc)
 	return pc != NULL && (pc->count > 0 || pc->size > 0);
 }
 
+/* Size mode: the highest partition and how many certificates it holds. */
+static int fill_from_store(ca_store *st, struct ca_partition_cursor *cur)
+{
+	int none, rc;
+
+	cur->last = 0;
+	cur->used = 0;
+	rc = ca_store_partition_last(st, &cur->last, &none);
+	if (rc == CA_OK && !none)
+		rc = ca_store_partition_used(st, cur->last, &cur->used);
+	if (rc == CA_OK)
+		cur->valid = 1;
+	return rc;
+}
+
 int ca_partition_assign(ca_store *st, const struct ca_partitions *pc,
+			struct ca_partition_cursor *cur,
 			const unsigned char *serial, size_t serial_len,
 			int *partition)
 {
-	long last = 0, used = 0;
+	struct ca_partition_cursor one = {0, 0, 0};
 	unsigned long r = 0;
 	size_t i;
-	int null, rc;
+	int rc;
 
 	*partition = -1;
 	if (!ca_partitions_enabled(pc))
@@ -136,20 +152,24 @@ int ca_partition_assign(ca_store *st, const struct ca_partitions *pc,
 		return CA_OK;
 	}
 	/* Size mode: fill the highest partition in issuance order, open the
-	 * next one when it holds per_partition certificates. */
-	rc = ca_store_partition_last(st, &last, &null);
-	if (rc < 0)
-		return rc;
-	if (null) {
-		*partition = 0;
-		return CA_OK;
+	 * next one when it holds per_partition certificates (those placed
+	 * earlier in this chunk included). */
+	if (cur == NULL)
+		cur = &one;
+	if (!cur->valid) {
+		rc = fill_from_store(st, cur);
+		if (rc < 0)
+			return rc;
 	}
-	rc = ca_store_partition_used(st, last, &used);
-	if (rc < 0)
-		return rc;
-	if (last >= 0x7fffffff)
-		return ca_err(CA_EPOLICY, "no CRL partition number left");
-	*partition = (int)(used >= pc->per_partition ? last + 1 : last);
+	if (cur->used >= pc->per_partition) {
+		if (cur->last >= 0x7fffffff)
+			return ca_err(CA_EPOLICY,
+				      "no CRL partition number left");
+		cur->last++;
+		cur->used = 0;
+	}
+	cur->used++;
+	*partition = (int)cur->last;
 	return CA_OK;
 }
 

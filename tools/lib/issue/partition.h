@@ -26,8 +26,20 @@ struct ca_partitions {
 /* Read ca.json's "crl" (config may lack it: no partitions). */
 int ca_partitions_config(json_t *config, struct ca_partitions *pc) CA_WUR;
 int ca_partitions_enabled(const struct ca_partitions *pc);
-/* Choose the partition of a certificate about to be issued. */
+/* Size mode: where the filling stands. A batch places a whole chunk
+ * before any of it is in the store, so it keeps one cursor per chunk
+ * (zeroed at the chunk's start): the first placement reads the store,
+ * later ones count the certificates placed since. */
+struct ca_partition_cursor {
+	int valid;
+	long last; /* the partition being filled */
+	long used; /* certificates bound to it, placed ones included */
+};
+
+/* Choose the partition of a certificate about to be issued. cur may be
+ * NULL (one certificate: the store alone says how full partitions are). */
 int ca_partition_assign(ca_store *st, const struct ca_partitions *pc,
+			struct ca_partition_cursor *cur,
 			const unsigned char *serial, size_t serial_len,
 			int *partition) CA_WUR;
 /* The CDP URL of a partition (malloc'd). */
