@@ -116,35 +116,32 @@ static void job_free(struct job *j)
 
 /* ---- set-up --------------------------------------------------------- */
 
+/* The chain files' text: this CA's certificate and chain.pem, from the
+ * certificates read (and checked) when the directory was opened, never
+ * the files' bytes. */
 static int load_chain(struct run *run)
 {
-	char *path = ca_dir_file(run->d->path, "chain.pem");
-	unsigned char *ca = NULL, *chain = NULL;
-	size_t ca_len = 0, chain_len = 0;
-	char *ca_path = ca_dir_file(run->d->path, "ca.crt");
-	int rc;
+	X509 *x;
+	char *pem = NULL, *grown;
+	size_t len = 0;
+	int i, rc = CA_OK;
 
-	if (path == NULL || ca_path == NULL) {
-		rc = ca_err(CA_EIO, "out of memory");
-		goto out;
+	for (i = -1; i < sk_X509_num(run->d->chain); i++) {
+		x = i < 0 ? run->d->cert : sk_X509_value(run->d->chain, i);
+		GUARD(ca_x509_pem(x, &pem, &len));
+		grown = realloc(run->chain_pem, run->chain_len + len + 1);
+		if (grown == NULL) {
+			rc = ca_err(CA_EIO, "out of memory");
+			goto out;
+		}
+		run->chain_pem = grown;
+		memcpy(run->chain_pem + run->chain_len, pem, len + 1);
+		run->chain_len += len;
+		free(pem);
+		pem = NULL;
 	}
-	GUARD(ca_read_file(ca_path, CA_MAX_INPUT, &ca, &ca_len));
-	if (access(path, F_OK) == 0)
-		GUARD(ca_read_file(path, CA_MAX_INPUT, &chain, &chain_len));
-	run->chain_pem = malloc(ca_len + chain_len + 1);
-	if (run->chain_pem == NULL) {
-		rc = ca_err(CA_EIO, "out of memory");
-		goto out;
-	}
-	memcpy(run->chain_pem, ca, ca_len);
-	if (chain_len)
-		memcpy(run->chain_pem + ca_len, chain, chain_len);
-	run->chain_len = ca_len + chain_len;
 out:
-	free(ca);
-	free(chain);
-	free(path);
-	free(ca_path);
+	free(pem);
 	return rc;
 }
 

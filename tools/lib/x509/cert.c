@@ -223,37 +223,85 @@ int ca_x509_load(const char *path, X509 **out)
 	return CA_OK;
 }
 
+/* One "-----BEGIN CERTIFICATE-----" block at text[*at] (after
+ * whitespace): parsed completely, or CA_EPOLICY naming where the file is
+ * damaged. *x is NULL at the end of the text. */
+static int next_pem_cert(const char *path, const char *text, size_t len,
+			 size_t *at, size_t nth, X509 **x)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+	static const char end[] = "-----END CERTIFICATE-----";
+	size_t i = *at, stop;
+	const char *e;
+	BIO *b;
+
+	*x = NULL;
+	while (i < len && strchr(" \t\r\n", text[i]) != NULL && text[i])
+		i++;
+	if (i == len) {
+		*at = i;
+		return CA_OK;
+	}
+	e = len - i >= sizeof(begin) - 1 &&
+		    memcmp(text + i, begin, sizeof(begin) - 1) == 0
+		? strstr(text + i, end)
+		: NULL;
+	stop = e ? (size_t)(e - text) + sizeof(end) - 1 : len;
+	/* The block on its own, its END line terminated. */
+	b = e ? BIO_new(BIO_s_mem()) : NULL;
+	if (b != NULL && BIO_write(b, text + i, (int)(stop - i)) > 0 &&
+	    BIO_write(b, "\n", 1) == 1)
+		*x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	ERR_clear_error();
+	if (*x == NULL)
+		return ca_err(CA_EPOLICY,
+			      "%s is damaged: certificate %zu (at byte %zu) is "
+			      "not a readable PEM certificate; restore the "
+			      "file before using it",
+			      path, nth, i);
+	*at = stop;
+	return CA_OK;
+}
+
 int ca_x509_load_all(const char *path, STACK_OF(X509) * *out)
 {
 	STACK_OF(X509) *sk = sk_X509_new_null();
-	BIO *b = NULL;
-	X509 *x;
-	int rc = CA_OK;
+	unsigned char *data = NULL;
+	size_t len = 0, at = 0;
+	X509 *x = NULL;
+	int rc;
 
 	*out = NULL;
 	if (sk == NULL)
 		return ca_err(CA_EIO, "out of memory");
-	b = BIO_new_file(path, "r");
-	if (b == NULL) {
-		sk_X509_free(sk);
-		ERR_clear_error();
-		return ca_err(CA_EIO, "cannot open %s", path);
+	GUARD(ca_read_file(path, CA_MAX_INPUT, &data, &len));
+	if (memchr(data, '\0', len) != NULL) {
+		rc = ca_err(CA_EPOLICY,
+			    "%s is damaged: it holds a NUL byte (PEM "
+			    "certificates expected)",
+			    path);
+		goto out;
 	}
-	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+	/* Nothing but PEM certificates and whitespace: a file damaged after
+	 * its first certificate is refused, never used in part. */
+	for (;;) {
+		GUARD(next_pem_cert(path, (const char *)data, len, &at,
+				    (size_t)sk_X509_num(sk) + 1, &x));
+		if (x == NULL)
+			break;
 		if (!sk_X509_push(sk, x)) {
 			X509_free(x);
 			rc = ca_err(CA_EIO, "out of memory");
-			break;
+			goto out;
 		}
 	}
-	ERR_clear_error();
-	BIO_free(b);
-	if (rc < 0) {
-		sk_X509_pop_free(sk, X509_free);
-		return rc;
-	}
 	*out = sk;
-	return CA_OK;
+	sk = NULL;
+out:
+	sk_X509_pop_free(sk, X509_free);
+	free(data);
+	return rc;
 }
 
 void ca_x509_sha256_hex(X509 *x, char out[65])
