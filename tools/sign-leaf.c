@@ -196,6 +196,14 @@ static void report(int json, const struct ca_leaf_params *p, json_t *summary)
 		ca_text_put(stdout, reason, 1);
 		fputc('\n', stdout);
 	}
+	if (p->requests != NULL &&
+	    json_integer_value(json_object_get(summary, "refused")) >
+		(json_int_t)json_array_size(list))
+		printf("... and %lld more refused (all in %s/summary.json)\n",
+		       (long long)(json_integer_value(
+				       json_object_get(summary, "refused")) -
+				   (json_int_t)json_array_size(list)),
+		       p->out_dir);
 	if (p->requests != NULL)
 		printf(
 		    "issued %lld, already issued %lld, refused %lld (details: "

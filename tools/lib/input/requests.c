@@ -14,12 +14,17 @@
 #include "input/requests.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -1090,11 +1095,12 @@ void ca_requests_free(struct ca_leaf_request *reqs, size_t n)
 /* --- streaming: one request parsed at a time ---------------------------- */
 
 struct ca_requests_iter {
-	unsigned char *data;
+	unsigned char *data; /* the file, mapped read-only */
 	size_t len;
-	size_t first; /* offset of the first element */
-	size_t pos;   /* offset of the next element */
-	size_t index; /* index of the next element */
+	size_t released; /* bytes before this are dropped from memory */
+	size_t first;	 /* offset of the first element */
+	size_t pos;	 /* offset of the next element */
+	size_t index;	 /* index of the next element */
 	size_t count;
 	char *what;
 };
@@ -1139,6 +1145,48 @@ static size_t value_end(const unsigned char *d, size_t len, size_t i)
 	return len;
 }
 
+/* Drop the pages of the file already read from memory (they are read
+ * again from the file if needed): a batch file of any size costs the
+ * memory of what is being parsed, not of the whole file. */
+static void release(struct ca_requests_iter *it)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t upto = it->pos / page * page;
+
+	if (upto >= it->released + 64 * page) {
+		(void)madvise(it->data + it->released, upto - it->released,
+			      MADV_DONTNEED);
+		it->released = upto;
+	}
+}
+
+/* Map a batch file read-only (at most MAX_BATCH_FILE bytes). */
+static int map_file(const char *path, struct ca_requests_iter *it)
+{
+	struct stat st;
+	void *m;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return ca_err(CA_EIO, "cannot open %s: %s", path,
+			      strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > MAX_BATCH_FILE || st.st_size == 0) {
+		close(fd);
+		return ca_err(CA_EUSAGE,
+			      "%s: not a regular file of 1 to %ld bytes", path,
+			      MAX_BATCH_FILE);
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return ca_err(CA_EIO, "cannot read %s: %s", path,
+			      strerror(errno));
+	it->data = m;
+	it->len = (size_t)st.st_size;
+	return CA_OK;
+}
+
 /* Parse the element at it->pos into r (or only check it when r is NULL)
  * and move past it. Returns 1 when an element was read, 0 at the end. */
 static int next_element(struct ca_requests_iter *it, struct ca_leaf_request *r)
@@ -1180,7 +1228,7 @@ static int next_element(struct ca_requests_iter *it, struct ca_leaf_request *r)
 	if (rc < 0)
 		return rc;
 	i = skip_ws(d, it->len, end);
-	if (d[i] == ',') {
+	if (i < it->len && d[i] == ',') {
 		i = skip_ws(d, it->len, i + 1);
 		if (i < it->len && d[i] == ']')
 			return ca_err(CA_EUSAGE,
@@ -1189,6 +1237,7 @@ static int next_element(struct ca_requests_iter *it, struct ca_leaf_request *r)
 	}
 	it->pos = i;
 	it->index++;
+	release(it);
 	return 1;
 }
 
@@ -1205,7 +1254,7 @@ int ca_requests_open(const char *path, ca_requests_iter **out, size_t *count)
 		free(it);
 		return oom();
 	}
-	GUARD(ca_read_file(path, MAX_BATCH_FILE, &it->data, &it->len));
+	GUARD(map_file(path, it));
 	i = skip_ws(it->data, it->len, 0);
 	if (i >= it->len || it->data[i] != '[') {
 		rc = ca_err(CA_EUSAGE,
@@ -1228,6 +1277,7 @@ int ca_requests_open(const char *path, ca_requests_iter **out, size_t *count)
 	it->count = it->index;
 	it->pos = it->first;
 	it->index = 0;
+	it->released = 0;
 	*count = it->count;
 	*out = it;
 	it = NULL;
@@ -1269,7 +1319,8 @@ void ca_requests_close(ca_requests_iter *it)
 {
 	if (it == NULL)
 		return;
-	free(it->data);
+	if (it->data != NULL)
+		munmap(it->data, it->len);
 	free(it->what);
 	free(it);
 }

@@ -65,10 +65,12 @@ struct run {
 	json_t *refusals;	   /* refused requests (for the tool to show) */
 	struct ca_out_names names; /* batch file names in use */
 	long issued, already, refused;
-	json_t *pending;  /* files to write after the chunk commits */
-	int last_refusal; /* exit code of the last refusal */
-	int workers;	  /* threads for CPU work */
-	int in_flight;	  /* threads for token work: signatures at once */
+	json_t *pending; /* files to write after the chunk commits */
+	json_t
+	    *chunk_refused; /* batch: this chunk's refusals, audited as one */
+	int last_refusal;   /* exit code of the last refusal */
+	int workers;	    /* threads for CPU work */
+	int in_flight;	    /* threads for token work: signatures at once */
 	int in_chunk;
 	int results_lost; /* a result could not be recorded (no memory) */
 };
@@ -192,8 +194,9 @@ static int run_setup(struct run *run)
 	run->refusals = json_array();
 
 	run->pending = json_array();
+	run->chunk_refused = json_array();
 	if (run->results == NULL || run->refusals == NULL ||
-	    run->pending == NULL)
+	    run->pending == NULL || run->chunk_refused == NULL)
 		rc = ca_err(CA_EIO, "out of memory");
 out:
 	free(pinned);
@@ -799,7 +802,11 @@ static void add_result(struct run *run, json_t *o)
 		run->results_lost = 1;
 		return;
 	}
-	if (json_is_string(json_object_get(o, "reason")))
+	/* A batch keeps the first refusals for the tool to show; all are in
+	 * the results file. */
+	if (json_is_string(json_object_get(o, "reason")) &&
+	    (run->results_fp == NULL ||
+	     json_array_size(run->refusals) < CA_LEAF_REFUSALS_SHOWN))
 		run->results_lost |= json_array_append(run->refusals, o) != 0;
 	if (run->results_fp == NULL) {
 		run->results_lost |=
@@ -876,6 +883,17 @@ static int refuse(struct run *run, struct job *j, int rc, ca_audit *a)
 	j->serial[0] = '\0';
 	add_result(run, result(j, "refused", reason));
 	run->refused++;
+	if (run->results_fp != NULL) {
+		/* A batch: one audit entry per chunk names its refusals. */
+		if (json_array_append_new(run->chunk_refused,
+					  json_pack("{s:I, s:s, s:s}", "index",
+						    (json_int_t)j->r->index + 1,
+						    "request", j->request_key,
+						    "reason", reason)) != 0)
+			return ca_err(CA_EIO, "out of memory");
+		ca_err(rc, "%s", reason);
+		return rc == CA_EPOLICY || rc == CA_EUSAGE ? CA_OK : rc;
+	}
 	ca_audit_set_action(a, "sign-leaf");
 	ca_audit_input_data(a, "request", j->request_key,
 			    strlen(j->request_key));
@@ -1206,6 +1224,35 @@ static int record_job(struct run *run, struct job *j, int batch)
 	return rc;
 }
 
+/* The refusals of a batch chunk: one audit entry naming each (its index,
+ * request key and reason), in the chunk's transaction. A batch of any
+ * size adds at most one refusal entry per chunk. */
+static int audit_chunk_refusals(struct run *run)
+{
+	ca_audit *a;
+	char detail[160];
+	size_t n = json_array_size(run->chunk_refused);
+	int rc;
+
+	if (n == 0)
+		return CA_OK;
+	a = ca_audit_new("sign-leaf");
+	if (a == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	ca_audit_set_action(a, "sign-leaf");
+	ca_audit_set(a, "requests", run->p->requests);
+	/* The entry takes the list; the next chunk starts a new one. */
+	ca_audit_set_json(a, "refused", run->chunk_refused);
+	run->chunk_refused = json_array();
+	snprintf(detail, sizeof(detail), "%zu request%s of the batch refused",
+		 n, n == 1 ? "" : "s");
+	rc = ca_audit_append(run->d->store, a, "refused", detail);
+	ca_audit_free(a);
+	if (rc == CA_OK && run->chunk_refused == NULL)
+		rc = ca_err(CA_EIO, "out of memory");
+	return rc;
+}
+
 static int run_chunk(struct run *run, const struct ca_leaf_request *reqs,
 		     size_t n, int batch)
 {
@@ -1232,6 +1279,7 @@ static int run_chunk(struct run *run, const struct ca_leaf_request *reqs,
 		    &(struct stage){run, jobs, build_and_sign});
 	for (i = 0; i < n; i++)
 		GUARD(record_job(run, &jobs[i], batch));
+	GUARD(audit_chunk_refusals(run));
 	GUARD(chunk_end(run));
 out:
 	for (i = 0; jobs != NULL && i < n; i++)
@@ -1500,6 +1548,7 @@ static void run_free(struct run *run)
 	free(run->results_tmp);
 	ca_out_names_free(&run->names);
 	json_decref(run->pending);
+	json_decref(run->chunk_refused);
 	OPENSSL_cleanse(run->rng, sizeof(run->rng));
 }
 

@@ -7,6 +7,10 @@
 
 #include "common/err.h"
 
+/* A batch's summary keeps this many refusals in memory (for the tool to
+ * show); summary.json lists them all. */
+#define CA_LEAF_REFUSALS_SHOWN 20
+
 /* How far a batch is. */
 struct ca_leaf_progress {
 	size_t done, total; /* requests */
@@ -52,7 +56,8 @@ struct ca_leaf_params {
  * "certificate", "chain", "reason", "renews"}], "refusals": [the refused
  * results]}.
  * A batch keeps its results out of memory: they go to OUT_DIR/summary.json
- * (the same object) and "results" stays empty. Returns CA_EPOLICY when a
+ * (the same object) and "results" stays empty; "refusals" holds the first
+ * CA_LEAF_REFUSALS_SHOWN. Returns CA_EPOLICY when a
  * single request was refused, or when any batch request was refused (the
  * others are still issued), CA_OK otherwise. */
 int ca_leaf_issue(const struct ca_leaf_params *p, json_t **summary) CA_WUR;
