@@ -1,4 +1,5 @@
 /* hsmca-sign-leaf: issue end-entity certificates from CSRs. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,33 @@ static void draw_progress(const struct ca_leaf_progress *pr, void *ctx)
 	fflush(stderr);
 }
 
+/* SIGINT/SIGTERM during a batch: the first asks the batch to stop at a
+ * safe point (what is committed stays, files are finished, summary.json
+ * says where it stopped); a second one stops at once. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	if (stop_signal != 0) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	stop_signal = sig;
+}
+
+static void catch_stop(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 static void print_file(const char *path)
 {
 	char buf[8192];
@@ -128,65 +156,80 @@ static void print_file(const char *path)
 	fclose(f);
 }
 
-static void report(int json, const struct ca_leaf_params *p, json_t *summary)
+/* An invalid batch file: every error, with its request and key. */
+static void report_invalid(json_t *summary)
 {
-	json_t *list, *r;
-	char *path = NULL;
+	json_t *e;
+	size_t i;
+	json_int_t n = json_integer_value(json_object_get(summary, "invalid"));
+
+	json_array_foreach(json_object_get(summary, "errors"), i, e)
+	{
+		ca_text_put(stdout,
+			    json_string_value(json_object_get(e, "message")),
+			    1);
+		fputc('\n', stdout);
+	}
+	if (n > (json_int_t)json_array_size(json_object_get(summary, "errors")))
+		printf(
+		    "... and %lld more invalid requests\n",
+		    (long long)(n - (json_int_t)json_array_size(
+					json_object_get(summary, "errors"))));
+}
+
+/* One certificate: what was issued (committed) or refused. */
+static void report_one(json_t *r)
+{
+	const char *cn = json_string_value(json_object_get(r, "common_name"));
+	const char *serial = json_string_value(json_object_get(r, "serial"));
+	json_t *v;
+	size_t k;
+
+	if (json_object_get(r, "reason") != NULL)
+		return;
+	printf("%s: ", json_string_value(json_object_get(r, "status")));
+	ca_text_put(stdout, cn, 0);
+	printf(", serial %s\n", serial ? serial : "");
+	printf("  SANs:      ");
+	json_array_foreach(json_object_get(r, "sans"), k, v)
+	{
+		fputs(k ? ", " : "", stdout);
+		ca_text_put(stdout, json_string_value(v), 0);
+	}
+	printf("%s\n",
+	       json_array_size(json_object_get(r, "sans")) ? "" : "none");
+	v = json_object_get(r, "not_after");
+	printf("  not after: %s\n", v ? json_string_value(v) : "?");
+	v = json_object_get(r, "renews");
+	if (v != NULL)
+		printf(
+		    "  renews:    %s (now superseded; valid until it expires "
+		    "or is revoked)\n",
+		    json_string_value(v));
+}
+
+static long long num(json_t *summary, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(summary, key));
+}
+
+/* A batch: its refusals (the first ones), its counts from committed
+ * state, and how far it got. */
+static void report_batch(const struct ca_leaf_params *p, json_t *summary)
+{
+	const char *file =
+	    json_string_value(json_object_get(summary, "summary_file"));
+	json_t *list = json_object_get(summary, "refusals"), *r;
 	size_t i;
 
-	if (summary == NULL)
-		return;
-	if (json && p->requests != NULL) {
-		/* The batch's summary.json holds every result. */
-		if (asprintf(&path, "%s/summary.json", p->out_dir) >= 0)
-			print_file(path);
-		free(path);
-		return;
-	}
-	if (json) {
-		ca_print_json(json_incref(summary));
-		return;
-	}
-	list = json_object_get(summary, p->requests ? "refusals" : "results");
+	(void)p;
 	json_array_foreach(list, i, r)
 	{
 		const char *cn =
 		    json_string_value(json_object_get(r, "common_name"));
-		const char *serial =
-		    json_string_value(json_object_get(r, "serial"));
 		const char *reason =
 		    json_string_value(json_object_get(r, "reason"));
 
-		if (p->requests == NULL && reason == NULL) {
-			json_t *v;
-			size_t k;
-
-			printf("%s: ",
-			       json_string_value(json_object_get(r, "status")));
-			ca_text_put(stdout, cn, 0);
-			printf(", serial %s\n", serial ? serial : "");
-			printf("  SANs:      ");
-			json_array_foreach(json_object_get(r, "sans"), k, v)
-			{
-				fputs(k ? ", " : "", stdout);
-				ca_text_put(stdout, json_string_value(v), 0);
-			}
-			printf("%s\n",
-			       json_array_size(json_object_get(r, "sans"))
-				   ? ""
-				   : "none");
-			v = json_object_get(r, "not_after");
-			printf("  not after: %s\n",
-			       v ? json_string_value(v) : "?");
-			v = json_object_get(r, "renews");
-			if (v != NULL)
-				printf("  renews:    %s (now superseded; valid "
-				       "until it expires or is revoked)\n",
-				       json_string_value(v));
-			continue;
-		}
-		if (p->requests == NULL)
-			continue;
 		printf(
 		    "%3lld %-14s ",
 		    (long long)json_integer_value(json_object_get(r, "index")),
@@ -196,25 +239,51 @@ static void report(int json, const struct ca_leaf_params *p, json_t *summary)
 		ca_text_put(stdout, reason, 1);
 		fputc('\n', stdout);
 	}
-	if (p->requests != NULL &&
-	    json_integer_value(json_object_get(summary, "refused")) >
-		(json_int_t)json_array_size(list))
-		printf("... and %lld more refused (all in %s/summary.json)\n",
-		       (long long)(json_integer_value(
-				       json_object_get(summary, "refused")) -
-				   (json_int_t)json_array_size(list)),
-		       p->out_dir);
-	if (p->requests != NULL)
+	if (num(summary, "refused") > (long long)json_array_size(list))
 		printf(
-		    "issued %lld, already issued %lld, refused %lld (details: "
-		    "%s/summary.json)\n",
-		    (long long)json_integer_value(
-			json_object_get(summary, "issued")),
-		    (long long)json_integer_value(
-			json_object_get(summary, "already_issued")),
-		    (long long)json_integer_value(
-			json_object_get(summary, "refused")),
-		    p->out_dir);
+		    "... and %lld more refused (all in %s)\n",
+		    num(summary, "refused") - (long long)json_array_size(list),
+		    file ? file : "no summary.json: it could not be written");
+	printf("issued %lld, already issued %lld, refused %lld",
+	       num(summary, "issued"), num(summary, "already_issued"),
+	       num(summary, "refused"));
+	if (!json_is_true(json_object_get(summary, "complete")))
+		printf("; stopped after request %lld of %lld: re-run the same "
+		       "command to continue",
+		       num(summary, "processed"), num(summary, "requests"));
+	if (file != NULL)
+		printf(" (details: %s)", file);
+	printf("\n");
+}
+
+static void report(int json, const struct ca_leaf_params *p, json_t *summary)
+{
+	const char *file =
+	    json_string_value(json_object_get(summary, "summary_file"));
+	json_t *r;
+	size_t i;
+
+	if (summary == NULL)
+		return;
+	if (json && file != NULL) {
+		/* The batch's summary.json holds every result. */
+		print_file(file);
+		return;
+	}
+	if (json) {
+		ca_print_json(json_incref(summary));
+		return;
+	}
+	if (json_object_get(summary, "invalid") != NULL) {
+		report_invalid(summary);
+		return;
+	}
+	if (p->requests != NULL) {
+		report_batch(p, summary);
+		return;
+	}
+	json_array_foreach(json_object_get(summary, "results"), i, r)
+	    report_one(r);
 }
 
 int main(int argc, char **argv)
@@ -362,6 +431,10 @@ int main(int argc, char **argv)
 	p.force = c.force;
 	if (p.requests != NULL && isatty(STDERR_FILENO) && !c.json)
 		p.progress = draw_progress;
+	if (p.requests != NULL) {
+		p.stop = &stop_signal;
+		catch_stop();
+	}
 	rc = ca_leaf_issue(&p, &summary);
 	report(c.json, &p, summary);
 	json_decref(summary);

@@ -57,7 +57,11 @@
 struct ctx {
 	const char *what; /* the file */
 	size_t index;	  /* request, from 0 */
+	char *key;	  /* NULL, or where req_err names the key (KEY_MAX) */
 };
+
+#define KEY_MAX	   128
+#define ERRORS_MAX 1000 /* errors of an invalid batch file listed */
 
 static const char *const request_keys[] = {
     "common_name",     "sans",
@@ -138,6 +142,8 @@ static int req_err(const struct ctx *c, const char *key, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (c->key != NULL)
+		snprintf(c->key, KEY_MAX, "%s", key != NULL ? key : "");
 	if (key == NULL)
 		return ca_err(CA_EUSAGE, "%s: request %zu: %s", c->what,
 			      c->index + 1, msg);
@@ -990,6 +996,7 @@ int ca_requests_parse(const unsigned char *data, size_t len, const char *what,
 	*n = 0;
 	c.what = what != NULL ? what : "requests";
 	c.index = 0;
+	c.key = NULL;
 	if (len > CA_MAX_INPUT) {
 		rc = ca_err(CA_EUSAGE, "%s is larger than %d bytes", c.what,
 			    CA_MAX_INPUT);
@@ -1103,6 +1110,8 @@ struct ca_requests_iter {
 	size_t index;	 /* index of the next element */
 	size_t count;
 	char *what;
+	int element_error; /* the last error was in one element (skipped) */
+	char key[KEY_MAX]; /* the key the last element error names */
 };
 
 static size_t skip_ws(const unsigned char *d, size_t len, size_t i)
@@ -1193,13 +1202,15 @@ static int next_element(struct ca_requests_iter *it, struct ca_leaf_request *r)
 {
 	const unsigned char *d = it->data;
 	struct ca_leaf_request tmp;
-	struct ctx c = {it->what, it->index};
+	struct ctx c = {it->what, it->index, it->key};
 	json_error_t jerr;
 	json_t *v = NULL;
 	char shown[200];
 	size_t i = skip_ws(d, it->len, it->pos), end;
 	int rc;
 
+	it->element_error = 0;
+	it->key[0] = '\0';
 	if (i < it->len && d[i] == ']') {
 		if (skip_ws(d, it->len, i + 1) != it->len)
 			return ca_err(CA_EUSAGE,
@@ -1216,17 +1227,18 @@ static int next_element(struct ca_requests_iter *it, struct ca_leaf_request *r)
 	v = json_loadb(
 	    (const char *)d + i, end - i,
 	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-	if (v == NULL)
-		return ca_err(CA_EUSAGE, "%s: request %zu: not valid JSON: %s",
-			      it->what, it->index + 1,
-			      ca_text_show(jerr.text, shown, sizeof(shown)));
-	memset(&tmp, 0, sizeof(tmp));
-	rc = parse_one(&c, v, r != NULL ? r : &tmp);
-	json_decref(v);
-	if (r == NULL)
-		ca_requests_free_one(&tmp);
-	if (rc < 0)
-		return rc;
+	if (v == NULL) {
+		rc = ca_err(CA_EUSAGE, "%s: request %zu: not valid JSON: %s",
+			    it->what, it->index + 1,
+			    ca_text_show(jerr.text, shown, sizeof(shown)));
+	} else {
+		memset(&tmp, 0, sizeof(tmp));
+		rc = parse_one(&c, v, r != NULL ? r : &tmp);
+		json_decref(v);
+		if (r == NULL)
+			ca_requests_free_one(&tmp);
+	}
+	/* Past the element, valid or not: the next one can be checked. */
 	i = skip_ws(d, it->len, end);
 	if (i < it->len && d[i] == ',') {
 		i = skip_ws(d, it->len, i + 1);
@@ -1238,21 +1250,51 @@ static int next_element(struct ca_requests_iter *it, struct ca_leaf_request *r)
 	it->pos = i;
 	it->index++;
 	release(it);
+	if (rc < 0) {
+		it->element_error = 1;
+		return rc;
+	}
 	return 1;
 }
 
-int ca_requests_open(const char *path, ca_requests_iter **out, size_t *count)
+/* An invalid request of a file being checked: listed (up to ERRORS_MAX)
+ * with its number and key. */
+static int note_error(ca_requests_iter *it, json_t *errors, size_t *n)
+{
+	json_t *o;
+
+	(*n)++;
+	if (json_array_size(errors) >= ERRORS_MAX)
+		return CA_OK;
+	o = json_pack("{s:I, s:s}", "request", (json_int_t)it->index, "message",
+		      ca_errmsg());
+	if (o != NULL && it->key[0] != '\0')
+		json_object_set_new(o, "key", json_string(it->key));
+	if (o == NULL || json_array_append_new(errors, o) != 0)
+		return oom();
+	return CA_OK;
+}
+
+int ca_requests_open(const char *path, ca_requests_iter **out, size_t *count,
+		     json_t **errors)
 {
 	ca_requests_iter *it = NULL;
-	size_t i;
+	json_t *errs = NULL;
+	size_t i, invalid = 0;
 	int rc;
 
 	*out = NULL;
 	*count = 0;
+	if (errors != NULL)
+		*errors = NULL;
 	it = calloc(1, sizeof(*it));
 	if (it == NULL || (it->what = strdup(path)) == NULL) {
 		free(it);
 		return oom();
+	}
+	if (errors != NULL && (errs = json_array()) == NULL) {
+		rc = oom();
+		goto out;
 	}
 	GUARD(map_file(path, it));
 	i = skip_ws(it->data, it->len, 0);
@@ -1264,8 +1306,16 @@ int ca_requests_open(const char *path, ca_requests_iter **out, size_t *count)
 		goto out;
 	}
 	it->first = it->pos = i + 1;
-	/* Check every request before any is used: a bad file issues nothing. */
-	while ((rc = next_element(it, NULL)) == 1) {
+	/* Check every request before any is used: a bad file issues nothing.
+	 * With errors, every invalid request is reported, not the first. */
+	for (;;) {
+		rc = next_element(it, NULL);
+		if (rc < 0 && errs != NULL && it->element_error)
+			rc = note_error(it, errs, &invalid);
+		else if (rc <= 0)
+			break;
+		if (rc < 0)
+			break;
 		if (it->index > MAX_STREAMED) {
 			rc = ca_err(CA_EUSAGE, "%s: more than %d requests",
 				    path, MAX_STREAMED);
@@ -1274,6 +1324,13 @@ int ca_requests_open(const char *path, ca_requests_iter **out, size_t *count)
 	}
 	if (rc < 0)
 		goto out;
+	if (invalid > 0) {
+		rc = ca_err(CA_EUSAGE, "%s: %zu of %zu requests are invalid",
+			    path, invalid, it->index);
+		*errors = json_pack("{s:I, s:O}", "invalid",
+				    (json_int_t)invalid, "errors", errs);
+		goto out;
+	}
 	it->count = it->index;
 	it->pos = it->first;
 	it->index = 0;
@@ -1282,6 +1339,7 @@ int ca_requests_open(const char *path, ca_requests_iter **out, size_t *count)
 	*out = it;
 	it = NULL;
 out:
+	json_decref(errs);
 	ca_requests_close(it);
 	return rc;
 }

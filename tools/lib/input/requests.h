@@ -65,10 +65,14 @@ void ca_requests_free(struct ca_leaf_request *reqs, size_t n);
 
 /* The same file read one request at a time, so that a batch of any size
  * holds only a chunk of parsed requests: open checks every request first
- * (a bad file issues nothing) and counts them; next parses up to max. */
+ * (a bad file issues nothing) and counts them; next parses up to max.
+ * errors NULL: open fails on the first invalid request. Else it checks
+ * them all and, when any is invalid, fails with *errors =
+ * {"invalid": N, "errors": [{"request": n (from 1), "key": "...",
+ * "message": "..."}]} (the first 1000 listed). */
 typedef struct ca_requests_iter ca_requests_iter;
-int ca_requests_open(const char *path, ca_requests_iter **it,
-		     size_t *count) CA_WUR;
+int ca_requests_open(const char *path, ca_requests_iter **it, size_t *count,
+		     json_t **errors) CA_WUR;
 int ca_requests_next(ca_requests_iter *it, size_t max,
 		     struct ca_leaf_request **reqs, size_t *n) CA_WUR;
 void ca_requests_close(ca_requests_iter *it);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,11 +69,16 @@ struct run {
 	json_t *pending; /* files to write after the chunk commits */
 	json_t
 	    *chunk_refused; /* batch: this chunk's refusals, audited as one */
+	json_t *chunk_results; /* this chunk's results, kept once committed */
+	int lost_result;    /* a result could not be kept (no memory, disk) */
+	size_t committed;   /* requests whose outcome is committed */
+	size_t total;	    /* requests in the batch */
+	char *summary_path; /* summary.json, once written */
+	json_t *invalid;    /* an invalid batch file: its errors */
 	int last_refusal;   /* exit code of the last refusal */
 	int workers;	    /* threads for CPU work */
 	int in_flight;	    /* threads for token work: signatures at once */
 	int in_chunk;
-	int results_lost; /* a result could not be recorded (no memory) */
 };
 
 /* One request on its way to a certificate. */
@@ -195,8 +201,10 @@ static int run_setup(struct run *run)
 
 	run->pending = json_array();
 	run->chunk_refused = json_array();
+	run->chunk_results = json_array();
 	if (run->results == NULL || run->refusals == NULL ||
-	    run->pending == NULL || run->chunk_refused == NULL)
+	    run->pending == NULL || run->chunk_refused == NULL ||
+	    run->chunk_results == NULL)
 		rc = ca_err(CA_EIO, "out of memory");
 out:
 	free(pinned);
@@ -792,33 +800,54 @@ out:
 
 /* ---- results ---------------------------------------------------------- */
 
-/* Keep a result: in memory for one certificate, on disk for a batch (so a
- * batch of any size holds no more than a chunk). */
+/* A result of the chunk being worked on: kept only once the chunk
+ * commits (keep_results), so that nothing reports what was rolled back. */
 static void add_result(struct run *run, json_t *o)
 {
-	char *line;
+	if (o != NULL && json_array_append_new(run->chunk_results, o) != 0)
+		run->lost_result = 1;
+	else if (o == NULL)
+		run->lost_result = 1;
+}
 
-	if (o == NULL) {
-		run->results_lost = 1;
-		return;
+/* The chunk committed: count its results and keep them, in memory for
+ * one certificate, on disk for a batch (so a batch of any size holds no
+ * more than a chunk). */
+static void keep_results(struct run *run)
+{
+	const char *status;
+	char *line;
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(run->chunk_results, i, o)
+	{
+		status = json_string_value(json_object_get(o, "status"));
+		if (status != NULL && strcmp(status, "issued") == 0)
+			run->issued++;
+		else if (status != NULL &&
+			 strcmp(status, "already issued") == 0)
+			run->already++;
+		else
+			run->refused++;
+		/* A batch keeps the first refusals for the tool to show; all
+		 * are in the results file. */
+		if (json_is_string(json_object_get(o, "reason")) &&
+		    (run->results_fp == NULL ||
+		     json_array_size(run->refusals) < CA_LEAF_REFUSALS_SHOWN))
+			run->lost_result |=
+			    json_array_append(run->refusals, o) != 0;
+		if (run->results_fp == NULL) {
+			run->lost_result |=
+			    json_array_append(run->results, o) != 0;
+			continue;
+		}
+		line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+		if (line == NULL || fprintf(run->results_fp, "%s\n", line) < 0)
+			run->lost_result = 1;
+		free(line);
 	}
-	/* A batch keeps the first refusals for the tool to show; all are in
-	 * the results file. */
-	if (json_is_string(json_object_get(o, "reason")) &&
-	    (run->results_fp == NULL ||
-	     json_array_size(run->refusals) < CA_LEAF_REFUSALS_SHOWN))
-		run->results_lost |= json_array_append(run->refusals, o) != 0;
-	if (run->results_fp == NULL) {
-		run->results_lost |=
-		    json_array_append_new(run->results, o) != 0;
-		return;
-	}
-	line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	run->results_lost |= line == NULL;
-	if (line != NULL)
-		fprintf(run->results_fp, "%s\n", line);
-	free(line);
-	json_decref(o);
+	json_array_clear(run->chunk_results);
 }
 
 static json_t *result(const struct job *j, const char *status,
@@ -882,7 +911,6 @@ static int refuse(struct run *run, struct job *j, int rc, ca_audit *a)
 	run->last_refusal = rc;
 	j->serial[0] = '\0';
 	add_result(run, result(j, "refused", reason));
-	run->refused++;
 	if (run->results_fp != NULL) {
 		/* A batch: one audit entry per chunk names its refusals. */
 		if (json_array_append_new(run->chunk_refused,
@@ -950,7 +978,6 @@ static int already_issued(struct run *run, struct job *j,
 	if (rc < 0)
 		return rc;
 	add_result(run, result(j, "already issued", NULL));
-	run->already++;
 	return CA_OK;
 }
 
@@ -1073,7 +1100,8 @@ out:
 enum { JOB_OPEN, JOB_DONE, JOB_REFUSED, JOB_SIGNED };
 
 static int chunk_begin(struct run *run);
-static int chunk_end(struct run *run);
+static int chunk_end(struct run *run, size_t n);
+static void chunk_abort(struct run *run);
 
 /* Keep a job's failure for the main thread (messages are per thread). */
 static void job_fail(struct job *j, int rc)
@@ -1204,7 +1232,6 @@ static int record_job(struct run *run, struct job *j, int batch)
 		rc = record(run, j, a);
 		if (rc == CA_OK) {
 			add_result(run, result(j, "issued", NULL));
-			run->issued++;
 		}
 		break;
 	case JOB_REFUSED:
@@ -1253,6 +1280,19 @@ static int audit_chunk_refusals(struct run *run)
 	return rc;
 }
 
+/* SIGINT or SIGTERM (the tool sets p->stop to the signal's number). */
+static int check_stop(struct run *run)
+{
+	int sig = run->p->stop != NULL ? (int)*run->p->stop : 0;
+
+	if (sig == 0)
+		return CA_OK;
+	return ca_err(CA_EIO, "stopped by %s",
+		      sig == SIGINT    ? "SIGINT (Ctrl-C)"
+		      : sig == SIGTERM ? "SIGTERM"
+				       : "a signal");
+}
+
 static int run_chunk(struct run *run, const struct ca_leaf_request *reqs,
 		     size_t n, int batch)
 {
@@ -1269,6 +1309,9 @@ static int run_chunk(struct run *run, const struct ca_leaf_request *reqs,
 		if (job_init(run, &jobs[i], &reqs[i], batch) < 0)
 			job_fail(&jobs[i], CA_EIO);
 	parallel(run, jobs, n, check_csr);
+	/* A stop asked for now loses nothing: the chunk has not begun. Once
+	 * serials are drawn, the chunk is finished and committed. */
+	GUARD(check_stop(run));
 	GUARD(chunk_begin(run));
 	/* Partitions fill from the store as it stands at the chunk's start,
 	 * plus what this chunk places. */
@@ -1280,7 +1323,7 @@ static int run_chunk(struct run *run, const struct ca_leaf_request *reqs,
 	for (i = 0; i < n; i++)
 		GUARD(record_job(run, &jobs[i], batch));
 	GUARD(audit_chunk_refusals(run));
-	GUARD(chunk_end(run));
+	GUARD(chunk_end(run, n));
 out:
 	for (i = 0; jobs != NULL && i < n; i++)
 		job_free(&jobs[i]);
@@ -1370,20 +1413,34 @@ static int chunk_begin(struct run *run)
 }
 
 /* Commit what the chunk issued, then (and only then) write its files. */
-static int chunk_end(struct run *run)
+/* Commit what the chunk of n requests did, then (and only then) count
+ * and keep its results and write its files. */
+static int chunk_end(struct run *run, size_t n)
 {
 	int rc;
 
 	if (!run->in_chunk)
 		return CA_OK;
-	run->in_chunk = 0;
 	rc = ca_store_commit(run->d->store);
 	if (rc < 0) {
-		ca_store_rollback(run->d->store);
-		json_array_clear(run->pending);
+		chunk_abort(run);
 		return rc;
 	}
+	run->in_chunk = 0;
+	run->committed += n;
+	keep_results(run);
 	return write_pending(run);
+}
+
+/* The chunk is not kept: nothing of it is stored, counted or written. */
+static void chunk_abort(struct run *run)
+{
+	if (run->in_chunk)
+		ca_store_rollback(run->d->store);
+	run->in_chunk = 0;
+	json_array_clear(run->pending);
+	json_array_clear(run->chunk_results);
+	json_array_clear(run->chunk_refused);
 }
 
 static int single(struct run *run)
@@ -1418,23 +1475,45 @@ out:
 
 /* summary.json: the counts and every result, streamed from the results
  * file; replaced on every run (it describes the last run). */
-static int write_summary(struct run *run)
+static int write_summary(struct run *run, const char *stopped)
 {
-	char *path = NULL, line[8192];
+	char *path = NULL, line[8192], *extra = NULL;
 	ca_outfile *f = NULL;
+	json_t *o = NULL;
 	int rc, first = 1;
 
-	if (fflush(run->results_fp) != 0 ||
-	    fseek(run->results_fp, 0, SEEK_SET) != 0)
+	if (run->lost_result || fflush(run->results_fp) != 0 ||
+	    ferror(run->results_fp) || fseek(run->results_fp, 0, SEEK_SET) != 0)
 		return ca_err(CA_EIO, "cannot read back the batch results");
 	if (asprintf(&path, "%s/summary.json", run->p->out_dir) < 0)
 		return ca_err(CA_EIO, "out of memory");
+	/* What the run did, from committed state; an incomplete run says
+	 * where it stopped and how to go on. */
+	o = json_pack("{s:b, s:I, s:I}", "complete", stopped == NULL,
+		      "requests", (json_int_t)run->total, "processed",
+		      (json_int_t)run->committed);
+	if (o != NULL && stopped != NULL) {
+		json_object_set_new(o, "stopped", json_string(stopped));
+		json_object_set_new(
+		    o, "resume",
+		    json_string("re-run the same command: committed "
+				"requests are reported as already issued "
+				"(or refused again) and the others are "
+				"processed"));
+	}
+	extra = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (extra == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
 	GUARD(ca_out_open(path, 1, 0644, &f));
+	/* The keys of extra, one per line, inside the summary's object. */
+	extra[strlen(extra) - 1] = '\0';
 	snprintf(line, sizeof(line),
 		 "{\n  \"already_issued\": %ld,\n  \"issued\": %ld,\n  "
-		 "\"refused\": %ld,\n"
+		 "\"refused\": %ld,\n  %s,\n"
 		 "  \"results\": [",
-		 run->already, run->issued, run->refused);
+		 run->already, run->issued, run->refused, extra + 1);
 	GUARD(ca_out_put(f, line, strlen(line)));
 	while (fgets(line, sizeof(line), run->results_fp) != NULL) {
 		GUARD(
@@ -1445,10 +1524,39 @@ static int write_summary(struct run *run)
 	GUARD(ca_out_put(f, "\n  ]\n}\n", 7));
 	rc = ca_out_commit(f);
 	f = NULL;
+	if (rc == CA_OK)
+		run->summary_path = path;
+	path = NULL;
 out:
 	ca_out_abort(f);
+	json_decref(o);
+	free(extra);
 	free(path);
 	return rc;
+}
+
+/* A batch that stops early (an error, a signal): summary.json (when it
+ * can be written) and the message say what is committed and what is
+ * not. rc and its message are kept. */
+static int batch_stopped(struct run *run, int rc)
+{
+	char why[1024];
+
+	snprintf(why, sizeof(why), "%s", ca_errmsg());
+	if (run->results_fp != NULL && write_summary(run, why) < 0)
+		run->summary_path = NULL;
+	if (run->committed == run->total)
+		return ca_err(rc,
+			      "%s; every request is committed (issued %ld, "
+			      "already issued %ld, refused %ld): re-run the "
+			      "same command to write any missing file",
+			      why, run->issued, run->already, run->refused);
+	return ca_err(rc,
+		      "%s; committed: requests 1 to %zu (issued %ld, already "
+		      "issued %ld, refused %ld); requests %zu to %zu were not "
+		      "processed: re-run the same command to continue",
+		      why, run->committed, run->issued, run->already,
+		      run->refused, run->committed + 1, run->total);
 }
 
 static int results_open(struct run *run)
@@ -1479,11 +1587,12 @@ static int batch(struct run *run)
 	struct stat st;
 	int rc;
 
-	rc = ca_requests_open(p->requests, &it, &total);
+	rc = ca_requests_open(p->requests, &it, &total, &run->invalid);
 	if (rc == CA_EUSAGE)
 		rc = ca_err(CA_EPOLICY, "%s: nothing issued", ca_errmsg());
 	if (rc < 0)
 		goto out;
+	run->total = total;
 	if (stat(p->out_dir, &st) != 0 && mkdir(p->out_dir, 0755) != 0) {
 		rc = ca_err(CA_EIO, "cannot create %s: %s", p->out_dir,
 			    strerror(errno));
@@ -1499,6 +1608,7 @@ static int batch(struct run *run)
 	GUARD(results_open(run));
 	GUARD(ca_writer_start(write_entry, run, &run->writer));
 	while (done < total) {
+		GUARD(check_stop(run));
 		GUARD(ca_requests_next(it, CHUNK, &reqs, &n));
 		if (n == 0)
 			break;
@@ -1515,7 +1625,7 @@ static int batch(struct run *run)
 		}
 	}
 	GUARD(writer_stop(run));
-	GUARD(write_summary(run));
+	GUARD(write_summary(run, NULL));
 	if (run->refused > 0)
 		rc = ca_err(CA_EPOLICY,
 			    "%ld of %zu requests refused (see the summary)",
@@ -1523,11 +1633,11 @@ static int batch(struct run *run)
 out:
 	if (run->writer != NULL && writer_stop(run) < 0 && rc == CA_OK)
 		rc = CA_EIO;
-	if (rc < 0 && run->in_chunk) {
-		/* An I/O or token error: what this chunk issued is not kept. */
-		ca_store_rollback(run->d->store);
-		run->in_chunk = 0;
-	}
+	/* An I/O or token error: what this chunk issued is not kept. */
+	if (rc < 0)
+		chunk_abort(run);
+	if (rc < 0 && run->total > 0 && run->summary_path == NULL)
+		rc = batch_stopped(run, rc);
 	ca_requests_free(reqs, n);
 	ca_requests_close(it);
 	return rc;
@@ -1539,6 +1649,8 @@ static void run_free(struct run *run)
 	OPENSSL_free(run->algid);
 	free(run->chain_pem);
 	free(run->chain_master);
+	free(run->summary_path);
+	json_decref(run->invalid);
 	json_decref(run->results);
 	json_decref(run->refusals);
 	if (run->results_fp != NULL)
@@ -1549,7 +1661,26 @@ static void run_free(struct run *run)
 	ca_out_names_free(&run->names);
 	json_decref(run->pending);
 	json_decref(run->chunk_refused);
+	json_decref(run->chunk_results);
 	OPENSSL_cleanse(run->rng, sizeof(run->rng));
+}
+
+/* What a batch adds to the summary: how far it got, where summary.json
+ * is (only when it was written), an invalid file's errors. */
+static void batch_summary(struct run *run, json_t *summary)
+{
+	json_object_set_new(summary, "requests",
+			    json_integer((json_int_t)run->total));
+	json_object_set_new(summary, "processed",
+			    json_integer((json_int_t)run->committed));
+	json_object_set_new(
+	    summary, "complete",
+	    json_boolean(run->invalid == NULL && run->committed == run->total));
+	if (run->summary_path != NULL)
+		json_object_set_new(summary, "summary_file",
+				    json_string(run->summary_path));
+	if (run->invalid != NULL)
+		json_object_update(summary, run->invalid);
 }
 
 int ca_leaf_issue(const struct ca_leaf_params *p, json_t **summary)
@@ -1562,13 +1693,16 @@ int ca_leaf_issue(const struct ca_leaf_params *p, json_t **summary)
 	*summary = NULL;
 	GUARD(run_setup(&run));
 	rc = p->requests ? batch(&run) : single(&run);
-	if (rc == CA_OK && run.results_lost)
+	/* Counts and results of committed state only. */
+	if (rc == CA_OK && run.lost_result)
 		rc = ca_err(CA_EIO, "out of memory: a result was not recorded");
 	*summary = json_pack("{s:I, s:I, s:I, s:O, s:O}", "issued",
 			     (json_int_t)run.issued, "already_issued",
 			     (json_int_t)run.already, "refused",
 			     (json_int_t)run.refused, "results", run.results,
 			     "refusals", run.refusals);
+	if (*summary != NULL && p->requests != NULL)
+		batch_summary(&run, *summary);
 out:
 	run_free(&run);
 	return rc;

@@ -3,6 +3,8 @@
 #ifndef HSMCA_ISSUE_LEAF_H
 #define HSMCA_ISSUE_LEAF_H
 
+#include <signal.h>
+
 #include <jansson.h>
 
 #include "common/err.h"
@@ -49,6 +51,14 @@ struct ca_leaf_params {
 	/* after each chunk of a batch (NULL: nothing); the tool draws it */
 	void (*progress)(const struct ca_leaf_progress *pr, void *ctx);
 	void *progress_ctx;
+	/* batch: set (to the signal's number) by the tool's SIGINT/SIGTERM
+	 * handler; the batch stops at the next chunk boundary, or before
+	 * the current chunk signs anything, keeping what is committed */
+	volatile sig_atomic_t *stop;
+	/* --check: validate the requests and CSRs (syntax, signatures, lint
+	 * of the certificate as it would be built); no token, no store
+	 * change, nothing signed or written */
+	int check;
 };
 
 /* Issue; *summary gets a JSON object: {"issued": n, "already_issued": n,
