@@ -25,6 +25,8 @@ static const char usage[] =
     "       hsmca-sign-leaf --ca DIR --requests tls.json --csr-dir DIR "
     "--out-dir DIR\n"
     "                       [--profile P] [--in-flight N]\n"
+    "       hsmca-sign-leaf --ca DIR --check (--csr host.csr [options] |\n"
+    "                       --requests tls.json --csr-dir DIR)\n"
     "\n"
     "Issue end-entity certificates with this CA's token key.\n"
     "\n"
@@ -67,6 +69,12 @@ static const char usage[] =
     "  --pin-source SRC    file:PATH, fd:N or env:NAME (default: prompt)\n"
     "  --allow-final-pin-try  log in although the token reports\n"
     "                      CKF_USER_PIN_FINAL_TRY\n"
+    "  --check             validate the request(s) and CSRs (syntax, "
+    "signatures,\n"
+    "                      keys, lint of the certificate as it would be "
+    "built)\n"
+    "                      without the token: nothing signed, stored or "
+    "written\n"
     "  --force             replace existing output files\n"
     "  --json              print the summary as JSON\n"
     "\n"
@@ -76,9 +84,17 @@ static const char usage[] =
     "Any other request for a key this CA certified is refused (exit 3):\n"
     "renew its certificate with --renew SERIAL (in tls.json: \"renew\").\n"
     "\n"
-    "Exit status: 0 done, 1 error, 2 usage, 3 refused by policy (in a batch: "
-    "at\n"
-    "least one request refused; the others are issued).\n";
+    "An invalid tls.json issues nothing and every invalid request is "
+    "reported.\n"
+    "SIGINT or SIGTERM stops a batch cleanly: what is committed stays, "
+    "files\n"
+    "are finished, summary.json says where it stopped (exit 1); a re-run "
+    "resumes.\n"
+    "\n"
+    "Exit status: 0 done, 1 error (or stopped by a signal), 2 usage, 3 "
+    "refused\n"
+    "by policy (in a batch: at least one request refused; the others are "
+    "issued).\n";
 
 enum {
 	OPT_CA = CA_OPT_FIRST_TOOL,
@@ -95,7 +111,8 @@ enum {
 	OPT_CSR_DIR,
 	OPT_OUT_DIR,
 	OPT_RENEW,
-	OPT_IN_FLIGHT
+	OPT_IN_FLIGHT,
+	OPT_CHECK
 };
 
 /* The batch's progress bar, on stderr. */
@@ -256,6 +273,26 @@ static void report_batch(const struct ca_leaf_params *p, json_t *summary)
 	printf("\n");
 }
 
+/* --check: the requests that would be refused, and the counts. */
+static void report_check(json_t *summary)
+{
+	json_t *list = json_object_get(summary, "refusals"), *r;
+	size_t i;
+
+	json_array_foreach(list, i, r)
+	    printf("%3lld refused        %s\n",
+		   (long long)json_integer_value(json_object_get(r, "index")),
+		   json_string_value(json_object_get(r, "reason")));
+	if (num(summary, "refused") > (long long)json_array_size(list))
+		printf("... and %lld more\n",
+		       num(summary, "refused") -
+			   (long long)json_array_size(list));
+	printf("checked %lld: %lld valid, %lld would be refused (nothing "
+	       "signed, nothing written)\n",
+	       num(summary, "valid") + num(summary, "refused"),
+	       num(summary, "valid"), num(summary, "refused"));
+}
+
 static void report(int json, const struct ca_leaf_params *p, json_t *summary)
 {
 	const char *file =
@@ -276,6 +313,10 @@ static void report(int json, const struct ca_leaf_params *p, json_t *summary)
 	}
 	if (json_object_get(summary, "invalid") != NULL) {
 		report_invalid(summary);
+		return;
+	}
+	if (json_is_true(json_object_get(summary, "check"))) {
+		report_check(summary);
 		return;
 	}
 	if (p->requests != NULL) {
@@ -305,6 +346,7 @@ int main(int argc, char **argv)
 	    {"out-dir", required_argument, NULL, OPT_OUT_DIR},
 	    {"renew", required_argument, NULL, OPT_RENEW},
 	    {"in-flight", required_argument, NULL, OPT_IN_FLIGHT},
+	    {"check", no_argument, NULL, OPT_CHECK},
 	    {NULL, 0, NULL, 0},
 	};
 	struct ca_leaf_params p;
@@ -383,6 +425,9 @@ int main(int argc, char **argv)
 				CA_USAGE(usage_line, "%s", ca_errmsg());
 			p.in_flight = (int)v;
 			break;
+		case OPT_CHECK:
+			p.check = 1;
+			break;
 		default:
 			CA_USAGE(usage_line, "unknown option");
 		}
@@ -395,11 +440,16 @@ int main(int argc, char **argv)
 		CA_USAGE(usage_line, "--ca is required");
 	if ((p.csr == NULL) == (p.requests == NULL))
 		CA_USAGE(usage_line, "give either --csr or --requests");
-	if (p.csr != NULL && p.out == NULL)
+	if (p.csr != NULL && p.out == NULL && !p.check)
 		CA_USAGE(usage_line, "--csr needs --out");
-	if (p.requests != NULL && (p.out_dir == NULL || p.csr_dir == NULL))
+	if (p.requests != NULL &&
+	    ((p.out_dir == NULL && !p.check) || p.csr_dir == NULL))
 		CA_USAGE(usage_line,
 			 "--requests needs --csr-dir and --out-dir");
+	if (p.check && (p.out != NULL || p.out_dir != NULL ||
+			p.chain_out != NULL || c.force))
+		CA_USAGE(usage_line, "--check writes nothing: no --out, "
+				     "--out-dir, --chain-out or --force");
 	if (p.requests != NULL &&
 	    (p.cn || p.n_sans || p.n_ekus || days || p.out || p.chain_out ||
 	     p.force_issue || p.renew))

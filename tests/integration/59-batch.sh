@@ -25,6 +25,97 @@ check "restored chain.pem: issued" leaf --csr csrs/a.csr --out a.crt --chain-out
 cat issuing.crt chain.good >want.chain
 check "chain file is the issuing and root certificates" cmp a.chain want.chain
 
+# --- an invalid tls.json: every error, and no summary line -------------------
+cat >bad.json <<'J'
+[{"common_name": "a.example.com", "csr_file": "a.csr"},
+ {"common_name": "b.example.com", "csr_file": "b.csr", "colour": "red"},
+ {"common_name": "c.example.com", "csr_file": "c.csr"},
+ {"common_name": "d.example.com", "csr_file": "c.csr", "lifetime": "long"},
+ {"common_name": "e.example.com", "csr_file": "c.csr", "sans": {"DN": "x"}}]
+J
+n0=$(db "select count(*) from certs")
+leaf --requests bad.json --csr-dir csrs --out-dir badout >bad.out 2>&1
+is "$?" 3 "invalid tls.json: exit 3, nothing issued"
+like "$(cat bad.out)" "request 2: unknown key 'colour'" "request 2's error reported"
+like "$(cat bad.out)" "request 4: lifetime" "request 4's error reported (its key named)"
+like "$(cat bad.out)" "request 5: sans" "request 5's error reported (its key named)"
+like "$(cat bad.out)" "3 of 5 requests are invalid" "the count of invalid requests"
+unlike "$(cat bad.out)" "issued 0|summary.json" "no summary line, no summary.json named"
+[ -e badout/summary.json ] && notok "no summary.json for an invalid file" || ok "no summary.json for an invalid file"
+is "$(db "select count(*) from certs")" "$n0" "nothing issued from an invalid tls.json"
+out=$(leaf --requests bad.json --csr-dir csrs --out-dir badout --json 2>/dev/null)
+is "$(printf '%s' "$out" | python3 -c 'import json,sys; s = json.load(sys.stdin); print(s["invalid"], [(e["request"], e.get("key")) for e in s["errors"]])')" \
+	"3 [(2, None), (4, 'lifetime'), (5, 'sans')]" "--json: each invalid request with its index and key"
+
+# --- --check: the requests and CSRs validated, nothing signed ------------------
+(cd csrs && csr d && csr e)
+# a CSR whose signature does not verify: one byte of its signature changed
+openssl req -in csrs/e.csr -outform DER -out e.der
+python3 -c 'import sys; d = bytearray(open("e.der","rb").read()); d[-5] ^= 1; open("csrs/e-bad.csr","wb").write(d)'
+cat >check.json <<'J'
+[{"common_name": "d.example.com", "csr_file": "d.csr"},
+ {"common_name": "e.example.com", "csr_file": "e-bad.csr"},
+ {"common_name": "b.example.com", "csr_file": "b.csr", "lifetime": 5000}]
+J
+audit0=$(db "select count(*) from audit")
+hsmca-sign-leaf --ca issuing --check --requests check.json --csr-dir csrs </dev/null >check.out 2>&1
+is "$?" 3 "--check: a request that would be refused: exit 3"
+like "$(cat check.out)" "checked 3: 1 valid, 2 would be refused" "--check counts"
+like "$(cat check.out)" "signature" "--check: the bad CSR signature named"
+like "$(cat check.out)" "lifetime of 5000 days" "--check: the lint/profile refusal named"
+is "$(db "select count(*) from certs")" "$n0" "--check issued nothing"
+is "$(db "select count(*) from audit")" "$audit0" "--check wrote nothing to the store"
+echo '[{"common_name": "d.example.com", "csr_file": "d.csr"}]' >check-ok.json
+check "--check of a valid tls.json: exit 0, no PIN asked" sh -c "hsmca-sign-leaf --ca issuing --check --requests check-ok.json --csr-dir csrs </dev/null"
+check "--check of one CSR" hsmca-sign-leaf --ca issuing --check --csr csrs/d.csr --profile server
+expect_fail 2 "writes nothing" "--check with --out-dir refused (exit 2)" \
+	hsmca-sign-leaf --ca issuing --check --requests check-ok.json --csr-dir csrs --out-dir x
+
+# --- SIGINT / SIGTERM: a clean stop, a re-run resumes --------------------------
+N=2000
+[ "$HSMCA_TEST_TOKEN" != softhsm ] && N=1000
+mkdir scsrs
+"$HSMCA_BUILD/tests/mkcsrs" scsrs "$N" || notok "made $N CSRs"
+# exec: the background job's PID is the tool's own, so the signal hits it.
+stop_batch() { # SIGNAL OUTDIR CSRDIR
+	(exec hsmca-sign-leaf --ca issuing --pin-source "$PINSRC" --requests "$3/tls.json" \
+		--csr-dir "$3" --out-dir "$2" >"$2.out" 2>"$2.err") &
+	_pid=$!
+	_base=$(db "select count(*) from certs")
+	_i=0
+	while [ "$(db "select count(*) from certs")" -lt $((_base + 256)) ] && [ $_i -lt 3000 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	kill -s "$1" $_pid
+	wait $_pid
+	echo $? >"$2.rc"
+}
+mkdir sint
+base=$(db "select count(*) from certs")
+stop_batch INT sint scsrs
+is "$(cat sint.rc)" 1 "SIGINT: the batch stops with exit 1"
+like "$(cat sint.err)" "stopped by SIGINT" "SIGINT: the message says so"
+like "$(cat sint.err)" "re-run the same command to continue" "SIGINT: a re-run resumes"
+is "$(find sint -name '*.tmp-*' | wc -l)" 0 "SIGINT: no temporary files left"
+committed=$(($(db "select count(*) from certs") - base))
+[ "$committed" -gt 0 ] && [ "$committed" -lt "$N" ] && ok "SIGINT: stopped mid-batch ($committed committed)" ||
+	notok "SIGINT: stopped mid-batch" "$committed committed"
+like "$(cat sint.out)" "^issued $committed, already issued 0, refused 0; stopped after request $committed of $N" \
+	"SIGINT: the counts are the committed ones"
+is "$(python3 -c 'import json; s = json.load(open("sint/summary.json")); print(s["complete"], s["issued"], s["processed"], "SIGINT" in s["stopped"], "re-run" in s["resume"], len(s["results"]))')" \
+	"False $committed $committed True True $committed" "SIGINT: summary.json says what was done and that a re-run resumes"
+is "$(ls sint/*.crt | wc -l)" "$committed" "SIGINT: every committed certificate's file written"
+leaf --requests scsrs/tls.json --csr-dir scsrs --out-dir sint >sint2.out 2>&1
+is "$?" 0 "SIGINT: the re-run completes"
+like "$(cat sint2.out)" "issued $((N - committed)), already issued $committed, refused 0" "SIGINT: the re-run issues only the rest"
+mkdir sterm tcsrs
+"$HSMCA_BUILD/tests/mkcsrs" tcsrs "$N" || notok "made $N CSRs"
+stop_batch TERM sterm tcsrs
+is "$(cat sterm.rc)" 1 "SIGTERM: the batch stops with exit 1"
+like "$(cat sterm.err)" "stopped by SIGTERM" "SIGTERM: the message says so"
+is "$(find sterm -name '*.tmp-*' | wc -l)" 0 "SIGTERM: no temporary files left"
+
 # --- a million refusals in bounded memory -------------------------------------
 # Every CSR is missing: each request is refused. Refusals are streamed to
 # summary.json and their audit entries aggregated per chunk; peak RSS stays

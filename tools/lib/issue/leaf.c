@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include "base/hex.h"
@@ -75,6 +76,7 @@ struct run {
 	size_t total;	    /* requests in the batch */
 	char *summary_path; /* summary.json, once written */
 	json_t *invalid;    /* an invalid batch file: its errors */
+	long valid;	    /* --check: requests that would be issued */
 	int last_refusal;   /* exit code of the last refusal */
 	int workers;	    /* threads for CPU work */
 	int in_flight;	    /* threads for token work: signatures at once */
@@ -194,8 +196,11 @@ static int run_setup(struct run *run)
 	run->issuer_pub = X509_get0_pubkey(run->d->cert);
 	GUARD(ca_algid_der(run->issuer_pub, ca_dir_sigalg(run->d), &run->algid,
 			   &run->algid_len));
-	GUARD(ca_dir_signer(run->d, p->pin_source));
-	run->in_flight = in_flight(p, run->d->signer->tok);
+	/* --check signs nothing: no token, no PIN. */
+	if (!p->check) {
+		GUARD(ca_dir_signer(run->d, p->pin_source));
+		run->in_flight = in_flight(p, run->d->signer->tok);
+	}
 	run->results = json_array();
 	run->refusals = json_array();
 
@@ -669,16 +674,16 @@ static int validity(struct run *run, struct job *j, time_t *nb, time_t *na)
 	return ca_validity_clamp(run->d->cert, days, nb, na, &clamped);
 }
 
-/* Build, lint, sign and verify one certificate (no state written yet). */
-static int issue_one(struct run *run, struct job *j)
+/* Build the certificate and lint its TBS (no state written yet); der
+ * holds the bytes tbs marks (the caller frees it). */
+static int build_and_lint(struct run *run, struct job *j, unsigned char **der,
+			  size_t *der_len, struct ca_tbs *tbs)
 {
 	struct ca_lint lint = {CA_LINT_LEAF, run->d->cert, NULL, NULL, 0};
 	struct ca_cert_spec spec;
-	unsigned char *der = NULL;
-	size_t der_len;
-	struct ca_tbs tbs;
 	int rc;
 
+	*der = NULL;
 	memset(&spec, 0, sizeof(spec));
 	spec.subject = j->subject;
 	spec.pub = j->csr.pub;
@@ -688,13 +693,25 @@ static int issue_one(struct run *run, struct job *j)
 	spec.not_after = j->not_after;
 	spec.serial = j->serial_int;
 	GUARD(build_cert(run, j, &spec, &j->draft));
-	GUARD(
-	    ca_x509_tbs(j->draft, run->algid, run->algid_len, &der, &der_len));
-	ca_tbs_init(&tbs, CA_TBS_LEAF_CERT, der, der_len);
+	GUARD(ca_x509_tbs(j->draft, run->algid, run->algid_len, der, der_len));
+	ca_tbs_init(tbs, CA_TBS_LEAF_CERT, *der, *der_len);
 	lint.draft = j->draft;
 	lint.subject_pub = spec.pub;
 	lint.subject_pub_checked = 1; /* ca_csr_check in precheck */
-	GUARD(ca_lint_tbs(&tbs, &lint));
+	GUARD(ca_lint_tbs(tbs, &lint));
+out:
+	return rc;
+}
+
+/* Build, lint, sign and verify one certificate (no state written yet). */
+static int issue_one(struct run *run, struct job *j)
+{
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	struct ca_tbs tbs;
+	int rc;
+
+	GUARD(build_and_lint(run, j, &der, &der_len, &tbs));
 	GUARD(ca_cert_sign_der(run->d->signer, &tbs, run->issuer_pub, &j->der,
 			       &j->der_len));
 out:
@@ -1204,8 +1221,9 @@ static void parallel(struct run *run, struct job *jobs, size_t n,
 	ca_pool_run(n, run->workers, stage_one, &st);
 }
 
-static int job_init(struct run *run, struct job *j,
-		    const struct ca_leaf_request *r, int batch)
+/* A job for request r, named in messages. */
+static void job_start(struct run *run, struct job *j,
+		      const struct ca_leaf_request *r, int batch)
 {
 	memset(j, 0, sizeof(*j));
 	j->r = r;
@@ -1215,6 +1233,12 @@ static int job_init(struct run *run, struct job *j,
 			 run->p->requests, r->index + 1);
 	else
 		snprintf(j->what, sizeof(j->what), "%s", run->p->csr);
+}
+
+static int job_init(struct run *run, struct job *j,
+		    const struct ca_leaf_request *r, int batch)
+{
+	job_start(run, j, r, batch);
 	return batch ? batch_names(run, j) : single_names(run, j);
 }
 
@@ -1665,6 +1689,111 @@ static void run_free(struct run *run)
 	OPENSSL_cleanse(run->rng, sizeof(run->rng));
 }
 
+/* ---- --check: everything but the serial, the store and the token ------ */
+
+/* Stage 2 of a check (workers): a placeholder serial (not from the
+ * token, never stored), then the certificate built and linted. */
+static void check_lint(struct run *run, struct job *j)
+{
+	unsigned char *der = NULL;
+	size_t der_len;
+	struct ca_tbs tbs;
+	BIGNUM *bn = NULL;
+	int rc;
+
+	if (j->state != JOB_OPEN)
+		return;
+	j->serial_raw[0] = 0x01;
+	if (RAND_bytes(j->serial_raw + 1, CA_SERIAL_LEN - 1) != 1 ||
+	    (bn = BN_bin2bn(j->serial_raw, CA_SERIAL_LEN, NULL)) == NULL ||
+	    (j->serial_int = BN_to_ASN1_INTEGER(bn, NULL)) == NULL) {
+		rc = ca_err(CA_EIO, "cannot make a serial number");
+		goto out;
+	}
+	j->partition = -1;
+	GUARD(build_and_lint(run, j, &der, &der_len, &tbs));
+	j->state = JOB_DONE;
+out:
+	BN_free(bn);
+	free(der);
+	if (rc < 0)
+		job_fail(j, rc);
+}
+
+/* Check a chunk: the request, its CSR (signature, key, subject), and the
+ * lint of the certificate it would get. */
+static int check_chunk(struct run *run, const struct ca_leaf_request *reqs,
+		       size_t n, int batch)
+{
+	struct job *jobs = calloc(n, sizeof(*jobs));
+	size_t i;
+
+	if (jobs == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	for (i = 0; i < n; i++)
+		job_start(run, &jobs[i], &reqs[i], batch);
+	parallel(run, jobs, n, check_csr);
+	parallel(run, jobs, n, check_lint);
+	for (i = 0; i < n; i++) {
+		if (jobs[i].state == JOB_REFUSED) {
+			jobs[i].serial[0] = '\0';
+			add_result(run,
+				   result(&jobs[i], "refused", jobs[i].reason));
+		} else {
+			run->valid++;
+		}
+		job_free(&jobs[i]);
+	}
+	free(jobs);
+	run->committed += n;
+	keep_results(run);
+	return CA_OK;
+}
+
+static int check(struct run *run)
+{
+	const struct ca_leaf_params *p = run->p;
+	struct ca_leaf_request *reqs = NULL, one;
+	ca_requests_iter *it = NULL;
+	size_t n = 0;
+	int rc = CA_OK;
+
+	if (p->requests == NULL) {
+		memset(&one, 0, sizeof(one));
+		one.common_name = (char *)p->cn;
+		one.sans = p->sans;
+		one.n_sans = p->n_sans;
+		one.sans_given = p->n_sans > 0;
+		one.ekus = (char **)p->ekus;
+		one.n_ekus = p->n_ekus;
+		one.lifetime = p->days;
+		one.csr_file = (char *)p->csr;
+		GUARD(check_chunk(run, &one, 1, 0));
+		goto done;
+	}
+	rc = ca_requests_open(p->requests, &it, &run->total, &run->invalid);
+	if (rc < 0)
+		goto out;
+	for (;;) {
+		GUARD(ca_requests_next(it, CHUNK, &reqs, &n));
+		if (n == 0)
+			break;
+		GUARD(check_chunk(run, reqs, n, 1));
+		ca_requests_free(reqs, n);
+		reqs = NULL;
+	}
+done:
+	if (run->refused > 0)
+		rc = ca_err(CA_EPOLICY,
+			    "%ld of %zu requests would be refused (nothing "
+			    "signed)",
+			    run->refused, p->requests ? run->total : 1);
+out:
+	ca_requests_free(reqs, n);
+	ca_requests_close(it);
+	return rc;
+}
+
 /* What a batch adds to the summary: how far it got, where summary.json
  * is (only when it was written), an invalid file's errors. */
 static void batch_summary(struct run *run, json_t *summary)
@@ -1692,7 +1821,7 @@ int ca_leaf_issue(const struct ca_leaf_params *p, json_t **summary)
 	run.p = p;
 	*summary = NULL;
 	GUARD(run_setup(&run));
-	rc = p->requests ? batch(&run) : single(&run);
+	rc = p->check ? check(&run) : p->requests ? batch(&run) : single(&run);
 	/* Counts and results of committed state only. */
 	if (rc == CA_OK && run.lost_result)
 		rc = ca_err(CA_EIO, "out of memory: a result was not recorded");
@@ -1703,6 +1832,11 @@ int ca_leaf_issue(const struct ca_leaf_params *p, json_t **summary)
 			     "refusals", run.refusals);
 	if (*summary != NULL && p->requests != NULL)
 		batch_summary(&run, *summary);
+	if (*summary != NULL && p->check) {
+		json_object_set_new(*summary, "check", json_true());
+		json_object_set_new(*summary, "valid",
+				    json_integer((json_int_t)run.valid));
+	}
 out:
 	run_free(&run);
 	return rc;
