@@ -116,6 +116,55 @@ is "$(cat sterm.rc)" 1 "SIGTERM: the batch stops with exit 1"
 like "$(cat sterm.err)" "stopped by SIGTERM" "SIGTERM: the message says so"
 is "$(find sterm -name '*.tmp-*' | wc -l)" 0 "SIGTERM: no temporary files left"
 
+# --- a full disk: the report tells what was committed -------------------------
+# The CA directory on a small tmpfs: the store runs out of space mid-batch.
+mkdir full
+if mount -t tmpfs -o size=1200k tmpfs full 2>/dev/null; then
+	keygen Issuing full-key ec:p256 >/dev/null
+	hsmca-init-ca --ca full/ca --key "pkcs11:token=Issuing;object=full-key" --pin-source "$PINSRC" \
+		--self-sign --subject "CN=Full Disk CA" --days 365 >/dev/null
+	mkdir ecsrs fout
+	"$HSMCA_BUILD/tests/mkcsrs" ecsrs 3000 || notok "made 3000 CSRs"
+	hsmca-sign-leaf --ca full/ca --pin-source "$PINSRC" --requests ecsrs/tls.json --csr-dir ecsrs \
+		--out-dir fout >full.out 2>full.err
+	is "$?" 1 "full disk: the batch fails (exit 1)"
+	committed=$(sqlite3 full/ca/ca.db "select count(*) from certs where kind = 'leaf'")
+	diag "full disk: $committed committed; $(cat full.err)"
+	[ "$committed" -lt 3000 ] && ok "full disk: stopped mid-batch" || notok "full disk: stopped mid-batch"
+	like "$(cat full.out)" "^issued $committed, already issued 0, refused 0; stopped after request $committed of 3000" \
+		"full disk: the counts printed are the committed ones"
+	like "$(cat full.err)" "committed: requests 1 to $committed \(issued $committed" "full disk: the message says what was committed"
+	like "$(cat full.err)" "requests $((committed + 1)) to 3000 were not processed" "full disk: ... and what was not"
+	like "$(cat full.out)" "details: fout/summary.json" "full disk: summary.json named ..."
+	is "$(python3 -c 'import json; s = json.load(open("fout/summary.json")); print(s["complete"], s["issued"], len(s["results"]))')" \
+		"False $committed $committed" "... and written, with the committed results"
+	is "$(ls fout/*.crt | wc -l)" "$committed" "full disk: each committed certificate's file written"
+	umount full
+	# One certificate when the store cannot commit: nothing reported as
+	# issued. A fresh CA on its own tmpfs, filled up to the store's shared
+	# memory index (32 KiB) and one page.
+	mkdir full1
+	mount -t tmpfs -o size=1m tmpfs full1
+	keygen Issuing one-key ec:p256 >/dev/null
+	hsmca-init-ca --ca full1/ca --key "pkcs11:token=Issuing;object=one-key" --pin-source "$PINSRC" \
+		--self-sign --subject "CN=Full Disk CA 2" --days 365 >/dev/null
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout one.key -out one.csr \
+		-subj /CN=one.example.com 2>/dev/null
+	sqlite3 full1/ca/ca.db "pragma wal_checkpoint(TRUNCATE)" >/dev/null
+	avail=$(df -k --output=avail full1 | tail -n 1)
+	dd if=/dev/zero of=full1/filler bs=1k count=$((avail - 36)) 2>/dev/null
+	hsmca-sign-leaf --ca full1/ca --pin-source "$PINSRC" --csr one.csr --out one.crt >one.out 2>one.err
+	rc=$?
+	[ "$rc" -eq 1 ] && ok "single issuance on a full disk fails (exit 1)" || notok "single issuance on a full disk fails (exit 1)" "exit $rc"
+	like "$(cat one.err)" "disk is full" "single issuance: the store's error reported"
+	unlike "$(cat one.out)" "issued" "single issuance: no 'issued:' for a certificate not committed"
+	is "$(sqlite3 full1/ca/ca.db "select count(*) from certs where kind = 'leaf'")" 0 "single issuance: nothing committed"
+	[ -e one.crt ] && notok "single issuance: no certificate file" || ok "single issuance: no certificate file"
+	umount full1
+else
+	skip "full disk tests" "cannot mount a tmpfs here (needs root)"
+fi
+
 # --- a million refusals in bounded memory -------------------------------------
 # Every CSR is missing: each request is refused. Refusals are streamed to
 # summary.json and their audit entries aggregated per chunk; peak RSS stays
