@@ -45,7 +45,7 @@ unlike "$(cat bad.out)" "issued 0|summary.json" "no summary line, no summary.jso
 is "$(db "select count(*) from certs")" "$n0" "nothing issued from an invalid tls.json"
 out=$(leaf --requests bad.json --csr-dir csrs --out-dir badout --json 2>/dev/null)
 is "$(printf '%s' "$out" | python3 -c 'import json,sys; s = json.load(sys.stdin); print(s["invalid"], [(e["request"], e.get("key")) for e in s["errors"]])')" \
-	"3 [(2, None), (4, 'lifetime'), (5, 'sans')]" "--json: each invalid request with its index and key"
+	"3 [(2, 'colour'), (4, 'lifetime'), (5, 'sans')]" "--json: each invalid request with its index and key"
 
 # --- --check: the requests and CSRs validated, nothing signed ------------------
 (cd csrs && csr d && csr e)

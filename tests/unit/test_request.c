@@ -1079,6 +1079,62 @@ static void test_renew(void)
 		"Renew (another case) refused as unknown");
 }
 
+/* A batch file with several invalid requests: every one reported (its
+ * number and key), not only the first; the file's end still checked. */
+static void test_open_all_errors(void)
+{
+	char path[] = "/tmp/test_request_XXXXXX";
+	const char *doc =
+	    "[{\"common_name\": \"a\", \"csr_file\": \"a.csr\"},\n"
+	    " {\"common_name\": \"b\", \"csr_file\": \"b.csr\", "
+	    "\"colour\": "
+	    "1},\n"
+	    " {\"common_name\": \"c\", \"csr_file\": \"c.csr\"},\n"
+	    " {\"common_name\": \"d\", \"csr_file\": \"d.csr\", "
+	    "\"lifetime\": "
+	    "\"x\"},\n"
+	    " {\"common_name\": \"e\", \"csr_file\": \"e.csr\", "
+	    "\"sans\": 7}]";
+	ca_requests_iter *it = NULL;
+	json_t *errors = NULL, *e;
+	size_t count = 0;
+	int rc, fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, doc, strlen(doc)) != (ssize_t)strlen(doc)) {
+		ok(0, "temporary tls.json written");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	rc = ca_requests_open(path, &it, &count, NULL);
+	ok(rc == CA_EUSAGE && it == NULL &&
+	       has(ca_errmsg(), "request 2: unknown key 'colour'"),
+	   "open without errors: fails on the first invalid request");
+	rc = ca_requests_open(path, &it, &count, &errors);
+	ok(rc == CA_EUSAGE && it == NULL &&
+	       has(ca_errmsg(), "3 of 5 requests are invalid"),
+	   "open with errors: every request checked, the count given");
+	ok(json_integer_value(json_object_get(errors, "invalid")) == 3 &&
+	       json_array_size(json_object_get(errors, "errors")) == 3,
+	   "open with errors: three listed");
+	e = json_array_get(json_object_get(errors, "errors"), 0);
+	ok(json_integer_value(json_object_get(e, "request")) == 2 &&
+	       streq(json_string_value(json_object_get(e, "key")), "colour") &&
+	       has(json_string_value(json_object_get(e, "message")), "colour"),
+	   "error 1: request 2, the unknown key named");
+	e = json_array_get(json_object_get(errors, "errors"), 1);
+	ok(json_integer_value(json_object_get(e, "request")) == 4 &&
+	       streq(json_string_value(json_object_get(e, "key")), "lifetime"),
+	   "error 2: request 4, key lifetime");
+	e = json_array_get(json_object_get(errors, "errors"), 2);
+	ok(json_integer_value(json_object_get(e, "request")) == 5 &&
+	       streq(json_string_value(json_object_get(e, "key")), "sans"),
+	   "error 3: request 5, key sans");
+	json_decref(errors);
+	unlink(path);
+}
+
 int main(void)
 {
 	test_documented_gitops();
@@ -1096,5 +1152,6 @@ int main(void)
 	test_refusals_nul_csr_ext();
 	test_san_arg();
 	test_renew();
+	test_open_all_errors();
 	return tap_done();
 }

@@ -191,8 +191,12 @@ static int check_keys(const struct ctx *c, const char *where, const json_t *obj,
 				       "key 'profile' is not supported in "
 				       "requests: choose the profile with "
 				       "sign-leaf --profile");
-		return req_err(c, where, "unknown key '%s'",
-			       ca_text_show(key, shown, sizeof(shown)));
+		(void)req_err(c, where, "unknown key '%s'",
+			      ca_text_show(key, shown, sizeof(shown)));
+		/* The key an error list names: the unknown one. */
+		if (c->key != NULL && where == NULL)
+			snprintf(c->key, KEY_MAX, "%s", shown);
+		return CA_EUSAGE;
 	}
 	return CA_OK;
 }
