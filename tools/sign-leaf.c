@@ -150,13 +150,20 @@ static void on_stop(int sig)
 static void catch_stop(void)
 {
 	struct sigaction sa;
+	struct sigaction old;
+	static const int sigs[] = {SIGINT, SIGTERM};
+	size_t i;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	/* A signal the caller ignores (a background job of a script) stays
+	 * ignored. */
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
 }
 
 static void print_file(const char *path)

@@ -76,10 +76,13 @@ N=2000
 [ "$HSMCA_TEST_TOKEN" != softhsm ] && N=1000
 mkdir scsrs
 "$HSMCA_BUILD/tests/mkcsrs" scsrs "$N" || notok "made $N CSRs"
-# exec: the background job's PID is the tool's own, so the signal hits it.
 stop_batch() { # SIGNAL OUTDIR CSRDIR
-	(exec hsmca-sign-leaf --ca issuing --pin-source "$PINSRC" --requests "$3/tls.json" \
-		--csr-dir "$3" --out-dir "$2" >"$2.out" 2>"$2.err") &
+	# A background job of sh ignores SIGINT: the tool is started with it
+	# restored, as from a terminal (exec keeps the PID).
+	python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])' hsmca-sign-leaf --ca issuing --pin-source "$PINSRC" \
+		--requests "$3/tls.json" --csr-dir "$3" --out-dir "$2" >"$2.out" 2>"$2.err" &
 	_pid=$!
 	_base=$(db "select count(*) from certs")
 	_i=0
