@@ -832,6 +832,7 @@ static void add_result(struct run *run, json_t *o)
  * more than a chunk). */
 static void keep_results(struct run *run)
 {
+	int bounded = run->p->requests != NULL;
 	const char *status;
 	char *line;
 	size_t i;
@@ -847,16 +848,17 @@ static void keep_results(struct run *run)
 			run->already++;
 		else
 			run->refused++;
-		/* A batch keeps the first refusals for the tool to show; all
-		 * are in the results file. */
+		/* A batch (or a check of one) keeps the first refusals for
+		 * the tool to show; all are in the results file. */
 		if (json_is_string(json_object_get(o, "reason")) &&
-		    (run->results_fp == NULL ||
+		    (!bounded ||
 		     json_array_size(run->refusals) < CA_LEAF_REFUSALS_SHOWN))
 			run->lost_result |=
 			    json_array_append(run->refusals, o) != 0;
 		if (run->results_fp == NULL) {
-			run->lost_result |=
-			    json_array_append(run->results, o) != 0;
+			if (!bounded)
+				run->lost_result |=
+				    json_array_append(run->results, o) != 0;
 			continue;
 		}
 		line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
