@@ -155,6 +155,7 @@ print(json.dumps([{"common_name": "h%d.example.com" % i, "csr_file": "bulk.csr",
 mkdir bulk
 hsmca-sign-leaf --ca sizeca --pin-source "$PINSRC" --requests bulk.json --csr-dir . --out-dir bulk >bulk.out 2>&1
 like "$(cat bulk.out)" "issued 250," "250-request batch issued"
+check "sign-leaf --check on a partitioned CA" hsmca-sign-leaf --ca sizeca --check --csr bulk.csr
 is "$(sqlite3 sizeca/ca.db "select group_concat(n) from (select count(*) n from certs where kind = 'leaf' group by partition order by partition)")" \
 	"101,101,50" "size mode batch: partitions hold 101, 101, 50 (none over per_partition)"
 python3 -c '

@@ -1712,7 +1712,8 @@ static void check_lint(struct run *run, struct job *j)
 		rc = ca_err(CA_EIO, "cannot make a serial number");
 		goto out;
 	}
-	j->partition = -1;
+	/* A placeholder partition too: the CDP is built as at issuance. */
+	j->partition = ca_partitions_enabled(&run->parts) ? 0 : -1;
 	GUARD(build_and_lint(run, j, &der, &der_len, &tbs));
 	j->state = JOB_DONE;
 out:
