@@ -1469,6 +1469,23 @@ static void chunk_abort(struct run *run)
 	json_array_clear(run->chunk_refused);
 }
 
+/* The request the command line makes (--csr and its options). */
+static void command_line_request(const struct ca_leaf_params *p,
+				 struct ca_leaf_request *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->common_name = (char *)p->cn;
+	r->sans = p->sans;
+	r->n_sans = p->n_sans;
+	r->sans_given = p->n_sans > 0;
+	r->ekus = (char **)p->ekus;
+	r->n_ekus = p->n_ekus;
+	r->lifetime = p->days;
+	r->force_issue = p->force_issue;
+	r->renew = (char *)p->renew;
+	r->csr_file = (char *)p->csr;
+}
+
 static int single(struct run *run)
 {
 	const struct ca_leaf_params *p = run->p;
@@ -1476,17 +1493,7 @@ static int single(struct run *run)
 	size_t i;
 	int rc;
 
-	memset(&r, 0, sizeof(r));
-	r.common_name = (char *)p->cn;
-	r.sans = p->sans;
-	r.n_sans = p->n_sans;
-	r.sans_given = p->n_sans > 0;
-	r.ekus = (char **)p->ekus;
-	r.n_ekus = p->n_ekus;
-	r.lifetime = p->days;
-	r.force_issue = p->force_issue;
-	r.renew = (char *)p->renew;
-	r.csr_file = (char *)p->csr;
+	command_line_request(p, &r);
 	for (i = 0; i < p->n_ekus; i++)
 		if (ca_eku_parse(p->ekus[i]) == NULL)
 			return ca_err(CA_EUSAGE,
@@ -1762,15 +1769,7 @@ static int check(struct run *run)
 	int rc = CA_OK;
 
 	if (p->requests == NULL) {
-		memset(&one, 0, sizeof(one));
-		one.common_name = (char *)p->cn;
-		one.sans = p->sans;
-		one.n_sans = p->n_sans;
-		one.sans_given = p->n_sans > 0;
-		one.ekus = (char **)p->ekus;
-		one.n_ekus = p->n_ekus;
-		one.lifetime = p->days;
-		one.csr_file = (char *)p->csr;
+		command_line_request(p, &one);
 		GUARD(check_chunk(run, &one, 1, 0));
 		goto done;
 	}
