@@ -1578,6 +1578,11 @@ static int batch_stopped(struct run *run, int rc)
 	snprintf(why, sizeof(why), "%s", ca_errmsg());
 	if (run->results_fp != NULL && write_summary(run, why) < 0)
 		run->summary_path = NULL;
+	if (run->committed == 0)
+		return ca_err(rc,
+			      "%s; nothing was committed: re-run the same "
+			      "command once the cause is fixed",
+			      why);
 	if (run->committed == run->total)
 		return ca_err(rc,
 			      "%s; every request is committed (issued %ld, "
