@@ -287,9 +287,14 @@ static void report_check(json_t *summary)
 	size_t i;
 
 	json_array_foreach(list, i, r)
-	    printf("%3lld refused        %s\n",
-		   (long long)json_integer_value(json_object_get(r, "index")),
-		   json_string_value(json_object_get(r, "reason")));
+	{
+		printf(
+		    "%3lld refused        ",
+		    (long long)json_integer_value(json_object_get(r, "index")));
+		ca_text_put(stdout,
+			    json_string_value(json_object_get(r, "reason")), 1);
+		fputc('\n', stdout);
+	}
 	if (num(summary, "refused") > (long long)json_array_size(list))
 		printf("... and %lld more\n",
 		       num(summary, "refused") -
