@@ -1525,14 +1525,16 @@ static int write_summary(struct run *run, const char *stopped)
 	o = json_pack("{s:b, s:I, s:I}", "complete", stopped == NULL,
 		      "requests", (json_int_t)run->total, "processed",
 		      (json_int_t)run->committed);
-	if (o != NULL && stopped != NULL) {
-		json_object_set_new(o, "stopped", json_string(stopped));
-		json_object_set_new(
-		    o, "resume",
-		    json_string("re-run the same command: committed "
-				"requests are reported as already issued "
-				"(or refused again) and the others are "
-				"processed"));
+	if (o != NULL && stopped != NULL &&
+	    (json_object_set_new(o, "stopped", json_string(stopped)) != 0 ||
+	     json_object_set_new(
+		 o, "resume",
+		 json_string("re-run the same command: committed "
+			     "requests are reported as already issued "
+			     "(or refused again) and the others are "
+			     "processed")) != 0)) {
+		json_decref(o);
+		o = NULL;
 	}
 	extra = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	if (extra == NULL) {
@@ -1803,20 +1805,23 @@ out:
 
 /* What a batch adds to the summary: how far it got, where summary.json
  * is (only when it was written), an invalid file's errors. */
-static void batch_summary(struct run *run, json_t *summary)
+static int batch_summary(struct run *run, json_t *summary)
 {
-	json_object_set_new(summary, "requests",
-			    json_integer((json_int_t)run->total));
-	json_object_set_new(summary, "processed",
-			    json_integer((json_int_t)run->committed));
-	json_object_set_new(
+	int failed = 0;
+
+	failed |= json_object_set_new(summary, "requests",
+				      json_integer((json_int_t)run->total));
+	failed |= json_object_set_new(summary, "processed",
+				      json_integer((json_int_t)run->committed));
+	failed |= json_object_set_new(
 	    summary, "complete",
 	    json_boolean(run->invalid == NULL && run->committed == run->total));
 	if (run->summary_path != NULL)
-		json_object_set_new(summary, "summary_file",
-				    json_string(run->summary_path));
+		failed |= json_object_set_new(summary, "summary_file",
+					      json_string(run->summary_path));
 	if (run->invalid != NULL)
-		json_object_update(summary, run->invalid);
+		failed |= json_object_update(summary, run->invalid);
+	return failed ? ca_err(CA_EIO, "out of memory") : CA_OK;
 }
 
 int ca_leaf_issue(const struct ca_leaf_params *p, json_t **summary)
@@ -1837,12 +1842,16 @@ int ca_leaf_issue(const struct ca_leaf_params *p, json_t **summary)
 			     (json_int_t)run.already, "refused",
 			     (json_int_t)run.refused, "results", run.results,
 			     "refusals", run.refusals);
-	if (*summary != NULL && p->requests != NULL)
-		batch_summary(&run, *summary);
-	if (*summary != NULL && p->check) {
-		json_object_set_new(*summary, "check", json_true());
-		json_object_set_new(*summary, "valid",
-				    json_integer((json_int_t)run.valid));
+	if (*summary == NULL ||
+	    (p->requests != NULL && batch_summary(&run, *summary) < 0) ||
+	    (p->check &&
+	     (json_object_set_new(*summary, "check", json_true()) != 0 ||
+	      json_object_set_new(*summary, "valid",
+				  json_integer((json_int_t)run.valid)) != 0))) {
+		json_decref(*summary);
+		*summary = NULL;
+		if (rc == CA_OK)
+			rc = ca_err(CA_EIO, "out of memory");
 	}
 out:
 	run_free(&run);
