@@ -66,6 +66,29 @@
  *                        signatures sleeping in sign_latency_ms at that
  *                        moment return CKR_DEVICE_REMOVED too). Once: later
  *                        C_OpenSession and signatures work ("re-inserted").
+ *   token_absent_at_sign=K
+ *                        the same with CKR_TOKEN_NOT_PRESENT (a token taken
+ *                        out of its reader): every session invalid, once
+ *   session_closed_at_sign=K
+ *                        the Kth signature returns CKR_SESSION_CLOSED
+ *                        without signing and its session is closed
+ *                        underneath (later calls on it:
+ *                        CKR_SESSION_HANDLE_INVALID); the other sessions
+ *                        and the login live on
+ *   remove_at_update=K   the Kth C_SignUpdate of the process returns
+ *                        CKR_DEVICE_REMOVED, as remove_at_sign does (a
+ *                        device pulled out in the middle of a multi-part
+ *                        signature); once
+ *   one_operation=0|1    one operation per session at a time, as HSMs
+ *                        that serialise a session enforce: any C_*Init
+ *                        (sign, verify, encrypt, decrypt, digest,
+ *                        recover, C_FindObjectsInit) on a session with a
+ *                        signature, verification or object search under
+ *                        way, and any call on a session while another
+ *                        call on it is in progress (another thread),
+ *                        return CKR_OPERATION_ACTIVE (logged
+ *                        fault=operation-active); the operation under way
+ *                        goes on
  *   pin_flags=none|count_low|final_try|locked
  *                        C_GetTokenInfo reports CKF_USER_PIN_COUNT_LOW,
  *                        CKF_USER_PIN_FINAL_TRY or CKF_USER_PIN_LOCKED in
@@ -116,9 +139,11 @@
  * process's signature count, M: signatures in flight in the process,
  * this one included), user=CKU_X pin=given|null|config wrong_pins=N on
  * C_Login, session=H open=N on C_OpenSession, and fault=NAME on every
- * injected fault: idle-expired, device-removed, finalize-fail,
- * finalize-crash, pin-locked, already-logged-in, not-logged-in,
- * context-login-missing, session-count, mechanism-hidden.
+ * injected fault: idle-expired, device-removed, token-absent,
+ * session-closed, operation-active, finalize-fail, finalize-crash,
+ * pin-locked, already-logged-in, not-logged-in, context-login-missing,
+ * session-count, mechanism-hidden; update=K on each C_SignUpdate counted
+ * by remove_at_update.
  *
  * Thread safety: one mutex guards the session table and the counters; it is
  * never held while the wrapped module works or while a signature sleeps.
@@ -157,8 +182,9 @@ struct conf {
 	unsigned char pin[MAX_PIN];
 	size_t pin_len;
 	unsigned long sign_latency_ms, max_sessions, session_idle_ms;
-	unsigned long remove_at_sign;
-	int ecdsa, rsa, pin_flags;
+	unsigned long remove_at_sign, token_absent_at_sign;
+	unsigned long session_closed_at_sign, remove_at_update;
+	int ecdsa, rsa, pin_flags, one_operation;
 	int always_authenticate, protected_auth, already_logged_in;
 	int random_needs_login, finalize_fail, finalize_crash;
 };
@@ -174,10 +200,11 @@ struct session {
 	CK_SLOT_ID slot;
 	unsigned refs; /* calls in progress on it */
 	int gone;      /* out of the table; closed at refs 0 */
-	int removed;   /* by remove_at_sign */
+	CK_RV removed; /* by a fault: what its calls in progress return */
 	uint64_t last_used_ms;
 	struct op sign, verify;
 	int signing; /* a C_SignInit succeeded, the operation goes on */
+	int verifying, finding; /* the same for C_VerifyInit, search */
 	int need_context_login, context_logged_in;
 	struct session *next;
 };
@@ -197,7 +224,7 @@ static CK_SESSION_HANDLE g_next_handle = 0x1000;
 static unsigned char g_login_pin[MAX_PIN];
 static size_t g_login_pin_len;
 /* For the life of the process. */
-static unsigned long g_signatures, g_in_flight, g_wrong_pins;
+static unsigned long g_signatures, g_in_flight, g_wrong_pins, g_updates;
 static int g_pin_locked;
 
 static CK_FUNCTION_LIST g_functions;
@@ -366,6 +393,11 @@ static int conf_set(struct conf *c, const char *k, const char *v)
 	    {"max_sessions", offsetof(struct conf, max_sessions)},
 	    {"session_idle_ms", offsetof(struct conf, session_idle_ms)},
 	    {"remove_at_sign", offsetof(struct conf, remove_at_sign)},
+	    {"token_absent_at_sign",
+	     offsetof(struct conf, token_absent_at_sign)},
+	    {"session_closed_at_sign",
+	     offsetof(struct conf, session_closed_at_sign)},
+	    {"remove_at_update", offsetof(struct conf, remove_at_update)},
 	};
 	static const struct field bools[] = {
 	    {"always_authenticate", offsetof(struct conf, always_authenticate)},
@@ -373,6 +405,7 @@ static int conf_set(struct conf *c, const char *k, const char *v)
 	    {"random_needs_login", offsetof(struct conf, random_needs_login)},
 	    {"finalize_fail", offsetof(struct conf, finalize_fail)},
 	    {"finalize_crash", offsetof(struct conf, finalize_crash)},
+	    {"one_operation", offsetof(struct conf, one_operation)},
 	};
 	char *base = (char *)c;
 	size_t i;
@@ -621,6 +654,8 @@ static CK_RV enter(CK_SESSION_HANDLE h, struct session **out)
 	if (s != NULL && idle_expired(s, now_ms())) {
 		unlink_session(s);
 		expired = s;
+	} else if (s != NULL && g_conf.one_operation && s->refs > 0) {
+		rv = CKR_OPERATION_ACTIVE;
 	} else if (s != NULL) {
 		s->refs++;
 		*out = s;
@@ -628,6 +663,9 @@ static CK_RV enter(CK_SESSION_HANDLE h, struct session **out)
 	}
 	unlock();
 	expire(expired);
+	if (rv == CKR_OPERATION_ACTIVE)
+		(void)note(rv, "enter", "session=%lu fault=operation-active",
+			   (unsigned long)h);
 	return rv;
 }
 
@@ -644,9 +682,10 @@ static void leave(struct session *s)
 		session_free(s, 1);
 }
 
-/* remove_at_sign: every session invalid; the ones in use are closed by the
- * last call to leave them. */
-static void remove_device(void)
+/* remove_at_sign and the like: every session invalid, its calls in
+ * progress returning rv; the ones in use are closed by the last call to
+ * leave them. */
+static void remove_device(CK_RV rv)
 {
 	struct session *s, *next, *idle = NULL;
 
@@ -654,7 +693,7 @@ static void remove_device(void)
 	for (s = g_sessions; s != NULL; s = next) {
 		next = s->next;
 		unlink_session(s);
-		s->removed = 1;
+		s->removed = rv;
 		if (s->refs == 0) {
 			s->next = idle;
 			idle = s;
@@ -687,6 +726,15 @@ static int is_private_key(const struct session *s, CK_OBJECT_HANDLE obj)
 	return g_w->C_GetAttributeValue(s->wrapped, obj, &a, 1) == CKR_OK &&
 	       cls == CKO_PRIVATE_KEY;
 }
+
+/* one_operation: an operation under way on s (under a reference). */
+static int op_busy(const struct session *s)
+{
+	return g_conf.one_operation &&
+	       (s->signing || s->verifying || s->finding);
+}
+
+#define BUSY_FAULT " fault=operation-active"
 
 /* --- plain forwarding ------------------------------------------------ */
 
@@ -724,18 +772,25 @@ static int is_private_key(const struct session *s, CK_OBJECT_HANDLE obj)
 	do {                                                                   \
 		struct session *s_;                                            \
 		char mb_[24];                                                  \
+		const char *f_ = "";                                           \
 		CK_RV rv_ = enter(hSession, &s_);                              \
 		if (rv_ == CKR_OK) {                                           \
-			if ((mech) != NULL && mech_hidden((mech)->mechanism))  \
+			if (op_busy(s_)) {                                     \
+				rv_ = CKR_OPERATION_ACTIVE;                    \
+				f_ = BUSY_FAULT;                               \
+			} else if ((mech) != NULL &&                           \
+				   mech_hidden((mech)->mechanism)) {           \
 				rv_ = CKR_MECHANISM_INVALID;                   \
-			else                                                   \
+			} else {                                               \
 				rv_ = g_w->C_##name(s_->wrapped, mech, key);   \
+			}                                                      \
 			leave(s_);                                             \
 		}                                                              \
-		return note(rv_, "C_" #name, "mech=%s",                        \
+		return note(rv_, "C_" #name, "mech=%s%s",                      \
 			    (mech) != NULL                                     \
 				? P11_MECH_NAME((mech)->mechanism, mb_)        \
-				: "null");                                     \
+				: "null",                                      \
+			    f_);                                               \
 	} while (0)
 
 /* Whole wrappers for the calls of one shape. */
@@ -866,7 +921,21 @@ static CK_RV fp_SetAttributeValue(CK_SESSION_HANDLE hSession,
 static CK_RV fp_FindObjectsInit(CK_SESSION_HANDLE hSession,
 				CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
 {
-	FORWARD_SESSION(FindObjectsInit, tmpl, n);
+	struct session *s;
+	CK_RV rv = enter(hSession, &s);
+
+	if (rv != CKR_OK)
+		return logged(rv, "C_FindObjectsInit");
+	if (op_busy(s)) {
+		leave(s);
+		return note(CKR_OPERATION_ACTIVE, "C_FindObjectsInit", "%s",
+			    BUSY_FAULT + 1);
+	}
+	rv = g_w->C_FindObjectsInit(s->wrapped, tmpl, n);
+	if (rv == CKR_OK)
+		s->finding = 1;
+	leave(s);
+	return logged(rv, "C_FindObjectsInit");
 }
 
 static CK_RV fp_FindObjects(CK_SESSION_HANDLE hSession,
@@ -878,12 +947,32 @@ static CK_RV fp_FindObjects(CK_SESSION_HANDLE hSession,
 
 static CK_RV fp_FindObjectsFinal(CK_SESSION_HANDLE hSession)
 {
-	FORWARD_SESSION0(FindObjectsFinal);
+	struct session *s;
+	CK_RV rv = enter(hSession, &s);
+
+	if (rv == CKR_OK) {
+		rv = g_w->C_FindObjectsFinal(s->wrapped);
+		s->finding = 0;
+		leave(s);
+	}
+	return logged(rv, "C_FindObjectsFinal");
 }
 
 static CK_RV fp_DigestInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR mech)
 {
-	FORWARD_SESSION(DigestInit, mech);
+	struct session *s;
+	CK_RV rv = enter(hSession, &s);
+
+	if (rv != CKR_OK)
+		return logged(rv, "C_DigestInit");
+	if (op_busy(s)) {
+		leave(s);
+		return note(CKR_OPERATION_ACTIVE, "C_DigestInit", "%s",
+			    BUSY_FAULT + 1);
+	}
+	rv = g_w->C_DigestInit(s->wrapped, mech);
+	leave(s);
+	return logged(rv, "C_DigestInit");
 }
 
 static CK_RV fp_DigestUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR in,
@@ -1581,32 +1670,65 @@ static void sign_abandon(struct session *s)
 	sign_done(s);
 }
 
-/* Before a signature is produced: count it, remove the device on the Kth,
+/* The fault the Kth signature meets (CKR_OK: none). */
+static CK_RV sign_fault(unsigned long k)
+{
+	if (k == g_conf.remove_at_sign)
+		return CKR_DEVICE_REMOVED;
+	if (k == g_conf.token_absent_at_sign)
+		return CKR_TOKEN_NOT_PRESENT;
+	if (k == g_conf.session_closed_at_sign)
+		return CKR_SESSION_CLOSED;
+	return CKR_OK;
+}
+
+static const char *fault_name(CK_RV rv)
+{
+	return rv == CKR_DEVICE_REMOVED	     ? " fault=device-removed"
+	       : rv == CKR_TOKEN_NOT_PRESENT ? " fault=token-absent"
+	       : rv == CKR_SESSION_CLOSED    ? " fault=session-closed"
+					     : "";
+}
+
+/* Under a reference: s closed underneath (CKR_SESSION_CLOSED), at the
+ * last call to leave it. */
+static void close_underneath(struct session *s)
+{
+	lock();
+	if (!s->gone)
+		unlink_session(s);
+	s->removed = CKR_SESSION_CLOSED;
+	unlock();
+}
+
+/* Before a signature is produced: count it, inject the fault of the Kth,
  * sleep sign_latency_ms. *flying is set when the signature counts as in
  * flight (sign_land() must follow). */
 static CK_RV sign_take_off(struct session *s, unsigned long *k,
 			   unsigned long *in_flight, int *flying)
 {
-	int removal;
+	CK_RV fault;
 
 	lock();
 	*k = ++g_signatures;
-	removal = g_conf.remove_at_sign != 0 && *k == g_conf.remove_at_sign;
-	if (!removal) {
+	fault = sign_fault(*k);
+	if (fault == CKR_OK) {
 		*in_flight = ++g_in_flight;
 		*flying = 1;
 	}
 	unlock();
-	if (removal) {
-		remove_device();
-		return CKR_DEVICE_REMOVED;
-	}
+	if (fault == CKR_SESSION_CLOSED)
+		close_underneath(s);
+	else if (fault != CKR_OK)
+		remove_device(fault);
+	if (fault != CKR_OK)
+		return fault;
 	if (g_conf.sign_latency_ms != 0)
 		sleep_ms(g_conf.sign_latency_ms);
 	lock();
-	removal = s->removed;
+	fault = s->removed;
 	unlock();
-	return removal ? CKR_DEVICE_REMOVED : CKR_OK;
+	return fault;
 }
 
 static void sign_land(int flying)
@@ -1634,7 +1756,10 @@ static CK_RV fp_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR mech,
 		return logged(rv == CKR_OK ? CKR_ARGUMENTS_BAD : rv,
 			      "C_SignInit");
 	}
-	if (mech_hidden(mech->mechanism)) {
+	if (op_busy(s)) {
+		rv = CKR_OPERATION_ACTIVE;
+		fault = BUSY_FAULT;
+	} else if (mech_hidden(mech->mechanism)) {
 		rv = CKR_MECHANISM_INVALID;
 		fault = " fault=mechanism-hidden";
 	} else if ((md = mech_emulated(mech->mechanism)) != NULL) {
@@ -1717,7 +1842,7 @@ static CK_RV sign_final(CK_SESSION_HANDLE hSession, const char *name,
 	if (!counted)
 		return logged(rv, name);
 	return note(rv, name, "sig=%lu inflight=%lu%s", k, in_flight,
-		    rv == CKR_DEVICE_REMOVED ? " fault=device-removed" : "");
+		    fault_name(rv));
 }
 
 static CK_RV fp_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR data,
@@ -1736,6 +1861,7 @@ static CK_RV fp_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR data,
 			   CK_ULONG dlen)
 {
 	struct session *s;
+	unsigned long k = 0;
 	CK_RV rv = enter(hSession, &s);
 
 	if (rv != CKR_OK)
@@ -1745,7 +1871,15 @@ static CK_RV fp_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR data,
 		return note(CKR_USER_NOT_LOGGED_IN, "C_SignUpdate",
 			    "fault=context-login-missing");
 	}
-	if (s->sign.md != NULL)
+	if (s->signing && g_conf.remove_at_update != 0) {
+		lock();
+		k = ++g_updates;
+		unlock();
+	}
+	if (k != 0 && k == g_conf.remove_at_update) {
+		remove_device(CKR_DEVICE_REMOVED);
+		rv = CKR_DEVICE_REMOVED;
+	} else if (s->sign.md != NULL)
 		rv = EVP_DigestUpdate(s->sign.md, data, dlen) == 1
 			 ? CKR_OK
 			 : CKR_GENERAL_ERROR;
@@ -1758,7 +1892,9 @@ static CK_RV fp_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR data,
 			sign_done(s);
 	}
 	leave(s);
-	return logged(rv, "C_SignUpdate");
+	if (k == 0)
+		return logged(rv, "C_SignUpdate");
+	return note(rv, "C_SignUpdate", "update=%lu%s", k, fault_name(rv));
 }
 
 static CK_RV fp_VerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR mech,
@@ -1768,6 +1904,7 @@ static CK_RV fp_VerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR mech,
 	const EVP_MD *md = NULL;
 	struct session *s;
 	char mb[24];
+	const char *fault = "";
 	CK_RV rv = enter(hSession, &s);
 
 	if (rv != CKR_OK || mech == NULL) {
@@ -1776,7 +1913,10 @@ static CK_RV fp_VerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR mech,
 		return logged(rv == CKR_OK ? CKR_ARGUMENTS_BAD : rv,
 			      "C_VerifyInit");
 	}
-	if (mech_hidden(mech->mechanism)) {
+	if (op_busy(s)) {
+		rv = CKR_OPERATION_ACTIVE;
+		fault = BUSY_FAULT;
+	} else if (mech_hidden(mech->mechanism)) {
 		rv = CKR_MECHANISM_INVALID;
 	} else if ((md = mech_emulated(mech->mechanism)) != NULL) {
 		rv = g_w->C_VerifyInit(s->wrapped, &raw, key);
@@ -1785,10 +1925,12 @@ static CK_RV fp_VerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR mech,
 	} else {
 		rv = g_w->C_VerifyInit(s->wrapped, mech, key);
 	}
+	if (rv == CKR_OK)
+		s->verifying = 1;
 	leave(s);
-	return note(rv, "C_VerifyInit", "mech=%s%s",
+	return note(rv, "C_VerifyInit", "mech=%s%s%s",
 		    P11_MECH_NAME(mech->mechanism, mb),
-		    md != NULL ? " via=CKM_ECDSA" : "");
+		    md != NULL ? " via=CKM_ECDSA" : "", fault);
 }
 
 /* C_Verify (one_shot) or C_VerifyFinal. */
@@ -1813,6 +1955,7 @@ static CK_RV verify_final(CK_SESSION_HANDLE hSession, const char *name,
 		rv = g_w->C_VerifyFinal(s->wrapped, sig, siglen);
 	}
 	op_clear(&s->verify);
+	s->verifying = 0;
 	leave(s);
 	return logged(rv, name);
 }
@@ -1843,6 +1986,10 @@ static CK_RV fp_VerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR data,
 			 : CKR_GENERAL_ERROR;
 	else
 		rv = g_w->C_VerifyUpdate(s->wrapped, data, dlen);
+	if (rv != CKR_OK) {
+		op_clear(&s->verify);
+		s->verifying = 0;
+	}
 	leave(s);
 	return logged(rv, "C_VerifyUpdate");
 }

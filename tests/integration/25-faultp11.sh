@@ -233,6 +233,51 @@ is "$(at removal sessioninfo 3)" "sessioninfo rv=CKR_OK state=2" "re-inserted: a
 is "$(at removal sign 3)" "sign rv=CKR_OK len=64" "signing works again after a new login"
 is "$(logged removal 'C_Sign rv=CKR_DEVICE_REMOVED sig=2 .*fault=device-removed')" 1 "the log records the removal"
 
+# --- token_absent_at_sign / session_closed_at_sign --------------------------
+conf absent token_absent_at_sign=2
+drive absent $OPEN open login "$PIN" key ec signinit CKM_ECDSA sign a \
+	use 1 signinit CKM_ECDSA sign b sessioninfo use 0 sessioninfo \
+	open sessioninfo login "$PIN" key ec signinit CKM_ECDSA sign c final
+is "$(at absent sign 1)" "sign rv=CKR_OK len=64" "token_absent: first signature"
+is "$(at absent sign 2)" "sign rv=CKR_TOKEN_NOT_PRESENT len=0" "token_absent: second signature: CKR_TOKEN_NOT_PRESENT"
+is "$(at absent sessioninfo 1)" "sessioninfo rv=CKR_SESSION_HANDLE_INVALID state=0" "token_absent: its session is gone"
+is "$(at absent sessioninfo 2)" "sessioninfo rv=CKR_SESSION_HANDLE_INVALID state=0" "token_absent: and every other session"
+is "$(at absent sessioninfo 3)" "sessioninfo rv=CKR_OK state=2" "token_absent: put back, a new session opens logged out"
+is "$(at absent sign 3)" "sign rv=CKR_OK len=64" "token_absent: signing works again after a new login"
+is "$(logged absent 'C_Sign rv=CKR_TOKEN_NOT_PRESENT sig=2 .*fault=token-absent')" 1 "token_absent: the log records it"
+conf closed session_closed_at_sign=2
+drive closed $OPEN open login "$PIN" key ec signinit CKM_ECDSA sign a \
+	use 1 signinit CKM_ECDSA sign b sessioninfo use 0 sessioninfo \
+	signinit CKM_ECDSA sign c final
+is "$(at closed sign 2)" "sign rv=CKR_SESSION_CLOSED len=0" "session_closed: second signature: CKR_SESSION_CLOSED"
+is "$(at closed sessioninfo 1)" "sessioninfo rv=CKR_SESSION_HANDLE_INVALID state=0" "session_closed: that session is gone"
+is "$(at closed sessioninfo 2)" "sessioninfo rv=CKR_OK state=3" "session_closed: the other one lives on, logged in"
+is "$(at closed sign 3)" "sign rv=CKR_OK len=64" "session_closed: and signs"
+is "$(logged closed 'C_Sign rv=CKR_SESSION_CLOSED sig=2 .*fault=session-closed')" 1 "session_closed: the log records it"
+
+# --- remove_at_update: the device goes in a multi-part signature -------------
+conf upd remove_at_update=2
+drive upd $LOGIN key rsa signinit CKM_SHA256_RSA_PKCS signupdate a signupdate b \
+	sessioninfo open sessioninfo final
+is "$(at upd signupdate 1)" "signupdate rv=CKR_OK" "remove_at_update: first C_SignUpdate"
+is "$(at upd signupdate 2)" "signupdate rv=CKR_DEVICE_REMOVED" "remove_at_update: second: CKR_DEVICE_REMOVED"
+is "$(at upd sessioninfo 1)" "sessioninfo rv=CKR_SESSION_HANDLE_INVALID state=0" "remove_at_update: the session is gone"
+is "$(at upd sessioninfo 2)" "sessioninfo rv=CKR_OK state=2" "remove_at_update: put back, a new session opens"
+is "$(logged upd 'C_SignUpdate rv=CKR_DEVICE_REMOVED update=2 fault=device-removed')" 1 "remove_at_update: the log records it"
+
+# --- one_operation ------------------------------------------------------------
+conf oneop one_operation=1
+drive oneop $LOGIN key ec pubkey ec signinit CKM_ECDSA verifyinit CKM_ECDSA \
+	signinit CKM_ECDSA key ec sign x verifyinit CKM_ECDSA verify x final
+is "$(at oneop signinit 1)" "signinit rv=CKR_OK" "one_operation: C_SignInit"
+is "$(at oneop verifyinit 1)" "verifyinit rv=CKR_OPERATION_ACTIVE" "one_operation: C_VerifyInit while signing refused"
+is "$(at oneop signinit 2)" "signinit rv=CKR_OPERATION_ACTIVE" "one_operation: a second C_SignInit refused"
+is "$(at oneop key 2)" "key rv=CKR_OPERATION_ACTIVE found=0" "one_operation: C_FindObjectsInit while signing refused"
+is "$(at oneop sign)" "sign rv=CKR_OK len=64" "one_operation: the operation under way goes on"
+is "$(at oneop verifyinit 2)" "verifyinit rv=CKR_OK" "one_operation: after it another operation starts"
+is "$(at oneop verify)" "verify rv=CKR_OK" "one_operation: and verifies"
+is "$(logged oneop 'rv=CKR_OPERATION_ACTIVE .*fault=operation-active')" 3 "one_operation: the log counts the 3 refusals"
+
 # --- pin_flags --------------------------------------------------------------
 conf low pin_flags=count_low
 drive low $OPEN tokeninfo login "$PIN"
