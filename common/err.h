@@ -14,6 +14,11 @@
 #define CA_EIO	   (-1) /* I/O, token, internal */
 #define CA_EUSAGE  (-2) /* bad arguments or input syntax */
 #define CA_EPOLICY (-3) /* refused by policy */
+/* The token lost the session in the middle of a multi-part operation and
+ * was recovered (new session, logged in again): nothing was signed, and
+ * the caller may make the whole operation once more from its start. Exit
+ * status 1 when it reaches a tool. */
+#define CA_ERETRY (-4)
 
 #define CA_WUR		__attribute__((warn_unused_result))
 #define CA_PRINTF(a, b) __attribute__((format(printf, a, b)))

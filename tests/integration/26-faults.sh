@@ -156,6 +156,73 @@ is "$frc" 0 "gen-crl: signed again on a new session after the device came back"
 check "gen-crl: openssl verifies that CRL" openssl crl -in removed.crl -CAfile ca/ca.crt -noout
 check "gen-crl: audit chain intact" hsmca-audit --ca ca-removed verify
 
+# --- token_absent_at_sign / session_closed_at_sign: the same recovery -------
+# relogged NAME: how many user logins NAME.log shows (the first, and one
+# per recovery).
+relogged() { logged "$1" 'C_Login rv=CKR_(OK|USER_ALREADY_LOGGED_IN) user=CKU_USER'; }
+for f in token_absent session_closed; do
+	conf "$f" "${f}_at_sign=5" sign_latency_ms=20
+	batch "$f" --pin-source "$PINSRC" --in-flight 4
+	all_issued "$f"
+	rv=CKR_TOKEN_NOT_PRESENT
+	[ "$f" = session_closed ] && rv=CKR_SESSION_CLOSED
+	is "$(logged "$f" "C_Sign rv=$rv sig=5 ")" 1 "$f: the 5th signature met $rv"
+	is "$(relogged "$f")" 2 "$f: logged in again once"
+	intact "$f"
+done
+
+# --- one_operation + max_sessions: one operation per session, 8 in flight ----
+conf oneop one_operation=1 max_sessions=4 sign_latency_ms=20
+batch oneop --pin-source "$PINSRC" --in-flight 8
+all_issued oneop
+is "$(logged oneop 'CKR_OPERATION_ACTIVE')" 0 "oneop: no call met CKR_OPERATION_ACTIVE (no session shared by two operations)"
+is "$(logged oneop 'fault=session-count')" 0 "oneop: no session refused by the token's limit of 4"
+max=$(grep -o 'inflight=[0-9]*' oneop.log | cut -d= -f2 | sort -n | tail -n 1)
+if [ "${max:-0}" -ge 2 ]; then ok "oneop: signatures overlapped ($max in flight)"; else notok "oneop: signatures overlapped" "most at once: ${max:-none}"; fi
+intact oneop
+
+# --- random_needs_login: serials and ids from the token RNG after login ------
+conf rnd random_needs_login=1
+fp rnd keygen FT rnd-key ec:p256
+is "$frc" 0 "rnd: keygen (a random CKA_ID) on a token whose RNG needs a login"
+conf rnd random_needs_login=1
+rm -rf rnd-root
+fp rnd hsmca-init-ca --ca rnd-root --key "pkcs11:token=FT;object=rnd-key" --pin-source "$PINSRC" \
+	--self-sign --subject "CN=Random Root" --days 30 --unanchored
+is "$frc" 0 "rnd: init-ca (serial and CA id from the token RNG)"
+check "rnd: openssl verifies that root" openssl verify -CAfile rnd-root/ca.crt rnd-root/ca.crt
+conf rnd random_needs_login=1
+batch rnd --pin-source "$PINSRC"
+all_issued rnd
+is "$(logged rnd 'C_GenerateRandom rv=CKR_USER_NOT_LOGGED_IN')" 0 "rnd: no random drawn before the login"
+like "$(logged rnd 'C_GenerateRandom rv=CKR_OK')" "^[1-9]" "rnd: serials drawn from the token RNG"
+intact rnd
+
+# --- remove_at_update: the device goes in the middle of a streamed CRL -------
+# A CRL over 16 KiB on a token that hashes (CKM_ECDSA_SHA256): the
+# signature is multi-part. 600 seeded certificates, all revoked.
+rm -rf ca-bigcrl out-bigcrl
+cp -a ca-slow ca-bigcrl
+"$HSMCA_BUILD/tests/seedstore" ca-bigcrl 600 >/dev/null || notok "seeded 600 certificates"
+sqlite3 -separator ' ' ca-bigcrl/ca.db "select serial, cn from certs where kind = 'leaf'" | python3 -c '
+import json, sys
+print(json.dumps([{"common_name": cn, "serial_number": str(int(s, 16))}
+                  for s, cn in (l.split(" ", 1) for l in sys.stdin.read().splitlines())]))' >bigcrl.json
+check "bigcrl: $((N + 600)) certificates revoked" hsmca-revoke --ca ca-bigcrl --revoked bigcrl.json
+conf bigcrl ecdsa=hashed-only remove_at_update=2
+fp bigcrl hsmca-gen-crl --ca ca-bigcrl --pin-source "$PINSRC" --days 7 --out big.crl
+is "$frc" 0 "bigcrl: gen-crl signed the whole CRL again after the device came back"
+is "$(logged bigcrl 'C_SignUpdate rv=CKR_DEVICE_REMOVED update=2 fault=device-removed')" 1 "bigcrl: the device went in the 2nd C_SignUpdate"
+is "$(logged bigcrl 'C_SignInit rv=CKR_OK mech=CKM_ECDSA_SHA256')" 2 "bigcrl: the signature was started twice"
+is "$(logged bigcrl 'C_SignFinal rv=CKR_OK')" 1 "bigcrl: and made once"
+is "$(relogged bigcrl)" 2 "bigcrl: logged in again once"
+check "bigcrl: openssl verifies the CRL" openssl crl -in big.crl -CAfile ca/ca.crt -noout
+size=$(openssl crl -in big.crl -outform DER | wc -c)
+if [ "$size" -gt 16384 ]; then ok "bigcrl: the CRL is over 16 KiB ($size bytes)"; else notok "bigcrl: the CRL is over 16 KiB" "$size bytes"; fi
+is "$(openssl crl -in big.crl -noout -text | grep -c 'Serial Number:')" "$((N + 600))" "bigcrl: it lists every revocation"
+is "$(sqlite3 ca-bigcrl/ca.db 'select count(*) from crls')" 1 "bigcrl: one CRL recorded"
+check "bigcrl: audit chain intact" hsmca-audit --ca ca-bigcrl verify
+
 # --- pin_flags ----------------------------------------------------------------
 conf low pin_flags=count_low
 batch low --pin-source "$PINSRC"

@@ -951,6 +951,7 @@ struct ca_sign_op {
 	CK_SESSION_HANDLE s; /* once started */
 	unsigned gen;
 	int updated; /* C_SignUpdate called: the end is C_SignFinal */
+	int failed;  /* on the token: never continued on another session */
 	size_t n;
 	unsigned char buf[OP_CHUNK];
 };
@@ -1002,17 +1003,44 @@ out:
 	return rc;
 }
 
+/* A multi-part signature failed with rv. The data already passed on is
+ * not kept, so a session lost underneath cannot be resumed here: the
+ * token is recovered (new session, logged in again) and CA_ERETRY tells
+ * the caller, who holds the data, to start the whole signature again. */
+static int op_failed(ca_sign_op *op, CK_RV rv)
+{
+	ca_token *tok = op->key->tok;
+	int rc;
+
+	op->failed = 1;
+	ca_token_release_gen(tok, op->s, op->gen, 1);
+	op->s = CK_INVALID_HANDLE;
+	if (!ca_token_lost(tok, rv))
+		return sign_error(op->key, op->m.mechanism, rv);
+	rc = ca_token_recover(tok, op->gen);
+	if (rc < 0)
+		return rc;
+	return ca_err(CA_ERETRY,
+		      "token '%s' lost the session in the middle of a "
+		      "multi-part signature with key '%s' (%s); logged in "
+		      "again, nothing was signed",
+		      tok->label, op->key->label, p11_kit_strerror(rv));
+}
+
 static int op_flush(ca_sign_op *op)
 {
 	CK_RV rv;
 	int rc;
 
+	if (op->failed)
+		return ca_err(CA_EIO, "internal error: a multi-part signature "
+				      "that failed was continued");
 	if (op->s == CK_INVALID_HANDLE)
 		GUARD(op_start(op));
 	rv = op->key->tok->fl->C_SignUpdate(op->s, op->buf, (CK_ULONG)op->n);
 	op->updated = 1;
 	op->n = 0;
-	rc = rv == CKR_OK ? CA_OK : sign_error(op->key, op->m.mechanism, rv);
+	rc = rv == CKR_OK ? CA_OK : op_failed(op, rv);
 out:
 	return rc;
 }
@@ -1051,7 +1079,7 @@ int ca_sign_op_final(ca_sign_op *op, unsigned char *sig, size_t *siglen)
 		GUARD(op_flush(op));
 	rv = op->key->tok->fl->C_SignFinal(op->s, sig, &len);
 	if (rv != CKR_OK) {
-		rc = sign_error(op->key, op->m.mechanism, rv);
+		rc = op_failed(op, rv);
 		goto out;
 	}
 	*siglen = (size_t)len;

@@ -448,7 +448,12 @@ static int sign(struct gen *g, struct crl_job *cj)
 		GUARD(slurp(cj, ED25519_TBS_MAX, "an Ed25519 signature"));
 		GUARD(ca_tbs_sign(s, &cj->t, &cj->sig, &cj->sig_len));
 	} else {
-		GUARD(sign_stream(g, cj));
+		rc = sign_stream(g, cj);
+		/* The token lost the session mid-stream and was logged in
+		 * again: nothing was signed and the TBS is all still here
+		 * (spool), so the whole signature is made once more. */
+		if (rc == CA_ERETRY)
+			rc = sign_stream(g, cj);
 	}
 out:
 	free(algid);

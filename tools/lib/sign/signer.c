@@ -372,10 +372,21 @@ int ca_sign_stream_new(struct ca_signer *s, ca_sign_stream **out)
 	return CA_OK;
 }
 
+/* The provider's failure, with the message and class it recorded
+ * (CA_ERETRY included), else what. */
+static int stream_failed(const char *what, const struct ca_signer *s)
+{
+	ERR_clear_error();
+	if (ca_errmsg()[0])
+		return ca_errcode();
+	return ca_err(CA_EIO, "%s with %s", what, s->uri);
+}
+
 int ca_sign_stream_update(ca_sign_stream *st, const void *data, size_t len)
 {
+	ca_err_clear();
 	if (EVP_DigestSignUpdate(st->md, data, len) != 1)
-		return ca_err(CA_EIO, "hashing for the signature failed");
+		return stream_failed("hashing for the signature failed", st->s);
 	return CA_OK;
 }
 
@@ -386,16 +397,13 @@ int ca_sign_stream_final(ca_sign_stream *st, unsigned char **sig,
 	int rc = CA_OK;
 
 	*sig = NULL;
+	ca_err_clear();
 	if (EVP_DigestSignFinal(st->md, NULL, &n) != 1 ||
 	    (*sig = malloc(n)) == NULL ||
 	    EVP_DigestSignFinal(st->md, *sig, &n) != 1) {
 		free(*sig);
 		*sig = NULL;
-		ERR_clear_error();
-		rc = ca_errmsg()[0]
-			 ? CA_EIO
-			 : ca_err(CA_EIO, "the token did not sign with %s",
-				  st->s->uri);
+		rc = stream_failed("the token did not sign", st->s);
 	}
 	*siglen = n;
 	ca_sign_stream_free(st);
