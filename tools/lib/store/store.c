@@ -141,28 +141,19 @@ void ca_store_done(ca_store *s, sqlite3_stmt *st)
  * read one leaf page each). A tool's memory stays bounded. */
 static int size_cache(ca_store *s)
 {
-	sqlite3_stmt *st = NULL;
-	sqlite3_int64 pages = 0, page_size = 4096, kib;
+	long long bytes = 0, kib;
 	char sql[64];
 	int rc;
 
-	GUARD(ca_store_prepare(s, "PRAGMA page_count", &st));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		pages = sqlite3_column_int64(st, 0);
-	ca_store_done(s, st);
-	st = NULL;
-	GUARD(ca_store_prepare(s, "PRAGMA page_size", &st));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		page_size = sqlite3_column_int64(st, 0);
-	kib = pages * page_size / 1024 / 64;
+	GUARD(ca_store_bytes(s, &bytes));
+	kib = bytes / 1024 / 64;
 	if (kib < CA_STORE_CACHE_MIN_KIB)
 		kib = CA_STORE_CACHE_MIN_KIB;
 	if (kib > CA_STORE_CACHE_MAX_KIB)
 		kib = CA_STORE_CACHE_MAX_KIB;
-	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%lld", (long long)kib);
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%lld", kib);
 	rc = ca_store_exec(s, sql);
 out:
-	ca_store_done(s, st);
 	return rc;
 }
 
