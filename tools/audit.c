@@ -382,7 +382,7 @@ int main(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	a.expiring = -1;
-	ca_tool_start("audit");
+	ca_cli_start(&a.c, "audit", usage_line, NULL);
 	while ((opt = ca_cli_getopt(argc, argv, opts, NULL, &a.c, usage)) >=
 	       0) {
 		switch (opt) {
@@ -407,14 +407,10 @@ int main(int argc, char **argv)
 		case OPT_FULL:
 			a.full = 1;
 			break;
-		default:
-			return ca_usage_error(usage_line, "unknown option");
 		}
 	}
-	if (opt == CA_OPT_EXIT)
-		return 0;
-	if (opt == CA_OPT_USAGE)
-		return 2;
+	if (ca_cli_status(opt) >= 0)
+		return ca_cli_status(opt);
 	r = check_args(&a, argc, argv);
 	if (r >= 0)
 		return r;

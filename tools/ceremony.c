@@ -101,10 +101,9 @@ int main(int argc, char **argv)
 	int opt, rc;
 
 	memset(&o, 0, sizeof(o));
-	memset(&c, 0, sizeof(c));
 	o.ui = &ui;
 	o.interactive = 1;
-	ca_tool_start("ceremony");
+	ca_cli_start(&c, "ceremony", usage_line, NULL);
 	if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
 		fputs(usage, stdout);
 		return 0;
@@ -154,14 +153,10 @@ int main(int argc, char **argv)
 		case OPT_VERSION:
 			printf("hsmca-ceremony %s\n", HSMCA_VERSION);
 			return 0;
-		default:
-			return ca_usage_error(usage_line, "unknown option");
 		}
 	}
-	if (opt == CA_OPT_EXIT)
-		return 0;
-	if (opt == CA_OPT_USAGE)
-		return 2;
+	if (ca_cli_status(opt) >= 0)
+		return ca_cli_status(opt);
 	if (optind + 1 < argc - 1)
 		return ca_usage_error(usage_line, "one ceremony file only");
 	o.file = optind < argc - 1 ? argv[optind + 1] : NULL;

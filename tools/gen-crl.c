@@ -90,8 +90,7 @@ enum {
 	OPT_FORMAT,
 	OPT_OUT,
 	OPT_OUT_DIR,
-	OPT_LINT,
-	OPT_TWOPHASE
+	OPT_LINT
 };
 
 static void report(int json, const struct ca_gencrl_params *p,
@@ -160,7 +159,7 @@ int main(int argc, char **argv)
 	    {"out", required_argument, NULL, OPT_OUT},
 	    {"out-dir", required_argument, NULL, OPT_OUT_DIR},
 	    {"lint-cert", required_argument, NULL, OPT_LINT},
-	    CA_TWOPHASE_OPTIONS(OPT_TWOPHASE),
+	    CA_TWOPHASE_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
 	struct ca_gencrl_params p;
@@ -172,9 +171,8 @@ int main(int argc, char **argv)
 	long v;
 
 	memset(&p, 0, sizeof(p));
-	memset(&c, 0, sizeof(c));
 	memset(&r, 0, sizeof(r));
-	ca_tool_start("gen-crl");
+	ca_cli_start(&c, "gen-crl", usage_line, &p.tp);
 	while ((opt = ca_cli_getopt(argc, argv, opts, &idx, &c, usage)) >= 0) {
 		switch (opt) {
 		case OPT_CA:
@@ -204,14 +202,6 @@ int main(int argc, char **argv)
 		case OPT_LINT:
 			p.lint_cert = optarg;
 			break;
-		case OPT_TWOPHASE:
-			code = ca_cli_tp_option(&p.tp, opts[idx].name, optarg,
-						usage_line);
-			if (code >= 0)
-				return code;
-			break;
-		default:
-			return ca_usage_error(usage_line, "unknown option");
 		}
 	}
 	code = ca_cli_end_options(opt, argc, argv, usage_line);
@@ -248,10 +238,8 @@ int main(int argc, char **argv)
 	if (p.out != NULL && p.out_dir != NULL)
 		return ca_usage_error(usage_line,
 				      "give --out or --out-dir, not both");
-	if (ca_pin_source_check(c.pin_source) < 0)
+	if (ca_cli_token(&c, &p.pin_source, &p.force) < 0)
 		return ca_usage_error(usage_line, "%s", ca_errmsg());
-	p.pin_source = c.pin_source;
-	p.force = c.force;
 	rc = ca_gencrl(dir, &p, &r);
 	if (rc == CA_OK)
 		report(c.json, &p, &r);

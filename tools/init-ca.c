@@ -90,8 +90,7 @@ enum {
 	OPT_CERT,
 	OPT_CHAIN,
 	OPT_SIG_ALG,
-	OPT_UNANCHORED,
-	OPT_TWOPHASE
+	OPT_UNANCHORED
 };
 
 static void report(int json, const struct ca_init_params *p,
@@ -147,7 +146,7 @@ int main(int argc, char **argv)
 	    {"chain", required_argument, NULL, OPT_CHAIN},
 	    {"sig-alg", required_argument, NULL, OPT_SIG_ALG},
 	    {"unanchored", no_argument, NULL, OPT_UNANCHORED},
-	    CA_TWOPHASE_OPTIONS(OPT_TWOPHASE),
+	    CA_TWOPHASE_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
 	struct ca_init_params p;
@@ -159,8 +158,7 @@ int main(int argc, char **argv)
 	long v;
 
 	memset(&p, 0, sizeof(p));
-	memset(&c, 0, sizeof(c));
-	ca_tool_start("init-ca");
+	ca_cli_start(&c, "init-ca", usage_line, &p.tp);
 	while ((opt = ca_cli_getopt(argc, argv, opts, &idx, &c, usage)) >= 0) {
 		switch (opt) {
 		case OPT_CA:
@@ -208,14 +206,6 @@ int main(int argc, char **argv)
 				CA_USAGE(usage_line, "--sig-alg: %s",
 					 ca_errmsg());
 			break;
-		case OPT_TWOPHASE:
-			code = ca_cli_tp_option(&p.tp, opts[idx].name, optarg,
-						usage_line);
-			if (code >= 0)
-				goto done;
-			break;
-		default:
-			CA_USAGE(usage_line, "unknown option");
 		}
 	}
 	code = ca_cli_end_options(opt, argc, argv, usage_line);
@@ -236,16 +226,9 @@ int main(int argc, char **argv)
 	if (days != NULL && ca_parse_long(days, 1, 36500, "--days", &v) < 0)
 		CA_USAGE(usage_line, "%s", ca_errmsg());
 	p.days = days ? v : 0;
-	p.pathlen = -1;
-	if (pathlen != NULL) {
-		if (ca_parse_long(pathlen, 0, 32, "--pathlen", &v) < 0)
-			CA_USAGE(usage_line, "%s", ca_errmsg());
-		p.pathlen = (int)v;
-	}
-	if (ca_pin_source_check(c.pin_source) < 0)
+	if (ca_cli_pathlen(pathlen, &p.pathlen) < 0 ||
+	    ca_cli_token(&c, &p.pin_source, &p.force) < 0)
 		CA_USAGE(usage_line, "%s", ca_errmsg());
-	p.pin_source = c.pin_source;
-	p.force = c.force;
 	p.crl_urls = crl;
 	p.aia_urls = aia;
 	p.policies = pol;

@@ -157,7 +157,7 @@ int main(int argc, char **argv)
 	int opt, r;
 
 	memset(&a, 0, sizeof(a));
-	ca_tool_start("keygen");
+	ca_cli_start(&a.c, "keygen", usage_line, NULL);
 	while ((opt = ca_cli_getopt(argc, argv, opts, NULL, &a.c, usage)) >=
 	       0) {
 		switch (opt) {
@@ -190,8 +190,6 @@ int main(int argc, char **argv)
 				return ca_usage_error(
 				    usage_line, "--sig-alg: %s", ca_errmsg());
 			break;
-		default:
-			return ca_usage_error(usage_line, "unknown option");
 		}
 	}
 	r = ca_cli_end_options(opt, argc, argv, usage_line);

@@ -65,8 +65,7 @@ enum {
 	OPT_REASON,
 	OPT_DATE,
 	OPT_REVOKED,
-	OPT_CERT,
-	OPT_TWOPHASE
+	OPT_CERT
 };
 
 static void report(int json, const struct ca_revoke_params *p,
@@ -118,7 +117,7 @@ int main(int argc, char **argv)
 	    {"date", required_argument, NULL, OPT_DATE},
 	    {"revoked", required_argument, NULL, OPT_REVOKED},
 	    {"cert", required_argument, NULL, OPT_CERT},
-	    CA_TWOPHASE_OPTIONS(OPT_TWOPHASE),
+	    CA_TWOPHASE_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
 	struct ca_revoke_params p;
@@ -130,9 +129,8 @@ int main(int argc, char **argv)
 	int opt, idx = 0, rc, code;
 
 	memset(&p, 0, sizeof(p));
-	memset(&c, 0, sizeof(c));
 	memset(&r, 0, sizeof(r));
-	ca_tool_start("revoke");
+	ca_cli_start(&c, "revoke", usage_line, &p.tp);
 	while ((opt = ca_cli_getopt(argc, argv, opts, &idx, &c, usage)) >= 0) {
 		switch (opt) {
 		case OPT_CA:
@@ -153,14 +151,6 @@ int main(int argc, char **argv)
 		case OPT_CERT:
 			p.cert = optarg;
 			break;
-		case OPT_TWOPHASE:
-			code = ca_cli_tp_option(&p.tp, opts[idx].name, optarg,
-						usage_line);
-			if (code >= 0)
-				return code;
-			break;
-		default:
-			return ca_usage_error(usage_line, "unknown option");
 		}
 	}
 	code = ca_cli_end_options(opt, argc, argv, usage_line);

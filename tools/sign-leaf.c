@@ -373,8 +373,7 @@ int main(int argc, char **argv)
 	long v;
 
 	memset(&p, 0, sizeof(p));
-	memset(&c, 0, sizeof(c));
-	ca_tool_start("sign-leaf");
+	ca_cli_start(&c, "sign-leaf", usage_line, NULL);
 	p.sans = sans;
 	p.ekus = ekus;
 	while ((opt = ca_cli_getopt(argc, argv, opts, &idx, &c, usage)) >= 0) {
@@ -440,8 +439,6 @@ int main(int argc, char **argv)
 		case OPT_CHECK:
 			p.check = 1;
 			break;
-		default:
-			CA_USAGE(usage_line, "unknown option");
 		}
 	}
 	code = ca_cli_end_options(opt, argc, argv, usage_line);
@@ -487,10 +484,8 @@ int main(int argc, char **argv)
 		}
 		p.days = v;
 	}
-	if (ca_pin_source_check(c.pin_source) < 0)
+	if (ca_cli_token(&c, &p.pin_source, &p.force) < 0)
 		CA_USAGE(usage_line, "%s", ca_errmsg());
-	p.pin_source = c.pin_source;
-	p.force = c.force;
 	if (p.requests != NULL && isatty(STDERR_FILENO) && !c.json)
 		p.progress = draw_progress;
 	if (p.requests != NULL) {

@@ -77,8 +77,7 @@ enum {
 	OPT_PATHLEN,
 	OPT_OUT,
 	OPT_LINT,
-	OPT_ARRAY,
-	OPT_TWOPHASE
+	OPT_ARRAY
 };
 
 static json_t **array_for(struct ca_subca_params *p, const char *name)
@@ -173,7 +172,7 @@ int main(int argc, char **argv)
 	    {"eku", required_argument, NULL, OPT_ARRAY},
 	    {"crl-url", required_argument, NULL, OPT_ARRAY},
 	    {"aia-url", required_argument, NULL, OPT_ARRAY},
-	    CA_TWOPHASE_OPTIONS(OPT_TWOPHASE),
+	    CA_TWOPHASE_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
 	struct ca_subca_params p;
@@ -184,8 +183,7 @@ int main(int argc, char **argv)
 	long v;
 
 	memset(&p, 0, sizeof(p));
-	memset(&c, 0, sizeof(c));
-	ca_tool_start("sign-subca");
+	ca_cli_start(&c, "sign-subca", usage_line, &p.tp);
 	while ((opt = ca_cli_getopt(argc, argv, opts, &idx, &c, usage)) >= 0) {
 		switch (opt) {
 		case OPT_CA:
@@ -218,14 +216,6 @@ int main(int argc, char **argv)
 				CA_USAGE(usage_line, "--%s: %s", opts[idx].name,
 					 ca_errmsg());
 			break;
-		case OPT_TWOPHASE:
-			code = ca_cli_tp_option(&p.tp, opts[idx].name, optarg,
-						usage_line);
-			if (code >= 0)
-				goto done;
-			break;
-		default:
-			CA_USAGE(usage_line, "unknown option");
 		}
 	}
 	code = ca_cli_end_options(opt, argc, argv, usage_line);
@@ -243,16 +233,9 @@ int main(int argc, char **argv)
 	if (ca_parse_long(days, 1, 36500, "--days", &v) < 0)
 		CA_USAGE(usage_line, "%s", ca_errmsg());
 	p.days = v;
-	p.pathlen = -1;
-	if (pathlen != NULL) {
-		if (ca_parse_long(pathlen, 0, 32, "--pathlen", &v) < 0)
-			CA_USAGE(usage_line, "%s", ca_errmsg());
-		p.pathlen = (int)v;
-	}
-	if (ca_pin_source_check(c.pin_source) < 0)
+	if (ca_cli_pathlen(pathlen, &p.pathlen) < 0 ||
+	    ca_cli_token(&c, &p.pin_source, &p.force) < 0)
 		CA_USAGE(usage_line, "%s", ca_errmsg());
-	p.pin_source = c.pin_source;
-	p.force = c.force;
 	rc = ca_subca_sign(dir, &p, &r);
 	if (rc == CA_OK)
 		report(c.json, &p, &r);

@@ -542,14 +542,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return ca_usage_error(usage_line, "%s",
 						      ca_errmsg());
 			break;
-		default:
-			return ca_usage_error(usage_line, "unknown option");
 		}
 	}
-	if (opt == CA_OPT_EXIT)
-		return 0;
-	if (opt == CA_OPT_USAGE)
-		return 2;
+	if (ca_cli_status(opt) >= 0)
+		return ca_cli_status(opt);
 	/* Not echoed: a PIN typed in the wrong place would be. */
 	if (strcmp(a->cmd, "check-key") == 0) {
 		if (optind < argc)
@@ -662,7 +658,7 @@ int main(int argc, char **argv)
 	int r;
 
 	memset(&a, 0, sizeof(a));
-	ca_tool_start("two-person-approve");
+	ca_cli_start(&a.c, "two-person-approve", usage_line, NULL);
 	if (argc < 2)
 		return ca_usage_error(usage_line, "missing subcommand");
 	/* Only --help and --version come before a subcommand. */

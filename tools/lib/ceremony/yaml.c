@@ -381,17 +381,17 @@ int ca_yaml_keys_allowed(const struct ca_yaml_doc *doc,
 	return CA_OK;
 }
 
-/* The node at key, checked for kind; *out NULL when absent. */
+/* The node at key, checked for kind; *out NULL when absent. path (len
+ * bytes) receives its name for messages. */
 static int get_kind(const struct ca_yaml_doc *doc,
 		    const struct ca_yaml_node *map, const char *key,
 		    const char *what, int required, enum ca_yaml_kind kind,
-		    const struct ca_yaml_node **out)
+		    const struct ca_yaml_node **out, char *path, size_t len)
 {
 	const struct ca_yaml_node *v = ca_yaml_get(map, key);
-	char path[200];
 
 	*out = NULL;
-	path_of(what, key, path, sizeof(path));
+	path_of(what, key, path, len);
 	if (v == NULL ||
 	    (v->kind == CA_YAML_SCALAR && v->plain && v->len == 0)) {
 		if (!required)
@@ -414,7 +414,10 @@ int ca_yaml_map(const struct ca_yaml_doc *doc, const struct ca_yaml_node *map,
 		const char *key, const char *what, int required,
 		const struct ca_yaml_node **out)
 {
-	return get_kind(doc, map, key, what, required, CA_YAML_MAP, out);
+	char path[200];
+
+	return get_kind(doc, map, key, what, required, CA_YAML_MAP, out, path,
+			sizeof(path));
 }
 
 static int scalar_text(const struct ca_yaml_doc *doc,
@@ -447,10 +450,10 @@ static int str_at(const struct ca_yaml_doc *doc, const struct ca_yaml_node *map,
 	int rc;
 
 	*out = NULL;
-	rc = get_kind(doc, map, key, what, required, CA_YAML_SCALAR, &v);
+	rc = get_kind(doc, map, key, what, required, CA_YAML_SCALAR, &v, path,
+		      sizeof(path));
 	if (rc < 0 || v == NULL)
 		return rc;
-	path_of(what, key, path, sizeof(path));
 	return scalar_text(doc, v, path, max, lines, out);
 }
 
@@ -475,10 +478,10 @@ int ca_yaml_long(const struct ca_yaml_doc *doc, const struct ca_yaml_node *map,
 	char path[200];
 	int rc;
 
-	rc = get_kind(doc, map, key, what, required, CA_YAML_SCALAR, &v);
+	rc = get_kind(doc, map, key, what, required, CA_YAML_SCALAR, &v, path,
+		      sizeof(path));
 	if (rc < 0 || v == NULL)
 		return rc;
-	path_of(what, key, path, sizeof(path));
 	if (!v->plain || ca_parse_long(v->text, min, max, path, out) < 0)
 		return ca_yaml_refuse(doc, v->line, path,
 				      "must be a whole number from %ld to %ld, "
@@ -510,10 +513,10 @@ int ca_yaml_strlist(const struct ca_yaml_doc *doc,
 
 	*out = NULL;
 	*n = 0;
-	rc = get_kind(doc, map, key, what, 0, CA_YAML_SEQ, &v);
+	rc = get_kind(doc, map, key, what, 0, CA_YAML_SEQ, &v, path,
+		      sizeof(path));
 	if (rc < 0 || v == NULL)
 		return rc;
-	path_of(what, key, path, sizeof(path));
 	if (v->n > max_items)
 		return ca_yaml_refuse(doc, v->line, path,
 				      "more than %zu entries", max_items);

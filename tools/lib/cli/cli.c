@@ -6,6 +6,7 @@
 
 #include <openssl/crypto.h>
 
+#include "base/number.h"
 #include "base/process.h"
 #include "base/text.h"
 #include "common/pin.h"
@@ -189,7 +190,7 @@ int ca_cli_getopt(int argc, char **argv, const struct option *opts, int *idx,
 		  struct ca_common *c, const char *usage)
 {
 	static char **checked;
-	int opt, h;
+	int opt, h, own_idx = 0;
 
 	if (checked != argv) {
 		checked = argv;
@@ -201,24 +202,55 @@ int ca_cli_getopt(int argc, char **argv, const struct option *opts, int *idx,
 		 * the tool, without the argument's text. */
 		opterr = 0;
 	}
+	if (idx == NULL)
+		idx = &own_idx;
 	while ((opt = getopt_long(argc, argv, "", opts, idx)) != -1) {
 		h = ca_common_option(opt, optarg, c, usage);
 		if (h == -2)
 			return cli_refuse("%s", ca_errmsg());
 		if (h < 0)
 			return CA_OPT_EXIT;
-		if (h == 0)
+		if (h > 0)
+			continue;
+		if (c->usage_line == NULL)
 			return opt;
+		if (opt == '?') {
+			ca_usage_error(c->usage_line, "unknown option");
+			return CA_OPT_USAGE;
+		}
+		if (opt != CA_OPT_TWOPHASE || c->tp == NULL)
+			return opt;
+		if (ca_tp_option(c->tp, opts[*idx].name, optarg) <= 0) {
+			ca_usage_error(c->usage_line, "--%s: %s",
+				       opts[*idx].name, ca_errmsg());
+			return CA_OPT_USAGE;
+		}
 	}
 	return CA_OPT_END;
 }
 
-int ca_cli_end_options(int opt, int argc, char **argv, const char *usage_line)
+void ca_cli_start(struct ca_common *c, const char *name, const char *usage_line,
+		  struct ca_twophase *tp)
+{
+	memset(c, 0, sizeof(*c));
+	c->usage_line = usage_line;
+	c->tp = tp;
+	ca_tool_start(name);
+}
+
+int ca_cli_status(int opt)
 {
 	if (opt == CA_OPT_EXIT)
 		return 0;
 	if (opt == CA_OPT_USAGE)
 		return 2;
+	return -1;
+}
+
+int ca_cli_end_options(int opt, int argc, char **argv, const char *usage_line)
+{
+	if (ca_cli_status(opt) >= 0)
+		return ca_cli_status(opt);
 	(void)argv;
 	/* Not echoed: a PIN typed in the wrong place would be. */
 	if (optind != argc)
@@ -230,13 +262,26 @@ int ca_cli_end_options(int opt, int argc, char **argv, const char *usage_line)
 	return -1;
 }
 
-int ca_cli_tp_option(struct ca_twophase *tp, const char *name, const char *arg,
-		     const char *usage_line)
+int ca_cli_pathlen(const char *arg, int *pathlen)
 {
-	if (ca_tp_option(tp, name, arg) <= 0)
-		return ca_usage_error(usage_line, "--%s: %s", name,
-				      ca_errmsg());
-	return -1;
+	long v;
+
+	*pathlen = -1;
+	if (arg == NULL)
+		return CA_OK;
+	if (ca_parse_long(arg, 0, 32, "--pathlen", &v) < 0)
+		return CA_EUSAGE;
+	*pathlen = (int)v;
+	return CA_OK;
+}
+
+int ca_cli_token(const struct ca_common *c, const char **pin_source, int *force)
+{
+	if (ca_pin_source_check(c->pin_source) < 0)
+		return CA_EUSAGE;
+	*pin_source = c->pin_source;
+	*force = c->force;
+	return CA_OK;
 }
 
 int ca_cli_append(json_t **arr, const char *arg)

@@ -455,30 +455,47 @@ static int supported(int type)
 	       type == GEN_URI || type == GEN_DIRNAME;
 }
 
+/* *inside: whether n is within the subtree b of its own form, or a
+ * refusal when the two cannot be compared. which: "excluded" or
+ * "permitted", for the message. */
+static int compare_subtree(const struct issuer_ctx *c, const struct nc_name *n,
+			   GENERAL_NAME *b, const char *which, int *inside)
+{
+	char what[64];
+	int r;
+
+	if (!supported(n->type))
+		return refuse_unsupported(c, n);
+	r = within(n, b);
+	if (r == -2)
+		return ca_err(CA_EIO, "out of memory");
+	if (r < 0) {
+		snprintf(what, sizeof(what),
+			 "cannot be compared with the %s subtree", which);
+		return refuse_subtree(c, n, what, b,
+				      n->type == GEN_URI ? " (it has no host)"
+							 : NULL);
+	}
+	*inside = r > 0;
+	return CA_OK;
+}
+
 static int check_name(const struct issuer_ctx *c, const struct nc_name *n)
 {
 	STACK_OF(GENERAL_SUBTREE) *excl = c->nc->excludedSubtrees;
 	STACK_OF(GENERAL_SUBTREE) *perm = c->nc->permittedSubtrees;
 	GENERAL_NAME *first = NULL;
-	int i, r, permitted = 0, in = 0;
+	int i, r, permitted = 0, in = 0, inside = 0;
 
 	for (i = 0; i < sk_GENERAL_SUBTREE_num(excl); i++) {
 		GENERAL_NAME *b = sk_GENERAL_SUBTREE_value(excl, i)->base;
 
 		if (b->type != n->type)
 			continue;
-		if (!supported(n->type))
-			return refuse_unsupported(c, n);
-		r = within(n, b);
-		if (r == -2)
-			return ca_err(CA_EIO, "out of memory");
+		r = compare_subtree(c, n, b, "excluded", &inside);
 		if (r < 0)
-			return refuse_subtree(
-			    c, n,
-			    "cannot be compared with the "
-			    "excluded subtree",
-			    b, n->type == GEN_URI ? " (it has no host)" : NULL);
-		if (r > 0)
+			return r;
+		if (inside)
 			return refuse_subtree(
 			    c, n, "is within the excluded subtree", b, NULL);
 		if (n->type == GEN_DNS &&
@@ -493,20 +510,11 @@ static int check_name(const struct issuer_ctx *c, const struct nc_name *n)
 
 		if (b->type != n->type)
 			continue;
-		if (!supported(n->type))
-			return refuse_unsupported(c, n);
 		if (permitted++ == 0)
 			first = b;
-		r = within(n, b);
-		if (r == -2)
-			return ca_err(CA_EIO, "out of memory");
+		r = compare_subtree(c, n, b, "permitted", &in);
 		if (r < 0)
-			return refuse_subtree(
-			    c, n,
-			    "cannot be compared with the "
-			    "permitted subtree",
-			    b, n->type == GEN_URI ? " (it has no host)" : NULL);
-		in = r > 0;
+			return r;
 	}
 	if (permitted == 0 || in)
 		return CA_OK;
