@@ -117,3 +117,19 @@ int ca_read_fd(int fd, const char *path, unsigned char *buf, size_t size,
 	}
 	return CA_OK;
 }
+
+int ca_read_parse(const char *path,
+		  int (*parse)(const unsigned char *data, size_t len,
+			       const char *path, void *arg),
+		  void *arg)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = ca_read_file(path, CA_MAX_INPUT, &data, &len);
+	if (rc == CA_OK)
+		rc = parse(data, len, path, arg);
+	free(data);
+	return rc;
+}

@@ -18,6 +18,12 @@ int ca_read_file(const char *path, size_t max, unsigned char **data,
  * (CA_EPOLICY otherwise). */
 int ca_read_regular(const char *path, size_t max, unsigned char **data,
 		    size_t *len) CA_WUR;
+/* Read the file at path (at most CA_MAX_INPUT bytes) and hand it to
+ * parse(data, len, path, arg): what parse returns. */
+int ca_read_parse(const char *path,
+		  int (*parse)(const unsigned char *data, size_t len,
+			       const char *path, void *arg),
+		  void *arg) CA_WUR;
 /* Read fd into buf until end of file or size bytes; *len: bytes read.
  * path names the file in errors. */
 int ca_read_fd(int fd, const char *path, unsigned char *buf, size_t size,

@@ -185,16 +185,15 @@ out:
 	return rc;
 }
 
+/* ca_env_parse for ca_read_parse. */
+static int parse_file(const unsigned char *data, size_t len, const char *path,
+		      void *out)
+{
+	return ca_env_parse(data, len, path, out);
+}
+
 int ca_env_load(const char *path, struct ca_env **out)
 {
-	unsigned char *data = NULL;
-	size_t len = 0;
-	int rc;
-
 	*out = NULL;
-	GUARD(ca_read_file(path, CA_MAX_INPUT, &data, &len));
-	GUARD(ca_env_parse(data, len, path, out));
-out:
-	free(data);
-	return rc;
+	return ca_read_parse(path, parse_file, out);
 }

@@ -144,7 +144,6 @@ void ca_op_set(struct ca_cer *c, enum ca_op op, const char *key,
 
 /* --- cmd.c: the tools' command lines (run and plan alike) ------------------
  */
-char *ca_join(const char *dir, const char *name); /* dir/name, malloc'd */
 /* The output directory's files. */
 char *ca_out_path(const struct ca_cer *c, const char *fmt, ...) CA_PRINTF(2, 3);
 char *ca_request_path(struct ca_cer *c, enum ca_op op);

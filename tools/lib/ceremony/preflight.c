@@ -17,6 +17,7 @@
 
 #include "base/sha256.h"
 #include "input/name.h"
+#include "out/cadir.h"
 #include "x509/profile.h"
 
 #define MIN_FREE_BYTES (64ULL * 1024 * 1024)
@@ -173,9 +174,9 @@ static int signing_ca(struct ca_cer *c)
 	X509 *x = NULL;
 	int rc;
 
-	crt = ca_join(c->ca_dir, "ca.crt");
-	cfg_path = ca_join(c->ca_dir, "ca.json");
-	q = ca_join(c->ca_dir, "quorum.json");
+	crt = ca_dir_file(c->ca_dir, "ca.crt");
+	cfg_path = ca_dir_file(c->ca_dir, "ca.json");
+	q = ca_dir_file(c->ca_dir, "quorum.json");
 	if (crt == NULL || cfg_path == NULL || q == NULL) {
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;

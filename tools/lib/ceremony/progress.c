@@ -10,17 +10,8 @@
 
 #include "base/read.h"
 #include "base/time.h"
+#include "out/cadir.h"
 #include "out/file.h"
-
-char *ca_join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = malloc(n);
-
-	if (p != NULL)
-		snprintf(p, n, "%s/%s", dir, name);
-	return p;
-}
 
 char *ca_out_path(const struct ca_cer *c, const char *fmt, ...)
 {
@@ -30,7 +21,7 @@ char *ca_out_path(const struct ca_cer *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(name, sizeof(name), fmt, ap);
 	va_end(ap);
-	return ca_join(c->out, name);
+	return ca_dir_file(c->out, name);
 }
 
 void ca_state_put(struct ca_cer *c, json_t *obj, const char *key, json_t *v)

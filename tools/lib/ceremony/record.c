@@ -19,6 +19,7 @@
 #include "base/words.h"
 #include "input/name.h"
 #include "input/quorum.h"
+#include "out/cadir.h"
 #include "x509/cert.h"
 
 #define PAGE_W 595.28 /* A4, points */
@@ -435,8 +436,8 @@ static int add_cert(struct box *boxes, int *n, const char *path,
 /* The signing CA's issuers (chain.pem, the root last) then the CA. */
 static void add_ca(struct ca_cer *c, struct box *boxes, int *n)
 {
-	char *chain = ca_join(c->ca_dir, "chain.pem"),
-	     *crt = ca_join(c->ca_dir, "ca.crt");
+	char *chain = ca_dir_file(c->ca_dir, "chain.pem"),
+	     *crt = ca_dir_file(c->ca_dir, "ca.crt");
 	BIO *b = chain ? BIO_new_file(chain, "r") : NULL;
 	X509 *list[6];
 	int k = 0, i;
@@ -510,7 +511,7 @@ static void chain(struct doc *d, struct ca_cer *c)
 	memset(boxes, 0, sizeof(boxes));
 	switch (s->type) {
 	case CA_CER_ROOT:
-		p = ca_join(c->ca_dir, "ca.crt");
+		p = ca_dir_file(c->ca_dir, "ca.crt");
 		(void)add_cert(boxes, &n, p, "root (made at this ceremony)", 0);
 		break;
 	case CA_CER_SUBCA:

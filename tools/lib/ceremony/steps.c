@@ -12,6 +12,7 @@
 
 #include "base/read.h"
 #include "base/words.h"
+#include "out/cadir.h"
 #include "out/file.h"
 
 /* ---------------------------------------------------------------------- */
@@ -584,7 +585,7 @@ static json_t *approval_files(const char *dir)
 
 		if (len > 4 &&
 		    strcmp(names[i]->d_name + len - 4, ".sig") == 0) {
-			char *p = ca_join(dir, names[i]->d_name);
+			char *p = ca_dir_file(dir, names[i]->d_name);
 
 			if (p == NULL ||
 			    json_array_append_new(files, json_string(p)) != 0)
@@ -767,7 +768,7 @@ static int already_done(struct ca_cer *c, enum ca_op op)
 
 	switch (op) {
 	case CA_OP_ROOT:
-		p = ca_join(c->ca_dir, "ca.crt");
+		p = ca_dir_file(c->ca_dir, "ca.crt");
 		break;
 	case CA_OP_SUBCA:
 	case CA_OP_CROSS:
@@ -815,13 +816,13 @@ static int record_op_outputs(struct ca_cer *c, enum ca_op op)
 
 		for (i = 0; files[i] != NULL; i++) {
 			free(p);
-			p = ca_join(c->ca_dir, files[i]);
+			p = ca_dir_file(c->ca_dir, files[i]);
 			GUARD(ca_record_file(c, "output", p, hex));
 		}
 		/* A copy of the root certificate among the ceremony's
 		 * outputs (ca.crt is the last file above). */
 		free(p);
-		p = ca_join(c->ca_dir, "ca.crt");
+		p = ca_dir_file(c->ca_dir, "ca.crt");
 		GUARD(ca_read_file(p, CA_MAX_INPUT, &data, &len));
 		free(p);
 		p = ca_out_path(c, "%s", s->out_cert);

@@ -17,6 +17,7 @@
 #include "input/csr.h"
 #include "input/csrder.h"
 #include "lint/csr.h"
+#include "out/cadir.h"
 #include "out/file.h"
 #include "x509/serial.h"
 
@@ -134,8 +135,8 @@ static int spki_is(struct ca_cer *c, X509 *x, const char *want,
 
 static int verify_root(struct ca_cer *c)
 {
-	char *crt = ca_join(c->ca_dir, "ca.crt"),
-	     *q = ca_join(c->ca_dir, "quorum.json");
+	char *crt = ca_dir_file(c->ca_dir, "ca.crt"),
+	     *q = ca_dir_file(c->ca_dir, "quorum.json");
 	char qa[65], qb[65];
 	const char *why = "";
 	X509 *x = NULL;
@@ -165,8 +166,8 @@ out:
  * issuers, up to the root. */
 static int write_chain(struct ca_cer *c, char **path)
 {
-	char *crt = ca_join(c->ca_dir, "ca.crt"),
-	     *chain = ca_join(c->ca_dir, "chain.pem");
+	char *crt = ca_dir_file(c->ca_dir, "ca.crt"),
+	     *chain = ca_dir_file(c->ca_dir, "chain.pem");
 	unsigned char *a = NULL, *b = NULL, *both = NULL;
 	size_t alen = 0, blen = 0;
 	char hex[65];
@@ -269,7 +270,7 @@ out:
 static int verify_crl(struct ca_cer *c)
 {
 	char *path = ca_out_path(c, "%s", c->spec->out_crl);
-	char *crt = ca_join(c->ca_dir, "ca.crt");
+	char *crt = ca_dir_file(c->ca_dir, "ca.crt");
 	X509_CRL *crl = NULL;
 	X509 *ca = NULL;
 	int rc;

@@ -397,16 +397,15 @@ int ca_quorum_parse_draft(const unsigned char *data, size_t len,
 	return quorum_parse(data, len, what, 1, out);
 }
 
+/* ca_quorum_parse for ca_read_parse. */
+static int parse_file(const unsigned char *data, size_t len, const char *path,
+		      void *out)
+{
+	return ca_quorum_parse(data, len, path, out);
+}
+
 int ca_quorum_load(const char *path, struct ca_quorum **out)
 {
-	unsigned char *data = NULL;
-	size_t len = 0;
-	int rc;
-
 	*out = NULL;
-	GUARD(ca_read_file(path, CA_MAX_INPUT, &data, &len));
-	GUARD(ca_quorum_parse(data, len, path, out));
-out:
-	free(data);
-	return rc;
+	return ca_read_parse(path, parse_file, out);
 }
