@@ -96,3 +96,15 @@ void ca_err_openssl(char *buf, size_t len)
 	if (reason != NULL)
 		snprintf(buf, len, " (%s)", reason);
 }
+
+int ca_msg_append(char *buf, size_t len, size_t *o, const char *piece, size_t n)
+{
+	if (*o + n + 4 > len) {
+		memcpy(buf + *o, "...", 3);
+		*o += 3;
+		return 0;
+	}
+	memcpy(buf + *o, piece, n);
+	*o += n;
+	return 1;
+}

@@ -36,6 +36,12 @@ int ca_errcode(void);
 void ca_err_clear(void);
 /* Exit status for a library return code (0, 1, 2 or 3). */
 int ca_exit_code(int rc);
+/* For text quoted in a message: append piece (n bytes) at *o of buf (len
+ * bytes, len >= 4), or "..." when piece and a later "..." would not fit
+ * (then 0: stop appending); 1 when appended. The caller ends buf with a
+ * NUL at *o. */
+int ca_msg_append(char *buf, size_t len, size_t *o, const char *piece,
+		  size_t n);
 /* Append the innermost OpenSSL error reason, if any, to buf. */
 void ca_err_openssl(char *buf, size_t len);
 

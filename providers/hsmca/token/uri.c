@@ -32,13 +32,8 @@ void ca_uri_redact(const char *uri, char *buf, size_t len)
 			n = 1;
 			i++;
 		}
-		if (o + n + 4 > len) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
+		if (!ca_msg_append(buf, len, &o, piece, n))
 			break;
-		}
-		memcpy(buf + o, piece, n);
-		o += n;
 	}
 	buf[o] = '\0';
 }

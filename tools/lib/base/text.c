@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/err.h"
+
 /* One byte as the operator sees it: itself when printable ASCII (or a
  * kept newline), \\ for a backslash not escaped already, else \xNN.
  * Returns the characters written to out (1, 2 or 4). */
@@ -64,13 +66,8 @@ const char *ca_text_show(const char *s, char *buf, size_t len)
 
 	for (; *s != '\0'; s++) {
 		n = escape_one((unsigned char)*s, 0, 0, e);
-		if (o + n + 4 > len) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
+		if (!ca_msg_append(buf, len, &o, e, n))
 			break;
-		}
-		memcpy(buf + o, e, n);
-		o += n;
 	}
 	buf[o] = '\0';
 	return buf;
