@@ -115,12 +115,33 @@ void ca_token_data_clear(struct ca_token_data *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/* Delete the n objects found for label; which ("old " or "") says which
+ * in a message. */
+static int destroy_all(ca_token *tok, CK_SESSION_HANDLE s,
+		       const CK_OBJECT_HANDLE *obj, CK_ULONG n,
+		       const char *label, const char *which)
+{
+	CK_ULONG i;
+	CK_RV rv;
+
+	for (i = 0; i < n; i++) {
+		rv = tok->fl->C_DestroyObject(s, obj[i]);
+		if (rv != CKR_OK)
+			return ca_err(CA_EIO,
+				      "cannot delete the %sdata object '%s' "
+				      "on token '%s': %s",
+				      which, label, tok->label,
+				      p11_kit_strerror(rv));
+	}
+	return CA_OK;
+}
+
 int ca_token_data_write(ca_token *tok, const char *app, const char *label,
 			const unsigned char *val, size_t len, int create)
 {
 	CK_SESSION_HANDLE s;
 	CK_OBJECT_HANDLE old[DATA_MAX];
-	CK_ULONG n, i;
+	CK_ULONG n;
 	CK_RV rv;
 	int rc, secret;
 
@@ -155,16 +176,7 @@ int ca_token_data_write(ca_token *tok, const char *app, const char *label,
 			    tok->label, p11_kit_strerror(rv));
 		goto release;
 	}
-	for (i = 0; i < n; i++) {
-		rv = tok->fl->C_DestroyObject(s, old[i]);
-		if (rv != CKR_OK) {
-			rc = ca_err(CA_EIO,
-				    "cannot delete the old data object '%s' "
-				    "on token '%s': %s",
-				    label, tok->label, p11_kit_strerror(rv));
-			break;
-		}
-	}
+	rc = destroy_all(tok, s, old, n, label, "old ");
 release:
 	ca_token_release(tok, s, 0);
 out:
@@ -175,20 +187,13 @@ int ca_token_data_destroy(ca_token *tok, const char *app, const char *label)
 {
 	CK_SESSION_HANDLE s;
 	CK_OBJECT_HANDLE obj[DATA_MAX];
-	CK_ULONG n, i;
-	CK_RV rv;
+	CK_ULONG n;
 	int rc, secret;
 
 	GUARD(ca_token_session(tok, &s));
 	rc = find_data(tok, s, app, label, obj, &n, &secret);
-	for (i = 0; rc == CA_OK && i < n; i++) {
-		rv = tok->fl->C_DestroyObject(s, obj[i]);
-		if (rv != CKR_OK)
-			rc = ca_err(CA_EIO,
-				    "cannot delete the data object '%s' on "
-				    "token '%s': %s",
-				    label, tok->label, p11_kit_strerror(rv));
-	}
+	if (rc == CA_OK)
+		rc = destroy_all(tok, s, obj, n, label, "");
 	ca_token_release(tok, s, 0);
 out:
 	return rc;

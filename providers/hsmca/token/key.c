@@ -460,6 +460,9 @@ static void object_text(P11KitUri *uri, char *buf, size_t len)
 		p11_kit_uri_free(obj);
 }
 
+/* The template for the key of class *cls that uri names by label and id.
+ * A public key is the public half of the key the URI names, whatever its
+ * type= says. */
 static int key_template(P11KitUri *uri, CK_OBJECT_CLASS *cls,
 			CK_ATTRIBUTE *tmpl, CK_ULONG *n)
 {
@@ -467,8 +470,9 @@ static int key_template(P11KitUri *uri, CK_OBJECT_CLASS *cls,
 
 	*n = 0;
 	a = p11_kit_uri_get_attribute(uri, CKA_CLASS);
-	if (a != NULL && (a->ulValueLen != sizeof(CK_OBJECT_CLASS) ||
-			  *(CK_OBJECT_CLASS *)a->pValue != CKO_PRIVATE_KEY))
+	if (*cls == CKO_PRIVATE_KEY && a != NULL &&
+	    (a->ulValueLen != sizeof(CK_OBJECT_CLASS) ||
+	     *(CK_OBJECT_CLASS *)a->pValue != CKO_PRIVATE_KEY))
 		return ca_err(CA_EUSAGE, "the URI names another object type: "
 					 "use type=private (or no type)");
 	tmpl[(*n)++] = (CK_ATTRIBUTE){CKA_CLASS, cls, sizeof(*cls)};
@@ -481,15 +485,16 @@ static int key_template(P11KitUri *uri, CK_OBJECT_CLASS *cls,
 	return CA_OK;
 }
 
-int ca_token_find_key(ca_token *tok, P11KitUri *uri, ca_key **out)
+/* The one key of class cls (private or public) that uri names. */
+static int find_one(ca_token *tok, P11KitUri *uri, CK_OBJECT_CLASS cls,
+		    ca_key **out)
 {
-	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
 	CK_ATTRIBUTE tmpl[3];
 	CK_OBJECT_HANDLE found[2];
 	CK_SESSION_HANDLE s = 0;
 	CK_ULONG ntmpl, n = 0;
 	char what[256];
-	int have = 0, rc;
+	int have = 0, rc, priv = cls == CKO_PRIVATE_KEY;
 
 	*out = NULL;
 	GUARD(key_template(uri, &cls, tmpl, &ntmpl));
@@ -498,19 +503,28 @@ int ca_token_find_key(ca_token *tok, P11KitUri *uri, ca_key **out)
 	GUARD(ca_token_find(tok, s, tmpl, ntmpl, found, 2, &n));
 	if (n != 1) {
 		object_text(uri, what, sizeof(what));
-		rc = ca_err(CA_EIO,
-			    "%s private key matches '%s' on token '%s'%s",
-			    n == 0 ? "no" : "more than one", what, tok->label,
-			    n == 0 && ca_token_logged_in(tok) == 0
+		rc = ca_err(CA_EIO, "%s %s key matches '%s' on token '%s'%s",
+			    n == 0 ? "no" : "more than one",
+			    priv ? "private" : "public", what, tok->label,
+			    priv && n == 0 && ca_token_logged_in(tok) == 0
 				? " (not logged in: private keys are hidden)"
 				: "");
 		goto out;
 	}
+	/* Label, id and key material all read the same from the public
+	 * object; signing with it is refused. */
 	GUARD(ca_key_load(tok, s, found[0], out));
+	if (!priv)
+		(*out)->public_only = 1;
 out:
 	if (have)
 		ca_token_release(tok, s, 0);
 	return rc;
+}
+
+int ca_token_find_key(ca_token *tok, P11KitUri *uri, ca_key **out)
+{
+	return find_one(tok, uri, CKO_PRIVATE_KEY, out);
 }
 
 int ca_token_key_by_label(ca_token *tok, const char *label, ca_key **out)
@@ -546,39 +560,7 @@ out:
 
 int ca_token_find_public(ca_token *tok, P11KitUri *uri, ca_key **out)
 {
-	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
-	CK_ATTRIBUTE tmpl[3];
-	CK_OBJECT_HANDLE found[2];
-	CK_SESSION_HANDLE s = 0;
-	CK_ULONG ntmpl = 0, n = 0;
-	CK_ATTRIBUTE *a;
-	char what[256];
-	int have = 0, rc;
-
-	*out = NULL;
-	/* The key's public half: same label/id, whatever type= says. */
-	tmpl[ntmpl++] = (CK_ATTRIBUTE){CKA_CLASS, &cls, sizeof(cls)};
-	if ((a = p11_kit_uri_get_attribute(uri, CKA_LABEL)) != NULL)
-		tmpl[ntmpl++] = *a;
-	if ((a = p11_kit_uri_get_attribute(uri, CKA_ID)) != NULL)
-		tmpl[ntmpl++] = *a;
-	GUARD(ca_token_session(tok, &s));
-	have = 1;
-	GUARD(ca_token_find(tok, s, tmpl, ntmpl, found, 2, &n));
-	if (n != 1) {
-		object_text(uri, what, sizeof(what));
-		rc = ca_err(CA_EIO, "%s public key matches '%s' on token '%s'",
-			    n == 0 ? "no" : "more than one", what, tok->label);
-		goto out;
-	}
-	/* Label, id and key material all read the same from the public
-	 * object; signing with it is refused. */
-	GUARD(ca_key_load(tok, s, found[0], out));
-	(*out)->public_only = 1;
-out:
-	if (have)
-		ca_token_release(tok, s, 0);
-	return rc;
+	return find_one(tok, uri, CKO_PUBLIC_KEY, out);
 }
 
 /* --- accessors ------------------------------------------------------- */
