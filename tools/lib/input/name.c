@@ -10,6 +10,7 @@
 #include <openssl/objects.h>
 
 #include "base/number.h"
+#include "x509/pem.h"
 
 #define MAX_DN 4096
 
@@ -239,20 +240,15 @@ out:
 char *ca_name_oneline(const X509_NAME *name)
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	char *s = NULL, *data;
-	long n;
+	char *s = NULL;
+	size_t len;
 
 	if (b == NULL)
 		return NULL;
 	if (X509_NAME_print_ex(b, name, 0,
-			       XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-		n = BIO_get_mem_data(b, &data);
-		s = malloc((size_t)n + 1);
-		if (s != NULL) {
-			memcpy(s, data, (size_t)n);
-			s[n] = '\0';
-		}
-	}
+			       XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
+	    ca_bio_copy(b, &s, &len) < 0)
+		s = NULL;
 	BIO_free(b);
 	return s;
 }
