@@ -239,6 +239,31 @@ static void test_json(void)
 /* ---------------------------------------------------------------------- */
 /* text escaping                                                           */
 
+/* ca_text_show: escaped and cut with "..." (ca_msg_append) to fit. */
+static void test_text_show(void)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *out, *what;
+	} cases[] = {
+	    {"abc", 8, "abc", "short text kept"},
+	    {"abcdefghijklmnop", 8, "abcd...", "long text cut to fit with ..."},
+	    {"abc\ndef", 10, "abc...",
+	     "an escape that would not fit is cut whole"},
+	    {"abc\ndef", 16, "abc\\x0adef", "an escape that fits is kept"},
+	    {"", 8, "", "empty text"},
+	};
+	char buf[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ok(fx_streq(ca_text_show(cases[i].in, buf, cases[i].len),
+			    cases[i].out) &&
+		       strlen(buf) < cases[i].len,
+		   "text_show: %s", cases[i].what);
+}
+
 static void test_text(void)
 {
 	static const struct {
@@ -279,6 +304,7 @@ static void test_text(void)
 	ok(ca_text_clean((const unsigned char *)"x", SIZE_MAX / 2, 0, 0) ==
 	       NULL,
 	   "a length whose escaped form overflows is refused");
+	test_text_show();
 }
 
 /* ---------------------------------------------------------------------- */
@@ -537,6 +563,36 @@ static void test_words(void)
 /* ---------------------------------------------------------------------- */
 /* capped reads and SHA-256                                                */
 
+/* A parser for ca_read_parse: records what it was given, returns *arg. */
+static size_t parsed_len;
+static char parsed_path[256];
+static int parse_record(const unsigned char *data, size_t len, const char *path,
+			void *arg)
+{
+	parsed_len = len;
+	snprintf(parsed_path, sizeof(parsed_path), "%s", path);
+	return data[len] == '\0' ? *(int *)arg : CA_EIO;
+}
+
+static void test_read_parse(void)
+{
+	int ret = CA_OK;
+
+	fx_write(fx_path("parse"), "hello", 5, 0600);
+	parsed_len = 0;
+	ok(ca_read_parse(fx_path("parse"), parse_record, &ret) == CA_OK &&
+	       parsed_len == 5 && fx_streq(parsed_path, fx_path("parse")),
+	   "read_parse hands the whole file and its path to the parser");
+	ret = CA_EPOLICY;
+	ok(ca_read_parse(fx_path("parse"), parse_record, &ret) == CA_EPOLICY,
+	   "read_parse returns what the parser returns");
+	parsed_len = 99;
+	ca_err_clear();
+	ok(ca_read_parse(fx_path("missing"), parse_record, &ret) == CA_EIO &&
+	       parsed_len == 99 && fx_err("cannot open"),
+	   "read_parse: a missing file is not parsed");
+}
+
 static void test_read(void)
 {
 	static const size_t sizes[] = {0, 1, 4095, 4096, 4097, 8192, 10000};
@@ -593,6 +649,7 @@ static void test_read(void)
 	       len == 0 && fx_err("cannot read closed.pin"),
 	   "read_fd on a closed descriptor: cannot read, naming it");
 
+	test_read_parse();
 	ca_sha256_hex((const unsigned char *)"abc", 3, hex);
 	ok(fx_streq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb4"
 			 "10ff61f20015ad"),
