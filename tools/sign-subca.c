@@ -127,10 +127,11 @@ static void report(int json, const struct ca_subca_params *p,
 {
 	if (json) {
 		ca_print_json(json_pack(
-		    "{s:s, s:s, s:s, s:s, s:b, s:b, s:s?}", "subject",
+		    "{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s?}", "subject",
 		    r->subject, "serial", r->serial, "not_after", r->not_after,
 		    "cert_sha256", r->prepared ? "" : r->cert_sha256, "clamped",
-		    r->clamped, "prepared", r->prepared, "out",
+		    r->clamped, "prepared", r->prepared, "already_executed",
+		    r->resumed != 0, "out",
 		    r->prepared ? p->tp.prepare : p->out));
 		return;
 	}
@@ -140,6 +141,11 @@ static void report(int json, const struct ca_subca_params *p,
 		    p->tp.prepare, r->subject, r->serial);
 		return;
 	}
+	if (r->resumed)
+		printf("already executed: %s\n",
+		       r->resumed == 1 ? "output written from the store"
+				       : "the output holds the stored "
+					 "certificate");
 	printf("certificate: %s\n", p->out);
 	printf("subject:     %s\n", r->subject);
 	printf("serial:      %s\n", r->serial);

@@ -140,8 +140,49 @@ tbs_approved=$(python3 -c "import json,base64,hashlib;print(hashlib.sha256(base6
 is "$tbs_signed" "$tbs_approved" "the signed TBS is byte-for-byte the approved one"
 like "$(sqlite3 root/ca.db "select entry from audit order by seq desc limit 1")" '"approvers":\["alice","bob"\]' "audit entry names the approvers"
 n1=$(certs)
-expect_fail 3 "already executed|replay" "a replayed request is refused" $SUB --force --request sub-req.json --approval alice.sig --approval bob.sig
+# The same request again on this CA: executed already, the output is the
+# stored certificate; nothing is signed.
+cp sub.crt sub-first.crt
+out=$($SUB --request sub-req.json --approval alice.sig --approval bob.sig 2>&1)
+is "$?" 0 "the executed request again, output unchanged: exit 0"
+like "$out" "already executed" "... reported as already executed"
 is "$(certs)" "$n1" "replay signed nothing"
+cmp -s sub.crt sub-first.crt && ok "... the output untouched" || notok "... the output untouched"
+echo junk >>sub.crt
+r0=$(refusals)
+expect_fail 3 "already executed.*not the stored" "an output that differs from the stored certificate is not overwritten" \
+	$SUB --request sub-req.json --approval alice.sig --approval bob.sig
+is "$(refusals)" "$((r0 + 1))" "... refusal audited"
+cp sub-first.crt sub.crt
+expect_fail 3 "1 of 2" "the executed request with too few approvals stays refused" \
+	$SUB --request sub-req.json --approval alice.sig
+is "$(certs)" "$n1" "replay signed nothing"
+
+# A run killed after the commit, before the output was written: the same
+# command again writes the certificate from the store.
+hsmca-sign-subca --ca root --pin-source "$PINSRC" --csr other.csr --days 1825 --pathlen 0 --out crash.crt --prepare crash-req.json >/dev/null
+approve crash-req.json alice crash-alice.sig >/dev/null 2>&1
+approve crash-req.json bob crash-bob.sig >/dev/null 2>&1
+CRASH="hsmca-sign-subca --ca root --pin-source $PINSRC --csr other.csr --days 1825 --pathlen 0 --out crash.crt --request crash-req.json --approval crash-alice.sig --approval crash-bob.sig"
+n2=$(certs)
+env HSMCA_TEST_CRASH=after-commit $CRASH >/dev/null 2>&1
+is "$?" 137 "killed after the commit, before the output was written"
+is "$(certs)" "$((n2 + 1))" "... the certificate was committed"
+[ -e crash.crt ] && notok "... no output file" || ok "... no output file"
+out=$($CRASH 2>&1)
+is "$?" 0 "the same command again: exit 0"
+like "$out" "already executed: output written from the store" "... written from the store"
+is "$(certs)" "$((n2 + 1))" "... one certificate in the store (nothing signed)"
+crash_serial=$(python3 -c "import json;print(json.load(open('crash-req.json'))['params']['serial'])")
+is "$(openssl x509 -in crash.crt -outform DER | sha256sum | cut -d' ' -f1)" \
+	"$(sqlite3 root/ca.db "select hex(der) from certs where serial='$crash_serial'" | xxd -r -p | sha256sum | cut -d' ' -f1)" \
+	"... the output is the store's certificate"
+check "... it verifies" openssl verify -CAfile root/ca.crt crash.crt
+like "$(sqlite3 root/ca.db "select entry from audit order by seq desc limit 1")" '"detail":"already executed: output written from the store"' "... audited"
+check "... the audit chain verifies" hsmca-audit --ca root verify
+out=$($CRASH 2>&1)
+is "$?" 0 "and once more: exit 0, the output holds it"
+like "$out" "already executed: the output holds" "... reported"
 
 # positive: more than M, with the token approver
 hsmca-sign-subca --ca root --pin-source "$PINSRC" --csr other.csr --days 1825 --out other.crt --prepare other2-req.json >/dev/null

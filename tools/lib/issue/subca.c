@@ -1,12 +1,16 @@
 #include "issue/subca.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include <openssl/crypto.h>
 #include <openssl/x509v3.h>
 
 #include "base/hex.h"
+#include "base/read.h"
 #include "base/time.h"
 #include "input/csr.h"
 #include "input/name.h"
@@ -18,6 +22,7 @@
 #include "out/file.h"
 #include "quorum/request.h"
 #include "sign/tbs.h"
+#include "store/lookup.h"
 #include "x509/algid.h"
 #include "x509/cert.h"
 #include "x509/pem.h"
@@ -199,7 +204,9 @@ static int begin(struct job *j, int *clamped)
 
 	GUARD(ca_store_meta_get(j->d->store, "quorum_sha256", &j->pinned));
 	GUARD(ca_tp_begin(&p->tp, j->d->path, j->pinned, &j->tp));
-	if (!j->tp.preparing)
+	/* Executing: checked once it is known whether the request was
+	 * executed already (resume). */
+	if (!j->tp.preparing && !j->tp.executing)
 		GUARD(ca_out_check(p->out, p->force));
 	if (p->lint_cert != NULL)
 		GUARD(ca_out_check(p->lint_cert, p->force));
@@ -214,6 +221,101 @@ out:
 	return rc;
 }
 
+/* The stored certificate of an executed request: its TBS must be the
+ * approved one. */
+static int stored_cert(struct job *j, const struct ca_tbs *tbs, X509 **cert)
+{
+	struct ca_cert_record rec;
+	const unsigned char *t = NULL, *p;
+	size_t tlen = 0;
+	char serial[80];
+	int rc, found = 0;
+
+	GUARD(ca_serial_hex(j->spec.serial, serial, sizeof(serial)));
+	GUARD(ca_store_cert_lookup(j->d->store, serial, &rec, &found));
+	if (found)
+		GUARD(ca_x509_der_tbs(rec.der, rec.der_len, &t, &tlen));
+	if (!found || tlen != tbs->len ||
+	    CRYPTO_memcmp(t, tbs->der, tlen) != 0) {
+		rc = ca_err(CA_EPOLICY,
+			    "approval request %s was already executed, but "
+			    "this CA's store holds no certificate with serial "
+			    "%s signed over the approved data: nothing was "
+			    "signed",
+			    j->tp.req->nonce, serial);
+		goto out;
+	}
+	p = rec.der;
+	*cert = d2i_X509(NULL, &p, (long)rec.der_len);
+	if (*cert == NULL)
+		rc = ca_err(CA_EIO, "certificate %s in the store is not DER",
+			    serial);
+out:
+	ca_cert_record_free(&rec);
+	return rc;
+}
+
+/* A request already executed on this CA (a run that stopped after the
+ * commit): the output from the store, nothing signed. An output file that
+ * exists must hold exactly the stored certificate (or --force). */
+static int from_store(struct job *j, const struct ca_tbs *tbs, ca_audit *a,
+		      struct ca_subca_result *res)
+{
+	const struct ca_subca_params *p = j->p;
+	unsigned char *have = NULL, *der = NULL;
+	char *pem = NULL, detail[128];
+	size_t len, have_len = 0, der_len = 0;
+	struct stat sb;
+	X509 *cert = NULL;
+	int rc;
+
+	GUARD(stored_cert(j, tbs, &cert));
+	GUARD(ca_x509_pem(cert, &pem, &len));
+	res->resumed = 1;
+	if (!p->force && stat(p->out, &sb) == 0) {
+		GUARD(ca_read_file(p->out, CA_MAX_INPUT, &have, &have_len));
+		if (have_len != len || memcmp(have, pem, len) != 0) {
+			rc = ca_err(CA_EPOLICY,
+				    "approval request %s was already executed; "
+				    "%s exists and is not the stored "
+				    "certificate: not overwritten (--force)",
+				    j->tp.req->nonce, p->out);
+			goto out;
+		}
+		res->resumed = 2;
+	}
+	/* The anchor check: this CA directory, not an older copy of it. */
+	GUARD(ca_dir_signer(j->d, p->pin_source));
+	if (res->resumed == 1)
+		GUARD(ca_out_write(p->out, pem, len, p->force, 0644));
+	snprintf(detail, sizeof(detail), "already executed: %s",
+		 res->resumed == 1 ? "output written from the store"
+				   : "the output holds the stored certificate");
+	GUARD(ca_x509_der(cert, &der, &der_len));
+	ca_audit_output_der(a, "certificate", der, der_len);
+	ca_audit_set(a, "nonce", j->tp.req->nonce);
+	GUARD(ca_store_begin(j->d->store));
+	GUARD(ca_audit_append(j->d->store, a, "ok", detail));
+	GUARD(ca_store_commit(j->d->store));
+	fill_result(res, cert, 0);
+out:
+	X509_free(cert);
+	OPENSSL_free(der);
+	free(pem);
+	free(have);
+	return rc;
+}
+
+/* Tests only: $HSMCA_TEST_CRASH=after-commit ends the process with SIGKILL
+ * once the certificate is committed, before the output file is written. */
+static void crash_point(const char *where)
+{
+	const char *v = getenv("HSMCA_TEST_CRASH");
+
+	if (v != NULL && strcmp(v, where) == 0)
+		raise(SIGKILL);
+}
+
 static int run(struct job *j, ca_audit *a, struct ca_subca_result *res)
 {
 	const struct ca_subca_params *p = j->p;
@@ -224,7 +326,7 @@ static int run(struct job *j, ca_audit *a, struct ca_subca_result *res)
 	X509 *cert = NULL, *draft = NULL;
 	struct ca_issued how = {p->cross_sign ? "cross" : "subca", NULL, -1,
 				NULL, NULL};
-	int rc, clamped = 0;
+	int rc, clamped = 0, done = 0;
 
 	GUARD(begin(j, &clamped));
 	GUARD(build_tbs(j, &der, &len));
@@ -241,10 +343,17 @@ static int run(struct job *j, ca_audit *a, struct ca_subca_result *res)
 		fill_result(res, draft, clamped);
 		goto out;
 	}
-	if (j->tp.executing)
+	if (j->tp.executing) {
+		GUARD(ca_tp_executed(&j->tp, j->d->store, &done));
 		GUARD(ca_tp_check(&p->tp, &j->tp, "sign-subca",
-				  ca_dir_tp_key(j->d).spki_sha256, j->d->store,
-				  &tbs));
+				  ca_dir_tp_key(j->d).spki_sha256,
+				  done ? NULL : j->d->store, &tbs));
+		if (done) {
+			GUARD(from_store(j, &tbs, a, res));
+			goto out;
+		}
+		GUARD(ca_out_check(p->out, p->force));
+	}
 	GUARD(ca_dir_signer(j->d, p->pin_source));
 	GUARD(ca_cert_sign(j->d->signer, &tbs, X509_get0_pubkey(j->d->cert),
 			   &cert));
@@ -252,6 +361,7 @@ static int run(struct job *j, ca_audit *a, struct ca_subca_result *res)
 			      p->cross_sign
 				  ? "cross-certificate issued"
 				  : "subordinate CA certificate issued"));
+	crash_point("after-commit");
 	GUARD(write_out(p, cert));
 	fill_result(res, cert, clamped);
 out:

@@ -30,6 +30,9 @@ struct ca_subca_result {
 	char cert_sha256[65];
 	int clamped;
 	int prepared; /* wrote an approval request, signed nothing */
+	/* The request was executed already (a run stopped after the commit):
+	 * 1: the output written from the store, 2: the output held it. */
+	int resumed;
 };
 
 int ca_subca_sign(const char *dir, const struct ca_subca_params *p,

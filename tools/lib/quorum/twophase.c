@@ -236,6 +236,15 @@ int ca_tp_prepare(const struct ca_twophase *tp, const struct ca_tp *st,
 	return rc;
 }
 
+int ca_tp_executed(const struct ca_tp *st, ca_store *store, int *done)
+{
+	*done = 0;
+	if (!st->executing || store == NULL)
+		return CA_OK;
+	return ca_store_nonce_executed(store, st->req->nonce,
+				       st->req->sha256_hex, done);
+}
+
 int ca_tp_check(const struct ca_twophase *tp, struct ca_tp *st,
 		const char *action, const char *ca_spki_sha256, ca_store *store,
 		struct ca_tbs *t)

@@ -85,6 +85,12 @@ int ca_tp_prepare(const struct ca_twophase *tp, const struct ca_tp *st,
 		  const char *action, const struct ca_tp_key *key,
 		  const struct ca_tbs *t, json_t *summary, json_t *params,
 		  int force, ca_store *store, ca_audit *a) CA_WUR;
+/* *done = 1 when this CA's store records exactly the request being
+ * executed (its nonce and file hash) as executed: a run that stopped after
+ * the commit. The caller then passes store NULL to ca_tp_check (approvals
+ * checked, no replay check) and writes the stored result, signing nothing.
+ */
+int ca_tp_executed(const struct ca_tp *st, ca_store *store, int *done) CA_WUR;
 /* Phase 2: the rebuilt TBS must equal the approved one; approvals must
  * satisfy the quorum. store may be NULL (a CA not created yet). On
  * success t carries the approval mark the signer requires of a

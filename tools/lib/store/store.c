@@ -653,8 +653,9 @@ int ca_store_cert_add(ca_store *s, const struct ca_cert_row *row)
 	return rc;
 }
 
-static int count_query(ca_store *s, const char *sql, const char *arg,
-		       int *count)
+/* count(*) of sql with arg bound to ?1 and arg2 (when not NULL) to ?2. */
+static int count_query2(ca_store *s, const char *sql, const char *arg,
+			const char *arg2, int *count)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	sqlite3_stmt *st = NULL;
@@ -665,12 +666,20 @@ static int count_query(ca_store *s, const char *sql, const char *arg,
 	if (rc < 0)
 		return rc;
 	bound |= sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	if (arg2 != NULL)
+		bound |= sqlite3_bind_text(st, 2, arg2, -1, SQLITE_STATIC);
 	if (ca_store_step(s, st, bound) == SQLITE_ROW)
 		*count = sqlite3_column_int(st, 0);
 	else
 		rc = ca_store_fail(s, "cannot query");
 	ca_store_done(s, st);
 	return rc;
+}
+
+static int count_query(ca_store *s, const char *sql, const char *arg,
+		       int *count)
+{
+	return count_query2(s, sql, arg, NULL, count);
 }
 
 int ca_store_spki_count(ca_store *s, const char *spki_sha256, int *count)
@@ -708,6 +717,15 @@ int ca_store_nonce_used(ca_store *s, const char *nonce, int *used)
 {
 	return count_query(s, "SELECT count(*) FROM approvals WHERE nonce = ?",
 			   nonce, used);
+}
+
+int ca_store_nonce_executed(ca_store *s, const char *nonce,
+			    const char *request_sha256, int *done)
+{
+	return count_query2(s,
+			    "SELECT count(*) FROM approvals WHERE nonce = ?1"
+			    " AND request_sha256 = ?2",
+			    nonce, request_sha256, done);
 }
 
 int ca_store_nonce_record(ca_store *s, const char *nonce,

@@ -126,6 +126,10 @@ int ca_store_cert_supersede(ca_store *s, const char *serial,
 
 /* Approval nonces: replay protection. */
 int ca_store_nonce_used(ca_store *s, const char *nonce, int *used) CA_WUR;
+/* *done = 1 when exactly this request (nonce and request file SHA-256)
+ * was executed on this store. */
+int ca_store_nonce_executed(ca_store *s, const char *nonce,
+			    const char *request_sha256, int *done) CA_WUR;
 int ca_store_nonce_record(ca_store *s, const char *nonce,
 			  const char *request_sha256, const char *action,
 			  const char *approvers_json) CA_WUR;

@@ -315,3 +315,25 @@ void ca_x509_sha256_hex(X509 *x, char out[65])
 		snprintf(out, 65, "unavailable");
 	OPENSSL_free(der);
 }
+
+int ca_x509_der_tbs(const unsigned char *der, size_t len,
+		    const unsigned char **tbs, size_t *tbs_len)
+{
+	const unsigned char *p = der, *q;
+	long clen;
+	int tag, xclass, r;
+
+	r = ASN1_get_object(&p, &clen, &tag, &xclass, (long)len);
+	if ((r & 0x80) || tag != V_ASN1_SEQUENCE)
+		goto bad;
+	q = p;
+	r = ASN1_get_object(&q, &clen, &tag, &xclass, (long)(der + len - p));
+	if ((r & 0x80) || tag != V_ASN1_SEQUENCE)
+		goto bad;
+	*tbs = p;
+	*tbs_len = (size_t)(q - p) + (size_t)clen;
+	return CA_OK;
+bad:
+	ERR_clear_error();
+	return ca_err(CA_EIO, "a stored certificate is not DER");
+}

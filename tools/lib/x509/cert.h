@@ -27,6 +27,9 @@ int ca_x509_tbs(X509 *x, const unsigned char *algid, size_t algid_len,
 		unsigned char **tbs, size_t *tbs_len) CA_WUR;
 /* Parse a TBSCertificate (wrapped with a placeholder signature). */
 int ca_tbs_parse(const unsigned char *tbs, size_t tbs_len, X509 **out) CA_WUR;
+/* The TBSCertificate inside a certificate's DER (points into der). */
+int ca_x509_der_tbs(const unsigned char *der, size_t len,
+		    const unsigned char **tbs, size_t *tbs_len) CA_WUR;
 /* time_t of an ASN1_TIME. */
 int ca_asn1_time(const ASN1_TIME *t, time_t *out) CA_WUR;
 
