@@ -178,7 +178,7 @@ is "$(openssl x509 -in crash.crt -outform DER | sha256sum | cut -d' ' -f1)" \
 	"$(sqlite3 root/ca.db "select hex(der) from certs where serial='$crash_serial'" | xxd -r -p | sha256sum | cut -d' ' -f1)" \
 	"... the output is the store's certificate"
 check "... it verifies" openssl verify -CAfile root/ca.crt crash.crt
-like "$(sqlite3 root/ca.db "select entry from audit order by seq desc limit 1")" '"detail":"already executed: output written from the store"' "... audited"
+like "$(sqlite3 root/ca.db "select entry from audit order by seq desc limit 1")" '"approvers":\["alice","bob"\],"detail":"already executed: output written from the store"' "... audited, with the approvers"
 check "... the audit chain verifies" hsmca-audit --ca root verify
 out=$($CRASH 2>&1)
 is "$?" 0 "and once more: exit 0, the output holds it"

@@ -451,6 +451,24 @@ is "$(keys Root k1/rehearsal/softhsm2.conf)" "1 private, 1 public" "exactly one 
 check "the resumed rehearsal's root verifies" openssl verify -x509_strict -CAfile k1/root.crt k1/root.crt
 is "$(spki_cert k1/root.crt)" "$(sed -n 's/^[^ ]* KEY .*spki_sha256=//p' k1/transcript.txt | sort -u)" "its key is the transcript's"
 
+# The signature step killed after the commit, before the certificate file
+# was written: --resume runs it again and the certificate comes from the
+# store, nothing signed twice.
+env HSMCA_TEST_CRASH=after-commit $CER run "$EX/subca.yaml" --rehearse --out kc --non-interactive >kc.log 2>&1
+is "$?" 1 "subca: sign-subca killed after the commit stops the ceremony (exit 1)"
+if [ -e kc/issuing.crt ]; then notok "... no certificate file"; else ok "... no certificate file"; fi
+$CER run --resume kc --non-interactive >kc2.log 2>&1
+rc=$?
+is "$rc" 0 "--resume completes it"
+[ "$rc" = 0 ] || sed 's/^/#   /' kc2.log | tail -n 30
+like "$(cat kc/transcript.txt)" '"already_executed": true' "... sign-subca reports the request already executed"
+is "$(sqlite3 kc/rehearsal/ca/ca.db "select count(*) from certs where kind='subca'")" 1 "... one subordinate certificate in the store"
+is "$(openssl x509 -in kc/issuing.crt -outform DER | sha256sum | cut -d' ' -f1)" \
+	"$(sqlite3 kc/rehearsal/ca/ca.db "select hex(der) from certs where kind='subca'" | xxd -r -p | sha256sum | cut -d' ' -f1)" \
+	"... the certificate file is the store's"
+check "... it verifies" openssl verify -x509_strict -CAfile kc/rehearsal/ca/ca.crt kc/issuing.crt
+check "... the audit chain verifies" hsmca-audit --ca kc/rehearsal/ca verify
+
 # Stopped after the key step; the key then swapped on the token: refused.
 printf 'yes\nyes\nyes\nyes\nno\n' | $CER run "$EX/root.yaml" --rehearse --out sw >sw.log 2>&1
 is "$?" 4 "stopped at the quorum step"

@@ -293,7 +293,7 @@ static int from_store(struct job *j, const struct ca_tbs *tbs, ca_audit *a,
 				   : "the output holds the stored certificate");
 	GUARD(ca_x509_der(cert, &der, &der_len));
 	ca_audit_output_der(a, "certificate", der, der_len);
-	ca_audit_set(a, "nonce", j->tp.req->nonce);
+	ca_tp_audit(&j->tp, a);
 	GUARD(ca_store_begin(j->d->store));
 	GUARD(ca_audit_append(j->d->store, a, "ok", detail));
 	GUARD(ca_store_commit(j->d->store));

@@ -270,19 +270,27 @@ int ca_tp_check(const struct ca_twophase *tp, struct ca_tp *st,
 	return ca_tbs_mark(t, CA_TBS_APPROVED, NULL);
 }
 
-int ca_tp_record(const struct ca_tp *st, ca_store *store, ca_audit *a)
+void ca_tp_audit(const struct ca_tp *st, ca_audit *a)
 {
-	char *ids = NULL;
 	size_t i;
 	json_t *v;
-	int rc;
 
 	if (!st->executing)
-		return CA_OK;
+		return;
 	json_array_foreach(st->approvers, i, v)
 	    ca_audit_approver(a, json_string_value(v));
 	ca_audit_input(a, "approval-request", st->req->raw, st->req->raw_len);
 	ca_audit_set(a, "nonce", st->req->nonce);
+}
+
+int ca_tp_record(const struct ca_tp *st, ca_store *store, ca_audit *a)
+{
+	char *ids = NULL;
+	int rc;
+
+	if (!st->executing)
+		return CA_OK;
+	ca_tp_audit(st, a);
 	ids = json_dumps(st->approvers, JSON_COMPACT);
 	if (ids == NULL)
 		return ca_err(CA_EIO, "out of memory");

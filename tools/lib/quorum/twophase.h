@@ -98,6 +98,8 @@ int ca_tp_executed(const struct ca_tp *st, ca_store *store, int *done) CA_WUR;
 int ca_tp_check(const struct ca_twophase *tp, struct ca_tp *st,
 		const char *action, const char *ca_spki_sha256, ca_store *store,
 		struct ca_tbs *t) CA_WUR;
+/* Name the approvers, the request and its nonce in the audit entry. */
+void ca_tp_audit(const struct ca_tp *st, ca_audit *a);
 /* Inside the caller's transaction: record the nonce, name the approvers in
  * the audit entry. No-op when not executing. */
 int ca_tp_record(const struct ca_tp *st, ca_store *store, ca_audit *a) CA_WUR;
