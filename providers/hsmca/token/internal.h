@@ -26,6 +26,11 @@ struct ca_token {
 	int protected_path; /* CKF_PROTECTED_AUTHENTICATION_PATH: no PIN */
 	int dead;	    /* module finalized: no PKCS#11 call any more */
 	pthread_mutex_t lock;
+	/* Sessions opened and closed alone (write), operations on sessions
+	 * side by side (read): a module's session closed while another
+	 * thread is inside a call on it frees what that call uses
+	 * (tpm2-pkcs11 crashed in C_Sign so). */
+	pthread_rwlock_t ops;
 	CK_SESSION_HANDLE anchor; /* kept open: holds the login state */
 	CK_SESSION_HANDLE *idle;  /* session pool (stack) */
 	size_t n_idle;
@@ -155,5 +160,20 @@ void ca_uri_redact(const char *uri, char *buf, size_t len);
 /* Canonical key URI (RFC 7512 percent-encoding); malloc'd. */
 char *ca_uri_for_key(const ca_token *tok, const char *label,
 		     const unsigned char *id, size_t id_len);
+
+/* Around one PKCS#11 call: an operation on a session (shared) or a
+ * session opened or closed (alone). */
+static inline void ca_token_ops_shared(ca_token *tok)
+{
+	pthread_rwlock_rdlock(&tok->ops);
+}
+static inline void ca_token_ops_alone(ca_token *tok)
+{
+	pthread_rwlock_wrlock(&tok->ops);
+}
+static inline void ca_token_ops_done(ca_token *tok)
+{
+	pthread_rwlock_unlock(&tok->ops);
+}
 
 #endif

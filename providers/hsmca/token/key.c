@@ -863,9 +863,11 @@ static CK_RV sign_init(ca_key *key, CK_SESSION_HANDLE s, unsigned gen,
 	CK_OBJECT_HANDLE h;
 	CK_RV rv = sign_handle(key, s, gen, &h);
 
-	if (rv == CKR_OK)
+	if (rv == CKR_OK) {
+		ca_token_ops_shared(key->tok);
 		rv = key->tok->fl->C_SignInit(s, m, h);
-
+		ca_token_ops_done(key->tok);
+	}
 	if (rv == CKR_OK && key->always_auth)
 		rv = ca_token_context_login(key->tok, s);
 	return rv;
@@ -889,9 +891,12 @@ static int sign_whole(ca_key *key, CK_MECHANISM *m, const unsigned char *in,
 		GUARD(ca_token_session_gen(key->tok, &s, &gen));
 		len = (CK_ULONG)*siglen;
 		rv = sign_init(key, s, gen, m);
-		if (rv == CKR_OK)
+		if (rv == CKR_OK) {
+			ca_token_ops_shared(key->tok);
 			rv = fl->C_Sign(s, (CK_BYTE_PTR)in, (CK_ULONG)inlen,
 					sig, &len);
+			ca_token_ops_done(key->tok);
+		}
 		/* PKCS#11 v2.40 5.11: a failed C_Sign may leave the
 		 * operation active (CKR_BUFFER_TOO_SMALL): do not reuse
 		 * that session. */
@@ -1019,7 +1024,9 @@ static int op_flush(ca_sign_op *op)
 				      "that failed was continued");
 	if (op->s == CK_INVALID_HANDLE)
 		GUARD(op_start(op));
+	ca_token_ops_shared(op->key->tok);
 	rv = op->key->tok->fl->C_SignUpdate(op->s, op->buf, (CK_ULONG)op->n);
+	ca_token_ops_done(op->key->tok);
 	op->updated = 1;
 	op->n = 0;
 	rc = rv == CKR_OK ? CA_OK : op_failed(op, rv);
@@ -1059,7 +1066,9 @@ int ca_sign_op_final(ca_sign_op *op, unsigned char *sig, size_t *siglen)
 	}
 	if (op->n > 0)
 		GUARD(op_flush(op));
+	ca_token_ops_shared(op->key->tok);
 	rv = op->key->tok->fl->C_SignFinal(op->s, sig, &len);
+	ca_token_ops_done(op->key->tok);
 	if (rv != CKR_OK) {
 		rc = op_failed(op, rv);
 		goto out;

@@ -34,12 +34,21 @@ static CK_RV open_raw(ca_token *tok, CK_SESSION_HANDLE *out)
 {
 	CK_RV rv;
 
+	ca_token_ops_alone(tok);
 	rv = tok->fl->C_OpenSession(
 	    tok->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, out);
 	if (rv == CKR_TOKEN_WRITE_PROTECTED)
 		rv = tok->fl->C_OpenSession(tok->slot, CKF_SERIAL_SESSION, NULL,
 					    NULL, out);
+	ca_token_ops_done(tok);
 	return rv;
+}
+
+static void close_raw(ca_token *tok, CK_SESSION_HANDLE s)
+{
+	ca_token_ops_alone(tok);
+	(void)tok->fl->C_CloseSession(s);
+	ca_token_ops_done(tok);
 }
 
 static int open_failed(ca_token *tok, CK_RV rv)
@@ -61,6 +70,7 @@ static void token_destroy(ca_token *tok)
 		OPENSSL_secure_clear_free(tok->pin, tok->pin_len + 1);
 	pthread_mutex_destroy(&tok->lock);
 	pthread_cond_destroy(&tok->freed);
+	pthread_rwlock_destroy(&tok->ops);
 	free(tok->idle);
 	free(tok->mechs);
 	free(tok->module);
@@ -99,6 +109,17 @@ static int token_new(CK_FUNCTION_LIST *fl, CK_SLOT_ID slot,
 	    (info->flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0;
 	pthread_mutex_init(&tok->lock, NULL);
 	pthread_cond_init(&tok->freed, NULL);
+	{
+		pthread_rwlockattr_t ra;
+
+		/* Writers first: a session to close does not wait behind a
+		 * stream of signatures. */
+		pthread_rwlockattr_init(&ra);
+		pthread_rwlockattr_setkind_np(
+		    &ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&tok->ops, &ra);
+		pthread_rwlockattr_destroy(&ra);
+	}
 	rc = open_session(tok, &tok->anchor);
 	if (rc < 0) {
 		token_destroy(tok);
@@ -397,9 +418,9 @@ static int recover_locked(ca_token *tok, int close_old)
 
 	if (close_old) {
 		for (i = 0; i < tok->n_idle; i++)
-			(void)tok->fl->C_CloseSession(tok->idle[i]);
+			close_raw(tok, tok->idle[i]);
 		if (tok->anchor != CK_INVALID_HANDLE)
-			(void)tok->fl->C_CloseSession(tok->anchor);
+			close_raw(tok, tok->anchor);
 	}
 	tok->n_idle = 0;
 	tok->anchor = CK_INVALID_HANDLE;
@@ -690,7 +711,7 @@ void ca_token_release_gen(ca_token *tok, CK_SESSION_HANDLE s, unsigned gen,
 	}
 	/* Closed before a waiter is woken, so that its slot is free. */
 	if (bad)
-		(void)tok->fl->C_CloseSession(s);
+		close_raw(tok, s);
 	else
 		tok->idle[tok->n_idle++] = s;
 	pthread_cond_signal(&tok->freed);
@@ -734,7 +755,9 @@ int ca_token_random(ca_token *tok, unsigned char *buf, size_t len)
 	/* A session lost underneath: once more on a new one. */
 	for (tries = 0;; tries++) {
 		GUARD(ca_token_session_gen(tok, &s, &gen));
+		ca_token_ops_shared(tok);
 		rv = tok->fl->C_GenerateRandom(s, buf, (CK_ULONG)len);
+		ca_token_ops_done(tok);
 		ca_token_release_gen(tok, s, gen, rv != CKR_OK);
 		if (rv == CKR_OK || tries > 0 || !ca_token_lost(tok, rv))
 			break;
