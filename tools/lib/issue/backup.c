@@ -157,10 +157,13 @@ static int install_copy(struct ca_dir *d, const char *dir, char *aside,
 	GUARD(ca_store_backup(d->store, tmp));
 	rc = move_aside(dir, "ca.db", aside);
 	if (rc == CA_OK) {
-		char wal[64];
+		char wal[96];
 
-		snprintf(wal, sizeof(wal), "%s-wal", aside);
-		rc = move_aside(dir, "ca.db-wal", wal);
+		if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", aside) >=
+		    sizeof(wal))
+			rc = ca_err(CA_EIO, "name too long: %s-wal", aside);
+		else
+			rc = move_aside(dir, "ca.db-wal", wal);
 	}
 	if (rc == CA_OK) {
 		char *shm = ca_dir_file(dir, "ca.db-shm");
