@@ -52,13 +52,15 @@ for spec in "$@"; do
 		IFS='|'
 	done
 	IFS=$old_ifs
-	# A PIN inside a token URI.
+	# A PIN inside a token URI: refused, and not echoed.
 	case $args in
 	*"$KEY"*)
-		a=$(printf '%s' "$args" | sed "s|$KEY|$KEY;pin-value=$PIN|")
+		a=$(printf '%s' "$args" | sed "s|$KEY|$KEY;pin-value=$PIN|") # refused below
 		# shellcheck disable=SC2086
 		"hsmca-$tool" $a --pin-source "$PINSRC" >out.txt 2>&1 </dev/null
-		{ echo "### hsmca-$tool pin-value in URI exit $?"; cat out.txt; } >>all.log
+		rc=$?
+		{ echo "### hsmca-$tool pin-value in URI exit $rc"; cat out.txt; } >>all.log
+		[ "$rc" -eq 0 ] && notok "hsmca-$tool with pin-value in the key URI is refused" "$(cat out.txt)"
 		runs=$((runs + 1))
 		;;
 	esac

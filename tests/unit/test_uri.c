@@ -62,13 +62,14 @@ static void test_parse(void)
 	   "the refusal says use pin-source");
 	ca_p11_allow_pin_value(1);
 	ok(ca_p11_pin_value_allowed() == 1, "pin-value can be allowed");
-	parse_case("pkcs11:token=A?pin-value=s3cr3t", CA_OK,
-		   NULL, /* insecure opt-in */
-		   "pin-value accepted when allowed");
+	/* Allowing pin-value keeps pin-source working. */
+	parse_case("pkcs11:token=A?pin-source=file:/x", CA_OK, NULL,
+		   "pin-source accepted while pin-value is allowed");
 	ca_p11_allow_pin_value(0);
-	parse_case("pkcs11:token=A?pin-source=file:/x&pin-value=1",
-		   CA_EPOLICY, /* refused */
-		   "pin-value", "pin-value refused again after disallowing");
+	parse_case(
+	    "pkcs11:token=A?pin-source=file:/x&pin-value=1", /* refused */
+	    CA_EPOLICY, "pin-value",
+	    "pin-value refused again after disallowing");
 }
 
 static void test_attributes(void)
