@@ -538,9 +538,9 @@ static void test_request_refusals(void)
 	free(copy);
 	ok(parse_str("not json") == CA_EPOLICY,
 	   "a non-JSON request is refused");
-	ok(parse_edited("e1.json", "extra", json_true()) == CA_EPOLICY &&
+	ok(parse_edited("e1.json", "extra", json_true()) == CA_EUSAGE &&
 	       has("unknown key 'extra'"),
-	   "an unknown key is refused");
+	   "an unknown key is refused (exit 2, as in every JSON file)");
 	ok(parse_edited("e2.json", "action", json_string("sign-leaf")) ==
 		   CA_EPOLICY &&
 	       has("unknown action"),
@@ -1102,8 +1102,8 @@ static void test_approval_parse(void)
 	ca_approval_free(a);
 	if (good == NULL)
 		return;
-	ok(parse_appr_with(good, "comment", json_string("x")) == CA_EPOLICY &&
-	       has("unknown key"),
+	ok(parse_appr_with(good, "comment", json_string("x")) == CA_EUSAGE &&
+	       has("unknown key 'comment'"),
 	   "approval: unknown key refused");
 	ok(parse_appr_with(good, "signature", json_string("AAAA AAAA")) ==
 		   CA_EPOLICY &&

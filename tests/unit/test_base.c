@@ -213,23 +213,23 @@ static void test_json(void)
 	}
 
 	root = json_pack("{s:i, s:i}", "version", 1, "threshold", 2);
-	ok(ca_json_keys_allowed(root, "quorum.json", allowed) == CA_OK,
+	ok(ca_json_keys_refuse(root, "quorum.json", allowed) == CA_OK,
 	   "only allowed keys: accepted");
 	json_object_set_new(root, "approver", json_true());
 	ca_err_clear();
-	ok(ca_json_keys_allowed(root, "quorum.json", allowed) == CA_EPOLICY &&
+	ok(ca_json_keys_refuse(root, "quorum.json", allowed) == CA_EUSAGE &&
 	       fx_err("quorum.json: unknown key 'approver'"),
 	   "an unknown key is refused and named in quotes");
 	json_decref(root);
 	root = json_object();
-	ok(ca_json_keys_allowed(root, "x", none) == CA_OK,
+	ok(ca_json_keys_refuse(root, "x", none) == CA_OK,
 	   "an empty object passes an empty allowlist");
 	memset(longkey, 'k', sizeof(longkey) - 1);
 	longkey[sizeof(longkey) - 1] = '\0';
 	json_object_set_new(root, longkey, json_null());
 	ca_err_clear();
-	rc = ca_json_keys_allowed(root, "x", allowed);
-	ok(rc == CA_EPOLICY && strlen(ca_errmsg()) < 100 &&
+	rc = ca_json_keys_refuse(root, "x", allowed);
+	ok(rc == CA_EUSAGE && strlen(ca_errmsg()) < 100 &&
 	       fx_err(": unknown key 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
 		      "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...'"),
 	   "a long unknown key is quoted, cut with ...");

@@ -681,7 +681,7 @@ static void test_partition_config(void)
 	ok(config_rc("{\"crl\": {\"partitions\": 2, \"url\": \"http://c/{n}\", "
 		     "\"x\": 1}}",
 		     &pc) == CA_EUSAGE &&
-	       has("unknown key crl.x"),
+	       has("ca.json: crl: unknown key 'x'"),
 	   "unknown key in crl refused");
 	ok(config_rc("{\"crl\": {\"url\": \"http://c/{n}\"}}", &pc) ==
 	       CA_EUSAGE,

@@ -40,23 +40,21 @@ const char *ca_json_unknown_key(json_t *obj, const char *const *allowed)
 	return NULL;
 }
 
-int ca_json_keys_refuse(json_t *obj, int code, const char *what,
-			const char *const *allowed)
+int ca_json_key_refuse(const char *what, const char *key)
 {
-	const char *key = ca_json_unknown_key(obj, allowed);
 	char shown[72];
 
-	if (key == NULL)
-		return CA_OK;
-	return ca_err(code, "%s: unknown key '%s'", what,
+	return ca_err(CA_EUSAGE, "%s: unknown key '%s'", what,
 		      ca_text_show(key, shown, sizeof(shown)));
 }
 
 /* Each key at most once: ca_json_parse_strict refuses duplicates. */
-int ca_json_keys_allowed(json_t *obj, const char *what,
-			 const char *const *allowed)
+int ca_json_keys_refuse(json_t *obj, const char *what,
+			const char *const *allowed)
 {
-	return ca_json_keys_refuse(obj, CA_EPOLICY, what, allowed);
+	const char *key = ca_json_unknown_key(obj, allowed);
+
+	return key == NULL ? CA_OK : ca_json_key_refuse(what, key);
 }
 
 const char *ca_json_type_name(const json_t *v)

@@ -18,14 +18,12 @@ int ca_json_parse_strict(const unsigned char *data, size_t len,
 /* The one "unknown key" check of every JSON file we read: the first key
  * of obj not in allowed (NULL-terminated), or NULL. */
 const char *ca_json_unknown_key(json_t *obj, const char *const *allowed);
-/* Refuse one with code: "WHAT: unknown key 'KEY'", the key escaped
- * (base/text.h) and cut to fit. Configuration and request files refuse
- * with CA_EUSAGE, the strict files above with CA_EPOLICY. */
-int ca_json_keys_refuse(json_t *obj, int code, const char *what,
+/* "WHAT: unknown key 'KEY'", the key escaped (base/text.h) and cut to
+ * fit: CA_EUSAGE (exit 2) in every file we read, whoever writes it. */
+int ca_json_key_refuse(const char *what, const char *key) CA_WUR;
+/* Refuse the first unknown key of obj that way (CA_OK when none). */
+int ca_json_keys_refuse(json_t *obj, const char *what,
 			const char *const *allowed) CA_WUR;
-/* The same for the strict files: CA_EPOLICY. */
-int ca_json_keys_allowed(json_t *obj, const char *what,
-			 const char *const *allowed) CA_WUR;
 
 /* What a value is, for messages: "a string", "a list", "an integer"... */
 const char *ca_json_type_name(const json_t *v);

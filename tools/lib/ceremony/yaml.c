@@ -441,20 +441,34 @@ static int scalar_text(const struct ca_yaml_doc *doc,
 	return *out != NULL ? CA_OK : ca_err(CA_EIO, "out of memory");
 }
 
+/* The scalar at key: 1 with s filled, 0 when absent (and not required). */
+struct scalar {
+	const struct ca_yaml_node *v;
+	char path[200];
+};
+
+static int scalar_at(const struct ca_yaml_doc *doc,
+		     const struct ca_yaml_node *map, const char *key,
+		     const char *what, int required, struct scalar *s)
+{
+	int rc = get_kind(doc, map, key, what, required, CA_YAML_SCALAR, &s->v,
+			  s->path, sizeof(s->path));
+
+	return rc < 0 ? rc : s->v != NULL;
+}
+
 static int str_at(const struct ca_yaml_doc *doc, const struct ca_yaml_node *map,
 		  const char *key, const char *what, int required, size_t max,
 		  int lines, char **out)
 {
-	const struct ca_yaml_node *v;
-	char path[200];
+	struct scalar s;
 	int rc;
 
 	*out = NULL;
-	rc = get_kind(doc, map, key, what, required, CA_YAML_SCALAR, &v, path,
-		      sizeof(path));
-	if (rc < 0 || v == NULL)
+	rc = scalar_at(doc, map, key, what, required, &s);
+	if (rc <= 0)
 		return rc;
-	return scalar_text(doc, v, path, max, lines, out);
+	return scalar_text(doc, s.v, s.path, max, lines, out);
 }
 
 int ca_yaml_str(const struct ca_yaml_doc *doc, const struct ca_yaml_node *map,
@@ -474,19 +488,16 @@ int ca_yaml_long(const struct ca_yaml_doc *doc, const struct ca_yaml_node *map,
 		 const char *key, const char *what, int required, long min,
 		 long max, long *out)
 {
-	const struct ca_yaml_node *v;
-	char path[200];
-	int rc;
+	struct scalar s;
+	int rc = scalar_at(doc, map, key, what, required, &s);
 
-	rc = get_kind(doc, map, key, what, required, CA_YAML_SCALAR, &v, path,
-		      sizeof(path));
-	if (rc < 0 || v == NULL)
+	if (rc <= 0)
 		return rc;
-	if (!v->plain || ca_parse_long(v->text, min, max, path, out) < 0)
-		return ca_yaml_refuse(doc, v->line, path,
+	if (!s.v->plain || ca_parse_long(s.v->text, min, max, s.path, out) < 0)
+		return ca_yaml_refuse(doc, s.v->line, s.path,
 				      "must be a whole number from %ld to %ld, "
 				      "not '%s'",
-				      min, max, v->text);
+				      min, max, s.v->text);
 	return CA_OK;
 }
 

@@ -236,7 +236,7 @@ static int parse_approver(json_t *obj, const char *file, int idx,
 	snprintf(what, sizeof(what), "%s: approvers[%d]", file, idx);
 	if (!json_is_object(obj))
 		return ca_err(CA_EPOLICY, "%s is not an object", what);
-	GUARD(ca_json_keys_allowed(obj, what, allowed));
+	GUARD(ca_json_keys_refuse(obj, what, allowed));
 	id = json_object_get(obj, "id");
 	name = json_object_get(obj, "name");
 	pk = json_object_get(obj, "public_key");
@@ -316,7 +316,7 @@ static int parse_top(json_t *root, const char *what, int draft,
 	if (!json_is_object(root))
 		return ca_err(CA_EPOLICY, "%s: a quorum file is a JSON object",
 			      what);
-	GUARD(ca_json_keys_allowed(root, what, allowed));
+	GUARD(ca_json_keys_refuse(root, what, allowed));
 	version = json_object_get(root, "version");
 	threshold = json_object_get(root, "threshold");
 	approvers = json_object_get(root, "approvers");

@@ -64,19 +64,31 @@ struct ctx {
 #define ERRORS_MAX 1000 /* errors of an invalid batch file listed */
 
 static const char *const request_keys[] = {
-    "common_name",     "sans",
-    "purposes",	       "extended_key_usages",
-    "lifetime",	       "country",
-    "state",	       "locality",
-    "organization",    "organizational_unit",
-    "email_address",   "csr_file",
-    "base64_csr_data", "force_issue",
-    "cert_bundle",     "ca_chain_only",
-    "notify_expiry",   "notify_issued",
-    "extensions",      "renew",
+    "common_name",
+    "sans",
+    "purposes",
+    "extended_key_usages",
+    "lifetime",
+    "country",
+    "state",
+    "locality",
+    "organization",
+    "organizational_unit",
+    "email_address",
+    "csr_file",
+    "base64_csr_data",
+    "force_issue",
+    "cert_bundle",
+    "ca_chain_only",
+    "notify_expiry",
+    "notify_issued",
+    "extensions",
+    "renew",
+    NULL,
 };
-static const char *const extension_keys[] = {"oid", "value_b64", "critical"};
-static const char *const san_object_keys[] = {"type", "value"};
+static const char *const extension_keys[] = {"oid", "value_b64", "critical",
+					     NULL};
+static const char *const san_object_keys[] = {"type", "value", NULL};
 
 /* EKU names (AWS Private CA's, as the serverless CA takes them). */
 static const struct {
@@ -170,35 +182,28 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
-/* Refuse keys not in known[]; where is NULL for the request itself. */
+/* Refuse keys not in known[] (NULL-terminated) as every JSON file does
+ * (base/json.h); where is NULL for the request itself. */
 static int check_keys(const struct ctx *c, const char *where, const json_t *obj,
-		      const char *const *known, size_t n_known)
+		      const char *const *known)
 {
-	const char *key;
-	json_t *v;
-	char shown[80];
-	size_t i;
+	const char *key = ca_json_unknown_key((json_t *)obj, known);
+	char what[600];
 
-	json_object_foreach((json_t *)obj, key, v)
-	{
-		for (i = 0; i < n_known; i++)
-			if (strcmp(key, known[i]) == 0)
-				break;
-		if (i < n_known)
-			continue;
-		if (where == NULL && strcmp(key, "profile") == 0)
-			return req_err(c, NULL,
-				       "key 'profile' is not supported in "
-				       "requests: choose the profile with "
-				       "sign-leaf --profile");
-		(void)req_err(c, where, "unknown key '%s'",
-			      ca_text_show(key, shown, sizeof(shown)));
-		/* The key an error list names: the unknown one. */
-		if (c->key != NULL && where == NULL)
-			snprintf(c->key, KEY_MAX, "%s", shown);
-		return CA_EUSAGE;
-	}
-	return CA_OK;
+	if (key == NULL)
+		return CA_OK;
+	if (where == NULL && strcmp(key, "profile") == 0)
+		return req_err(c, NULL,
+			       "key 'profile' is not supported in "
+			       "requests: choose the profile with "
+			       "sign-leaf --profile");
+	snprintf(what, sizeof(what), "%s: request %zu%s%s", c->what,
+		 c->index + 1, where != NULL ? ": " : "",
+		 where != NULL ? where : "");
+	/* The key an error list names: the unknown one. */
+	if (c->key != NULL)
+		ca_text_show(where != NULL ? where : key, c->key, KEY_MAX);
+	return ca_json_key_refuse(what, key);
 }
 
 /* A JSON string as a C string (borrowed): no NUL inside, at most max
@@ -334,7 +339,7 @@ static int san_object(const struct ctx *c, const char *key, const json_t *o,
 	char sub[128];
 	int rc;
 
-	GUARD(check_keys(c, key, o, san_object_keys, COUNT(san_object_keys)));
+	GUARD(check_keys(c, key, o, san_object_keys));
 	snprintf(sub, sizeof(sub), "%s: type", key);
 	if ((t = opt(o, "type")) != NULL) {
 		GUARD(get_str(c, sub, t, MAX_TEXT, &name));
@@ -819,7 +824,7 @@ static int extension_one(const struct ctx *c, const char *key, const json_t *e,
 			     ca_json_type_name(e));
 		goto out;
 	}
-	GUARD(check_keys(c, key, e, extension_keys, COUNT(extension_keys)));
+	GUARD(check_keys(c, key, e, extension_keys));
 	snprintf(sub, sizeof(sub), "%s: oid", key);
 	if ((v = opt(e, "oid")) == NULL) {
 		rc = req_err(c, sub, "is required");
@@ -966,7 +971,7 @@ static int parse_one(const struct ctx *c, const json_t *obj,
 			     ca_json_type_name(obj));
 		goto out;
 	}
-	GUARD(check_keys(c, NULL, obj, request_keys, COUNT(request_keys)));
+	GUARD(check_keys(c, NULL, obj, request_keys));
 	GUARD(parse_common_name(c, obj, r));
 	GUARD(parse_sans(c, obj, r));
 	GUARD(parse_ekus(c, obj, r));

@@ -75,7 +75,7 @@ static int parse_entry(json_t *o, const char *what, size_t idx,
 		return ca_err(CA_EUSAGE, "%s: entry %zu is not an object", what,
 			      idx);
 	snprintf(where, sizeof(where), "%s: entry %zu", what, idx);
-	rc = ca_json_keys_refuse(o, CA_EUSAGE, where, keys);
+	rc = ca_json_keys_refuse(o, where, keys);
 	if (rc < 0)
 		return rc;
 	cn = json_object_get(o, "common_name");

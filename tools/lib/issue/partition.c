@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "base/url.h"
 #include "store/partition.h"
 #include "x509/crl.h"
@@ -73,8 +74,7 @@ int ca_partitions_config(json_t *config, struct ca_partitions *pc)
 			rc = ca_err(CA_EUSAGE,
 				    "ca.json: crl.url must be a string");
 		else
-			rc =
-			    ca_err(CA_EUSAGE, "ca.json: unknown key crl.%s", k);
+			rc = ca_json_key_refuse("ca.json: crl", k);
 		if (rc < 0)
 			return rc;
 	}

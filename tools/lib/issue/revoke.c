@@ -422,13 +422,11 @@ out:
 int ca_revoke(const char *dir, const struct ca_revoke_params *p,
 	      struct ca_revoke_result *res)
 {
-	struct job j;
+	struct job j = {.p = p};
 	ca_audit *a = NULL;
 	int rc;
 
-	memset(&j, 0, sizeof(j));
 	memset(res, 0, sizeof(*res));
-	j.p = p;
 	res->entries = json_array();
 	if (res->entries == NULL)
 		return ca_err(CA_EIO, "out of memory");

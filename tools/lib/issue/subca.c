@@ -375,14 +375,11 @@ out:
 int ca_subca_sign(const char *dir, const struct ca_subca_params *p,
 		  struct ca_subca_result *res)
 {
-	struct job j;
+	struct job j = {.p = p, .spec.pathlen = -1};
 	ca_audit *a = NULL;
 	int rc;
 
-	memset(&j, 0, sizeof(j));
 	memset(res, 0, sizeof(*res));
-	j.p = p;
-	j.spec.pathlen = -1;
 	rc = ca_dir_open(dir, &j.d);
 	if (rc < 0)
 		return rc;

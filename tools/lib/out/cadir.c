@@ -190,8 +190,7 @@ int ca_config_check(json_t *config, const char *path)
 			if (strcmp(config_schema[i].key, k) == 0)
 				break;
 		if (i == n)
-			return ca_err(CA_EUSAGE, "%s: unknown key '%s'", path,
-				      k);
+			return ca_json_key_refuse(path, k);
 		rc = config_value(path, k, v, config_schema[i].type);
 		if (rc < 0)
 			return rc;

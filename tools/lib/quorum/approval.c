@@ -102,7 +102,7 @@ static int parse_approval(json_t *root, const char *what, struct ca_approval *a)
 	if (!json_is_object(root))
 		return ca_err(CA_EPOLICY, "%s: an approval is a JSON object",
 			      what);
-	GUARD(ca_json_keys_allowed(root, what, allowed));
+	GUARD(ca_json_keys_refuse(root, what, allowed));
 	v = json_object_get(root, "hsmca_approval");
 	if (!json_is_integer(v) || json_integer_value(v) != 1) {
 		rc =

@@ -160,7 +160,7 @@ static int parse_ca(json_t *ca, const char *what, struct ca_request *r)
 
 	if (!json_is_object(ca))
 		return ca_err(CA_EPOLICY, "%s: \"ca\" must be an object", what);
-	GUARD(ca_json_keys_allowed(ca, what, allowed));
+	GUARD(ca_json_keys_refuse(ca, what, allowed));
 	GUARD(ca_fields_get_hex64(ca, "spki_sha256", what, hex));
 	r->ca_spki_sha256 = strdup(hex);
 	if (r->ca_spki_sha256 == NULL) {
@@ -266,7 +266,7 @@ static int parse_request(json_t *root, const char *what, struct ca_request *r)
 	if (!json_is_object(root))
 		return ca_err(CA_EPOLICY,
 			      "%s: an approval request is a JSON object", what);
-	GUARD(ca_json_keys_allowed(root, what, allowed));
+	GUARD(ca_json_keys_refuse(root, what, allowed));
 	v = json_object_get(root, "hsmca_approval_request");
 	if (!json_is_integer(v) || json_integer_value(v) != 1) {
 		rc = ca_err(CA_EPOLICY,

@@ -167,7 +167,7 @@ static int custom_profile(json_t *def, const char *name,
 		return ca_err(CA_EUSAGE,
 			      "profile %s in ca.json is not an object", name);
 	snprintf(what, sizeof(what), "profile %s", name);
-	GUARD(ca_json_keys_refuse(def, CA_EUSAGE, what, keys));
+	GUARD(ca_json_keys_refuse(def, what, keys));
 	/* Every value of its one type: a string where a list is due would
 	 * otherwise give a certificate without the extension. */
 	GUARD(profile_types(def, name));
