@@ -4,7 +4,7 @@
 PREFIX   ?= /usr/local
 BUILD    ?= build
 CC       ?= cc
-PKGS      = libcrypto p11-kit-1 sqlite3 jansson
+PKGS      = libcrypto p11-kit-1 sqlite3 jansson libpq
 WERROR   ?=
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

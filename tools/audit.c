@@ -290,9 +290,9 @@ static int run(const struct args *a)
 	    strcmp(a->cmd, "backup") == 0 || strcmp(a->cmd, "restore") == 0 ||
 	    strcmp(a->cmd, "anchor") == 0)
 		return store_cmd(a);
-	path = ca_dir_file(a->dir, "ca.db");
-	if (path == NULL)
-		return ca_err(CA_EIO, "out of memory");
+	rc = ca_dir_store_where(a->dir, NULL, &path);
+	if (rc < 0)
+		return rc;
 	rc = ca_store_open(path, &st);
 	free(path);
 	if (rc < 0)

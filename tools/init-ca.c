@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "common/pin.h"
 #include "issue/initca.h"
+#include "store/store.h"
 
 static const char usage_line[] =
     "hsmca-init-ca --ca DIR --key URI (--self-sign --subject DN --days N | "
@@ -24,7 +25,7 @@ static const char usage[] =
     "       hsmca-init-ca --ca DIR --key URI --cert ca.crt --chain chain.pem\n"
     "                     [--quorum quorum.json] [--crl-url URL] [--aia-url "
     "URL]\n"
-    "       (either form: [--unanchored])\n"
+    "       (either form: [--unanchored] [--store postgresql://...])\n"
     "\n"
     "Create a CA directory (ca.crt, ca.json, ca.db with the audit log) bound "
     "to\n"
@@ -64,6 +65,10 @@ static const char usage[] =
     "                     that cannot hold one): its store is then not\n"
     "                     checked against the token (README \"Token "
     "anchor\")\n"
+    "  --store URL        keep the state store in this PostgreSQL database\n"
+    "                     (postgresql://..., no password: ~/.pgpass or a\n"
+    "                     service file), shared by several signing hosts;\n"
+    "                     default: DIR/ca.db (SQLite)\n"
     "  --force            replace existing --lint-cert/--prepare outputs\n"
     "  --module MODULE    PKCS#11 module: path or p11-kit name (README "
     "\"Tokens\")\n"
@@ -90,7 +95,8 @@ enum {
 	OPT_CERT,
 	OPT_CHAIN,
 	OPT_SIG_ALG,
-	OPT_UNANCHORED
+	OPT_UNANCHORED,
+	OPT_STORE
 };
 
 static void report(int json, const struct ca_init_params *p,
@@ -146,6 +152,7 @@ int main(int argc, char **argv)
 	    {"chain", required_argument, NULL, OPT_CHAIN},
 	    {"sig-alg", required_argument, NULL, OPT_SIG_ALG},
 	    {"unanchored", no_argument, NULL, OPT_UNANCHORED},
+	    {"store", required_argument, NULL, OPT_STORE},
 	    CA_TWOPHASE_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -200,6 +207,14 @@ int main(int argc, char **argv)
 			break;
 		case OPT_UNANCHORED:
 			p.unanchored = 1;
+			break;
+		case OPT_STORE:
+			if (!ca_store_is_url(optarg))
+				CA_USAGE(usage_line,
+					 "--store: not a postgresql:// "
+					 "connection string: '%s'",
+					 optarg);
+			p.store = optarg;
 			break;
 		case OPT_SIG_ALG:
 			if (ca_sigalg_parse(optarg, &p.sigalg) < 0)

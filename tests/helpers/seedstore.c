@@ -39,8 +39,10 @@ static int fail(const char *what)
 static int template_der(ca_store *s, unsigned char **der, int *len,
 			char *profile, size_t plen)
 {
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	const char *prof;
+	const void *blob;
+	size_t n;
 	int rc = CA_EIO;
 
 	if (ca_store_prepare(s,
@@ -48,13 +50,14 @@ static int template_der(ca_store *s, unsigned char **der, int *len,
 			     "'leaf' ORDER BY rowid DESC LIMIT 1",
 			     &st) < 0)
 		return CA_EIO;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*len = sqlite3_column_bytes(st, 0);
-		*der = malloc((size_t)*len);
-		prof = (const char *)sqlite3_column_text(st, 1);
+	if (ca_store_step(s, st, 0) == SQLITE_ROW) {
+		blob = ca_col_blob(st, 0, &n);
+		*len = (int)n;
+		*der = malloc(n);
+		prof = ca_col_text(st, 1);
 		snprintf(profile, plen, "%s", prof ? prof : "server");
-		if (*der != NULL) {
-			memcpy(*der, sqlite3_column_blob(st, 0), (size_t)*len);
+		if (*der != NULL && blob != NULL) {
+			memcpy(*der, blob, n);
 			rc = CA_OK;
 		}
 	}

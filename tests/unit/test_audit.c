@@ -535,11 +535,11 @@ static void test_bad_arguments(void)
 
 static int query_int(ca_store *s, const char *sql, long long *out)
 {
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	int rc = ca_store_prepare(s, sql, &st);
 
-	if (rc == CA_OK && sqlite3_step(st) == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
+	if (rc == CA_OK && ca_store_step(s, st, 0) == SQLITE_ROW)
+		*out = ca_col_int64(st, 0);
 	else
 		rc = CA_EIO;
 	ca_store_done(s, st);

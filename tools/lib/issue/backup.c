@@ -201,6 +201,14 @@ int ca_dir_restore(const char *dir, const char *file, const char *pin_source,
 		goto out;
 	}
 	GUARD(ca_dir_open_store(dir, file, &d));
+	if (json_object_get(d->config, "store") != NULL) {
+		rc = ca_err(CA_EUSAGE,
+			    "%s keeps its store in PostgreSQL: restore it with "
+			    "the server's tools, or copy a store in with "
+			    "'hsmca-audit migrate'",
+			    dir);
+		goto out;
+	}
 	rc = check_store(d->store, 1, o);
 	if (rc < 0) {
 		rc = ca_err(CA_EPOLICY, "%s does not check: %s", file,

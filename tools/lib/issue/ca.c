@@ -141,9 +141,11 @@ int ca_dir_open_store(const char *path, const char *db, struct ca_dir **out)
 	else if ((d->chain = sk_X509_new_null()) == NULL)
 		rc = ca_err(CA_EIO, "out of memory");
 	free(f);
-	f = db != NULL ? strdup(db) : ca_dir_file(path, "ca.db");
-	if (f == NULL)
+	/* The store: a copy being checked (db), or the CA's own. */
+	if (db != NULL && (f = strdup(db)) == NULL)
 		GUARD(ca_err(CA_EIO, "out of memory"));
+	if (db == NULL)
+		GUARD(ca_dir_store_where(path, d->config, &f));
 	GUARD(ca_store_open(f, &d->store));
 	*out = d;
 	d = NULL;

@@ -51,6 +51,9 @@ static json_t *make_config(const struct ca_init_params *p,
 	if (p->sigalg == CA_SIGALG_RSA_PSS)
 		failed |= json_object_set_new(c, "signature_algorithm",
 					      json_string("rsa-pss"));
+	if (p->store != NULL)
+		failed |=
+		    json_object_set_new(c, "store", json_string(p->store));
 	if (ca_token_module_args(s->tok) != NULL)
 		failed |= json_object_set_new(
 		    c, "module_args",
@@ -129,7 +132,8 @@ static int create_store(const char *stage, struct stage_ctx *c, ca_audit *a)
 {
 	struct ca_issued how = {"root", NULL, -1, NULL, NULL};
 	ca_store *st = NULL;
-	char *dbpath = ca_dir_file(stage, "ca.db");
+	char *dbpath = c->p->store != NULL ? strdup(c->p->store)
+					   : ca_dir_file(stage, "ca.db");
 	int rc;
 
 	if (dbpath == NULL)

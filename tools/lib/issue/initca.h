@@ -27,6 +27,7 @@ struct ca_init_params {
 	enum ca_sigalg sigalg; /* --sig-alg: recorded in ca.json */
 	struct ca_twophase tp; /* --quorum, --prepare, --request, --approval */
 	int unanchored;	       /* --unanchored: no token anchor */
+	const char *store;     /* --store: a PostgreSQL database, or NULL */
 };
 
 struct ca_init_result {

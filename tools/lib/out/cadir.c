@@ -26,6 +26,20 @@ char *ca_dir_file(const char *dir, const char *name)
 	return p;
 }
 
+int ca_dir_store_where(const char *dir, const json_t *config, char **where)
+{
+	json_t *own = NULL;
+	const char *url;
+
+	if (config == NULL && ca_config_load(dir, &own) == CA_OK)
+		config = own;
+	ca_err_clear();
+	url = json_string_value(json_object_get(config, "store"));
+	*where = url != NULL ? strdup(url) : ca_dir_file(dir, "ca.db");
+	json_decref(own);
+	return *where != NULL ? CA_OK : ca_err(CA_EIO, "out of memory");
+}
+
 /* ca.json's schema: every key ca.json may hold, with the one type it may
  * have; anything else is refused, not ignored, so that a value of the
  * wrong type never silently drops an extension from what is signed. The
@@ -66,6 +80,7 @@ static const struct {
     {"signature_algorithm", T_TEXT, 0},
     {"ca_id", T_TEXT, 0},  /* the directory's id (token anchor) */
     {"anchor", T_TEXT, 0}, /* "token" or "none" (issue/ca.c) */
+    {"store", T_TEXT, 0},  /* a PostgreSQL connection string (store.h) */
 };
 
 #define CONFIG_LIST_MAX 64 /* URLs, policies, allowed extensions */

@@ -20,6 +20,10 @@ int ca_config_check(json_t *config, const char *path) CA_WUR;
 int ca_dir_check_owner(const char *dir) CA_WUR;
 /* Read and check DIR/ca.json. */
 int ca_config_load(const char *dir, json_t **config) CA_WUR;
+/* Where the CA's state store is (malloc'd): the PostgreSQL connection
+ * string ca.json names ("store"), else DIR/ca.db. */
+int ca_dir_store_where(const char *dir, const json_t *config,
+		       char **where) CA_WUR;
 /* Replace DIR/ca.json with config (keys sorted, indented); *text gets the
  * bytes written (malloc'd, also on failure after encoding). */
 int ca_config_write(const char *dir, json_t *config, char **text) CA_WUR;

@@ -191,7 +191,7 @@ void ca_audit_approver(ca_audit *a, const char *id)
 /* The last entry's seq and hash (0 and zeros for an empty log). */
 static int chain_tail(ca_store *s, long *seq, char hash[65])
 {
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	int rc, r;
 
 	*seq = 0;
@@ -202,11 +202,10 @@ static int chain_tail(ca_store *s, long *seq, char hash[65])
 			      &st);
 	if (rc < 0)
 		return rc;
-	r = sqlite3_step(st);
+	r = ca_store_step(s, st, 0);
 	if (r == SQLITE_ROW) {
-		*seq = (long)sqlite3_column_int64(st, 0);
-		snprintf(hash, 65, "%s",
-			 (const char *)sqlite3_column_text(st, 1));
+		*seq = (long)ca_col_int64(st, 0);
+		snprintf(hash, 65, "%s", ca_col_text(st, 1));
 	} else if (r != SQLITE_DONE) {
 		rc = ca_store_fail(s, "cannot read the audit log");
 	}
@@ -233,7 +232,7 @@ int ca_audit_append(ca_store *s, ca_audit *a, const char *outcome,
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	const struct ca_identity *who = identity();
 	char prev[65], now[32], hash[65];
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	json_t *e = NULL;
 	char *text = NULL;
 	long seq;
@@ -281,9 +280,9 @@ int ca_audit_append(ca_store *s, ca_audit *a, const char *outcome,
 			      &st);
 	if (rc < 0)
 		goto out;
-	bound |= sqlite3_bind_int64(st, 1, seq);
-	bound |= sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-	bound |= sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
+	bound |= ca_bind_int64(st, 1, seq);
+	bound |= ca_bind_text(st, 2, text);
+	bound |= ca_bind_text(st, 3, hash);
 	if (ca_store_step(s, st, bound) != SQLITE_DONE)
 		rc = ca_store_fail(s, "cannot append to the audit log");
 out:
@@ -323,7 +322,7 @@ int ca_audit_head(ca_store *s, struct ca_audit_head *head)
 
 int ca_audit_entry_hash(ca_store *s, long seq, char hash[65], int *found)
 {
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	int rc, r;
 
 	*found = 0;
@@ -331,10 +330,9 @@ int ca_audit_entry_hash(ca_store *s, long seq, char hash[65], int *found)
 	rc = ca_store_prepare(s, "SELECT hash FROM audit WHERE seq = ?", &st);
 	if (rc < 0)
 		return rc;
-	r = ca_store_step(s, st, sqlite3_bind_int64(st, 1, seq));
-	if (r == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL) {
-		snprintf(hash, 65, "%s",
-			 (const char *)sqlite3_column_text(st, 0));
+	r = ca_store_step(s, st, ca_bind_int64(st, 1, seq));
+	if (r == SQLITE_ROW && ca_col_text(st, 0) != NULL) {
+		snprintf(hash, 65, "%s", ca_col_text(st, 0));
 		*found = 1;
 	} else if (r != SQLITE_DONE && r != SQLITE_ROW) {
 		rc = ca_store_fail(s, "cannot read the audit log");
@@ -401,7 +399,7 @@ int ca_audit_verify_from(ca_store *s, long from, long *bad,
 			 struct ca_audit_head *head)
 {
 	char prev[65];
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	long expect;
 	int rc, r, found;
 
@@ -433,14 +431,14 @@ int ca_audit_verify_from(ca_store *s, long from, long *bad,
 			      &st);
 	if (rc < 0)
 		return rc;
-	if (sqlite3_bind_int64(st, 1, from) != SQLITE_OK) {
+	if (ca_bind_int64(st, 1, from) != SQLITE_OK) {
 		rc = ca_store_fail(s, "cannot read the audit log");
 		goto out;
 	}
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		long seq = (long)sqlite3_column_int64(st, 0);
-		const char *text = (const char *)sqlite3_column_text(st, 1);
-		const char *hash = (const char *)sqlite3_column_text(st, 2);
+	while ((r = ca_store_step(s, st, 0)) == SQLITE_ROW) {
+		long seq = (long)ca_col_int64(st, 0);
+		const char *text = ca_col_text(st, 1);
+		const char *hash = ca_col_text(st, 2);
 
 		if (text == NULL || hash == NULL) {
 			rc = ca_err(CA_EPOLICY, "audit entry %ld: empty", seq);
@@ -569,16 +567,16 @@ static void print_entry(FILE *out, long long seq, json_t *e, const char *hash)
 
 int ca_audit_print(ca_store *s, FILE *out, int json)
 {
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	int rc, r;
 
 	rc = ca_store_prepare(
 	    s, "SELECT seq, entry, hash FROM audit ORDER BY seq", &st);
 	if (rc < 0)
 		return rc;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(st, 1);
-		const char *hash = (const char *)sqlite3_column_text(st, 2);
+	while ((r = ca_store_step(s, st, 0)) == SQLITE_ROW) {
+		const char *text = ca_col_text(st, 1);
+		const char *hash = ca_col_text(st, 2);
 		json_t *e;
 
 		if (json) {
@@ -589,11 +587,10 @@ int ca_audit_print(ca_store *s, FILE *out, int json)
 		e = json_loads(text, 0, NULL);
 		if (e == NULL) {
 			fprintf(out, "#%lld (unreadable entry)\n",
-				(long long)sqlite3_column_int64(st, 0));
+				(long long)ca_col_int64(st, 0));
 			continue;
 		}
-		print_entry(out, (long long)sqlite3_column_int64(st, 0), e,
-			    hash);
+		print_entry(out, (long long)ca_col_int64(st, 0), e, hash);
 		json_decref(e);
 	}
 	if (r != SQLITE_DONE)
@@ -605,32 +602,35 @@ int ca_audit_print(ca_store *s, FILE *out, int json)
 int ca_audit_entries_for_serial(ca_store *s, const char *serial, json_t *arr)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	int rc, r;
 
 	/* A full scan: the log is read by an operator's lookup, not on any
 	 * signing path. */
 	rc = ca_store_prepare(
 	    s,
-	    "SELECT seq, entry, hash FROM audit WHERE"
-	    " json_extract(entry, '$.details.serial') = ?1"
-	    " OR json_extract(entry, '$.details.renews') = ?1 OR EXISTS"
-	    " (SELECT 1 FROM json_each(entry, '$.details.serials')"
-	    "  WHERE value = ?1) ORDER BY seq",
+	    ca_store_sql(s,
+			 "SELECT seq, entry, hash FROM audit WHERE"
+			 " json_extract(entry, '$.details.serial') = ?1"
+			 " OR json_extract(entry, '$.details.renews') = ?1"
+			 " OR EXISTS (SELECT 1 FROM json_each(entry,"
+			 " '$.details.serials') WHERE value = ?1) ORDER BY seq",
+			 "SELECT seq, entry, hash FROM audit WHERE"
+			 " entry::jsonb #>> '{details,serial}' = ?1::text"
+			 " OR entry::jsonb #>> '{details,renews}' = ?1::text"
+			 " OR coalesce(entry::jsonb #> '{details,serials}'"
+			 " @> to_jsonb(?1::text), false) ORDER BY seq"),
 	    &st);
 	if (rc < 0)
 		return rc;
-	bound |= sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	bound |= ca_bind_text(st, 1, serial);
 	while ((r = ca_store_step(s, st, bound)) == SQLITE_ROW) {
-		json_t *e = json_loads((const char *)sqlite3_column_text(st, 1),
-				       0, NULL);
+		json_t *e = json_loads(ca_col_text(st, 1), 0, NULL);
 
 		if (json_array_append_new(
 			arr, json_pack("{s:I, s:o*, s:s}", "seq",
-				       (json_int_t)sqlite3_column_int64(st, 0),
-				       "entry", e, "hash",
-				       (const char *)sqlite3_column_text(
-					   st, 2))) != 0) {
+				       (json_int_t)ca_col_int64(st, 0), "entry",
+				       e, "hash", ca_col_text(st, 2))) != 0) {
 			r = SQLITE_NOMEM;
 			break;
 		}

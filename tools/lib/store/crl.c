@@ -27,19 +27,19 @@ int ca_store_crl_rows(ca_store *st, enum ca_crl_rows rows, int partition,
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	struct ca_crl_row row;
-	sqlite3_stmt *q = NULL;
+	ca_stmt *q = NULL;
 	int rc, r;
 
 	GUARD(ca_store_prepare(st, rows_sql(rows), &q));
-	bound |= sqlite3_bind_int64(q, 1, (sqlite3_int64)run_first);
+	bound |= ca_bind_int64(q, 1, (long long)run_first);
 	if (rows == CA_CRL_ROWS_PARTITION)
-		bound |= sqlite3_bind_int(q, 2, partition);
+		bound |= ca_bind_int64(q, 2, partition);
 	while ((r = ca_store_step(st, q, bound)) == SQLITE_ROW) {
-		row.serial = (const char *)sqlite3_column_text(q, 0);
-		row.reason = sqlite3_column_int(q, 1);
-		row.revoked_at = (time_t)sqlite3_column_int64(q, 2);
-		row.not_after = (time_t)sqlite3_column_int64(q, 3);
-		row.expired_listed = sqlite3_column_int64(q, 4);
+		row.serial = ca_col_text(q, 0);
+		row.reason = (int)ca_col_int64(q, 1);
+		row.revoked_at = (time_t)ca_col_int64(q, 2);
+		row.not_after = (time_t)ca_col_int64(q, 3);
+		row.expired_listed = ca_col_int64(q, 4);
 		GUARD(fn(ctx, &row));
 	}
 	if (r != SQLITE_DONE)
@@ -54,7 +54,7 @@ int ca_store_crl_add(ca_store *st, uint64_t number, int partition,
 		     time_t issued_at, const char *sha256)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
-	sqlite3_stmt *q = NULL;
+	ca_stmt *q = NULL;
 	int rc;
 
 	rc = ca_store_prepare(st,
@@ -64,16 +64,16 @@ int ca_store_crl_add(ca_store *st, uint64_t number, int partition,
 			      &q);
 	if (rc < 0)
 		return rc;
-	bound |= sqlite3_bind_int64(q, 1, (sqlite3_int64)number);
+	bound |= ca_bind_int64(q, 1, (long long)number);
 	if (partition >= 0)
-		bound |= sqlite3_bind_int(q, 2, partition);
+		bound |= ca_bind_int64(q, 2, partition);
 	else
-		bound |= sqlite3_bind_null(q, 2);
-	bound |= sqlite3_bind_int64(q, 3, (sqlite3_int64)this_update);
-	bound |= sqlite3_bind_int64(q, 4, (sqlite3_int64)next_update);
-	bound |= sqlite3_bind_int64(q, 5, (sqlite3_int64)entries);
-	bound |= sqlite3_bind_int64(q, 6, (sqlite3_int64)issued_at);
-	bound |= sqlite3_bind_text(q, 7, sha256, -1, SQLITE_STATIC);
+		bound |= ca_bind_null(q, 2);
+	bound |= ca_bind_int64(q, 3, (long long)this_update);
+	bound |= ca_bind_int64(q, 4, (long long)next_update);
+	bound |= ca_bind_int64(q, 5, (long long)entries);
+	bound |= ca_bind_int64(q, 6, (long long)issued_at);
+	bound |= ca_bind_text(q, 7, sha256);
 	if (ca_store_step(st, q, bound) != SQLITE_DONE)
 		rc = ca_store_fail(st, "cannot record the CRL number");
 	ca_store_done(st, q);
@@ -96,16 +96,16 @@ int ca_store_crl_mark_expired(ca_store *st, enum ca_crl_rows rows,
 		  " partition IS NULL"
 		: "UPDATE revocations SET expired_listed = ?1 WHERE"
 		  " expired_listed = 0 AND not_after < ?2";
-	sqlite3_stmt *q = NULL;
+	ca_stmt *q = NULL;
 	int rc;
 
 	rc = ca_store_prepare(st, sql, &q);
 	if (rc < 0)
 		return rc;
-	bound |= sqlite3_bind_int64(q, 1, (sqlite3_int64)number);
-	bound |= sqlite3_bind_int64(q, 2, (sqlite3_int64)this_update);
+	bound |= ca_bind_int64(q, 1, (long long)number);
+	bound |= ca_bind_int64(q, 2, (long long)this_update);
 	if (rows == CA_CRL_ROWS_PARTITION)
-		bound |= sqlite3_bind_int(q, 3, partition);
+		bound |= ca_bind_int64(q, 3, partition);
 	if (ca_store_step(st, q, bound) != SQLITE_DONE)
 		rc = ca_store_fail(st, "cannot mark expired entries");
 	ca_store_done(st, q);

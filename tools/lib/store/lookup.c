@@ -23,26 +23,27 @@ void ca_cert_record_free(struct ca_cert_record *rec)
 	memset(rec, 0, sizeof(*rec));
 }
 
-static char *text(sqlite3_stmt *q, int col, int *oom)
+static char *text(ca_stmt *q, int col, int *oom)
 {
-	const unsigned char *t = sqlite3_column_text(q, col);
+	const char *t = ca_col_text(q, col);
 	char *s;
 
 	if (t == NULL)
 		return NULL;
-	s = strdup((const char *)t);
+	s = strdup(t);
 	*oom |= s == NULL;
 	return s;
 }
 
 /* The row q is on as a record. */
-static int record_of(sqlite3_stmt *q, struct ca_cert_record *rec)
+static int record_of(ca_stmt *q, struct ca_cert_record *rec)
 {
-	int oom = 0, n;
+	const void *der;
+	size_t n;
+	int oom = 0;
 
 	memset(rec, 0, sizeof(*rec));
-	snprintf(rec->serial, sizeof(rec->serial), "%s",
-		 (const char *)sqlite3_column_text(q, 0));
+	snprintf(rec->serial, sizeof(rec->serial), "%s", ca_col_text(q, 0));
 	rec->subject = text(q, 1, &oom);
 	rec->cn = text(q, 2, &oom);
 	rec->kind = text(q, 3, &oom);
@@ -50,19 +51,17 @@ static int record_of(sqlite3_stmt *q, struct ca_cert_record *rec)
 	rec->spki_sha256 = text(q, 5, &oom);
 	rec->superseded_by = text(q, 6, &oom);
 	rec->notify = text(q, 7, &oom);
-	rec->not_before = (time_t)sqlite3_column_int64(q, 8);
-	rec->not_after = (time_t)sqlite3_column_int64(q, 9);
-	rec->issued_at = (time_t)sqlite3_column_int64(q, 10);
-	rec->partition = sqlite3_column_type(q, 11) == SQLITE_NULL
-			     ? -1
-			     : sqlite3_column_int(q, 11);
-	rec->revoked = sqlite3_column_int(q, 12);
-	rec->reason = sqlite3_column_int(q, 13);
-	rec->revoked_at = (time_t)sqlite3_column_int64(q, 14);
-	n = sqlite3_column_bytes(q, 15);
-	if (n > 0 && (rec->der = malloc((size_t)n)) != NULL) {
-		memcpy(rec->der, sqlite3_column_blob(q, 15), (size_t)n);
-		rec->der_len = (size_t)n;
+	rec->not_before = (time_t)ca_col_int64(q, 8);
+	rec->not_after = (time_t)ca_col_int64(q, 9);
+	rec->issued_at = (time_t)ca_col_int64(q, 10);
+	rec->partition = ca_col_null(q, 11) ? -1 : (int)ca_col_int64(q, 11);
+	rec->revoked = (int)ca_col_int64(q, 12);
+	rec->reason = (int)ca_col_int64(q, 13);
+	rec->revoked_at = (time_t)ca_col_int64(q, 14);
+	der = ca_col_blob(q, 15, &n);
+	if (n > 0 && (rec->der = malloc(n)) != NULL) {
+		memcpy(rec->der, der, n);
+		rec->der_len = n;
 	}
 	if (oom || rec->subject == NULL || rec->kind == NULL ||
 	    rec->der == NULL) {
@@ -79,7 +78,7 @@ static int two_args_record(ca_store *st, const char *sql, const char *arg,
 			   int *found)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
-	sqlite3_stmt *q = NULL;
+	ca_stmt *q = NULL;
 	int rc, r;
 
 	memset(rec, 0, sizeof(*rec));
@@ -87,9 +86,9 @@ static int two_args_record(ca_store *st, const char *sql, const char *arg,
 	rc = ca_store_prepare(st, sql, &q);
 	if (rc < 0)
 		return rc;
-	bound |= sqlite3_bind_text(q, 1, arg, -1, SQLITE_STATIC);
+	bound |= ca_bind_text(q, 1, arg);
 	if (arg2 != NULL)
-		bound |= sqlite3_bind_text(q, 2, arg2, -1, SQLITE_STATIC);
+		bound |= ca_bind_text(q, 2, arg2);
 	r = ca_store_step(st, q, bound);
 	if (r == SQLITE_ROW) {
 		rc = record_of(q, rec);
@@ -144,28 +143,35 @@ int ca_store_certs_named(ca_store *st, const char *name,
 			 ca_cert_each_fn each, void *ctx)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
-	sqlite3_stmt *q = NULL;
+	ca_stmt *q = NULL;
 	struct ca_cert_record rec;
 	int rc, r;
 
 	/* A scan: lookups by name are an operator's question, not a step of
 	 * signing. The DER holds a SAN's text as is (IA5String) and an IP
 	 * address as its octets. */
-	rc = ca_store_prepare(st,
-			      "SELECT " RECORD_COLUMNS
-			      " WHERE c.cn = ?1 COLLATE NOCASE"
-			      " OR instr(lower(c.der), lower(?1)) > 0"
-			      " OR (?2 IS NOT NULL AND instr(c.der, ?2) > 0)"
-			      " ORDER BY c.issued_at, c.serial",
-			      &q);
+	rc = ca_store_prepare(
+	    st,
+	    ca_store_sql(
+		st,
+		"SELECT " RECORD_COLUMNS " WHERE c.cn = ?1 COLLATE NOCASE"
+		" OR instr(lower(c.der), lower(?1)) > 0"
+		" OR (?2 IS NOT NULL AND instr(c.der, ?2) > 0)"
+		" ORDER BY c.issued_at, c.serial",
+		"SELECT " RECORD_COLUMNS " WHERE lower(c.cn) = lower(?1::text)"
+		" OR strpos(lower(encode(c.der, 'escape')),"
+		" lower(?1::text)) > 0"
+		" OR (?2::bytea IS NOT NULL AND"
+		" position(?2::bytea in c.der) > 0)"
+		" ORDER BY c.issued_at, c.serial"),
+	    &q);
 	if (rc < 0)
 		return rc;
-	bound |= sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	bound |= ca_bind_text(q, 1, name);
 	if (ip != NULL)
-		bound |=
-		    sqlite3_bind_blob(q, 2, ip, (int)ip_len, SQLITE_STATIC);
+		bound |= ca_bind_blob(q, 2, ip, ip_len);
 	else
-		bound |= sqlite3_bind_null(q, 2);
+		bound |= ca_bind_null(q, 2);
 	while ((r = ca_store_step(st, q, bound)) == SQLITE_ROW) {
 		rc = record_of(q, &rec);
 		if (rc == CA_OK) {

@@ -2,7 +2,7 @@
 
 int ca_store_partition_last(ca_store *st, long *last, int *none)
 {
-	sqlite3_stmt *q = NULL;
+	ca_stmt *q = NULL;
 	int rc;
 
 	*last = 0;
@@ -10,11 +10,11 @@ int ca_store_partition_last(ca_store *st, long *last, int *none)
 	rc = ca_store_prepare(st, "SELECT max(partition) FROM certs", &q);
 	if (rc < 0)
 		return rc;
-	if (sqlite3_step(q) != SQLITE_ROW) {
+	if (ca_store_step(st, q, 0) != SQLITE_ROW) {
 		rc = ca_store_fail(st, "cannot count CRL partitions");
-	} else if (sqlite3_column_type(q, 0) != SQLITE_NULL) {
+	} else if (!ca_col_null(q, 0)) {
 		*none = 0;
-		*last = (long)sqlite3_column_int64(q, 0);
+		*last = (long)ca_col_int64(q, 0);
 	}
 	ca_store_done(st, q);
 	return rc;
@@ -24,7 +24,7 @@ static int count(ca_store *st, const char *sql, int bind, long arg, long *n,
 		 const char *what)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
-	sqlite3_stmt *q = NULL;
+	ca_stmt *q = NULL;
 	int rc;
 
 	*n = 0;
@@ -32,9 +32,9 @@ static int count(ca_store *st, const char *sql, int bind, long arg, long *n,
 	if (rc < 0)
 		return rc;
 	if (bind)
-		bound |= sqlite3_bind_int64(q, 1, arg);
+		bound |= ca_bind_int64(q, 1, arg);
 	if (ca_store_step(st, q, bound) == SQLITE_ROW)
-		*n = (long)sqlite3_column_int64(q, 0);
+		*n = (long)ca_col_int64(q, 0);
 	else
 		rc = ca_store_fail(st, what);
 	ca_store_done(st, q);

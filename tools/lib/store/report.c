@@ -15,42 +15,34 @@ static const char *const reasons[] = {
     "privilegeWithdrawn", "aACompromise",
 };
 
-static json_t *row_json(sqlite3_stmt *st, int with_revocation)
+static json_t *row_json(ca_stmt *st, int with_revocation)
 {
 	char nb[32], na[32], ra[32];
 	json_t *o;
 	int failed = 0; /* a value could not be added */
 
-	ca_time_rfc3339((time_t)sqlite3_column_int64(st, 3), nb, sizeof(nb));
-	ca_time_rfc3339((time_t)sqlite3_column_int64(st, 4), na, sizeof(na));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "serial",
-		      (const char *)sqlite3_column_text(st, 0), "subject",
-		      (const char *)sqlite3_column_text(st, 1), "kind",
-		      (const char *)sqlite3_column_text(st, 2), "not_before",
-		      nb, "not_after", na);
+	ca_time_rfc3339((time_t)ca_col_int64(st, 3), nb, sizeof(nb));
+	ca_time_rfc3339((time_t)ca_col_int64(st, 4), na, sizeof(na));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "serial", ca_col_text(st, 0),
+		      "subject", ca_col_text(st, 1), "kind", ca_col_text(st, 2),
+		      "not_before", nb, "not_after", na);
 	if (o == NULL)
 		return NULL;
-	if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+	if (!ca_col_null(st, 5))
+		failed |= json_object_set_new(o, "profile",
+					      json_string(ca_col_text(st, 5)));
+	if (!ca_col_null(st, 6))
 		failed |= json_object_set_new(
-		    o, "profile",
-		    json_string((const char *)sqlite3_column_text(st, 5)));
-	if (sqlite3_column_type(st, 6) != SQLITE_NULL)
-		failed |= json_object_set_new(
-		    o, "notify",
-		    json_loads((const char *)sqlite3_column_text(st, 6), 0,
-			       NULL));
+		    o, "notify", json_loads(ca_col_text(st, 6), 0, NULL));
 	/* Renewed certificates stay valid until they expire or are revoked;
 	 * the report marks them. */
 	failed |= json_object_set_new(
 	    o, "superseded_by",
-	    sqlite3_column_type(st, 9) == SQLITE_NULL
-		? json_null()
-		: json_string((const char *)sqlite3_column_text(st, 9)));
-	if (with_revocation && sqlite3_column_type(st, 7) != SQLITE_NULL) {
-		int r = sqlite3_column_int(st, 8);
+	    ca_col_null(st, 9) ? json_null() : json_string(ca_col_text(st, 9)));
+	if (with_revocation && !ca_col_null(st, 7)) {
+		int r = (int)ca_col_int64(st, 8);
 
-		ca_time_rfc3339((time_t)sqlite3_column_int64(st, 7), ra,
-				sizeof(ra));
+		ca_time_rfc3339((time_t)ca_col_int64(st, 7), ra, sizeof(ra));
 		failed |= json_object_set_new(o, "revoked_at", json_string(ra));
 		failed |= json_object_set_new(
 		    o, "reason",
@@ -63,12 +55,12 @@ static json_t *row_json(sqlite3_stmt *st, int with_revocation)
 	return o;
 }
 
-static int collect(ca_store *s, const char *where, sqlite3_int64 a,
-		   sqlite3_int64 b, int nparams, json_t *arr)
+static int collect(ca_store *s, const char *where, long long a, long long b,
+		   int nparams, json_t *arr)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	char sql[1024];
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	int rc, r;
 
 	snprintf(
@@ -83,9 +75,9 @@ static int collect(ca_store *s, const char *where, sqlite3_int64 a,
 	if (rc < 0)
 		return rc;
 	if (nparams > 0)
-		bound |= sqlite3_bind_int64(st, 1, a);
+		bound |= ca_bind_int64(st, 1, a);
 	if (nparams > 1)
-		bound |= sqlite3_bind_int64(st, 2, b);
+		bound |= ca_bind_int64(st, 2, b);
 	while ((r = ca_store_step(s, st, bound)) == SQLITE_ROW)
 		if (json_array_append_new(arr, row_json(st, 1)) != 0) {
 			r = SQLITE_NOMEM;
@@ -131,7 +123,7 @@ int ca_report(ca_store *st, long expiring_days, int json, FILE *out)
 {
 	json_t *issued = json_array(), *revoked = json_array(),
 	       *expiring = json_array();
-	sqlite3_int64 now = (sqlite3_int64)time(NULL);
+	long long now = (long long)time(NULL);
 	int rc;
 
 	if (issued == NULL || revoked == NULL || expiring == NULL) {
@@ -150,8 +142,7 @@ int ca_report(ca_store *st, long expiring_days, int json, FILE *out)
 		    " c.not_after <= ?2 AND (c.notify IS NULL OR"
 		    " coalesce(json_extract(c.notify, '$.notify_expiry'), 1)"
 		    " IS NOT 0)",
-		    now, now + (sqlite3_int64)expiring_days * 86400, 2,
-		    expiring));
+		    now, now + (long long)expiring_days * 86400, 2, expiring));
 	}
 	if (json) {
 		json_t *o =

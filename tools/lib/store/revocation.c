@@ -11,18 +11,18 @@ void ca_cert_state_free(struct ca_cert_state *cs)
 	cs->cn = cs->subject = NULL;
 }
 
-static char *column_dup(sqlite3_stmt *q, int col)
+static char *column_dup(ca_stmt *q, int col)
 {
-	const unsigned char *t = sqlite3_column_text(q, col);
+	const char *t = ca_col_text(q, col);
 
-	return t ? strdup((const char *)t) : NULL;
+	return t ? strdup(t) : NULL;
 }
 
 int ca_store_cert_state(ca_store *st, const char *serial,
 			struct ca_cert_state *cs, int *found)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
-	sqlite3_stmt *q = NULL;
+	ca_stmt *q = NULL;
 	int rc, r;
 
 	memset(cs, 0, sizeof(*cs));
@@ -37,22 +37,20 @@ int ca_store_cert_state(ca_store *st, const char *serial,
 			      &q);
 	if (rc < 0)
 		return rc;
-	bound |= sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC);
+	bound |= ca_bind_text(q, 1, serial);
 	r = ca_store_step(st, q, bound);
 	if (r == SQLITE_ROW) {
 		*found = 1;
-		snprintf(cs->kind, sizeof(cs->kind), "%s",
-			 (const char *)sqlite3_column_text(q, 0));
+		snprintf(cs->kind, sizeof(cs->kind), "%s", ca_col_text(q, 0));
 		cs->cn = column_dup(q, 1);
 		cs->subject = column_dup(q, 2);
-		cs->not_before = (time_t)sqlite3_column_int64(q, 3);
-		cs->not_after = (time_t)sqlite3_column_int64(q, 4);
-		cs->partition = sqlite3_column_type(q, 5) == SQLITE_NULL
-				    ? -1
-				    : sqlite3_column_int(q, 5);
-		cs->reason = sqlite3_column_int(q, 6);
-		cs->revoked_at = (time_t)sqlite3_column_int64(q, 7);
-		cs->revoked = sqlite3_column_int(q, 8);
+		cs->not_before = (time_t)ca_col_int64(q, 3);
+		cs->not_after = (time_t)ca_col_int64(q, 4);
+		cs->partition =
+		    ca_col_null(q, 5) ? -1 : (int)ca_col_int64(q, 5);
+		cs->reason = (int)ca_col_int64(q, 6);
+		cs->revoked_at = (time_t)ca_col_int64(q, 7);
+		cs->revoked = (int)ca_col_int64(q, 8);
 		if (cs->subject == NULL)
 			rc = ca_err(CA_EIO, "out of memory");
 	} else if (r != SQLITE_DONE) {
@@ -62,7 +60,7 @@ int ca_store_cert_state(ca_store *st, const char *serial,
 	return rc;
 }
 
-static int step_done(ca_store *st, sqlite3_stmt *q, int bound)
+static int step_done(ca_store *st, ca_stmt *q, int bound)
 {
 	int rc = CA_OK;
 
@@ -76,7 +74,7 @@ int ca_store_revocation_add(ca_store *st, const struct ca_cert_state *cs,
 			    int reason, time_t revoked_at, time_t recorded_at)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
-	sqlite3_stmt *q = NULL;
+	ca_stmt *q = NULL;
 	int rc;
 
 	rc = ca_store_prepare(
@@ -87,15 +85,15 @@ int ca_store_revocation_add(ca_store *st, const struct ca_cert_state *cs,
 	    &q);
 	if (rc < 0)
 		return rc;
-	bound |= sqlite3_bind_text(q, 1, cs->serial, -1, SQLITE_STATIC);
-	bound |= sqlite3_bind_int(q, 2, reason);
-	bound |= sqlite3_bind_int64(q, 3, (sqlite3_int64)revoked_at);
-	bound |= sqlite3_bind_int64(q, 4, (sqlite3_int64)recorded_at);
+	bound |= ca_bind_text(q, 1, cs->serial);
+	bound |= ca_bind_int64(q, 2, reason);
+	bound |= ca_bind_int64(q, 3, (long long)revoked_at);
+	bound |= ca_bind_int64(q, 4, (long long)recorded_at);
 	if (cs->partition >= 0)
-		bound |= sqlite3_bind_int(q, 5, cs->partition);
+		bound |= ca_bind_int64(q, 5, cs->partition);
 	else
-		bound |= sqlite3_bind_null(q, 5);
-	bound |= sqlite3_bind_int64(q, 6, (sqlite3_int64)cs->not_after);
+		bound |= ca_bind_null(q, 5);
+	bound |= ca_bind_int64(q, 6, (long long)cs->not_after);
 	return step_done(st, q, bound);
 }
 
@@ -103,31 +101,31 @@ int ca_store_revocation_set_reason(ca_store *st, const char *serial, int reason,
 				   time_t recorded_at)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
-	sqlite3_stmt *q = NULL;
+	ca_stmt *q = NULL;
 	int rc;
 
 	rc = ca_store_prepare(st,
 			      "UPDATE revocations SET reason = ?2,"
-			      " recorded_at = ?4 WHERE serial = ?1",
+			      " recorded_at = ?3 WHERE serial = ?1",
 			      &q);
 	if (rc < 0)
 		return rc;
-	bound |= sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC);
-	bound |= sqlite3_bind_int(q, 2, reason);
-	bound |= sqlite3_bind_int64(q, 4, (sqlite3_int64)recorded_at);
+	bound |= ca_bind_text(q, 1, serial);
+	bound |= ca_bind_int64(q, 2, reason);
+	bound |= ca_bind_int64(q, 3, (long long)recorded_at);
 	return step_done(st, q, bound);
 }
 
 int ca_store_revocation_delete(ca_store *st, const char *serial)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
-	sqlite3_stmt *q = NULL;
+	ca_stmt *q = NULL;
 	int rc;
 
 	rc = ca_store_prepare(st, "DELETE FROM revocations WHERE serial = ?1",
 			      &q);
 	if (rc < 0)
 		return rc;
-	bound |= sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC);
+	bound |= ca_bind_text(q, 1, serial);
 	return step_done(st, q, bound);
 }

@@ -1,4 +1,4 @@
-#include "store/store.h"
+#include "store/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,10 +76,32 @@ static const char schema[] =
     "CREATE TRIGGER approvals_no_delete BEFORE DELETE ON approvals BEGIN\n"
     "  SELECT RAISE(ABORT, 'executed approvals are never deleted'); END;\n";
 
+const char *ca_store_errmsg(ca_store *s)
+{
+	return s->pg != NULL ? s->pgerr : sqlite3_errmsg(s->db);
+}
+
+long ca_store_changes(ca_store *s)
+{
+	return s->pg != NULL ? s->changes : sqlite3_changes(s->db);
+}
+
+int ca_store_is_url(const char *where)
+{
+	return strncmp(where, "postgresql://", 13) == 0 ||
+	       strncmp(where, "postgres://", 11) == 0;
+}
+
+const char *ca_store_sql(const ca_store *s, const char *sqlite_sql,
+			 const char *pg_sql)
+{
+	return s->pg != NULL ? pg_sql : sqlite_sql;
+}
+
 int ca_store_fail(ca_store *s, const char *what)
 {
 	return ca_err(CA_EIO, "state store %s: %s: %s", s->path, what,
-		      sqlite3_errmsg(s->db));
+		      ca_store_errmsg(s));
 }
 
 int ca_store_exec(ca_store *s, const char *sql)
@@ -87,6 +109,8 @@ int ca_store_exec(ca_store *s, const char *sql)
 	char *msg = NULL;
 	int rc = CA_OK;
 
+	if (s->pg != NULL)
+		return ca_pg_exec(s, sql);
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		rc = ca_err(CA_EIO, "state store %s: %s", s->path,
 			    msg ? msg : sqlite3_errmsg(s->db));
@@ -95,9 +119,49 @@ int ca_store_exec(ca_store *s, const char *sql)
 	return rc;
 }
 
-int ca_store_prepare(ca_store *s, const char *sql, sqlite3_stmt **st)
+static int stmt_busy(const ca_stmt *st)
 {
-	int i, free_slot = -1;
+	return st->lite != NULL ? sqlite3_stmt_busy(st->lite) : st->res != NULL;
+}
+
+static void stmt_clear(ca_stmt *st)
+{
+	if (st->lite != NULL)
+		sqlite3_clear_bindings(st->lite);
+	else
+		ca_pg_clear_bindings(st);
+}
+
+static void stmt_reset(ca_stmt *st)
+{
+	if (st->lite != NULL)
+		sqlite3_reset(st->lite);
+	else
+		ca_pg_reset(st);
+}
+
+static void stmt_free(ca_stmt *st)
+{
+	if (st == NULL)
+		return;
+	if (st->lite != NULL)
+		sqlite3_finalize(st->lite);
+	else if (st->s != NULL && st->s->pg != NULL && st->name[0] != '\0') {
+		char sql[48];
+
+		ca_pg_reset(st);
+		ca_pg_clear_bindings(st);
+		snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
+		if (ca_pg_exec(st->s, sql) < 0)
+			ca_err_clear(); /* the connection is closing */
+	}
+	free(st);
+}
+
+int ca_store_prepare(ca_store *s, const char *sql, ca_stmt **out)
+{
+	ca_stmt *st;
+	int i, rc, free_slot = -1;
 
 	for (i = 0; i < CA_STORE_STMTS; i++) {
 		if (s->stmts[i].sql == NULL) {
@@ -106,21 +170,35 @@ int ca_store_prepare(ca_store *s, const char *sql, sqlite3_stmt **st)
 			continue;
 		}
 		if (strcmp(s->stmts[i].sql, sql) == 0 &&
-		    !sqlite3_stmt_busy(s->stmts[i].st)) {
-			sqlite3_clear_bindings(s->stmts[i].st);
-			*st = s->stmts[i].st;
+		    !stmt_busy(s->stmts[i].st)) {
+			stmt_clear(s->stmts[i].st);
+			*out = s->stmts[i].st;
 			return CA_OK;
 		}
 	}
-	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
-			       NULL) != SQLITE_OK)
-		return ca_store_fail(s, "cannot query");
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	st->s = s;
+	if (s->pg != NULL)
+		rc = ca_pg_prepare(s, sql, st);
+	else if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				    &st->lite, NULL) != SQLITE_OK)
+		rc = ca_store_fail(s, "cannot query");
+	else
+		rc = CA_OK;
+	if (rc < 0) {
+		stmt_free(st);
+		return rc;
+	}
 	if (free_slot >= 0 && (s->stmts[free_slot].sql = strdup(sql)) != NULL)
-		s->stmts[free_slot].st = *st;
+		s->stmts[free_slot].st = st;
+	*out = st;
 	return CA_OK;
 }
 
-void ca_store_done(ca_store *s, sqlite3_stmt *st)
+void ca_store_done(ca_store *s, ca_stmt *st)
 {
 	int i;
 
@@ -128,11 +206,78 @@ void ca_store_done(ca_store *s, sqlite3_stmt *st)
 		return;
 	for (i = 0; i < CA_STORE_STMTS; i++) {
 		if (s->stmts[i].st == st) {
-			sqlite3_reset(st);
+			stmt_reset(st);
 			return;
 		}
 	}
-	sqlite3_finalize(st);
+	stmt_free(st);
+}
+
+int ca_bind_text(ca_stmt *st, int i, const char *v)
+{
+	if (st->lite != NULL)
+		return sqlite3_bind_text(st->lite, i, v, -1, SQLITE_STATIC);
+	return ca_pg_bind(st, i, v, v != NULL ? strlen(v) : 0, 0);
+}
+
+int ca_bind_int64(ca_stmt *st, int i, long long v)
+{
+	char text[24];
+
+	if (st->lite != NULL)
+		return sqlite3_bind_int64(st->lite, i, v);
+	snprintf(text, sizeof(text), "%lld", v);
+	return ca_pg_bind(st, i, text, strlen(text), 0);
+}
+
+int ca_bind_null(ca_stmt *st, int i)
+{
+	if (st->lite != NULL)
+		return sqlite3_bind_null(st->lite, i);
+	return ca_pg_bind(st, i, NULL, 0, 0);
+}
+
+int ca_bind_blob(ca_stmt *st, int i, const void *v, size_t len)
+{
+	if (st->lite != NULL)
+		return sqlite3_bind_blob(st->lite, i, v, (int)len,
+					 SQLITE_STATIC);
+	return ca_pg_bind(st, i, v, len, 1);
+}
+
+const char *ca_col_text(ca_stmt *st, int i)
+{
+	if (st->lite != NULL)
+		return (const char *)sqlite3_column_text(st->lite, i);
+	return ca_pg_text(st, i);
+}
+
+long long ca_col_int64(ca_stmt *st, int i)
+{
+	const char *t;
+
+	if (st->lite != NULL)
+		return sqlite3_column_int64(st->lite, i);
+	t = ca_pg_text(st, i);
+	return t != NULL ? strtoll(t, NULL, 10) : 0;
+}
+
+int ca_col_null(ca_stmt *st, int i)
+{
+	if (st->lite != NULL)
+		return sqlite3_column_type(st->lite, i) == SQLITE_NULL;
+	return ca_pg_text(st, i) == NULL;
+}
+
+const void *ca_col_blob(ca_stmt *st, int i, size_t *len)
+{
+	int n;
+
+	if (st->lite == NULL)
+		return ca_pg_blob(st, i, len);
+	n = sqlite3_column_bytes(st->lite, i);
+	*len = n > 0 ? (size_t)n : 0;
+	return sqlite3_column_blob(st->lite, i);
 }
 
 /* The page cache follows the store: 1 MiB up to 64 MiB of store, then
@@ -168,9 +313,14 @@ static int open_db(const char *path, int flags, ca_store **out)
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
+	if (ca_store_is_url(path)) {
+		GUARD(ca_pg_open(s, path, (flags & SQLITE_OPEN_CREATE) != 0));
+		*out = s;
+		return CA_OK;
+	}
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		rc = ca_err(CA_EIO, "cannot open the state store %s: %s", path,
-			    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+			    s->db ? ca_store_errmsg(s) : "out of memory");
 		goto out;
 	}
 	sqlite3_busy_timeout(s->db, 30000);
@@ -197,14 +347,14 @@ int ca_store_create(const char *path, ca_store **out)
 	ca_store *s = NULL;
 	int rc;
 
-	if (access(path, F_OK) == 0)
+	if (!ca_store_is_url(path) && access(path, F_OK) == 0)
 		return ca_err(CA_EUSAGE, "state store %s already exists", path);
 	rc = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s);
 	if (rc < 0)
 		return rc;
 	snprintf(ver, sizeof(ver), "%d", CA_STORE_SCHEMA);
 	GUARD(ca_store_begin(s));
-	GUARD(ca_store_exec(s, schema));
+	GUARD(ca_store_exec(s, ca_store_sql(s, schema, ca_pg_schema)));
 	GUARD(ca_store_meta_set(s, "schema", ver));
 	GUARD(ca_store_meta_set(s, "crl_number", "0"));
 	GUARD(ca_store_commit(s));
@@ -248,7 +398,7 @@ int ca_store_open(const char *path, ca_store **out)
 	ca_store *s = NULL;
 	int rc;
 
-	if (access(path, F_OK) != 0)
+	if (!ca_store_is_url(path) && access(path, F_OK) != 0)
 		return ca_err(CA_EUSAGE,
 			      "no state store at %s: is this a CA directory?",
 			      path);
@@ -285,6 +435,16 @@ void ca_store_close(ca_store *s)
 		return;
 	if (s->in_tx)
 		ca_store_rollback(s);
+	for (int i = 0; i < CA_STORE_STMTS; i++) {
+		stmt_free(s->stmts[i].st);
+		free(s->stmts[i].sql);
+	}
+	if (s->pg != NULL) {
+		ca_pg_close(s);
+		free(s->path);
+		free(s);
+		return;
+	}
 	/* ca.db alone holds the state after every tool: a copy of it is a
 	 * whole CA, and no committed transaction lives only in the WAL,
 	 * where a damaged frame would silently drop it and every later one
@@ -299,10 +459,6 @@ void ca_store_close(ca_store *s)
 	} else
 		(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
 					1, NULL);
-	for (int i = 0; i < CA_STORE_STMTS; i++) {
-		sqlite3_finalize(s->stmts[i].st);
-		free(s->stmts[i].sql);
-	}
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s);
@@ -310,7 +466,8 @@ void ca_store_close(ca_store *s)
 
 int ca_store_begin(ca_store *s)
 {
-	int rc = ca_store_exec(s, "BEGIN IMMEDIATE");
+	int rc = s->pg != NULL ? ca_pg_begin(s)
+			       : ca_store_exec(s, "BEGIN IMMEDIATE");
 
 	if (rc == CA_OK)
 		s->in_tx = 1;
@@ -347,7 +504,8 @@ int ca_store_commit(ca_store *s)
  * many, is found at the cost of a scan of each. */
 static int check_indexes(ca_store *s)
 {
-	sqlite3_stmt *st = NULL, *q = NULL;
+	ca_stmt *st = NULL;
+	sqlite3_stmt *q = NULL;
 	char sql[512];
 	int rc, r;
 
@@ -359,11 +517,11 @@ static int check_indexes(ca_store *s)
 	    &st);
 	if (rc < 0)
 		return rc;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *idx = (const char *)sqlite3_column_text(st, 0);
-		const char *tbl = (const char *)sqlite3_column_text(st, 1);
-		const char *col = (const char *)sqlite3_column_text(st, 2);
-		sqlite3_int64 in_idx = -1, in_tbl = -2;
+	while ((r = ca_store_step(s, st, 0)) == SQLITE_ROW) {
+		const char *idx = ca_col_text(st, 0);
+		const char *tbl = ca_col_text(st, 1);
+		const char *col = ca_col_text(st, 2);
+		long long in_idx = -1, in_tbl = -2;
 
 		if (idx == NULL || tbl == NULL || col == NULL)
 			continue;
@@ -390,26 +548,30 @@ static int check_indexes(ca_store *s)
 	}
 	if (rc == CA_OK && r != SQLITE_DONE)
 		rc = ca_err(CA_EPOLICY, "state store %s is damaged: %s",
-			    s->path, sqlite3_errmsg(s->db));
+			    s->path, ca_store_errmsg(s));
 	ca_store_done(s, st);
 	return rc;
 }
 
 int ca_store_check(ca_store *s, int full)
 {
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	char found[512] = "";
 	size_t used = 0;
 	int rc, r, rows = 0;
 
+	/* The server keeps its pages and indexes whole (WAL, checksums where
+	 * the cluster has them); the audit chain is checked above us. */
+	if (s->pg != NULL)
+		return CA_OK;
 	rc = ca_store_prepare(
 	    s, full ? "PRAGMA integrity_check(20)" : "PRAGMA quick_check(20)",
 	    &st);
 	if (rc < 0)
 		return ca_err(CA_EPOLICY, "state store %s is damaged: %s",
-			      s->path, sqlite3_errmsg(s->db));
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
+			      s->path, ca_store_errmsg(s));
+	while ((r = ca_store_step(s, st, 0)) == SQLITE_ROW) {
+		const char *t = ca_col_text(st, 0);
 
 		if (t == NULL || strcmp(t, "ok") == 0)
 			continue;
@@ -422,7 +584,7 @@ int ca_store_check(ca_store *s, int full)
 	}
 	if (r != SQLITE_DONE)
 		rc = ca_err(CA_EPOLICY, "state store %s is damaged: %s",
-			    s->path, sqlite3_errmsg(s->db));
+			    s->path, ca_store_errmsg(s));
 	else if (rows > 0)
 		rc = ca_err(CA_EPOLICY,
 			    "state store %s is damaged (%s found %d "
@@ -437,18 +599,20 @@ int ca_store_check(ca_store *s, int full)
 
 int ca_store_bytes(ca_store *s, long long *bytes)
 {
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	int rc;
 
 	*bytes = 0;
+	if (s->pg != NULL)
+		return ca_pg_bytes(s, bytes);
 	rc = ca_store_prepare(s,
 			      "SELECT page_count * page_size FROM "
 			      "pragma_page_count(), pragma_page_size()",
 			      &st);
 	if (rc < 0)
 		return rc;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*bytes = sqlite3_column_int64(st, 0);
+	if (ca_store_step(s, st, 0) == SQLITE_ROW)
+		*bytes = ca_col_int64(st, 0);
 	else
 		rc = ca_store_fail(s, "cannot read the store's size");
 	ca_store_done(s, st);
@@ -461,6 +625,11 @@ int ca_store_backup(ca_store *s, const char *dest)
 	sqlite3_backup *b = NULL;
 	int fd, r, rc = CA_OK;
 
+	if (s->pg != NULL)
+		return ca_err(CA_EUSAGE,
+			      "a PostgreSQL store is backed up by its server "
+			      "(pg_dump, base backups), or copied to SQLite "
+			      "with 'hsmca-audit migrate'");
 	fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return ca_err(errno == EEXIST ? CA_EUSAGE : CA_EIO,
@@ -512,7 +681,7 @@ out:
 
 int ca_store_nonce_digest(ca_store *s, long limit, long *count, char hex[65])
 {
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	EVP_MD_CTX *h = EVP_MD_CTX_new();
 	unsigned char md[32];
 	int rc, r, bound;
@@ -528,9 +697,11 @@ int ca_store_nonce_digest(ca_store *s, long limit, long *count, char hex[65])
 			      &st);
 	if (rc < 0)
 		goto out;
-	bound = sqlite3_bind_int64(st, 1, limit);
+	/* All: LIMIT -1 in SQLite, LIMIT NULL in PostgreSQL. */
+	bound = limit < 0 && s->pg != NULL ? ca_bind_null(st, 1)
+					   : ca_bind_int64(st, 1, limit);
 	while ((r = ca_store_step(s, st, bound)) == SQLITE_ROW) {
-		const char *n = (const char *)sqlite3_column_text(st, 0);
+		const char *n = ca_col_text(st, 0);
 
 		if (n != NULL)
 			EVP_DigestUpdate(h, n, strlen(n));
@@ -553,24 +724,30 @@ void ca_store_rollback(ca_store *s)
 {
 	if (s == NULL || !s->in_tx)
 		return;
-	(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (s->pg != NULL) {
+		/* Keep the message of what failed, not the rollback's. */
+		if (s->pg != NULL && PQtransactionStatus(s->pg) != PQTRANS_IDLE)
+			(void)PQclear(PQexec(s->pg, "ROLLBACK"));
+	} else
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_tx = 0;
 }
 
-int ca_store_step(ca_store *s, sqlite3_stmt *st, int bound)
+int ca_store_step(ca_store *s, ca_stmt *st, int bound)
 {
-	(void)s;
-	return bound != SQLITE_OK ? bound : sqlite3_step(st);
+	if (bound != SQLITE_OK)
+		return bound;
+	return st->lite != NULL ? sqlite3_step(st->lite) : ca_pg_step(s, st);
 }
 
-static int step_done(ca_store *s, sqlite3_stmt *st, int bound, const char *what)
+static int step_done(ca_store *s, ca_stmt *st, int bound, const char *what)
 {
 	int r = ca_store_step(s, st, bound);
 
 	if (r != SQLITE_DONE) {
 		if ((r & 0xff) == SQLITE_CONSTRAINT)
 			return ca_err(CA_EPOLICY, "state store: %s refused: %s",
-				      what, sqlite3_errmsg(s->db));
+				      what, ca_store_errmsg(s));
 		return ca_store_fail(s, what);
 	}
 	return CA_OK;
@@ -579,17 +756,18 @@ static int step_done(ca_store *s, sqlite3_stmt *st, int bound, const char *what)
 int ca_store_meta_set(ca_store *s, const char *key, const char *value)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	int rc;
 
 	rc = ca_store_prepare(s,
-			      "INSERT OR REPLACE INTO meta(key, value) "
-			      "VALUES (?, ?)",
+			      "INSERT INTO meta(key, value) VALUES (?, ?)"
+			      " ON CONFLICT(key) DO UPDATE SET"
+			      " value = excluded.value",
 			      &st);
 	if (rc < 0)
 		return rc;
-	bound |= sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	bound |= sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	bound |= ca_bind_text(st, 1, key);
+	bound |= ca_bind_text(st, 2, value);
 	rc = step_done(s, st, bound, "cannot record setting");
 	ca_store_done(s, st);
 	return rc;
@@ -598,17 +776,17 @@ int ca_store_meta_set(ca_store *s, const char *key, const char *value)
 int ca_store_meta_get(ca_store *s, const char *key, char **value)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	int rc, r;
 
 	*value = NULL;
 	rc = ca_store_prepare(s, "SELECT value FROM meta WHERE key = ?", &st);
 	if (rc < 0)
 		return rc;
-	bound |= sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	bound |= ca_bind_text(st, 1, key);
 	r = ca_store_step(s, st, bound);
 	if (r == SQLITE_ROW) {
-		*value = strdup((const char *)sqlite3_column_text(st, 0));
+		*value = strdup(ca_col_text(st, 0));
 		rc = *value ? CA_OK : ca_err(CA_EIO, "out of memory");
 	} else if (r != SQLITE_DONE) {
 		rc = ca_store_fail(s, "cannot read setting");
@@ -620,7 +798,7 @@ int ca_store_meta_get(ca_store *s, const char *key, char **value)
 int ca_store_cert_add(ca_store *s, const struct ca_cert_row *row)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	int rc;
 
 	rc = ca_store_prepare(
@@ -631,23 +809,22 @@ int ca_store_cert_add(ca_store *s, const struct ca_cert_row *row)
 	    &st);
 	if (rc < 0)
 		return rc;
-	bound |= sqlite3_bind_text(st, 1, row->serial, -1, SQLITE_STATIC);
-	bound |= sqlite3_bind_text(st, 2, row->subject, -1, SQLITE_STATIC);
-	bound |= sqlite3_bind_text(st, 3, row->cn, -1, SQLITE_STATIC);
-	bound |= sqlite3_bind_text(st, 4, row->spki_sha256, -1, SQLITE_STATIC);
-	bound |= sqlite3_bind_int64(st, 5, (sqlite3_int64)row->not_before);
-	bound |= sqlite3_bind_int64(st, 6, (sqlite3_int64)row->not_after);
-	bound |= sqlite3_bind_text(st, 7, row->kind, -1, SQLITE_STATIC);
-	bound |= sqlite3_bind_text(st, 8, row->profile, -1, SQLITE_STATIC);
+	bound |= ca_bind_text(st, 1, row->serial);
+	bound |= ca_bind_text(st, 2, row->subject);
+	bound |= ca_bind_text(st, 3, row->cn);
+	bound |= ca_bind_text(st, 4, row->spki_sha256);
+	bound |= ca_bind_int64(st, 5, (long long)row->not_before);
+	bound |= ca_bind_int64(st, 6, (long long)row->not_after);
+	bound |= ca_bind_text(st, 7, row->kind);
+	bound |= ca_bind_text(st, 8, row->profile);
 	if (row->partition >= 0)
-		bound |= sqlite3_bind_int(st, 9, row->partition);
+		bound |= ca_bind_int64(st, 9, row->partition);
 	else
-		bound |= sqlite3_bind_null(st, 9);
-	bound |= sqlite3_bind_text(st, 10, row->request_key, -1, SQLITE_STATIC);
-	bound |= sqlite3_bind_text(st, 11, row->notify, -1, SQLITE_STATIC);
-	bound |= sqlite3_bind_int64(st, 12, (sqlite3_int64)time(NULL));
-	bound |= sqlite3_bind_blob(st, 13, row->der, (int)row->der_len,
-				   SQLITE_STATIC);
+		bound |= ca_bind_null(st, 9);
+	bound |= ca_bind_text(st, 10, row->request_key);
+	bound |= ca_bind_text(st, 11, row->notify);
+	bound |= ca_bind_int64(st, 12, (long long)time(NULL));
+	bound |= ca_bind_blob(st, 13, row->der, row->der_len);
 	rc = step_done(s, st, bound, "recording the certificate");
 	ca_store_done(s, st);
 	return rc;
@@ -658,18 +835,18 @@ static int count_query2(ca_store *s, const char *sql, const char *arg,
 			const char *arg2, int *count)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	int rc;
 
 	*count = 0;
 	rc = ca_store_prepare(s, sql, &st);
 	if (rc < 0)
 		return rc;
-	bound |= sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	bound |= ca_bind_text(st, 1, arg);
 	if (arg2 != NULL)
-		bound |= sqlite3_bind_text(st, 2, arg2, -1, SQLITE_STATIC);
+		bound |= ca_bind_text(st, 2, arg2);
 	if (ca_store_step(s, st, bound) == SQLITE_ROW)
-		*count = sqlite3_column_int(st, 0);
+		*count = (int)ca_col_int64(st, 0);
 	else
 		rc = ca_store_fail(s, "cannot query");
 	ca_store_done(s, st);
@@ -692,7 +869,7 @@ int ca_store_spki_count(ca_store *s, const char *spki_sha256, int *count)
 int ca_store_cert_supersede(ca_store *s, const char *serial, const char *by)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	int rc;
 
 	rc = ca_store_prepare(s,
@@ -701,10 +878,10 @@ int ca_store_cert_supersede(ca_store *s, const char *serial, const char *by)
 			      &st);
 	if (rc < 0)
 		return rc;
-	bound |= sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
-	bound |= sqlite3_bind_text(st, 2, by, -1, SQLITE_STATIC);
+	bound |= ca_bind_text(st, 1, serial);
+	bound |= ca_bind_text(st, 2, by);
 	rc = step_done(s, st, bound, "marking the renewed certificate");
-	if (rc == CA_OK && sqlite3_changes(s->db) != 1)
+	if (rc == CA_OK && ca_store_changes(s) != 1)
 		rc = ca_err(CA_EPOLICY,
 			    "certificate %s is not in the store or was "
 			    "renewed already",
@@ -733,7 +910,7 @@ int ca_store_nonce_record(ca_store *s, const char *nonce,
 			  const char *approvers_json)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
-	sqlite3_stmt *st = NULL;
+	ca_stmt *st = NULL;
 	int rc;
 
 	rc = ca_store_prepare(s,
@@ -743,11 +920,11 @@ int ca_store_nonce_record(ca_store *s, const char *nonce,
 			      &st);
 	if (rc < 0)
 		return rc;
-	bound |= sqlite3_bind_text(st, 1, nonce, -1, SQLITE_STATIC);
-	bound |= sqlite3_bind_text(st, 2, request_sha256, -1, SQLITE_STATIC);
-	bound |= sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
-	bound |= sqlite3_bind_text(st, 4, approvers_json, -1, SQLITE_STATIC);
-	bound |= sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+	bound |= ca_bind_text(st, 1, nonce);
+	bound |= ca_bind_text(st, 2, request_sha256);
+	bound |= ca_bind_text(st, 3, action);
+	bound |= ca_bind_text(st, 4, approvers_json);
+	bound |= ca_bind_int64(st, 5, (long long)time(NULL));
 	rc = step_done(s, st, bound, "recording the executed approval");
 	ca_store_done(s, st);
 	return rc;

@@ -1,4 +1,6 @@
-/* The CA state store: DIR/ca.db (SQLite, WAL, synchronous=FULL).
+/* The CA state store: DIR/ca.db (SQLite, WAL, synchronous=FULL), or a
+ * PostgreSQL database that several signing hosts share (store/pg.c), named
+ * by a connection string in ca.json ("store": "postgresql://...").
  *
  * Tables: meta (key/value: identity, pinned quorum hash, CRL counter),
  * certs (every certificate issued, with its DER, SPKI SHA-256 index, CRL
@@ -27,6 +29,10 @@
 #define CA_STORE_CACHE_MAX_KIB 16384
 
 typedef struct ca_store ca_store;
+/* A prepared statement on either backend. Steps return SQLite's result
+ * codes on both: SQLITE_ROW, SQLITE_DONE, SQLITE_CONSTRAINT (a unique or
+ * foreign key refused), others as errors. */
+typedef struct ca_stmt ca_stmt;
 
 /* Called around every commit: before() inside the transaction (a failure
  * aborts the commit: the caller rolls back), after() once it is durable.
@@ -38,8 +44,12 @@ struct ca_store_hook {
 };
 
 struct ca_store {
-	sqlite3 *db;
-	char *path;
+	sqlite3 *db;	    /* SQLite, or */
+	struct pg_conn *pg; /* PostgreSQL */
+	char pgerr[512];    /* its last error */
+	unsigned pg_names;  /* statements prepared on it */
+	long changes;	    /* rows the last UPDATE changed */
+	char *path;	    /* the file, or the connection string */
 	int in_tx;
 	/* Found damaged or behind its anchor: nothing more is written to it
 	 * (no refusal entry, no checkpoint: the evidence stays as found). */
@@ -48,7 +58,7 @@ struct ca_store {
 	/* Prepared statements kept for reuse, by SQL text. */
 	struct {
 		char *sql;
-		sqlite3_stmt *st;
+		ca_stmt *st;
 	} stmts[CA_STORE_STMTS];
 };
 
@@ -68,7 +78,10 @@ struct ca_cert_row {
 	const char *notify; /* JSON text or NULL */
 };
 
-/* Create DIR/ca.db with the schema (fails if it exists). */
+/* Is where a PostgreSQL connection string (postgresql://, postgres://)? */
+int ca_store_is_url(const char *where);
+/* Create DIR/ca.db with the schema (fails if it exists), or the schema in
+ * an empty PostgreSQL database. */
 int ca_store_create(const char *path, ca_store **out) CA_WUR;
 int ca_store_open(const char *path, ca_store **out) CA_WUR;
 /* Closing checkpoints the WAL into ca.db (wal_checkpoint(TRUNCATE)): a
@@ -91,7 +104,8 @@ int ca_store_backup(ca_store *s, const char *dest) CA_WUR;
 int ca_store_nonce_digest(ca_store *s, long limit, long *count,
 			  char hex[65]) CA_WUR;
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK (PostgreSQL: BEGIN and the
+ * advisory lock that serialises writers across hosts, store/pg.c). */
 int ca_store_begin(ca_store *s) CA_WUR;
 int ca_store_commit(ca_store *s) CA_WUR;
 void ca_store_rollback(ca_store *s);
@@ -101,15 +115,33 @@ int ca_store_exec(ca_store *s, const char *sql) CA_WUR;
 /* Prepare a statement ("cannot query the state store: ..." on failure).
  * Statements are kept and reused by SQL text (preparing costs more than
  * running most of ours); give each back with ca_store_done(). */
-int ca_store_prepare(ca_store *s, const char *sql, sqlite3_stmt **st) CA_WUR;
-void ca_store_done(ca_store *s, sqlite3_stmt *st);
+int ca_store_prepare(ca_store *s, const char *sql, ca_stmt **st) CA_WUR;
+void ca_store_done(ca_store *s, ca_stmt *st);
+/* The SQL for this store's backend: most statements are the same on both
+ * (SQLite's ?N placeholders become $N), a few are written for each. */
+const char *ca_store_sql(const ca_store *s, const char *sqlite_sql,
+			 const char *pg_sql);
+/* Parameters (1-based; text NULL binds NULL): SQLITE_OK or an error code,
+ * OR'ed into a step's bound argument. */
+int ca_bind_text(ca_stmt *st, int i, const char *v);
+int ca_bind_int64(ca_stmt *st, int i, long long v);
+int ca_bind_null(ca_stmt *st, int i);
+int ca_bind_blob(ca_stmt *st, int i, const void *v, size_t len);
+/* Columns of the row a step is on (0-based). */
+const char *ca_col_text(ca_stmt *st, int i);
+long long ca_col_int64(ca_stmt *st, int i);
+int ca_col_null(ca_stmt *st, int i);
+const void *ca_col_blob(ca_stmt *st, int i, size_t *len);
+/* The backend's last error message; rows the last UPDATE changed. */
+const char *ca_store_errmsg(ca_store *s);
+long ca_store_changes(ca_store *s);
 /* Record a SQLite failure as a CA_EIO message. */
 int ca_store_fail(ca_store *s, const char *what);
 /* sqlite3_step, unless a bind failed: bound is the statement's
  * sqlite3_bind_* results OR'ed (SQLITE_OK is 0); a failed bind is returned
  * as the step's result, its message left on the connection for
  * ca_store_fail. */
-int ca_store_step(ca_store *s, sqlite3_stmt *st, int bound);
+int ca_store_step(ca_store *s, ca_stmt *st, int bound);
 
 int ca_store_meta_set(ca_store *s, const char *key, const char *value) CA_WUR;
 /* *value is malloc'd, NULL when absent. */
