@@ -253,14 +253,19 @@ int ca_dir_anchor_init(const char *dir, const char *pin_source, json_t **out)
 	struct ca_anchor *an = NULL;
 	ca_audit *a = ca_audit_new("anchor");
 	unsigned char id[16];
-	char ca_id[33], *text = NULL;
-	int rc;
+	char ca_id[33], *text = NULL, *store_id = NULL;
+	const char *have;
+	int rc, shared;
 
 	*out = NULL;
 	if (a == NULL)
 		return ca_err(CA_EIO, "out of memory");
 	GUARD(ca_dir_open(dir, &d));
-	if (json_object_get(d->config, "ca_id") != NULL) {
+	/* A shared (PostgreSQL) store: this directory is one more signing
+	 * host of the CA, its token one more anchor of the same CA id. */
+	shared = json_object_get(d->config, "store") != NULL;
+	have = json_string_value(json_object_get(d->config, "ca_id"));
+	if (have != NULL && !shared) {
 		rc = ca_err(CA_EUSAGE, "%s already has a CA id: nothing to do",
 			    dir);
 		goto out;
@@ -268,15 +273,31 @@ int ca_dir_anchor_init(const char *dir, const char *pin_source, json_t **out)
 	GUARD(ca_dir_check_store(d));
 	GUARD(ca_signer_open_expect(ca_dir_key_uri(d), pin_source, d->cert,
 				    &d->signer));
-	GUARD(ca_token_random(d->signer->tok, id, sizeof(id)));
-	ca_hex(id, sizeof(id), ca_id);
+	if (have != NULL) {
+		GUARD(ca_store_meta_get(d->store, "ca_id", &store_id));
+		if (store_id == NULL || strcmp(store_id, have) != 0) {
+			rc = ca_err(CA_EPOLICY,
+				    "%s/ca.json (CA id %s) does not name the "
+				    "CA of its store (CA id %s)",
+				    dir, have, store_id ? store_id : "none");
+			goto out;
+		}
+		snprintf(ca_id, sizeof(ca_id), "%s", have);
+	} else {
+		GUARD(ca_token_random(d->signer->tok, id, sizeof(id)));
+		ca_hex(id, sizeof(id), ca_id);
+	}
 	GUARD(ca_anchor_create(d->signer->tok, d->signer->spki_sha256_hex,
 			       ca_id, dir, d->store, &an));
 	ca_anchor_attach(an, d->store);
 	ca_audit_set(a, "ca_id", ca_id);
+	ca_audit_set(a, "token_serial", d->signer->token_serial);
 	GUARD(ca_store_begin(d->store));
 	GUARD(ca_store_meta_set(d->store, "ca_id", ca_id));
-	GUARD(ca_audit_append(d->store, a, "ok", "token anchor created"));
+	GUARD(ca_audit_append(d->store, a, "ok",
+			      have != NULL ? "signing host joined: token "
+					     "anchor created"
+					   : "token anchor created"));
 	rc = ca_store_commit(d->store);
 	if (rc < 0) {
 		ca_anchor_destroy(an);
@@ -298,6 +319,7 @@ out:
 	ca_anchor_free(an);
 	ca_audit_free(a);
 	free(text);
+	free(store_id);
 	ca_dir_free(d);
 	return rc;
 }
