@@ -4,10 +4,15 @@
 # PKCS#11 module HSMCA_TEST_TOKEN selects (tests/tokens/NAME.sh): softhsm
 # (the default), tpm (tpm2-pkcs11 over swtpm) or nss (NSS softokn). Tokens
 # are created by label (new_token) and selected by label.
+# The CAs root_ca and issuing_ca create keep their state in the store
+# HSMCA_TEST_STORE selects: sqlite (the default, ca.db) or postgresql (a
+# new database on the cluster of tests/tokens/pg.sh for each CA); store_sql
+# reads and changes either.
 set -u
 : "${HSMCA_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${HSMCA_BUILD:=$HSMCA_TOP/build}"
 : "${HSMCA_TEST_TOKEN:=softhsm}"
+: "${HSMCA_TEST_STORE:=sqlite}"
 BIN=$HSMCA_BUILD/bin
 PROVDIR=$HSMCA_BUILD/lib
 PATH=$BIN:$PATH
@@ -21,6 +26,14 @@ case "$HSMCA_TEST_TOKEN" in
 softhsm | tpm | nss) . "$HSMCA_TOP/tests/tokens/$HSMCA_TEST_TOKEN.sh" ;;
 *)
 	echo "Bail out! HSMCA_TEST_TOKEN=$HSMCA_TEST_TOKEN: use softhsm, tpm or nss"
+	exit 1
+	;;
+esac
+case "$HSMCA_TEST_STORE" in
+sqlite) ;;
+postgresql) . "$HSMCA_TOP/tests/tokens/pg.sh" ;;
+*)
+	echo "Bail out! HSMCA_TEST_STORE=$HSMCA_TEST_STORE: use sqlite or postgresql"
 	exit 1
 	;;
 esac
@@ -39,8 +52,10 @@ fi
 
 _n=0
 _failed=0
+PG_OWN_SERVER=""
 cleanup() {
 	token_teardown
+	[ -n "$PG_OWN_SERVER" ] && pg_server_stop "$PG_OWN_SERVER" && rm -rf "$PG_OWN_SERVER"
 	if [ "${KEEP:-0}" = 1 ]; then
 		echo "# kept $T" >&2
 	else
@@ -51,6 +66,15 @@ trap cleanup EXIT
 # A reader that goes away (sh test | head) must not leave daemons behind.
 trap 'exit 1' INT TERM HUP PIPE
 token_setup
+if [ "$HSMCA_TEST_STORE" = postgresql ] && [ -z "${HSMCA_TEST_PG_HOST:-}" ]; then
+	# A suite run on its own: a server of its own (not in $T, which the
+	# server's OS user may not enter), stopped in cleanup.
+	PG_OWN_SERVER=$(mktemp -d "${TMPDIR:-/tmp}/hsmca-pg.XXXXXX")
+	pg_server_start "$PG_OWN_SERVER" || {
+		echo "Bail out! cannot start PostgreSQL (see $PG_OWN_SERVER)"
+		exit 1
+	}
+fi
 # pkcs11-tool on this test's module: the independent view of the token.
 P11TOOL="pkcs11-tool --module $P11TOOL_MODULE"
 
@@ -137,6 +161,38 @@ keygen() {
 	shift 3
 	hsmca-keygen --token "pkcs11:token=$_tok" --label "$_obj" --type "$_type" --pin-source "$PINSRC" "$@"
 }
+# store_url: with HSMCA_TEST_STORE=postgresql, the URL of a new database
+# (named after the suite, its PID and a count), else nothing.
+store_url() {
+	[ "$HSMCA_TEST_STORE" = postgresql ] || return 0
+	_sn=$(($(cat "$T/.store-count" 2>/dev/null || echo 0) + 1))
+	echo "$_sn" >"$T/.store-count"
+	_sname=$(basename "$0" .sh | tr -c 'a-z0-9\n' _ | cut -c 1-40)
+	pg_new_db "t_${_sname}_$$_$_sn"
+}
+# store_opt: hsmca-init-ca's arguments for the store HSMCA_TEST_STORE
+# selects (--store URL, a new database each time), or nothing for sqlite.
+store_opt() {
+	_su=$(store_url) || return 1
+	[ -z "$_su" ] || echo "--store $_su"
+}
+# store_sql CADIR SQL: run SQL on the CA's store (its ca.json's "store",
+# else CADIR/ca.db) and print the rows as sqlite3 does: columns joined by
+# '|', a row a line.
+store_sql() {
+	_su=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("store", ""))' "$1/ca.json") ||
+		return 1
+	case "$_su" in
+	postgresql:* | postgres:*) psql "$_su" -X -A -t -F'|' -q -v ON_ERROR_STOP=1 -c "$2" ;;
+	*) sqlite3 "$1/ca.db" "$2" ;;
+	esac
+}
+# store_init CMD...: run CMD (hsmca-init-ca and its arguments) with
+# --store URL added when the store is postgresql.
+store_init() {
+	_su=$(store_url) || return 1
+	if [ -n "$_su" ]; then "$@" --store "$_su"; else "$@"; fi
+}
 # root_ca TYPE DN [init-ca args]: a self-signed root CA in root/ for 10
 # years, its key root-key of TYPE on a new token Root.
 root_ca() {
@@ -145,7 +201,7 @@ root_ca() {
 	shift 2
 	new_token Root
 	keygen Root root-key "$_type" >/dev/null
-	hsmca-init-ca --ca root --key "pkcs11:token=Root;object=root-key" --pin-source "$PINSRC" \
+	store_init hsmca-init-ca --ca root --key "pkcs11:token=Root;object=root-key" --pin-source "$PINSRC" \
 		--self-sign --subject "$_dn" --days 3650 "$@" >/dev/null
 }
 # issuing_ca DN [init-ca args]: an issuing CA in issuing/ signed by root/
@@ -157,7 +213,7 @@ issuing_ca() {
 	new_token Issuing
 	keygen Issuing issuing-key ec:p256 --csr issuing.csr --subject "$_dn" >/dev/null
 	hsmca-sign-subca --ca root --pin-source "$PINSRC" --csr issuing.csr --days 1825 --out issuing.crt >/dev/null
-	hsmca-init-ca --ca issuing --key "pkcs11:token=Issuing;object=issuing-key" --pin-source "$PINSRC" \
+	store_init hsmca-init-ca --ca issuing --key "pkcs11:token=Issuing;object=issuing-key" --pin-source "$PINSRC" \
 		--cert issuing.crt --chain root/ca.crt --crl-url http://crl.example.com/issuing.crl "$@" >/dev/null ||
 		notok "issuing CA created"
 }

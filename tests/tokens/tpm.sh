@@ -7,6 +7,8 @@
 # own; every test has its own tpm2-pkcs11 store (TPM2_PKCS11_STORE) and so
 # its own tokens. Everything started is stopped by PID.
 
+. "$HSMCA_TOP/tests/tokens/daemon.sh"
+
 # tpm_free_port: a TCP port P on 127.0.0.1 with P+1 also free (swtpm's
 # control channel). Another process may take it before swtpm binds it:
 # tpm_daemons_start retries.
@@ -30,26 +32,6 @@ for _ in range(100):
 PY
 }
 
-# tpm_wait PID WHAT CMD...: run CMD until it succeeds, while PID lives.
-tpm_wait() {
-	_pid=$1
-	_what=$2
-	shift 2
-	_i=0
-	until "$@" >/dev/null 2>&1; do
-		if ! kill -0 "$_pid" 2>/dev/null; then
-			echo "tpm harness: $_what exited" >&2
-			return 1
-		fi
-		_i=$((_i + 1))
-		if [ "$_i" -gt 600 ]; then
-			echo "tpm harness: $_what does not answer" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
 # tpm_daemons_start DIR: swtpm, dbus-daemon and tpm2-abrmd with their state
 # and PID files in DIR; exports HSMCA_TPM_BUS and HSMCA_TPM_DAEMONS=DIR.
 tpm_daemons_start() {
@@ -66,7 +48,7 @@ tpm_daemons_start() {
 			</dev/null >/dev/null 2>&1 &
 		echo $! >"$_d/swtpm.pid"
 		# swtpm exits at once when a port is taken.
-		if tpm_wait "$(cat "$_d/swtpm.pid")" swtpm \
+		if daemon_wait "$(cat "$_d/swtpm.pid")" "tpm harness: swtpm" \
 			python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1).close()" "$_port"; then
 			break
 		fi
@@ -78,13 +60,13 @@ tpm_daemons_start() {
 		</dev/null >/dev/null 2>"$_d/dbus.log" &
 	echo $! >"$_d/dbus.pid"
 	HSMCA_TPM_BUS="unix:path=$_d/bus"
-	tpm_wait "$(cat "$_d/dbus.pid")" dbus-daemon test -S "$_d/bus" || return 1
+	daemon_wait "$(cat "$_d/dbus.pid")" "tpm harness: dbus-daemon" test -S "$_d/bus" || return 1
 	DBUS_SESSION_BUS_ADDRESS=$HSMCA_TPM_BUS tpm2-abrmd --session --allow-root \
 		--tcti="swtpm:host=127.0.0.1,port=$_port" </dev/null >"$_d/abrmd.log" 2>&1 &
 	echo $! >"$_d/abrmd.pid"
 	HSMCA_TPM_DAEMONS=$_d
 	export HSMCA_TPM_BUS HSMCA_TPM_DAEMONS
-	tpm_wait "$(cat "$_d/abrmd.pid")" tpm2-abrmd \
+	daemon_wait "$(cat "$_d/abrmd.pid")" "tpm harness: tpm2-abrmd" \
 		env DBUS_SESSION_BUS_ADDRESS="$HSMCA_TPM_BUS" TPM2TOOLS_TCTI=tabrmd:bus_type=session \
 		tpm2_getrandom 4 || return 1
 	# Wrong-PIN tests must not trip the TPM's dictionary-attack lockout
