@@ -4,6 +4,9 @@
 # listens on no TCP port, runs as an unprivileged user and trusts the
 # socket alone; a new database is created and queried as store_sql does,
 # with the output sqlite3 gives; pg_server_stop leaves no process behind.
+# Then one CA on PostgreSQL shared by four signing hosts (a token each with
+# the same key): concurrent issuance and revocation, no serial or request
+# twice, one audit chain, CRLs from any host, each host's token anchor.
 # Uses the run's server (HSMCA_TEST_PG_HOST), else starts one of its own.
 . "$HSMCA_TOP/tests/lib.sh"
 . "$HSMCA_TOP/tests/tokens/pg.sh"
@@ -88,6 +91,128 @@ o2=$(HSMCA_TEST_STORE=postgresql store_opt)
 like "$o1" "^--store postgresql:///t_67_postgresql_$$_[0-9]+\?host=$host&user=$user$" "store_opt on postgresql: --store URL"
 if [ "$o1" != "$o2" ]; then ok "store_opt: a new database each call"; else notok "store_opt: a new database each call" "$o1"; fi
 check "store_opt's database exists" psql "${o2#--store }" -X -A -t -c "select 1"
+
+# --- one CA, four signing hosts, one shared store -----------------------------------
+# Each host has its own token holding the same CA key (imported into each, as
+# an HSM clone would hold it) and its own CA directory naming the database.
+fleet=$(pg_new_db t_67_fleet)
+root_ca ec:p256 "CN=Fleet Root"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out fleet.key 2>/dev/null
+for h in 1 2 3 4; do
+	new_token "Host$h"
+	softhsm2-util --import fleet.key --token "Host$h" --label fleet-key --id 01 --pin "$PIN" >/dev/null ||
+		notok "the CA key imported into token Host$h"
+done
+openssl req -new -key fleet.key -subj "/CN=Fleet Issuing CA" -out fleet.csr
+check "the root signs the fleet's issuing CA" hsmca-sign-subca --ca root --pin-source "$PINSRC" --csr fleet.csr --days 1825 --out fleet.crt
+expect_fail 2 "holds a password: keep it in ~/.pgpass" "a password in the store's connection string is refused" \
+	hsmca-init-ca --ca refused --key "pkcs11:token=Host1;object=fleet-key" --pin-source "$PINSRC" \
+	--cert fleet.crt --chain root/ca.crt --store "$fleet&password=refused"
+check "host1: init-ca --store postgresql://" hsmca-init-ca --ca host1 --key "pkcs11:token=Host1;object=fleet-key" \
+	--pin-source "$PINSRC" --cert fleet.crt --chain root/ca.crt --crl-url http://crl.example.com/fleet.crl --store "$fleet"
+is "$(python3 -c 'import json; print(json.load(open("host1/ca.json"))["store"])')" "$fleet" "ca.json names the database"
+check "no ca.db in the directory" test ! -e host1/ca.db
+is "$(store_sql host1 "select count(*) from audit")" 1 "the schema and the first audit entry are in the database"
+new_token Other
+keygen Other other-key ec:p256 >/dev/null
+expect_fail 2 "already holds a CA" "init-ca into a database that holds a CA is refused" \
+	hsmca-init-ca --ca again --key "pkcs11:token=Other;object=other-key" --pin-source "$PINSRC" \
+	--self-sign --subject "CN=Again" --days 30 --store "$fleet"
+check "and leaves no directory" test ! -e again
+fsql() { store_sql host1 "$1" 2>&1; }
+like "$(fsql "delete from audit")" "the audit log is append-only" "the database refuses to delete audit entries"
+like "$(fsql "update audit set entry = 'x' where seq = 1")" "the audit log is append-only" "... or to change them"
+like "$(fsql "truncate audit")" "the audit log is append-only" "... or to truncate the log"
+like "$(fsql "truncate certs cascade")" "issued certificates are never deleted" "the database refuses to truncate the certificates"
+expect_fail 2 "backed up by its server" "hsmca-audit backup points to the server's tools" \
+	hsmca-audit --ca host1 backup --out fleet.db
+for h in 2 3 4; do
+	mkdir -m 700 "host$h"
+	cp host1/ca.crt host1/chain.pem "host$h/"
+	python3 - "$h" <<'PY'
+import json, sys
+h = sys.argv[1]
+c = json.load(open("host1/ca.json"))
+c["key"] = "pkcs11:token=Host%s;object=fleet-key" % h
+c["token_label"] = "Host" + h
+c.pop("token_serial", None)
+json.dump(c, open("host%s/ca.json" % h, "w"), indent=2)
+PY
+	chmod 600 "host$h/ca.json"
+	expect_fail 3 "holds no anchor for the key" "host$h: no signing before it joins (its token has no anchor)" \
+		hsmca-gen-crl --ca "host$h" --pin-source "$PINSRC" --out x.crl
+	check "host$h joins: hsmca-audit anchor" hsmca-audit --ca "host$h" anchor --pin-source "$PINSRC"
+done
+like "$(hsmca-audit --ca host1 log)" "signing host joined: token anchor created" "the audit log records each host that joined"
+mkdir csrs
+for i in $(seq 1 180); do
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+		-out "csrs/r$i.csr" -subj "/CN=r$i.example.com" 2>/dev/null
+done
+# tls.json of requests A to B.
+requests() {
+	python3 -c "
+import json, sys
+a, b = int(sys.argv[1]), int(sys.argv[2])
+json.dump([{'common_name': 'r%d.example.com' % i, 'purposes': ['server_auth'],
+            'sans': ['r%d.example.com' % i], 'csr_file': 'r%d.csr' % i}
+           for i in range(a, b + 1)], open(sys.argv[3], 'w'))" "$@"
+}
+requests 161 180 pre.json
+check "twenty certificates to revoke" hsmca-sign-leaf --ca host1 --pin-source "$PINSRC" --requests pre.json --csr-dir csrs --out-dir pre
+requests 1 40 t1.json
+requests 41 80 t2.json
+requests 81 120 t3.json
+requests 121 160 t4.json
+# Four hosts issue at once, a fifth process issues host 4's requests again,
+# a sixth revokes the twenty one by one.
+for h in 1 2 3 4; do
+	hsmca-sign-leaf --ca "host$h" --pin-source "$PINSRC" --requests "t$h.json" --csr-dir csrs --out-dir "out$h" >"h$h.log" 2>&1 &
+	eval "p$h=\$!"
+done
+hsmca-sign-leaf --ca host4 --pin-source "$PINSRC" --requests t4.json --csr-dir csrs --out-dir out5 >h5.log 2>&1 &
+p5=$!
+(for f in pre/r*.crt; do hsmca-revoke --ca host2 --cert "$f" --reason superseded || exit 1; done) >h6.log 2>&1 &
+p6=$!
+for h in 1 2 3 4 5 6; do
+	eval "wait \$p$h"
+	echo "$h $?"
+done >exits
+is "$(tr '\n' ' ' <exits)" "1 0 2 0 3 0 4 0 5 0 6 0 " "four hosts issue, one issues again, one revokes: all at once, every one exits 0" || cat h*.log
+is "$(store_sql host1 "select count(*), count(distinct serial) from certs where kind = 'leaf'")" "180|180" \
+	"180 certificates, no serial twice"
+is "$(store_sql host1 "select count(*) from (select 1 from certs group by spki_sha256, request_key having count(*) > 1) d")" 0 \
+	"no request issued twice"
+is "$(python3 -c '
+import json, sys
+print(sum(json.load(open(f))["issued"] for f in sys.argv[1:]))' out4/summary.json out5/summary.json)" 40 \
+	"host 4's requests, run twice at once: issued once between the two"
+is "$(store_sql host1 "select count(*) from revocations")" 20 "every revocation recorded"
+like "$(hsmca-audit --ca host3 verify)" "audit log OK: [0-9]+ entries" "one audit chain across the hosts verifies"
+is "$(store_sql host1 "select count(distinct json_extract_path_text(entry::json, 'host')) from audit")" 1 \
+	"(the hosts of this test are one machine)"
+check "gen-crl from host 3" hsmca-gen-crl --ca host3 --pin-source "$PINSRC" --out fleet1.crl
+is "$(openssl crl -in fleet1.crl -noout -text | grep -c 'Serial Number')" 20 "host 3's CRL lists every revocation, made on host 2"
+check "gen-crl from host 1" hsmca-gen-crl --ca host1 --pin-source "$PINSRC" --out fleet2.crl
+crlnum() { openssl crl -in "$1" -noout -crlnumber | cut -d= -f2; }
+is "$(crlnum fleet1.crl) $(crlnum fleet2.crl)" "0x01 0x02" "CRL numbers increase across hosts"
+for h in 1 2 3 4; do
+	check "host$h: verify --full (its token's anchor against the shared store)" \
+		hsmca-audit --ca "host$h" verify --full --pin-source "$PINSRC"
+done
+check "openssl verifies a certificate from each host" openssl verify -CAfile root/ca.crt -untrusted fleet.crt \
+	"$(ls out1/*.crt | head -n 1)" "$(ls out2/*.crt | head -n 1)" "$(ls out3/*.crt | head -n 1)" "$(ls out4/*.crt | head -n 1)"
+# A shared store behind a host's anchor is refused on that host: the
+# database put back as it was before host 1's last commit.
+db=${fleet#postgresql:///}
+db=${db%%\?*}
+pg_dump -h "$host" -U "$user" "$db" >before.sql
+check "host1 commits once more" hsmca-gen-crl --ca host1 --pin-source "$PINSRC" --out fleet3.crl
+psql "postgresql:///postgres?host=$host&user=$user" -X -q -c "drop database $db" -c "create database $db"
+psql "$fleet" -X -q -v ON_ERROR_STOP=1 <before.sql >/dev/null 2>&1 || notok "the database put back"
+expect_fail 3 "is behind its token anchor" "host 1 refuses the store behind its anchor" \
+	hsmca-gen-crl --ca host1 --pin-source "$PINSRC" --out fleet4.crl
+check "no CRL written" test ! -e fleet4.crl
 
 # --- stop -----------------------------------------------------------------------------
 if [ -n "$shared" ]; then

@@ -138,10 +138,16 @@ int ca_report(ca_store *st, long expiring_days, int json, FILE *out)
 	} else {
 		GUARD(collect(
 		    st,
-		    "WHERE r.serial IS NULL AND c.not_after >= ?1 AND"
-		    " c.not_after <= ?2 AND (c.notify IS NULL OR"
-		    " coalesce(json_extract(c.notify, '$.notify_expiry'), 1)"
-		    " IS NOT 0)",
+		    ca_store_sql(
+			st,
+			"WHERE r.serial IS NULL AND c.not_after >= ?1 AND"
+			" c.not_after <= ?2 AND (c.notify IS NULL OR"
+			" coalesce(json_extract(c.notify, '$.notify_expiry'),"
+			" 1) IS NOT 0)",
+			"WHERE r.serial IS NULL AND c.not_after >= ?1 AND"
+			" c.not_after <= ?2 AND (c.notify IS NULL OR"
+			" coalesce(c.notify::jsonb -> 'notify_expiry',"
+			" 'true') <> 'false')"),
 		    now, now + (long long)expiring_days * 86400, 2, expiring));
 	}
 	if (json) {

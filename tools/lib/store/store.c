@@ -259,6 +259,9 @@ long long ca_col_int64(ca_stmt *st, int i)
 	if (st->lite != NULL)
 		return sqlite3_column_int64(st->lite, i);
 	t = ca_pg_text(st, i);
+	/* A boolean (x IS NOT NULL) reads as SQLite's 1 or 0. */
+	if (t != NULL && (t[0] == 't' || t[0] == 'f') && t[1] == '\0')
+		return t[0] == 't';
 	return t != NULL ? strtoll(t, NULL, 10) : 0;
 }
 
@@ -439,7 +442,7 @@ void ca_store_close(ca_store *s)
 		stmt_free(s->stmts[i].st);
 		free(s->stmts[i].sql);
 	}
-	if (s->pg != NULL) {
+	if (s->pg != NULL || s->db == NULL) {
 		ca_pg_close(s);
 		free(s->path);
 		free(s);
