@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "issue/backup.h"
 #include "issue/lookup.h"
+#include "issue/migrate.h"
 #include "out/cadir.h"
 #include "out/file.h"
 #include "store/audit.h"
@@ -17,7 +18,7 @@
 static const char usage_line[] =
     "hsmca-audit --ca DIR verify [--full] | log | report [--expiring DAYS] | "
     "show SERIAL | show --name NAME | export SERIAL [--chain] [--out FILE] | "
-    "backup --out FILE | restore FILE | anchor";
+    "backup --out FILE | restore FILE | anchor | migrate --to STORE";
 
 static const char usage[] =
     "usage: hsmca-audit --ca DIR verify [--full [--pin-source SRC]]\n"
@@ -30,6 +31,8 @@ static const char usage[] =
     "       hsmca-audit --ca DIR backup --out FILE [--json]\n"
     "       hsmca-audit --ca DIR restore FILE [--pin-source SRC] [--json]\n"
     "       hsmca-audit --ca DIR anchor [--pin-source SRC] [--json]\n"
+    "       hsmca-audit --ca DIR migrate --to postgresql://...|sqlite "
+    "[--json]\n"
     "\n"
     "verify  recompute the audit log's hash chain; print the head hash to\n"
     "        write on paper, or the first broken entry (exit 3); --full\n"
@@ -52,7 +55,11 @@ static const char usage[] =
     "        behind the anchor is refused) and make it ca.db; the replaced\n"
     "        store is kept as ca.db.replaced-TIME\n"
     "anchor  give a CA directory made before token anchors its CA id and\n"
-    "        its anchor on the key's token (README \"Token anchor\")\n"
+    "        its anchor on the key's token (README \"Token anchor\"); with a\n"
+    "        PostgreSQL store, anchor one more signing host's token\n"
+    "migrate copy the store to PostgreSQL (an empty database) or back to\n"
+    "        SQLite (DIR/ca.db), verify the copy (audit chain, every table\n"
+    "        counted on both sides) and make it the CA's store\n"
     "\n"
     "  --ca DIR           the CA directory\n"
     "  --expiring DAYS    with report: certificates expiring within DAYS\n"
@@ -62,6 +69,8 @@ static const char usage[] =
     "  --out FILE         with export: write FILE (refused if it exists);\n"
     "                     with backup: the copy to make\n"
     "  --full             with verify: integrity_check and the token anchor\n"
+    "  --to STORE         with migrate: a postgresql:// connection string\n"
+    "                     (no password) or sqlite\n"
     "  --pin-source SRC   with verify --full, restore and anchor: the CA\n"
     "                     token's PIN, file:PATH, fd:N or env:NAME (default:\n"
     "                     prompt)\n"
@@ -81,12 +90,13 @@ enum {
 	OPT_NAME,
 	OPT_CHAIN,
 	OPT_OUT,
-	OPT_FULL
+	OPT_FULL,
+	OPT_TO
 };
 
 struct args {
 	struct ca_common c;
-	const char *dir, *cmd, *serial, *name, *out;
+	const char *dir, *cmd, *serial, *name, *out, *to;
 	long expiring;
 	int chain, full;
 };
@@ -272,6 +282,35 @@ static int store_cmd(const struct args *a)
 	return CA_OK;
 }
 
+static int migrate(const struct args *a)
+{
+	json_t *o = NULL;
+	int rc = ca_dir_migrate(a->dir, a->to, &o);
+
+	if (rc < 0)
+		return rc;
+	if (a->c.json) {
+		ca_print_json(o);
+		return CA_OK;
+	}
+	printf("migrated %s to %s: %lld certificates, %lld revocations, %lld "
+	       "CRLs, %lld executed approvals, %lld audit entries (head %s), "
+	       "the same on both sides; the audit chain verifies\n",
+	       json_string_value(json_object_get(o, "from")),
+	       json_string_value(json_object_get(o, "to")),
+	       (long long)json_integer_value(json_object_get(o, "certs")),
+	       (long long)json_integer_value(json_object_get(o, "revocations")),
+	       (long long)json_integer_value(json_object_get(o, "crls")),
+	       (long long)json_integer_value(json_object_get(o, "approvals")),
+	       (long long)json_integer_value(json_object_get(o, "audit")),
+	       json_string_value(json_object_get(o, "head")));
+	if (json_object_get(o, "kept") != NULL)
+		printf("the SQLite store is kept as %s\n",
+		       json_string_value(json_object_get(o, "kept")));
+	json_decref(o);
+	return CA_OK;
+}
+
 static int run(const struct args *a)
 {
 	ca_store *st = NULL;
@@ -290,6 +329,8 @@ static int run(const struct args *a)
 	    strcmp(a->cmd, "backup") == 0 || strcmp(a->cmd, "restore") == 0 ||
 	    strcmp(a->cmd, "anchor") == 0)
 		return store_cmd(a);
+	if (strcmp(a->cmd, "migrate") == 0)
+		return migrate(a);
 	rc = ca_dir_store_where(a->dir, NULL, &path);
 	if (rc < 0)
 		return rc;
@@ -326,7 +367,8 @@ static int check_args(struct args *a, int argc, char **argv)
 		 (a->full && strcmp(a->cmd, "verify") == 0);
 	if (!is_show && !is_export && !is_backup && !is_restore &&
 	    strcmp(a->cmd, "verify") != 0 && strcmp(a->cmd, "anchor") != 0 &&
-	    strcmp(a->cmd, "log") != 0 && strcmp(a->cmd, "report") != 0)
+	    strcmp(a->cmd, "log") != 0 && strcmp(a->cmd, "report") != 0 &&
+	    strcmp(a->cmd, "migrate") != 0)
 		return ca_usage_error(usage_line,
 				      "unknown command (not shown)");
 	if (a->c.pin_source != NULL && !is_pin)
@@ -335,6 +377,10 @@ static int check_args(struct args *a, int argc, char **argv)
 				      "restore and anchor");
 	if (a->full && strcmp(a->cmd, "verify") != 0)
 		return ca_usage_error(usage_line, "--full goes with verify");
+	if ((a->to != NULL) != (strcmp(a->cmd, "migrate") == 0))
+		return ca_usage_error(usage_line,
+				      "migrate needs --to STORE "
+				      "(and --to goes with migrate)");
 	if (is_backup && (a->out == NULL || a->c.force))
 		return ca_usage_error(usage_line,
 				      "backup needs --out FILE (never "
@@ -375,6 +421,7 @@ int main(int argc, char **argv)
 	    {"chain", no_argument, NULL, OPT_CHAIN},
 	    {"out", required_argument, NULL, OPT_OUT},
 	    {"full", no_argument, NULL, OPT_FULL},
+	    {"to", required_argument, NULL, OPT_TO},
 	    {NULL, 0, NULL, 0},
 	};
 	struct args a;
@@ -406,6 +453,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FULL:
 			a.full = 1;
+			break;
+		case OPT_TO:
+			a.to = optarg;
 			break;
 		}
 	}

@@ -7,6 +7,7 @@
 # Then one CA on PostgreSQL shared by four signing hosts (a token each with
 # the same key): concurrent issuance and revocation, no serial or request
 # twice, one audit chain, CRLs from any host, each host's token anchor.
+# Then hsmca-audit migrate from SQLite to PostgreSQL and back.
 # Uses the run's server (HSMCA_TEST_PG_HOST), else starts one of its own.
 . "$HSMCA_TOP/tests/lib.sh"
 . "$HSMCA_TOP/tests/tokens/pg.sh"
@@ -213,6 +214,57 @@ psql "$fleet" -X -q -v ON_ERROR_STOP=1 <before.sql >/dev/null 2>&1 || notok "the
 expect_fail 3 "is behind its token anchor" "host 1 refuses the store behind its anchor" \
 	hsmca-gen-crl --ca host1 --pin-source "$PINSRC" --out fleet4.crl
 check "no CRL written" test ! -e fleet4.crl
+
+# --- hsmca-audit migrate: SQLite to PostgreSQL and back -------------------------------
+mkdir mig && cd mig || exit 1
+# (Tokens of their own: the fleet above holds Root.)
+new_token MigRoot
+keygen MigRoot root-key ec:p256 >/dev/null
+hsmca-init-ca --ca root --key "pkcs11:token=MigRoot;object=root-key" --pin-source "$PINSRC" \
+	--self-sign --subject "CN=Migrated Root" --days 3650 >/dev/null || notok "root CA created"
+new_token MigIssuing
+keygen MigIssuing issuing-key ec:p256 --csr issuing.csr --subject "CN=Migrated Issuing CA" >/dev/null
+hsmca-sign-subca --ca root --pin-source "$PINSRC" --csr issuing.csr --days 1825 --out issuing.crt >/dev/null
+hsmca-init-ca --ca issuing --key "pkcs11:token=MigIssuing;object=issuing-key" --pin-source "$PINSRC" \
+	--cert issuing.crt --chain root/ca.crt >/dev/null || notok "issuing CA created"
+for i in 1 2 3; do
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -out "m$i.csr" \
+		-subj "/CN=m$i.example.com" 2>/dev/null
+	hsmca-sign-leaf --ca issuing --pin-source "$PINSRC" --csr "m$i.csr" --out "m$i.crt" >/dev/null ||
+		notok "issue m$i"
+done
+hsmca-revoke --ca issuing --cert m1.crt --reason keyCompromise >/dev/null || notok "revoke m1"
+hsmca-gen-crl --ca issuing --pin-source "$PINSRC" --out m1.crl >/dev/null || notok "gen-crl"
+counts="select (select count(*) from certs), (select count(*) from revocations), (select count(*) from crls), (select count(*) from audit), (select seq || ' ' || hash from audit order by seq desc limit 1)"
+before=$(store_sql issuing "$counts")
+mig=$(pg_new_db t_67_migrate)
+expect_fail 2 "a postgresql:// connection string or 'sqlite'" "migrate --to something else is refused" \
+	hsmca-audit --ca issuing migrate --to /tmp/elsewhere.db
+expect_fail 2 "migrate needs --to" "migrate without --to is refused" hsmca-audit --ca issuing migrate
+check "migrate to PostgreSQL" hsmca-audit --ca issuing migrate --to "$mig"
+like "$(cat "$T/.out")" "^migrated issuing/ca.db to postgresql:///t_67_migrate.*: 3 certificates, 1 revocations, 1 CRLs, 0 executed approvals, 6 audit entries .*the same on both sides" \
+	"migrate says what it copied and that both sides agree"
+is "$(python3 -c 'import json; print(json.load(open("issuing/ca.json"))["store"])')" "$mig" "ca.json names the database"
+check "the SQLite store is kept aside" test -f "$(ls issuing/ca.db.migrated-* | head -n 1)"
+check "and is no longer ca.db" test ! -e issuing/ca.db
+after=$(store_sql issuing "$counts")
+is "${after%|*}" "$(echo "$before" | sed 's/|[^|]*$//; s/|6$/|7/')" "the database holds every row, and the migrate entry"
+is "$(store_sql issuing "select hash from audit where seq = 6")" "${before##* }" "the same chain: entry 6 has the hash it had in SQLite"
+like "$(hsmca-audit --ca issuing log)" "migrate ok: state store migrated" "the audit log records the migration"
+check "verify --full on PostgreSQL: chain and token anchor" hsmca-audit --ca issuing verify --full --pin-source "$PINSRC"
+check "issue on PostgreSQL" hsmca-sign-leaf --ca issuing --pin-source "$PINSRC" --csr m2.csr --out m2b.crt
+check "gen-crl on PostgreSQL" hsmca-gen-crl --ca issuing --pin-source "$PINSRC" --out m2.crl
+is "$(openssl crl -in m2.crl -noout -crlnumber)" "crlNumber=0x02" "the CRL number goes on from SQLite's"
+is "$(openssl crl -in m2.crl -noout -text | grep -c 'Serial Number')" 1 "the revocation made on SQLite is listed"
+check "migrate back to SQLite" hsmca-audit --ca issuing migrate --to sqlite
+is "$(python3 -c 'import json; print("store" in json.load(open("issuing/ca.json")))')" False "ca.json names no database"
+check "verify --full on SQLite again" hsmca-audit --ca issuing verify --full --pin-source "$PINSRC"
+is "$(store_sql issuing "select count(*) from certs where kind = 'leaf'")" 4 "every certificate came back, with the one issued on PostgreSQL"
+expect_fail 2 "is issuing/ca.db already" "migrate to the store in use is refused" hsmca-audit --ca issuing migrate --to sqlite
+expect_fail 2 "already holds a CA" "migrate into a database that holds a CA is refused" \
+	hsmca-audit --ca issuing migrate --to "$mig"
+is "$(python3 -c 'import json; print("store" in json.load(open("issuing/ca.json")))')" False "a refused migrate leaves ca.json as it was"
+cd .. || exit 1
 
 # --- stop -----------------------------------------------------------------------------
 if [ -n "$shared" ]; then

@@ -435,6 +435,7 @@ int ca_audit_verify_from(ca_store *s, long from, long *bad,
 		rc = ca_store_fail(s, "cannot read the audit log");
 		goto out;
 	}
+	ca_store_stream(st); /* a log of millions of entries */
 	while ((r = ca_store_step(s, st, 0)) == SQLITE_ROW) {
 		long seq = (long)ca_col_int64(st, 0);
 		const char *text = ca_col_text(st, 1);
@@ -574,6 +575,7 @@ int ca_audit_print(ca_store *s, FILE *out, int json)
 	    s, "SELECT seq, entry, hash FROM audit ORDER BY seq", &st);
 	if (rc < 0)
 		return rc;
+	ca_store_stream(st);
 	while ((r = ca_store_step(s, st, 0)) == SQLITE_ROW) {
 		const char *text = ca_col_text(st, 1);
 		const char *hash = ca_col_text(st, 2);

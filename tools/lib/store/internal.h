@@ -23,6 +23,8 @@ struct ca_stmt {
 	int fmts[CA_STMT_PARAMS];
 	PGresult *res;
 	int row, nrows;
+	int stream;	     /* read one row at a time (ca_store_stream) */
+	int sent;	     /* a streamed query is under way */
 	unsigned char *blob; /* the last bytea read, decoded */
 };
 

@@ -300,8 +300,69 @@ static int pg_code(PGresult *r)
 	return SQLITE_ERROR;
 }
 
+/* The end of a streamed query: its last results read and dropped. */
+static void stream_drain(ca_store *s, ca_stmt *st)
+{
+	PGresult *r;
+
+	while ((r = PQgetResult(s->pg)) != NULL)
+		PQclear(r);
+	st->sent = 0;
+}
+
+static int step_failed(ca_store *s, ca_stmt *st)
+{
+	int code = pg_code(st->res);
+
+	snprintf(s->pgerr, sizeof(s->pgerr), "%s",
+		 st->res != NULL ? PQresultErrorMessage(st->res)
+				 : PQerrorMessage(s->pg));
+	s->pgerr[strcspn(s->pgerr, "\n")] = '\0';
+	PQclear(st->res);
+	st->res = NULL;
+	return code;
+}
+
+/* One row a step, in libpq's single-row mode. */
+static int stream_step(ca_store *s, ca_stmt *st)
+{
+	if (!st->sent) {
+		if (PQsendQueryPrepared(s->pg, st->name, st->nparams,
+					(const char *const *)st->vals, st->lens,
+					st->fmts, 0) != 1) {
+			st->res = NULL;
+			return step_failed(s, st);
+		}
+		(void)PQsetSingleRowMode(s->pg);
+		st->sent = 1;
+	}
+	PQclear(st->res);
+	st->res = PQgetResult(s->pg);
+	switch (PQresultStatus(st->res)) {
+	case PGRES_SINGLE_TUPLE:
+		st->row = 0;
+		st->nrows = 1;
+		return SQLITE_ROW;
+	case PGRES_TUPLES_OK:
+	case PGRES_COMMAND_OK:
+		PQclear(st->res);
+		st->res = NULL;
+		st->nrows = 0;
+		stream_drain(s, st);
+		return SQLITE_DONE;
+	default: {
+		int code = step_failed(s, st);
+
+		stream_drain(s, st);
+		return code;
+	}
+	}
+}
+
 int ca_pg_step(ca_store *s, ca_stmt *st)
 {
+	if (st->stream)
+		return stream_step(s, st);
 	if (st->res == NULL) {
 		ExecStatusType t;
 
@@ -315,14 +376,7 @@ int ca_pg_step(ca_store *s, ca_stmt *st)
 		} else if (t == PGRES_TUPLES_OK) {
 			st->nrows = PQntuples(st->res);
 		} else {
-			int code = pg_code(st->res);
-
-			snprintf(s->pgerr, sizeof(s->pgerr), "%s",
-				 PQresultErrorMessage(st->res));
-			s->pgerr[strcspn(s->pgerr, "\n")] = '\0';
-			PQclear(st->res);
-			st->res = NULL;
-			return code;
+			return step_failed(s, st);
 		}
 		st->row = -1;
 	}
@@ -333,6 +387,20 @@ int ca_pg_step(ca_store *s, ca_stmt *st)
 
 void ca_pg_reset(ca_stmt *st)
 {
+	if (st->sent) {
+		/* Left before its end: the rest is not wanted. */
+		PGcancel *c = PQgetCancel(st->s->pg);
+		char why[256];
+
+		if (c != NULL) {
+			(void)PQcancel(c, why, sizeof(why));
+			PQfreeCancel(c);
+		}
+		PQclear(st->res);
+		st->res = NULL;
+		stream_drain(st->s, st);
+	}
+	st->stream = 0;
 	PQclear(st->res);
 	st->res = NULL;
 	st->row = st->nrows = 0;

@@ -121,7 +121,8 @@ int ca_store_exec(ca_store *s, const char *sql)
 
 static int stmt_busy(const ca_stmt *st)
 {
-	return st->lite != NULL ? sqlite3_stmt_busy(st->lite) : st->res != NULL;
+	return st->lite != NULL ? sqlite3_stmt_busy(st->lite)
+				: st->res != NULL || st->sent;
 }
 
 static void stmt_clear(ca_stmt *st)
@@ -211,6 +212,11 @@ void ca_store_done(ca_store *s, ca_stmt *st)
 		}
 	}
 	stmt_free(st);
+}
+
+void ca_store_stream(ca_stmt *st)
+{
+	st->stream = st->lite == NULL;
 }
 
 int ca_bind_text(ca_stmt *st, int i, const char *v)
@@ -833,9 +839,8 @@ int ca_store_cert_add(ca_store *s, const struct ca_cert_row *row)
 	return rc;
 }
 
-/* count(*) of sql with arg bound to ?1 and arg2 (when not NULL) to ?2. */
-static int count_query2(ca_store *s, const char *sql, const char *arg,
-			const char *arg2, int *count)
+int ca_store_count(ca_store *s, const char *sql, const char *arg,
+		   const char *arg2, long long *count)
 {
 	int bound = SQLITE_OK; /* the binds' results, OR'ed */
 	ca_stmt *st = NULL;
@@ -845,14 +850,25 @@ static int count_query2(ca_store *s, const char *sql, const char *arg,
 	rc = ca_store_prepare(s, sql, &st);
 	if (rc < 0)
 		return rc;
-	bound |= ca_bind_text(st, 1, arg);
+	if (arg != NULL)
+		bound |= ca_bind_text(st, 1, arg);
 	if (arg2 != NULL)
 		bound |= ca_bind_text(st, 2, arg2);
 	if (ca_store_step(s, st, bound) == SQLITE_ROW)
-		*count = (int)ca_col_int64(st, 0);
+		*count = ca_col_int64(st, 0);
 	else
 		rc = ca_store_fail(s, "cannot query");
 	ca_store_done(s, st);
+	return rc;
+}
+
+static int count_query2(ca_store *s, const char *sql, const char *arg,
+			const char *arg2, int *count)
+{
+	long long n = 0;
+	int rc = ca_store_count(s, sql, arg, arg2, &n);
+
+	*count = (int)n;
 	return rc;
 }
 

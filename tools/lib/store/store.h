@@ -117,6 +117,10 @@ int ca_store_exec(ca_store *s, const char *sql) CA_WUR;
  * running most of ours); give each back with ca_store_done(). */
 int ca_store_prepare(ca_store *s, const char *sql, ca_stmt **st) CA_WUR;
 void ca_store_done(ca_store *s, ca_stmt *st);
+/* Read st's rows one at a time rather than all at once (PostgreSQL:
+ * libpq's single-row mode), for a scan of a whole table; nothing else may
+ * run on the store until st is done. SQLite reads so anyway. */
+void ca_store_stream(ca_stmt *st);
 /* The SQL for this store's backend: most statements are the same on both
  * (SQLite's ?N placeholders become $N), a few are written for each. */
 const char *ca_store_sql(const ca_store *s, const char *sqlite_sql,
@@ -142,6 +146,10 @@ int ca_store_fail(ca_store *s, const char *what);
  * as the step's result, its message left on the connection for
  * ca_store_fail. */
 int ca_store_step(ca_store *s, ca_stmt *st, int bound);
+
+/* count(*) of sql, arg bound to ?1 and arg2 to ?2 when not NULL. */
+int ca_store_count(ca_store *s, const char *sql, const char *arg,
+		   const char *arg2, long long *count) CA_WUR;
 
 int ca_store_meta_set(ca_store *s, const char *key, const char *value) CA_WUR;
 /* *value is malloc'd, NULL when absent. */
