@@ -108,6 +108,7 @@ struct stage_ctx {
 	const struct ca_tp *tp;	  /* quorum and approvals, or NULL */
 	char ca_id[33];		  /* the new CA directory's random id */
 	struct ca_anchor *anchor; /* created with the store */
+	int store_made;		  /* a PostgreSQL schema to drop on failure */
 };
 
 /* Inside a transaction: the CA's key, kind and pinned quorum. */
@@ -139,6 +140,7 @@ static int create_store(const char *stage, struct stage_ctx *c, ca_audit *a)
 	if (dbpath == NULL)
 		return ca_err(CA_EIO, "out of memory");
 	GUARD(ca_store_create(dbpath, &st));
+	c->store_made = 1;
 	/* The anchor starts at the empty store; the commits below advance
 	 * it. */
 	if (!c->p->unanchored) {
@@ -259,17 +261,20 @@ static int publish(struct ca_stage *stage, const struct ca_init_params *p,
 		   struct ca_signer *s, X509 *cert, const char *kind,
 		   const struct ca_tp *tp, struct ca_init_result *res)
 {
-	struct stage_ctx sc = {p,  s,	cert, kind, tp->active ? tp : NULL,
-			       "", NULL};
+	struct stage_ctx sc = {p,  s,	 cert, kind, tp->active ? tp : NULL,
+			       "", NULL, 0};
 	int rc;
 
 	GUARD(populate(stage->tmp, &sc));
 	GUARD(ca_stage_publish(stage));
 	fill_result(res, s, cert);
 out:
-	/* A CA that was not created leaves no anchor behind. */
+	/* A CA that was not created leaves no anchor behind, and no schema
+	 * in its database (a SQLite store goes with the stage). */
 	if (rc < 0)
 		ca_anchor_destroy(sc.anchor);
+	if (rc < 0 && sc.store_made && p->store != NULL)
+		ca_store_destroy(p->store);
 	ca_anchor_free(sc.anchor);
 	return rc;
 }

@@ -4,37 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "issue/ca.h"
 #include "out/cadir.h"
 #include "store/audit.h"
 #include "store/migrate.h"
-
-/* The destination of a failed copy, removed: a SQLite file, or the tables
- * of a PostgreSQL database (empty before, so nothing else is dropped). */
-static void remove_copy(ca_store *to, const char *where)
-{
-	char side[4096];
-
-	if (to == NULL)
-		return;
-	if (ca_store_is_url(where)) {
-		if (ca_store_exec(
-			to, "DROP TABLE IF EXISTS revocations, certs,"
-			    " crls, approvals, audit, meta CASCADE;"
-			    " DROP FUNCTION IF EXISTS hsmca_refuse()") < 0)
-			ca_err_clear(); /* the copy's error is the one told */
-		ca_store_close(to);
-		return;
-	}
-	ca_store_close(to);
-	unlink(where);
-	snprintf(side, sizeof(side), "%s-wal", where);
-	unlink(side);
-	snprintf(side, sizeof(side), "%s-shm", where);
-	unlink(side);
-}
 
 static json_t *counts_json(const struct ca_migrate_counts *n, const char *from,
 			   const char *to)
@@ -125,10 +99,9 @@ int ca_dir_migrate(const char *dir, const char *to, json_t **out)
 out:
 	if (d != NULL)
 		ca_store_rollback(d->store);
+	ca_store_close(dst);
 	if (created)
-		remove_copy(dst, where);
-	else
-		ca_store_close(dst);
+		ca_store_destroy(where);
 	if (rc < 0) {
 		json_decref(*out);
 		*out = NULL;

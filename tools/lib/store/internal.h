@@ -36,6 +36,8 @@ extern const char ca_pg_schema[];
  * step and reset a statement. */
 int ca_pg_open(ca_store *s, const char *url, int create) CA_WUR;
 int ca_pg_begin(ca_store *s) CA_WUR;
+/* Drop hsmca's tables and trigger function from the database of url. */
+void ca_pg_drop(const char *url);
 void ca_pg_close(ca_store *s);
 int ca_pg_exec(ca_store *s, const char *sql) CA_WUR;
 int ca_pg_prepare(ca_store *s, const char *sql, ca_stmt *st) CA_WUR;

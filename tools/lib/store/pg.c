@@ -192,6 +192,18 @@ int ca_pg_open(ca_store *s, const char *url, int create)
 	return CA_OK;
 }
 
+void ca_pg_drop(const char *url)
+{
+	PGconn *c = PQconnectdb(url);
+
+	if (c != NULL && PQstatus(c) == CONNECTION_OK)
+		PQclear(PQexec(c,
+			       "DROP TABLE IF EXISTS revocations, certs, crls,"
+			       " approvals, audit, meta CASCADE;"
+			       " DROP FUNCTION IF EXISTS hsmca_refuse()"));
+	PQfinish(c);
+}
+
 void ca_pg_close(ca_store *s)
 {
 	if (s->pg != NULL)

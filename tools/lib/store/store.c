@@ -438,6 +438,21 @@ out:
 	return rc;
 }
 
+void ca_store_destroy(const char *where)
+{
+	char side[4096];
+
+	if (ca_store_is_url(where)) {
+		ca_pg_drop(where);
+		return;
+	}
+	unlink(where);
+	snprintf(side, sizeof(side), "%s-wal", where);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", where);
+	unlink(side);
+}
+
 void ca_store_close(ca_store *s)
 {
 	if (s == NULL)

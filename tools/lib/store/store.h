@@ -84,6 +84,10 @@ int ca_store_is_url(const char *where);
  * an empty PostgreSQL database. */
 int ca_store_create(const char *path, ca_store **out) CA_WUR;
 int ca_store_open(const char *path, ca_store **out) CA_WUR;
+/* Remove a store made by a creation or a copy that did not complete: the
+ * file (and its WAL), or hsmca's tables in the PostgreSQL database (which
+ * held no CA before). Best effort: the failure's message is kept. */
+void ca_store_destroy(const char *where);
 /* Closing checkpoints the WAL into ca.db (wal_checkpoint(TRUNCATE)): a
  * tool leaves ca.db self-contained when it exits. */
 void ca_store_close(ca_store *s);
