@@ -818,6 +818,7 @@ static int make_crl(struct gen *g, struct scope *sc)
 	if (!g->tp.preparing && !g->tp.executing)
 		GUARD(ca_dir_signer(g->d, p->pin_source));
 	GUARD(ca_store_begin(g->d->store));
+	GUARD(ca_store_serialise(g->d->store));
 	/* thisUpdate is taken under the write lock: every revocation
 	 * committed so far is dated no later than it. */
 	GUARD(update_times(g));

@@ -54,6 +54,7 @@ int ca_dir_migrate(const char *dir, const char *to, json_t **out)
 	GUARD(ca_dir_check_store(d));
 	/* The source stands still until ca.json names the copy. */
 	GUARD(ca_store_begin(d->store));
+	GUARD(ca_store_serialise(d->store));
 	GUARD(ca_store_create(where, &dst));
 	created = 1;
 	GUARD(ca_store_migrate(d->store, dst, &n));

@@ -196,6 +196,10 @@ static int chain_tail(ca_store *s, long *seq, char hash[65])
 
 	*seq = 0;
 	memcpy(hash, zero_hash, 65);
+	/* The head this transaction appends to: no other writer's. */
+	rc = ca_store_serialise(s);
+	if (rc < 0)
+		return rc;
 	rc = ca_store_prepare(s,
 			      "SELECT seq, hash FROM audit ORDER BY seq DESC "
 			      "LIMIT 1",

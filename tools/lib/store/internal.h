@@ -36,6 +36,8 @@ extern const char ca_pg_schema[];
  * step and reset a statement. */
 int ca_pg_open(ca_store *s, const char *url, int create) CA_WUR;
 int ca_pg_begin(ca_store *s) CA_WUR;
+/* The writers' advisory lock, until the transaction ends. */
+int ca_pg_lock(ca_store *s) CA_WUR;
 /* Drop hsmca's tables and trigger function from the database of url. */
 void ca_pg_drop(const char *url);
 void ca_pg_close(ca_store *s);

@@ -1,12 +1,13 @@
 /* The PostgreSQL backend of the state store (libpq).
  *
- * One database holds one CA. Several hosts share it: every write
- * transaction takes one transaction-level advisory lock (the key below)
- * right after BEGIN, so that commits are serialised across hosts as SQLite
- * serialises them on one host (BEGIN IMMEDIATE): the audit chain has one
- * head, CRL numbers and partition counts are read and advanced under it.
- * Signatures are made outside these transactions, so the lock is held for
- * the commit only. Unique serials, nonces and CRL numbers are also
+ * One database holds one CA. Several hosts share it: a write transaction
+ * takes one transaction-level advisory lock (the key below) before it
+ * reads what its commit advances (ca_store_serialise: the audit chain's
+ * head, the CRL number, partition slots), so that commits are serialised
+ * across hosts as SQLite serialises them on one host: the chain has one
+ * head. A batch signs before it appends to the audit log, so the lock is
+ * held for its commit only; gen-crl holds it throughout (its thisUpdate
+ * is taken under it). Unique serials, nonces and CRL numbers are also
  * constraints of the schema, and the audit log, the issued certificates and
  * the executed approvals refuse UPDATE (audit), DELETE and TRUNCATE by
  * trigger; the tables' privileges are revoked from PUBLIC.
@@ -213,8 +214,12 @@ void ca_pg_close(ca_store *s)
 
 int ca_pg_begin(ca_store *s)
 {
-	return ca_pg_exec(s,
-			  "BEGIN ISOLATION LEVEL READ COMMITTED; " CA_PG_LOCK);
+	return ca_pg_exec(s, "BEGIN ISOLATION LEVEL READ COMMITTED");
+}
+
+int ca_pg_lock(ca_store *s)
+{
+	return ca_pg_exec(s, CA_PG_LOCK);
 }
 
 /* SQLite's placeholders as PostgreSQL's: ?NNN is $NNN, a bare ? the next

@@ -86,6 +86,11 @@ long ca_store_changes(ca_store *s)
 	return s->pg != NULL ? s->changes : sqlite3_changes(s->db);
 }
 
+int ca_store_shared(const ca_store *s)
+{
+	return s->pg != NULL;
+}
+
 int ca_store_is_url(const char *where)
 {
 	return strncmp(where, "postgresql://", 13) == 0 ||
@@ -463,6 +468,7 @@ void ca_store_close(ca_store *s)
 		stmt_free(s->stmts[i].st);
 		free(s->stmts[i].sql);
 	}
+	ca_store_close(s->aside);
 	if (s->pg != NULL || s->db == NULL) {
 		ca_pg_close(s);
 		free(s->path);
@@ -498,6 +504,28 @@ int ca_store_begin(ca_store *s)
 	return rc;
 }
 
+int ca_store_serialise(ca_store *s)
+{
+	int rc;
+
+	if (s->pg == NULL || !s->in_tx || s->locked)
+		return CA_OK;
+	rc = ca_pg_lock(s);
+	if (rc == CA_OK)
+		s->locked = 1;
+	return rc;
+}
+
+int ca_store_aside(ca_store *s, ca_store **aside)
+{
+	int rc = CA_OK;
+
+	if (s->pg != NULL && s->aside == NULL)
+		rc = ca_store_open(s->path, &s->aside);
+	*aside = s->aside;
+	return rc;
+}
+
 void ca_store_set_hook(ca_store *s, const struct ca_store_hook *hook)
 {
 	if (hook != NULL)
@@ -516,6 +544,7 @@ int ca_store_commit(ca_store *s)
 		rc = ca_store_exec(s, "COMMIT");
 	if (rc == CA_OK) {
 		s->in_tx = 0;
+		s->locked = 0;
 		if (s->hook.after != NULL)
 			s->hook.after(s->hook.ctx, s);
 	}
@@ -748,10 +777,11 @@ void ca_store_rollback(ca_store *s)
 {
 	if (s == NULL || !s->in_tx)
 		return;
+	s->locked = 0;
 	if (s->pg != NULL) {
 		/* Keep the message of what failed, not the rollback's. */
-		if (s->pg != NULL && PQtransactionStatus(s->pg) != PQTRANS_IDLE)
-			(void)PQclear(PQexec(s->pg, "ROLLBACK"));
+		if (PQtransactionStatus(s->pg) != PQTRANS_IDLE)
+			PQclear(PQexec(s->pg, "ROLLBACK"));
 	} else
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_tx = 0;
@@ -769,6 +799,13 @@ static int step_done(ca_store *s, ca_stmt *st, int bound, const char *what)
 	int r = ca_store_step(s, st, bound);
 
 	if (r != SQLITE_DONE) {
+		if ((r & 0xff) == SQLITE_CONSTRAINT &&
+		    strstr(ca_store_errmsg(s), "certs_request") != NULL)
+			return ca_err(CA_EPOLICY,
+				      "state store: %s refused: the request "
+				      "was issued meanwhile by another process "
+				      "or host",
+				      what);
 		if ((r & 0xff) == SQLITE_CONSTRAINT)
 			return ca_err(CA_EPOLICY, "state store: %s refused: %s",
 				      what, ca_store_errmsg(s));

@@ -49,6 +49,8 @@ struct ca_store {
 	char pgerr[512];    /* its last error */
 	unsigned pg_names;  /* statements prepared on it */
 	long changes;	    /* rows the last UPDATE changed */
+	int locked;	    /* this transaction holds the writers' lock */
+	ca_store *aside;    /* a second connection (ca_store_aside) */
 	char *path;	    /* the file, or the connection string */
 	int in_tx;
 	/* Found damaged or behind its anchor: nothing more is written to it
@@ -78,6 +80,8 @@ struct ca_cert_row {
 	const char *notify; /* JSON text or NULL */
 };
 
+/* Is the store one that several hosts share (PostgreSQL)? */
+int ca_store_shared(const ca_store *s);
 /* Is where a PostgreSQL connection string (postgresql://, postgres://)? */
 int ca_store_is_url(const char *where);
 /* Create DIR/ca.db with the schema (fails if it exists), or the schema in
@@ -108,11 +112,22 @@ int ca_store_backup(ca_store *s, const char *dest) CA_WUR;
 int ca_store_nonce_digest(ca_store *s, long limit, long *count,
 			  char hex[65]) CA_WUR;
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK (PostgreSQL: BEGIN and the
- * advisory lock that serialises writers across hosts, store/pg.c). */
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK (PostgreSQL: BEGIN; writers are
+ * serialised from ca_store_serialise on, store/pg.c). */
 int ca_store_begin(ca_store *s) CA_WUR;
 int ca_store_commit(ca_store *s) CA_WUR;
 void ca_store_rollback(ca_store *s);
+/* From here to the end of the transaction, no other writer of the store,
+ * on any host: before reading what a commit advances (the audit chain's
+ * head, the CRL number, how full partitions are). SQLite's BEGIN IMMEDIATE
+ * holds that from the start; on PostgreSQL it is an advisory lock, so that
+ * what a transaction does before (signing a batch) runs beside other hosts.
+ * Outside a transaction: nothing to do. */
+int ca_store_serialise(ca_store *s) CA_WUR;
+/* A second connection to a shared store, for a short transaction of its
+ * own while s has one open (made on first use, closed with s); *aside is
+ * NULL for SQLite. */
+int ca_store_aside(ca_store *s, ca_store **aside) CA_WUR;
 
 /* Run SQL with no results. */
 int ca_store_exec(ca_store *s, const char *sql) CA_WUR;
