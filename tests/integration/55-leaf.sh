@@ -1,6 +1,7 @@
 #!/bin/sh
 # hsmca-sign-leaf: profiles, SANs, refusals, key reuse, batches.
 # hsmca-test: token
+# hsmca-test: store
 . "$HSMCA_TOP/tests/lib.sh"
 
 root_ca ec:p384 "CN=Leaf Test Root,O=Example"
@@ -13,7 +14,7 @@ csr() { # NAME [openssl req args...]
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$_c.key" -out "$_c.csr" "$@" 2>/dev/null
 }
 leaf() { hsmca-sign-leaf --ca issuing --pin-source "$PINSRC" "$@"; }
-count() { sqlite3 issuing/ca.db "select count(*) from certs where kind = 'leaf'"; }
+count() { store_sql issuing "select count(*) from certs where kind = 'leaf'"; }
 
 # Module choice (README "Tokens"): --module wins over the module ca.json
 # records; so does HSMCA_MODULE; without either, ca.json's module is used.
@@ -92,7 +93,7 @@ check "--cn overrides the CSR's CN" leaf --csr sans.csr --cn renamed.example.com
 like "$(openssl x509 -in renamed.crt -noout -subject)" "CN = renamed.example.com" "subject CN replaced"
 serial=$(openssl x509 -in web.crt -noout -serial | cut -d= -f2)
 is "${#serial}" 34 "leaf serial: 17 octets"
-is "$(sqlite3 issuing/ca.db "select count(distinct serial) = count(*) from certs")" 1 "serials unique in the store"
+is "$(store_sql issuing "select case when count(distinct serial) = count(*) then 1 else 0 end from certs")" 1 "serials unique in the store"
 
 # Refusals: exit 3, nothing issued
 n=$(count)
@@ -174,7 +175,7 @@ like "$(openssl x509 -in out/db.example.com.pem -noout -subject)" "C = GB, O = E
 is "$(grep -c 'BEGIN CERTIFICATE' out/db.example.com.pem)" 3 "cert_bundle: leaf + chain in one file"
 like "$(openssl x509 -in out/db.example.com.pem -noout -ext subjectAltName)" "IP Address:2001:DB8:0:0:0:0:0:5" "typed SAN map"
 like "$(openssl x509 -in out/mail.crt -noout -ext extendedKeyUsage)" "E-mail Protection" "EKU names and dotted OIDs"
-is "$(sqlite3 issuing/ca.db "select notify from certs where cn = 'mail.example.com'")" '{"notify_expiry":["ops@example.com"]}' "notify_expiry recorded"
+is "$(store_sql issuing "select notify from certs where cn = 'mail.example.com'")" '{"notify_expiry":["ops@example.com"]}' "notify_expiry recorded"
 before=$(count)
 sha_api=$(sha256 out/api.crt)
 rm out/mail.crt
