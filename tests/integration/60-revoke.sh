@@ -2,6 +2,7 @@
 # hsmca-revoke: by serial and from the serverless CA's revoked.json;
 # idempotence, refusals, state unchanged on refusal, quorum for CA certs.
 # hsmca-test: token
+# hsmca-test: store
 . "$HSMCA_TOP/tests/lib.sh"
 
 root_ca ec:p384 "CN=Revoke Test Root,O=Example"
@@ -17,7 +18,7 @@ for n in a b c d e f g h; do leaf $n; done
 serial() { openssl x509 -in "$1.crt" -noout -serial | cut -d= -f2; }
 lower() { echo "$1" | tr 'A-F' 'a-f'; }
 decimal() { python3 -c "print(int('$1', 16))"; }
-db() { sqlite3 issuing/ca.db "$1"; }
+db() { store_sql issuing "$1"; }
 revoke() { hsmca-revoke --ca issuing "$@"; }
 state() { db "select serial || '|' || reason || '|' || revoked_at from revocations order by serial"; }
 audits() { db "select count(*) from audit"; }
@@ -49,7 +50,7 @@ expect_fail 2 "one of --serial, --cert or --revoked" "--serial and --revoked tog
 expect_fail 2 "quorum" "--prepare on a CA without a quorum (exit 2)" revoke --serial "$(serial b)" --prepare req.json
 is "$(state)" "$before" "nothing revoked by the refused commands"
 expect_fail 3 "own root certificate" "a root does not revoke itself (exit 3)" hsmca-revoke --ca root --serial "$(openssl x509 -in root/ca.crt -noout -serial | cut -d= -f2)"
-is "$(sqlite3 root/ca.db 'select count(*) from revocations')" 0 "root's revocations unchanged"
+is "$(store_sql root 'select count(*) from revocations')" 0 "root's revocations unchanged"
 
 # --date in the past, after notBefore
 nb=$(date -d "$(openssl x509 -in b.crt -noout -startdate | cut -d= -f2)" +%s)
@@ -119,7 +120,7 @@ write_quorum quorum.json 2 alice:alice.pub bob:bob.pub
 new_token QRoot
 new_token Sub
 keygen QRoot qroot-key ec:p256 >/dev/null
-QROOT="hsmca-init-ca --ca qroot --key pkcs11:token=QRoot;object=qroot-key --pin-source $PINSRC --self-sign --subject CN=Quorum_Revoke_Root --days 3650 --quorum quorum.json"
+QROOT="hsmca-init-ca --ca qroot --key pkcs11:token=QRoot;object=qroot-key --pin-source $PINSRC --self-sign --subject CN=Quorum_Revoke_Root --days 3650 --quorum quorum.json $(store_opt)"
 $QROOT --prepare qroot-req.json >/dev/null
 hsmca-two-person-approve sign qroot-req.json --id alice --key alice.key --out qa.sig </dev/null >/dev/null 2>&1
 hsmca-two-person-approve sign qroot-req.json --id bob --key bob.key --out qb.sig </dev/null >/dev/null 2>&1
@@ -133,20 +134,20 @@ $SUB --request sub-req.json --approval sa.sig --approval sb.sig >/dev/null || no
 ssub=$(serial sub)
 qrev() { hsmca-revoke --ca qroot --serial "$ssub" --reason cACompromise "$@"; }
 expect_fail 3 "protected by a quorum" "revoking a CA certificate without approvals refused (exit 3)" qrev
-is "$(sqlite3 qroot/ca.db 'select count(*) from revocations')" 0 "nothing revoked"
+is "$(store_sql qroot 'select count(*) from revocations')" 0 "nothing revoked"
 check "--prepare writes the approval request" qrev --prepare rev-req.json
 like "$(cat rev-req.json)" '"tbs_type": *"revocation"' "request tbs_type revocation"
 tbs=$(python3 -c "import json,base64; print(base64.b64decode(json.load(open('rev-req.json'))['tbs']).decode())")
 like "$tbs" "^\{\"action\":\"revoke\",\"date\":\"[0-9TZ:-]+\",\"reason\":\"cACompromise\",\"serial\":\"$(lower "$ssub")\"\}$" "approved bytes are the canonical revocation text"
-is "$(sqlite3 qroot/ca.db 'select count(*) from revocations')" 0 "--prepare changes nothing"
+is "$(store_sql qroot 'select count(*) from revocations')" 0 "--prepare changes nothing"
 hsmca-two-person-approve sign rev-req.json --id alice --key alice.key --out ra.sig </dev/null >/dev/null 2>&1
 hsmca-two-person-approve sign rev-req.json --id bob --key bob.key --out rb.sig </dev/null >/dev/null 2>&1
 expect_fail 3 "" "one approval of two refused (exit 3)" qrev --request rev-req.json --approval ra.sig
 expect_fail 3 "not the one approved" "another reason than approved refused (exit 3)" hsmca-revoke --ca qroot --serial "$ssub" --reason superseded --request rev-req.json --approval ra.sig --approval rb.sig
-is "$(sqlite3 qroot/ca.db 'select count(*) from revocations')" 0 "nothing revoked by refused executions"
+is "$(store_sql qroot 'select count(*) from revocations')" 0 "nothing revoked by refused executions"
 check "--request with two approvals revokes" qrev --request rev-req.json --approval ra.sig --approval rb.sig
-is "$(sqlite3 qroot/ca.db "select reason from revocations where serial = '$(lower "$ssub")'")" 2 "sub-CA revoked with cACompromise"
-like "$(sqlite3 qroot/ca.db 'select entry from audit order by seq desc limit 1')" '"approvers":\["alice","bob"\]|"approvers":\["bob","alice"\]' "approvers named in the audit entry"
+is "$(store_sql qroot "select reason from revocations where serial = '$(lower "$ssub")'")" 2 "sub-CA revoked with cACompromise"
+like "$(store_sql qroot 'select entry from audit order by seq desc limit 1')" '"approvers":\["alice","bob"\]|"approvers":\["bob","alice"\]' "approvers named in the audit entry"
 expect_fail 0 "already revoked" "repeat is idempotent without approvals" qrev
 check "quorum root audit chain verifies" hsmca-audit --ca qroot verify
 done_testing
