@@ -5,6 +5,7 @@
 # for the same key and marks the old one superseded, in the store and in
 # hsmca-audit show/report, while the old one stays valid.
 # hsmca-test: token
+# hsmca-test: store
 . "$HSMCA_TOP/tests/lib.sh"
 
 root_ca ec:p256 "CN=Renew Root"
@@ -14,8 +15,8 @@ leaf() { hsmca-sign-leaf --ca issuing --pin-source "$PINSRC" "$@"; }
 audit() { hsmca-audit --ca issuing "$@"; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr A-F a-f; }
-count() { sqlite3 issuing/ca.db "select count(*) from certs where kind = 'leaf'"; }
-sup() { sqlite3 issuing/ca.db "select ifnull(superseded_by, '-') from certs where serial = '$1'"; }
+count() { store_sql issuing "select count(*) from certs where kind = 'leaf'"; }
+sup() { store_sql issuing "select coalesce(superseded_by, '-') from certs where serial = '$1'"; }
 days_of() { # lifetime of a certificate in whole days
 	echo $((($(date -u -d "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)" +%s) - \
 		$(date -u -d "$(openssl x509 -in "$1" -noout -startdate | cut -d= -f2)" +%s)) / 86400))
