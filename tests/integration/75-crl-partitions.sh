@@ -3,11 +3,12 @@
 # (sign-leaf), one CRL per partition with a critical IDP naming exactly its
 # URL, verification with the right and the wrong partition CRL.
 # hsmca-test: token
+# hsmca-test: store
 . "$HSMCA_TOP/tests/lib.sh"
 
 root_ca ec:p256 "CN=Partition Test Root"
 issuing_ca "CN=Partition Test Issuing CA"
-db() { sqlite3 issuing/ca.db "$1"; }
+db() { store_sql issuing "$1"; }
 gencrl() { hsmca-gen-crl --ca issuing --pin-source "$PINSRC" "$@"; }
 serial() { openssl x509 -in "$1.crt" -noout -serial | cut -d= -f2; }
 lower() { echo "$1" | tr 'A-F' 'a-f'; }
@@ -43,7 +44,7 @@ done
 # a sub-CA of the issuing CA is bound to no partition: it goes to the base CRL
 keygen Issuing sub-key ec:p256 --csr sub.csr --subject "CN=Partition Sub CA" >/dev/null
 hsmca-sign-subca --ca issuing --pin-source "$PINSRC" --csr sub.csr --days 30 --out sub.crt >/dev/null
-is "$(db "select ifnull(partition, 'none') from certs where kind = 'subca'")" none "sub-CA bound to no partition"
+is "$(db "select coalesce(cast(partition as text), 'none') from certs where kind = 'subca'")" none "sub-CA bound to no partition"
 
 for n in a b c d e; do hsmca-revoke --ca issuing --serial "$(serial $n)" --reason keyCompromise >/dev/null; done
 hsmca-revoke --ca issuing --serial "$(serial sub)" --reason cACompromise >/dev/null
@@ -116,7 +117,7 @@ expect_fail 2 "--partitions" "--partitions 0 (exit 2)" gencrl --partitions 0 --o
 
 # --- size mode ------------------------------------------------------------
 keygen Issuing size-key ec:p256 >/dev/null
-hsmca-init-ca --ca sizeca --key "pkcs11:token=Issuing;object=size-key" --pin-source "$PINSRC" \
+store_init hsmca-init-ca --ca sizeca --key "pkcs11:token=Issuing;object=size-key" --pin-source "$PINSRC" \
 	--self-sign --subject "CN=Size CA" --days 365 >/dev/null
 mkdir s0
 # A gen-crl that fails changes nothing: the partition setting is written
@@ -125,7 +126,7 @@ before=$(cat sizeca/ca.json)
 expect_fail 2 "not a directory" "--partitions 4 --out-dir MISSING refused (exit 2)" \
 	hsmca-gen-crl --ca sizeca --pin-source "$PINSRC" --partitions 4 --partition-url 'http://crl.example.com/x/{n}.crl' --out-dir missing
 is "$(cat sizeca/ca.json)" "$before" "failed gen-crl --partitions: ca.json unchanged"
-unlike "$(sqlite3 sizeca/ca.db "select entry from audit")" "crl-config" "failed gen-crl --partitions: no configuration audit entry"
+unlike "$(store_sql sizeca "select entry from audit")" "crl-config" "failed gen-crl --partitions: no configuration audit entry"
 check "afterwards --out still accepted (no partitions configured)" \
 	hsmca-gen-crl --ca sizeca --pin-source "$PINSRC" --out s0-plain.crl
 expect_fail 2 "partition-url" "size mode without crl_urls needs --partition-url (exit 2)" hsmca-gen-crl --ca sizeca --pin-source "$PINSRC" --partition-size 8192 --out-dir s0
@@ -137,7 +138,7 @@ for n in k l; do
 	hsmca-sign-leaf --ca sizeca --pin-source "$PINSRC" --csr "$n.csr" --out "size-$n.crt" >/dev/null ||
 		notok "size-mode leaf $n issued"
 done
-is "$(sqlite3 sizeca/ca.db "select group_concat(partition) from certs where kind = 'leaf'")" "0,0" "size mode fills partition 0 first"
+is "$(store_sql sizeca "select partition from certs where kind = 'leaf'" | paste -sd,)" "0,0" "size mode fills partition 0 first"
 like "$(openssl x509 -in size-k.crt -noout -ext crlDistributionPoints)" "URI:http://crl.example.com/size/0.crl" "CDP names partition 0"
 check "size-mode gen-crl" hsmca-gen-crl --ca sizeca --pin-source "$PINSRC" --out-dir s0 --force
 sz=$(openssl crl -in s0/crl-0.crl -outform DER | wc -c)
@@ -156,7 +157,7 @@ mkdir bulk
 hsmca-sign-leaf --ca sizeca --pin-source "$PINSRC" --requests bulk.json --csr-dir . --out-dir bulk >bulk.out 2>&1
 like "$(cat bulk.out)" "issued 250," "250-request batch issued"
 check "sign-leaf --check on a partitioned CA" hsmca-sign-leaf --ca sizeca --check --csr bulk.csr
-is "$(sqlite3 sizeca/ca.db "select group_concat(n) from (select count(*) n from certs where kind = 'leaf' group by partition order by partition)")" \
+is "$(store_sql sizeca "select count(*) from certs where kind = 'leaf' group by partition order by partition" | paste -sd,)" \
 	"101,101,50" "size mode batch: partitions hold 101, 101, 50 (none over per_partition)"
 python3 -c '
 import json
