@@ -5,6 +5,7 @@
 # key, makes one that openssl verify and certtool reject; hsmca refuses it
 # before signing (exit 3, the name and the subtree named, no store row, no
 # file, a refusal in the audit log). Single and batch.
+# hsmca-test: store
 . "$HSMCA_TOP/tests/lib.sh"
 
 root_ca ec:p256 "CN=Constraints Root,O=Example" --pathlen 2
@@ -14,7 +15,7 @@ check "an issuing CA with name constraints and EKUs" hsmca-sign-subca --ca root 
 	--csr issuing.csr --days 1825 --permit-dns example.com --exclude-dns secret.example.com \
 	--permit-ip 10.0.0.0/8 --permit-email example.com --permit-uri .example.com \
 	--eku serverAuth --eku clientAuth --eku emailProtection --out issuing.crt
-check "issuing CA directory" hsmca-init-ca --ca issuing --key "pkcs11:token=Issuing;object=issuing-key" \
+check "issuing CA directory" store_init hsmca-init-ca --ca issuing --key "pkcs11:token=Issuing;object=issuing-key" \
 	--pin-source "$PINSRC" --cert issuing.crt --chain root/ca.crt --crl-url http://crl.example.com/i.crl
 ISSUER="CN=Constrained Issuing CA,O=Example"
 
@@ -22,7 +23,7 @@ csr() { # NAME SUBJECT
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
 }
 leaf() { hsmca-sign-leaf --ca issuing --pin-source "$PINSRC" "$@"; }
-rows() { sqlite3 issuing/ca.db "select count(*) from certs where kind = 'leaf'"; }
+rows() { store_sql issuing "select count(*) from certs where kind = 'leaf'"; }
 last_audit() { hsmca-audit --ca issuing log --json | tail -n 1; }
 
 # openssl_leaf NAME SAN-EXT [EKU]: the certificate OpenSSL makes from
@@ -170,7 +171,7 @@ check "the sub-CA verifies" openssl verify -CAfile root/ca.crt -untrusted issuin
 # Cross-certificate: another root (no EKU) certified by the issuing CA.
 new_token Other
 keygen Other other-key ec:p256 >/dev/null
-hsmca-init-ca --ca other --key "pkcs11:token=Other;object=other-key" --pin-source "$PINSRC" \
+store_init hsmca-init-ca --ca other --key "pkcs11:token=Other;object=other-key" --pin-source "$PINSRC" \
 	--self-sign --subject "CN=Other Root,O=Example" --days 3650 >/dev/null
 expect_fail 3 "no extended key usage \(any purpose\) but $ISSUER allows only" \
 	"cross-certificate without EKUs under the issuing CA refused" \
@@ -179,7 +180,7 @@ expect_fail 3 "no extended key usage \(any purpose\) but $ISSUER allows only" \
 
 # --- pathLen ---------------------------------------------------------------------
 mkdir sub && cp sub.crt sub/
-check "a CA directory for the sub-CA (pathLen 0)" hsmca-init-ca --ca subdir --key "pkcs11:token=Issuing;object=sub-key" \
+check "a CA directory for the sub-CA (pathLen 0)" store_init hsmca-init-ca --ca subdir --key "pkcs11:token=Issuing;object=sub-key" \
 	--pin-source "$PINSRC" --cert sub.crt --chain sub-chain.pem
 keygen Issuing subsub-key ec:p256 --csr subsub.csr --subject "CN=Sub Sub CA,O=Example" >/dev/null
 expect_fail 3 "pathlen 0" "a CA with pathLen 0 certifies no CA" \
