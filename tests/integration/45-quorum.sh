@@ -2,6 +2,7 @@
 # M-of-N approvals bound to exact bytes, end to end through the CA tools:
 # every attack is refused with exit 3, an audit entry, and nothing signed.
 # hsmca-test: token
+# hsmca-test: store
 . "$HSMCA_TOP/tests/lib.sh"
 
 new_token Root
@@ -33,7 +34,7 @@ approve() { # REQUEST ID OUT
 	esac
 }
 
-ROOT="hsmca-init-ca --ca root --key pkcs11:token=Root;object=root-key --pin-source $PINSRC --self-sign --subject CN=Quorum_Root_R1 --days 3650 --pathlen 1 --quorum quorum.json"
+ROOT="hsmca-init-ca --ca root --key pkcs11:token=Root;object=root-key --pin-source $PINSRC --self-sign --subject CN=Quorum_Root_R1 --days 3650 --pathlen 1 --quorum quorum.json $(store_opt)"
 
 # --- the root itself: two-phase self-signature -----------------------------
 check "init-ca --quorum --prepare needs no PIN (no private key touched)" sh -c \
@@ -45,9 +46,9 @@ expect_fail 3 "1 of 2" "root self-signature with one approval refused" $ROOT --r
 [ -e root ] && notok "no CA directory after refusal" || ok "no CA directory after refusal"
 approve root-req.json carol root-carol.sig >/dev/null 2>&1
 check "root self-signature with alice + carol (token)" $ROOT --request root-req.json --approval root-alice.sig --approval root-carol.sig
-is "$(sqlite3 root/ca.db "select value from meta where key='quorum_sha256'")" "$(sha256 quorum.json)" "quorum hash pinned in the state store"
-like "$(sqlite3 root/ca.db "select entry from audit where seq=1")" "\"quorum_sha256\":\"$(sha256 quorum.json)\"" "quorum hash in the first audit entry"
-like "$(sqlite3 root/ca.db "select entry from audit where seq=1")" '"approvers":\["alice","carol"\]' "approvers named in the first audit entry"
+is "$(store_sql root "select value from meta where key='quorum_sha256'")" "$(sha256 quorum.json)" "quorum hash pinned in the state store"
+like "$(store_sql root "select entry from audit where seq=1")" "\"quorum_sha256\":\"$(sha256 quorum.json)\"" "quorum hash in the first audit entry"
+like "$(store_sql root "select entry from audit where seq=1")" '"approvers":\["alice","carol"\]' "approvers named in the first audit entry"
 is "$(openssl x509 -in root/ca.crt -noout -serial | cut -d= -f2 | tr A-F a-f)" \
 	"$(python3 -c "import json;print(json.load(open('root-req.json'))['params']['serial'])")" "serial comes from the approved request"
 check "root verifies" openssl verify -CAfile root/ca.crt root/ca.crt
@@ -56,8 +57,10 @@ check "root verifies" openssl verify -CAfile root/ca.crt root/ca.crt
 keygen Sub sub-key ec:p256 --csr sub.csr --subject "CN=Quorum Sub CA" >/dev/null
 keygen Sub other-key ec:p256 --csr other.csr --subject "CN=Other Sub CA" >/dev/null
 SUB="hsmca-sign-subca --ca root --pin-source $PINSRC --csr sub.csr --days 1825 --pathlen 0 --permit-dns example.com --out sub.crt"
-certs() { sqlite3 root/ca.db "select count(*) from certs"; }
-refusals() { sqlite3 root/ca.db "select count(*) from audit where entry like '%\"outcome\":\"refused\"%'"; }
+# The certificate's DER in hex (upper or lower case) from the store.
+if [ "$HSMCA_TEST_STORE" = postgresql ]; then hexder="encode(der, 'hex')"; else hexder="hex(der)"; fi
+certs() { store_sql root "select count(*) from certs"; }
+refusals() { store_sql root "select count(*) from audit where entry like '%\"outcome\":\"refused\"%'"; }
 n0=$(certs)
 
 expect_fail 3 "protected by a quorum" "quorum CA without --prepare/--request refused" $SUB
@@ -138,7 +141,7 @@ is "$(openssl x509 -in sub.crt -noout -serial | cut -d= -f2 | tr A-F a-f)" \
 tbs_signed=$(openssl asn1parse -in sub.crt -strparse 4 -noout -out tbs.der >/dev/null 2>&1; sha256 tbs.der)
 tbs_approved=$(python3 -c "import json,base64,hashlib;print(hashlib.sha256(base64.b64decode(json.load(open('sub-req.json'))['tbs'])).hexdigest())")
 is "$tbs_signed" "$tbs_approved" "the signed TBS is byte-for-byte the approved one"
-like "$(sqlite3 root/ca.db "select entry from audit order by seq desc limit 1")" '"approvers":\["alice","bob"\]' "audit entry names the approvers"
+like "$(store_sql root "select entry from audit order by seq desc limit 1")" '"approvers":\["alice","bob"\]' "audit entry names the approvers"
 n1=$(certs)
 # The same request again on this CA: executed already, the output is the
 # stored certificate; nothing is signed.
@@ -175,10 +178,10 @@ like "$out" "already executed: output written from the store" "... written from 
 is "$(certs)" "$((n2 + 1))" "... one certificate in the store (nothing signed)"
 crash_serial=$(python3 -c "import json;print(json.load(open('crash-req.json'))['params']['serial'])")
 is "$(openssl x509 -in crash.crt -outform DER | sha256sum | cut -d' ' -f1)" \
-	"$(sqlite3 root/ca.db "select hex(der) from certs where serial='$crash_serial'" | xxd -r -p | sha256sum | cut -d' ' -f1)" \
+	"$(store_sql root "select $hexder from certs where serial='$crash_serial'" | xxd -r -p | sha256sum | cut -d' ' -f1)" \
 	"... the output is the store's certificate"
 check "... it verifies" openssl verify -CAfile root/ca.crt crash.crt
-like "$(sqlite3 root/ca.db "select entry from audit order by seq desc limit 1")" '"approvers":\["alice","bob"\],"detail":"already executed: output written from the store"' "... audited, with the approvers"
+like "$(store_sql root "select entry from audit order by seq desc limit 1")" '"approvers":\["alice","bob"\],"detail":"already executed: output written from the store"' "... audited, with the approvers"
 check "... the audit chain verifies" hsmca-audit --ca root verify
 out=$($CRASH 2>&1)
 is "$?" 0 "and once more: exit 0, the output holds it"
@@ -189,7 +192,7 @@ hsmca-sign-subca --ca root --pin-source "$PINSRC" --csr other.csr --days 1825 --
 for a in alice bob carol; do approve other2-req.json $a o-$a.sig >/dev/null 2>&1; done
 check "more than M approvals (alice + bob + carol on a token)" hsmca-sign-subca --ca root --pin-source "$PINSRC" --csr other.csr --days 1825 --out other.crt \
 	--request other2-req.json --approval o-alice.sig --approval o-bob.sig --approval o-carol.sig
-like "$(sqlite3 root/ca.db "select entry from audit order by seq desc limit 1")" '"approvers":\["alice","bob","carol"\]' "all three approvers recorded"
+like "$(store_sql root "select entry from audit order by seq desc limit 1")" '"approvers":\["alice","bob","carol"\]' "all three approvers recorded"
 
 # expired request
 hsmca-sign-subca --ca root --pin-source "$PINSRC" --csr other.csr --days 100 --out late.crt --prepare late-req.json --approval-ttl 3s >/dev/null
