@@ -45,6 +45,32 @@ like "$(grep 'two CPUs, 40 certificates' bench.out)" 'hsmca-sign-leaf [0-9]+ \[[
 like "$(grep -cE '^  rounds, hsmca: [0-9]+ [0-9]+ \| peer: [0-9]+ [0-9]+ \|' bench.out)" '^2$' \
 	"two rounds of each tool, on two CPUs and pinned"
 
+# --- the scale part's smoke run (BENCH_PARTS=scale; not in the default) ---
+# 2,000 seeded rows, 200 revoked, 16 KiB partitions, on SQLite and, when
+# PostgreSQL 15's server is installed, on a private cluster.
+stores=sqlite
+[ ! -x "${PG_BIN:-/usr/lib/postgresql/15/bin}/postgres" ] || stores="sqlite postgresql"
+BENCH_QUICK=1 BENCH_SCALE_STORES=$stores TMPDIR=$T "$HSMCA_TOP/scripts/bench-scale" >scale.out 2>&1
+is "$?" 0 "BENCH_QUICK=1 scripts/bench-scale exits 0 (stores seeded and accepted, batches issued, CRLs verified)"
+for st in $stores; do
+	case $st in sqlite) name=SQLite ;; *) name=PostgreSQL ;; esac
+	for what in 'batch issuance into the seeded store vs the empty one' 'largest partition CRL' \
+		'gen-crl of every partition' 'gen-crl peak RSS' 'hsmca-audit show SERIAL'; do
+		like "$(grep -E "^(MET|NOT MET) +scale \($name, 2000 certificates \(200 revoked\)\): $what" scale.out | tail -n 1)" \
+			': [0-9.]+x? \(target (>=|<=) [0-9.]+x?\)' "scale, $name: $what, measured, with its target and verdict"
+	done
+	like "$(grep -E "^ +scale \($name, " scale.out | tail -n 1)" '[0-9]+ bytes per certificate .*projected to 100000000 certificates: [0-9]+ GB' \
+		"scale, $name: store size per certificate and its projection"
+done
+like "$(grep -cE '^hsmca-audit verify: audit log OK: 2[0-9]{3} entries' scale.out)" "^$(echo "$stores" | wc -w)\$" \
+	"the seeded stores (2,000 rows, 200 revocations, their audit entries) pass hsmca-audit verify"
+unlike "$(cat scale.out)" 'NOT MEASURED' "no figure of the scale part went unmeasured"
+if [ "$stores" != sqlite ]; then
+	pid=$(sed -n 's/^(PostgreSQL cluster in .*, postmaster PID \([0-9]*\))$/\1/p' scale.out)
+	like "$pid" '^[0-9]+$' "the scale part names its cluster's postmaster"
+	is "$(ps -o pid= -p "${pid:-0}" | tr -d ' ')" "" "the scale part's PostgreSQL cluster is stopped at its end"
+fi
+
 # --- the per-stage breakdown of a real profile ----------------------------
 BENCH_TOP=$HSMCA_TOP
 BENCH_BUILD=$HSMCA_BUILD
