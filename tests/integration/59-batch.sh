@@ -175,9 +175,12 @@ fi
 # Every CSR is missing: each request is refused. Refusals are streamed to
 # summary.json and their audit entries aggregated per chunk; peak RSS stays
 # under 100 MB (it was 1.29 GB).
-# (Under the sanitizers, whose shadow memory makes RSS meaningless, 50,000.)
+# (Under the sanitizers, whose shadow memory makes RSS meaningless, 50,000;
+# on PostgreSQL too: the refusals are the batch's, not the store's, and the
+# million runs on SQLite.)
 M=1000000
 [ "${HSMCA_SAN:-0}" = 1 ] && M=50000
+[ "$HSMCA_TEST_STORE" = postgresql ] && M=50000
 python3 -c '
 import sys
 sys.stdout.write("[" + ",".join("{\"common_name\":\"m%d.example.com\",\"csr_file\":\"missing-%d.csr\"}" % (i, i)
@@ -192,8 +195,8 @@ diag "$M refusals: peak RSS ${rss} KB"
 if [ "${HSMCA_SAN:-0}" = 1 ]; then
 	skip "a million refusals under 100 MB peak RSS" "sanitizer build (shadow memory)"
 else
-	[ "$rss" -lt 102400 ] && ok "a million refusals under 100 MB peak RSS" ||
-		notok "a million refusals under 100 MB peak RSS" "peak RSS ${rss} KB"
+	[ "$rss" -lt 102400 ] && ok "$M refusals under 100 MB peak RSS" ||
+		notok "$M refusals under 100 MB peak RSS" "peak RSS ${rss} KB"
 fi
 like "$(cat million.out)" "issued 0, already issued 0, refused $M" "summary line: $M refused"
 is "$(grep -c ' refused  ' million.out)" 20 "the first 20 refusals shown"
