@@ -611,21 +611,25 @@ int ca_audit_entries_for_serial(ca_store *s, const char *serial, json_t *arr)
 	ca_stmt *st = NULL;
 	int rc, r;
 
-	/* A full scan: the log is read by an operator's lookup, not on any
-	 * signing path. */
+	/* Through the audit indexes (store.c): no scan of the log. */
 	rc = ca_store_prepare(
 	    s,
-	    ca_store_sql(s,
-			 "SELECT seq, entry, hash FROM audit WHERE"
-			 " json_extract(entry, '$.details.serial') = ?1"
-			 " OR json_extract(entry, '$.details.renews') = ?1"
-			 " OR EXISTS (SELECT 1 FROM json_each(entry,"
-			 " '$.details.serials') WHERE value = ?1) ORDER BY seq",
-			 "SELECT seq, entry, hash FROM audit WHERE"
-			 " entry::jsonb #>> '{details,serial}' = ?1::text"
-			 " OR entry::jsonb #>> '{details,renews}' = ?1::text"
-			 " OR coalesce(entry::jsonb #> '{details,serials}'"
-			 " @> to_jsonb(?1::text), false) ORDER BY seq"),
+	    ca_store_sql(
+		s,
+		"SELECT seq, entry, hash FROM audit WHERE " AUDIT_SERIAL
+		" = ?1 UNION SELECT seq, entry, hash FROM audit "
+		"WHERE " AUDIT_RENEWS " = ?1 UNION SELECT seq, entry, hash FROM"
+		" audit WHERE " AUDIT_BATCH " AND EXISTS (SELECT 1 FROM"
+		" json_each(entry, '$.details.serials') WHERE value ="
+		" ?1) ORDER BY 1",
+		"SELECT seq, entry, hash FROM audit WHERE"
+		" entry::jsonb #>> '{details,serial}' = ?1::text"
+		" UNION SELECT seq, entry, hash FROM audit WHERE"
+		" entry::jsonb #>> '{details,renews}' = ?1::text"
+		" UNION SELECT seq, entry, hash FROM audit WHERE"
+		" jsonb_typeof(entry::jsonb #> '{details,serials}') ="
+		" 'array' AND entry::jsonb #> '{details,serials}'"
+		" @> to_jsonb(?1::text) ORDER BY 1"),
 	    &st);
 	if (rc < 0)
 		return rc;

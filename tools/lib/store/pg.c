@@ -79,6 +79,13 @@ const char ca_pg_schema[] =
     "  seq BIGINT PRIMARY KEY,\n"
     "  entry TEXT NOT NULL,\n"
     "  hash TEXT NOT NULL);\n"
+    /* hsmca-audit show: the entries that name a serial (store.c). */
+    "CREATE INDEX audit_serial ON audit"
+    " ((entry::jsonb #>> '{details,serial}'));\n"
+    "CREATE INDEX audit_renews ON audit"
+    " ((entry::jsonb #>> '{details,renews}'));\n"
+    "CREATE INDEX audit_batch ON audit(seq) WHERE"
+    " jsonb_typeof(entry::jsonb #> '{details,serials}') = 'array';\n"
     "CREATE FUNCTION hsmca_refuse() RETURNS trigger LANGUAGE plpgsql AS\n"
     "  'BEGIN RAISE EXCEPTION ''%'', TG_ARGV[0]; END';\n"
     "CREATE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON audit\n"

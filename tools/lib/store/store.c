@@ -11,6 +11,19 @@
 
 #include "base/hex.h"
 
+/* "What touched this certificate" (hsmca-audit show) without reading the
+ * whole log: an entry names one serial (details.serial, or renews) or,
+ * for a revoked.json batch, a list of them (details.serials: few entries,
+ * in a partial index of their own). Stores made before these indexes get
+ * them when first opened (ensure_indexes). */
+#define AUDIT_INDEXES                                                          \
+	"CREATE INDEX IF NOT EXISTS audit_serial ON audit(" AUDIT_SERIAL       \
+	");\n"                                                                 \
+	"CREATE INDEX IF NOT EXISTS audit_renews ON audit(" AUDIT_RENEWS       \
+	");\n"                                                                 \
+	"CREATE INDEX IF NOT EXISTS audit_batch ON audit(seq) "                \
+	"WHERE " AUDIT_BATCH ";\n"
+
 static const char schema[] =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
     "CREATE TABLE certs (\n"
@@ -67,6 +80,7 @@ static const char schema[] =
     "  hash TEXT NOT NULL);\n"
     /* Append-only: the hash chain detects tampering, the triggers stop
      * accidents. */
+    AUDIT_INDEXES
     "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN\n"
     "  SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN\n"
@@ -406,6 +420,29 @@ out:
 	return rc;
 }
 
+/* The audit indexes of a store made before them, created once. */
+static int ensure_indexes(ca_store *s)
+{
+	long long n = 0;
+	int rc;
+
+	if (s->pg != NULL)
+		return CA_OK;
+	rc = ca_store_count(s,
+			    "SELECT count(*) FROM sqlite_schema WHERE name IN "
+			    "('audit_serial', 'audit_renews', 'audit_batch')",
+			    NULL, NULL, &n);
+	if (rc < 0 || n == 3)
+		return rc;
+	GUARD(ca_store_begin(s));
+	GUARD(ca_store_exec(s, AUDIT_INDEXES));
+	GUARD(ca_store_commit(s));
+out:
+	if (rc < 0)
+		ca_store_rollback(s);
+	return rc;
+}
+
 int ca_store_open(const char *path, ca_store **out)
 {
 	char *ver = NULL;
@@ -435,6 +472,9 @@ int ca_store_open(const char *path, ca_store **out)
 			    path, ver ? ver : "(none)");
 		goto out;
 	}
+	rc = ensure_indexes(s);
+	if (rc < 0)
+		goto out;
 	*out = s;
 	s = NULL;
 out:
@@ -565,8 +605,9 @@ static int check_indexes(ca_store *s)
 	rc = ca_store_prepare(
 	    s,
 	    "SELECT m.name, m.tbl_name, i.name FROM sqlite_schema AS m, "
-	    "pragma_index_info(m.name) AS i WHERE m.type = 'index' AND "
-	    "i.seqno = 0 ORDER BY m.name",
+	    "pragma_index_info(m.name) AS i, pragma_index_list(m.tbl_name) AS l"
+	    " WHERE m.type = 'index' AND i.seqno = 0 AND l.name = m.name AND"
+	    " l.partial = 0 ORDER BY m.name",
 	    &st);
 	if (rc < 0)
 		return rc;

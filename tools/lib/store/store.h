@@ -170,6 +170,19 @@ int ca_store_step(ca_store *s, ca_stmt *st, int bound);
 int ca_store_count(ca_store *s, const char *sql, const char *arg,
 		   const char *arg2, long long *count) CA_WUR;
 
+/* The expressions of the audit indexes (SQLite; store.c), for queries
+ * that want them: an entry that is not JSON (damage the chain reports)
+ * indexes as NULL rather than failing. */
+#define AUDIT_SERIAL                                                           \
+	"(CASE WHEN json_valid(entry) THEN "                                   \
+	"json_extract(entry, '$.details.serial') END)"
+#define AUDIT_RENEWS                                                           \
+	"(CASE WHEN json_valid(entry) THEN "                                   \
+	"json_extract(entry, '$.details.renews') END)"
+#define AUDIT_BATCH                                                            \
+	"(CASE WHEN json_valid(entry) THEN "                                   \
+	"json_type(entry, '$.details.serials') END) = 'array'"
+
 int ca_store_meta_set(ca_store *s, const char *key, const char *value) CA_WUR;
 /* *value is malloc'd, NULL when absent. */
 int ca_store_meta_get(ca_store *s, const char *key, char **value) CA_WUR;
