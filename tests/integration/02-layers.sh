@@ -97,7 +97,7 @@ else
 fi
 
 # ---- every header compiles on its own -----------------------------------
-cflags="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(pkg-config --cflags libcrypto p11-kit-1 sqlite3 jansson)"
+cflags="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(pkg-config --cflags libcrypto p11-kit-1 sqlite3 jansson libpq)"
 n_h=0
 : >"$T/headers.out"
 for h in $(cd "$HSMCA_TOP" && find common providers tools -name '*.h' | sort); do
