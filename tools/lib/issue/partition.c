@@ -131,55 +131,12 @@ static int fill_from_store(ca_store *st, struct ca_partition_cursor *cur)
 	return rc;
 }
 
-/* A store that several hosts share: they place certificates at once, so
- * each reserves slots in the store (meta "partition_slot", advanced in a
- * transaction of its own, which the store serialises across hosts) before
- * it binds certificates to them. A slot reserved and not used (a refusal,
- * a failure) stays empty: a partition then holds fewer certificates than
- * it could, never more. */
-static int reserve(ca_store *st, const struct ca_partitions *pc,
-		   struct ca_partition_cursor *cur, long n)
-{
-	struct ca_partition_cursor seen = {0, 0, 0, 0, 0};
-	char *v = NULL, next[32];
-	ca_store *own = st;
-	long slot, filled;
-	int rc;
-
-	/* In a transaction of its own, committed at once (on a second
-	 * connection when st has one open: a batch places its chunk inside
-	 * the chunk's transaction). */
-	if (st->in_tx)
-		GUARD(ca_store_aside(st, &own));
-	st = own;
-	GUARD(ca_store_begin(st));
-	GUARD(ca_store_serialise(st));
-	GUARD(fill_from_store(st, &seen));
-	/* Past every certificate bound so far, and every reservation. */
-	filled = seen.last * pc->per_partition + seen.used;
-	GUARD(ca_store_meta_get(st, "partition_slot", &v));
-	slot = v != NULL ? strtol(v, NULL, 10) : 0;
-	if (slot < filled)
-		slot = filled;
-	snprintf(next, sizeof(next), "%ld", slot + n);
-	GUARD(ca_store_meta_set(st, "partition_slot", next));
-	GUARD(ca_store_commit(st));
-	cur->next = slot;
-	cur->end = slot + n;
-	cur->valid = 1;
-out:
-	if (rc < 0)
-		ca_store_rollback(st);
-	free(v);
-	return rc;
-}
-
 int ca_partition_assign(ca_store *st, const struct ca_partitions *pc,
 			struct ca_partition_cursor *cur,
 			const unsigned char *serial, size_t serial_len,
 			int *partition)
 {
-	struct ca_partition_cursor one = {0, 0, 0, 0, 0};
+	struct ca_partition_cursor one = {0, 0, 0};
 	unsigned long r = 0;
 	size_t i;
 	int rc;
@@ -199,13 +156,14 @@ int ca_partition_assign(ca_store *st, const struct ca_partitions *pc,
 	 * earlier in this chunk included). */
 	if (cur == NULL)
 		cur = &one;
+	/* A store several hosts share: the placement is read and the chunk
+	 * committed under the writers' lock, so hosts never overfill a
+	 * partition (size mode only: the lock is then held while the chunk
+	 * signs). */
 	if (ca_store_shared(st)) {
-		rc = cur->next < cur->end
-			 ? CA_OK
-			 : reserve(st, pc, cur, cur == &one ? 1 : 32);
-		if (rc == CA_OK)
-			*partition = (int)(cur->next++ / pc->per_partition);
-		return rc;
+		rc = ca_store_serialise(st);
+		if (rc < 0)
+			return rc;
 	}
 	if (!cur->valid) {
 		rc = fill_from_store(st, cur);

@@ -34,9 +34,6 @@ struct ca_partition_cursor {
 	int valid;
 	long last; /* the partition being filled */
 	long used; /* certificates bound to it, placed ones included */
-	/* A shared store (several hosts): slots reserved in the store,
-	 * [next, end); slot n is in partition n / per_partition. */
-	long next, end;
 };
 
 /* Choose the partition of a certificate about to be issued. cur may be
