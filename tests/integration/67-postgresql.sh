@@ -132,6 +132,13 @@ like "$(fsql "truncate audit")" "the audit log is append-only" "... or to trunca
 like "$(fsql "truncate certs cascade")" "issued certificates are never deleted" "the database refuses to truncate the certificates"
 expect_fail 2 "backed up by its server" "hsmca-audit backup points to the server's tools" \
 	hsmca-audit --ca host1 backup --out fleet.db
+expect_fail 2 "keeps its store in PostgreSQL: restore it with the server's tools" \
+	"hsmca-audit restore is refused on a PostgreSQL store" \
+	hsmca-audit --ca host1 restore fleet.db --pin-source "$PINSRC"
+expect_fail 2 "not a postgresql:// connection string" "init-ca --store with something else is refused" \
+	hsmca-init-ca --ca other --key "pkcs11:token=Other;object=other-key" --pin-source "$PINSRC" \
+	--self-sign --subject "CN=Other" --days 30 --store /tmp/other.db
+check "and leaves no directory" test ! -e other
 for h in 2 3 4; do
 	mkdir -m 700 "host$h"
 	cp host1/ca.crt host1/chain.pem "host$h/"
@@ -147,6 +154,14 @@ PY
 	chmod 600 "host$h/ca.json"
 	expect_fail 3 "holds no anchor for the key" "host$h: no signing before it joins (its token has no anchor)" \
 		hsmca-gen-crl --ca "host$h" --pin-source "$PINSRC" --out-dir "$(mkdir "crlx$h" && echo "crlx$h")"
+	if [ "$h" = 2 ]; then
+		# A directory naming another CA id than its store's does not join.
+		sed 's/"ca_id": "[0-9a-f]*"/"ca_id": "00000000000000000000000000000000"/' host2/ca.json >host2/ca.json.x &&
+			mv host2/ca.json.x host2/ca.json && chmod 600 host2/ca.json
+		expect_fail 3 "does not name the CA of its store" "a host whose ca.json names another CA id does not join" \
+			hsmca-audit --ca host2 anchor --pin-source "$PINSRC"
+		python3 -c 'import json; c = json.load(open("host2/ca.json")); c["ca_id"] = json.load(open("host1/ca.json"))["ca_id"]; json.dump(c, open("host2/ca.json", "w"), indent=2)'
+	fi
 	check "host$h joins: hsmca-audit anchor" hsmca-audit --ca "host$h" anchor --pin-source "$PINSRC"
 done
 like "$(hsmca-audit --ca host1 log)" "signing host joined: token anchor created" "the audit log records each host that joined"

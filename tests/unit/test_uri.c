@@ -99,14 +99,17 @@ static void test_attributes(void)
 
 static void test_redact(void)
 {
+	P11KitUri *u = NULL;
 	char buf[64];
 
-	ca_uri_redact("pkcs11:token=A?pin-value=1234&module-name=x",
-		      buf, /* insecure: redaction */
-		      sizeof(buf));
-	ok(strcmp(buf, "pkcs11:token=A?pin-value=***&module-name=x") ==
-	       0, /* insecure: redaction */
-	   "redact hides pin-value");
+	/* Redaction as a refusal shows it: the PIN hidden, the rest kept. */
+	ok(ca_p11_uri_parse(
+	       "pkcs11:token=A?pin-value=1234&module-name=x", /* refused */
+	       &u) == CA_EPOLICY &&
+	       has(ca_errmsg(), "pin-value=***&module-name=x") && /* refused */
+	       !has(ca_errmsg(), "1234"),
+	   "a refused URI's message hides pin-value and keeps the rest");
+	p11_kit_uri_free(u);
 	ca_uri_redact(
 	    "pkcs11:token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",

@@ -200,8 +200,8 @@ int ca_dir_restore(const char *dir, const char *file, const char *pin_source,
 		rc = ca_err(CA_EIO, "out of memory");
 		goto out;
 	}
-	GUARD(ca_dir_open_store(dir, file, &d));
-	if (json_object_get(d->config, "store") != NULL) {
+	GUARD(ca_dir_store_where(dir, NULL, &db));
+	if (ca_store_is_url(db)) {
 		rc = ca_err(CA_EUSAGE,
 			    "%s keeps its store in PostgreSQL: restore it with "
 			    "the server's tools, or copy a store in with "
@@ -209,6 +209,9 @@ int ca_dir_restore(const char *dir, const char *file, const char *pin_source,
 			    dir);
 		goto out;
 	}
+	free(db);
+	db = NULL;
+	GUARD(ca_dir_open_store(dir, file, &d));
 	rc = check_store(d->store, 1, o);
 	if (rc < 0) {
 		rc = ca_err(CA_EPOLICY, "%s does not check: %s", file,

@@ -158,13 +158,11 @@ int ca_partition_assign(ca_store *st, const struct ca_partitions *pc,
 		cur = &one;
 	/* A store several hosts share: the placement is read and the chunk
 	 * committed under the writers' lock, so hosts never overfill a
-	 * partition (size mode only: the lock is then held while the chunk
-	 * signs). */
-	if (ca_store_shared(st)) {
-		rc = ca_store_serialise(st);
-		if (rc < 0)
-			return rc;
-	}
+	 * partition (the lock is then held while the chunk signs; SQLite
+	 * holds it already). */
+	rc = ca_store_serialise(st);
+	if (rc < 0)
+		return rc;
 	if (!cur->valid) {
 		rc = fill_from_store(st, cur);
 		if (rc < 0)

@@ -233,9 +233,10 @@ int ca_pg_lock(ca_store *s)
  * number after the largest so far. Quoted text is copied as it is. */
 static char *pg_sql(const char *sql, int *nparams)
 {
-	size_t n = strlen(sql);
-	char *out = malloc(n * 4 + 1), *o = out;
-	int max = 0, quoted = 0;
+	/* "?" becomes "$N" with N at most CA_STMT_PARAMS (2 digits). */
+	size_t cap = strlen(sql) * 3 + 1;
+	char *out = malloc(cap), *o = out;
+	int max = 0, quoted = 0, w;
 
 	if (out == NULL)
 		return NULL;
@@ -247,15 +248,25 @@ static char *pg_sql(const char *sql, int *nparams)
 			continue;
 		}
 		if (p[1] >= '0' && p[1] <= '9') {
-			int k = (int)strtol(p + 1, (char **)&p, 10);
+			char *end;
+			long k = strtol(p + 1, &end, 10);
 
-			p--;
+			if (k < 1 || k > CA_STMT_PARAMS) {
+				max = CA_STMT_PARAMS + 1; /* refused below */
+				break;
+			}
+			p = end - 1;
 			if (k > max)
-				max = k;
-			o += sprintf(o, "$%d", k);
+				max = (int)k;
+			w = snprintf(o, (size_t)(out + cap - o), "$%ld", k);
 		} else {
-			o += sprintf(o, "$%d", ++max);
+			w = snprintf(o, (size_t)(out + cap - o), "$%d", ++max);
 		}
+		if (w < 0 || w >= out + cap - o) {
+			max = CA_STMT_PARAMS + 1;
+			break;
+		}
+		o += w;
 	}
 	*o = '\0';
 	*nparams = max;
@@ -395,7 +406,10 @@ int ca_pg_step(ca_store *s, ca_stmt *st)
 					 st->lens, st->fmts, 0);
 		t = PQresultStatus(st->res);
 		if (t == PGRES_COMMAND_OK) {
-			s->changes = atol(PQcmdTuples(st->res));
+			char *end;
+			long n = strtol(PQcmdTuples(st->res), &end, 10);
+
+			s->changes = *end == '\0' && n >= 0 ? n : 0;
 			st->nrows = 0;
 		} else if (t == PGRES_TUPLES_OK) {
 			st->nrows = PQntuples(st->res);

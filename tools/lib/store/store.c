@@ -100,11 +100,6 @@ long ca_store_changes(ca_store *s)
 	return s->pg != NULL ? s->changes : sqlite3_changes(s->db);
 }
 
-int ca_store_shared(const ca_store *s)
-{
-	return s->pg != NULL;
-}
-
 int ca_store_is_url(const char *where)
 {
 	return strncmp(where, "postgresql://", 13) == 0 ||
@@ -508,7 +503,6 @@ void ca_store_close(ca_store *s)
 		stmt_free(s->stmts[i].st);
 		free(s->stmts[i].sql);
 	}
-	ca_store_close(s->aside);
 	if (s->pg != NULL || s->db == NULL) {
 		ca_pg_close(s);
 		free(s->path);
@@ -553,16 +547,6 @@ int ca_store_serialise(ca_store *s)
 	rc = ca_pg_lock(s);
 	if (rc == CA_OK)
 		s->locked = 1;
-	return rc;
-}
-
-int ca_store_aside(ca_store *s, ca_store **aside)
-{
-	int rc = CA_OK;
-
-	if (s->pg != NULL && s->aside == NULL)
-		rc = ca_store_open(s->path, &s->aside);
-	*aside = s->aside;
 	return rc;
 }
 

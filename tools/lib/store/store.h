@@ -50,7 +50,6 @@ struct ca_store {
 	unsigned pg_names;  /* statements prepared on it */
 	long changes;	    /* rows the last UPDATE changed */
 	int locked;	    /* this transaction holds the writers' lock */
-	ca_store *aside;    /* a second connection (ca_store_aside) */
 	char *path;	    /* the file, or the connection string */
 	int in_tx;
 	/* Found damaged or behind its anchor: nothing more is written to it
@@ -80,8 +79,6 @@ struct ca_cert_row {
 	const char *notify; /* JSON text or NULL */
 };
 
-/* Is the store one that several hosts share (PostgreSQL)? */
-int ca_store_shared(const ca_store *s);
 /* Is where a PostgreSQL connection string (postgresql://, postgres://)? */
 int ca_store_is_url(const char *where);
 /* Create DIR/ca.db with the schema (fails if it exists), or the schema in
@@ -124,10 +121,6 @@ void ca_store_rollback(ca_store *s);
  * what a transaction does before (signing a batch) runs beside other hosts.
  * Outside a transaction: nothing to do. */
 int ca_store_serialise(ca_store *s) CA_WUR;
-/* A second connection to a shared store, for a short transaction of its
- * own while s has one open (made on first use, closed with s); *aside is
- * NULL for SQLite. */
-int ca_store_aside(ca_store *s, ca_store **aside) CA_WUR;
 
 /* Run SQL with no results. */
 int ca_store_exec(ca_store *s, const char *sql) CA_WUR;
