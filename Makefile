@@ -4,10 +4,13 @@
 PREFIX   ?= /usr/local
 BUILD    ?= build
 CC       ?= cc
-PKGS      = libcrypto p11-kit-1 sqlite3 jansson libpq
+PKGS      = libcrypto p11-kit-1 sqlite3 jansson
+# libpq: its header only; the store loads libpq.so.5 when it meets a
+# PostgreSQL store (tools/lib/store/pq.h), so no tool links it.
+PQ_PKG    = libpq
 WERROR   ?=
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(PQ_PKG) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 OSSL_MODULES := $(shell pkg-config --variable=modulesdir libcrypto 2>/dev/null)
 

@@ -38,7 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
+#include "store/pq.h"
 #include <openssl/x509.h>
 #include <unistd.h>
 
@@ -398,7 +398,9 @@ static int scratch_open(struct seed *sd, const char *dir, const char *url,
 	       ca_bind_text(ins, 3, ca_col_text(q, 2));
 	if (ca_store_step(sd->s, ins, step) != SQLITE_DONE)
 		rc = ca_store_fail(sd->s, "cannot start the scratch chain");
-	sd->pg = PQconnectdb(url);
+	if (rc == CA_OK)
+		rc = ca_pq_load();
+	sd->pg = rc == CA_OK ? PQconnectdb(url) : NULL;
 	if (rc == CA_OK && PQstatus(sd->pg) != CONNECTION_OK)
 		rc = ca_err(CA_EIO, "cannot connect: %s",
 			    PQerrorMessage(sd->pg));
@@ -497,7 +499,8 @@ int main(int argc, char **argv)
 		return fail("finish");
 	if (pg) {
 		ca_store_close(sd.s);
-		PQfinish(sd.pg);
+		if (sd.pg != NULL)
+			PQfinish(sd.pg);
 		unlink(scratch);
 	}
 	ca_store_close(sd.real);

@@ -112,6 +112,11 @@ expect_fail 2 "holds a password: keep it in ~/.pgpass" "a password in the store'
 check "host1: init-ca --store postgresql://" hsmca-init-ca --ca host1 --key "pkcs11:token=Host1;object=fleet-key" \
 	--pin-source "$PINSRC" --cert fleet.crt --chain root/ca.crt --crl-url http://crl.example.com/fleet.crl --store "$fleet"
 is "$(python3 -c 'import json; print(json.load(open("host1/ca.json"))["store"])')" "$fleet" "ca.json names the database"
+# libpq (with GnuTLS, Kerberos and LDAP behind it) is loaded only for a
+# PostgreSQL store, not at every tool's start.
+unlike "$(for t in "$BIN"/hsmca-*; do ldd "$t"; done)" "libpq" "no tool links libpq"
+unlike "$(LD_DEBUG=files hsmca-audit --ca root verify 2>&1)" "file=libpq" "a SQLite store does not load libpq"
+like "$(LD_DEBUG=files hsmca-audit --ca host1 verify 2>&1)" "file=libpq.so.5 .*dynamically loaded" "a PostgreSQL store loads libpq.so.5"
 check "no ca.db in the directory" test ! -e host1/ca.db
 is "$(store_sql host1 "select count(*) from audit")" 1 "the schema and the first audit entry are in the database"
 new_token Other

@@ -3,7 +3,7 @@
 #ifndef HSMCA_STORE_INTERNAL_H
 #define HSMCA_STORE_INTERNAL_H
 
-#include <libpq-fe.h>
+#include "store/pq.h"
 
 #include "store/store.h"
 

@@ -172,7 +172,9 @@ int ca_pg_open(ca_store *s, const char *url, int create)
 {
 	int has = 0, rc;
 
-	rc = refuse_password(url);
+	rc = ca_pq_load();
+	if (rc == CA_OK)
+		rc = refuse_password(url);
 	if (rc < 0)
 		return rc;
 	s->pg = PQconnectdb(url);
@@ -202,7 +204,11 @@ int ca_pg_open(ca_store *s, const char *url, int create)
 
 void ca_pg_drop(const char *url)
 {
-	PGconn *c = PQconnectdb(url);
+	PGconn *c;
+
+	if (ca_pq_load() != CA_OK)
+		return;
+	c = PQconnectdb(url);
 
 	if (c != NULL && PQstatus(c) == CONNECTION_OK)
 		PQclear(PQexec(c,
