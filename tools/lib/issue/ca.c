@@ -103,12 +103,9 @@ static int config_module(const struct ca_dir *d)
 		      d->path, m, m, m);
 }
 
-int ca_dir_open(const char *path, struct ca_dir **out)
-{
-	return ca_dir_open_store(path, NULL, out);
-}
-
-int ca_dir_open_store(const char *path, const char *db, struct ca_dir **out)
+/* certs: read ca.crt and chain.pem too. */
+static int dir_open(const char *path, const char *db, int certs,
+		    struct ca_dir **out)
 {
 	struct ca_dir *d = NULL;
 	struct stat st;
@@ -132,15 +129,18 @@ int ca_dir_open_store(const char *path, const char *db, struct ca_dir **out)
 	ca_p11_set_key_module(
 	    json_string_value(json_object_get(d->config, "module")),
 	    json_string_value(json_object_get(d->config, "module_args")));
-	f = ca_dir_file(path, "ca.crt");
-	GUARD(ca_x509_load(f, &d->cert));
-	free(f);
-	f = ca_dir_file(path, "chain.pem");
-	if (access(f, F_OK) == 0)
-		GUARD(ca_x509_load_all(f, &d->chain));
-	else if ((d->chain = sk_X509_new_null()) == NULL)
-		rc = ca_err(CA_EIO, "out of memory");
-	free(f);
+	if (certs) {
+		f = ca_dir_file(path, "ca.crt");
+		GUARD(ca_x509_load(f, &d->cert));
+		free(f);
+		f = ca_dir_file(path, "chain.pem");
+		if (access(f, F_OK) == 0)
+			GUARD(ca_x509_load_all(f, &d->chain));
+		else if ((d->chain = sk_X509_new_null()) == NULL)
+			rc = ca_err(CA_EIO, "out of memory");
+		free(f);
+		f = NULL;
+	}
 	/* The store: a copy being checked (db), or the CA's own. */
 	if (db != NULL && (f = strdup(db)) == NULL)
 		GUARD(ca_err(CA_EIO, "out of memory"));
@@ -153,6 +153,21 @@ out:
 	free(f);
 	ca_dir_free(d);
 	return rc;
+}
+
+int ca_dir_open(const char *path, struct ca_dir **out)
+{
+	return dir_open(path, NULL, 1, out);
+}
+
+int ca_dir_open_report(const char *path, struct ca_dir **out)
+{
+	return dir_open(path, NULL, 0, out);
+}
+
+int ca_dir_open_store(const char *path, const char *db, struct ca_dir **out)
+{
+	return dir_open(path, db, 1, out);
 }
 
 const char *ca_dir_key_uri(const struct ca_dir *d)

@@ -24,6 +24,9 @@ struct ca_dir {
 
 /* Open an existing CA directory (config, certificate, chain, store). */
 int ca_dir_open(const char *path, struct ca_dir **out) CA_WUR;
+/* The same for a report that reads the store alone: ca.crt and chain.pem
+ * are not read (cert NULL, chain NULL). */
+int ca_dir_open_report(const char *path, struct ca_dir **out) CA_WUR;
 /* The same with another state store than DIR/ca.db (a backup). */
 int ca_dir_open_store(const char *path, const char *db,
 		      struct ca_dir **out) CA_WUR;

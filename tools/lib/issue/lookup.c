@@ -42,19 +42,20 @@ static json_t *time_json(time_t t)
 static int record_json(ca_store *st, const struct ca_cert_record *rec,
 		       json_t **out)
 {
-	const unsigned char *p = rec->der;
-	X509 *x = d2i_X509(NULL, &p, (long)rec->der_len);
-	json_t *o = NULL, *audit = json_array(), *sans;
+	json_t *o = NULL, *audit = json_array(), *sans = NULL;
 	char sha[65];
 	int rc, failed = 0; /* a value could not be added */
 
 	*out = NULL;
-	if (x == NULL || audit == NULL) {
+	if (audit == NULL) {
+		rc = ca_err(CA_EIO, "out of memory");
+		goto out;
+	}
+	if (ca_der_sans_json(rec->der, rec->der_len, &sans) < 0) {
 		rc = ca_err(CA_EIO, "the stored certificate %s does not parse",
 			    rec->serial);
 		goto out;
 	}
-	sans = ca_cert_sans_json(x);
 	ca_sha256_hex(rec->der, rec->der_len, sha);
 	o = json_pack(
 	    "{s:s, s:s, s:s, s:s?, s:s, s:o, s:o, s:o, s:o*, s:s?, s:s, s:s?}",
@@ -90,19 +91,18 @@ static int record_json(ca_store *st, const struct ca_cert_record *rec,
 out:
 	json_decref(o);
 	json_decref(audit);
-	X509_free(x);
 	return rc;
 }
 
 /* The CA directory and the certificate it issued with serial. */
-static int open_issued(const char *dir, const char *serial, struct ca_dir **d,
-		       struct ca_cert_record *rec)
+static int open_issued(const char *dir, const char *serial, int certs,
+		       struct ca_dir **d, struct ca_cert_record *rec)
 {
 	char canon[48];
 	int rc, found = 0;
 
 	GUARD(ca_serial_canonical(serial, canon, sizeof(canon)));
-	GUARD(ca_dir_open(dir, d));
+	GUARD(certs ? ca_dir_open(dir, d) : ca_dir_open_report(dir, d));
 	GUARD(ca_store_cert_lookup((*d)->store, canon, rec, &found));
 	if (!found)
 		rc = ca_err(CA_EPOLICY, "serial %s was never issued by this CA",
@@ -119,7 +119,7 @@ int ca_lookup_serial(const char *dir, const char *serial, json_t **out)
 
 	*out = NULL;
 	memset(&rec, 0, sizeof(rec));
-	GUARD(open_issued(dir, serial, &d, &rec));
+	GUARD(open_issued(dir, serial, 0, &d, &rec));
 	GUARD(record_json(d->store, &rec, out));
 out:
 	ca_cert_record_free(&rec);
@@ -233,7 +233,7 @@ int ca_lookup_export(const char *dir, const char *serial, int chain, char **pem,
 	*pem = NULL;
 	*len = 0;
 	memset(&rec, 0, sizeof(rec));
-	GUARD(open_issued(dir, serial, &d, &rec));
+	GUARD(open_issued(dir, serial, 1, &d, &rec));
 	GUARD(ca_der_pem("CERTIFICATE", rec.der, rec.der_len, &one, &one_len));
 	GUARD(append(pem, len, one, one_len));
 	if (!chain)

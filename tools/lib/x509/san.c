@@ -2,11 +2,13 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/asn1t.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -370,6 +372,71 @@ json_t *ca_cert_sans_json(X509 *x)
 	GENERAL_NAMES_free(gens);
 	ERR_clear_error();
 	return arr;
+}
+
+/* A certificate as far as its extensions: the names, validity and key
+ * are kept as undecoded values. */
+typedef struct {
+	ASN1_INTEGER *version;
+	ASN1_INTEGER *serial;
+	X509_ALGOR *sig;
+	ASN1_TYPE *issuer, *validity, *subject, *spki;
+	ASN1_BIT_STRING *issuer_uid, *subject_uid;
+	STACK_OF(X509_EXTENSION) * exts;
+} CA_TBS_LITE;
+
+typedef struct {
+	CA_TBS_LITE *tbs;
+	X509_ALGOR *alg;
+	ASN1_BIT_STRING *sig;
+} CA_CERT_LITE;
+
+ASN1_SEQUENCE(CA_TBS_LITE) =
+    {
+	ASN1_EXP_OPT(CA_TBS_LITE, version, ASN1_INTEGER, 0),
+	ASN1_SIMPLE(CA_TBS_LITE, serial, ASN1_INTEGER),
+	ASN1_SIMPLE(CA_TBS_LITE, sig, X509_ALGOR),
+	ASN1_SIMPLE(CA_TBS_LITE, issuer, ASN1_ANY),
+	ASN1_SIMPLE(CA_TBS_LITE, validity, ASN1_ANY),
+	ASN1_SIMPLE(CA_TBS_LITE, subject, ASN1_ANY),
+	ASN1_SIMPLE(CA_TBS_LITE, spki, ASN1_ANY),
+	ASN1_IMP_OPT(CA_TBS_LITE, issuer_uid, ASN1_BIT_STRING, 1),
+	ASN1_IMP_OPT(CA_TBS_LITE, subject_uid, ASN1_BIT_STRING, 2),
+	ASN1_EXP_SEQUENCE_OF_OPT(CA_TBS_LITE, exts, X509_EXTENSION, 3),
+} static_ASN1_SEQUENCE_END(CA_TBS_LITE)
+
+	ASN1_SEQUENCE(CA_CERT_LITE) =
+	    {
+		ASN1_SIMPLE(CA_CERT_LITE, tbs, CA_TBS_LITE),
+		ASN1_SIMPLE(CA_CERT_LITE, alg, X509_ALGOR),
+		ASN1_SIMPLE(CA_CERT_LITE, sig, ASN1_BIT_STRING),
+} static_ASN1_SEQUENCE_END(CA_CERT_LITE)
+
+		int ca_der_sans_json(const unsigned char *der, size_t len,
+				     json_t **out)
+{
+	const unsigned char *p = der;
+	CA_CERT_LITE *c = NULL;
+	GENERAL_NAMES *gens = NULL;
+	int crit = 0;
+
+	*out = NULL;
+	if (len <= LONG_MAX)
+		c = (CA_CERT_LITE *)ASN1_item_d2i(NULL, &p, (long)len,
+						  ASN1_ITEM_rptr(CA_CERT_LITE));
+	if (c != NULL && p == der + len)
+		gens = X509V3_get_d2i(c->tbs->exts, NID_subject_alt_name, &crit,
+				      NULL);
+	ERR_clear_error();
+	/* -1: no subjectAltName; anything else without names is damage. */
+	if (c == NULL || p != der + len || (gens == NULL && crit != -1)) {
+		ASN1_item_free((ASN1_VALUE *)c, ASN1_ITEM_rptr(CA_CERT_LITE));
+		return ca_err(CA_EIO, "the certificate does not parse");
+	}
+	*out = ca_sans_json(gens);
+	GENERAL_NAMES_free(gens);
+	ASN1_item_free((ASN1_VALUE *)c, ASN1_ITEM_rptr(CA_CERT_LITE));
+	return *out != NULL ? CA_OK : ca_err(CA_EIO, "out of memory");
 }
 
 static int same_text(const ASN1_STRING *s, const char *name)
