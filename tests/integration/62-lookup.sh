@@ -57,6 +57,11 @@ check "show --json" audit show "$web" --json
 is "$(json 'd["serial"], d["status"], d["superseded_by"], d["revoked"], d["sans"], len(d["audit"])' <"$T/.out")" \
 	"$web valid None None ['dns:www.example.com', 'ip:10.1.2.3'] 1" "show --json: the fields"
 expect_fail 3 "serial 0123 was never issued by this CA" "show: a serial this CA never issued" audit show 0123
+# A subordinate CA's certificate on the root: no SANs, read from the
+# stored DER.
+check "show on the root: the issuing CA's certificate" hsmca-audit --ca root show "$(serial_of issuing.crt)" --json
+is "$(json 'd["kind"], d["sans"], d["subject"]' <"$T/.out")" "subca [] CN=Lookup Issuing CA" \
+	"show: a subordinate CA, no SANs"
 check "show --name by DNS SAN, any case" audit show --name WWW.Example.COM
 like "$(cat "$T/.out")" "^1 certificate with the name WWW.Example.COM:" "show --name: one certificate"
 check "show --name by IP address" audit show --name 10.1.2.3 --json
