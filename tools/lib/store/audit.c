@@ -345,13 +345,137 @@ int ca_audit_entry_hash(ca_store *s, long seq, char hash[65], int *found)
 	return rc;
 }
 
+/* The check before every state change reads each entry's "seq" and "prev"
+ * with this scan rather than a JSON parse (a parse is four fifths of the
+ * check's cost): the entry's text is hashed whole, so what the scan reads
+ * is committed to by the chain all the same. It walks the top-level object,
+ * skipping nested values (strings with their escapes, nesting counted), and
+ * refuses what is not an object of key-value pairs or names either key
+ * twice. hsmca-audit verify parses every entry. */
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* p at '"': past the closing quote, NULL when unterminated. */
+static const char *skip_string(const char *p)
+{
+	for (p++; *p != '\0'; p++) {
+		if (*p == '\\') {
+			if (*++p == '\0')
+				return NULL;
+		} else if (*p == '"') {
+			return p + 1;
+		}
+	}
+	return NULL;
+}
+
+/* One value: past it, NULL when it runs off the end or nests wrongly. */
+static const char *skip_value(const char *p)
+{
+	char stack[64];
+	int depth = 0;
+
+	do {
+		p = skip_ws(p);
+		if (*p == '"') {
+			p = skip_string(p);
+			if (p == NULL)
+				return NULL;
+		} else if (*p == '{' || *p == '[') {
+			if (depth == (int)sizeof(stack))
+				return NULL;
+			stack[depth++] = *p == '{' ? '}' : ']';
+			p++;
+		} else if (*p == '}' || *p == ']') {
+			if (depth == 0 || stack[depth - 1] != *p)
+				return NULL;
+			depth--;
+			p++;
+		} else if (*p == ',' || *p == ':') {
+			if (depth == 0)
+				return NULL;
+			p++;
+		} else if (*p == '\0') {
+			return NULL;
+		} else {
+			/* A number or a literal. */
+			const char *q = p;
+
+			while (*p != '\0' &&
+			       strchr(",:]} \t\n\r\"{[", *p) == NULL)
+				p++;
+			if (p == q)
+				return NULL;
+		}
+	} while (depth > 0);
+	return p;
+}
+
+static int scan_entry(const char *text, long long *seq, char prev[65])
+{
+	const char *p = skip_ws(text), *k, *v;
+	int have_seq = 0, have_prev = 0;
+	size_t klen;
+
+	if (*p++ != '{')
+		return -1;
+	p = skip_ws(p);
+	if (*p == '}')
+		return -1;
+	for (;;) {
+		if (*p != '"')
+			return -1;
+		k = p + 1;
+		p = skip_string(p);
+		if (p == NULL)
+			return -1;
+		klen = (size_t)(p - 1 - k);
+		p = skip_ws(p);
+		if (*p++ != ':')
+			return -1;
+		v = skip_ws(p);
+		p = skip_value(v);
+		if (p == NULL)
+			return -1;
+		if (klen == 4 && memcmp(k, "prev", 4) == 0) {
+			if (have_prev++ || p - v != 66 || v[0] != '"' ||
+			    memchr(v + 1, '\\', 64) != NULL)
+				return -1;
+			memcpy(prev, v + 1, 64);
+			prev[64] = '\0';
+		} else if (klen == 3 && memcmp(k, "seq", 3) == 0) {
+			char *end;
+
+			if (have_seq++ || *v < '0' || *v > '9')
+				return -1;
+			*seq = strtoll(v, &end, 10);
+			if (end != p)
+				return -1;
+		}
+		p = skip_ws(p);
+		if (*p == '}')
+			break;
+		if (*p++ != ',')
+			return -1;
+		p = skip_ws(p);
+	}
+	return *skip_ws(p + 1) == '\0' && have_seq && have_prev ? 0 : -1;
+}
+
+/* parse: read seq and prev with a JSON parse (else scan_entry). */
 static int check_entry(long expect, const char *prev, const char *text,
-		       const char *hash, long row_seq)
+		       const char *hash, long row_seq, int parse)
 {
 	char calc[65];
 	json_error_t jerr;
 	json_t *e = NULL;
 	json_int_t seq = -1;
+	long long scanned_seq = -1;
+	char scanned[65];
 	const char *eprev = NULL;
 	int rc = CA_OK;
 
@@ -372,9 +496,16 @@ static int check_entry(long expect, const char *prev, const char *text,
 			    row_seq);
 		goto out;
 	}
-	e = json_loads(text, 0, &jerr);
-	if (e == NULL ||
-	    json_unpack(e, "{s:I, s:s}", "seq", &seq, "prev", &eprev) != 0) {
+	if (parse) {
+		e = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+		if (e != NULL && json_unpack(e, "{s:I, s:s}", "seq", &seq,
+					     "prev", &eprev) != 0)
+			eprev = NULL;
+	} else if (scan_entry(text, &scanned_seq, scanned) == 0) {
+		seq = (json_int_t)scanned_seq;
+		eprev = scanned;
+	}
+	if (eprev == NULL) {
 		rc = ca_err(CA_EPOLICY, "audit entry %ld: not a valid entry",
 			    row_seq);
 		goto out;
@@ -399,8 +530,9 @@ out:
 	return rc;
 }
 
-int ca_audit_verify_from(ca_store *s, long from, long *bad,
-			 struct ca_audit_head *head)
+/* parse: every entry parsed as JSON (else scan_entry). */
+static int verify_from(ca_store *s, long from, int parse, long *bad,
+		       struct ca_audit_head *head)
 {
 	char prev[65];
 	ca_stmt *st = NULL;
@@ -450,7 +582,7 @@ int ca_audit_verify_from(ca_store *s, long from, long *bad,
 			*bad = seq;
 			goto out;
 		}
-		rc = check_entry(expect, prev, text, hash, seq);
+		rc = check_entry(expect, prev, text, hash, seq, parse);
 		if (rc < 0) {
 			*bad = seq < expect ? seq : expect;
 			goto out;
@@ -471,9 +603,15 @@ out:
 	return rc;
 }
 
+int ca_audit_verify_from(ca_store *s, long from, long *bad,
+			 struct ca_audit_head *head)
+{
+	return verify_from(s, from, 0, bad, head);
+}
+
 int ca_audit_verify(ca_store *s, long *bad, struct ca_audit_head *head)
 {
-	return ca_audit_verify_from(s, 1, bad, head);
+	return verify_from(s, 1, 1, bad, head);
 }
 
 /* "out certificate (DER) sha256 ...", "in csr (file) sha256 ...": what

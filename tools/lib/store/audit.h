@@ -68,7 +68,9 @@ struct ca_audit_head {
  * "audit entry N: ..." and *bad = N. head gets the last good entry. */
 int ca_audit_verify(ca_store *s, long *bad, struct ca_audit_head *head) CA_WUR;
 /* The same for the entries from entry `from` on, chained to the stored
- * hash of the entry before it (from <= 1: the whole chain). */
+ * hash of the entry before it (from <= 1: the whole chain): the check
+ * before a state change, which reads each entry's position and link
+ * without parsing the rest of it (ca_audit_verify parses every entry). */
 int ca_audit_verify_from(ca_store *s, long from, long *bad,
 			 struct ca_audit_head *head) CA_WUR;
 /* The last entry (seq 0 and 64 zeros for an empty log). */
