@@ -75,6 +75,11 @@
  *                        underneath (later calls on it:
  *                        CKR_SESSION_HANDLE_INVALID); the other sessions
  *                        and the login live on
+ *   data_gone_at_read=K  the Kth C_GetAttributeValue of the process
+ *                        reading CKA_VALUE of a data object returns
+ *                        CKR_OBJECT_HANDLE_INVALID without reading it (as
+ *                        when another process replaced the object since
+ *                        it was found; logged fault=data-gone); once
  *   remove_at_update=K   the Kth C_SignUpdate of the process returns
  *                        CKR_DEVICE_REMOVED, as remove_at_sign does (a
  *                        device pulled out in the middle of a multi-part
@@ -184,6 +189,7 @@ struct conf {
 	unsigned long sign_latency_ms, max_sessions, session_idle_ms;
 	unsigned long remove_at_sign, token_absent_at_sign;
 	unsigned long session_closed_at_sign, remove_at_update;
+	unsigned long data_gone_at_read;
 	int ecdsa, rsa, pin_flags, one_operation;
 	int always_authenticate, protected_auth, already_logged_in;
 	int random_needs_login, finalize_fail, finalize_crash;
@@ -225,6 +231,7 @@ static unsigned char g_login_pin[MAX_PIN];
 static size_t g_login_pin_len;
 /* For the life of the process. */
 static unsigned long g_signatures, g_in_flight, g_wrong_pins, g_updates;
+static unsigned long g_data_reads;
 static int g_pin_locked;
 
 static CK_FUNCTION_LIST g_functions;
@@ -398,6 +405,7 @@ static int conf_set(struct conf *c, const char *k, const char *v)
 	    {"session_closed_at_sign",
 	     offsetof(struct conf, session_closed_at_sign)},
 	    {"remove_at_update", offsetof(struct conf, remove_at_update)},
+	    {"data_gone_at_read", offsetof(struct conf, data_gone_at_read)},
 	};
 	static const struct field bools[] = {
 	    {"always_authenticate", offsetof(struct conf, always_authenticate)},
@@ -1568,6 +1576,22 @@ static CK_RV fp_Logout(CK_SESSION_HANDLE hSession)
 	return logged(rv, "C_Logout");
 }
 
+/* data_gone_at_read: does tmpl read CKA_VALUE of a data object? */
+static int data_value_read(struct session *s, CK_OBJECT_HANDLE obj,
+			   const CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+	CK_OBJECT_CLASS cls = (CK_OBJECT_CLASS)-1;
+	CK_ATTRIBUTE a = {CKA_CLASS, &cls, sizeof(cls)};
+	CK_ULONG i;
+
+	for (i = 0; tmpl != NULL && i < n; i++)
+		if (tmpl[i].type == CKA_VALUE)
+			return g_w->C_GetAttributeValue(s->wrapped, obj, &a,
+							1) == CKR_OK &&
+			       cls == CKO_DATA;
+	return 0;
+}
+
 static CK_RV fp_GetAttributeValue(CK_SESSION_HANDLE hSession,
 				  CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_PTR tmpl,
 				  CK_ULONG n)
@@ -1579,6 +1603,19 @@ static CK_RV fp_GetAttributeValue(CK_SESSION_HANDLE hSession,
 
 	if (rv != CKR_OK)
 		return logged(rv, "C_GetAttributeValue");
+	if (g_conf.data_gone_at_read != 0 && data_value_read(s, obj, tmpl, n)) {
+		unsigned long k;
+
+		lock();
+		k = ++g_data_reads;
+		unlock();
+		if (k == g_conf.data_gone_at_read) {
+			leave(s);
+			return note(CKR_OBJECT_HANDLE_INVALID,
+				    "C_GetAttributeValue",
+				    "read=%lu fault=data-gone", k);
+		}
+	}
 	rv = g_w->C_GetAttributeValue(s->wrapped, obj, tmpl, n);
 	for (i = 0; g_conf.always_authenticate && tmpl != NULL && i < n; i++) {
 		if (tmpl[i].type != CKA_ALWAYS_AUTHENTICATE)

@@ -284,4 +284,20 @@ is "$(logged forked "^pid=${child:-none} C_Sign rv=CKR_OK")" 1 "fork: and signed
 is "$(logged forked "^pid=${child:-none} C_Login rv=CKR_USER_ALREADY_LOGGED_IN .*fault=already-logged-in")" 1 \
 	"fork: its login again was answered CKR_USER_ALREADY_LOGGED_IN, taken as logged in"
 
+# --- data_gone_at_read: the anchor replaced between its find and its read ---
+# Another process on the same token (a second batch on one host) replaces
+# the anchor object as this one reads it: the handle found is gone, and
+# the anchor is looked up again.
+conf plain
+fp plain keygen FT anchored-key ec:p256
+fp plain hsmca-init-ca --ca anchored --key "pkcs11:token=FT;object=anchored-key" --pin-source "$PINSRC" \
+	--self-sign --subject "CN=Anchored Fault CA" --days 3650
+is "$frc" 0 "an anchored CA on the token"
+conf gone data_gone_at_read=1
+fp gone hsmca-sign-leaf --ca anchored --pin-source "$PINSRC" --csr csrs/host00000.csr --out gone.crt
+is "$frc" 0 "data_gone: the anchor's read met a vanished object and issued all the same"
+is "$(logged gone 'C_GetAttributeValue rv=CKR_OBJECT_HANDLE_INVALID read=1 fault=data-gone')" 1 "data_gone: the module did invalidate the handle"
+check "data_gone: the certificate verifies" openssl verify -CAfile anchored/ca.crt gone.crt
+check "data_gone: the audit chain verifies" hsmca-audit --ca anchored verify
+
 done_testing

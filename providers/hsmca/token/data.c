@@ -84,23 +84,35 @@ static CK_RV create_data(ca_token *tok, CK_SESSION_HANDLE s, const char *app,
 	return rv;
 }
 
+/* Another process replacing the object between our find and our read
+ * (ca_token_data_write) invalidates the handle found: look again, a
+ * bounded number of times. */
+#define DATA_READ_TRIES 8
+
 int ca_token_data_read(ca_token *tok, const char *app, const char *label,
 		       struct ca_token_data *out)
 {
 	CK_SESSION_HANDLE s;
 	CK_OBJECT_HANDLE obj[DATA_MAX];
 	CK_ULONG n, i;
-	int rc, secret;
+	CK_RV rv = CKR_OK;
+	int rc, secret, tries = 0;
 
 	memset(out, 0, sizeof(*out));
 	GUARD(ca_token_session(tok, &s));
-	rc = find_data(tok, s, app, label, obj, &n, &secret);
-	for (i = 0; rc == CA_OK && i < n && i < CA_TOKEN_DATA_MAX; i++) {
-		rc = ca_token_attr(tok, s, obj[i], secret ? CKA_ID : CKA_VALUE,
-				   &out->val[i], &out->len[i]);
-		if (rc == CA_OK)
-			out->n++;
-	}
+	do {
+		ca_token_data_clear(out);
+		rc = find_data(tok, s, app, label, obj, &n, &secret);
+		for (i = 0; rc == CA_OK && i < n && i < CA_TOKEN_DATA_MAX;
+		     i++) {
+			rc = ca_token_attr_rv(tok, s, obj[i],
+					      secret ? CKA_ID : CKA_VALUE,
+					      &out->val[i], &out->len[i], &rv);
+			if (rc == CA_OK)
+				out->n++;
+		}
+	} while (rc < 0 && rv == CKR_OBJECT_HANDLE_INVALID &&
+		 ++tries < DATA_READ_TRIES);
 	ca_token_release(tok, s, 0);
 	if (rc < 0)
 		ca_token_data_clear(out);
@@ -126,7 +138,8 @@ static int destroy_all(ca_token *tok, CK_SESSION_HANDLE s,
 
 	for (i = 0; i < n; i++) {
 		rv = tok->fl->C_DestroyObject(s, obj[i]);
-		if (rv != CKR_OK)
+		/* Invalid: another process deleted it first. */
+		if (rv != CKR_OK && rv != CKR_OBJECT_HANDLE_INVALID)
 			return ca_err(CA_EIO,
 				      "cannot delete the %sdata object '%s' "
 				      "on token '%s': %s",

@@ -148,6 +148,11 @@ int ca_token_mechanism(ca_token *tok, CK_MECHANISM_TYPE mech, CK_FLAGS flags,
 int ca_token_attr(ca_token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
 		  CK_ATTRIBUTE_TYPE type, unsigned char **val,
 		  size_t *len) CA_WUR;
+/* The same, with the module's return value in *rv (CKR_OK when it
+ * succeeded). */
+int ca_token_attr_rv(ca_token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+		     CK_ATTRIBUTE_TYPE type, unsigned char **val, size_t *len,
+		     CK_RV *rv) CA_WUR;
 
 /* key.c */
 /* Build a ca_key for the private key object priv (reads the public half). */

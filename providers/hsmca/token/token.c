@@ -793,6 +793,15 @@ fail:
 int ca_token_attr(ca_token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
 		  CK_ATTRIBUTE_TYPE type, unsigned char **val, size_t *len)
 {
+	CK_RV rv;
+
+	return ca_token_attr_rv(tok, s, obj, type, val, len, &rv);
+}
+
+int ca_token_attr_rv(ca_token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+		     CK_ATTRIBUTE_TYPE type, unsigned char **val, size_t *len,
+		     CK_RV *rvp)
+{
 	CK_ATTRIBUTE a = {type, NULL, 0};
 	CK_RV rv;
 	int rc = CA_OK;
@@ -821,5 +830,6 @@ fail:
 		    (unsigned long)type, tok->label,
 		    rv != CKR_OK ? p11_kit_strerror(rv) : "unavailable");
 out:
+	*rvp = rv;
 	return rc;
 }
