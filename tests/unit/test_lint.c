@@ -25,6 +25,7 @@
 #include "x509/algid.h"
 #include "x509/cert.h"
 #include "x509/crl.h"
+#include "x509/san.h"
 
 #define DAY 86400L
 
@@ -1732,6 +1733,60 @@ static int make_keys(void)
 	       ed448_key && rsa_key && rsa1024_key && rsa_e3_key;
 }
 
+/* The SANs of a stored certificate, read from its DER without decoding
+ * its key (hsmca-audit show): as the full parse reads them, and damage
+ * refused. */
+static void test_der_sans(void)
+{
+	X509 *leaf = baseline(CA_LINT_LEAF);
+	unsigned char *der = NULL, *cader = NULL, *longer = NULL;
+	int len = -1, calen;
+	json_t *got = NULL, *want = NULL;
+	char *g = NULL, *w = NULL;
+
+	if (leaf != NULL && X509_sign(leaf, ca_key, EVP_sha256()) > 0)
+		len = i2d_X509(leaf, &der);
+	calen = i2d_X509(ca, &cader);
+	want = leaf ? ca_cert_sans_json(leaf) : NULL;
+	if (len > 0 && ca_der_sans_json(der, (size_t)len, &got) == CA_OK) {
+		g = json_dumps(got, JSON_COMPACT);
+		w = json_dumps(want, JSON_COMPACT);
+	}
+	ok(g != NULL && w != NULL && strcmp(g, w) == 0 &&
+	       strcmp(g, "[\"dns:leaf.example.com\"]") == 0,
+	   "DER SANs: a leaf's, as the full parse reads them (%s)",
+	   g ? g : "none");
+	json_decref(got);
+	got = NULL;
+	free(g);
+	g = NULL;
+	ok(calen > 0 && ca_der_sans_json(cader, (size_t)calen, &got) == CA_OK &&
+	       json_array_size(got) == 0,
+	   "DER SANs: a CA certificate without any: []");
+	json_decref(got);
+	got = NULL;
+	ca_err_clear();
+	ok(len > 0 && ca_der_sans_json(der, (size_t)len - 1, &got) == CA_EIO &&
+	       got == NULL && fx_err("does not parse"),
+	   "DER SANs: a truncated certificate is refused");
+	longer = len > 0 ? malloc((size_t)len + 1) : NULL;
+	if (longer != NULL) {
+		memcpy(longer, der, (size_t)len);
+		longer[len] = 0;
+	}
+	ca_err_clear();
+	ok(longer != NULL &&
+	       ca_der_sans_json(longer, (size_t)len + 1, &got) == CA_EIO &&
+	       got == NULL && fx_err("does not parse"),
+	   "DER SANs: a byte after the certificate is refused");
+	free(longer);
+	free(w);
+	json_decref(want);
+	OPENSSL_free(der);
+	OPENSSL_free(cader);
+	X509_free(leaf);
+}
+
 int main(void)
 {
 	now = time(NULL);
@@ -1753,6 +1808,7 @@ int main(void)
 	test_copy();
 	test_crl_rules();
 	test_crl_entries();
+	test_der_sans();
 	test_bad_arguments();
 	fx_rmdir();
 	OPENSSL_free(algid);

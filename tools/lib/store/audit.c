@@ -415,7 +415,7 @@ static const char *skip_value(const char *p)
 	return p;
 }
 
-static int scan_entry(const char *text, long long *seq, char prev[65])
+static int scan_entry(const char *text, json_int_t *seq, char prev[65])
 {
 	const char *p = skip_ws(text), *k, *v;
 	int have_seq = 0, have_prev = 0;
@@ -474,7 +474,6 @@ static int check_entry(long expect, const char *prev, const char *text,
 	json_error_t jerr;
 	json_t *e = NULL;
 	json_int_t seq = -1;
-	long long scanned_seq = -1;
 	char scanned[65];
 	const char *eprev = NULL;
 	int rc = CA_OK;
@@ -501,8 +500,7 @@ static int check_entry(long expect, const char *prev, const char *text,
 		if (e != NULL && json_unpack(e, "{s:I, s:s}", "seq", &seq,
 					     "prev", &eprev) != 0)
 			eprev = NULL;
-	} else if (scan_entry(text, &scanned_seq, scanned) == 0) {
-		seq = (json_int_t)scanned_seq;
+	} else if (scan_entry(text, &seq, scanned) == 0) {
 		eprev = scanned;
 	}
 	if (eprev == NULL) {
