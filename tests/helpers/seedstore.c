@@ -175,7 +175,6 @@ static int seed_one(struct seed *sd, long i, int revoked)
 	row.request_key = req;
 	row.der = sd->der;
 	row.der_len = (size_t)sd->len;
-	GUARD(ca_store_cert_add(s, &row));
 	a = ca_audit_new("sign-leaf");
 	if (a == NULL)
 		return ca_err(CA_EIO, "out of memory");
@@ -184,7 +183,10 @@ static int seed_one(struct seed *sd, long i, int revoked)
 	ca_audit_set(a, "subject", subject);
 	ca_audit_set(a, "profile", sd->profile);
 	rc = ca_audit_append(s, a, "ok", "certificate issued");
+	row.audit_seq = ca_audit_seq(a);
 	ca_audit_free(a);
+	if (rc == CA_OK)
+		rc = ca_store_cert_add(s, &row);
 	if (rc == CA_OK && revoked) {
 		memset(&cs, 0, sizeof(cs));
 		snprintf(cs.serial, sizeof(cs.serial), "%s", serial);
@@ -207,7 +209,7 @@ static const struct copy_table {
     {"certs",
      "serial, subject, cn, spki_sha256, not_before, not_after, kind, "
      "profile, partition, request_key, notify, issued_at, der, "
-     "superseded_by",
+     "superseded_by, audit_seq",
      "", 12},
     {"revocations",
      "serial, reason, revoked_at, recorded_at, partition, not_after, "

@@ -40,7 +40,7 @@ check "the socket is in its directory" test -S "$host/.s.PGSQL.5432"
 sql() { psql "postgresql:///postgres?host=$host&user=$user" -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }
 is "$(sql "select current_setting('listen_addresses')")" "" "listen_addresses is empty"
 procs=$(pg_procs "$host" | tr '\n' ' ')
-like "$procs" "^$pid " "the postmaster has the PID in DIR/pid"
+like "$procs" "(^| )$pid " "the postmaster has the PID in DIR/pid (PIDs wrap: any place in the list)"
 tcp=$(ss -ltnpH)
 unlike "$tcp" "$(echo "$procs" | sed 's/ $//; s/ /|/g; s/[0-9][0-9]*/pid=&,/g')" "ss -ltnp: none of its processes listens on TCP"
 like "$(ss -lxpH)" "$host/.s.PGSQL.5432 .*pid=$pid," "ss -lxp: the postmaster listens on the socket"

@@ -26,6 +26,7 @@ struct ca_audit {
 	json_t *hash_of; /* {"inputs": {name: kind}, "outputs": {...}} */
 	json_t *approvers;
 	json_t *extra;
+	long seq;   /* of the entry last appended, 0 before */
 	int failed; /* a value could not be added (out of memory) */
 };
 
@@ -289,11 +290,18 @@ int ca_audit_append(ca_store *s, ca_audit *a, const char *outcome,
 	bound |= ca_bind_text(st, 3, hash);
 	if (ca_store_step(s, st, bound) != SQLITE_DONE)
 		rc = ca_store_fail(s, "cannot append to the audit log");
+	else
+		a->seq = seq;
 out:
 	ca_store_done(s, st);
 	free(text);
 	json_decref(e);
 	return rc;
+}
+
+long ca_audit_seq(const ca_audit *a)
+{
+	return a->seq;
 }
 
 int ca_audit_record(ca_store *s, ca_audit *a, const char *outcome,
@@ -753,14 +761,19 @@ int ca_audit_entries_for_serial(ca_store *s, const char *serial, json_t *arr)
 	    ca_store_sql(
 		s,
 		"SELECT seq, entry, hash FROM audit WHERE " AUDIT_SERIAL
-		" = ?1 UNION SELECT seq, entry, hash FROM audit "
+		" = ?1 AND " AUDIT_OTHER " UNION SELECT seq, entry, hash FROM"
+		" audit WHERE seq = (SELECT audit_seq FROM certs WHERE serial"
+		" = ?1) UNION SELECT seq, entry, hash FROM audit "
 		"WHERE " AUDIT_RENEWS " = ?1 UNION SELECT seq, entry, hash FROM"
 		" audit WHERE " AUDIT_BATCH " AND EXISTS (SELECT 1 FROM"
 		" json_each(entry, '$.details.serials') WHERE value ="
 		" ?1) ORDER BY 1",
 		"SELECT seq, entry, hash FROM audit WHERE"
-		" entry::jsonb #>> '{details,serial}' = ?1::text"
-		" UNION SELECT seq, entry, hash FROM audit WHERE"
+		" entry::jsonb #>> '{details,serial}' = ?1::text "
+		"AND " PG_AUDIT_OTHER
+		" UNION SELECT seq, entry, hash FROM audit"
+		" WHERE seq = (SELECT audit_seq FROM certs WHERE serial ="
+		" ?1::text) UNION SELECT seq, entry, hash FROM audit WHERE"
 		" entry::jsonb #>> '{details,renews}' = ?1::text"
 		" UNION SELECT seq, entry, hash FROM audit WHERE"
 		" jsonb_typeof(entry::jsonb #> '{details,serials}') ="

@@ -56,6 +56,8 @@ void ca_audit_approver(ca_audit *a, const char *id);
 /* Append inside the caller's transaction. */
 int ca_audit_append(ca_store *s, ca_audit *a, const char *outcome,
 		    const char *detail) CA_WUR;
+/* The seq of the entry a's last ca_audit_append wrote (0: none yet). */
+long ca_audit_seq(const ca_audit *a);
 /* Append a refusal or error in a transaction of its own (state unchanged). */
 int ca_audit_record(ca_store *s, ca_audit *a, const char *outcome,
 		    const char *detail) CA_WUR;

@@ -31,6 +31,13 @@ struct ca_stmt {
 /* PostgreSQL's schema: the same tables as SQLite's (store.c), with
  * BIGINT times, BYTEA, rowid columns and plpgsql triggers. */
 extern const char ca_pg_schema[];
+/* Two of its indexes, which schema 3 changed (store.c migrate_2_3). */
+#define PG_CERTS_REQUEST                                                       \
+	"CREATE UNIQUE INDEX certs_request ON certs(spki_sha256, "             \
+	"request_key);\n"
+#define PG_AUDIT_SERIAL                                                        \
+	"CREATE INDEX audit_serial ON audit"                                   \
+	" ((entry::jsonb #>> '{details,serial}')) WHERE " PG_AUDIT_OTHER ";\n"
 /* PostgreSQL: connect to url (create: its database must hold no CA yet;
  * else it must hold one), begin a write transaction, run SQL, prepare,
  * step and reset a statement. */

@@ -11,15 +11,15 @@
 static const struct table {
 	const char *name;
 	const char *order;
-	const char *cols[15];
-	const char types[15];
+	const char *cols[16];
+	const char types[16];
 } tables[] = {
     {"certs",
      "rowid",
      {"serial", "subject", "cn", "spki_sha256", "not_before", "not_after",
       "kind", "profile", "partition", "request_key", "notify", "issued_at",
-      "der", "superseded_by"},
-     "tttiiittittibt"},
+      "der", "superseded_by", "audit_seq"},
+     "tttiiittittibti"},
     {"revocations",
      "serial",
      {"serial", "reason", "revoked_at", "recorded_at", "partition", "not_after",

@@ -40,17 +40,15 @@ const char ca_pg_schema[] =
     "  notify TEXT,\n"
     "  issued_at BIGINT NOT NULL,\n"
     "  der BYTEA NOT NULL,\n"
-    "  superseded_by TEXT);\n"
-    "CREATE INDEX certs_spki ON certs(spki_sha256);\n"
+    "  superseded_by TEXT,\n"
+    "  audit_seq BIGINT);\n"
     "CREATE INDEX certs_not_after ON certs(not_after);\n"
     "CREATE INDEX certs_partition ON certs(partition);\n"
-    "CREATE INDEX certs_cn ON certs(lower(cn));\n"
     /* Hosts that sign the same request at once: the second commit is
      * refused, so a request is issued once (a re-run says "already
-     * issued"). */
-    "CREATE UNIQUE INDEX certs_request ON certs(spki_sha256, request_key)"
-    " WHERE request_key IS NOT NULL;\n"
-    "CREATE TABLE revocations (\n"
+     * issued"); NULL request keys are distinct. It is also the SPKI
+     * index: every random-key index is a random page per certificate. */
+    PG_CERTS_REQUEST "CREATE TABLE revocations (\n"
     "  serial TEXT PRIMARY KEY REFERENCES certs(serial),\n"
     "  reason INTEGER,\n"
     "  revoked_at BIGINT NOT NULL,\n"
@@ -80,9 +78,7 @@ const char ca_pg_schema[] =
     "  entry TEXT NOT NULL,\n"
     "  hash TEXT NOT NULL);\n"
     /* hsmca-audit show: the entries that name a serial (store.c). */
-    "CREATE INDEX audit_serial ON audit"
-    " ((entry::jsonb #>> '{details,serial}'));\n"
-    "CREATE INDEX audit_renews ON audit"
+    PG_AUDIT_SERIAL "CREATE INDEX audit_renews ON audit"
     " ((entry::jsonb #>> '{details,renews}'));\n"
     "CREATE INDEX audit_batch ON audit(seq) WHERE"
     " jsonb_typeof(entry::jsonb #> '{details,serials}') = 'array';\n"

@@ -12,13 +12,15 @@
 #include "base/hex.h"
 
 /* "What touched this certificate" (hsmca-audit show) without reading the
- * whole log: an entry names one serial (details.serial, or renews) or,
+ * whole log: a leaf's issuance is the entry its certs row names
+ * (audit_seq); any other entry names one serial (details.serial, or
+ * renews) or,
  * for a revoked.json batch, a list of them (details.serials: few entries,
  * in a partial index of their own). Stores made before these indexes get
  * them when first opened (ensure_indexes). */
 #define AUDIT_INDEXES                                                          \
 	"CREATE INDEX IF NOT EXISTS audit_serial ON audit(" AUDIT_SERIAL       \
-	");\n"                                                                 \
+	") WHERE " AUDIT_OTHER ";\n"                                           \
 	"CREATE INDEX IF NOT EXISTS audit_renews ON audit(" AUDIT_RENEWS       \
 	");\n"                                                                 \
 	"CREATE INDEX IF NOT EXISTS audit_batch ON audit(seq) "                \
@@ -40,7 +42,8 @@ static const char schema[] =
     "  notify TEXT,\n"
     "  issued_at INTEGER NOT NULL,\n"
     "  der BLOB NOT NULL,\n"
-    "  superseded_by TEXT);\n"
+    "  superseded_by TEXT,\n"
+    "  audit_seq INTEGER);\n"
     /* Random keys: every index of one is a random page written per
      * certificate. A request key is found through its SPKI (the key is a
      * hash over it), so it has no index of its own. */
@@ -391,21 +394,20 @@ out:
 	return rc;
 }
 
-/* Schema 1 to 2: certs.superseded_by, the serial of the certificate
- * that renewed this one (NULL: not superseded). Added in place; the
- * version is checked again inside the transaction (another tool may have
- * migrated first). */
-static int migrate_1_2(ca_store *s)
+/* One schema step, in place: sql in one transaction, the version checked
+ * again under the writers' lock (another tool may have migrated first). */
+static int migrate(ca_store *s, const char *from, const char *to,
+		   const char *sql)
 {
 	char *ver = NULL;
 	int rc;
 
 	GUARD(ca_store_begin(s));
+	GUARD(ca_store_serialise(s));
 	GUARD(ca_store_meta_get(s, "schema", &ver));
-	if (ver != NULL && strcmp(ver, "1") == 0) {
-		GUARD(ca_store_exec(
-		    s, "ALTER TABLE certs ADD COLUMN superseded_by TEXT"));
-		GUARD(ca_store_meta_set(s, "schema", "2"));
+	if (ver != NULL && strcmp(ver, from) == 0) {
+		GUARD(ca_store_exec(s, sql));
+		GUARD(ca_store_meta_set(s, "schema", to));
 	}
 	GUARD(ca_store_commit(s));
 out:
@@ -414,6 +416,32 @@ out:
 	free(ver);
 	return rc;
 }
+
+/* Schema 1 to 2: certs.superseded_by, the serial of the certificate
+ * that renewed this one (NULL: not superseded). */
+static const char migrate_1_2[] =
+    "ALTER TABLE certs ADD COLUMN superseded_by TEXT";
+
+/* Schema 2 to 3: certs.audit_seq, the audit entry of a leaf's issuance,
+ * filled in from the log; audit_serial then leaves those entries out, and
+ * on PostgreSQL the (SPKI, request key) index serves SPKI lookups too
+ * (certs_spki goes, as does certs_cn, which no query used). */
+static const char migrate_2_3[] =
+    "ALTER TABLE certs ADD COLUMN audit_seq INTEGER;"
+    "UPDATE certs SET audit_seq = a.seq FROM (SELECT seq,"
+    " json_extract(entry, '$.details.serial') AS serial"
+    " FROM audit WHERE NOT " AUDIT_OTHER ") AS a"
+    " WHERE certs.serial = a.serial;"
+    "DROP INDEX IF EXISTS audit_serial;" AUDIT_INDEXES;
+static const char pg_migrate_2_3[] =
+    "ALTER TABLE certs ADD COLUMN audit_seq BIGINT;"
+    "UPDATE certs SET audit_seq = a.seq FROM (SELECT seq,"
+    " entry::jsonb #>> '{details,serial}' AS serial"
+    " FROM audit WHERE NOT " PG_AUDIT_OTHER ") AS a"
+    " WHERE certs.serial = a.serial;"
+    "DROP INDEX IF EXISTS audit_serial; DROP INDEX IF EXISTS certs_spki;"
+    "DROP INDEX IF EXISTS certs_cn; DROP INDEX IF EXISTS "
+    "certs_request;" PG_AUDIT_SERIAL PG_CERTS_REQUEST;
 
 /* The audit indexes of a store made before them, created once. */
 static int ensure_indexes(ca_store *s)
@@ -455,13 +483,21 @@ int ca_store_open(const char *path, ca_store **out)
 	if (rc < 0)
 		goto out;
 	if (ver != NULL && strcmp(ver, "1") == 0) {
-		rc = migrate_1_2(s);
+		rc = migrate(s, "1", "2", migrate_1_2);
 		if (rc < 0)
 			goto out;
 		free(ver);
 		ver = strdup("2");
 	}
-	if (ver == NULL || strcmp(ver, "2") != 0) {
+	if (ver != NULL && strcmp(ver, "2") == 0) {
+		rc = migrate(s, "2", "3",
+			     ca_store_sql(s, migrate_2_3, pg_migrate_2_3));
+		if (rc < 0)
+			goto out;
+		free(ver);
+		ver = strdup("3");
+	}
+	if (ver == NULL || strcmp(ver, "3") != 0) {
 		rc = ca_err(CA_EIO,
 			    "state store %s has an unknown schema version %s",
 			    path, ver ? ver : "(none)");
@@ -891,7 +927,7 @@ int ca_store_cert_add(ca_store *s, const struct ca_cert_row *row)
 	    s,
 	    "INSERT INTO certs(serial, subject, cn, spki_sha256, not_before,"
 	    " not_after, kind, profile, partition, request_key, notify,"
-	    " issued_at, der) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    " issued_at, der, audit_seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	    &st);
 	if (rc < 0)
 		return rc;
@@ -911,6 +947,10 @@ int ca_store_cert_add(ca_store *s, const struct ca_cert_row *row)
 	bound |= ca_bind_text(st, 11, row->notify);
 	bound |= ca_bind_int64(st, 12, (long long)time(NULL));
 	bound |= ca_bind_blob(st, 13, row->der, row->der_len);
+	if (row->audit_seq > 0)
+		bound |= ca_bind_int64(st, 14, row->audit_seq);
+	else
+		bound |= ca_bind_null(st, 14);
 	rc = step_done(s, st, bound, "recording the certificate");
 	ca_store_done(s, st);
 	return rc;

@@ -21,7 +21,7 @@
 
 #include "common/err.h"
 
-#define CA_STORE_SCHEMA 2
+#define CA_STORE_SCHEMA 3
 
 #define CA_STORE_STMTS 48
 /* Page cache bounds (store.c size_cache). */
@@ -77,6 +77,7 @@ struct ca_cert_row {
 	const unsigned char *der;
 	size_t der_len;
 	const char *notify; /* JSON text or NULL */
+	long audit_seq;	    /* the entry that records the issuance, 0: none */
 };
 
 /* Is where a PostgreSQL connection string (postgresql://, postgres://)? */
@@ -175,6 +176,16 @@ int ca_store_count(ca_store *s, const char *sql, const char *arg,
 #define AUDIT_BATCH                                                            \
 	"(CASE WHEN json_valid(entry) THEN "                                   \
 	"json_type(entry, '$.details.serials') END) = 'array'"
+/* The entries audit_serial indexes: all but a leaf's issuance, which its
+ * certs row names (certs.audit_seq), so that issuing a certificate writes
+ * no random page of that index. */
+#define AUDIT_OTHER                                                            \
+	"(CASE WHEN json_valid(entry) THEN NOT ("                              \
+	"json_extract(entry, '$.action') IS 'sign-leaf' AND "                  \
+	"json_extract(entry, '$.detail') IS 'certificate issued') END)"
+#define PG_AUDIT_OTHER                                                         \
+	"((entry::jsonb ->> 'action') IS DISTINCT FROM 'sign-leaf' OR "        \
+	"(entry::jsonb ->> 'detail') IS DISTINCT FROM 'certificate issued')"
 
 int ca_store_meta_set(ca_store *s, const char *key, const char *value) CA_WUR;
 /* *value is malloc'd, NULL when absent. */

@@ -144,17 +144,22 @@ int ca_tbs_in_memory(const struct ca_tbs *t, const char *step)
 struct ca_tbs_body_mac {
 	EVP_MAC_CTX *c;
 	size_t used;
+	size_t dirty; /* buf's bytes ever written: what the free wipes */
 	unsigned char buf[BODY_BUF];
 };
 
 int ca_tbs_body_mac_new(ca_tbs_body_mac **out)
 {
-	ca_tbs_body_mac *m = calloc(1, sizeof(*m));
+	/* buf is neither zeroed nor wiped whole: one certificate's body uses
+	 * a sixth of it, and 32 KiB of memset per certificate showed. */
+	ca_tbs_body_mac *m = malloc(sizeof(*m));
 	int rc;
 
 	*out = NULL;
 	if (m == NULL)
 		return ca_err(CA_EIO, "out of memory");
+	m->used = 0;
+	m->dirty = 0;
 	rc = mac_new("hsmca tbs body", &m->c);
 	if (rc < 0) {
 		free(m);
@@ -187,6 +192,8 @@ int ca_tbs_body_mac_update(ca_tbs_body_mac *m, const unsigned char *data,
 			   : ca_err(CA_EIO, "cannot compute a TBS mark");
 	memcpy(m->buf + m->used, data, len);
 	m->used += len;
+	if (m->used > m->dirty)
+		m->dirty = m->used;
 	return CA_OK;
 }
 
@@ -209,7 +216,7 @@ void ca_tbs_body_mac_free(ca_tbs_body_mac *m)
 	if (m == NULL)
 		return;
 	EVP_MAC_CTX_free(m->c);
-	OPENSSL_cleanse(m->buf, sizeof(m->buf));
+	OPENSSL_cleanse(m->buf, m->dirty);
 	free(m);
 }
 
