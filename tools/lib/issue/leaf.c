@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1324,22 +1325,55 @@ static int check_stop(struct run *run)
 				       : "a signal");
 }
 
-static int run_chunk(struct run *run, const struct ca_leaf_request *reqs,
-		     size_t n, int batch)
+/* A chunk of requests on its way through the stages. */
+struct chunk {
+	struct job *jobs;
+	size_t n;
+	struct ca_leaf_request *reqs; /* a batch's, freed with the chunk */
+	int batch;
+};
+
+static void chunk_free(struct chunk *c)
 {
-	struct job *jobs = calloc(n, sizeof(*jobs));
+	size_t i;
+
+	for (i = 0; c->jobs != NULL && i < c->n; i++)
+		job_free(&c->jobs[i]);
+	free(c->jobs);
+	if (c->reqs != NULL)
+		ca_requests_free(c->reqs, c->n);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Stage 1 for a chunk: its jobs and their CSR checks. No store. */
+static int chunk_prepare(struct run *run, struct chunk *c,
+			 const struct ca_leaf_request *reqs, size_t n,
+			 int batch)
+{
+	size_t i;
+
+	c->jobs = calloc(n, sizeof(*c->jobs));
+	if (c->jobs == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	c->n = n;
+	c->batch = batch;
+	for (i = 0; i < n; i++)
+		if (job_init(run, &c->jobs[i], &reqs[i], batch) < 0)
+			job_fail(&c->jobs[i], CA_EIO);
+	parallel(run, c->jobs, n, check_csr);
+	return CA_OK;
+}
+
+/* Stages 2 and 3: serials in order (the store, in the chunk's
+ * transaction), then built and signed in parallel. */
+static int chunk_sign(struct run *run, struct chunk *c)
+{
 	json_t *chunk_keys = json_object();
 	size_t i;
-	int rc = CA_OK;
+	int rc;
 
-	if (jobs == NULL || chunk_keys == NULL) {
-		rc = ca_err(CA_EIO, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < n; i++)
-		if (job_init(run, &jobs[i], &reqs[i], batch) < 0)
-			job_fail(&jobs[i], CA_EIO);
-	parallel(run, jobs, n, check_csr);
+	if (chunk_keys == NULL)
+		return ca_err(CA_EIO, "out of memory");
 	/* A stop asked for now loses nothing: the chunk has not begun. Once
 	 * serials are drawn, the chunk is finished and committed. */
 	GUARD(check_stop(run));
@@ -1347,19 +1381,81 @@ static int run_chunk(struct run *run, const struct ca_leaf_request *reqs,
 	/* Partitions fill from the store as it stands at the chunk's start,
 	 * plus what this chunk places. */
 	memset(&run->fill, 0, sizeof(run->fill));
-	for (i = 0; i < n; i++)
-		GUARD(assign_serial(run, &jobs[i], chunk_keys));
-	ca_pool_run(n, run->in_flight, stage_one,
-		    &(struct stage){run, jobs, build_and_sign});
-	for (i = 0; i < n; i++)
-		GUARD(record_job(run, &jobs[i], batch));
-	GUARD(audit_chunk_refusals(run));
-	GUARD(chunk_end(run, n));
+	for (i = 0; i < c->n; i++)
+		GUARD(assign_serial(run, &c->jobs[i], chunk_keys));
+	ca_pool_run(c->n, run->in_flight, stage_one,
+		    &(struct stage){run, c->jobs, build_and_sign});
 out:
-	for (i = 0; jobs != NULL && i < n; i++)
-		job_free(&jobs[i]);
-	free(jobs);
 	json_decref(chunk_keys);
+	return rc;
+}
+
+/* Stage 4: the rows and audit entries, the commit, then the files. */
+static int chunk_record(struct run *run, struct chunk *c)
+{
+	size_t i;
+	int rc = CA_OK;
+
+	for (i = 0; i < c->n; i++)
+		GUARD(record_job(run, &c->jobs[i], c->batch));
+	GUARD(audit_chunk_refusals(run));
+	GUARD(chunk_end(run, c->n));
+out:
+	return rc;
+}
+
+static int run_chunk(struct run *run, const struct ca_leaf_request *reqs,
+		     size_t n, int batch)
+{
+	struct chunk c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	GUARD(chunk_prepare(run, &c, reqs, n, batch));
+	GUARD(chunk_sign(run, &c));
+	GUARD(chunk_record(run, &c));
+out:
+	chunk_free(&c);
+	return rc;
+}
+
+/* A batch's chunks overlap: while one thread records and commits a
+ * chunk (and the writer writes the one before), the next chunk's
+ * requests are read and its CSRs checked on every CPU. The next chunk's
+ * serials wait for the commit (they see its rows), so the order, the
+ * one transaction per chunk and "files only after the commit" stay. */
+struct recorder {
+	struct run *run;
+	struct chunk *c;
+	int rc;
+	char msg[1024]; /* the recorder thread's message */
+};
+
+static void *recorder_main(void *arg)
+{
+	struct recorder *r = arg;
+
+	r->rc = chunk_record(r->run, r->c);
+	if (r->rc < 0)
+		snprintf(r->msg, sizeof(r->msg), "%s", ca_errmsg());
+	return NULL;
+}
+
+/* The next chunk of the batch, read and checked (n 0 at the end). */
+static int chunk_next(struct run *run, ca_requests_iter *it, struct chunk *c)
+{
+	struct ca_leaf_request *reqs = NULL;
+	size_t n = 0;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	GUARD(ca_requests_next(it, CHUNK, &reqs, &n));
+	if (n == 0)
+		return CA_OK;
+	rc = chunk_prepare(run, c, reqs, n, 1);
+	c->reqs = reqs;
+	c->n = n;
+out:
 	return rc;
 }
 
@@ -1626,11 +1722,15 @@ static int results_open(struct run *run)
 static int batch(struct run *run)
 {
 	const struct ca_leaf_params *p = run->p;
-	struct ca_leaf_request *reqs = NULL;
+	struct chunk cur, next;
+	char next_msg[1024];
 	ca_requests_iter *it = NULL;
-	size_t n = 0, total = 0, done = 0;
+	size_t total = 0, done = 0;
 	struct stat st;
 	int rc;
+
+	memset(&cur, 0, sizeof(cur));
+	memset(&next, 0, sizeof(next));
 
 	rc = ca_requests_open(p->requests, &it, &total, &run->invalid);
 	if (rc == CA_EUSAGE)
@@ -1652,15 +1752,35 @@ static int batch(struct run *run)
 			   0644));
 	GUARD(results_open(run));
 	GUARD(ca_writer_start(write_entry, run, &run->writer));
-	while (done < total) {
-		GUARD(check_stop(run));
-		GUARD(ca_requests_next(it, CHUNK, &reqs, &n));
-		if (n == 0)
-			break;
-		GUARD(run_chunk(run, reqs, n, 1));
-		ca_requests_free(reqs, n);
-		reqs = NULL;
-		done += n;
+	GUARD(check_stop(run));
+	GUARD(chunk_next(run, it, &cur));
+	while (cur.n > 0) {
+		struct recorder rec = {run, &cur, CA_OK, ""};
+		pthread_t t;
+		int threaded, next_rc = CA_OK;
+
+		GUARD(chunk_sign(run, &cur));
+		threaded = pthread_create(&t, NULL, recorder_main, &rec) == 0;
+		if (!threaded)
+			recorder_main(&rec);
+		if (done + cur.n < total)
+			next_rc = chunk_next(run, it, &next);
+		if (threaded)
+			pthread_join(t, NULL);
+		if (next_rc < 0)
+			snprintf(next_msg, sizeof(next_msg), "%s", ca_errmsg());
+		if (rec.rc < 0) {
+			rc = ca_err(rec.rc, "%s", rec.msg);
+			goto out;
+		}
+		done += cur.n;
+		chunk_free(&cur);
+		cur = next;
+		memset(&next, 0, sizeof(next));
+		if (next_rc < 0) {
+			rc = ca_err(next_rc, "%s", next_msg);
+			goto out;
+		}
 		if (p->progress != NULL) {
 			struct ca_leaf_progress pr = {done, total, run->issued,
 						      run->already,
@@ -1683,7 +1803,8 @@ out:
 		chunk_abort(run);
 	if (rc < 0 && run->total > 0 && run->summary_path == NULL)
 		rc = batch_stopped(run, rc);
-	ca_requests_free(reqs, n);
+	chunk_free(&cur);
+	chunk_free(&next);
 	ca_requests_close(it);
 	return rc;
 }
