@@ -96,7 +96,7 @@ int ca_dir_backup(const char *dir, const char *file, json_t **out)
 	GUARD(check_store(d->store, 0, src));
 	GUARD(ca_store_backup(d->store, file));
 	made = 1;
-	GUARD(ca_store_open(file, &copy));
+	GUARD(ca_store_open_copy(file, &copy));
 	rc = check_store(copy, 1, o);
 	if (rc < 0) {
 		rc = ca_err(CA_EPOLICY, "the copy %s does not check: %s", file,

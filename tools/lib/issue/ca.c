@@ -146,7 +146,8 @@ static int dir_open(const char *path, const char *db, int certs,
 		GUARD(ca_err(CA_EIO, "out of memory"));
 	if (db == NULL)
 		GUARD(ca_dir_store_where(path, d->config, &f));
-	GUARD(ca_store_open(f, &d->store));
+	GUARD(db != NULL ? ca_store_open_copy(f, &d->store)
+			 : ca_store_open(f, &d->store));
 	*out = d;
 	d = NULL;
 out:

@@ -466,7 +466,9 @@ out:
 	return rc;
 }
 
-int ca_store_open(const char *path, ca_store **out)
+/* Open path; bring it to CA_STORE_SCHEMA unless as_is (a copy being
+ * checked, which any known version may be and which is not changed). */
+static int store_open(const char *path, int as_is, ca_store **out)
 {
 	char *ver = NULL;
 	ca_store *s = NULL;
@@ -482,6 +484,12 @@ int ca_store_open(const char *path, ca_store **out)
 	rc = ca_store_meta_get(s, "schema", &ver);
 	if (rc < 0)
 		goto out;
+	if (as_is && ver != NULL &&
+	    (strcmp(ver, "1") == 0 || strcmp(ver, "2") == 0)) {
+		*out = s;
+		s = NULL;
+		goto out;
+	}
 	if (ver != NULL && strcmp(ver, "1") == 0) {
 		rc = migrate(s, "1", "2", migrate_1_2);
 		if (rc < 0)
@@ -503,15 +511,27 @@ int ca_store_open(const char *path, ca_store **out)
 			    path, ver ? ver : "(none)");
 		goto out;
 	}
-	rc = ensure_indexes(s);
-	if (rc < 0)
-		goto out;
+	if (!as_is) {
+		rc = ensure_indexes(s);
+		if (rc < 0)
+			goto out;
+	}
 	*out = s;
 	s = NULL;
 out:
 	free(ver);
 	ca_store_close(s);
 	return rc;
+}
+
+int ca_store_open(const char *path, ca_store **out)
+{
+	return store_open(path, 0, out);
+}
+
+int ca_store_open_copy(const char *path, ca_store **out)
+{
+	return store_open(path, 1, out);
 }
 
 void ca_store_destroy(const char *where)

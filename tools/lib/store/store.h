@@ -86,6 +86,9 @@ int ca_store_is_url(const char *where);
  * an empty PostgreSQL database. */
 int ca_store_create(const char *path, ca_store **out) CA_WUR;
 int ca_store_open(const char *path, ca_store **out) CA_WUR;
+/* A copy being checked (a backup before a restore): opened as it is, an
+ * older schema not brought up to date, nothing written. */
+int ca_store_open_copy(const char *path, ca_store **out) CA_WUR;
 /* Remove a store made by a creation or a copy that did not complete: the
  * file (and its WAL), or hsmca's tables in the PostgreSQL database (which
  * held no CA before). Best effort: the failure's message is kept. */
