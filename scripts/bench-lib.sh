@@ -328,7 +328,7 @@ verify     | post-sign verify                                 | ca_signed_verify
 json       | JSON (requests, results, pending files)          | json_*
 store      | store (SQL, commit)                              | ca_store_* sqlite3_*
 files      | file writes                                      | ca_out_* write_entry put_file writer_main
-chunk      | chunk bookkeeping (serials, names, PEM, frees)   | run_chunk
+chunk      | chunk bookkeeping (serials, names, PEM, frees)   | chunk_sign chunk_record chunk_next chunk_free recorder_main
 '
 # Deep enough for OpenSSL's call chains below a stage's function.
 # shellcheck disable=SC2034 # used by the scripts that source this file
