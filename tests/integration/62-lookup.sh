@@ -218,6 +218,11 @@ if [ "$HSMCA_TEST_STORE" = sqlite ]; then
 	is "$(sqlite3 old/ca.db "select count(*) from certs where superseded_by is null")" \
 		"$(sqlite3 old/ca.db "select count(*) from certs")" "no certificate is superseded after the migration"
 	check "its audit log still verifies" hsmca-audit --ca old verify
+	cp -a issuing future
+	sqlite3 future/ca.db "update meta set value = '9' where key = 'schema'"
+	expect_fail 1 "state store .*future/ca.db has an unknown schema version 9" \
+		"a store of a schema this hsmca does not know is refused" hsmca-audit --ca future report --expiring 30
+	is "$(sqlite3 future/ca.db "select value from meta where key = 'schema'")" 9 "and left as it is"
 else
 	skip "a schema 1 store is brought up to date" "SQLite stores only: a $HSMCA_TEST_STORE store begins at schema 2"
 fi

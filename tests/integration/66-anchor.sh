@@ -257,6 +257,11 @@ is "$(db "select value from meta where key = 'schema'")" 3 "the restored store i
 is "$(db "select count(*) from certs where kind = 'leaf' and audit_seq is null")" 0 \
 	"the restored store names every leaf's issuance entry"
 check "the restored store verifies in full" hsmca-audit --ca issuing verify --full --pin-source "$PINSRC"
+cp backup2.db backup9.db
+sqlite3 backup9.db "update meta set value = '9' where key = 'schema'"
+expect_fail 1 "backup9.db has an unknown schema version 9" "a backup of a schema this hsmca does not know: restore refused" \
+	hsmca-audit --ca issuing restore backup9.db --pin-source "$PINSRC"
+is "$(db "select value from meta where key = 'schema'")" 3 "the current store untouched"
 
 # --- unanchored CAs and directories made before anchors ---------------------------------
 new_token Plain

@@ -1450,11 +1450,11 @@ static int chunk_next(struct run *run, ca_requests_iter *it, struct chunk *c)
 
 	memset(c, 0, sizeof(*c));
 	GUARD(ca_requests_next(it, CHUNK, &reqs, &n));
-	if (n == 0)
-		return CA_OK;
-	rc = chunk_prepare(run, c, reqs, n, 1);
+	/* The chunk owns the requests from here, whatever follows. */
 	c->reqs = reqs;
 	c->n = n;
+	if (n > 0)
+		rc = chunk_prepare(run, c, reqs, n, 1);
 out:
 	return rc;
 }

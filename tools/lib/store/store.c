@@ -443,6 +443,15 @@ static const char pg_migrate_2_3[] =
     "DROP INDEX IF EXISTS certs_cn; DROP INDEX IF EXISTS "
     "certs_request;" PG_AUDIT_SERIAL PG_CERTS_REQUEST;
 
+/* The steps from each older schema to the next, in order; the last one
+ * ends at CA_STORE_SCHEMA. A PostgreSQL store begins at schema 2. */
+static const struct step {
+	const char *from, *to, *sql, *pg_sql;
+} steps[] = {
+    {"1", "2", migrate_1_2, migrate_1_2},
+    {"2", "3", migrate_2_3, pg_migrate_2_3},
+};
+
 /* The audit indexes of a store made before them, created once. */
 static int ensure_indexes(ca_store *s)
 {
@@ -470,9 +479,11 @@ out:
  * checked, which any known version may be and which is not changed). */
 static int store_open(const char *path, int as_is, ca_store **out)
 {
-	char *ver = NULL;
+	char *ver = NULL, current[16];
+	const char *at;
 	ca_store *s = NULL;
-	int rc;
+	size_t i;
+	int rc, known;
 
 	if (!ca_store_is_url(path) && access(path, F_OK) != 0)
 		return ca_err(CA_EUSAGE,
@@ -481,31 +492,23 @@ static int store_open(const char *path, int as_is, ca_store **out)
 	rc = open_db(path, SQLITE_OPEN_READWRITE, &s);
 	if (rc < 0)
 		return rc;
-	rc = ca_store_meta_get(s, "schema", &ver);
-	if (rc < 0)
-		goto out;
-	if (as_is && ver != NULL &&
-	    (strcmp(ver, "1") == 0 || strcmp(ver, "2") == 0)) {
-		*out = s;
-		s = NULL;
-		goto out;
+	GUARD(ca_store_meta_get(s, "schema", &ver));
+	at = ver != NULL ? ver : "";
+	snprintf(current, sizeof(current), "%d", CA_STORE_SCHEMA);
+	known = strcmp(at, current) == 0;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]) && !known; i++) {
+		if (strcmp(at, steps[i].from) != 0)
+			continue;
+		/* A copy of an older schema is known, and kept as it is. */
+		known = as_is;
+		if (as_is)
+			break;
+		GUARD(migrate(s, steps[i].from, steps[i].to,
+			      ca_store_sql(s, steps[i].sql, steps[i].pg_sql)));
+		at = steps[i].to;
+		known = strcmp(at, current) == 0;
 	}
-	if (ver != NULL && strcmp(ver, "1") == 0) {
-		rc = migrate(s, "1", "2", migrate_1_2);
-		if (rc < 0)
-			goto out;
-		free(ver);
-		ver = strdup("2");
-	}
-	if (ver != NULL && strcmp(ver, "2") == 0) {
-		rc = migrate(s, "2", "3",
-			     ca_store_sql(s, migrate_2_3, pg_migrate_2_3));
-		if (rc < 0)
-			goto out;
-		free(ver);
-		ver = strdup("3");
-	}
-	if (ver == NULL || strcmp(ver, "3") != 0) {
+	if (!known) {
 		rc = ca_err(CA_EIO,
 			    "state store %s has an unknown schema version %s",
 			    path, ver ? ver : "(none)");
