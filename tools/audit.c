@@ -6,7 +6,9 @@
 
 #include "base/number.h"
 #include "cli/cli.h"
+#include "common/pin.h"
 #include "issue/backup.h"
+#include "issue/ca.h"
 #include "issue/lookup.h"
 #include "issue/migrate.h"
 #include "out/cadir.h"
@@ -33,6 +35,7 @@ static const char usage[] =
     "       hsmca-audit --ca DIR anchor [--pin-source SRC] [--json]\n"
     "       hsmca-audit --ca DIR migrate --to postgresql://...|sqlite "
     "[--json]\n"
+    "                   [--store-password-source SRC]\n"
     "\n"
     "verify  recompute the audit log's hash chain; print the head hash to\n"
     "        write on paper, or the first broken entry (exit 3); --full\n"
@@ -59,7 +62,8 @@ static const char usage[] =
     "        PostgreSQL store, anchor one more signing host's token\n"
     "migrate copy the store to PostgreSQL (an empty database) or back to\n"
     "        SQLite (DIR/ca.db), verify the copy (audit chain, every table\n"
-    "        counted on both sides) and make it the CA's store\n"
+    "        counted and read back value for value on both sides) and make\n"
+    "        it the CA's store\n"
     "\n"
     "  --ca DIR           the CA directory\n"
     "  --expiring DAYS    with report: certificates expiring within DAYS\n"
@@ -71,6 +75,10 @@ static const char usage[] =
     "  --full             with verify: integrity_check and the token anchor\n"
     "  --to STORE         with migrate: a postgresql:// connection string\n"
     "                     (no password) or sqlite\n"
+    "  --store-password-source SRC  with migrate --to postgresql://...: the\n"
+    "                     database password's source, file:PATH, fd:N or\n"
+    "                     env:NAME, recorded in ca.json (default: libpq's\n"
+    "                     own, ~/.pgpass or a service file)\n"
     "  --pin-source SRC   with verify --full, restore and anchor: the CA\n"
     "                     token's PIN, file:PATH, fd:N or env:NAME (default:\n"
     "                     prompt)\n"
@@ -91,12 +99,13 @@ enum {
 	OPT_CHAIN,
 	OPT_OUT,
 	OPT_FULL,
-	OPT_TO
+	OPT_TO,
+	OPT_STORE_PW
 };
 
 struct args {
 	struct ca_common c;
-	const char *dir, *cmd, *serial, *name, *out, *to;
+	const char *dir, *cmd, *serial, *name, *out, *to, *store_pw;
 	long expiring;
 	int chain, full;
 };
@@ -285,7 +294,7 @@ static int store_cmd(const struct args *a)
 static int migrate(const struct args *a)
 {
 	json_t *o = NULL;
-	int rc = ca_dir_migrate(a->dir, a->to, &o);
+	int rc = ca_dir_migrate(a->dir, a->to, a->store_pw, &o);
 
 	if (rc < 0)
 		return rc;
@@ -295,7 +304,7 @@ static int migrate(const struct args *a)
 	}
 	printf("migrated %s to %s: %lld certificates, %lld revocations, %lld "
 	       "CRLs, %lld executed approvals, %lld audit entries (head %s), "
-	       "the same on both sides; the audit chain verifies\n",
+	       "the same rows on both sides; the audit chain verifies\n",
 	       json_string_value(json_object_get(o, "from")),
 	       json_string_value(json_object_get(o, "to")),
 	       (long long)json_integer_value(json_object_get(o, "certs")),
@@ -331,7 +340,7 @@ static int run(const struct args *a)
 		return store_cmd(a);
 	if (strcmp(a->cmd, "migrate") == 0)
 		return migrate(a);
-	rc = ca_dir_store_where(a->dir, NULL, &path);
+	rc = ca_dir_store_find(a->dir, NULL, &path);
 	if (rc < 0)
 		return rc;
 	rc = ca_store_open(path, &st);
@@ -381,6 +390,11 @@ static int check_args(struct args *a, int argc, char **argv)
 		return ca_usage_error(usage_line,
 				      "migrate needs --to STORE "
 				      "(and --to goes with migrate)");
+	if (a->store_pw != NULL &&
+	    (a->to == NULL || strcmp(a->to, "sqlite") == 0))
+		return ca_usage_error(usage_line,
+				      "--store-password-source goes with "
+				      "migrate --to postgresql://...");
 	if (is_backup && (a->out == NULL || a->c.force))
 		return ca_usage_error(usage_line,
 				      "backup needs --out FILE (never "
@@ -422,6 +436,7 @@ int main(int argc, char **argv)
 	    {"out", required_argument, NULL, OPT_OUT},
 	    {"full", no_argument, NULL, OPT_FULL},
 	    {"to", required_argument, NULL, OPT_TO},
+	    {"store-password-source", required_argument, NULL, OPT_STORE_PW},
 	    {NULL, 0, NULL, 0},
 	};
 	struct args a;
@@ -456,6 +471,13 @@ int main(int argc, char **argv)
 			break;
 		case OPT_TO:
 			a.to = optarg;
+			break;
+		case OPT_STORE_PW:
+			if (ca_pin_source_check(optarg) < 0)
+				return ca_usage_error(
+				    usage_line, "--store-password-source: %s",
+				    ca_errmsg());
+			a.store_pw = optarg;
 			break;
 		}
 	}

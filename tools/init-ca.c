@@ -25,7 +25,8 @@ static const char usage[] =
     "       hsmca-init-ca --ca DIR --key URI --cert ca.crt --chain chain.pem\n"
     "                     [--quorum quorum.json] [--crl-url URL] [--aia-url "
     "URL]\n"
-    "       (either form: [--unanchored] [--store postgresql://...])\n"
+    "       (either form: [--unanchored] [--store postgresql://...\n"
+    "                      [--store-password-source SRC]])\n"
     "\n"
     "Create a CA directory (ca.crt, ca.json, ca.db with the audit log) bound "
     "to\n"
@@ -66,9 +67,12 @@ static const char usage[] =
     "                     checked against the token (README \"Token "
     "anchor\")\n"
     "  --store URL        keep the state store in this PostgreSQL database\n"
-    "                     (postgresql://..., no password: ~/.pgpass or a\n"
-    "                     service file), shared by several signing hosts;\n"
-    "                     default: DIR/ca.db (SQLite)\n"
+    "                     (postgresql://..., no password in it), shared by\n"
+    "                     several signing hosts; default: DIR/ca.db (SQLite)\n"
+    "  --store-password-source SRC  with --store: the database password's\n"
+    "                     source, as a PIN's (file:PATH, fd:N, env:NAME),\n"
+    "                     recorded in ca.json; default: libpq's own\n"
+    "                     (~/.pgpass, PGPASSFILE, a service file)\n"
     "  --force            replace existing --lint-cert/--prepare outputs\n"
     "  --module MODULE    PKCS#11 module: path or p11-kit name (README "
     "\"Tokens\")\n"
@@ -96,7 +100,8 @@ enum {
 	OPT_CHAIN,
 	OPT_SIG_ALG,
 	OPT_UNANCHORED,
-	OPT_STORE
+	OPT_STORE,
+	OPT_STORE_PW
 };
 
 static void report(int json, const struct ca_init_params *p,
@@ -153,6 +158,7 @@ int main(int argc, char **argv)
 	    {"sig-alg", required_argument, NULL, OPT_SIG_ALG},
 	    {"unanchored", no_argument, NULL, OPT_UNANCHORED},
 	    {"store", required_argument, NULL, OPT_STORE},
+	    {"store-password-source", required_argument, NULL, OPT_STORE_PW},
 	    CA_TWOPHASE_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -216,6 +222,13 @@ int main(int argc, char **argv)
 					 optarg);
 			p.store = optarg;
 			break;
+		case OPT_STORE_PW:
+			if (ca_pin_source_check(optarg) < 0)
+				CA_USAGE(usage_line,
+					 "--store-password-source: %s",
+					 ca_errmsg());
+			p.store_password_source = optarg;
+			break;
 		case OPT_SIG_ALG:
 			if (ca_sigalg_parse(optarg, &p.sigalg) < 0)
 				CA_USAGE(usage_line, "--sig-alg: %s",
@@ -228,6 +241,8 @@ int main(int argc, char **argv)
 		goto done;
 	if (p.dir == NULL || p.key_uri == NULL)
 		CA_USAGE(usage_line, "--ca and --key are required");
+	if (p.store_password_source != NULL && p.store == NULL)
+		CA_USAGE(usage_line, "--store-password-source needs --store");
 	if (self_sign == (p.cert != NULL))
 		CA_USAGE(usage_line, "give either --self-sign or --cert");
 	if (p.cert != NULL && p.chain == NULL)

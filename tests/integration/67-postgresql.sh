@@ -7,7 +7,8 @@
 # Then one CA on PostgreSQL shared by four signing hosts (a token each with
 # the same key): concurrent issuance and revocation, no serial or request
 # twice, one audit chain, CRLs from any host, each host's token anchor.
-# Then hsmca-audit migrate from SQLite to PostgreSQL and back.
+# Then hsmca-audit migrate from SQLite to PostgreSQL and back; a store
+# whose server asks a password, with the password from a PIN source.
 # Uses the run's server (HSMCA_TEST_PG_HOST), else starts one of its own.
 . "$HSMCA_TOP/tests/lib.sh"
 . "$HSMCA_TOP/tests/tokens/pg.sh"
@@ -106,7 +107,7 @@ for h in 1 2 3 4; do
 done
 openssl req -new -key fleet.key -subj "/CN=Fleet Issuing CA" -out fleet.csr
 check "the root signs the fleet's issuing CA" hsmca-sign-subca --ca root --pin-source "$PINSRC" --csr fleet.csr --days 1825 --out fleet.crt
-expect_fail 2 "holds a password: keep it in ~/.pgpass" "a password in the store's connection string is refused" \
+expect_fail 2 "holds a password: name its source" "a password in the store's connection string is refused" \
 	hsmca-init-ca --ca refused --key "pkcs11:token=Host1;object=fleet-key" --pin-source "$PINSRC" \
 	--cert fleet.crt --chain root/ca.crt --store "$fleet&password=refused"
 check "host1: init-ca --store postgresql://" hsmca-init-ca --ca host1 --key "pkcs11:token=Host1;object=fleet-key" \
@@ -281,12 +282,17 @@ hsmca-revoke --ca issuing --cert m1.crt --reason keyCompromise >/dev/null || not
 hsmca-gen-crl --ca issuing --pin-source "$PINSRC" --out m1.crl >/dev/null || notok "gen-crl"
 counts="select (select count(*) from certs), (select count(*) from revocations), (select count(*) from crls), (select count(*) from audit), (select seq || ' ' || hash from audit order by seq desc limit 1)"
 before=$(store_sql issuing "$counts")
+# Every value of every certificate row (the certificate as hex, as each backend writes it).
+cols="serial, subject, cn, spki_sha256, not_before, not_after, kind, profile, partition, request_key, notify, issued_at"
+rows_lite="select $cols, hex(der), superseded_by, audit_seq from certs order by serial"
+rows_pg="select $cols, upper(encode(der, 'hex')), superseded_by, audit_seq from certs order by serial"
+certs_lite=$(store_sql issuing "$rows_lite")
 mig=$(pg_new_db t_67_migrate)
 expect_fail 2 "a postgresql:// connection string or 'sqlite'" "migrate --to something else is refused" \
 	hsmca-audit --ca issuing migrate --to /tmp/elsewhere.db
 expect_fail 2 "migrate needs --to" "migrate without --to is refused" hsmca-audit --ca issuing migrate
 check "migrate to PostgreSQL" hsmca-audit --ca issuing migrate --to "$mig"
-like "$(cat "$T/.out")" "^migrated issuing/ca.db to postgresql:///t_67_migrate.*: 3 certificates, 1 revocations, 1 CRLs, 0 executed approvals, 6 audit entries .*the same on both sides" \
+like "$(cat "$T/.out")" "^migrated issuing/ca.db to postgresql:///t_67_migrate.*: 3 certificates, 1 revocations, 1 CRLs, 0 executed approvals, 6 audit entries .*the same rows on both sides" \
 	"migrate says what it copied and that both sides agree"
 is "$(python3 -c 'import json; print(json.load(open("issuing/ca.json"))["store"])')" "$mig" "ca.json names the database"
 check "the SQLite store is kept aside" test -f "$(ls issuing/ca.db.migrated-* | head -n 1)"
@@ -294,13 +300,22 @@ check "and is no longer ca.db" test ! -e issuing/ca.db
 after=$(store_sql issuing "$counts")
 is "${after%|*}" "$(echo "$before" | sed 's/|[^|]*$//; s/|6$/|7/')" "the database holds every row, and the migrate entry"
 is "$(store_sql issuing "select hash from audit where seq = 6")" "${before##* }" "the same chain: entry 6 has the hash it had in SQLite"
+is "$(store_sql issuing "$rows_pg")" "$certs_lite" "every certificate row has the values it had in SQLite (an SPKI hash stays text)"
 like "$(hsmca-audit --ca issuing log)" "migrate ok: state store migrated" "the audit log records the migration"
 check "verify --full on PostgreSQL: chain and token anchor" hsmca-audit --ca issuing verify --full --pin-source "$PINSRC"
-check "issue on PostgreSQL" hsmca-sign-leaf --ca issuing --pin-source "$PINSRC" --csr m2.csr --out m2b.crt
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -out m4.csr \
+	-subj "/CN=m4.example.com" 2>/dev/null
+check "issue on PostgreSQL" hsmca-sign-leaf --ca issuing --pin-source "$PINSRC" --csr m4.csr --out m4.crt
+hsmca-sign-leaf --ca issuing --pin-source "$PINSRC" --csr m2.csr --out m2b.crt >"$T/.out" 2>&1
+is "$?:$(store_sql issuing "select count(*) from certs where kind = 'leaf'")" "0:4" \
+	"m2.csr again: the request issued on SQLite is known (no new row)"
+like "$(cat "$T/.out")" "already issued" "and said to be issued already"
 check "gen-crl on PostgreSQL" hsmca-gen-crl --ca issuing --pin-source "$PINSRC" --out m2.crl
 is "$(openssl crl -in m2.crl -noout -crlnumber)" "crlNumber=0x02" "the CRL number goes on from SQLite's"
 is "$(openssl crl -in m2.crl -noout -text | grep -c 'Serial Number')" 1 "the revocation made on SQLite is listed"
+certs_pg=$(store_sql issuing "$rows_pg")
 check "migrate back to SQLite" hsmca-audit --ca issuing migrate --to sqlite
+is "$(store_sql issuing "$rows_lite")" "$certs_pg" "every certificate row has the values it had in PostgreSQL"
 is "$(python3 -c 'import json; print("store" in json.load(open("issuing/ca.json")))')" False "ca.json names no database"
 check "verify --full on SQLite again" hsmca-audit --ca issuing verify --full --pin-source "$PINSRC"
 is "$(store_sql issuing "select count(*) from certs where kind = 'leaf'")" 4 "every certificate came back, with the one issued on PostgreSQL"
@@ -308,6 +323,86 @@ expect_fail 2 "is issuing/ca.db already" "migrate to the store in use is refused
 expect_fail 2 "already holds a CA" "migrate into a database that holds a CA is refused" \
 	hsmca-audit --ca issuing migrate --to "$mig"
 is "$(python3 -c 'import json; print("store" in json.load(open("issuing/ca.json")))')" False "a refused migrate leaves ca.json as it was"
+
+# --- the store's password from a PIN source ------------------------------------------
+# A role the server asks a password of (scram-sha-256 on the socket for it
+# alone; everyone else still trusted), and two databases it owns.
+hba="$host/data/pg_hba.conf"
+printf 'local all hsmca_pw scram-sha-256\nlocal all all trust\n' >"$hba"
+kill -HUP "$pid"
+sql "create role hsmca_pw login password 'Store-pw-67'" >/dev/null
+sql "create database t_67_pw owner hsmca_pw" >/dev/null
+sql "create database t_67_pw_mig owner hsmca_pw" >/dev/null
+pwurl="postgresql:///t_67_pw?host=$host&user=hsmca_pw"
+PGPASSFILE=/nonexistent
+export PGPASSFILE
+i=0
+while psql -w "$pwurl" -X -A -t -c "select 1" >/dev/null 2>&1 && [ "$i" -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+like "$(psql -w "$pwurl" -X -c "select 1" 2>&1)" "no password supplied" "the server asks hsmca_pw for a password"
+tables() { psql "postgresql:///$1?host=$host&user=$user" -X -A -t -c "select count(*) from pg_tables where schemaname = 'public'"; }
+printf 'Store-pw-67\n' >pgpw
+chmod 600 pgpw
+new_token PwHost
+keygen PwHost pw-key ec:p256 --csr pw.csr --subject "CN=Password Issuing CA" >/dev/null
+hsmca-sign-subca --ca root --pin-source "$PINSRC" --csr pw.csr --days 1825 --out pw.crt >/dev/null || notok "sign pw.crt"
+pwinit() {
+	_ca=$1
+	shift
+	hsmca-init-ca --ca "$_ca" --key "pkcs11:token=PwHost;object=pw-key" --pin-source "$PINSRC" --cert pw.crt --chain root/ca.crt --store "$pwurl" "$@"
+}
+expect_fail 1 "the server asks for a password: name its source with --store-password-source" \
+	"init-ca on a database that asks a password, without a source: refused, naming what to give" pwinit pw0
+check "and no CA directory is left" test ! -e pw0
+chmod 644 pgpw
+expect_fail 3 "the state store's password: .*pgpw" "a password file others can read is refused (exit 3)" \
+	pwinit pw0 --store-password-source "file:$T/mig/pgpw"
+check "and no CA directory is left" test ! -e pw0
+is "$(tables t_67_pw)" 0 "nor a table in the database"
+chmod 600 pgpw
+expect_fail 2 "needs --store" "--store-password-source without --store is refused" \
+	hsmca-init-ca --ca pw0 --key "pkcs11:token=PwHost;object=pw-key" --pin-source "$PINSRC" --cert pw.crt \
+	--chain root/ca.crt --store-password-source "file:$T/mig/pgpw"
+expect_fail 2 "bad PIN source \\(not shown\\)" "a malformed source is refused" \
+	pwinit pw0 --store-password-source Store-pw-67
+unlike "$(cat "$T/.out")" "Store-pw-67" "and not echoed"
+check "init-ca with --store-password-source file:PATH" pwinit pwca --store-password-source "file:$T/mig/pgpw"
+is "$(python3 -c 'import json; print(json.load(open("pwca/ca.json"))["store_password_source"])')" "file:$T/mig/pgpw" \
+	"ca.json records the source"
+unlike "$(cat pwca/ca.json)" "Store-pw-67" "and not the password"
+is "$(tables t_67_pw)" 6 "the schema is in the database"
+check "sign-leaf reads the password from ca.json's source" \
+	hsmca-sign-leaf --ca pwca --pin-source "$PINSRC" --csr m2.csr --out pw1.crt
+mv pgpw pgpw.moved
+expect_fail 1 "the state store's password: cannot open" "the source gone: refused, naming the store's password" \
+	hsmca-audit --ca pwca verify
+PGPW67=Store-pw-67 HSMCA_STORE_PASSWORD_SOURCE=env:PGPW67 check "HSMCA_STORE_PASSWORD_SOURCE=env:NAME above ca.json's" \
+	hsmca-sign-leaf --ca pwca --pin-source "$PINSRC" --csr m3.csr --out pw2.crt
+HSMCA_STORE_PASSWORD_SOURCE=fd:3 check "HSMCA_STORE_PASSWORD_SOURCE=fd:N" hsmca-audit --ca pwca verify 3<pgpw.moved
+like "$(cat "$T/.out")" "^audit log OK: 3 entries" "verify read the store"
+PGPW67=wrong HSMCA_STORE_PASSWORD_SOURCE=env:PGPW67 expect_fail 1 "password authentication failed for user \"hsmca_pw\"" \
+	"a wrong password: the server's refusal" hsmca-audit --ca pwca verify
+mv pgpw.moved pgpw
+is "$(psql "postgresql:///t_67_pw?host=$host&user=$user" -X -A -t -c "select count(*) from certs where kind = 'leaf'")" 2 \
+	"both leaves are in the database"
+pwmig="postgresql:///t_67_pw_mig?host=$host&user=hsmca_pw"
+expect_fail 2 "goes with migrate --to postgresql" "--store-password-source with migrate --to sqlite is refused" \
+	hsmca-audit --ca issuing migrate --to sqlite --store-password-source env:PGPW67
+PGPW67=Store-pw-67 check "migrate to PostgreSQL with --store-password-source env:NAME" \
+	hsmca-audit --ca issuing migrate --to "$pwmig" --store-password-source env:PGPW67
+is "$(python3 -c 'import json; c = json.load(open("issuing/ca.json")); print(c["store"], c["store_password_source"])')" \
+	"$pwmig env:PGPW67" "ca.json names the database and the source"
+expect_fail 2 "the state store's password: PIN source env:... \\(not shown\\): that environment variable is not set" \
+	"the variable unset: refused" hsmca-audit --ca issuing verify
+PGPW67=Store-pw-67 check "verify with the variable set" hsmca-audit --ca issuing verify
+PGPW67=Store-pw-67 check "migrate back to SQLite" hsmca-audit --ca issuing migrate --to sqlite
+is "$(python3 -c 'import json; c = json.load(open("issuing/ca.json")); print("store" in c, "store_password_source" in c)')" \
+	"False False" "ca.json names neither the database nor its password's source"
+printf 'local all all trust\n' >"$hba"
+kill -HUP "$pid"
+unset PGPASSFILE
 cd .. || exit 1
 
 # --- stop -----------------------------------------------------------------------------

@@ -104,6 +104,24 @@ static int config_module(const struct ca_dir *d)
 }
 
 /* certs: read ca.crt and chain.pem too. */
+int ca_dir_store_find(const char *dir, const json_t *config, char **where)
+{
+	json_t *own = NULL;
+	int rc;
+
+	*where = NULL;
+	/* As ca_dir_store_where: an unreadable ca.json means DIR/ca.db. */
+	if (config == NULL && ca_config_load(dir, &own) == CA_OK)
+		config = own;
+	ca_err_clear();
+	GUARD(ca_store_password_source(json_string_value(
+	    json_object_get(config, "store_password_source"))));
+	rc = ca_dir_store_where(dir, config, where);
+out:
+	json_decref(own);
+	return rc;
+}
+
 static int dir_open(const char *path, const char *db, int certs,
 		    struct ca_dir **out)
 {
@@ -145,7 +163,7 @@ static int dir_open(const char *path, const char *db, int certs,
 	if (db != NULL && (f = strdup(db)) == NULL)
 		GUARD(ca_err(CA_EIO, "out of memory"));
 	if (db == NULL)
-		GUARD(ca_dir_store_where(path, d->config, &f));
+		GUARD(ca_dir_store_find(path, d->config, &f));
 	GUARD(db != NULL ? ca_store_open_copy(f, &d->store)
 			 : ca_store_open(f, &d->store));
 	*out = d;

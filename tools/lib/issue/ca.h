@@ -22,6 +22,11 @@ struct ca_dir {
 	struct ca_anchor *anchor; /* after ca_dir_signer(), NULL unanchored */
 };
 
+/* Where DIR's state store is (ca_dir_store_where; config NULL: DIR's
+ * ca.json is read), with ca.json's store_password_source made the
+ * store's password source (ca_store_password_source). */
+int ca_dir_store_find(const char *dir, const json_t *config,
+		      char **where) CA_WUR;
 /* Open an existing CA directory (config, certificate, chain, store). */
 int ca_dir_open(const char *path, struct ca_dir **out) CA_WUR;
 /* The same for a report that reads the store alone: ca.crt and chain.pem

@@ -54,6 +54,10 @@ static json_t *make_config(const struct ca_init_params *p,
 	if (p->store != NULL)
 		failed |=
 		    json_object_set_new(c, "store", json_string(p->store));
+	if (p->store_password_source != NULL)
+		failed |=
+		    json_object_set_new(c, "store_password_source",
+					json_string(p->store_password_source));
 	if (ca_token_module_args(s->tok) != NULL)
 		failed |= json_object_set_new(
 		    c, "module_args",
@@ -139,6 +143,7 @@ static int create_store(const char *stage, struct stage_ctx *c, ca_audit *a)
 
 	if (dbpath == NULL)
 		return ca_err(CA_EIO, "out of memory");
+	GUARD(ca_store_password_source(c->p->store_password_source));
 	GUARD(ca_store_create(dbpath, &st));
 	c->store_made = 1;
 	/* The anchor starts at the empty store; the commits below advance

@@ -28,6 +28,7 @@ struct ca_init_params {
 	struct ca_twophase tp; /* --quorum, --prepare, --request, --approval */
 	int unanchored;	       /* --unanchored: no token anchor */
 	const char *store;     /* --store: a PostgreSQL database, or NULL */
+	const char *store_password_source; /* its password's source, or NULL */
 };
 
 struct ca_init_result {

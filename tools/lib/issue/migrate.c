@@ -22,7 +22,8 @@ static json_t *counts_json(const struct ca_migrate_counts *n, const char *from,
 			 "head", n->head.hash);
 }
 
-int ca_dir_migrate(const char *dir, const char *to, json_t **out)
+int ca_dir_migrate(const char *dir, const char *to, const char *password_source,
+		   json_t **out)
 {
 	struct ca_migrate_counts n;
 	struct ca_dir *d = NULL;
@@ -55,6 +56,8 @@ int ca_dir_migrate(const char *dir, const char *to, json_t **out)
 	/* The source stands still until ca.json names the copy. */
 	GUARD(ca_store_begin(d->store));
 	GUARD(ca_store_serialise(d->store));
+	if (to_pg)
+		GUARD(ca_store_password_source(password_source));
 	GUARD(ca_store_create(where, &dst));
 	created = 1;
 	GUARD(ca_store_migrate(d->store, dst, &n));
@@ -67,6 +70,11 @@ int ca_dir_migrate(const char *dir, const char *to, json_t **out)
 		rc = json_object_set_new(d->config, "store", json_string(to));
 	else
 		rc = json_object_del(d->config, "store");
+	/* No source left behind that names the old store's password. */
+	(void)json_object_del(d->config, "store_password_source");
+	if (rc == 0 && to_pg && password_source != NULL)
+		rc = json_object_set_new(d->config, "store_password_source",
+					 json_string(password_source));
 	if (rc < 0)
 		GUARD(ca_err(CA_EIO, "out of memory"));
 	GUARD(ca_config_write(dir, d->config, &text));

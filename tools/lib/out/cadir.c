@@ -81,6 +81,7 @@ static const struct {
     {"ca_id", T_TEXT, 0},  /* the directory's id (token anchor) */
     {"anchor", T_TEXT, 0}, /* "token" or "none" (issue/ca.c) */
     {"store", T_TEXT, 0},  /* a PostgreSQL connection string (store.h) */
+    {"store_password_source", T_TEXT, 0}, /* its password's (store.h) */
 };
 
 #define CONFIG_LIST_MAX 64 /* URLs, policies, allowed extensions */

@@ -1,7 +1,10 @@
 #include "store/migrate.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 /* The columns of each table, in the order rows are copied: certificates
  * before their revocations (a foreign key), every table in the order its
@@ -19,7 +22,7 @@ static const struct table {
      {"serial", "subject", "cn", "spki_sha256", "not_before", "not_after",
       "kind", "profile", "partition", "request_key", "notify", "issued_at",
       "der", "superseded_by", "audit_seq"},
-     "tttiiittittibti"},
+     "ttttiittittibti"},
     {"revocations",
      "serial",
      {"serial", "reason", "revoked_at", "recorded_at", "partition", "not_after",
@@ -66,24 +69,30 @@ static int copy_value(ca_stmt *src, ca_stmt *dst, int i, char type)
 	}
 }
 
+/* SELECT of t's columns in copy order (sql: 512 bytes hold the longest). */
+static void select_sql(const struct table *t, char *sql, size_t len)
+{
+	size_t a = (size_t)snprintf(sql, len, "SELECT ");
+
+	for (int i = 0; t->cols[i] != NULL; i++)
+		a += (size_t)snprintf(sql + a, len - a, "%s%s", i ? ", " : "",
+				      t->cols[i]);
+	snprintf(sql + a, len - a, " FROM %s ORDER BY %s", t->name, t->order);
+}
+
 static int copy_table(ca_store *from, ca_store *to, const struct table *t,
 		      long long *copied)
 {
 	char sel[512], ins[512];
-	size_t a, b;
+	size_t b;
 	ca_stmt *src = NULL, *dst = NULL;
 	int rc, r, i, n = (int)strlen(t->types);
 
-	a = (size_t)snprintf(sel, sizeof(sel), "SELECT ");
+	select_sql(t, sel, sizeof(sel));
 	b = (size_t)snprintf(ins, sizeof(ins), "INSERT INTO %s(", t->name);
-	for (i = 0; i < n; i++) {
-		a += (size_t)snprintf(sel + a, sizeof(sel) - a, "%s%s",
-				      i ? ", " : "", t->cols[i]);
+	for (i = 0; i < n; i++)
 		b += (size_t)snprintf(ins + b, sizeof(ins) - b, "%s%s",
 				      i ? ", " : "", t->cols[i]);
-	}
-	snprintf(sel + a, sizeof(sel) - a, " FROM %s ORDER BY %s", t->name,
-		 t->order);
 	b += (size_t)snprintf(ins + b, sizeof(ins) - b, ") VALUES (");
 	for (i = 0; i < n; i++)
 		b += (size_t)snprintf(ins + b, sizeof(ins) - b, "%s?",
@@ -151,10 +160,74 @@ static long long *count_of(struct ca_migrate_counts *n, size_t i)
 	return each[i];
 }
 
-/* Both sides: the same number of rows in every table, the same chain. */
+/* The settings, as a table for table_sum. */
+static const struct table meta_table = {"meta", "key", {"key", "value"}, "tt"};
+
+/* Add one row's SHA-256 (every value as the store gives it back as text,
+ * a blob as its bytes, NULL apart from any value) to sum as four 64-bit
+ * lanes. */
+static int row_add(ca_stmt *st, const struct table *t, uint64_t sum[4])
+{
+	unsigned char md[32];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+
+	for (int i = 0; ok && t->cols[i] != NULL; i++) {
+		const void *v = "";
+		size_t len = 0;
+		unsigned char tag = ca_col_null(st, i) ? 'N' : 'V';
+
+		if (tag == 'V' && t->types[i] == 'b')
+			v = ca_col_blob(st, i, &len);
+		else if (tag == 'V' && (v = ca_col_text(st, i)) != NULL)
+			len = strlen(v);
+		ok = v != NULL && EVP_DigestUpdate(ctx, &tag, 1) &&
+		     EVP_DigestUpdate(ctx, &len, sizeof(len)) &&
+		     EVP_DigestUpdate(ctx, v, len);
+	}
+	ok = ok && EVP_DigestFinal_ex(ctx, md, NULL);
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return ca_err(CA_EIO, "SHA-256 failed");
+	for (int l = 0; l < 4; l++) {
+		uint64_t w = 0;
+
+		for (int k = 0; k < 8; k++)
+			w = w << 8 | md[l * 8 + k];
+		sum[l] += w;
+	}
+	return CA_OK;
+}
+
+/* The sum of t's row digests in s: independent of the order rows come
+ * in (the backends' collations differ), so that the two sides compare
+ * value for value however each orders text. */
+static int table_sum(ca_store *s, const struct table *t, uint64_t sum[4])
+{
+	char sql[512];
+	ca_stmt *st = NULL;
+	int rc, r;
+
+	memset(sum, 0, 4 * sizeof(*sum));
+	select_sql(t, sql, sizeof(sql));
+	rc = ca_store_prepare(s, sql, &st);
+	if (rc < 0)
+		return rc;
+	ca_store_stream(st);
+	while (rc == CA_OK && (r = ca_store_step(s, st, 0)) == SQLITE_ROW)
+		rc = row_add(st, t, sum);
+	if (rc == CA_OK && r != SQLITE_DONE)
+		rc = ca_store_fail(s, "cannot read a table");
+	ca_store_done(s, st);
+	return rc;
+}
+
+/* Both sides: the same number of rows in every table, the same values
+ * (table_sum), the same chain. */
 static int compare(ca_store *from, ca_store *to, struct ca_migrate_counts *n)
 {
 	struct ca_audit_head h1, h2;
+	uint64_t s1[4], s2[4];
 	long long a, b;
 	long bad = 0;
 	int rc;
@@ -169,6 +242,15 @@ static int compare(ca_store *from, ca_store *to, struct ca_migrate_counts *n)
 				      "table %s: %lld rows in %s, %lld in %s",
 				      t, a, from->path, b, to->path);
 		*(i < NTABLES ? count_of(n, i) : &n->meta) = a;
+		GUARD(table_sum(from, i < NTABLES ? &tables[i] : &meta_table,
+				s1));
+		GUARD(
+		    table_sum(to, i < NTABLES ? &tables[i] : &meta_table, s2));
+		if (memcmp(s1, s2, sizeof(s1)) != 0)
+			return ca_err(CA_EPOLICY,
+				      "table %s: the rows copied to %s differ "
+				      "from those in %s",
+				      t, to->path, from->path);
 	}
 	rc = ca_audit_verify(to, &bad, &h2);
 	if (rc < 0)

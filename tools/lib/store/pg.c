@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "base/hex.h"
+#include "common/pin.h"
 
 /* "hsmca" in ASCII: the advisory lock every write transaction takes. */
 #define CA_PG_LOCK "SELECT pg_advisory_xact_lock(1752396643)"
@@ -118,8 +119,9 @@ static int pg_fail(ca_store *s, const char *what, const char *msg)
 }
 
 /* A connection string must not carry a password: it is kept in ca.json
- * and shown in messages. libpq finds one in ~/.pgpass, PGPASSFILE or a
- * service file. */
+ * and shown in messages. The password comes from a source as a PIN does
+ * (below), or libpq finds one in ~/.pgpass, PGPASSFILE or a service
+ * file. */
 static int refuse_password(const char *url)
 {
 	PQconninfoOption *o = PQconninfoParse(url, NULL), *i;
@@ -130,12 +132,99 @@ static int refuse_password(const char *url)
 			      "not a PostgreSQL connection string: %s", url);
 	for (i = o; i->keyword != NULL; i++)
 		if (strcmp(i->keyword, "password") == 0 && i->val != NULL)
-			rc = ca_err(CA_EUSAGE,
-				    "the store's connection string holds a "
-				    "password: keep it in ~/.pgpass, "
-				    "PGPASSFILE or a service file instead");
+			rc =
+			    ca_err(CA_EUSAGE,
+				   "the store's connection string holds a "
+				   "password: name its source (file:PATH, fd:N "
+				   "or env:NAME) with --store-password-source "
+				   "or keep it in ~/.pgpass, PGPASSFILE or a "
+				   "service file instead");
 	PQconninfoFree(o);
 	return rc;
+}
+
+/* The store's password: its source from ca.json, and the password once
+ * read (from the source named in pw_from), kept for the process's later
+ * connections (an env: or fd: source can be read once) and wiped at
+ * exit. */
+static char *pw_source;
+static char *pw_from;
+static struct ca_pin pw;
+static int pw_atexit;
+
+int ca_store_password_source(const char *source)
+{
+	char *copy = NULL;
+
+	if (source != NULL) {
+		if (ca_pin_source_check(source) < 0)
+			return ca_err(CA_EUSAGE,
+				      "bad store password source (not "
+				      "shown): use file:PATH, fd:N or "
+				      "env:NAME");
+		if ((copy = strdup(source)) == NULL)
+			return ca_err(CA_EIO, "out of memory");
+	}
+	free(pw_source);
+	pw_source = copy;
+	return CA_OK;
+}
+
+static void pw_wipe(void)
+{
+	ca_pin_wipe(&pw);
+	free(pw_from);
+	pw_from = NULL;
+}
+
+/* The password for a connection, or NULL (*out) when no source is set. */
+static int store_password(const char **out)
+{
+	const char *env = getenv("HSMCA_STORE_PASSWORD_SOURCE");
+	char *src;
+	int rc;
+
+	*out = NULL;
+	src = strdup(env != NULL && *env != '\0' ? env
+		     : pw_source != NULL	 ? pw_source
+						 : "");
+	if (src == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	if (*src == '\0') {
+		free(src);
+		return CA_OK;
+	}
+	if (pw_from != NULL && strcmp(pw_from, src) == 0) {
+		free(src);
+		*out = pw.value;
+		return CA_OK;
+	}
+	pw_wipe();
+	rc = ca_pin_read(src, NULL, &pw);
+	if (rc < 0) {
+		free(src);
+		pw_wipe();
+		return ca_err_ctx(rc, "the state store's password");
+	}
+	pw_from = src;
+	if (!pw_atexit && atexit(pw_wipe) == 0)
+		pw_atexit = 1;
+	*out = pw.value;
+	return CA_OK;
+}
+
+/* A connection to url, with the password from its source if one is set. */
+static int pg_connect(const char *url, PGconn **out)
+{
+	const char *keys[] = {"dbname", "password", NULL};
+	const char *vals[] = {url, NULL, NULL};
+	int rc = store_password(&vals[1]);
+
+	*out = NULL;
+	if (rc < 0)
+		return rc;
+	*out = PQconnectdbParams(keys, vals, 1);
+	return CA_OK;
 }
 
 int ca_pg_exec(ca_store *s, const char *sql)
@@ -171,9 +260,19 @@ int ca_pg_open(ca_store *s, const char *url, int create)
 	rc = ca_pq_load();
 	if (rc == CA_OK)
 		rc = refuse_password(url);
+	if (rc == CA_OK)
+		rc = pg_connect(url, &s->pg);
 	if (rc < 0)
 		return rc;
-	s->pg = PQconnectdb(url);
+	if (s->pg != NULL && PQstatus(s->pg) != CONNECTION_OK &&
+	    PQconnectionNeedsPassword(s->pg))
+		return pg_fail(s,
+			       "cannot connect (the server asks for a "
+			       "password: name its source with "
+			       "--store-password-source or "
+			       "HSMCA_STORE_PASSWORD_SOURCE, or keep it "
+			       "in ~/.pgpass)",
+			       PQerrorMessage(s->pg));
 	if (s->pg == NULL || PQstatus(s->pg) != CONNECTION_OK)
 		return pg_fail(s, "cannot connect",
 			       s->pg ? PQerrorMessage(s->pg) : "out of memory");
@@ -200,11 +299,10 @@ int ca_pg_open(ca_store *s, const char *url, int create)
 
 void ca_pg_drop(const char *url)
 {
-	PGconn *c;
+	PGconn *c = NULL;
 
-	if (ca_pq_load() != CA_OK)
+	if (ca_pq_load() != CA_OK || pg_connect(url, &c) != CA_OK)
 		return;
-	c = PQconnectdb(url);
 
 	if (c != NULL && PQstatus(c) == CONNECTION_OK)
 		PQclear(PQexec(c,

@@ -20,6 +20,8 @@
 	X(PQclear)                                                             \
 	X(PQcmdTuples)                                                         \
 	X(PQconnectdb)                                                         \
+	X(PQconnectdbParams)                                                   \
+	X(PQconnectionNeedsPassword)                                           \
 	X(PQconninfoFree)                                                      \
 	X(PQconninfoParse)                                                     \
 	X(PQerrorMessage)                                                      \
@@ -59,32 +61,34 @@ extern struct ca_pq ca_pq;
  * it is not installed. */
 int ca_pq_load(void) CA_WUR;
 
-#define PQcancel	     ca_pq.f_PQcancel
-#define PQclear		     ca_pq.f_PQclear
-#define PQcmdTuples	     ca_pq.f_PQcmdTuples
-#define PQconnectdb	     ca_pq.f_PQconnectdb
-#define PQconninfoFree	     ca_pq.f_PQconninfoFree
-#define PQconninfoParse	     ca_pq.f_PQconninfoParse
-#define PQerrorMessage	     ca_pq.f_PQerrorMessage
-#define PQexec		     ca_pq.f_PQexec
-#define PQexecPrepared	     ca_pq.f_PQexecPrepared
-#define PQfinish	     ca_pq.f_PQfinish
-#define PQfreeCancel	     ca_pq.f_PQfreeCancel
-#define PQgetCancel	     ca_pq.f_PQgetCancel
-#define PQgetisnull	     ca_pq.f_PQgetisnull
-#define PQgetResult	     ca_pq.f_PQgetResult
-#define PQgetvalue	     ca_pq.f_PQgetvalue
-#define PQntuples	     ca_pq.f_PQntuples
-#define PQprepare	     ca_pq.f_PQprepare
-#define PQputCopyData	     ca_pq.f_PQputCopyData
-#define PQputCopyEnd	     ca_pq.f_PQputCopyEnd
-#define PQresultErrorField   ca_pq.f_PQresultErrorField
-#define PQresultErrorMessage ca_pq.f_PQresultErrorMessage
-#define PQresultStatus	     ca_pq.f_PQresultStatus
-#define PQsendQueryPrepared  ca_pq.f_PQsendQueryPrepared
-#define PQsetNoticeProcessor ca_pq.f_PQsetNoticeProcessor
-#define PQsetSingleRowMode   ca_pq.f_PQsetSingleRowMode
-#define PQstatus	     ca_pq.f_PQstatus
-#define PQtransactionStatus  ca_pq.f_PQtransactionStatus
+#define PQcancel		  ca_pq.f_PQcancel
+#define PQclear			  ca_pq.f_PQclear
+#define PQcmdTuples		  ca_pq.f_PQcmdTuples
+#define PQconnectdb		  ca_pq.f_PQconnectdb
+#define PQconnectdbParams	  ca_pq.f_PQconnectdbParams
+#define PQconnectionNeedsPassword ca_pq.f_PQconnectionNeedsPassword
+#define PQconninfoFree		  ca_pq.f_PQconninfoFree
+#define PQconninfoParse		  ca_pq.f_PQconninfoParse
+#define PQerrorMessage		  ca_pq.f_PQerrorMessage
+#define PQexec			  ca_pq.f_PQexec
+#define PQexecPrepared		  ca_pq.f_PQexecPrepared
+#define PQfinish		  ca_pq.f_PQfinish
+#define PQfreeCancel		  ca_pq.f_PQfreeCancel
+#define PQgetCancel		  ca_pq.f_PQgetCancel
+#define PQgetisnull		  ca_pq.f_PQgetisnull
+#define PQgetResult		  ca_pq.f_PQgetResult
+#define PQgetvalue		  ca_pq.f_PQgetvalue
+#define PQntuples		  ca_pq.f_PQntuples
+#define PQprepare		  ca_pq.f_PQprepare
+#define PQputCopyData		  ca_pq.f_PQputCopyData
+#define PQputCopyEnd		  ca_pq.f_PQputCopyEnd
+#define PQresultErrorField	  ca_pq.f_PQresultErrorField
+#define PQresultErrorMessage	  ca_pq.f_PQresultErrorMessage
+#define PQresultStatus		  ca_pq.f_PQresultStatus
+#define PQsendQueryPrepared	  ca_pq.f_PQsendQueryPrepared
+#define PQsetNoticeProcessor	  ca_pq.f_PQsetNoticeProcessor
+#define PQsetSingleRowMode	  ca_pq.f_PQsetSingleRowMode
+#define PQstatus		  ca_pq.f_PQstatus
+#define PQtransactionStatus	  ca_pq.f_PQtransactionStatus
 
 #endif

@@ -82,6 +82,14 @@ struct ca_cert_row {
 
 /* Is where a PostgreSQL connection string (postgresql://, postgres://)? */
 int ca_store_is_url(const char *where);
+/* The source of the PostgreSQL store's password, as a PIN's (file:PATH,
+ * fd:N, env:NAME; common/pin.h): ca.json's store_password_source, set by
+ * the caller that read ca.json; NULL for none. $HSMCA_STORE_PASSWORD_SOURCE
+ * takes its place when set. Without either, libpq finds a password itself
+ * (~/.pgpass, PGPASSFILE, a service file). The password is read once, when
+ * a connection first needs it, kept for the process's later connections
+ * and wiped at exit. CA_EUSAGE for a malformed source. */
+int ca_store_password_source(const char *source) CA_WUR;
 /* Create DIR/ca.db with the schema (fails if it exists), or the schema in
  * an empty PostgreSQL database. */
 int ca_store_create(const char *path, ca_store **out) CA_WUR;
