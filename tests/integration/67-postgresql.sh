@@ -118,6 +118,17 @@ is "$(python3 -c 'import json; print(json.load(open("host1/ca.json"))["store"])'
 unlike "$(for t in "$BIN"/hsmca-*; do ldd "$t"; done)" "libpq" "no tool links libpq"
 unlike "$(LD_DEBUG=files hsmca-audit --ca root verify 2>&1)" "file=libpq" "a SQLite store does not load libpq"
 like "$(LD_DEBUG=files hsmca-audit --ca host1 verify 2>&1)" "file=libpq.so.5 .*dynamically loaded" "a PostgreSQL store loads libpq.so.5"
+# Without libpq (hidden in a mount namespace of our own): a refusal naming the package.
+libpq=$(ldconfig -p | awk '$1 == "libpq.so.5" { print $NF; exit }')
+if [ -n "$libpq" ] && unshare -rm true 2>/dev/null; then
+	out=$(unshare -rm sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$libpq" \
+		hsmca-audit --ca host1 verify 2>&1)
+	is "$?" 2 "libpq missing: exit 2"
+	like "$out" "a PostgreSQL store needs libpq \\(Debian package libpq5\\)" "and the message names the package"
+else
+	ok "# SKIP no libpq.so.5 in ldconfig's cache, or no user namespaces to hide it in"
+	ok "# SKIP (the same)"
+fi
 check "no ca.db in the directory" test ! -e host1/ca.db
 is "$(store_sql host1 "select count(*) from audit")" 1 "the schema and the first audit entry are in the database"
 new_token Other
