@@ -103,7 +103,6 @@ static int config_module(const struct ca_dir *d)
 		      d->path, m, m, m);
 }
 
-/* certs: read ca.crt and chain.pem too. */
 int ca_dir_store_find(const char *dir, const json_t *config, char **where)
 {
 	json_t *own = NULL;
@@ -122,6 +121,7 @@ out:
 	return rc;
 }
 
+/* certs: read ca.crt and chain.pem too. */
 static int dir_open(const char *path, const char *db, int certs,
 		    struct ca_dir **out)
 {
