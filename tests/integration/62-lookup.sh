@@ -175,6 +175,28 @@ else
 		"no SPKI index beside the request index, no index no query uses"
 fi
 
+# --- certificate rows an earlier migrate left without their SPKI hash -------------
+# An earlier hsmca-audit migrate copied each row's SPKI hash as the number
+# its leading digits spell, so the store no longer knew which keys it had
+# certified. sign-leaf mends them from the certificates before it looks a
+# key up: once, with an audit entry.
+spkis="select serial, spki_sha256 from certs order by serial"
+good=$(store_sql issuing "$spkis")
+rows=$(store_sql issuing "select count(*) from certs")
+check "damage every row's SPKI hash as that migrate did" store_sql issuing "update certs set spki_sha256 = cast(rowid % 10 as text)"
+leaves=$(store_sql issuing "select count(*) from certs where kind = 'leaf'")
+check "the same request again, on the damaged store" leaf --csr web.csr --san dns:www.example.com --san ip:10.1.2.3 --out web.crt
+like "$(cat "$T/.out")" "^note: issuing: the SPKI hashes of $rows certificate rows, which an earlier hsmca-audit migrate had copied as numbers, were recomputed" \
+	"sign-leaf says it mended every row"
+like "$(cat "$T/.out")" "already issued" "and finds the request issued before (by its key)"
+is "$(store_sql issuing "select count(*) from certs where kind = 'leaf'")" "$leaves" "no certificate issued twice"
+is "$(store_sql issuing "$spkis")" "$good" "every row has its SPKI hash back"
+like "$(audit log)" "repair ok: SPKI hashes of certificate rows recomputed from their certificates" "the audit log records the repair"
+check "the audit log verifies" audit verify
+check "the same request once more" leaf --csr web.csr --san dns:www.example.com --san ip:10.1.2.3 --out web.crt
+unlike "$(cat "$T/.out")" "^note:" "nothing to mend the next time"
+is "$(store_sql issuing "select count(*) from audit where entry like '%\"action\":\"repair\"%'")" 1 "one repair entry"
+
 # --- a store of schema 2 is brought up to date ------------------------------------
 # Back to schema 2's layout: no certs.audit_seq, every entry in audit_serial
 # (and on PostgreSQL its SPKI and CN indexes).

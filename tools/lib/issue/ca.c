@@ -7,11 +7,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/hex.h"
 #include "issue/partition.h"
 #include "out/cadir.h"
 #include "store/audit.h"
+#include "store/repair.h"
 #include "x509/cert.h"
 #include "x509/leafprof.h"
+#include "x509/spki.h"
 
 void ca_dir_free(struct ca_dir *d)
 {
@@ -343,6 +346,60 @@ int ca_dir_signer(struct ca_dir *d, const char *pin_source)
 			      "the token key %s is not the key of %s/ca.crt",
 			      ca_dir_key_uri(d), d->path);
 	return dir_anchor(d);
+}
+
+/* The SPKI SHA-256 (hex) of a stored certificate (store/repair.h). */
+static int spki_of_der(const unsigned char *der, size_t len, char hex[65])
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	unsigned char md[32];
+	int rc;
+
+	if (x == NULL)
+		return ca_err(CA_EIO, "a stored certificate does not parse");
+	rc = ca_spki_der_sha256(X509_get_X509_PUBKEY(x), md);
+	X509_free(x);
+	if (rc == CA_OK)
+		ca_hex(md, sizeof(md), hex);
+	return rc;
+}
+
+int ca_dir_repair(struct ca_dir *d)
+{
+	ca_audit *a = NULL;
+	long long fixed = 0;
+	char rows[32];
+	int damaged = 0, rc;
+
+	GUARD(ca_store_spki_damaged(d->store, &damaged));
+	if (!damaged)
+		return CA_OK;
+	if ((a = ca_audit_new("repair")) == NULL)
+		return ca_err(CA_EIO, "out of memory");
+	GUARD(ca_store_begin(d->store));
+	GUARD(ca_store_serialise(d->store));
+	/* Another host may have mended it meanwhile. */
+	GUARD(ca_store_spki_damaged(d->store, &damaged));
+	if (!damaged)
+		goto out;
+	GUARD(ca_store_spki_repair(d->store, spki_of_der, &fixed));
+	snprintf(rows, sizeof(rows), "%lld", fixed);
+	ca_audit_set(a, "rows", rows);
+	ca_audit_set(a, "column", "certs.spki_sha256");
+	GUARD(ca_audit_append(d->store, a, "ok",
+			      "SPKI hashes of certificate rows recomputed "
+			      "from their certificates"));
+	GUARD(ca_store_commit(d->store));
+	fprintf(stderr,
+		"note: %s: the SPKI hashes of %lld certificate rows, which an "
+		"earlier hsmca-audit migrate had copied as numbers, were "
+		"recomputed from their certificates\n",
+		d->path, fixed);
+out:
+	ca_store_rollback(d->store);
+	ca_audit_free(a);
+	return rc;
 }
 
 struct ca_tp_key ca_dir_tp_key(const struct ca_dir *d)

@@ -50,6 +50,12 @@ int ca_dir_signer(struct ca_dir *d, const char *pin_source) CA_WUR;
 int ca_dir_check_store(struct ca_dir *d) CA_WUR;
 /* Configuration accessors. */
 /* The CA's key as an approval request names it. */
+/* Certificate rows an earlier hsmca-audit migrate left without their SPKI
+ * hash (store/repair.h) get it back from their certificates, in one
+ * transaction with a "repair" audit entry; nothing to do (one row read)
+ * for any other store. For a tool about to look keys up, once
+ * ca_dir_signer has checked the store against its anchor. */
+int ca_dir_repair(struct ca_dir *d) CA_WUR;
 struct ca_tp_key ca_dir_tp_key(const struct ca_dir *d);
 const char *ca_dir_key_uri(const struct ca_dir *d);
 json_t *ca_dir_urls(const struct ca_dir *d,

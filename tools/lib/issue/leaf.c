@@ -200,6 +200,7 @@ static int run_setup(struct run *run)
 	/* --check signs nothing: no token, no PIN. */
 	if (!p->check) {
 		GUARD(ca_dir_signer(run->d, p->pin_source));
+		GUARD(ca_dir_repair(run->d));
 		run->in_flight = in_flight(p, run->d->signer->tok);
 	}
 	run->results = json_array();
