@@ -84,6 +84,16 @@
  *                        CKR_DEVICE_REMOVED, as remove_at_sign does (a
  *                        device pulled out in the middle of a multi-part
  *                        signature); once
+ *   hide_slots_inits=N   C_GetSlotList reports no slot until the process's
+ *                        (N+1)th successful C_Initialize (logged
+ *                        fault=slots-hidden), as SoftHSM's file store drops
+ *                        a token another process is rewriting until it is
+ *                        initialised again
+ *   token_info_errors=N  once the process has opened a session, its next N
+ *                        C_GetTokenInfo calls return CKR_GENERAL_ERROR
+ *                        without reaching the wrapped module (logged
+ *                        fault=token-busy), as SoftHSM's file store answers
+ *                        while another process rewrites the token's files
  *   one_operation=0|1    one operation per session at a time, as HSMs
  *                        that serialise a session enforce: any C_*Init
  *                        (sign, verify, encrypt, decrypt, digest,
@@ -147,8 +157,8 @@
  * injected fault: idle-expired, device-removed, token-absent,
  * session-closed, operation-active, finalize-fail, finalize-crash,
  * pin-locked, already-logged-in, not-logged-in, context-login-missing,
- * session-count, mechanism-hidden; update=K on each C_SignUpdate counted
- * by remove_at_update.
+ * session-count, mechanism-hidden, slots-hidden, token-busy; update=K on each
+ * C_SignUpdate counted by remove_at_update.
  *
  * Thread safety: one mutex guards the session table and the counters; it is
  * never held while the wrapped module works or while a signature sleeps.
@@ -190,6 +200,7 @@ struct conf {
 	unsigned long remove_at_sign, token_absent_at_sign;
 	unsigned long session_closed_at_sign, remove_at_update;
 	unsigned long data_gone_at_read;
+	unsigned long hide_slots_inits, token_info_errors;
 	int ecdsa, rsa, pin_flags, one_operation;
 	int always_authenticate, protected_auth, already_logged_in;
 	int random_needs_login, finalize_fail, finalize_crash;
@@ -232,6 +243,7 @@ static size_t g_login_pin_len;
 /* For the life of the process. */
 static unsigned long g_signatures, g_in_flight, g_wrong_pins, g_updates;
 static unsigned long g_data_reads;
+static unsigned long g_inits, g_sessions_opened, g_info_errors;
 static int g_pin_locked;
 
 static CK_FUNCTION_LIST g_functions;
@@ -406,6 +418,8 @@ static int conf_set(struct conf *c, const char *k, const char *v)
 	     offsetof(struct conf, session_closed_at_sign)},
 	    {"remove_at_update", offsetof(struct conf, remove_at_update)},
 	    {"data_gone_at_read", offsetof(struct conf, data_gone_at_read)},
+	    {"hide_slots_inits", offsetof(struct conf, hide_slots_inits)},
+	    {"token_info_errors", offsetof(struct conf, token_info_errors)},
 	};
 	static const struct field bools[] = {
 	    {"always_authenticate", offsetof(struct conf, always_authenticate)},
@@ -844,6 +858,15 @@ FORWARD_KEY_INIT(VerifyRecoverInit)
 static CK_RV fp_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list,
 			    CK_ULONG_PTR count)
 {
+	int hidden;
+
+	lock();
+	hidden = g_inits <= g_conf.hide_slots_inits;
+	unlock();
+	if (hidden && initialized() && count != NULL) {
+		*count = 0;
+		return note(CKR_OK, "C_GetSlotList", "fault=slots-hidden");
+	}
 	FORWARD(GetSlotList, present, list, count);
 }
 
@@ -1182,6 +1205,7 @@ static CK_RV fp_Initialize(CK_VOID_PTR args)
 		g_w = w;
 		g_pid = getpid();
 		g_initialized = 1;
+		g_inits++;
 	}
 	g_initializing = 0;
 	unlock();
@@ -1269,6 +1293,13 @@ static CK_RV fp_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 	if (!initialized())
 		return CKR_CRYPTOKI_NOT_INITIALIZED;
 	sweep_idle();
+	lock();
+	st = g_sessions_opened > 0 && g_info_errors < g_conf.token_info_errors;
+	g_info_errors += (unsigned long)st;
+	unlock();
+	if (st)
+		return note(CKR_GENERAL_ERROR, "C_GetTokenInfo",
+			    "fault=token-busy");
 	rv = g_w->C_GetTokenInfo(slot, info);
 	if (rv != CKR_OK)
 		return logged(rv, "C_GetTokenInfo");
@@ -1388,6 +1419,7 @@ static CK_RV fp_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app,
 		s->next = g_sessions;
 		g_sessions = s;
 		open = ++g_open;
+		g_sessions_opened++;
 		*out = s->handle;
 	}
 	unlock();

@@ -300,4 +300,30 @@ is "$(logged gone 'C_GetAttributeValue rv=CKR_OBJECT_HANDLE_INVALID read=1 fault
 check "data_gone: the certificate verifies" openssl verify -CAfile anchored/ca.crt gone.crt
 check "data_gone: the audit chain verifies" hsmca-audit --ca anchored verify
 
+# --- a token another process is rewriting (SoftHSM's file store) -------------
+# SoftHSM drops a token whose files another process is rewriting from the
+# slots of that C_Initialize, and answers C_GetTokenInfo with
+# CKR_GENERAL_ERROR meanwhile: the module is started again (twice at most)
+# before the token is called missing, and the query asked again (twice).
+check_ft() { fp "$1" hsmca-keygen --check --token "pkcs11:token=FT" --pin-source "$PINSRC"; }
+conf hidden hide_slots_inits=1
+check_ft hidden
+is "$frc" 0 "slots hidden until the module is started again: the token is found"
+is "$(logged hidden 'C_Initialize rv=CKR_OK')" 2 "the module was started twice"
+is "$(logged hidden 'C_Finalize rv=CKR_OK')" 2 "and finalized in between (and at exit)"
+conf hidden3 hide_slots_inits=3
+check_ft hidden3
+is "$frc" 1 "slots hidden for three starts: exit 1"
+like "$(cat "$T/hidden3.out")" "no token matches 'pkcs11:token=FT' on PKCS#11 module .*: no tokens present" \
+	"the token is called missing"
+is "$(logged hidden3 'C_Initialize rv=CKR_OK')" 3 "after three starts of the module"
+conf busy token_info_errors=2
+check_ft busy
+is "$frc" 0 "C_GetTokenInfo busy twice: asked again, the PIN checked"
+is "$(logged busy 'C_GetTokenInfo rv=CKR_GENERAL_ERROR fault=token-busy')" 2 "the module did answer CKR_GENERAL_ERROR twice"
+conf busy3 token_info_errors=3
+check_ft busy3
+is "$frc" 1 "busy three times in a row: exit 1"
+like "$(cat "$T/busy3.out")" "cannot query token 'FT': " "naming the token"
+
 done_testing

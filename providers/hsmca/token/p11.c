@@ -502,6 +502,33 @@ out:
 	return rc;
 }
 
+int ca_p11_restart(CK_FUNCTION_LIST **mods)
+{
+	struct module *m;
+	size_t i, k;
+	int done = 0;
+
+	for (k = 0; mods[k] != NULL; k++) {
+		for (m = g_modules; m != NULL; m = m->next) {
+			if (m->fl != mods[k] || !m->initialised)
+				continue;
+			finalize_guarded(m->fl, 0, m->spec);
+			m->initialised = 0;
+			(void)initialise(m);
+			done = 1;
+		}
+		for (i = 0; i < g_reg_n; i++) {
+			if (g_reg[i].fl != mods[k] || g_reg[i].state <= 0)
+				continue;
+			finalize_guarded(g_reg[i].fl, 1, g_reg[i].name);
+			g_reg[i].state = 0;
+			(void)registered_ready(&g_reg[i]);
+			done = 1;
+		}
+	}
+	return done;
+}
+
 /* Under g_lock: how a module was chosen, for messages and ca.json. */
 const char *ca_p11_module_spec(CK_FUNCTION_LIST *fl, const char **args)
 {

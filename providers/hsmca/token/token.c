@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -240,6 +241,22 @@ int ca_token_open_parsed(P11KitUri *uri, const char *uri_text, ca_token **out)
 	GUARD(ca_p11_modules(uri, &mods));
 	for (i = 0; mods[i] != NULL; i++)
 		scan_module(mods[i], uri, &m);
+	/* A token another process is writing can be unreadable for a moment
+	 * to a module that reads its tokens at C_Initialize (SoftHSM's file
+	 * store drops it for the process's life): before any token is open,
+	 * such a module is started again, twice at most, the second time a
+	 * tenth of a second later, before the token is called missing. */
+	for (int again = 0; m.n == 0 && g_tokens == NULL && again < 2;
+	     again++) {
+		if (again > 0)
+			(void)nanosleep(&(struct timespec){0, 100000000L},
+					NULL);
+		if (!ca_p11_restart(mods))
+			break;
+		memset(&m, 0, sizeof(m));
+		for (i = 0; mods[i] != NULL; i++)
+			scan_module(mods[i], uri, &m);
+	}
 	if (m.n == 0) {
 		rc = no_match(mods, shown, &m);
 		goto out;
@@ -524,8 +541,15 @@ int ca_token_login_check(ca_token *tok)
 	int rc;
 
 	GUARD(ready(tok));
-	/* Fresh flags: the PIN counters change between calls. */
-	rv = tok->fl->C_GetTokenInfo(tok->slot, &ti);
+	/* Fresh flags: the PIN counters change between calls. SoftHSM's
+	 * file store answers CKR_GENERAL_ERROR while another process
+	 * rewrites the token's files: asked twice more, a moment apart. */
+	for (int tries = 0;; tries++) {
+		rv = tok->fl->C_GetTokenInfo(tok->slot, &ti);
+		if (rv != CKR_GENERAL_ERROR || tries == 2)
+			break;
+		(void)nanosleep(&(struct timespec){0, 50000000L}, NULL);
+	}
 	if (rv != CKR_OK)
 		return ca_err(CA_EIO, "cannot query token '%s': %s", tok->label,
 			      p11_kit_strerror(rv));
