@@ -287,6 +287,12 @@ static int store_cmd(const struct args *a)
 		    (long long)json_integer_value(json_object_get(an, "crl")));
 	else if (an != NULL && strcmp(a->cmd, "backup") != 0)
 		printf("no token anchor: the CA runs unanchored\n");
+	if (json_integer_value(json_object_get(o, "spki_unmended")) > 0)
+		printf("%lld certificate rows lack their SPKI hash (copied by "
+		       "an earlier hsmca-audit migrate): the next "
+		       "hsmca-sign-leaf mends them\n",
+		       (long long)json_integer_value(
+			   json_object_get(o, "spki_unmended")));
 	json_decref(o);
 	return CA_OK;
 }

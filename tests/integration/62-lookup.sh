@@ -153,6 +153,7 @@ like "$log" "out crl.pem \(DER\) sha256 $(openssl crl -in crl.pem -outform DER |
 	"log: the CRL's hash is of its DER (the file is PEM), and says so"
 like "$log" "in +revoked.json \(file\) sha256 $(sha256 revoked.json)" "log: revoked.json's hash is of the file"
 check "the audit log verifies" audit verify
+is "$(audit verify --full --pin-source "$PINSRC" --json | json 'd["spki_unmended"]')" 0 "verify --full: nothing left to mend"
 
 # --- a leaf's issuance entry: named by its row, not by the audit_serial index ---
 # (the index is a random page written per certificate at scale)
@@ -185,6 +186,10 @@ good=$(store_sql issuing "$spkis")
 rows=$(store_sql issuing "select count(*) from certs")
 check "damage every row's SPKI hash as that migrate did" store_sql issuing "update certs set spki_sha256 = cast(rowid % 10 as text)"
 leaves=$(store_sql issuing "select count(*) from certs where kind = 'leaf'")
+check "verify --full on the damaged store" audit verify --full --pin-source "$PINSRC"
+like "$(cat "$T/.out")" "^$rows certificate rows lack their SPKI hash \\(copied by an earlier hsmca-audit migrate\\): the next hsmca-sign-leaf mends them$" \
+	"verify --full counts the rows to mend (and mends nothing)"
+is "$(store_sql issuing "select count(*) from certs where length(spki_sha256) <> 64")" "$rows" "they are still to mend"
 check "the same request again, on the damaged store" leaf --csr web.csr --san dns:www.example.com --san ip:10.1.2.3 --out web.crt
 like "$(cat "$T/.out")" "^note: issuing: the SPKI hashes of $rows certificate rows, which an earlier hsmca-audit migrate had copied as numbers, were recomputed" \
 	"sign-leaf says it mended every row"
@@ -193,6 +198,7 @@ is "$(store_sql issuing "select count(*) from certs where kind = 'leaf'")" "$lea
 is "$(store_sql issuing "$spkis")" "$good" "every row has its SPKI hash back"
 like "$(audit log)" "repair ok: SPKI hashes of certificate rows recomputed from their certificates" "the audit log records the repair"
 check "the audit log verifies" audit verify
+is "$(audit verify --full --pin-source "$PINSRC" --json | json 'd["spki_unmended"]')" 0 "verify --full: nothing left to mend"
 check "the same request once more" leaf --csr web.csr --san dns:www.example.com --san ip:10.1.2.3 --out web.crt
 unlike "$(cat "$T/.out")" "^note:" "nothing to mend the next time"
 is "$(store_sql issuing "select count(*) from audit where entry like '%\"action\":\"repair\"%'")" 1 "one repair entry"

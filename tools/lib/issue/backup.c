@@ -12,6 +12,7 @@
 #include "out/cadir.h"
 #include "out/file.h"
 #include "store/audit.h"
+#include "store/repair.h"
 
 static int anchored(const struct ca_dir *d)
 {
@@ -61,6 +62,7 @@ int ca_dir_verify_full(const char *dir, const char *pin_source, json_t **out)
 {
 	struct ca_dir *d = NULL;
 	json_t *o = json_object();
+	long long unmended = 0;
 	int rc;
 
 	*out = NULL;
@@ -71,6 +73,9 @@ int ca_dir_verify_full(const char *dir, const char *pin_source, json_t **out)
 	if (anchored(d))
 		GUARD(ca_dir_signer(d, pin_source));
 	GUARD(anchor_json(d, o));
+	GUARD(ca_store_spki_unmended(d->store, &unmended));
+	if (json_object_set_new(o, "spki_unmended", json_integer(unmended)) < 0)
+		GUARD(ca_err(CA_EIO, "out of memory"));
 	*out = o;
 	o = NULL;
 out:

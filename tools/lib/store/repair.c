@@ -20,6 +20,20 @@ int ca_store_spki_damaged(ca_store *s, int *damaged)
 	return rc;
 }
 
+int ca_store_spki_unmended(ca_store *s, long long *n)
+{
+	int damaged, rc;
+
+	*n = 0;
+	rc = ca_store_spki_damaged(s, &damaged);
+	if (rc == CA_OK && damaged)
+		rc = ca_store_count(s,
+				    "SELECT count(*) FROM certs "
+				    "WHERE length(spki_sha256) <> 64",
+				    NULL, NULL, n);
+	return rc;
+}
+
 struct fix {
 	long long rowid;
 	char hex[65];

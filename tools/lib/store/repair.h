@@ -19,6 +19,10 @@
 /* Does the store's first certificate row lack a 64-digit SPKI hash? */
 int ca_store_spki_damaged(ca_store *s, int *damaged) CA_WUR;
 
+/* How many certificate rows lack a 64-digit SPKI hash (counted only when
+ * the first row does: one row read on any other store). */
+int ca_store_spki_unmended(ca_store *s, long long *n) CA_WUR;
+
 /* The SPKI SHA-256 (hex) of a certificate given as DER. */
 typedef int (*ca_spki_of_der)(const unsigned char *der, size_t len,
 			      char hex[65]);
