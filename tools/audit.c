@@ -6,7 +6,6 @@
 
 #include "base/number.h"
 #include "cli/cli.h"
-#include "common/pin.h"
 #include "issue/backup.h"
 #include "issue/ca.h"
 #include "issue/lookup.h"
@@ -76,7 +75,7 @@ static const char usage[] =
     "  --to STORE         with migrate: a postgresql:// connection string\n"
     "                     (no password) or sqlite\n"
     "  --store-password-source SRC  with migrate --to postgresql://...: the\n"
-    "                     database password's source, file:PATH, fd:N or\n"
+    "                     database password's source, file:PATH or\n"
     "                     env:NAME, recorded in ca.json (default: libpq's\n"
     "                     own, ~/.pgpass or a service file)\n"
     "  --pin-source SRC   with verify --full, restore and anchor: the CA\n"
@@ -479,7 +478,7 @@ int main(int argc, char **argv)
 			a.to = optarg;
 			break;
 		case OPT_STORE_PW:
-			if (ca_pin_source_check(optarg) < 0)
+			if (ca_store_password_source_check(optarg) < 0)
 				return ca_usage_error(
 				    usage_line, "--store-password-source: %s",
 				    ca_errmsg());

@@ -70,9 +70,9 @@ static const char usage[] =
     "                     (postgresql://..., no password in it), shared by\n"
     "                     several signing hosts; default: DIR/ca.db (SQLite)\n"
     "  --store-password-source SRC  with --store: the database password's\n"
-    "                     source, as a PIN's (file:PATH, fd:N, env:NAME),\n"
-    "                     recorded in ca.json; default: libpq's own\n"
-    "                     (~/.pgpass, PGPASSFILE, a service file)\n"
+    "                     source, file:PATH or env:NAME, recorded in\n"
+    "                     ca.json (fd:N: in $HSMCA_STORE_PASSWORD_SOURCE);\n"
+    "                     default: libpq's own (~/.pgpass, a service file)\n"
     "  --force            replace existing --lint-cert/--prepare outputs\n"
     "  --module MODULE    PKCS#11 module: path or p11-kit name (README "
     "\"Tokens\")\n"
@@ -223,7 +223,7 @@ int main(int argc, char **argv)
 			p.store = optarg;
 			break;
 		case OPT_STORE_PW:
-			if (ca_pin_source_check(optarg) < 0)
+			if (ca_store_password_source_check(optarg) < 0)
 				CA_USAGE(usage_line,
 					 "--store-password-source: %s",
 					 ca_errmsg());

@@ -119,7 +119,7 @@ unlike "$(for t in "$BIN"/hsmca-*; do ldd "$t"; done)" "libpq" "no tool links li
 unlike "$(LD_DEBUG=files hsmca-audit --ca root verify 2>&1)" "file=libpq" "a SQLite store does not load libpq"
 like "$(LD_DEBUG=files hsmca-audit --ca host1 verify 2>&1)" "file=libpq.so.5 .*dynamically loaded" "a PostgreSQL store loads libpq.so.5"
 # Without libpq (hidden in a mount namespace of our own): a refusal naming the package.
-libpq=$(ldconfig -p | awk '$1 == "libpq.so.5" { print $NF; exit }')
+libpq=$(/sbin/ldconfig -p | awk '$1 == "libpq.so.5" { print $NF; exit }')
 if [ -n "$libpq" ] && unshare -rm true 2>/dev/null; then
 	out=$(unshare -rm sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$libpq" \
 		hsmca-audit --ca host1 verify 2>&1)
@@ -339,6 +339,7 @@ is "$(python3 -c 'import json; print("store" in json.load(open("issuing/ca.json"
 # A role the server asks a password of (scram-sha-256 on the socket for it
 # alone; everyone else still trusted), and two databases it owns.
 hba="$host/data/pg_hba.conf"
+cp "$hba" hba.saved
 printf 'local all hsmca_pw scram-sha-256\nlocal all all trust\n' >"$hba"
 kill -HUP "$pid"
 sql "create role hsmca_pw login password 'Store-pw-67'" >/dev/null
@@ -376,9 +377,13 @@ chmod 600 pgpw
 expect_fail 2 "needs --store" "--store-password-source without --store is refused" \
 	hsmca-init-ca --ca pw0 --key "pkcs11:token=PwHost;object=pw-key" --pin-source "$PINSRC" --cert pw.crt \
 	--chain root/ca.crt --store-password-source "file:$T/mig/pgpw"
-expect_fail 2 "bad PIN source \\(not shown\\)" "a malformed source is refused" \
+expect_fail 2 "bad store password source \\(not shown\\)" "a malformed source is refused" \
 	pwinit pw0 --store-password-source Store-pw-67
 unlike "$(cat "$T/.out")" "Store-pw-67" "and not echoed"
+expect_fail 2 "fd:N names a descriptor of one run and is not recorded in ca.json" \
+	"fd:N is not recorded in ca.json (it goes in HSMCA_STORE_PASSWORD_SOURCE)" \
+	pwinit pw0 --store-password-source fd:3 3<pgpw
+check "and no CA directory is left" test ! -e pw0
 check "init-ca with --store-password-source file:PATH" pwinit pwca --store-password-source "file:$T/mig/pgpw"
 is "$(python3 -c 'import json; print(json.load(open("pwca/ca.json"))["store_password_source"])')" "file:$T/mig/pgpw" \
 	"ca.json records the source"
@@ -393,6 +398,10 @@ PGPW67=Store-pw-67 HSMCA_STORE_PASSWORD_SOURCE=env:PGPW67 check "HSMCA_STORE_PAS
 	hsmca-sign-leaf --ca pwca --pin-source "$PINSRC" --csr m3.csr --out pw2.crt
 HSMCA_STORE_PASSWORD_SOURCE=fd:3 check "HSMCA_STORE_PASSWORD_SOURCE=fd:N" hsmca-audit --ca pwca verify 3<pgpw.moved
 like "$(cat "$T/.out")" "^audit log OK: 3 entries" "verify read the store"
+cp pwca/ca.json pwca.json.saved
+python3 -c 'import json; c = json.load(open("pwca/ca.json")); c["store_password_source"] = "fd:3"; json.dump(c, open("pwca/ca.json", "w"))'
+expect_fail 2 "fd:N names a descriptor of one run" "ca.json naming fd:N is refused" hsmca-audit --ca pwca verify 3<pgpw.moved
+cat pwca.json.saved >pwca/ca.json
 PGPW67=wrong HSMCA_STORE_PASSWORD_SOURCE=env:PGPW67 expect_fail 1 "password authentication failed for user \"hsmca_pw\"" \
 	"a wrong password: the server's refusal" hsmca-audit --ca pwca verify
 mv pgpw.moved pgpw
@@ -401,7 +410,8 @@ is "$(psql "postgresql:///t_67_pw?host=$host&user=$user" -X -A -t -c "select cou
 pwmig="postgresql:///t_67_pw_mig?host=$host&user=hsmca_pw"
 expect_fail 2 "goes with migrate --to postgresql" "--store-password-source with migrate --to sqlite is refused" \
 	hsmca-audit --ca issuing migrate --to sqlite --store-password-source env:PGPW67
-PGPW67=Store-pw-67 check "migrate to PostgreSQL with --store-password-source env:NAME" \
+PGPW67=Store-pw-67 HSMCA_STORE_PASSWORD_SOURCE=env:NOPE67 check \
+	"migrate to PostgreSQL with --store-password-source env:NAME (above HSMCA_STORE_PASSWORD_SOURCE)" \
 	hsmca-audit --ca issuing migrate --to "$pwmig" --store-password-source env:PGPW67
 is "$(python3 -c 'import json; c = json.load(open("issuing/ca.json")); print(c["store"], c["store_password_source"])')" \
 	"$pwmig env:PGPW67" "ca.json names the database and the source"
@@ -411,7 +421,7 @@ PGPW67=Store-pw-67 check "verify with the variable set" hsmca-audit --ca issuing
 PGPW67=Store-pw-67 check "migrate back to SQLite" hsmca-audit --ca issuing migrate --to sqlite
 is "$(python3 -c 'import json; c = json.load(open("issuing/ca.json")); print("store" in c, "store_password_source" in c)')" \
 	"False False" "ca.json names neither the database nor its password's source"
-printf 'local all all trust\n' >"$hba"
+cat hba.saved >"$hba"
 kill -HUP "$pid"
 unset PGPASSFILE
 cd .. || exit 1

@@ -95,9 +95,10 @@ const char *ca_p11_module_spec(CK_FUNCTION_LIST *fl, const char **args);
 /* "name (reason), ..." for registered modules that did not start. */
 void ca_p11_failed_modules(char *buf, size_t len);
 /* Under the global lock, before any token is open: C_Finalize and
- * C_Initialize again each module of mods that we initialised, so that a
- * module that reads its tokens once, at C_Initialize (SoftHSM's file
- * store), reads them afresh. 1 when one was, else 0. */
+ * C_Initialize again each SoftHSM module of mods that we initialised
+ * (SoftHSM reads its tokens once, at C_Initialize, and drops one another
+ * process is rewriting), so that it reads them afresh. Other modules are
+ * left alone. 1 when one was started again, else 0. */
 int ca_p11_restart(CK_FUNCTION_LIST **mods);
 void ca_p11_lock(void);
 void ca_p11_unlock(void);

@@ -282,6 +282,12 @@ static int module_by_path(const char *spec, const char *path, const char *args,
 		    (m->args == NULL
 			 ? args == NULL
 			 : args != NULL && strcmp(m->args, args) == 0)) {
+			/* Finalized by ca_p11_restart and not started again. */
+			if (!m->initialised && (rv = initialise(m)) != CKR_OK)
+				return ca_err(CA_EIO,
+					      "cannot load PKCS#11 module %s: "
+					      "C_Initialize: %s",
+					      spec, p11_kit_strerror(rv));
 			*out = m->fl;
 			return CA_OK;
 		}
@@ -502,28 +508,47 @@ out:
 	return rc;
 }
 
+/* Is fl SoftHSM (its C_GetInfo's manufacturerID)? */
+static int is_softhsm(CK_FUNCTION_LIST *fl)
+{
+	static const char name[] = "SoftHSM";
+	CK_INFO mi;
+
+	return fl->C_GetInfo(&mi) == CKR_OK &&
+	       memcmp(mi.manufacturerID, name, sizeof(name) - 1) == 0;
+}
+
 int ca_p11_restart(CK_FUNCTION_LIST **mods)
 {
 	struct module *m;
 	size_t i, k;
+	CK_RV rv;
 	int done = 0;
 
 	for (k = 0; mods[k] != NULL; k++) {
+		if (!is_softhsm(mods[k]))
+			continue;
 		for (m = g_modules; m != NULL; m = m->next) {
 			if (m->fl != mods[k] || !m->initialised)
 				continue;
-			finalize_guarded(m->fl, 0, m->spec);
+			(void)m->fl->C_Finalize(NULL);
 			m->initialised = 0;
-			(void)initialise(m);
-			done = 1;
+			/* Not started again: the next use tries once more
+			 * (module_by_path) and reports why. */
+			done |= initialise(m) == CKR_OK;
 		}
 		for (i = 0; i < g_reg_n; i++) {
 			if (g_reg[i].fl != mods[k] || g_reg[i].state <= 0)
 				continue;
-			finalize_guarded(g_reg[i].fl, 1, g_reg[i].name);
-			g_reg[i].state = 0;
-			(void)registered_ready(&g_reg[i]);
-			done = 1;
+			(void)p11_kit_module_finalize(g_reg[i].fl);
+			rv = p11_kit_module_initialize(g_reg[i].fl);
+			if (rv == CKR_OK) {
+				done = 1;
+				continue;
+			}
+			g_reg[i].state = -1; /* "did not start", with why */
+			snprintf(g_reg[i].why, sizeof(g_reg[i].why), "%s",
+				 p11_kit_strerror(rv));
 		}
 	}
 	return done;

@@ -242,10 +242,10 @@ int ca_token_open_parsed(P11KitUri *uri, const char *uri_text, ca_token **out)
 	for (i = 0; mods[i] != NULL; i++)
 		scan_module(mods[i], uri, &m);
 	/* A token another process is writing can be unreadable for a moment
-	 * to a module that reads its tokens at C_Initialize (SoftHSM's file
-	 * store drops it for the process's life): before any token is open,
-	 * such a module is started again, twice at most, the second time a
-	 * tenth of a second later, before the token is called missing. */
+	 * to SoftHSM, which reads its tokens at C_Initialize and drops that
+	 * one for the process's life: before any token is open, SoftHSM is
+	 * started again, twice at most, the second time a tenth of a second
+	 * later, before the token is called missing. */
 	for (int again = 0; m.n == 0 && g_tokens == NULL && again < 2;
 	     again++) {
 		if (again > 0)

@@ -116,8 +116,9 @@ int ca_dir_store_find(const char *dir, const json_t *config, char **where)
 	if (config == NULL && ca_config_load(dir, &own) == CA_OK)
 		config = own;
 	ca_err_clear();
-	GUARD(ca_store_password_source(json_string_value(
-	    json_object_get(config, "store_password_source"))));
+	GUARD(ca_store_password_source(
+	    json_string_value(json_object_get(config, "store_password_source")),
+	    0));
 	rc = ca_dir_store_where(dir, config, where);
 out:
 	json_decref(own);

@@ -143,7 +143,7 @@ static int create_store(const char *stage, struct stage_ctx *c, ca_audit *a)
 
 	if (dbpath == NULL)
 		return ca_err(CA_EIO, "out of memory");
-	GUARD(ca_store_password_source(c->p->store_password_source));
+	GUARD(ca_store_password_source(c->p->store_password_source, 1));
 	GUARD(ca_store_create(dbpath, &st));
 	c->store_made = 1;
 	/* The anchor starts at the empty store; the commits below advance

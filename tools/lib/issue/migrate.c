@@ -57,7 +57,7 @@ int ca_dir_migrate(const char *dir, const char *to, const char *password_source,
 	GUARD(ca_store_begin(d->store));
 	GUARD(ca_store_serialise(d->store));
 	if (to_pg)
-		GUARD(ca_store_password_source(password_source));
+		GUARD(ca_store_password_source(password_source, 1));
 	GUARD(ca_store_create(where, &dst));
 	created = 1;
 	GUARD(ca_store_migrate(d->store, dst, &n));

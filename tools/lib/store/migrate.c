@@ -177,9 +177,11 @@ static int row_add(ca_stmt *st, const struct table *t, uint64_t sum[4])
 		size_t len = 0;
 		unsigned char tag = ca_col_null(st, i) ? 'N' : 'V';
 
-		if (tag == 'V' && t->types[i] == 'b')
+		if (tag == 'V' && t->types[i] == 'b') {
 			v = ca_col_blob(st, i, &len);
-		else if (tag == 'V' && (v = ca_col_text(st, i)) != NULL)
+			if (v == NULL && len == 0)
+				v = ""; /* an empty blob */
+		} else if (tag == 'V' && (v = ca_col_text(st, i)) != NULL)
 			len = strlen(v);
 		ok = v != NULL && EVP_DigestUpdate(ctx, &tag, 1) &&
 		     EVP_DigestUpdate(ctx, &len, sizeof(len)) &&

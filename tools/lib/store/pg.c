@@ -148,25 +148,39 @@ static int refuse_password(const char *url)
  * connections (an env: or fd: source can be read once) and wiped at
  * exit. */
 static char *pw_source;
+static int pw_given; /* pw_source is a command line's, not ca.json's */
 static char *pw_from;
 static struct ca_pin pw;
 static int pw_atexit;
 
-int ca_store_password_source(const char *source)
+int ca_store_password_source(const char *source, int given)
 {
 	char *copy = NULL;
+	int rc = CA_OK;
 
 	if (source != NULL) {
-		if (ca_pin_source_check(source) < 0)
-			return ca_err(CA_EUSAGE,
-				      "bad store password source (not "
-				      "shown): use file:PATH, fd:N or "
-				      "env:NAME");
+		GUARD(ca_store_password_source_check(source));
 		if ((copy = strdup(source)) == NULL)
 			return ca_err(CA_EIO, "out of memory");
 	}
 	free(pw_source);
 	pw_source = copy;
+	pw_given = given && copy != NULL;
+out:
+	return rc;
+}
+
+int ca_store_password_source_check(const char *source)
+{
+	if (ca_pin_source_check(source) < 0)
+		return ca_err(CA_EUSAGE, "bad store password source (not "
+					 "shown): use file:PATH or env:NAME");
+	if (strncmp(source, "fd:", 3) == 0)
+		return ca_err(CA_EUSAGE,
+			      "a store password source fd:N names a "
+			      "descriptor of one run and is not recorded in "
+			      "ca.json: record file:PATH or env:NAME, or give "
+			      "fd:N in HSMCA_STORE_PASSWORD_SOURCE");
 	return CA_OK;
 }
 
@@ -185,9 +199,12 @@ static int store_password(const char **out)
 	int rc;
 
 	*out = NULL;
-	src = strdup(env != NULL && *env != '\0' ? env
-		     : pw_source != NULL	 ? pw_source
-						 : "");
+	/* A command line's source, then the environment's, then
+	 * ca.json's. */
+	src = strdup(pw_given			   ? pw_source
+		     : env != NULL && *env != '\0' ? env
+		     : pw_source != NULL	   ? pw_source
+						   : "");
 	if (src == NULL)
 		return ca_err(CA_EIO, "out of memory");
 	if (*src == '\0') {

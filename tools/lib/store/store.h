@@ -83,13 +83,17 @@ struct ca_cert_row {
 /* Is where a PostgreSQL connection string (postgresql://, postgres://)? */
 int ca_store_is_url(const char *where);
 /* The source of the PostgreSQL store's password, as a PIN's (file:PATH,
- * fd:N, env:NAME; common/pin.h): ca.json's store_password_source, set by
- * the caller that read ca.json; NULL for none. $HSMCA_STORE_PASSWORD_SOURCE
- * takes its place when set. Without either, libpq finds a password itself
- * (~/.pgpass, PGPASSFILE, a service file). The password is read once, when
- * a connection first needs it, kept for the process's later connections
- * and wiped at exit. CA_EUSAGE for a malformed source. */
-int ca_store_password_source(const char *source) CA_WUR;
+ * env:NAME; common/pin.h): ca.json's store_password_source (given 0),
+ * set by the caller that read ca.json, or a command line's (given 1);
+ * NULL for none. $HSMCA_STORE_PASSWORD_SOURCE (which may also be fd:N)
+ * comes after a command line's and before ca.json's. Without any, libpq
+ * finds a password itself (~/.pgpass, PGPASSFILE, a service file). The
+ * password is read once, when a connection first needs it, kept for the
+ * process's later connections and wiped at exit. CA_EUSAGE for a
+ * malformed source or fd:N (ca_store_password_source_check). */
+int ca_store_password_source(const char *source, int given) CA_WUR;
+/* A source that may be recorded in ca.json: file:PATH or env:NAME. */
+int ca_store_password_source_check(const char *source) CA_WUR;
 /* Create DIR/ca.db with the schema (fails if it exists), or the schema in
  * an empty PostgreSQL database. */
 int ca_store_create(const char *path, ca_store **out) CA_WUR;
