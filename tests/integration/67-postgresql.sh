@@ -202,13 +202,30 @@ requests 1 40 t1.json
 requests 41 80 t2.json
 requests 81 120 t3.json
 requests 121 160 t4.json
+# Separate hosts have separate HSMs: for the runs at once, each host's
+# token moves into a SoftHSM directory of its own. (SoftHSM reads every
+# token of its directory at C_Initialize; a process starting while others
+# rewrite tokens of that directory can drop them, or, two at once, abort on
+# an assertion.) Host 5 is a second process on host 4, with its token.
+tokdir=$(sed -n 's/^directories.tokendir *= *//p' "$SOFTHSM2_CONF")
+for h in 1 2 3 4; do
+	mkdir -p "hsm$h/tokens"
+	printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$T/hsm$h/tokens" >"hsm$h/softhsm2.conf"
+	mv "$(dirname "$(grep -l "Host$h" "$tokdir"/*/token.object)")" "hsm$h/tokens/"
+done
+on_host() {
+	_h=$1
+	shift
+	SOFTHSM2_CONF=$T/hsm$_h/softhsm2.conf "$@"
+}
 # Four hosts issue at once, a fifth process issues host 4's requests again,
 # a sixth revokes the twenty one by one.
 for h in 1 2 3 4; do
-	hsmca-sign-leaf --ca "host$h" --pin-source "$PINSRC" --requests "t$h.json" --csr-dir csrs --out-dir "out$h" >"h$h.log" 2>&1 &
+	on_host "$h" hsmca-sign-leaf --ca "host$h" --pin-source "$PINSRC" --requests "t$h.json" --csr-dir csrs \
+		--out-dir "out$h" >"h$h.log" 2>&1 &
 	eval "p$h=\$!"
 done
-hsmca-sign-leaf --ca host4 --pin-source "$PINSRC" --requests t4.json --csr-dir csrs --out-dir out5 >h5.log 2>&1 &
+on_host 4 hsmca-sign-leaf --ca host4 --pin-source "$PINSRC" --requests t4.json --csr-dir csrs --out-dir out5 >h5.log 2>&1 &
 p5=$!
 (for f in pre/r*.crt; do hsmca-revoke --ca host2 --cert "$f" --reason superseded || exit 1; done) >h6.log 2>&1 &
 p6=$!
@@ -216,6 +233,9 @@ for h in 1 2 3 4 5 6; do
 	eval "wait \$p$h"
 	echo "$h $?"
 done >exits
+for h in 1 2 3 4; do
+	mv "hsm$h"/tokens/* "$tokdir/"
+done
 is "$(grep -v '^[45] ' exits | tr '\n' ' ')" "1 0 2 0 3 0 6 0 " "four hosts issue, one issues again, one revokes: all at once, and exit 0" || cat h*.log
 # Hosts 4 and 5 sign the same requests at once: the second commit of a
 # request is refused, and its chunk with it; a re-run says "already issued".
