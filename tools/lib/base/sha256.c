@@ -19,7 +19,7 @@ static void sha256_fetch(void)
 	sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-static const EVP_MD *sha256_md(void)
+const EVP_MD *ca_sha256_md(void)
 {
 	(void)pthread_once(&sha256_once, sha256_fetch);
 	return sha256_fetched != NULL ? sha256_fetched : EVP_sha256();
@@ -29,7 +29,7 @@ int ca_sha256(const unsigned char *in, size_t len, unsigned char out[32])
 {
 	unsigned int n = 32;
 
-	if (EVP_Digest(in, len, out, &n, sha256_md(), NULL) != 1)
+	if (EVP_Digest(in, len, out, &n, ca_sha256_md(), NULL) != 1)
 		return ca_err(CA_EIO, "SHA-256 failed");
 	return CA_OK;
 }
@@ -59,7 +59,7 @@ int ca_sha256_file(const char *path, char out[65])
 		return ca_err(CA_EIO, "cannot open %s: %s", path,
 			      strerror(errno));
 	ctx = EVP_MD_CTX_new();
-	if (ctx == NULL || EVP_DigestInit_ex(ctx, sha256_md(), NULL) != 1)
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, ca_sha256_md(), NULL) != 1)
 		goto out;
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)

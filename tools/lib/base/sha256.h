@@ -4,8 +4,12 @@
 
 #include <stddef.h>
 
+#include <openssl/evp.h>
+
 #include "common/err.h"
 
+/* SHA-256, fetched once per process. */
+const EVP_MD *ca_sha256_md(void);
 int ca_sha256(const unsigned char *in, size_t len,
 	      unsigned char out[32]) CA_WUR;
 void ca_sha256_hex(const unsigned char *in, size_t len, char out[65]);

@@ -7,7 +7,6 @@
 
 #include <openssl/pem.h>
 
-#include "base/hex.h"
 #include "base/read.h"
 #include "base/sha256.h"
 #include "input/csr.h"
@@ -84,12 +83,8 @@ LOADER(ca_crl_load, X509_CRL, d2i_X509_CRL, "X509 CRL", "CRL")
 
 void ca_spki_sha256_hex(X509_PUBKEY *k, char hex[65])
 {
-	unsigned char md[32];
-
-	if (ca_spki_der_sha256(k, md) < 0)
+	if (ca_spki_der_sha256_hex(k, hex) < 0)
 		hex[0] = '\0';
-	else
-		ca_hex(md, 32, hex);
 }
 
 int ca_spki_of_file(const char *path, char hex[65])

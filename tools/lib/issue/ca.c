@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/hex.h"
 #include "issue/partition.h"
 #include "out/cadir.h"
 #include "store/audit.h"
@@ -354,15 +353,12 @@ static int spki_of_der(const unsigned char *der, size_t len, char hex[65])
 {
 	const unsigned char *p = der;
 	X509 *x = d2i_X509(NULL, &p, (long)len);
-	unsigned char md[32];
 	int rc;
 
 	if (x == NULL)
 		return ca_err(CA_EIO, "a stored certificate does not parse");
-	rc = ca_spki_der_sha256(X509_get_X509_PUBKEY(x), md);
+	rc = ca_spki_der_sha256_hex(X509_get_X509_PUBKEY(x), hex);
 	X509_free(x);
-	if (rc == CA_OK)
-		ca_hex(md, sizeof(md), hex);
 	return rc;
 }
 

@@ -1061,15 +1061,14 @@ static int precheck(struct run *run, struct job *j)
 	    r->common_name,  r->country,      r->state,
 	    r->locality,     r->organization, r->organizational_unit,
 	    r->email_address};
-	unsigned char md[32];
 	int rc;
 
 	GUARD(load_csr(run, j));
 	GUARD(ca_csr_check(&j->csr, j->what));
 	GUARD(ca_csr_refuse_ca(j->csr.req, j->what));
 	GUARD(ca_leaf_subject(j->csr.req, &ov, &j->subject));
-	GUARD(ca_spki_der_sha256(X509_REQ_get_X509_PUBKEY(j->csr.req), md));
-	ca_hex(md, 32, j->spki);
+	GUARD(ca_spki_der_sha256_hex(X509_REQ_get_X509_PUBKEY(j->csr.req),
+				     j->spki));
 	GUARD(request_key(j));
 out:
 	return rc;

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/hex.h"
 #include "input/name.h"
 #include "x509/cert.h"
 #include "x509/serial.h"
@@ -11,14 +10,12 @@
 
 int ca_cert_info(X509 *x, struct ca_cert_info *ci)
 {
-	unsigned char md[32];
 	int rc;
 
 	memset(ci, 0, sizeof(*ci));
 	GUARD(ca_serial_hex(X509_get0_serialNumber(x), ci->serial,
 			    sizeof(ci->serial)));
-	GUARD(ca_spki_der_sha256(X509_get_X509_PUBKEY(x), md));
-	ca_hex(md, 32, ci->spki_sha256);
+	GUARD(ca_spki_der_sha256_hex(X509_get_X509_PUBKEY(x), ci->spki_sha256));
 	GUARD(ca_asn1_time(X509_get0_notBefore(x), &ci->not_before));
 	GUARD(ca_asn1_time(X509_get0_notAfter(x), &ci->not_after));
 	GUARD(ca_x509_der(x, &ci->der, &ci->der_len));

@@ -6,6 +6,8 @@
 
 #include <openssl/evp.h>
 
+#include "base/sha256.h"
+
 /* The columns of each table, in the order rows are copied: certificates
  * before their revocations (a foreign key), every table in the order its
  * rows were written, so that what is ordered by rowid (executed approvals:
@@ -165,12 +167,12 @@ static const struct table meta_table = {"meta", "key", {"key", "value"}, "tt"};
 
 /* Add one row's SHA-256 (every value as the store gives it back as text,
  * a blob as its bytes, NULL apart from any value) to sum as four 64-bit
- * lanes. */
-static int row_add(ca_stmt *st, const struct table *t, uint64_t sum[4])
+ * lanes. ctx: the caller's, reused from row to row. */
+static int row_add(EVP_MD_CTX *ctx, ca_stmt *st, const struct table *t,
+		   uint64_t sum[4])
 {
 	unsigned char md[32];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	int ok = EVP_DigestInit_ex(ctx, ca_sha256_md(), NULL);
 
 	for (int i = 0; ok && t->cols[i] != NULL; i++) {
 		const void *v = "";
@@ -188,7 +190,6 @@ static int row_add(ca_stmt *st, const struct table *t, uint64_t sum[4])
 		     EVP_DigestUpdate(ctx, v, len);
 	}
 	ok = ok && EVP_DigestFinal_ex(ctx, md, NULL);
-	EVP_MD_CTX_free(ctx);
 	if (!ok)
 		return ca_err(CA_EIO, "SHA-256 failed");
 	for (int l = 0; l < 4; l++) {
@@ -208,19 +209,26 @@ static int table_sum(ca_store *s, const struct table *t, uint64_t sum[4])
 {
 	char sql[512];
 	ca_stmt *st = NULL;
+	EVP_MD_CTX *ctx;
 	int rc, r;
 
 	memset(sum, 0, 4 * sizeof(*sum));
 	select_sql(t, sql, sizeof(sql));
+	ctx = EVP_MD_CTX_new();
+	if (ctx == NULL)
+		return ca_err(CA_EIO, "out of memory");
 	rc = ca_store_prepare(s, sql, &st);
-	if (rc < 0)
+	if (rc < 0) {
+		EVP_MD_CTX_free(ctx);
 		return rc;
+	}
 	ca_store_stream(st);
 	while (rc == CA_OK && (r = ca_store_step(s, st, 0)) == SQLITE_ROW)
-		rc = row_add(st, t, sum);
+		rc = row_add(ctx, st, t, sum);
 	if (rc == CA_OK && r != SQLITE_DONE)
 		rc = ca_store_fail(s, "cannot read a table");
 	ca_store_done(s, st);
+	EVP_MD_CTX_free(ctx);
 	return rc;
 }
 

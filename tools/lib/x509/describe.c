@@ -159,15 +159,13 @@ static json_t *exts_json(const STACK_OF(X509_EXTENSION) * exts)
 
 static json_t *pubkey_json(X509_PUBKEY *xpk)
 {
-	unsigned char md[32];
 	char hex[65], group[80], type[128];
 	EVP_PKEY *pkey;
 	size_t gl = 0;
 	json_t *j = NULL;
 
-	if (ca_spki_der_sha256(xpk, md) < 0)
+	if (ca_spki_der_sha256_hex(xpk, hex) < 0)
 		goto out;
-	ca_hex(md, 32, hex);
 	pkey = X509_PUBKEY_get0(xpk);
 	if (pkey == NULL) {
 		ASN1_OBJECT *obj = NULL;

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/objects.h>
 
+#include "base/hex.h"
 #include "base/sha256.h"
 
 int ca_spki_sha256(EVP_PKEY *pub, unsigned char out[32])
@@ -29,6 +30,17 @@ int ca_spki_der_sha256(X509_PUBKEY *spki, unsigned char out[32])
 		return ca_err(CA_EIO, "cannot encode the public key");
 	rc = ca_sha256(der, (size_t)n, out);
 	OPENSSL_free(der);
+	return rc;
+}
+
+int ca_spki_der_sha256_hex(X509_PUBKEY *spki, char hex[65])
+{
+	unsigned char md[32];
+	int rc = ca_spki_der_sha256(spki, md);
+
+	if (rc == CA_OK)
+		ca_hex(md, sizeof(md), hex);
+	OPENSSL_cleanse(md, sizeof(md));
 	return rc;
 }
 
