@@ -190,6 +190,25 @@ check "verify --full on the damaged store" audit verify --full --pin-source "$PI
 like "$(cat "$T/.out")" "^$rows certificate rows lack their SPKI hash \\(copied by an earlier hsmca-audit migrate\\): the next hsmca-sign-leaf mends them$" \
 	"verify --full counts the rows to mend (and mends nothing)"
 is "$(store_sql issuing "select count(*) from certs where length(spki_sha256) <> 64")" "$rows" "they are still to mend"
+# A certificate the repair cannot read: refused, and nothing mended (one
+# transaction), the row put back as it was after.
+last="select max(rowid) from certs where kind = 'leaf'"
+if [ "$HSMCA_TEST_STORE" = sqlite ]; then
+	der_hex="lower(hex(der))" der_bad="x'3000'"
+	der_of() { printf "x'%s'" "$1"; }
+else
+	der_hex="encode(der, 'hex')" der_bad="'\\x3000'::bytea"
+	der_of() { printf "decode('%s', 'hex')" "$1"; }
+fi
+saved=$(store_sql issuing "select $der_hex from certs where rowid = ($last)")
+check "make one stored certificate unreadable" store_sql issuing "update certs set der = $der_bad where rowid = ($last)"
+expect_fail 1 "a stored certificate does not parse" "the same request, a stored certificate unreadable: refused, saying why" \
+	leaf --csr web.csr --san dns:www.example.com --san ip:10.1.2.3 --out web.crt
+is "$(store_sql issuing "select count(*) from certs where length(spki_sha256) <> 64")" "$rows" "no row mended (one transaction)"
+is "$(store_sql issuing "select count(*) from audit where entry like '%\"action\":\"repair\"%'")" 0 "no repair entry"
+is "$(store_sql issuing "select count(*) from certs where kind = 'leaf'")" "$leaves" "nothing issued"
+check "put the certificate back" store_sql issuing "update certs set der = $(der_of "$saved") where rowid = ($last)"
+is "$(store_sql issuing "select $der_hex from certs where rowid = ($last)")" "$saved" "as it was"
 check "the same request again, on the damaged store" leaf --csr web.csr --san dns:www.example.com --san ip:10.1.2.3 --out web.crt
 like "$(cat "$T/.out")" "^note: issuing: the SPKI hashes of $rows certificate rows, which an earlier hsmca-audit migrate had copied as numbers, were recomputed" \
 	"sign-leaf says it mended every row"
