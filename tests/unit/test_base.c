@@ -654,6 +654,14 @@ static void test_read(void)
 	ok(fx_streq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb4"
 			 "10ff61f20015ad"),
 	   "SHA-256 of 'abc' (FIPS 180-2)");
+	ca_sha256_fingerprint((const unsigned char *)"abc", 3, hex);
+	ok(fx_streq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb4"
+			 "10ff61f20015ad"),
+	   "the fingerprint of 'abc' is its SHA-256");
+	ca_sha256_fingerprint((const unsigned char *)"", 0, hex);
+	ok(fx_streq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b93"
+			 "4ca495991b7852b855"),
+	   "the fingerprint of nothing is its SHA-256");
 	fx_write(fx_path("empty"), "", 0, 0600);
 	ok(ca_sha256_file(fx_path("empty"), hex) == CA_OK &&
 	       fx_streq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b93"

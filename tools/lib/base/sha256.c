@@ -1,3 +1,6 @@
+/* SHA256_Init and its kin (ca_sha256_fingerprint) are deprecated in
+ * OpenSSL 3.0 in favour of EVP, and kept. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "base/sha256.h"
 
 #include <errno.h>
@@ -7,6 +10,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "base/hex.h"
 
@@ -44,6 +48,20 @@ void ca_sha256_hex(const unsigned char *in, size_t len, char out[65])
 		return;
 	}
 	ca_hex(md, 32, out);
+}
+
+void ca_sha256_fingerprint(const unsigned char *in, size_t len, char out[65])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256_CTX c;
+
+	if (SHA256_Init(&c) != 1 || SHA256_Update(&c, in, len) != 1 ||
+	    SHA256_Final(md, &c) != 1) {
+		memset(out, '0', 64);
+		out[64] = '\0';
+		return;
+	}
+	ca_hex(md, sizeof(md), out);
 }
 
 int ca_sha256_file(const char *path, char out[65])

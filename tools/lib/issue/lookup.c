@@ -56,7 +56,7 @@ static int record_json(ca_store *st, const struct ca_cert_record *rec,
 			    rec->serial);
 		goto out;
 	}
-	ca_sha256_hex(rec->der, rec->der_len, sha);
+	ca_sha256_fingerprint(rec->der, rec->der_len, sha);
 	o = json_pack(
 	    "{s:s, s:s, s:s, s:s?, s:s, s:o, s:o, s:o, s:o*, s:s?, s:s, s:s?}",
 	    "serial", rec->serial, "subject", rec->subject, "kind", rec->kind,

@@ -427,7 +427,10 @@ ASN1_SEQUENCE(CA_TBS_LITE) =
 	if (c != NULL && p == der + len)
 		gens = X509V3_get_d2i(c->tbs->exts, NID_subject_alt_name, &crit,
 				      NULL);
-	ERR_clear_error();
+	/* Only after a failure: a thread's first ERR_ call loads every error
+	 * string (a million instructions in a lookup). */
+	if (gens == NULL)
+		ERR_clear_error();
 	/* -1: no subjectAltName; anything else without names is damage. */
 	if (c == NULL || p != der + len || (gens == NULL && crit != -1)) {
 		ASN1_item_free((ASN1_VALUE *)c, ASN1_ITEM_rptr(CA_CERT_LITE));
