@@ -14,6 +14,7 @@
 #include "base/time.h"
 #include "fixture.h"
 #include "store/audit.h"
+#include "store/behind.h"
 #include "store/lookup.h"
 #include "store/store.h"
 #include "tap.h"
@@ -697,9 +698,69 @@ static void test_store_indexes(void)
 	ca_store_close(s);
 }
 
+/* n transactions of 300 rows of about a page each. */
+static int write_pages(ca_store *s, int n)
+{
+	char sql[256];
+	int rc = CA_OK;
+
+	for (int t = 0; rc == CA_OK && t < n; t++) {
+		snprintf(
+		    sql, sizeof(sql),
+		    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + "
+		    "1 FROM c WHERE x < 300) INSERT INTO meta SELECT "
+		    "'page-%d-' || x, hex(randomblob(1900)) FROM c",
+		    t);
+		rc = ca_store_begin(s);
+		if (rc == CA_OK)
+			rc = ca_store_exec(s, sql);
+		if (rc == CA_OK)
+			rc = ca_store_commit(s);
+		else
+			ca_store_rollback(s);
+	}
+	return rc;
+}
+
+static void test_behind(void)
+{
+	ca_store *s = NULL, *r = NULL;
+	long long n = 0;
+	int count = -1;
+
+	if (ca_store_create(fx_path("behind.db"), &s) < 0) {
+		ok(0, "behind: store created");
+		return;
+	}
+	ok(ca_store_checkpoint_behind(s) == CA_OK && write_pages(s, 6) == CA_OK,
+	   "behind: 1,800 pages committed in 6 transactions");
+	ok(ca_store_checkpoint_stop(s) >= 1,
+	   "behind: the WAL past 1,000 pages was checkpointed by the thread");
+	ok(ca_store_checkpoint_stop(s) == 0, "behind: stopped once");
+	ok(query_int(s, "SELECT count(*) FROM meta WHERE key LIKE 'page-%'",
+		     &n) == CA_OK &&
+	       n == 1800,
+	   "behind: every row committed is there");
+	ca_store_reader(s, &r);
+	ok(r != NULL && ca_store_spki_count(r, "5a", &count) == CA_OK &&
+	       count == 0,
+	   "behind: the read-ahead connection reads the store");
+	ok(r != NULL &&
+	       ca_store_exec(r, "INSERT INTO meta VALUES ('x', 'y')") < 0,
+	   "behind: and cannot write to it");
+	ca_store_close(r);
+	/* A store found damaged or behind its anchor is left as found. */
+	s->untrusted = 1;
+	ok(ca_store_checkpoint_behind(s) == CA_OK &&
+	       ca_store_checkpoint_stop(s) == 0,
+	   "behind: no thread for an untrusted store");
+	ca_store_close(s);
+}
+
 int main(void)
 {
 	fx_mkdir("audit");
+	test_behind();
 	test_store_indexes();
 	test_entries();
 	test_record();

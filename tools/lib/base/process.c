@@ -34,3 +34,13 @@ void ca_process_identity(struct ca_identity *id)
 	    id->host[0] == '\0')
 		snprintf(id->host, sizeof(id->host), "(unknown)");
 }
+
+void ca_thread_finish(pthread_mutex_t *lock, pthread_cond_t *cond, int *flag,
+		      pthread_t thread)
+{
+	pthread_mutex_lock(lock);
+	*flag = 1;
+	pthread_cond_signal(cond);
+	pthread_mutex_unlock(lock);
+	pthread_join(thread, NULL);
+}

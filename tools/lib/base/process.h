@@ -2,6 +2,7 @@
 #ifndef HSMCA_BASE_PROCESS_H
 #define HSMCA_BASE_PROCESS_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 /* Harden the process: no core dumps, not dumpable, umask 077. */
@@ -15,5 +16,10 @@ struct ca_identity {
 	char host[256];
 };
 void ca_process_identity(struct ca_identity *id);
+
+/* End a helper thread that waits on cond for *flag: set it under lock,
+ * wake the thread, join it. */
+void ca_thread_finish(pthread_mutex_t *lock, pthread_cond_t *cond, int *flag,
+		      pthread_t thread);
 
 #endif

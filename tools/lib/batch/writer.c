@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/process.h"
+
 struct ca_writer {
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -117,11 +119,7 @@ int ca_writer_stop(ca_writer *w, char *reason, size_t len)
 
 	if (w == NULL)
 		return CA_OK;
-	pthread_mutex_lock(&w->lock);
-	w->done = 1;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
+	ca_thread_finish(&w->lock, &w->cond, &w->done, w->thread);
 	rc = w->rc;
 	if (rc < 0)
 		snprintf(reason, len, "%s", w->reason);

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "base/hex.h"
+#include "store/behind.h"
 
 /* "What touched this certificate" (hsmca-audit show) without reading the
  * whole log: a leaf's issuance is the entry its certs row names
@@ -558,6 +559,7 @@ void ca_store_close(ca_store *s)
 		return;
 	if (s->in_tx)
 		ca_store_rollback(s);
+	(void)ca_store_checkpoint_stop(s);
 	for (int i = 0; i < CA_STORE_STMTS; i++) {
 		stmt_free(s->stmts[i].st);
 		free(s->stmts[i].sql);
