@@ -181,6 +181,10 @@ fi
 # its leading digits spell, so the store no longer knew which keys it had
 # certified. sign-leaf mends them from the certificates before it looks a
 # key up: once, with an audit entry.
+# More rows than one round of the repair (256), so that a refusal after
+# the first round shows whether the rounds share one transaction.
+mkdir rcsrs && "$HSMCA_BUILD/tests/mkcsrs" rcsrs 300 >/dev/null || notok "made 300 CSRs"
+check "300 more certificates" leaf --requests rcsrs/tls.json --csr-dir rcsrs --out-dir rout
 spkis="select serial, spki_sha256 from certs order by serial"
 good=$(store_sql issuing "$spkis")
 rows=$(store_sql issuing "select count(*) from certs")
@@ -190,8 +194,9 @@ check "verify --full on the damaged store" audit verify --full --pin-source "$PI
 like "$(cat "$T/.out")" "^$rows certificate rows lack their SPKI hash \\(copied by an earlier hsmca-audit migrate\\): the next hsmca-sign-leaf mends them$" \
 	"verify --full counts the rows to mend (and mends nothing)"
 is "$(store_sql issuing "select count(*) from certs where length(spki_sha256) <> 64")" "$rows" "they are still to mend"
-# A certificate the repair cannot read: refused, and nothing mended (one
-# transaction), the row put back as it was after.
+# A certificate the repair cannot read (the last row: its second round):
+# refused, and nothing mended, the first round's rows included (one
+# transaction); the row put back as it was after.
 last="select max(rowid) from certs where kind = 'leaf'"
 if [ "$HSMCA_TEST_STORE" = sqlite ]; then
 	der_hex="lower(hex(der))" der_bad="x'3000'"
@@ -204,7 +209,7 @@ saved=$(store_sql issuing "select $der_hex from certs where rowid = ($last)")
 check "make one stored certificate unreadable" store_sql issuing "update certs set der = $der_bad where rowid = ($last)"
 expect_fail 1 "a stored certificate does not parse" "the same request, a stored certificate unreadable: refused, saying why" \
 	leaf --csr web.csr --san dns:www.example.com --san ip:10.1.2.3 --out web.crt
-is "$(store_sql issuing "select count(*) from certs where length(spki_sha256) <> 64")" "$rows" "no row mended (one transaction)"
+is "$(store_sql issuing "select count(*) from certs where length(spki_sha256) <> 64")" "$rows" "no row mended, not even the first round's (one transaction)"
 is "$(store_sql issuing "select count(*) from audit where entry like '%\"action\":\"repair\"%'")" 0 "no repair entry"
 is "$(store_sql issuing "select count(*) from certs where kind = 'leaf'")" "$leaves" "nothing issued"
 check "put the certificate back" store_sql issuing "update certs set der = $(der_of "$saved") where rowid = ($last)"

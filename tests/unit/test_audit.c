@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -698,13 +699,13 @@ static void test_store_indexes(void)
 	ca_store_close(s);
 }
 
-/* n transactions of 300 rows of about a page each. */
-static int write_pages(ca_store *s, int n)
+/* Transactions from .. from + n - 1, each of 300 rows of about a page. */
+static int write_pages(ca_store *s, int from, int n)
 {
 	char sql[256];
 	int rc = CA_OK;
 
-	for (int t = 0; rc == CA_OK && t < n; t++) {
+	for (int t = from; rc == CA_OK && t < from + n; t++) {
 		snprintf(
 		    sql, sizeof(sql),
 		    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + "
@@ -725,14 +726,17 @@ static int write_pages(ca_store *s, int n)
 static void test_behind(void)
 {
 	ca_store *s = NULL, *r = NULL;
-	long long n = 0;
-	int count = -1;
+	long long n = 0, most = 0;
+	int count = -1, written = 1;
+	char wal[4096];
+	struct stat st;
 
 	if (ca_store_create(fx_path("behind.db"), &s) < 0) {
 		ok(0, "behind: store created");
 		return;
 	}
-	ok(ca_store_checkpoint_behind(s) == CA_OK && write_pages(s, 6) == CA_OK,
+	ok(ca_store_checkpoint_behind(s) == CA_OK &&
+	       write_pages(s, 0, 6) == CA_OK,
 	   "behind: 1,800 pages committed in 6 transactions");
 	ok(ca_store_checkpoint_stop(s) >= 1,
 	   "behind: the WAL past 1,000 pages was checkpointed by the thread");
@@ -741,6 +745,22 @@ static void test_behind(void)
 		     &n) == CA_OK &&
 	       n == 1800,
 	   "behind: every row committed is there");
+	/* A long batch: the WAL stays under the committing thread's bound
+	 * (and a transaction's pages) however the thread keeps up. */
+	ok(ca_store_checkpoint_behind(s) == CA_OK, "behind: started again");
+	snprintf(wal, sizeof(wal), "%s-wal", fx_path("behind.db"));
+	for (int t = 6; t < 6 + 70 && written; t++) {
+		written = write_pages(s, t, 1) == CA_OK;
+		if (stat(wal, &st) == 0 && st.st_size > most)
+			most = st.st_size;
+	}
+	ok(written && most > 0 &&
+	       most <=
+		   (long long)(CA_CKPT_FORCE_PAGES + 400) * (4096 + 24) + 32,
+	   "behind: 21,000 pages more, the WAL at most %lld bytes "
+	   "(%d pages and a transaction's)",
+	   most, CA_CKPT_FORCE_PAGES);
+	(void)ca_store_checkpoint_stop(s);
 	ca_store_reader(s, &r);
 	ok(r != NULL && ca_store_spki_count(r, "5a", &count) == CA_OK &&
 	       count == 0,

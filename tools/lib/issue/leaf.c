@@ -4,6 +4,7 @@
 #include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1368,34 +1369,65 @@ static int chunk_prepare(struct run *run, struct chunk *c,
 }
 
 /* While the chunk signs: the serial index pages its rows will go into,
- * read ahead on the reader (the commit's inserts find them cached). */
+ * read ahead on the reader (the commit's inserts find them cached). The
+ * thread reads its own copy of the serials (the workers change the jobs
+ * meanwhile) and stops when the chunk is signed. */
 struct serials_ahead {
-	struct run *run;
-	const struct chunk *c;
+	ca_store *reader;
+	char (*serials)[sizeof(((struct job *)0)->serial)];
+	size_t n;
+	atomic_int stop;
 };
 
 static void *serials_ahead_main(void *arg)
 {
-	const struct serials_ahead *a = arg;
+	struct serials_ahead *a = arg;
 	long long n;
 
-	for (size_t i = 0; i < a->c->n; i++)
-		if (a->c->jobs[i].state == JOB_OPEN &&
-		    ca_store_count(
-			a->run->reader,
+	for (size_t i = 0; i < a->n && !atomic_load(&a->stop); i++)
+		if (ca_store_count(
+			a->reader,
 			"SELECT count(*) FROM certs WHERE serial = ?",
-			a->c->jobs[i].serial, NULL, &n) < 0)
+			a->serials[i], NULL, &n) < 0)
 			break;
 	return NULL;
+}
+
+/* Start reading ahead the serials of the chunk's open jobs (0: not
+ * started, nothing to stop). */
+static int serials_ahead_start(struct run *run, const struct chunk *c,
+			       struct serials_ahead *a, pthread_t *t)
+{
+	memset(a, 0, sizeof(*a));
+	if (run->reader == NULL ||
+	    (a->serials = calloc(c->n, sizeof(*a->serials))) == NULL)
+		return 0;
+	a->reader = run->reader;
+	atomic_init(&a->stop, 0);
+	for (size_t i = 0; i < c->n; i++)
+		if (c->jobs[i].state == JOB_OPEN)
+			memcpy(a->serials[a->n++], c->jobs[i].serial,
+			       sizeof(a->serials[0]));
+	if (a->n > 0 && pthread_create(t, NULL, serials_ahead_main, a) == 0)
+		return 1;
+	free(a->serials);
+	return 0;
+}
+
+static void serials_ahead_stop(struct serials_ahead *a, pthread_t t)
+{
+	atomic_store(&a->stop, 1);
+	pthread_join(t, NULL);
+	free(a->serials);
 }
 
 /* Stages 2 and 3: serials in order (the store, in the chunk's
  * transaction), then built and signed in parallel. */
 static int chunk_sign(struct run *run, struct chunk *c)
 {
-	struct serials_ahead ahead = {run, c};
+	struct serials_ahead ahead;
 	pthread_t t;
-	int reading = 0;
+	int reading;
 	json_t *chunk_keys = json_object();
 	size_t i;
 	int rc;
@@ -1411,12 +1443,11 @@ static int chunk_sign(struct run *run, struct chunk *c)
 	memset(&run->fill, 0, sizeof(run->fill));
 	for (i = 0; i < c->n; i++)
 		GUARD(assign_serial(run, &c->jobs[i], chunk_keys));
-	reading = run->reader != NULL &&
-		  pthread_create(&t, NULL, serials_ahead_main, &ahead) == 0;
+	reading = serials_ahead_start(run, c, &ahead, &t);
 	ca_pool_run(c->n, run->in_flight, stage_one,
 		    &(struct stage){run, c->jobs, build_and_sign});
 	if (reading)
-		pthread_join(t, NULL);
+		serials_ahead_stop(&ahead, t);
 out:
 	json_decref(chunk_keys);
 	return rc;
@@ -1484,8 +1515,10 @@ static void read_ahead(struct run *run, const struct chunk *c)
 		if (c->jobs[i].state == JOB_OPEN &&
 		    !c->jobs[i].r->force_issue &&
 		    ca_store_spki_count(run->reader, c->jobs[i].spki, &count) <
-			0)
+			0) {
+			ca_err_clear(); /* its message is no one's */
 			break;
+		}
 }
 
 /* The next chunk of the batch, read and checked (n 0 at the end). */

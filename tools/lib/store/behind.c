@@ -27,13 +27,15 @@ static void *ckpt_main(void *arg)
 			break;
 		c->wanted = 0;
 		pthread_mutex_unlock(&c->mu);
-		/* Busy (another process checkpoints) or failed: the next
-		 * wake-up, the committing thread past CA_CKPT_FORCE_PAGES or
-		 * the close does it. */
-		(void)sqlite3_wal_checkpoint_v2(
-		    c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		/* Busy (another process checkpoints), stopped short by a
+		 * reader or failed: the next wake-up, the committing thread
+		 * past CA_CKPT_FORCE_PAGES or the close does the rest. */
+		int log = 0, copied = 0,
+		    rc = sqlite3_wal_checkpoint_v2(
+			c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
 		pthread_mutex_lock(&c->mu);
-		c->done++;
+		if (rc == SQLITE_OK && copied > 0)
+			c->done++;
 	}
 	pthread_mutex_unlock(&c->mu);
 	return NULL;
@@ -47,9 +49,15 @@ static int ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
 
 	if (s->untrusted)
 		return SQLITE_OK;
+	/* The thread's checkpoints seldom finish before the next chunk
+	 * begins, so the WAL grows on from its end (a writer starts it over
+	 * only when it was wholly copied as the writer began). Here the WAL
+	 * is copied whole and readers waited for (the busy timeout), so
+	 * that the next commit starts it over: it stays under FORCE pages
+	 * and a chunk's. */
 	if (pages >= CA_CKPT_FORCE_PAGES)
 		(void)sqlite3_wal_checkpoint_v2(
-		    db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		    db, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
 	else if (pages >= CA_CKPT_WAKE_PAGES) {
 		pthread_mutex_lock(&c->mu);
 		c->wanted = 1;
@@ -79,8 +87,9 @@ int ca_store_checkpoint_behind(ca_store *s)
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
 	/* Its own connection: the batch's is used by one thread at a time.
-	 * WAL mode confirmed here (a connection that has read nothing has
-	 * no WAL to checkpoint); its checkpoints fsync as the batch's do. */
+	 * The journal_mode pragma makes it read the database (a connection
+	 * that has read nothing has no WAL to checkpoint; the store is in
+	 * WAL mode already); its checkpoints fsync as the batch's do. */
 	if (sqlite3_open_v2(s->path, &c->db, SQLITE_OPEN_READWRITE, NULL) !=
 		SQLITE_OK ||
 	    sqlite3_exec(c->db,
@@ -105,6 +114,13 @@ long ca_store_checkpoint_stop(ca_store *s)
 	if (c == NULL)
 		return 0;
 	(void)sqlite3_wal_autocheckpoint(s->db, CA_CKPT_WAKE_PAGES);
+	/* A checkpoint asked for runs before the thread ends, unless the
+	 * store has since been found untrusted (left as found). */
+	if (s->untrusted) {
+		pthread_mutex_lock(&c->mu);
+		c->wanted = 0;
+		pthread_mutex_unlock(&c->mu);
+	}
 	ca_thread_finish(&c->mu, &c->cv, &c->stop, c->thread);
 	done = c->done;
 	s->ckpt = NULL;
@@ -117,7 +133,8 @@ void ca_store_reader(ca_store *s, ca_store **out)
 	ca_store *r;
 
 	*out = NULL;
-	if (s->db == NULL || (r = calloc(1, sizeof(*r))) == NULL)
+	if (s->db == NULL || s->untrusted ||
+	    (r = calloc(1, sizeof(*r))) == NULL)
 		return;
 	/* Read-only, and closed as found (no checkpoint). */
 	r->untrusted = 1;

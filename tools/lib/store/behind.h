@@ -9,7 +9,8 @@
  * a batch, a thread of its own with a connection of its own runs passive
  * checkpoints (they never block a writer, and copy only what is
  * committed) while the batch signs on. Durability is the commits' alone,
- * as before; ca_store_close still leaves ca.db self-contained. */
+ * as before; ca_store_close still leaves ca.db self-contained. The WAL
+ * grows to CA_CKPT_FORCE_PAGES (64 MiB of 4 KiB pages) during a batch. */
 #ifndef HSMCA_STORE_BEHIND_H
 #define HSMCA_STORE_BEHIND_H
 
@@ -26,9 +27,10 @@
  * the server does). When the thread or its connection cannot start,
  * SQLite's own checkpoints stay, and this says nothing. */
 int ca_store_checkpoint_behind(ca_store *s) CA_WUR;
-/* Stop: a checkpoint asked for is run first, the thread joined and its
- * connection closed (ca_store_close calls it). The checkpoints the
- * thread ran (whole or partial), 0 when none was started. */
+/* Stop: a checkpoint asked for is run first (not for a store found
+ * untrusted meanwhile), the thread joined and its connection closed
+ * (ca_store_close calls it). Returns the checkpoints the thread ran that
+ * copied pages, 0 when none was started. */
 long ca_store_checkpoint_stop(ca_store *s);
 
 /* Read ahead. In a store larger than memory the index pages a lookup

@@ -56,7 +56,7 @@ struct ca_store {
 	 * (no refusal entry, no checkpoint: the evidence stays as found). */
 	int untrusted;
 	struct ca_store_hook hook;
-	struct ca_ckpt *ckpt; /* checkpoints behind a batch (checkpoint.h) */
+	struct ca_ckpt *ckpt; /* checkpoints behind a batch (behind.h) */
 	/* Prepared statements kept for reuse, by SQL text. */
 	struct {
 		char *sql;
