@@ -10,6 +10,10 @@ struct ca_ckpt {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	/* Held for each checkpoint, the thread's and the committing
+	 * thread's: SQLite refuses a second checkpointer at once without
+	 * waiting, which would let the WAL run past its bound. */
+	pthread_mutex_t run;
 	sqlite3 *db; /* the thread's own connection */
 	int wanted, stop;
 	long done;
@@ -30,9 +34,12 @@ static void *ckpt_main(void *arg)
 		/* Busy (another process checkpoints), stopped short by a
 		 * reader or failed: the next wake-up, the committing thread
 		 * past CA_CKPT_FORCE_PAGES or the close does the rest. */
-		int log = 0, copied = 0,
-		    rc = sqlite3_wal_checkpoint_v2(
-			c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+		int log = 0, copied = 0, rc;
+
+		pthread_mutex_lock(&c->run);
+		rc = sqlite3_wal_checkpoint_v2(
+		    c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+		pthread_mutex_unlock(&c->run);
 		pthread_mutex_lock(&c->mu);
 		if (rc == SQLITE_OK && copied > 0)
 			c->done++;
@@ -55,10 +62,12 @@ static int ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	 * is copied whole and readers waited for (the busy timeout), so
 	 * that the next commit starts it over: it stays under FORCE pages
 	 * and a chunk's. */
-	if (pages >= CA_CKPT_FORCE_PAGES)
+	if (pages >= CA_CKPT_FORCE_PAGES) {
+		pthread_mutex_lock(&c->run);
 		(void)sqlite3_wal_checkpoint_v2(
 		    db, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
-	else if (pages >= CA_CKPT_WAKE_PAGES) {
+		pthread_mutex_unlock(&c->run);
+	} else if (pages >= CA_CKPT_WAKE_PAGES) {
 		pthread_mutex_lock(&c->mu);
 		c->wanted = 1;
 		pthread_cond_signal(&c->cv);
@@ -71,6 +80,7 @@ static void ckpt_free(struct ca_ckpt *c)
 {
 	sqlite3_close_v2(c->db);
 	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->run);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
@@ -85,6 +95,7 @@ int ca_store_checkpoint_behind(ca_store *s)
 	if (c == NULL)
 		return CA_OK;
 	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->run, NULL);
 	pthread_cond_init(&c->cv, NULL);
 	/* Its own connection: the batch's is used by one thread at a time.
 	 * The journal_mode pragma makes it read the database (a connection
